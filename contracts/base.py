@@ -1,0 +1,90 @@
+"""Shared building blocks of every contract: the base classes and the error reply.
+
+Every event, command, query and reply is a frozen msgspec Struct whose tag is a stable string
+("<context>.<Name>"), never a class path, so renaming a class never breaks the log.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
+    """A fact that happened. Past tense. New fields get defaults."""
+
+
+class Command(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
+    """A request to change something. Imperative. Carries the tenant it acts for."""
+
+    tenant: str = "local"
+
+
+class Query(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
+    """A request to read something.
+
+    `after_seq` asks for read-your-writes: the answer waits until the service's projections
+    have applied the event at that sequence of the context's stream (a command's reply seq).
+    """
+
+    tenant: str = "local"
+    after_seq: int = 0
+
+
+class Reply(msgspec.Struct, frozen=True, kw_only=True):
+    """What a command or query answers with."""
+
+
+class Accepted(Reply, frozen=True, kw_only=True):
+    """A command's reply: the stream sequence of the event it appended (0 when nothing changed)."""
+
+    id: str
+    seq: int = 0
+
+
+class RebuildProjections(Command, frozen=True, tag="runtime.RebuildProjections"):
+    """Drop a service's read models and replay them from the event log."""
+
+
+class ProjectionsRebuilt(Reply, frozen=True, kw_only=True):
+    service: str
+    projections: dict[str, int]  # projection name -> events replayed
+
+
+class ErrorReply(msgspec.Struct, frozen=True):
+    """A typed error reply; `error` is one of ErrorCode, mapped to an HTTP status by the gateway."""
+
+    error: str
+    detail: str
+
+
+class DomainError(Exception):
+    """A failure a caller can act on: `code` is an ErrorCode, `detail` one readable sentence."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+
+    @property
+    def status(self) -> int:
+        return HTTP_STATUS.get(self.code, 500)
+
+
+class ErrorCode:
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_TYPE = "unsupported_media_type"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+
+
+HTTP_STATUS: dict[str, int] = {
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.INVALID: 400,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_TYPE: 415,
+    ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.INTERNAL: 500,
+}

@@ -1,0 +1,11 @@
+"""Every event type of every context, so the log can be decoded in one place."""
+
+from __future__ import annotations
+
+from contracts.expert import ExpertEvent
+from contracts.ingest import IngestEvent
+from contracts.knowledge import KnowledgeEvent
+
+AnyEvent = ExpertEvent | IngestEvent | KnowledgeEvent
+
+STREAMS = {"expert": "EXPERT", "ingest": "INGEST", "knowledge": "KNOWLEDGE"}

