@@ -1,0 +1,23 @@
+"""Wiring of the ingest service: endpoints, projection and reactions."""
+
+from __future__ import annotations
+
+from contracts.ingest import DeleteDocument, GetDocument, ListDocuments, RegisterUpload
+from runtime.service import ServiceHost
+from services.ingest.handlers import IngestHandlers
+from services.ingest.policies import IngestPolicies
+from services.ingest.projections import DocumentsProjection
+
+NAME = "ingest"
+
+
+async def build(host: ServiceHost) -> None:
+    handlers, policies = IngestHandlers(host), IngestPolicies(host)
+    host.project(DocumentsProjection())
+    host.react("ingest.parse", "INGEST", policies.parse)
+    host.react("ingest.cleanup", "INGEST", policies.cleanup)
+    host.react("ingest.cascade", "EXPERT", policies.cascade)
+    host.endpoints.command("register_upload", RegisterUpload, handlers.register_upload)
+    host.endpoints.command("delete", DeleteDocument, handlers.delete)
+    host.endpoints.query("get", GetDocument, handlers.get)
+    host.endpoints.query("list", ListDocuments, handlers.list)

@@ -1,0 +1,79 @@
+"""Command and query handlers of the ingest service."""
+
+from __future__ import annotations
+
+from contracts.base import Accepted, DomainError, ErrorCode
+from contracts.expert import ExpertView, GetExpert
+from contracts.ingest import (
+    AGGREGATE,
+    CONTEXT,
+    MEDIA_TYPES,
+    DeleteDocument,
+    DocumentList,
+    DocumentView,
+    GetDocument,
+    ListDocuments,
+    RegisterUpload,
+    UploadRegistered,
+)
+from runtime.aggregate import AggregateType
+from runtime.eventstore import ConcurrencyError, derived_id
+from runtime.rpc import not_found, request
+from runtime.service import ServiceHost
+from services.ingest import domain, projections
+
+DOCUMENT = AggregateType(CONTEXT, AGGREGATE, domain.INITIAL, domain.evolve)
+
+
+def document_id_for(tenant: str, expert_id: str, sha256: str) -> str:
+    return derived_id("document", tenant, expert_id, sha256)
+
+
+class IngestHandlers:
+    def __init__(self, host: ServiceHost) -> None:
+        self.host = host
+
+    async def register_upload(self, cmd: RegisterUpload) -> UploadRegistered:
+        if cmd.media_type not in MEDIA_TYPES:
+            raise DomainError(ErrorCode.UNSUPPORTED_TYPE, f"{cmd.media_type} is not supported")
+        if cmd.object.size <= 0:
+            raise DomainError(ErrorCode.INVALID, f"{cmd.filename} is empty")
+        await request(
+            self.host.nc,
+            "qry.expert.get",
+            GetExpert(tenant=cmd.tenant, expert_id=cmd.expert_id),
+            ExpertView,
+        )
+        doc_id = document_id_for(cmd.tenant, cmd.expert_id, cmd.object.sha256)
+        try:
+            outcome = await DOCUMENT.execute(
+                self.host.store, cmd.tenant, doc_id, lambda s: domain.decide_upload(s, cmd, doc_id)
+            )
+        except ConcurrencyError:  # the same bytes were registered a moment ago
+            outcome = await DOCUMENT.execute(self.host.store, cmd.tenant, doc_id, lambda s: None)
+        view = await self.get(
+            GetDocument(tenant=cmd.tenant, document_id=doc_id, after_seq=outcome.seq)
+        )
+        return UploadRegistered(document=view, duplicate=outcome.event is None, seq=outcome.seq)
+
+    async def delete(self, cmd: DeleteDocument) -> Accepted:
+        outcome = await DOCUMENT.execute(
+            self.host.store,
+            cmd.tenant,
+            cmd.document_id,
+            lambda s: domain.decide_delete(s, cmd.document_id),
+        )
+        return Accepted(id=cmd.document_id, seq=outcome.seq)
+
+    async def get(self, query: GetDocument) -> DocumentView:
+        await self.host.caught_up("INGEST", query.after_seq)
+        async with self.host.engine.connect() as conn:
+            view = await projections.get_document(conn, query.tenant, query.document_id)
+        if view is None:
+            raise not_found(f"document {query.document_id}")
+        return view
+
+    async def list(self, query: ListDocuments) -> DocumentList:
+        await self.host.caught_up("INGEST", query.after_seq)
+        async with self.host.engine.connect() as conn:
+            return await projections.list_documents(conn, query.tenant, query.expert_id)

@@ -1,0 +1,116 @@
+"""Reactions of the knowledge service to the ingest log.
+
+- DocumentChunked -> EmbeddingStarted -> (embed in batches) -> DocumentIndexed | IndexingFailed
+- DocumentDeleted -> DocumentUnindexed (its chunks leave the index) and its matrix is deleted.
+Every event appended here has an id derived from the triggering event, so a redelivery
+after a crash appends nothing twice.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from contracts.ingest import DERIVED_BUCKET, Chunk, DocumentChunked, DocumentDeleted
+from contracts.knowledge import (
+    AGGREGATE,
+    CONTEXT,
+    DocumentIndexed,
+    DocumentUnindexed,
+    EmbeddingStarted,
+    IndexingFailed,
+)
+from runtime.aggregate import AggregateType
+from runtime.eventstore import RecordedEvent, derived_id
+from runtime.logs import get_logger
+from runtime.objects import ObjectCorrupt, ObjectMissing
+from runtime.reactor import Progress
+from runtime.service import ServiceHost
+from services.knowledge import domain
+from services.knowledge.embedder import Embedder
+
+log = get_logger(__name__)
+INDEX = AggregateType(CONTEXT, AGGREGATE, domain.INITIAL, domain.evolve)
+_chunks = msgspec.json.Decoder(list[Chunk])
+
+
+def embeddings_object_name(tenant: str, document_id: str, revision: int) -> str:
+    return f"{tenant}/{document_id}/{revision}.embeddings.f32"
+
+
+class KnowledgePolicies:
+    def __init__(self, host: ServiceHost, embedder: Embedder) -> None:
+        self.host, self.embedder = host, embedder
+
+    async def on_ingest(self, rec: RecordedEvent, progress: Progress) -> None:
+        if isinstance(rec.event, DocumentChunked):
+            await self.index(rec, rec.event, progress)
+        elif isinstance(rec.event, DocumentDeleted):
+            await self.unindex(rec, rec.event)
+
+    async def index(self, rec: RecordedEvent, ev: DocumentChunked, progress: Progress) -> None:
+        async def append(decide, step: str):
+            return await INDEX.execute(
+                self.host.store,
+                rec.tenant,
+                ev.document_id,
+                decide,
+                event_id=derived_id(rec.event_id, step),
+                correlation_id=rec.correlation_id,
+            )
+
+        started = EmbeddingStarted(
+            document_id=ev.document_id,
+            expert_id=ev.expert_id,
+            revision=ev.revision,
+            chunk_count=ev.chunk_count,
+        )
+        outcome = await append(lambda s: domain.decide_start(s, started), "embedding")
+        if not (outcome.state.revision == ev.revision and outcome.state.status == "embedding"):
+            return  # already indexed before a crash, removed, or superseded
+        try:
+            chunks = _chunks.decode(await self.host.objects.get(ev.chunks))
+        except (ObjectMissing, ObjectCorrupt) as exc:
+            failed = IndexingFailed(
+                document_id=ev.document_id,
+                revision=ev.revision,
+                reason=f"The passages could not be read ({exc}).",
+            )
+            await append(lambda s: domain.decide_finish(s, failed), "done")
+            return
+
+        async def on_batch(done: int, total: int) -> None:
+            await progress()
+
+        matrix = await self.embedder.embed([c.text for c in chunks], on_batch)
+        ref = await self.host.objects.put(
+            DERIVED_BUCKET,
+            embeddings_object_name(rec.tenant, ev.document_id, ev.revision),
+            matrix.astype("<f4").tobytes(),
+        )
+        indexed = DocumentIndexed(
+            document_id=ev.document_id,
+            expert_id=ev.expert_id,
+            revision=ev.revision,
+            filename=ev.filename,
+            chunk_count=len(chunks),
+            chunks=ev.chunks,
+            embeddings=ref,
+            model=self.embedder.name,
+            dimensions=self.embedder.dimensions,
+        )
+        await append(lambda s: domain.decide_finish(s, indexed), "done")
+        log.info("document.indexed", document_id=ev.document_id, chunks=len(chunks))
+
+    async def unindex(self, rec: RecordedEvent, ev: DocumentDeleted) -> None:
+        removed = DocumentUnindexed(document_id=ev.document_id, revision=ev.revision)
+        await INDEX.execute(
+            self.host.store,
+            rec.tenant,
+            ev.document_id,
+            lambda s: domain.decide_remove(s, removed),
+            event_id=derived_id(rec.event_id, "unindexed"),
+            correlation_id=rec.correlation_id,
+        )
+        await self.host.objects.delete(
+            DERIVED_BUCKET, embeddings_object_name(rec.tenant, ev.document_id, ev.revision)
+        )

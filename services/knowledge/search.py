@@ -1,0 +1,55 @@
+"""Hybrid search over one expert's chunks: pgvector nearest neighbours (HNSW, cosine) and
+Postgres full-text, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.knowledge import SearchHit
+from services.knowledge.fusion import fuse
+from services.knowledge.projections import vector_literal
+
+VECTOR_SQL = text(
+    "SELECT chunk_id FROM knowledge.chunks WHERE tenant = :t AND expert_id = :e"
+    " ORDER BY embedding <=> CAST(:v AS vector) LIMIT :n"
+)
+KEYWORD_SQL = text(
+    "SELECT chunk_id FROM knowledge.chunks, websearch_to_tsquery('english', :q) query"
+    " WHERE tenant = :t AND expert_id = :e AND tsv @@ query"
+    " ORDER BY ts_rank_cd(tsv, query) DESC, chunk_id LIMIT :n"
+)
+FETCH_SQL = text(
+    "SELECT chunk_id, document_id, filename, page, body FROM knowledge.chunks"
+    " WHERE tenant = :t AND chunk_id = ANY(:ids)"
+)
+
+
+async def hybrid_search(
+    conn: AsyncConnection, tenant: str, expert_id: str, q: str, vector, k: int
+) -> list[SearchHit]:
+    n = max(4 * k, 20)
+    await conn.execute(text("SET LOCAL hnsw.ef_search = 100"))
+    await conn.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    scope = {"t": tenant, "e": expert_id, "n": n}
+    by_vector = [
+        r[0] for r in await conn.execute(VECTOR_SQL, {**scope, "v": vector_literal(vector)})
+    ]
+    by_keyword = [r[0] for r in await conn.execute(KEYWORD_SQL, {**scope, "q": q})]
+    fused = fuse([by_vector, by_keyword], k)
+    rows = {
+        r.chunk_id: r
+        for r in await conn.execute(FETCH_SQL, {"t": tenant, "ids": [c for c, _ in fused]})
+    }
+    return [
+        SearchHit(
+            document_id=rows[c].document_id,
+            filename=rows[c].filename,
+            page=rows[c].page,
+            chunk_id=c,
+            text=rows[c].body,
+            score=score,
+        )
+        for c, score in fused
+        if c in rows
+    ]

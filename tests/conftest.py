@@ -1,0 +1,163 @@
+"""Shared fixtures: real embedded NATS + Postgres, real services in-process, a real gateway.
+
+Nothing here mocks a component that runs locally: the session starts its own `nats-server`
+and Postgres (pgvector) on free ports/sockets under a temporary directory, runs the expert,
+ingest and knowledge services in this process against them, and serves the gateway with
+uvicorn on a free port, so HTTP, SSE and the CLI are exercised for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from runtime import telemetry
+from runtime.settings import Settings, load_settings
+from tests.support.servers import start_embedded_servers, stop_embedded_servers
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SPANS = InMemorySpanExporter()
+telemetry.setup_tracing("simtune-tests")
+telemetry.add_span_processor(SimpleSpanProcessor(SPANS))
+
+TEST_ENV = {
+    "SIMTUNE_MAX_UPLOAD_MB": "2",
+    "SIMTUNE_MAX_PAGES": "40",
+    "SIMTUNE_CHUNK_SIZE": "400",
+    "SIMTUNE_CHUNK_OVERLAP": "60",
+    "SIMTUNE_WORK_ACK_WAIT_S": "3",
+    "SIMTUNE_LOG_LEVEL": "warning",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Servers:
+    nats_url: str
+    database_url: str
+    home: Path
+
+    def settings(self, **overrides: str) -> Settings:
+        env = {
+            **TEST_ENV,
+            "NATS_URL": self.nats_url,
+            "DATABASE_URL": self.database_url,
+            "SIMTUNE_HOME": str(self.home),
+            **overrides,
+        }
+        return load_settings(env)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory) -> Servers:
+    home = tmp_path_factory.mktemp("simtune")
+    nats, pg = start_embedded_servers(home)
+    yield Servers(nats_url=nats.url, database_url=pg.url, home=home)
+    stop_embedded_servers(nats, pg)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from services.knowledge.embedder import Embedder
+
+    return Embedder()
+
+
+@dataclass
+class Stack:
+    url: str
+    settings: Settings
+    hosts: dict = field(default_factory=dict)
+
+    async def caught_up(self) -> None:
+        for host in self.hosts.values():
+            await host.wait_caught_up()
+
+
+async def start_service(settings: Settings, context: str, embedder=None):
+    from runtime.service import ServiceHost
+
+    module = __import__(f"services.{context}.api", fromlist=["build"])
+    host = ServiceHost(context, context, settings)
+    await host.connect()
+    if context == "knowledge":
+        await module.build(host, embedder)
+    else:
+        await module.build(host)
+    await host.start()
+    return host
+
+
+async def serve_gateway(settings: Settings):
+    import uvicorn
+
+    from gateway.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, task
+
+
+@pytest.fixture(scope="session")
+async def services(servers, embedder) -> dict:
+    """The expert, ingest and knowledge services, running in this process."""
+    settings = servers.settings()
+    hosts = {}
+    for context in ("expert", "ingest", "knowledge"):
+        hosts[context] = await start_service(settings, context, embedder)
+    yield hosts
+    for host in hosts.values():
+        await host.stop()
+
+
+@pytest.fixture(scope="session")
+async def nc(servers):
+    """A client connection to the embedded NATS, for tests that speak to services directly."""
+    import nats
+
+    conn = await nats.connect(servers.nats_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def stack(servers, services) -> Stack:
+    settings = servers.settings()
+    url, server, task = await serve_gateway(settings)
+    yield Stack(url=url, settings=settings, hosts=services)
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def api(stack) -> httpx.AsyncClient:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    SPANS.clear()
+    return SPANS
