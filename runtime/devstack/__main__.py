@@ -1,0 +1,80 @@
+"""``python -m runtime.devstack up|servers``: the development stack from one command.
+
+``up``       runs NATS, Postgres, the services and the gateway in the foreground.
+``servers``  runs only NATS and Postgres and prints ``export`` lines for a shell, so that
+             one service can be run by hand (e.g. under a debugger).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from runtime.devstack.nats_server import EmbeddedNats, NatsStartError
+from runtime.devstack.postgres import EmbeddedPostgres, PostgresStartError
+from runtime.devstack.supervisor import Stack, StackError
+from runtime.settings import Settings, SettingsError, load_settings
+
+
+def _up(settings: Settings, health_timeout: float) -> int:
+    stack = Stack.from_settings(settings, health_timeout=health_timeout)
+    try:
+        return asyncio.run(stack.run())
+    except StackError as exc:
+        print(f"devstack: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _servers(settings: Settings, nats_port: int) -> int:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    nats = EmbeddedNats(settings.home / "nats", port=nats_port or None)
+    postgres = EmbeddedPostgres(settings.home / "pg" / "data")
+    try:
+        nats.start()
+        postgres.start()
+        print(f"export NATS_URL={shlex.quote(nats.url)}")
+        print(f"export DATABASE_URL={shlex.quote(postgres.url)}")
+        print(f"export SIMTUNE_HOME={shlex.quote(str(settings.home))}", flush=True)
+        print("# NATS and Postgres are running; Ctrl-C to stop them.", file=sys.stderr)
+        while not stop.wait(0.5):
+            pass
+        return 0
+    except (NatsStartError, PostgresStartError) as exc:
+        print(f"devstack: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        postgres.stop()
+        nats.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen command; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m runtime.devstack", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the whole stack in the foreground")
+    up.add_argument("--health-timeout", type=float, default=120.0, metavar="SECONDS")
+    servers = sub.add_parser("servers", help="run only NATS and Postgres")
+    servers.add_argument("--nats-port", type=int, default=0, help="default: a free port")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"devstack: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "up":
+        return _up(settings, args.health_timeout)
+    return _servers(settings, args.nats_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

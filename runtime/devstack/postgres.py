@@ -1,0 +1,176 @@
+"""An embedded PostgreSQL (with pgvector) for development and tests, via ``pgserver``.
+
+``pgserver`` runs ``initdb``/``pg_ctl`` from its wheel, listens on a UNIX socket only
+(in the data dir, or a short runtime dir when that path is too long for a socket) and,
+when run as root, creates and runs as a ``pgserver`` system user.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import subprocess
+import warnings
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import quote
+
+import psutil
+
+from runtime.devstack.util import tail
+
+with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR at import time
+    warnings.simplefilter("ignore")
+    import pgserver
+    from pgserver._commands import POSTGRES_BIN_PATH
+    from pgserver.utils import PostmasterInfo
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class PostgresStartError(RuntimeError):
+    """PostgreSQL did not come up, or the database could not be prepared."""
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server for ``data_dir`` with a ``database`` that has ``vector`` enabled.
+
+    Args:
+        data_dir: the PGDATA directory; it and its parents are created if missing.
+            Data is kept across ``stop()``/``start()``.
+        database: database to create if missing.
+        extensions: extensions to create (``CREATE EXTENSION IF NOT EXISTS``) in it.
+    """
+
+    user = "postgres"
+
+    def __init__(
+        self, data_dir: Path, database: str = "simtune", extensions: tuple[str, ...] = ("vector",)
+    ):
+        if not _NAME.match(database) or not all(_NAME.match(e) for e in extensions):
+            raise ValueError("database and extension names must be plain lower-case identifiers")
+        self.data_dir = Path(data_dir).expanduser().resolve()
+        self.database = database
+        self.extensions = extensions
+        self.log_path = self.data_dir / "log"
+        self._server: pgserver.PostgresServer | None = None
+        self._info: PostmasterInfo | None = None
+
+    @property
+    def socket_dir(self) -> Path:
+        """Directory holding the ``.s.PGSQL.<port>`` socket (known once started)."""
+        if self._info is None or self._info.socket_dir is None:
+            raise RuntimeError("EmbeddedPostgres is not started")
+        return self._info.socket_dir
+
+    @property
+    def port(self) -> int:
+        """The port number in the socket's name (5432 unless PGPORT said otherwise)."""
+        return (self._info.port if self._info else None) or 5432
+
+    def dsn(self, database: str | None = None, driver: str = "postgresql") -> str:
+        """A URL for ``database`` over the UNIX socket; ``driver`` is the URL scheme."""
+        query = f"host={quote(str(self.socket_dir), safe='/')}"
+        if self.port != 5432:
+            query += f"&port={self.port}"
+        return f"{driver}://{self.user}@/{database or self.database}?{query}"
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy URL: ``postgresql+asyncpg://postgres@/simtune?host=/socket/dir``."""
+        return self.dsn(driver="postgresql+asyncpg")
+
+    @property
+    def raw_dsn(self) -> str:
+        """libpq/asyncpg URL: ``postgresql://postgres@/simtune?host=/socket/dir``."""
+        return self.dsn()
+
+    @property
+    def running(self) -> bool:
+        """Whether the postmaster we attached to is alive."""
+        return self._info is not None and self._info.is_running()
+
+    def start(self) -> EmbeddedPostgres:
+        """Start (or attach to) the server, then create the database and extensions."""
+        if self.running:
+            return self
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._clear_stale_pidfile()
+        try:
+            self._server = pgserver.get_server(self.data_dir, cleanup_mode=None)
+        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            raise PostgresStartError(
+                f"PostgreSQL did not start ({exc}):\n{self._log_tail()}"
+            ) from exc
+        self._info = self._server.get_postmaster_info()
+        atexit.register(self.stop)
+        exists = self.psql(
+            "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"
+        )
+        if exists.strip() != "1":
+            self.psql("postgres", f'CREATE DATABASE "{self.database}"')
+        for ext in self.extensions:
+            self.psql(self.database, f'CREATE EXTENSION IF NOT EXISTS "{ext}"')
+        return self
+
+    def psql(self, database: str, sql: str) -> str:
+        """Run one SQL command with the bundled ``psql``; return its unaligned output."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        cmd = [str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+        cmd += ["-d", self.dsn(database), "-c", sql]
+        result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+        if result.returncode != 0:
+            raise PostgresStartError(f"psql failed on {sql!r}: {result.stderr.strip()}")
+        return result.stdout
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown); the data directory is kept."""
+        server, self._server, info, self._info = self._server, None, self._info, None
+        atexit.unregister(self.stop)
+        if server is None:
+            return
+        if info is not None and info.is_running():
+            try:
+                pgserver.pg_ctl(
+                    ["-w", "-t", "30", "-m", "fast", "stop"],
+                    pgdata=self.data_dir,
+                    user=server.system_user,
+                )
+            except subprocess.CalledProcessError:
+                info.process.terminate()
+        # Detach from pgserver's per-process bookkeeping so a later start() starts afresh.
+        atexit.unregister(server._cleanup)
+        server.global_process_id_list.get_and_remove(os.getpid())
+        pgserver.PostgresServer._instances.pop(server.pgdata, None)
+
+    def _clear_stale_pidfile(self) -> None:
+        """Drop a postmaster.pid whose process is gone or is no postgres (PID reuse)."""
+        pidfile = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pidfile.read_text().split("\n", 1)[0])
+            proc = psutil.Process(pid)
+            alive = proc.name() == "postgres" and proc.status() != psutil.STATUS_ZOMBIE
+        except (OSError, ValueError):
+            return
+        except psutil.Error:
+            alive = False
+        if not alive:
+            pidfile.unlink(missing_ok=True)
+
+    def _log_tail(self) -> str:
+        return tail(self.log_path, 20)
+
+    def __enter__(self) -> EmbeddedPostgres:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedPostgres(data_dir={str(self.data_dir)!r}, database={self.database!r})"

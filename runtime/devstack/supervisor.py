@@ -1,0 +1,197 @@
+"""The one-command development stack: NATS + Postgres + the Simtune services + gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.text import Text
+
+from runtime.devstack.children import COLOURS, Child, ChildRunner, RestartPolicy
+from runtime.devstack.nats_server import EmbeddedNats
+from runtime.devstack.postgres import EmbeddedPostgres
+from runtime.devstack.util import port_in_use, tail
+from runtime.settings import Settings
+
+DEFAULT_CHILDREN: tuple[Child, ...] = (
+    Child("expert", "services.expert"),
+    Child("ingest", "services.ingest"),
+    Child("knowledge", "services.knowledge"),
+    Child("gateway", "gateway"),
+)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class StackError(RuntimeError):
+    """The stack could not start; the message is meant for the user as is."""
+
+
+class Stack:
+    """Runs EmbeddedNats (``<home>/nats``), EmbeddedPostgres (``<home>/pg/data``) and the
+    ``children`` (logs in ``<home>/logs/<name>.log``) until SIGINT/SIGTERM/SIGHUP or
+    :meth:`stop`. A Stack runs once: make a new one to run again.
+
+    ``port`` is the gateway's: it must be free at start, and the stack is ready when
+    ``GET http://host:port{health_path}`` answers 200. With ``port=None`` there is no
+    port check and no health check (the stack is ready once the children are spawned).
+    """
+
+    def __init__(
+        self,
+        home: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = 8000,
+        children: Sequence[Child] = DEFAULT_CHILDREN,
+        health_path: str = "/health",
+        health_timeout: float = 120.0,
+        stop_timeout: float = 10.0,
+        policy: RestartPolicy | None = None,
+        console: Console | None = None,
+    ):
+        self.home = Path(home).expanduser().resolve()
+        self.host, self.port = host, port
+        self.health_path, self.health_timeout = health_path, health_timeout
+        self.stop_timeout = stop_timeout
+        self.console = console or Console(soft_wrap=True)
+        self.logs_dir = self.home / "logs"
+        self.nats = EmbeddedNats(self.home / "nats")
+        self.postgres = EmbeddedPostgres(self.home / "pg" / "data")
+        self.ready = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.runners = {
+            c.name: ChildRunner(
+                c,
+                log_dir=self.logs_dir,
+                policy=policy or RestartPolicy(),
+                console=self.console,
+                stopping=self._stopping,
+                colour=COLOURS[i % len(COLOURS)],
+            )
+            for i, c in enumerate(children)
+        }
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> Stack:
+        """A stack for ``settings.home``, serving the gateway on ``settings.host:port``."""
+        return cls(settings.home, host=settings.host, port=settings.port, **kwargs)
+
+    @property
+    def base_url(self) -> str:
+        """The gateway's URL, e.g. ``http://127.0.0.1:8000``."""
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to shut everything down (safe to call from a signal handler)."""
+        self._stopping.set()
+
+    def child_env(self) -> dict[str, str]:
+        """The environment for children: ours plus the servers' URLs and the home dir."""
+        env = dict(os.environ)
+        env.update(
+            NATS_URL=self.nats.url,
+            DATABASE_URL=self.postgres.url,
+            SIMTUNE_HOME=str(self.home),
+            PYTHONUNBUFFERED="1",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])),
+        )
+        if self.port is not None:
+            env.update(SIMTUNE_HOST=self.host, SIMTUNE_PORT=str(self.port))
+        return env
+
+    async def run(self, *, handle_signals: bool = True) -> int:
+        """Start everything, wait for health, run until stopped, then shut down; return 0.
+
+        Raises :class:`StackError` (after cleaning up) when the stack cannot start.
+        """
+        if self.port is not None and port_in_use(self.host, self.port):
+            raise StackError(
+                f"port {self.port} on {self.host} is already in use (is Simtune already "
+                f"running?); stop that process or set SIMTUNE_PORT to another port"
+            )
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if handle_signals else ()
+        for sig in signals:
+            loop.add_signal_handler(sig, self.stop)
+        try:
+            self.logs_dir.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(self.nats.start)
+            await asyncio.to_thread(self.postgres.start)
+            self._say(f"NATS at {self.nats.url}; Postgres at {self.postgres.url}", "dim")
+            env = self.child_env()
+            for runner in self.runners.values():
+                if not self._stopping.is_set():
+                    self._tasks.append(asyncio.create_task(runner.run(env)))
+            if await self._wait_healthy():
+                where = f": {self.base_url}" if self.port is not None else ""
+                self.console.print(f"Simtune is running{where} (Ctrl-C to stop)", style="bold")
+                self.ready.set()
+                await self._stopping.wait()
+            return 0
+        finally:
+            await self._shutdown()
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+
+    async def _wait_healthy(self) -> bool:
+        """True once healthy, False if stopped first; StackError on give-up or timeout."""
+        url = f"{self.base_url}{self.health_path}"
+        deadline = time.monotonic() + self.health_timeout
+        async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:
+            while not self._stopping.is_set():
+                if failed := [r for r in self.runners.values() if r.gave_up]:
+                    raise StackError(
+                        "\n".join(
+                            f"{r.spec.name} ({r.spec.module}) keeps crashing; gave up after "
+                            f"{len(r.exit_codes)} crashes. Last lines of {r.log_path}:\n"
+                            f"{tail(r.log_path, 12)}"
+                            for r in failed
+                        )
+                    )
+                if self.port is None:
+                    return True
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url)).status_code == 200:
+                        return True
+                if time.monotonic() > deadline:
+                    raise StackError(self._timeout_message(url))
+                await asyncio.sleep(0.25)
+        return False
+
+    def _timeout_message(self, url: str) -> str:
+        lines = [f"{url} did not answer 200 within {self.health_timeout:g}s."]
+        troubled = [r for r in self.runners.values() if r.exit_codes or not r.running]
+        for r in troubled or list(self.runners.values())[-1:]:
+            state = f"exited {len(r.exit_codes)} time(s), codes {r.exit_codes}"
+            lines.append(f"{r.spec.name}: {state if r.exit_codes else 'running'}; last lines:")
+            lines.append(tail(r.log_path))
+        return "\n".join(lines)
+
+    async def _shutdown(self) -> None:
+        """Stop the children (in reverse order of start), then NATS and Postgres."""
+        self._stopping.set()
+        runners = list(self.runners.values())[::-1]
+        await asyncio.gather(*(r.terminate(self.stop_timeout) for r in runners))
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=5.0)
+            for task in pending:
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    self._say(f"a supervisor task failed: {task.exception()!r}", "red")
+        for r in runners:
+            r.close()
+        await asyncio.to_thread(self.nats.stop)
+        await asyncio.to_thread(self.postgres.stop)
+
+    def _say(self, message: str, style: str = "bold") -> None:
+        self.console.print(Text(f"[devstack] {message}", style=style), soft_wrap=True)
