@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,11 +66,14 @@ class Servers:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory) -> Servers:
-    home = tmp_path_factory.mktemp("simtune")
+def servers() -> Servers:
+    # Our own directory, not pytest's tmp_path: pytest prunes old tmp dirs of *other* runs,
+    # which would pull the database out from under a concurrent session.
+    home = Path(tempfile.mkdtemp(prefix="simtune-test-"))
     nats, pg = start_embedded_servers(home)
     yield Servers(nats_url=nats.url, database_url=pg.url, home=home)
     stop_embedded_servers(nats, pg)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +110,6 @@ async def start_service(settings: Settings, context: str, embedder=None):
 
 async def serve_gateway(settings: Settings):
     import uvicorn
-
     from gateway.app import create_app
 
     port = free_port()
