@@ -1,7 +1,8 @@
 """Split the pages of a document into overlapping passages (chunks) for retrieval.
 
-The pages are read as one continuous text (a page break counts as a line break, so a
-sentence may run on from one page to the next). Each chunk has at most ``size`` characters
+A chunk never crosses a page break, so the page a citation names is the page the whole
+passage is printed on (a sentence that runs over a page break is cut there: exact page
+citations are worth more than that sentence). Within a page, each chunk has at most ``size`` characters
 and ends, by preference, at a paragraph break, else at the end of a sentence, else between
 two words; those preferred cut points are only used when they leave the chunk at least half
 full. A word longer than ``size`` is the only thing ever cut in the middle.
@@ -29,7 +30,16 @@ _MIN_FILL = 0.5  # a paragraph or sentence cut must leave the chunk at least hal
 
 
 def chunk_pages(pages: list[Page], *, size: int = 1000, overlap: int = 150) -> list[Chunk]:
-    """Cut the text of ``pages`` into chunks of at most ``size`` characters."""
+    """Cut the text of ``pages`` into chunks of at most ``size`` characters, page by page."""
+    _check(size, overlap)
+    chunks: list[Chunk] = []
+    for page in pages:
+        for chunk in _chunk_run([page], size=size, overlap=overlap):
+            chunks.append(Chunk(index=len(chunks), page=chunk.page, text=chunk.text))
+    return chunks
+
+
+def _check(size: int, overlap: int) -> None:
     if size < 1:
         raise ValueError(f"chunk size must be at least 1 character, got {size}")
     if overlap < 0:
@@ -37,6 +47,9 @@ def chunk_pages(pages: list[Page], *, size: int = 1000, overlap: int = 150) -> l
     if overlap >= size:
         raise ValueError(f"chunk overlap ({overlap}) must be smaller than chunk size ({size})")
 
+
+def _chunk_run(pages: list[Page], *, size: int, overlap: int) -> list[Chunk]:
+    """Chunk consecutive pages as one continuous text (a page break reads as a line break)."""
     text, starts, numbers = _join_pages(pages)
     content_end = len(text.rstrip())
     chunks: list[Chunk] = []

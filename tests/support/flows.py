@@ -1,0 +1,71 @@
+"""Small helpers that drive the services over NATS the way the gateway does."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+
+from contracts.base import Accepted
+from contracts.expert import CreateExpert, Profile
+from contracts.ingest import (
+    DOCUMENTS_BUCKET,
+    DocumentView,
+    GetDocument,
+    RegisterUpload,
+    UploadRegistered,
+)
+from contracts.knowledge import GetIndexStatus, IndexStatuses, Search, SearchResults
+from runtime.objects import Objects
+from runtime.rpc import request
+
+
+async def create_expert(nc, name: str | None = None) -> str:
+    reply = await request(
+        nc,
+        "cmd.expert.create",
+        CreateExpert(profile=Profile(name=name or f"expert-{uuid.uuid4().hex[:6]}")),
+        Accepted,
+    )
+    return reply.id
+
+
+async def upload(
+    nc, expert_id: str, filename: str, data: bytes, media_type: str
+) -> UploadRegistered:
+    sha = hashlib.sha256(data).hexdigest()
+    ref = await Objects(nc.jetstream()).put(DOCUMENTS_BUCKET, f"local/{expert_id}/{sha}", data)
+    cmd = RegisterUpload(expert_id=expert_id, filename=filename, media_type=media_type, object=ref)
+    return await request(nc, "cmd.ingest.register_upload", cmd, UploadRegistered)
+
+
+async def status_of(nc, document_id: str) -> tuple[str, DocumentView]:
+    """The status a person sees: ingest's, refined by the index once the text is chunked."""
+    doc = await request(nc, "qry.ingest.get", GetDocument(document_id=document_id), DocumentView)
+    if doc.status != "chunked":
+        return doc.status, doc
+    statuses = await request(
+        nc, "qry.knowledge.status", GetIndexStatus(document_ids=[document_id]), IndexStatuses
+    )
+    for s in statuses.statuses:
+        if s.revision == doc.revision:
+            return ("rejected" if s.status == "failed" else s.status), doc
+    return "embedding", doc
+
+
+async def wait_settled(nc, document_id: str, timeout: float = 90.0) -> tuple[str, DocumentView]:
+    """Wait until the document is ready or rejected."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status, doc = await status_of(nc, document_id)
+        if status in ("ready", "rejected"):
+            return status, doc
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"document {document_id} stuck in {status}")
+        await asyncio.sleep(0.1)
+
+
+async def search(nc, expert_id: str, q: str, k: int = 5) -> SearchResults:
+    return await request(
+        nc, "qry.knowledge.search", Search(expert_id=expert_id, q=q, k=k), SearchResults
+    )
