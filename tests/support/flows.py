@@ -17,7 +17,7 @@ from contracts.ingest import (
 )
 from contracts.knowledge import GetIndexStatus, IndexStatuses, Search, SearchResults
 from runtime.objects import Objects
-from runtime.rpc import request
+from runtime.rpc import ServiceError, request
 
 
 async def create_expert(nc, name: str | None = None) -> str:
@@ -57,9 +57,15 @@ async def wait_settled(nc, document_id: str, timeout: float = 90.0) -> tuple[str
     """Wait until the document is ready or rejected."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        status, doc = await status_of(nc, document_id)
-        if status in ("ready", "rejected"):
-            return status, doc
+        try:
+            status, doc = await status_of(nc, document_id)
+        except ServiceError as err:  # a service restarting answers nothing for a moment
+            if err.code != "unavailable":
+                raise
+            status = "unavailable"
+        else:
+            if status in ("ready", "rejected"):
+                return status, doc
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"document {document_id} stuck in {status}")
         await asyncio.sleep(0.1)
