@@ -110,6 +110,7 @@ async def start_service(settings: Settings, context: str, embedder=None):
 
 async def serve_gateway(settings: Settings):
     import uvicorn
+
     from gateway.app import create_app
 
     port = free_port()

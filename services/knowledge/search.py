@@ -14,8 +14,11 @@ VECTOR_SQL = text(
     "SELECT chunk_id FROM knowledge.chunks WHERE tenant = :t AND expert_id = :e"
     " ORDER BY embedding <=> CAST(:v AS vector) LIMIT :n"
 )
+# A question rarely repeats every word of its answer, so the keyword side matches ANY of the
+# query's terms (OR) and lets ts_rank_cd put passages with more of them first.
 KEYWORD_SQL = text(
-    "SELECT chunk_id FROM knowledge.chunks, websearch_to_tsquery('english', :q) query"
+    "SELECT chunk_id FROM knowledge.chunks,"
+    " to_tsquery('english', replace(plainto_tsquery('english', :q)::text, ' & ', ' | ')) query"
     " WHERE tenant = :t AND expert_id = :e AND tsv @@ query"
     " ORDER BY ts_rank_cd(tsv, query) DESC, chunk_id LIMIT :n"
 )

@@ -33,6 +33,7 @@ async def test_search_finds_a_sentence_on_the_page_it_is_printed(services, nc):
     assert hits[0].page == 6
     assert "zentrofane" in hits[0].text
     assert hits[0].filename == "fluids.pdf" and hits[0].document_id == reg.document.id
+    assert hits[0].score == 1.0  # first by meaning and by keywords, though "temperature" is absent
 
 
 async def test_identical_reupload_is_deduplicated(services, nc):

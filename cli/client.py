@@ -1,0 +1,91 @@
+"""A small HTTP client of the Simtune gateway; every failure becomes one readable line."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import httpx
+import typer
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CliError(Exception):
+    """Something to tell the person in one line, then exit non-zero."""
+
+
+class ApiError(CliError):
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+class Client:
+    def __init__(self, url: str, timeout: float = 60.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise CliError(f"cannot reach Simtune at {self.url} — is `make run` running?") from exc
+        if response.status_code >= 400:
+            raise _api_error(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params or None)
+
+    def upload(self, expert_id: str, files: list[Path]) -> list[dict]:
+        with ExitStack() as stack:
+            parts = [
+                (
+                    "file",
+                    (path.name, stack.enter_context(path.open("rb")), "application/octet-stream"),
+                )
+                for path in files
+            ]
+            reply = self.request("POST", f"/api/experts/{expert_id}/documents", files=parts)
+        return reply["documents"]
+
+
+def _api_error(response: httpx.Response) -> ApiError:
+    try:
+        body = response.json()
+        return ApiError(response.status_code, body["error"], body["detail"])
+    except (ValueError, KeyError, TypeError):
+        text = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+        return ApiError(response.status_code, "http", f"HTTP {response.status_code} {text}".strip())
+
+
+def friendly(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a CliError into one line on stderr and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except CliError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def client_from(ctx: typer.Context) -> Client:
+    url = (ctx.obj or {}).get("url") or DEFAULT_URL
+    client = Client(url)
+    ctx.call_on_close(client.close)
+    return client

@@ -1,0 +1,180 @@
+"""`simtune`: the command line of Simtune, a thin client of the gateway's HTTP API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.text import Text
+
+from cli import ingest as ingesting
+from cli.client import DEFAULT_URL, Client, CliError, client_from, friendly
+from cli.render import console, documents_table, expert_details, experts_table, search_results
+from cli.resolve import resolve_expert
+
+app = typer.Typer(
+    help="Simtune: turn your own documents into your own expert.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+experts_app = typer.Typer(help="Create, list, show and delete experts.", no_args_is_help=True)
+documents_app = typer.Typer(help="List and delete an expert's documents.", no_args_is_help=True)
+projections_app = typer.Typer(help="Maintenance of the read models.", no_args_is_help=True)
+app.add_typer(experts_app, name="experts")
+app.add_typer(documents_app, name="documents")
+app.add_typer(projections_app, name="projections")
+
+ExpertArg = typer.Argument(..., metavar="EXPERT", help="The expert's id or exact name.")
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    url: str = typer.Option(
+        DEFAULT_URL, "--url", envvar="SIMTUNE_URL", help="Where the Simtune gateway runs."
+    ),
+) -> None:
+    ctx.obj = {"url": url}
+
+
+def find_expert(client: Client, ref: str) -> dict:
+    return resolve_expert(client.get("/api/experts"), ref)
+
+
+# ---- experts -------------------------------------------------------------------------------
+
+
+@experts_app.command("create")
+@friendly
+def experts_create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="What to call the expert."),
+    domain: str = typer.Option("", help="What it knows about."),
+    description: str = typer.Option("", help="Who it is and who it is for."),
+    goal: list[str] = typer.Option([], "--goal", help="Something it should help with (repeat)."),
+) -> None:
+    """Create an expert."""
+    body = {"name": name, "domain": domain, "description": description, "goals": goal}
+    expert = client_from(ctx).request("POST", "/api/experts", json=body)
+    console.print(Text(f"Created expert {expert['name']} (id {expert['id']})."))
+
+
+@experts_app.command("list")
+@friendly
+def experts_list(ctx: typer.Context) -> None:
+    """List experts."""
+    experts = client_from(ctx).get("/api/experts")
+    if not experts:
+        console.print('No experts yet. Create one with: simtune experts create "Name"')
+        return
+    console.print(experts_table(experts))
+
+
+@experts_app.command("show")
+@friendly
+def experts_show(ctx: typer.Context, expert: str = ExpertArg) -> None:
+    """Show an expert's profile."""
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    documents = client.get(f"/api/experts/{found['id']}/documents")
+    console.print(expert_details(found, documents))
+
+
+@experts_app.command("delete")
+@friendly
+def experts_delete(
+    ctx: typer.Context,
+    expert: str = ExpertArg,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete an expert and everything it owns."""
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    question = f"Delete {found['name']} and all of its documents?"
+    if not yes and not typer.confirm(question, default=False):
+        raise CliError("nothing was deleted")
+    client.request("DELETE", f"/api/experts/{found['id']}")
+    console.print(Text(f"Deleted expert {found['name']}."))
+
+
+# ---- documents -----------------------------------------------------------------------------
+
+
+@app.command("ingest")
+@friendly
+def ingest(
+    ctx: typer.Context,
+    expert: str = ExpertArg,
+    files: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="PDF, .txt or .md files."
+    ),
+    timeout: float = typer.Option(600.0, help="Seconds to wait for the files to be ready."),
+) -> None:
+    """Upload files to an expert and follow them until each is ready or rejected."""
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    docs = ingesting.ingest(client, found["id"], files, timeout)
+    failed = ingesting.summary(docs)
+    if failed:
+        raise CliError(f"{failed} of {len(docs)} files could not be used (see the reasons above)")
+
+
+@documents_app.command("list")
+@friendly
+def documents_list(ctx: typer.Context, expert: str = ExpertArg) -> None:
+    """List an expert's documents with their status."""
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    docs = client.get(f"/api/experts/{found['id']}/documents")
+    if not docs:
+        console.print(Text(f"{found['name']} has no documents yet. Add some with: simtune ingest"))
+        return
+    console.print(documents_table(docs, title=f"Documents of {found['name']}"))
+
+
+@documents_app.command("delete")
+@friendly
+def documents_delete(ctx: typer.Context, document_id: str = typer.Argument(...)) -> None:
+    """Delete a document (the expert forgets its passages)."""
+    client = client_from(ctx)
+    doc = client.get(f"/api/documents/{document_id}")
+    client.request("DELETE", f"/api/documents/{document_id}")
+    console.print(Text(f"Deleted {doc['filename']}."))
+
+
+# ---- search and maintenance ----------------------------------------------------------------
+
+
+@app.command("search")
+@friendly
+def search(
+    ctx: typer.Context,
+    expert: str = ExpertArg,
+    query: str = typer.Argument(..., help="What to look for."),
+    k: int = typer.Option(5, "-k", "--k", min=1, max=50, help="How many passages."),
+) -> None:
+    """Search an expert's documents."""
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    reply = client.get(f"/api/experts/{found['id']}/search", q=query, k=k)
+    if not reply["results"]:
+        console.print("Nothing found. Try other words, or add documents that talk about it.")
+        return
+    for line in search_results(reply["results"]):
+        console.print(line)
+
+
+@projections_app.command("rebuild")
+@friendly
+def projections_rebuild(
+    ctx: typer.Context,
+    service: str = typer.Argument(..., help="expert, ingest or knowledge"),
+) -> None:
+    """Drop a service's read models and replay them from the event log."""
+    reply = client_from(ctx).request("POST", f"/api/admin/projections/{service}/rebuild")
+    for name, count in reply["projections"].items():
+        console.print(Text(f"Rebuilt {name} from {count} events."))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,84 @@
+"""How the CLI shows things (Rich tables and text; passages are never read as markup)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+console = Console(highlight=False)
+
+STATUS_STYLE = {
+    "uploaded": "yellow",
+    "parsing": "yellow",
+    "embedding": "yellow",
+    "ready": "green",
+    "rejected": "red",
+}
+
+
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLE.get(status, ""))
+
+
+def experts_table(experts: list[dict]) -> Table:
+    table = Table(title="Experts", title_justify="left")
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Name")
+    table.add_column("Domain")
+    table.add_column("Created", no_wrap=True)
+    for e in experts:
+        table.add_row(e["id"], Text(e["name"]), Text(e["domain"]), e["created_at"][:10])
+    return table
+
+
+def expert_details(expert: dict, documents: list[dict]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    ready = sum(1 for d in documents if d["status"] == "ready")
+    rows = [
+        ("Name", expert["name"]),
+        ("ID", expert["id"]),
+        ("Domain", expert["domain"] or "—"),
+        ("Description", expert["description"] or "—"),
+        ("Goals", "\n".join(f"• {g}" for g in expert["goals"]) or "—"),
+        ("Influences", ", ".join(expert["influences"]) or "—"),
+        ("Documents", f"{len(documents)} ({ready} ready)"),
+        ("Version", str(expert["version"])),
+        ("Created", expert["created_at"]),
+    ]
+    for label, value in rows:
+        table.add_row(label, Text(value))
+    return table
+
+
+def documents_table(documents: list[dict], title: str = "Documents") -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("ID", no_wrap=True)
+    table.add_column("File")
+    table.add_column("Status")
+    table.add_column("Pages", justify="right")
+    table.add_column("Passages", justify="right")
+    table.add_column("Reason")
+    for d in documents:
+        table.add_row(
+            d["id"],
+            Text(d["filename"]),
+            status_text(d["status"]),
+            str(d.get("pages") or "–"),
+            str(d.get("chunks") or "–"),
+            Text(d.get("reason") or ""),
+        )
+    return table
+
+
+def search_results(results: list[dict]) -> list[Text]:
+    out: list[Text] = []
+    for n, hit in enumerate(results, 1):
+        head = Text(f"{n}. ", style="bold")
+        head.append(hit["filename"], style="bold")
+        head.append(f", page {hit['page']}  ")
+        head.append(f"score {hit['score']:.3f}", style="dim")
+        out += [head, Text("   " + " ".join(hit["text"].split())), Text("")]
+    return out

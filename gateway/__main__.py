@@ -1,0 +1,29 @@
+"""`python -m gateway`: serve the gateway with uvicorn on SIMTUNE_HOST:SIMTUNE_PORT."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from gateway.app import create_app
+from runtime import telemetry
+from runtime.logs import configure_logging
+from runtime.settings import settings as load_settings
+
+SHUTDOWN_GRACE_S = 5  # open SSE streams never finish on their own
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging("gateway", fmt=settings.log_format, level=settings.log_level)
+    telemetry.setup_tracing("gateway", settings.otel_exporter)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,  # gateway.observability logs every request with its trace id
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
+
+
+main()

@@ -1,0 +1,145 @@
+"""The gateway's one door to the services: typed commands and queries over NATS.
+
+Both the JSON API and the pages go through `Backend`, so they show the same thing. Every
+query after a command passes the command's stream sequence as `after_seq`
+(read-your-writes), so a reply always includes the change just made.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import structlog
+from nats.aio.client import Client as NATS
+
+from contracts.base import Accepted, DomainError, ErrorCode, ProjectionsRebuilt, RebuildProjections
+from contracts.expert import (
+    CreateExpert,
+    DeleteExpert,
+    ExpertList,
+    ExpertView,
+    GetExpert,
+    ListExperts,
+    Profile,
+    ProfilePatch,
+    UpdateExpert,
+)
+from contracts.ingest import (
+    DeleteDocument,
+    DocumentList,
+    DocumentView,
+    GetDocument,
+    ListDocuments,
+    RegisterUpload,
+    UploadRegistered,
+)
+from contracts.knowledge import GetIndexStatus, IndexStatuses, Search, SearchResults
+from gateway.hub import EventHub
+from gateway.schemas import DocumentOut
+from gateway.status import merge_documents, needs_index_status
+from runtime import rpc
+from runtime.objects import Objects
+from runtime.settings import Settings
+
+T = TypeVar("T")
+TENANT = "local"
+SERVICES = ("expert", "ingest", "knowledge")
+REBUILD_TIMEOUT_S = 300.0
+
+
+class Backend:
+    def __init__(self, nc: NATS, settings: Settings, hub: EventHub) -> None:
+        self.nc, self.settings, self.hub = nc, settings, hub
+        self.js = nc.jetstream()
+        self.objects = Objects(self.js)
+        self.tenant = TENANT
+
+    async def call(
+        self, subject: str, payload: Any, reply_type: type[T], timeout: float = 10.0
+    ) -> T:
+        """One request/reply; a service's typed error comes back as a DomainError."""
+        correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
+        return await rpc.request(
+            self.nc, subject, payload, reply_type, timeout=timeout, correlation_id=correlation_id
+        )
+
+    # ---- experts ---------------------------------------------------------------------------
+
+    async def create_expert(self, profile: Profile) -> ExpertView:
+        accepted = await self.call("cmd.expert.create", CreateExpert(profile=profile), Accepted)
+        return await self.get_expert(accepted.id, after_seq=accepted.seq)
+
+    async def update_expert(
+        self, expert_id: str, changes: ProfilePatch, expected_version: int | None
+    ) -> ExpertView:
+        cmd = UpdateExpert(expert_id=expert_id, changes=changes, expected_version=expected_version)
+        accepted = await self.call("cmd.expert.update", cmd, Accepted)
+        return await self.get_expert(expert_id, after_seq=accepted.seq)
+
+    async def delete_expert(self, expert_id: str) -> None:
+        accepted = await self.call("cmd.expert.delete", DeleteExpert(expert_id=expert_id), Accepted)
+        await self.list_experts(after_seq=accepted.seq)
+
+    async def get_expert(self, expert_id: str, after_seq: int = 0) -> ExpertView:
+        query = GetExpert(expert_id=expert_id, after_seq=after_seq)
+        return await self.call("qry.expert.get", query, ExpertView)
+
+    async def list_experts(self, after_seq: int = 0) -> list[ExpertView]:
+        reply = await self.call("qry.expert.list", ListExperts(after_seq=after_seq), ExpertList)
+        return reply.experts
+
+    # ---- documents -------------------------------------------------------------------------
+
+    async def list_documents(
+        self, expert_id: str, *, after_ingest: int = 0, after_knowledge: int = 0
+    ) -> list[DocumentOut]:
+        query = ListDocuments(expert_id=expert_id, after_seq=after_ingest)
+        reply = await self.call("qry.ingest.list", query, DocumentList)
+        return await self.merged(reply.documents, after_knowledge=after_knowledge)
+
+    async def get_document(self, document_id: str) -> DocumentOut:
+        doc = await self.call("qry.ingest.get", GetDocument(document_id=document_id), DocumentView)
+        return (await self.merged([doc]))[0]
+
+    async def delete_document(self, document_id: str) -> DocumentOut:
+        doc = await self.get_document(document_id)
+        cmd = DeleteDocument(document_id=document_id)
+        accepted = await self.call("cmd.ingest.delete", cmd, Accepted)
+        await self.call(
+            "qry.ingest.list",
+            ListDocuments(expert_id=doc.expert_id, after_seq=accepted.seq),
+            DocumentList,
+        )
+        return doc
+
+    async def register_upload(self, cmd: RegisterUpload) -> UploadRegistered:
+        return await self.call("cmd.ingest.register_upload", cmd, UploadRegistered, timeout=30.0)
+
+    async def merged(
+        self, docs: list[DocumentView], *, after_knowledge: int = 0
+    ) -> list[DocumentOut]:
+        """Documents with the status a person sees (the knowledge index decides past chunking)."""
+        ids = needs_index_status(docs)
+        statuses = []
+        if ids:
+            query = GetIndexStatus(document_ids=ids, after_seq=after_knowledge)
+            statuses = (await self.call("qry.knowledge.status", query, IndexStatuses)).statuses
+        return merge_documents(docs, statuses)
+
+    # ---- knowledge and admin ---------------------------------------------------------------
+
+    async def search(self, expert_id: str, q: str, k: int) -> SearchResults:
+        await self.get_expert(expert_id)
+        query = Search(expert_id=expert_id, q=q, k=k)
+        return await self.call("qry.knowledge.search", query, SearchResults, timeout=30.0)
+
+    async def rebuild(self, service: str) -> ProjectionsRebuilt:
+        if service not in SERVICES:
+            raise DomainError(
+                ErrorCode.NOT_FOUND,
+                f"there is no service called {service!r}; choose one of {', '.join(SERVICES)}",
+            )
+        subject = f"cmd.{service}.rebuild_projections"
+        return await self.call(
+            subject, RebuildProjections(), ProjectionsRebuilt, timeout=REBUILD_TIMEOUT_S
+        )

@@ -1,0 +1,150 @@
+"""Documents of an expert: upload (multipart, streamed), list, read, delete, original file."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import IO
+from urllib.parse import quote
+
+from litestar import Request, delete, get, post
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.response import Stream
+
+from contracts.base import DomainError, ErrorCode
+from contracts.ingest import DOCUMENTS_BUCKET
+from gateway.backend import Backend
+from gateway.errors import error_responses
+from gateway.schemas import DocumentOut, UploadAccepted
+from gateway.uploads import receive_uploads
+
+READ_BLOCK = 64 * 1024
+
+
+@dataclass
+class UploadOperation(Operation):
+    """Documents the multipart body, which the handler streams itself (no `data` param)."""
+
+    def __post_init__(self) -> None:
+        files = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        form = Schema(
+            type=OpenAPIType.OBJECT,
+            properties={"file": Schema(type=OpenAPIType.ARRAY, items=files)},
+            required=["file"],
+        )
+        self.request_body = RequestBody(
+            description="one or more parts named `file` (PDF, .txt, .md)",
+            required=True,
+            content={"multipart/form-data": OpenAPIMediaType(schema=form)},
+        )
+
+
+@post(
+    "/api/experts/{expert_id:str}/documents",
+    status_code=202,
+    tags=["knowledge"],
+    summary="Upload documents (PDF, .txt, .md) to an expert",
+    description="The type is judged by content, not name. If any file is empty, of another type"
+    " or over the size limit, the answer names it and no file is kept.",
+    request_max_body_size=None,  # the upload enforces its own limits while streaming
+    responses=error_responses(400, 404, 413, 415),
+    operation_class=UploadOperation,
+)
+async def upload(request: Request, expert_id: str, backend: Backend) -> UploadAccepted:
+    return UploadAccepted(documents=await receive_uploads(request, backend, expert_id))
+
+
+@get(
+    "/api/experts/{expert_id:str}/documents",
+    tags=["knowledge"],
+    summary="An expert's documents with their status",
+    responses=error_responses(404),
+)
+async def list_documents(expert_id: str, backend: Backend) -> list[DocumentOut]:
+    await backend.get_expert(expert_id)
+    return await backend.list_documents(expert_id)
+
+
+@get(
+    "/api/documents/{document_id:str}",
+    tags=["knowledge"],
+    summary="One document",
+    responses=error_responses(404),
+)
+async def get_document(document_id: str, backend: Backend) -> DocumentOut:
+    return await backend.get_document(document_id)
+
+
+@delete(
+    "/api/documents/{document_id:str}",
+    status_code=204,
+    tags=["knowledge"],
+    summary="Delete a document (its passages leave the index)",
+    responses=error_responses(404),
+)
+async def delete_document(document_id: str, backend: Backend) -> None:
+    await backend.delete_document(document_id)
+
+
+@get(
+    "/api/documents/{document_id:str}/file",
+    tags=["knowledge"],
+    summary="The original file, with its media type (PDF viewers open `#page=N`)",
+    responses=error_responses(404),
+)
+async def document_file(document_id: str, backend: Backend) -> Stream:
+    doc = await backend.get_document(document_id)
+    name = f"{backend.tenant}/{doc.expert_id}/{doc.sha256}"
+    sink, size = await download(backend, name, doc.sha256)
+    media_type = doc.media_type or "application/octet-stream"
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    return Stream(
+        _read(sink),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(doc.filename)}",
+            "Content-Length": str(size),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def download(backend: Backend, name: str, sha256: str) -> tuple[IO[bytes], int]:
+    """The object, spooled to a temporary file and checked against its sha256."""
+    sink = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 - streamed, then closed
+    store = await backend.objects.bucket(DOCUMENTS_BUCKET)
+    try:
+        await store.get(name, writeinto=sink)
+    except Exception as exc:
+        sink.close()
+        raise DomainError(
+            ErrorCode.NOT_FOUND, "the original file of this document is no longer stored"
+        ) from exc
+    sink.seek(0)
+    digest, size = hashlib.sha256(), 0
+    while block := sink.read(READ_BLOCK):
+        digest.update(block)
+        size += len(block)
+    if digest.hexdigest() != sha256:
+        sink.close()
+        raise DomainError(ErrorCode.INTERNAL, "the stored file does not match its checksum")
+    return sink, size
+
+
+async def _read(sink: IO[bytes]) -> AsyncIterator[bytes]:
+    try:
+        sink.seek(0)
+        while block := sink.read(READ_BLOCK):
+            yield block
+    finally:
+        sink.close()

@@ -1,0 +1,77 @@
+"""`/api/experts`: create, list, read, update (optimistic, `If-Match`) and delete experts."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import Parameter
+
+from contracts.base import DomainError, ErrorCode
+from contracts.expert import ExpertView, Profile, ProfilePatch
+from gateway.backend import Backend
+from gateway.errors import error_responses
+from gateway.schemas import ExpertChanges, ExpertOut, NewExpert
+
+
+def to_out(view: ExpertView) -> ExpertOut:
+    return msgspec.convert(msgspec.to_builtins(view), ExpertOut)
+
+
+def respond(view: ExpertView, status_code: int = 200) -> Response[ExpertOut]:
+    """The expert, with its version as ETag (send it back in If-Match to update safely)."""
+    return Response(to_out(view), status_code=status_code, headers={"ETag": f'"{view.version}"'})
+
+
+def parse_if_match(raw: str | None) -> int | None:
+    """`"3"`, `W/"3"` or `3` -> 3; absent or `*` -> None (no version check)."""
+    if raw is None or raw.strip() in ("", "*"):
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise DomainError(
+            ErrorCode.INVALID, f'If-Match must be an expert\'s version such as "3", got {raw!r}'
+        )
+    return int(value)
+
+
+class ExpertsController(Controller):
+    path = "/api/experts"
+    tags = ["experts"]
+
+    @post("/", status_code=201, summary="Create an expert", responses=error_responses(400))
+    async def create(self, data: NewExpert, backend: Backend) -> Response[ExpertOut]:
+        profile = msgspec.convert(msgspec.to_builtins(data), Profile)
+        return respond(await backend.create_expert(profile), status_code=201)
+
+    @get("/", summary="List experts")
+    async def list_experts(self, backend: Backend) -> list[ExpertOut]:
+        return [to_out(view) for view in await backend.list_experts()]
+
+    @get("/{expert_id:str}", summary="One expert", responses=error_responses(404))
+    async def get_one(self, expert_id: str, backend: Backend) -> Response[ExpertOut]:
+        return respond(await backend.get_expert(expert_id))
+
+    @patch(
+        "/{expert_id:str}",
+        summary="Update an expert's profile (only the fields sent change)",
+        description='Send `If-Match: "<version>"` (the ETag) to refuse a stale update with 409.',
+        responses=error_responses(400, 404, 409),
+    )
+    async def update(
+        self,
+        expert_id: str,
+        data: ExpertChanges,
+        backend: Backend,
+        if_match: str | None = Parameter(header="If-Match", default=None),
+    ) -> Response[ExpertOut]:
+        changes = msgspec.convert(msgspec.to_builtins(data), ProfilePatch)
+        return respond(await backend.update_expert(expert_id, changes, parse_if_match(if_match)))
+
+    @delete(
+        "/{expert_id:str}",
+        status_code=204,
+        summary="Delete an expert and everything it owns",
+        responses=error_responses(404),
+    )
+    async def remove(self, expert_id: str, backend: Backend) -> None:
+        await backend.delete_expert(expert_id)

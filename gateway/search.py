@@ -1,0 +1,39 @@
+"""`GET /api/experts/{expert_id}/search`: passages of an expert's documents, best first."""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.params import Parameter
+
+from contracts.base import DomainError, ErrorCode
+from contracts.knowledge import SearchResults
+from gateway.backend import Backend
+from gateway.errors import error_responses
+
+MAX_K = 50
+MAX_QUERY = 2000
+
+
+def clean_query(q: str) -> str:
+    q = " ".join(q.split())
+    if not q:
+        raise DomainError(ErrorCode.INVALID, "q must not be empty: say what to look for")
+    if len(q) > MAX_QUERY:
+        raise DomainError(ErrorCode.INVALID, f"q must be at most {MAX_QUERY} characters")
+    return q
+
+
+@get(
+    "/api/experts/{expert_id:str}/search",
+    tags=["knowledge"],
+    summary="Search an expert's documents",
+    description="`page` in each result is the 1-based physical page where the passage starts.",
+    responses=error_responses(400, 404),
+)
+async def search(
+    expert_id: str,
+    backend: Backend,
+    q: str = Parameter(description="what to look for"),
+    k: int = Parameter(default=5, ge=1, le=MAX_K, description="how many passages"),
+) -> SearchResults:
+    return await backend.search(expert_id, clean_query(q), k)

@@ -1,0 +1,231 @@
+"""Server-Sent Events: domain events after commit, ids, Last-Event-ID resume, live tables."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from contracts.base import DomainError
+from gateway.cursor import Cursor, parse_event_id, parse_topics
+
+pytestmark = pytest.mark.integration
+
+TEXT = b"Notes about the tides of the northern bay and the moon that pulls them.\n" * 20
+
+
+class EventReader:
+    """Reads an SSE response block by block, like a browser's EventSource would."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._lines = response.aiter_lines()
+        self.last_id: str | None = None
+
+    async def block(self, timeout: float = 30.0) -> dict:
+        fields: dict = {"comments": []}
+        async with asyncio.timeout(timeout):
+            async for line in self._lines:
+                if line == "":
+                    if len(fields) > 1 or fields["comments"]:
+                        return fields
+                    continue
+                name, _, value = line.partition(":")
+                value = value.removeprefix(" ")
+                if name == "":
+                    fields["comments"].append(value)
+                elif name == "data":
+                    fields["data"] = f"{fields['data']}\n{value}" if "data" in fields else value
+                else:
+                    fields[name] = value
+                if name == "id":
+                    self.last_id = value
+        raise AssertionError("the event stream ended")
+
+    async def event(self, timeout: float = 30.0) -> dict:
+        """The next block that carries data."""
+        while True:
+            block = await self.block(timeout)
+            if block.get("data"):
+                return block
+
+    async def until(self, predicate, timeout: float = 60.0) -> list[dict]:
+        """Events (data decoded as JSON) up to and including the first one matching."""
+        seen = []
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self.event(timeout)
+                event["json"] = json.loads(event["data"])
+                seen.append(event)
+                if predicate(event["json"]):
+                    return seen
+
+
+@asynccontextmanager
+async def sse(api: httpx.AsyncClient, url: str, **headers: str):
+    async with api.stream("GET", url, headers=headers, timeout=None) as response:
+        assert response.status_code == 200, await response.aread()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        reader = EventReader(response)
+        first = await reader.block()  # the stream is live once this arrives
+        reader.first = first
+        yield reader
+
+
+async def new_expert(api) -> str:
+    response = await api.post("/api/experts", json={"name": f"SSE {uuid.uuid4().hex[:8]}"})
+    return response.json()["id"]
+
+
+async def upload(api, expert_id: str, name: str, data: bytes = TEXT) -> str:
+    files = [("file", (name, data, "text/plain"))]
+    response = await api.post(f"/api/experts/{expert_id}/documents", files=files)
+    assert response.status_code == 202, response.text
+    return response.json()["documents"][0]["id"]
+
+
+def about(doc_id: str, event_type: str):
+    return lambda e: e["type"] == event_type and e["data"].get("document_id") == doc_id
+
+
+# ---- pure: topics, ids, cursor -------------------------------------------------------------
+
+
+def test_topics_are_checked_and_deduplicated():
+    assert parse_topics("ingest, knowledge,ingest") == ["ingest", "knowledge"]
+    assert parse_topics(None) == ["expert", "ingest", "knowledge"]
+    with pytest.raises(DomainError, match="unknown topic"):
+        parse_topics("ingest,weather")
+
+
+def test_event_ids_round_trip():
+    cursor = Cursor(["ingest", "knowledge"])
+    cursor.begin("knowledge", 17)
+    assert cursor.accept("ingest", 42) and not cursor.accept("ingest", 42)
+    assert cursor.event_id() == "ingest:42,knowledge:17"
+    assert parse_event_id(cursor.event_id(), ["ingest", "knowledge"]) == {
+        "ingest": 42,
+        "knowledge": 17,
+    }
+    assert parse_event_id("42", ["ingest"]) == {"ingest": 42}
+    assert parse_event_id("ingest:3,knowledge:4", ["knowledge"]) == {"knowledge": 4}
+    for bad, topics in [("42", ["ingest", "knowledge"]), ("ingest=3", ["ingest"])]:
+        with pytest.raises(DomainError):
+            parse_event_id(bad, topics)
+
+
+def test_an_event_committed_late_is_still_delivered_once():
+    cursor = Cursor(["ingest"])
+    cursor.begin("ingest", 10)  # the stream ended at 10 when the client connected
+    assert cursor.accept("ingest", 9)  # appended before, projected after: still news
+    assert cursor.event_id() == "10"
+    assert cursor.accept("ingest", 11) and not cursor.accept("ingest", 11)
+    assert cursor.event_id() == "11"
+
+
+# ---- /api/events ---------------------------------------------------------------------------
+
+
+async def test_status_changes_arrive_after_they_are_committed(api):
+    expert_id = await new_expert(api)
+    async with sse(api, "/api/events?topics=ingest,knowledge") as events:
+        assert events.last_id and events.last_id.startswith("ingest:")
+        doc_id = await upload(api, expert_id, "tides.txt")
+        seen = await events.until(about(doc_id, "knowledge.DocumentIndexed"), timeout=90)
+        # What the event says is already visible: its projection committed before it was sent.
+        doc = (await api.get(f"/api/documents/{doc_id}")).json()
+        assert doc["status"] == "ready"
+    mine = [e for e in seen if e["json"]["data"].get("document_id") == doc_id]
+    types = [e["json"]["type"] for e in mine]
+    assert types[0] == "ingest.DocumentUploaded"
+    assert types.index("ingest.DocumentChunked") < types.index("knowledge.DocumentIndexed")
+    for event in seen:
+        body = event["json"]
+        assert {"stream", "seq", "type", "tenant", "aggregate_id", "occurred_at", "data"} <= set(
+            body
+        )
+        topic = body["stream"].lower()
+        positions = parse_event_id(event["id"], ["ingest", "knowledge"])
+        assert positions[topic] == body["seq"]  # id = the stream sequence
+    keys = [(e["json"]["stream"], e["json"]["seq"]) for e in seen]
+    assert len(keys) == len(set(keys)), "no event is sent twice"
+
+
+async def test_single_topic_ids_are_plain_sequences(api):
+    expert_id = await new_expert(api)
+    async with sse(api, "/api/events?topics=expert") as events:
+        response = await api.patch(f"/api/experts/{expert_id}", json={"domain": "Tides"})
+        assert response.status_code == 200
+        (event,) = (await events.until(lambda e: e["aggregate_id"] == expert_id))[-1:]
+        assert event["id"] == str(event["json"]["seq"])
+        assert event["json"]["type"] == "expert.ExpertUpdated"
+
+
+async def test_reconnect_with_last_event_id_replays_then_goes_on_live(api):
+    expert_id = await new_expert(api)
+    async with sse(api, "/api/events?topics=ingest") as events:
+        first = await upload(api, expert_id, "first.txt", TEXT + b"one")
+        await events.until(about(first, "ingest.DocumentUploaded"))
+        resume_from = events.last_id
+    # Disconnected: these happen while nobody listens.
+    missed = await upload(api, expert_id, "missed.txt", TEXT + b"two")
+    async with asyncio.timeout(90):
+        while (await api.get(f"/api/documents/{missed}")).json()["status"] != "ready":
+            await asyncio.sleep(0.2)
+
+    async with sse(api, "/api/events?topics=ingest", **{"Last-Event-ID": resume_from}) as events:
+        replayed = await events.until(about(missed, "ingest.DocumentChunked"))
+        seqs = [e["json"]["seq"] for e in replayed]
+        assert seqs == list(range(int(resume_from) + 1, int(resume_from) + 1 + len(seqs)))
+        assert any(about(first, "ingest.DocumentChunked")(e["json"]) for e in replayed)
+        assert replayed[0]["json"]["projection"] == "replay"
+        live = await upload(api, expert_id, "live.txt", TEXT + b"three")
+        after = await events.until(about(live, "ingest.DocumentUploaded"))
+        more = [e["json"]["seq"] for e in after]
+        assert min(more) > max(seqs) and len(more) == len(set(more))
+
+
+async def test_resume_works_with_a_query_parameter_too(api):
+    expert_id = await new_expert(api)
+    async with sse(api, "/api/events?topics=ingest") as events:
+        start = int(events.last_id)
+    doc_id = await upload(api, expert_id, "param.txt", TEXT + b"param")
+    async with sse(api, f"/api/events?topics=ingest&last_event_id={start}") as events:
+        seen = await events.until(about(doc_id, "ingest.DocumentUploaded"))
+        assert seen[0]["json"]["seq"] == start + 1
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [("topics=weather", {}), ("topics=ingest,knowledge", {"Last-Event-ID": "12"})],
+)
+async def test_bad_subscriptions_are_400(api, query, headers):
+    response = await api.get(f"/api/events?{query}", headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid"
+
+
+# ---- the live documents table of the page --------------------------------------------------
+
+
+async def test_documents_table_updates_live(api):
+    expert_id = await new_expert(api)
+    async with sse(api, f"/ui/experts/{expert_id}/documents/stream") as table:
+        assert table.first["event"] == "documents"
+        assert "No documents yet" in table.first["data"]
+        await upload(api, expert_id, "live-table.txt")
+        statuses = []
+        async with asyncio.timeout(90):
+            while 'data-status="ready"' not in (html := (await table.event())["data"]):
+                assert "live-table.txt" in html
+                statuses.append(html.split('data-status="')[1].split('"')[0])
+        assert "live-table.txt" in html and "Ready" in html
+    assert all(s in ("uploaded", "parsing", "embedding") for s in statuses)
+
+
+async def test_documents_table_of_an_unknown_expert_is_404(api):
+    response = await api.get("/ui/experts/nobody/documents/stream")
+    assert response.status_code == 404
