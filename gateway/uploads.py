@@ -62,7 +62,9 @@ def check(part: Part) -> str:
 async def store(backend: Backend, expert_id: str, part: Part, media_type: str) -> UploadedDocument:
     part.file.seek(0)
     name = f"{backend.tenant}/{expert_id}/{part.sha256}"
-    ref = await backend.objects.put(bucket=DOCUMENTS_BUCKET, name=name, data=part.file)
+    ref = await backend.objects.put(
+        DOCUMENTS_BUCKET, name, part.file, known=(part.sha256, part.size)
+    )
     cmd = RegisterUpload(
         tenant=backend.tenant,
         expert_id=expert_id,

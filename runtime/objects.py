@@ -38,14 +38,18 @@ class Objects:
                 self._buckets[name] = await self._js.create_object_store(name, config=config)
         return self._buckets[name]
 
-    async def put(self, bucket: str, name: str, data: bytes | BinaryIO) -> ObjectRef:
-        """Store bytes (or a readable binary file) under `name`; returns its reference."""
+    async def put(
+        self, bucket: str, name: str, data: bytes | BinaryIO, *, known: tuple[str, int] | None = None
+    ) -> ObjectRef:
+        """Store bytes (or a readable binary file) under `name`; returns its reference.
+
+        `known` = (sha256, size) when the caller already hashed the bytes while receiving them.
+        """
         if isinstance(data, bytes | bytearray):
-            sha = hashlib.sha256(data).hexdigest()
-            size = len(data)
+            sha, size = known or (hashlib.sha256(data).hexdigest(), len(data))
             reader: BinaryIO = io.BytesIO(data)
         else:
-            sha, size = _hash_file(data)
+            sha, size = known or _hash_file(data)
             reader = data
         store = await self.bucket(bucket)
         await store.put(name, reader)
