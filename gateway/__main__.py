@@ -7,13 +7,17 @@ import uvicorn
 from gateway.app import create_app
 from runtime import telemetry
 from runtime.logs import configure_logging
+from runtime.settings import SettingsError
 from runtime.settings import settings as load_settings
 
 SHUTDOWN_GRACE_S = 5  # open SSE streams never finish on their own
 
 
 def main() -> None:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise SystemExit(f"gateway: {exc}") from None
     configure_logging("gateway", fmt=settings.log_format, level=settings.log_level)
     telemetry.setup_tracing("gateway", settings.otel_exporter)
     uvicorn.run(

@@ -22,7 +22,7 @@ from runtime.objects import Objects
 from runtime.projector import Projection, Projector
 from runtime.reactor import Handler, Reactor
 from runtime.rpc import Endpoints
-from runtime.settings import Settings
+from runtime.settings import Settings, SettingsError
 from runtime.settings import settings as load_settings
 
 log = get_logger(__name__)
@@ -112,7 +112,10 @@ Build = Callable[[ServiceHost], Awaitable[None]]
 
 def run_service(name: str, context: str, build: Build) -> None:
     """Entry point of `python -m services.<context>`: run until SIGINT/SIGTERM."""
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise SystemExit(f"{name}: {exc}") from None
     configure_logging(name, fmt=settings.log_format, level=settings.log_level)
     telemetry.setup_tracing(name, settings.otel_exporter)
 

