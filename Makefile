@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 WEB_STAMP := web/node_modules/.installed-stamp
 
-.PHONY: setup run test test-unit lint bench clean
+.PHONY: setup browser run test test-unit test-e2e lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,11 +22,21 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 
 setup: $(STAMP) $(WEB_STAMP)
 
+# Debian's Chromium drives the browser tests (tests/e2e); nothing downloads a browser build.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: install Debian's chromium (apt-get install chromium) to run tests/e2e"; fi; }
+
 run: setup
 	$(PY) -m runtime.devstack up
 
-test: setup lint
+test: setup browser lint
 	$(PY) -m pytest -q -p no:cacheprovider
+
+test-e2e: setup browser
+	$(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
 test-unit: setup
 	$(PY) -m pytest -q tests/unit
