@@ -15,8 +15,8 @@ class StyleGuide(msgspec.Struct, frozen=True, kw_only=True):
     tone: str | None = None
     vocabulary: str | None = None
     sentence_length: str | None = None
-    do: list[str] = []
-    dont: list[str] = []
+    do: list[str] = msgspec.field(default_factory=list)
+    dont: list[str] = msgspec.field(default_factory=list)
 
 
 class Profile(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,9 +25,9 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     description: str = ""
     domain: str = ""
-    goals: list[str] = []
-    influences: list[str] = []
-    style_guide: StyleGuide = StyleGuide()
+    goals: list[str] = msgspec.field(default_factory=list)
+    influences: list[str] = msgspec.field(default_factory=list)
+    style_guide: StyleGuide = msgspec.field(default_factory=StyleGuide)
     base_model: str | None = None
 
 

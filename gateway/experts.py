@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import msgspec
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Parameter
 
@@ -10,16 +9,11 @@ from contracts.base import DomainError, ErrorCode
 from contracts.expert import ExpertView, Profile, ProfilePatch
 from gateway.backend import Backend
 from gateway.errors import error_responses
-from gateway.schemas import ExpertChanges, ExpertOut, NewExpert
 
 
-def to_out(view: ExpertView) -> ExpertOut:
-    return msgspec.convert(msgspec.to_builtins(view), ExpertOut)
-
-
-def respond(view: ExpertView, status_code: int = 200) -> Response[ExpertOut]:
+def respond(view: ExpertView, status_code: int = 200) -> Response[ExpertView]:
     """The expert, with its version as ETag (send it back in If-Match to update safely)."""
-    return Response(to_out(view), status_code=status_code, headers={"ETag": f'"{view.version}"'})
+    return Response(view, status_code=status_code, headers={"ETag": f'"{view.version}"'})
 
 
 def parse_if_match(raw: str | None) -> int | None:
@@ -39,16 +33,15 @@ class ExpertsController(Controller):
     tags = ["experts"]
 
     @post("/", status_code=201, summary="Create an expert", responses=error_responses(400))
-    async def create(self, data: NewExpert, backend: Backend) -> Response[ExpertOut]:
-        profile = msgspec.convert(msgspec.to_builtins(data), Profile)
-        return respond(await backend.create_expert(profile), status_code=201)
+    async def create(self, data: Profile, backend: Backend) -> Response[ExpertView]:
+        return respond(await backend.create_expert(data), status_code=201)
 
     @get("/", summary="List experts")
-    async def list_experts(self, backend: Backend) -> list[ExpertOut]:
-        return [to_out(view) for view in await backend.list_experts()]
+    async def list_experts(self, backend: Backend) -> list[ExpertView]:
+        return await backend.list_experts()
 
     @get("/{expert_id:str}", summary="One expert", responses=error_responses(404))
-    async def get_one(self, expert_id: str, backend: Backend) -> Response[ExpertOut]:
+    async def get_one(self, expert_id: str, backend: Backend) -> Response[ExpertView]:
         return respond(await backend.get_expert(expert_id))
 
     @patch(
@@ -60,12 +53,11 @@ class ExpertsController(Controller):
     async def update(
         self,
         expert_id: str,
-        data: ExpertChanges,
+        data: ProfilePatch,
         backend: Backend,
         if_match: str | None = Parameter(header="If-Match", default=None),
-    ) -> Response[ExpertOut]:
-        changes = msgspec.convert(msgspec.to_builtins(data), ProfilePatch)
-        return respond(await backend.update_expert(expert_id, changes, parse_if_match(if_match)))
+    ) -> Response[ExpertView]:
+        return respond(await backend.update_expert(expert_id, data, parse_if_match(if_match)))
 
     @delete(
         "/{expert_id:str}",

@@ -52,49 +52,5 @@ class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 
 # ---- experts ---------------------------------------------------------------------------------
-# Mirrors of contracts.expert (field for field) with `default_factory` defaults, which the
-# OpenAPI generator handles; converted to and from the contracts at the edge.
-
-
-class StyleGuideBody(msgspec.Struct, frozen=True, kw_only=True):
-    tone: str | None = None
-    vocabulary: str | None = None
-    sentence_length: str | None = None
-    do: list[str] = msgspec.field(default_factory=list)
-    dont: list[str] = msgspec.field(default_factory=list)
-
-
-class NewExpert(msgspec.Struct, frozen=True, kw_only=True):
-    name: str
-    description: str = ""
-    domain: str = ""
-    goals: list[str] = msgspec.field(default_factory=list)
-    influences: list[str] = msgspec.field(default_factory=list)
-    style_guide: StyleGuideBody = msgspec.field(default_factory=StyleGuideBody)
-    base_model: str | None = None
-
-
-class ExpertChanges(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """Only the fields sent change."""
-
-    name: str | msgspec.UnsetType = msgspec.UNSET
-    description: str | msgspec.UnsetType = msgspec.UNSET
-    domain: str | msgspec.UnsetType = msgspec.UNSET
-    goals: list[str] | msgspec.UnsetType = msgspec.UNSET
-    influences: list[str] | msgspec.UnsetType = msgspec.UNSET
-    style_guide: StyleGuideBody | msgspec.UnsetType = msgspec.UNSET
-    base_model: str | None | msgspec.UnsetType = msgspec.UNSET
-
-
-class ExpertOut(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    name: str
-    description: str
-    domain: str
-    goals: list[str]
-    influences: list[str]
-    style_guide: StyleGuideBody
-    base_model: str | None
-    version: int
-    created_at: str
-    updated_at: str
+# The expert bodies are the contracts themselves: a profile to create, a patch to change one
+# (only the fields sent change), and the projected view.
