@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from runtime import telemetry
 from runtime.settings import Settings, load_settings
+from tests.support.inprocess import start_service
 from tests.support.servers import start_embedded_servers, stop_embedded_servers
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -92,20 +93,6 @@ class Stack:
     async def caught_up(self) -> None:
         for host in self.hosts.values():
             await host.wait_caught_up()
-
-
-async def start_service(settings: Settings, context: str, embedder=None):
-    from runtime.service import ServiceHost
-
-    module = __import__(f"services.{context}.api", fromlist=["build"])
-    host = ServiceHost(context, context, settings)
-    await host.connect()
-    if context == "knowledge":
-        await module.build(host, embedder)
-    else:
-        await module.build(host)
-    await host.start()
-    return host
 
 
 async def serve_gateway(settings: Settings):

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.expert import ExpertCreated, ExpertDeleted, ExpertUpdated, ExpertView, Profile
 from runtime.eventstore import RecordedEvent
-from services.expert.domain import apply_patch
 
 SCHEMA = "expert"
 
@@ -44,20 +43,14 @@ class ExpertsProjection:
                     {**key, "p": msgspec.json.encode(profile).decode()},
                 )
             case ExpertUpdated(changes=changes):
-                row = await conn.execute(
-                    text("SELECT profile FROM expert.experts WHERE tenant = :t AND id = :id"), key
-                )
-                current = row.scalar()
-                if current is None:
-                    return
-                profile = apply_patch(msgspec.convert(current, Profile), changes)
+                # A patch replaces whole top-level fields, exactly what jsonb `||` does.
                 await conn.execute(
                     text(
-                        "UPDATE expert.experts SET profile = CAST(:p AS jsonb),"
+                        "UPDATE expert.experts SET profile = profile || CAST(:p AS jsonb),"
                         " version = version + 1, updated_at = :at"
                         " WHERE tenant = :t AND id = :id"
                     ),
-                    {**key, "p": msgspec.json.encode(profile).decode()},
+                    {**key, "p": msgspec.json.encode(changes).decode()},
                 )
             case ExpertDeleted():
                 await conn.execute(

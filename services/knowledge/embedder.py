@@ -57,17 +57,20 @@ class Embedder:
         texts: Sequence[str],
         on_batch: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> np.ndarray:
-        """Embed in batches in a worker thread; `on_batch(done, total)` after each batch."""
-        parts = []
+        """Embed in batches in a worker thread; `on_batch(done, total)` after each batch.
+
+        Texts are batched longest first, so a batch holds texts of similar length and little
+        of the work is padding; rows come back in the order of `texts`.
+        """
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         async with self._lock:
-            for start in range(0, len(texts), self.batch_size):
-                batch = texts[start : start + self.batch_size]
-                parts.append(await asyncio.to_thread(self.encode, batch))
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                out[rows] = await asyncio.to_thread(self.encode, [texts[i] for i in rows])
                 if on_batch is not None:
-                    await on_batch(start + len(batch), len(texts))
-        if not parts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        return np.vstack(parts)
+                    await on_batch(start + len(rows), len(texts))
+        return out
 
     async def embed_query(self, text: str) -> np.ndarray:
         return (await asyncio.to_thread(self.encode, [text]))[0]

@@ -362,7 +362,14 @@ async def test_openapi_schema_is_complete(api):
     assert "multipart/form-data" in upload_op["requestBody"]["content"]
     assert {"400", "404", "413", "415"} <= set(upload_op["responses"])
     names = set(schema["components"]["schemas"])
-    assert {"Profile", "ProfilePatch", "ExpertView", "DocumentOut", "UploadAccepted", "ErrorBody"} <= names
+    assert {
+        "Profile",
+        "ProfilePatch",
+        "ExpertView",
+        "DocumentOut",
+        "UploadAccepted",
+        "ErrorBody",
+    } <= names
     assert not any(p.startswith(("/ui", "/experts")) for p in paths)
 
 

@@ -15,7 +15,9 @@ def test_defaults_are_the_documented_ones():
 
 
 def test_values_from_the_environment_are_typed():
-    s = load_settings({"SIMTUNE_MAX_UPLOAD_MB": "5", "SIMTUNE_PORT": "9000", "SIMTUNE_HOME": "/tmp/x"})
+    s = load_settings(
+        {"SIMTUNE_MAX_UPLOAD_MB": "5", "SIMTUNE_PORT": "9000", "SIMTUNE_HOME": "/tmp/x"}
+    )
     assert s.max_upload_bytes == 5 * MB and s.port == 9000 and str(s.home) == "/tmp/x"
     assert s.gateway_url == "http://127.0.0.1:9000"
 

@@ -1,0 +1,153 @@
+"""What every benchmark shares: a fresh embedded stack, in-process services, timing helpers,
+the printed table and the JSON line appended to `.bench/results.jsonl`."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from runtime import telemetry
+from runtime.logs import configure_logging
+from runtime.settings import Settings, load_settings
+from tests.support.servers import start_embedded_servers, stop_embedded_servers
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / ".bench" / "results.jsonl"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@dataclass
+class Stack:
+    """A fresh embedded NATS + Postgres under a temporary directory."""
+
+    nats_url: str
+    database_url: str  # SQLAlchemy URL (asyncpg driver), what the services use
+    raw_dsn: str  # plain libpq/asyncpg DSN, what the raw baselines use
+    home: Path
+
+    def settings(self) -> Settings:
+        """The product's default settings, pointed at this stack."""
+        return load_settings(
+            {
+                "NATS_URL": self.nats_url,
+                "DATABASE_URL": self.database_url,
+                "SIMTUNE_HOME": str(self.home),
+                "SIMTUNE_LOG_LEVEL": "warning",
+            }
+        )
+
+
+@asynccontextmanager
+async def embedded_stack() -> AsyncIterator[Stack]:
+    home = Path(tempfile.mkdtemp(prefix="simtune-bench-"))
+    nats, pg = start_embedded_servers(home)
+    try:
+        yield Stack(nats.url, pg.url, pg.raw_dsn, home)
+    finally:
+        stop_embedded_servers(nats, pg)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+_load_at_start: list[float] = []
+
+
+def begin() -> None:
+    """Start of a benchmark: note the machine's load (other work skews every figure), and
+    set up logging and tracing as a service process does (`run_service`), but quiet."""
+    _load_at_start[:] = [os.getloadavg()[0]]
+    configure_logging("bench", fmt="console", level="warning")
+    telemetry.setup_tracing("simtune-bench", "none")
+
+
+class Timer:
+    """`with Timer() as t: ...` then `t.s` is the elapsed wall time in seconds."""
+
+    def __enter__(self) -> Timer:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.s = time.perf_counter() - self._start
+
+
+def percentile(values: list[float], p: float) -> float:
+    return float(np.percentile(values, p))
+
+
+def print_table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
+    cells = [tuple(_fmt(c) for c in row) for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for n, row in enumerate(cells):
+        print(
+            "  "
+            + "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if n == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def machine() -> dict:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_1m_at_start": _load_at_start[0] if _load_at_start else None,
+    }
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return ""
+    return out.stdout.strip()
+
+
+def record(benchmark: str, figures: dict) -> None:
+    """Append one JSON line with the figures and the machine to `.bench/results.jsonl`."""
+    RESULTS.parent.mkdir(exist_ok=True)
+    line = {
+        "benchmark": benchmark,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "machine": machine(),
+        "figures": figures,
+    }
+    with RESULTS.open("a") as out:
+        out.write(json.dumps(line) + "\n")
+    print(f"\n(recorded in {RESULTS.relative_to(ROOT)})")
