@@ -17,11 +17,11 @@ import nats
 
 from benchmarks import corpus
 from benchmarks.common import Timer, begin, embedded_stack, print_table, record
-from benchmarks.common import start_service as start
 from services.ingest.chunking import chunk_pages
 from services.ingest.parsing import PDF, parse_document
 from services.knowledge.embedder import Embedder
 from tests.support.flows import create_expert, upload, wait_settled
+from tests.support.inprocess import start_service as start
 from tests.support.pdfs import make_pdf
 
 PAGES = 300

@@ -34,7 +34,6 @@ from benchmarks.common import (
     percentile,
     print_table,
     record,
-    start_service,
 )
 from benchmarks.searchdata import BASE, ChunkMaker, base_sentences, bulk_load
 from contracts.knowledge import Search, SearchResults
@@ -42,6 +41,7 @@ from runtime.db import make_engine
 from runtime.rpc import request
 from services.knowledge.embedder import Embedder
 from services.knowledge.search import keyword_ranking
+from tests.support.inprocess import start_service
 
 TENANT, EXPERT, OTHER = "local", "bench-expert", "bench-other-expert"
 CHUNKS, OTHER_CHUNKS = 100_000, 20_000
