@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -53,14 +53,16 @@ def expert_details(expert: dict, documents: list[dict]) -> Table:
     return table
 
 
-def documents_table(documents: list[dict], title: str = "Documents") -> Table:
+def documents_table(documents: list[dict], title: str = "Documents") -> Group:
+    """The documents as a table; why a file was rejected follows below it, in full sentences
+    (a narrow table column would chop them into a word per line)."""
     table = Table(title=title, title_justify="left")
     table.add_column("ID", no_wrap=True)
-    table.add_column("File")
-    table.add_column("Status")
+    table.add_column("File", overflow="fold")
+    table.add_column("Status", no_wrap=True)
     table.add_column("Pages", justify="right")
     table.add_column("Passages", justify="right")
-    table.add_column("Reason")
+    notes = []
     for d in documents:
         table.add_row(
             d["id"],
@@ -68,9 +70,12 @@ def documents_table(documents: list[dict], title: str = "Documents") -> Table:
             status_text(d["status"]),
             str(d.get("pages") or "–"),
             str(d.get("chunks") or "–"),
-            Text(d.get("reason") or ""),
         )
-    return table
+        if d.get("reason"):
+            note = Text(f"{d['filename']}: ", style="bold")
+            note.append(d["reason"])
+            notes.append(note)
+    return Group(table, *notes)
 
 
 def search_results(results: list[dict]) -> list[Text]:
