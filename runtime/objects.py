@@ -39,7 +39,12 @@ class Objects:
         return self._buckets[name]
 
     async def put(
-        self, bucket: str, name: str, data: bytes | BinaryIO, *, known: tuple[str, int] | None = None
+        self,
+        bucket: str,
+        name: str,
+        data: bytes | BinaryIO,
+        *,
+        known: tuple[str, int] | None = None,
     ) -> ObjectRef:
         """Store bytes (or a readable binary file) under `name`; returns its reference.
 
@@ -66,14 +71,6 @@ class Objects:
         if hashlib.sha256(data).hexdigest() != ref.sha256:
             raise ObjectCorrupt(f"{ref.bucket}/{ref.name} does not match its recorded sha256")
         return data
-
-    async def exists(self, ref: ObjectRef) -> bool:
-        store = await self.bucket(ref.bucket)
-        try:
-            info = await store.get_info(ref.name)
-        except (ObjectNotFoundError, NotFoundError):
-            return False
-        return not info.deleted
 
     async def delete(self, bucket: str, name: str) -> bool:
         """Delete an object; False when it was not there (deleting twice is fine)."""

@@ -28,9 +28,9 @@ def evolve(state: IndexState, event: object) -> IndexState:
     return state
 
 
-def wants_embedding(state: IndexState, revision: int) -> bool:
-    """True while `revision` still needs embedding (newer than what is indexed, not removed)."""
-    return revision > state.revision or (revision == state.revision and state.status == "embedding")
+def still_embedding(state: IndexState, revision: int) -> bool:
+    """True while the embedding of `revision` is wanted (not finished, removed or superseded)."""
+    return state.revision == revision and state.status == "embedding"
 
 
 def decide_start(state: IndexState, started: EmbeddingStarted):

@@ -65,7 +65,7 @@ class KnowledgePolicies:
             chunk_count=ev.chunk_count,
         )
         outcome = await append(lambda s: domain.decide_start(s, started), "embedding")
-        if not (outcome.state.revision == ev.revision and outcome.state.status == "embedding"):
+        if not domain.still_embedding(outcome.state, ev.revision):
             return  # already indexed before a crash, removed, or superseded
         try:
             chunks = _chunks.decode(await self.host.objects.get(ev.chunks))

@@ -116,6 +116,7 @@ def indexed(rev=1):
 
 def test_index_finishes_only_the_revision_being_embedded():
     state = given(started(), module=knowledge)
+    assert knowledge.still_embedding(state, 1) and not knowledge.still_embedding(state, 2)
     assert knowledge.decide_finish(state, indexed()) == indexed()
     assert knowledge.decide_finish(state, indexed(rev=2)) is None
     ready = knowledge.evolve(state, indexed())
@@ -126,6 +127,6 @@ def test_index_finishes_only_the_revision_being_embedded():
 def test_a_document_removed_while_embedding_is_never_indexed():
     state = given(started(), DocumentUnindexed(document_id="d1", revision=1), module=knowledge)
     assert knowledge.decide_finish(state, indexed()) is None
-    assert not knowledge.wants_embedding(state, 1)
+    assert not knowledge.still_embedding(state, 1)
     assert knowledge.decide_remove(state, DocumentUnindexed(document_id="d1", revision=1)) is None
     assert knowledge.decide_start(state, started(rev=2)) == started(rev=2)
