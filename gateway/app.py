@@ -13,6 +13,7 @@ import nats
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from nats.aio.client import Client as NATS
 
@@ -23,6 +24,7 @@ from gateway.experts import ExpertsController
 from gateway.hub import EventHub
 from gateway.observability import observe
 from gateway.pages import Pages
+from gateway.security import guard
 from gateway.templating import environment, static_routers, template_config
 from runtime.logs import get_logger
 from runtime.settings import Settings
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None, nc: NATS | None = None) -> Lite
         ],
         dependencies={"backend": Provide(provide_backend, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[observe],
+        middleware=[observe, DefineMiddleware(guard, allowed_hosts=settings.allowed_hosts)],
         template_config=template_config(env),
         openapi_config=OpenAPIConfig(
             title="Simtune",

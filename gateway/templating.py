@@ -10,6 +10,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from gateway.multipart_stream import human_size
+from gateway.security import csrf_token
 from runtime.logs import get_logger
 
 log = get_logger(__name__)
@@ -47,7 +48,9 @@ def render(env: Environment, name: str, **context: object) -> str:
 
 
 def template_config(env: Environment) -> TemplateConfig:
-    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
+    engine = JinjaTemplateEngine.from_environment(env)
+    engine.register_template_callable("csrf_token", csrf_token)  # in place of Litestar's own
+    return TemplateConfig(instance=engine)
 
 
 def static_routers() -> list:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import msgspec
 
 MB = 1024 * 1024
+DEFAULT_ALLOWED_HOSTS = "127.0.0.1,localhost"
+WILDCARD_ADDRESSES = ("", "0.0.0.0", "::")  # listening everywhere names no host
+# "*", a name or address, optionally "*." before a name; IPv6 with or without brackets
+HOST_ENTRY = re.compile(r"\*|(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[?[0-9a-f:.]+\]?")
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,6 +33,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otel_exporter: str  # "none" | "console"
     gateway_url: str
     work_ack_wait_s: int
+    allowed_hosts: tuple[str, ...]  # Host header names the gateway answers (DNS rebinding)
 
 
 class SettingsError(ValueError):
@@ -45,6 +51,22 @@ def _int(env: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise SettingsError(f"{key} must be between {lo} and {hi}, got {value}")
     return value
+
+
+def _allowed_hosts(env: dict[str, str], host: str) -> tuple[str, ...]:
+    raw = env.get("SIMTUNE_ALLOWED_HOSTS") or DEFAULT_ALLOWED_HOSTS
+    hosts = [entry.strip().lower() for entry in raw.split(",") if entry.strip()]
+    for entry in hosts:
+        if not HOST_ENTRY.fullmatch(entry):
+            raise SettingsError(
+                "SIMTUNE_ALLOWED_HOSTS must be comma-separated host names without scheme or "
+                f"port (e.g. 'localhost,simtune.lan,*.example.org'), got {entry!r}"
+            )
+    names = [entry.strip("[]") for entry in hosts]
+    own = host.strip("[]").lower()
+    if own not in WILDCARD_ADDRESSES and own not in names:
+        names.append(own)
+    return tuple(names)
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -82,6 +104,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         otel_exporter=otel,
         gateway_url=env.get("SIMTUNE_URL", f"http://{host}:{port}"),
         work_ack_wait_s=_int(env, "SIMTUNE_WORK_ACK_WAIT_S", 30, 1, 3600),
+        allowed_hosts=_allowed_hosts(env, host),
     )
 
 

@@ -58,9 +58,13 @@ FILLER = (
 ) * 4
 
 # Runs in every page before its own scripts: counts the live-table events of htmx's SSE
-# extension and remembers every status each document row was seen in.
+# extension, remembers every status each document row was seen in, and reports anything the
+# Content-Security-Policy refused (to `__e2eViolation`, bound by the `page` fixture).
 PROBE = """
 window.__e2e = {sseOpen: 0, sseMessages: 0, statuses: {}};
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__e2eViolation?.(`${e.effectiveDirective} refused ${e.blockedURI || "inline"}`);
+});
 document.addEventListener("htmx:sseOpen", () => { window.__e2e.sseOpen += 1; });
 document.addEventListener("htmx:sseMessage", () => { window.__e2e.sseMessages += 1; });
 new MutationObserver(() => {
@@ -102,12 +106,16 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def page(browser: Browser, stack) -> AsyncIterator[Page]:
     """A fresh browser tab on the gateway; fails the test on any error the page shows in
-    its console or throws, and accepts confirmation dialogs (remembered in `page.dialogs`)."""
+    its console or throws, or anything its Content-Security-Policy refuses, and accepts
+    confirmation dialogs (remembered in `page.dialogs`)."""
     context = await browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(UI_TIMEOUT_MS)
+    errors: list[str] = []
+    await context.expose_binding(
+        "__e2eViolation", lambda source, what: errors.append(f"CSP: {what} ({source['frame'].url})")
+    )
     await context.add_init_script(PROBE)
     tab = await context.new_page()
-    errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
 
     def on_console(msg: ConsoleMessage) -> None:
@@ -276,3 +284,73 @@ async def test_removing_a_document_forgets_it(page: Page, expert: dict, api):
         await asyncio.sleep(POLL_S)
     await expect(page.locator("#results")).to_contain_text(f"Nothing found for “{QUESTION}”.")
     await expect(page.locator("#results")).not_to_contain_text("lighthouse-book.pdf")
+
+
+async def test_deleting_an_expert_from_its_page(page: Page, expert: dict, api):
+    await page.goto(f"/experts/{expert['id']}")
+    await page.get_by_role("button", name="Delete expert").click()
+
+    await expect(page).to_have_url(re.compile(r"/$"))
+    await expect(page.get_by_role("heading", name="Your experts")).to_be_visible()
+    await expect(page.get_by_role("link", name=expert["name"], exact=True)).to_have_count(0)
+    assert page.dialogs == [  # type: ignore[attr-defined]
+        f"Delete {expert['name']} and all of its documents? This cannot be undone."
+    ]
+    assert (await api.get(f"/api/experts/{expert['id']}")).status_code == 404
+
+
+# ---- what the console refuses --------------------------------------------------------------
+
+# A page on another site that posts to Simtune as soon as it is opened: JSON smuggled in a
+# text/plain form to the API, and the console's own create form.
+ATTACKS = {
+    "json as text/plain": """<form method="post" action="{url}/api/experts" enctype="text/plain">
+      <input name='{{"name": "Mallory", "x": "' value='"}}'></form>""",
+    "console form": """<form method="post" action="{url}/ui/experts">
+      <input name="name" value="Mallory"></form>""",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+async def test_another_site_cannot_post_to_simtune(browser: Browser, stack, api, attack):
+    before = (await api.get("/api/experts")).json()
+    context = await browser.new_context()
+    tab = await context.new_page()
+    evil = ATTACKS[attack].format(url=stack.url) + "<script>document.forms[0].submit()</script>"
+    await tab.route(
+        "http://evil.example/**", lambda route: route.fulfill(body=evil, content_type="text/html")
+    )
+    async with tab.expect_response(lambda r: r.url.startswith(stack.url)) as answer:
+        await tab.goto("http://evil.example/")
+    response = await answer.value
+    request_headers = await response.request.all_headers()
+    await context.close()
+
+    assert response.status == 403, await response.text()
+    assert request_headers.get("origin") == "http://evil.example"
+    assert (await api.get("/api/experts")).json() == before
+
+
+async def test_the_console_policy_refuses_inline_script_and_style(browser: Browser, stack):
+    context = await browser.new_context(base_url=stack.url)
+    tab = await context.new_page()
+    response = await tab.goto("/")
+    assert response is not None
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    refused = await tab.evaluate(
+        """() => new Promise((resolve) => {
+          const seen = [];
+          document.addEventListener("securitypolicyviolation", (e) => {
+            seen.push(e.effectiveDirective);
+            if (seen.length === 2) resolve(seen.sort());
+          });
+          const script = document.createElement("script");
+          script.textContent = "window.__injected = true";
+          document.body.append(script);
+          document.querySelector("h1").setAttribute("style", "color: red");
+        })"""
+    )
+    assert refused == ["script-src-elem", "style-src-attr"]
+    assert await tab.evaluate("window.__injected") is None
+    await context.close()

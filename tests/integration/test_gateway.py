@@ -389,6 +389,12 @@ HTML = {"Accept": "text/html"}
 HTMX = {"HX-Request": "true"}
 
 
+async def csrf_token(api: httpx.AsyncClient) -> str:
+    """Open the console as a browser would: `api` then holds its CSRF cookie; the token."""
+    await api.get("/", headers=HTML)
+    return api.cookies["simtune_csrf"]
+
+
 async def test_home_page_and_create_form(api):
     home = await api.get("/", headers=HTML)
     assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
@@ -396,6 +402,7 @@ async def test_home_page_and_create_form(api):
 
     name = f"Page expert {uuid.uuid4().hex[:6]}"
     form = {"name": name, "domain": "Knots", "description": "", "goals": "Tie knots\n\nUntie them"}
+    form["_csrf"] = api.cookies["simtune_csrf"]
     created = await api.post("/ui/experts", data=form)
     assert created.status_code == 303
     page_url = created.headers["location"]
@@ -412,7 +419,8 @@ async def test_home_page_and_create_form(api):
 
 
 async def test_create_form_explains_what_is_wrong(api):
-    response = await api.post("/ui/experts", data={"name": "  "}, headers=HTML)
+    form = {"name": "  ", "_csrf": await csrf_token(api)}
+    response = await api.post("/ui/experts", data=form, headers=HTML)
     assert response.status_code == 400
     assert "name must not be empty" in response.text and "<form" in response.text
 
@@ -434,14 +442,15 @@ async def test_static_files_and_vendored_htmx(api):
 async def test_page_upload_search_and_delete(api):
     expert = await new_expert(api)
     url = f"/ui/experts/{expert['id']}/documents"
+    htmx = {**HTMX, "X-CSRF-Token": await csrf_token(api)}
     refused = await api.post(
-        url, files=[("file", ("photo.pdf", pdfs.make_png(), "application/pdf"))], headers=HTMX
+        url, files=[("file", ("photo.pdf", pdfs.make_png(), "application/pdf"))], headers=htmx
     )
     assert refused.status_code == 415
     assert 'class="alert error"' in refused.text and "photo.pdf" in refused.text
 
     sent = await api.post(
-        url, files=[("file", ("harbour.pdf", book(), "application/pdf"))], headers=HTMX
+        url, files=[("file", ("harbour.pdf", book(), "application/pdf"))], headers=htmx
     )
     assert sent.status_code == 200 and "Received harbour.pdf" in sent.text
     (doc,) = (await api.get(f"/api/experts/{expert['id']}/documents")).json()
@@ -457,7 +466,7 @@ async def test_page_upload_search_and_delete(api):
     no_js = await api.get(f"/experts/{expert['id']}", params={"q": "lens polishing"}, headers=HTML)
     assert "Varnholm" in no_js.text
 
-    removed = await api.post(f"/ui/documents/{doc['id']}/delete", headers=HTMX)
+    removed = await api.post(f"/ui/documents/{doc['id']}/delete", headers=htmx)
     assert removed.status_code == 200 and "No documents yet" in removed.text
 
 
@@ -465,6 +474,7 @@ async def test_page_upload_without_javascript_redirects_back(api):
     expert = await new_expert(api)
     response = await api.post(
         f"/ui/experts/{expert['id']}/documents",
+        params={"_csrf": await csrf_token(api)},  # as the page's form action carries it
         files=[("file", ("plain.txt", b"Words without scripts.\n" * 10, "text/plain"))],
     )
     assert response.status_code == 303
@@ -473,6 +483,7 @@ async def test_page_upload_without_javascript_redirects_back(api):
 
 async def test_page_delete_expert(api):
     expert = await new_expert(api)
-    response = await api.post(f"/ui/experts/{expert['id']}/delete", headers=HTMX)
+    htmx = {**HTMX, "X-CSRF-Token": await csrf_token(api)}
+    response = await api.post(f"/ui/experts/{expert['id']}/delete", headers=htmx)
     assert response.status_code == 204 and response.headers["hx-redirect"] == "/"
     assert (await api.get(f"/api/experts/{expert['id']}")).status_code == 404
