@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
+from contracts.rules import Count, Token
+
 
 class Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
     """A fact that happened. Past tense. New fields get defaults."""
@@ -16,7 +18,7 @@ class Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
 class Command(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
     """A request to change something. Imperative. Carries the tenant it acts for."""
 
-    tenant: str = "local"
+    tenant: Token = "local"
 
 
 class Query(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
@@ -26,8 +28,8 @@ class Query(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
     have applied the event at that sequence of the context's stream (a command's reply seq).
     """
 
-    tenant: str = "local"
-    after_seq: int = 0
+    tenant: Token = "local"
+    after_seq: Count = 0
 
 
 class Reply(msgspec.Struct, frozen=True, kw_only=True):

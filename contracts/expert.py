@@ -5,59 +5,66 @@ from __future__ import annotations
 import msgspec
 
 from contracts.base import Command, Event, Query, Reply
+from contracts.rules import Count, Token, items, line, prose
 
 CONTEXT = "expert"
 STREAM = "EXPERT"
 AGGREGATE = "expert"
 
+Name = line(120, min_length=1)
+ShortText = line(200)
+Description = prose(4000)
+ListItem = line(500)
+MAX_ITEMS = 50
+
 
 class StyleGuide(msgspec.Struct, frozen=True, kw_only=True):
-    tone: str | None = None
-    vocabulary: str | None = None
-    sentence_length: str | None = None
-    do: list[str] = msgspec.field(default_factory=list)
-    dont: list[str] = msgspec.field(default_factory=list)
+    tone: ShortText | None = None
+    vocabulary: Description | None = None
+    sentence_length: ShortText | None = None
+    do: items(ListItem, MAX_ITEMS) = msgspec.field(default_factory=list)
+    dont: items(ListItem, MAX_ITEMS) = msgspec.field(default_factory=list)
 
 
 class Profile(msgspec.Struct, frozen=True, kw_only=True):
     """The editable part of an expert."""
 
-    name: str
-    description: str = ""
-    domain: str = ""
-    goals: list[str] = msgspec.field(default_factory=list)
-    influences: list[str] = msgspec.field(default_factory=list)
+    name: Name
+    description: Description = ""
+    domain: ShortText = ""
+    goals: items(ListItem, MAX_ITEMS) = msgspec.field(default_factory=list)
+    influences: items(ListItem, MAX_ITEMS) = msgspec.field(default_factory=list)
     style_guide: StyleGuide = msgspec.field(default_factory=StyleGuide)
-    base_model: str | None = None
+    base_model: ShortText | None = None
 
 
 class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """A partial profile: only the fields present change (UNSET means leave as is)."""
 
-    name: str | msgspec.UnsetType = msgspec.UNSET
-    description: str | msgspec.UnsetType = msgspec.UNSET
-    domain: str | msgspec.UnsetType = msgspec.UNSET
-    goals: list[str] | msgspec.UnsetType = msgspec.UNSET
-    influences: list[str] | msgspec.UnsetType = msgspec.UNSET
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    description: Description | msgspec.UnsetType = msgspec.UNSET
+    domain: ShortText | msgspec.UnsetType = msgspec.UNSET
+    goals: items(ListItem, MAX_ITEMS) | msgspec.UnsetType = msgspec.UNSET
+    influences: items(ListItem, MAX_ITEMS) | msgspec.UnsetType = msgspec.UNSET
     style_guide: StyleGuide | msgspec.UnsetType = msgspec.UNSET
-    base_model: str | None | msgspec.UnsetType = msgspec.UNSET
+    base_model: ShortText | None | msgspec.UnsetType = msgspec.UNSET
 
 
 # ---- events --------------------------------------------------------------------------------
 
 
 class ExpertCreated(Event, frozen=True, tag="expert.ExpertCreated"):
-    expert_id: str
+    expert_id: Token
     profile: Profile
 
 
 class ExpertUpdated(Event, frozen=True, tag="expert.ExpertUpdated"):
-    expert_id: str
+    expert_id: Token
     changes: ProfilePatch
 
 
 class ExpertDeleted(Event, frozen=True, tag="expert.ExpertDeleted"):
-    expert_id: str
+    expert_id: Token
 
 
 ExpertEvent = ExpertCreated | ExpertUpdated | ExpertDeleted
@@ -68,24 +75,24 @@ ExpertEvent = ExpertCreated | ExpertUpdated | ExpertDeleted
 
 class CreateExpert(Command, frozen=True, tag="expert.CreateExpert"):
     profile: Profile
-    expert_id: str | None = None
+    expert_id: Token | None = None
 
 
 class UpdateExpert(Command, frozen=True, tag="expert.UpdateExpert"):
-    expert_id: str
+    expert_id: Token
     changes: ProfilePatch
-    expected_version: int | None = None
+    expected_version: Count | None = None
 
 
 class DeleteExpert(Command, frozen=True, tag="expert.DeleteExpert"):
-    expert_id: str
+    expert_id: Token
 
 
 # ---- queries -------------------------------------------------------------------------------
 
 
 class GetExpert(Query, frozen=True, tag="expert.GetExpert"):
-    expert_id: str
+    expert_id: Token
 
 
 class ListExperts(Query, frozen=True, tag="expert.ListExperts"):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from contracts.base import Command, Event, Query, Reply
+from contracts.rules import Count, ObjectName, Sha256, Token, line, prose
 
 CONTEXT = "ingest"
 STREAM = "INGEST"
@@ -13,66 +16,71 @@ AGGREGATE = "document"
 DOCUMENTS_BUCKET = "documents"
 DERIVED_BUCKET = "derived"  # chunk lists and embedding matrices, one object per document revision
 
-MEDIA_TYPES = ("application/pdf", "text/plain", "text/markdown")
+MediaType = Literal["application/pdf", "text/plain", "text/markdown"]
+MEDIA_TYPES: tuple[str, ...] = MediaType.__args__
+FileName = line(255, min_length=1)
+Reason = prose(4000)
+ChunkText = prose(1_000_000)
+MAX_DOCUMENTS = 10_000  # ids in one status query
 
 
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     """One passage of a document; `page` is the 1-based physical page where it starts."""
 
-    index: int
-    page: int
-    text: str
+    index: Count
+    page: Count
+    text: ChunkText
 
 
 class ObjectRef(msgspec.Struct, frozen=True, kw_only=True):
-    bucket: str
-    name: str
-    sha256: str
-    size: int
+    bucket: Token
+    name: ObjectName
+    sha256: Sha256
+    size: Count
 
 
 # ---- events --------------------------------------------------------------------------------
 
 
 class DocumentUploaded(Event, frozen=True, tag="ingest.DocumentUploaded"):
-    document_id: str
-    expert_id: str
-    revision: int
-    filename: str
-    media_type: str
-    sha256: str
-    size: int
+    document_id: Token
+    expert_id: Token
+    revision: Count
+    filename: FileName
+    media_type: MediaType
+    sha256: Sha256
+    size: Count
     object: ObjectRef
 
 
 class DocumentParsingStarted(Event, frozen=True, tag="ingest.DocumentParsingStarted"):
-    document_id: str
-    revision: int
+    document_id: Token
+    revision: Count
 
 
 class DocumentChunked(Event, frozen=True, tag="ingest.DocumentChunked"):
-    document_id: str
-    expert_id: str
-    revision: int
-    filename: str
-    pages: int
-    chunk_count: int
+    document_id: Token
+    expert_id: Token
+    revision: Count
+    filename: FileName
+    pages: Count
+    chunk_count: Count
     chunks: ObjectRef
-    chunk_size: int
-    chunk_overlap: int
+    chunk_size: Count
+    chunk_overlap: Count
 
 
 class DocumentRejected(Event, frozen=True, tag="ingest.DocumentRejected"):
-    document_id: str
-    revision: int
-    code: str
-    reason: str
+    document_id: Token
+    revision: Count
+    code: Token
+    reason: Reason
 
 
 class DocumentDeleted(Event, frozen=True, tag="ingest.DocumentDeleted"):
-    document_id: str
-    expert_id: str
-    revision: int
+    document_id: Token
+    expert_id: Token
+    revision: Count
 
 
 IngestEvent = (
@@ -86,25 +94,25 @@ IngestEvent = (
 class RegisterUpload(Command, frozen=True, tag="ingest.RegisterUpload"):
     """The bytes are already in the documents bucket; make them a document of the expert."""
 
-    expert_id: str
-    filename: str
-    media_type: str
+    expert_id: Token
+    filename: FileName
+    media_type: MediaType
     object: ObjectRef
 
 
 class DeleteDocument(Command, frozen=True, tag="ingest.DeleteDocument"):
-    document_id: str
+    document_id: Token
 
 
 # ---- queries -------------------------------------------------------------------------------
 
 
 class GetDocument(Query, frozen=True, tag="ingest.GetDocument"):
-    document_id: str
+    document_id: Token
 
 
 class ListDocuments(Query, frozen=True, tag="ingest.ListDocuments"):
-    expert_id: str
+    expert_id: Token
 
 
 class DocumentView(Reply, frozen=True, kw_only=True):

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from msgspec import Meta
+
 from contracts.base import Event, Query, Reply
-from contracts.ingest import ObjectRef
+from contracts.ingest import MAX_DOCUMENTS, FileName, ObjectRef, Reason
+from contracts.rules import Count, Token, items, line
+
+MAX_QUERY = 2000
+MAX_K = 50
+ModelName = line(200, min_length=1)
 
 CONTEXT = "knowledge"
 STREAM = "KNOWLEDGE"
@@ -14,33 +23,33 @@ AGGREGATE = "document"
 
 
 class EmbeddingStarted(Event, frozen=True, tag="knowledge.EmbeddingStarted"):
-    document_id: str
-    expert_id: str
-    revision: int
-    chunk_count: int
+    document_id: Token
+    expert_id: Token
+    revision: Count
+    chunk_count: Count
 
 
 class DocumentIndexed(Event, frozen=True, tag="knowledge.DocumentIndexed"):
-    document_id: str
-    expert_id: str
-    revision: int
-    filename: str
-    chunk_count: int
+    document_id: Token
+    expert_id: Token
+    revision: Count
+    filename: FileName
+    chunk_count: Count
     chunks: ObjectRef
     embeddings: ObjectRef  # float32 row-major matrix, chunk_count x dimensions
-    model: str
-    dimensions: int
+    model: ModelName
+    dimensions: Count
 
 
 class IndexingFailed(Event, frozen=True, tag="knowledge.IndexingFailed"):
-    document_id: str
-    revision: int
-    reason: str
+    document_id: Token
+    revision: Count
+    reason: Reason
 
 
 class DocumentUnindexed(Event, frozen=True, tag="knowledge.DocumentUnindexed"):
-    document_id: str
-    revision: int
+    document_id: Token
+    revision: Count
 
 
 KnowledgeEvent = EmbeddingStarted | DocumentIndexed | IndexingFailed | DocumentUnindexed
@@ -50,9 +59,9 @@ KnowledgeEvent = EmbeddingStarted | DocumentIndexed | IndexingFailed | DocumentU
 
 
 class Search(Query, frozen=True, tag="knowledge.Search"):
-    expert_id: str
-    q: str
-    k: int = 5
+    expert_id: Token
+    q: line(MAX_QUERY, min_length=1)
+    k: Annotated[int, Meta(ge=1, le=MAX_K)] = 5
 
 
 class SearchHit(Reply, frozen=True, kw_only=True):
@@ -69,7 +78,7 @@ class SearchResults(Reply, frozen=True, kw_only=True):
 
 
 class GetIndexStatus(Query, frozen=True, tag="knowledge.GetIndexStatus"):
-    document_ids: list[str]
+    document_ids: items(Token, MAX_DOCUMENTS)
 
 
 class IndexStatus(Reply, frozen=True, kw_only=True):

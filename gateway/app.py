@@ -26,7 +26,7 @@ from gateway.observability import observe
 from gateway.pages import Pages
 from gateway.security import guard
 from gateway.templating import environment, static_routers, template_config
-from runtime.logs import get_logger
+from runtime.logs import get_logger, redact_url
 from runtime.settings import Settings
 from runtime.settings import settings as load_settings
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, nc: NATS | None = None) -> Lite
         hub = EventHub(conn)
         await hub.start()
         app.state.backend = Backend(conn, settings, hub)
-        log.info("gateway.started", nats=settings.nats_url)
+        log.info("gateway.started", nats=redact_url(settings.nats_url))
         try:
             yield
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import msgspec
 import structlog
 from nats.aio.client import Client as NATS
 
@@ -34,10 +35,12 @@ from contracts.ingest import (
     UploadRegistered,
 )
 from contracts.knowledge import GetIndexStatus, IndexStatuses, Search, SearchResults
+from contracts.rules import TOKEN_PATTERN, explain, violated_pattern
 from gateway.hub import EventHub
 from gateway.schemas import DocumentOut
 from gateway.status import merge_documents, needs_index_status
 from runtime import rpc
+from runtime.codec import decode, encode
 from runtime.objects import Objects
 from runtime.settings import Settings
 
@@ -45,6 +48,16 @@ T = TypeVar("T")
 TENANT = "local"
 SERVICES = ("expert", "ingest", "knowledge")
 REBUILD_TIMEOUT_S = 300.0
+
+
+def check_contract(payload: Any) -> None:
+    try:
+        decode(encode(payload), type(payload))
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        if violated_pattern(message) == TOKEN_PATTERN:
+            raise DomainError(ErrorCode.NOT_FOUND, "there is nothing with that id") from exc
+        raise DomainError(ErrorCode.INVALID, explain(message)) from exc
 
 
 class Backend:
@@ -57,7 +70,13 @@ class Backend:
     async def call(
         self, subject: str, payload: Any, reply_type: type[T], timeout: float = 10.0
     ) -> T:
-        """One request/reply; a service's typed error comes back as a DomainError."""
+        """One request/reply; a service's typed error comes back as a DomainError.
+
+        The payload is checked against its contract first, so a request the service would
+        refuse never leaves the gateway: an id that is not a token (`>`, `*`, `a.b`, empty)
+        names nothing, so it is a 404, and any other broken rule a 400 naming it.
+        """
+        check_contract(payload)
         correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
         return await rpc.request(
             self.nc, subject, payload, reply_type, timeout=timeout, correlation_id=correlation_id

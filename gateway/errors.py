@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 
 from contracts.base import HTTP_STATUS, DomainError, ErrorCode
+from contracts.rules import explain
 from gateway.schemas import ErrorBody
 from runtime.logs import get_logger
 
@@ -49,7 +51,8 @@ def _validation_detail(exc: HTTPException) -> str:
     for item in extra[:3]:
         if isinstance(item, dict):
             key, message = item.get("key"), str(item.get("message", "")).split(" for url ")[0]
-            parts.append(f"{key}: {message}" if key and key not in message else message)
+            message = explain(message)
+            parts.append(f"{key} {message}" if key and key not in message else message)
     return "; ".join(parts) or str(exc.detail)
 
 
@@ -66,7 +69,15 @@ def _code_and_detail(exc: Exception) -> tuple[int, str, str]:
         if status == 413:
             return status, code, "the request is larger than the upload size limit"
         return status, code, str(exc.detail)
-    return 500, ErrorCode.INTERNAL, "something went wrong inside Simtune; the logs say more"
+    return 500, ErrorCode.INTERNAL, "something went wrong inside Simtune"
+
+
+def _with_reference(detail: str) -> str:
+    """A 5xx names no internals: one sentence and the id that finds the details in the log."""
+    correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
+    if not correlation_id or correlation_id in detail:
+        return detail
+    return f"{detail.rstrip('.')} (correlation id {correlation_id})"
 
 
 def _wants_json(request: Request) -> bool:
@@ -78,6 +89,8 @@ def _wants_json(request: Request) -> bool:
 
 def handle_error(request: Request, exc: Exception) -> Response[Any]:
     status, code, detail = _code_and_detail(exc)
+    if status >= 500:
+        detail = _with_reference(detail)
     if status == 500:
         log.error("http.failed", path=request.url.path, error=code, exc_info=exc)
     elif status > 500:

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
 
+from contracts.base import DomainError, ErrorCode
 from contracts.events import STREAMS
+from contracts.rules import is_token
 from runtime import telemetry
 from runtime.codec import decode_event, encode, event_type
 
@@ -31,6 +33,14 @@ H_CAUSATION = "Simtune-Causation-Id"
 
 class ConcurrencyError(Exception):
     """The aggregate changed since it was read: the write was stale."""
+
+
+class InvalidSubjectToken(DomainError):
+    """A part of a subject that is not a token: it could be a wildcard or split the subject."""
+
+    def __init__(self, part: str, value: str) -> None:
+        super().__init__(ErrorCode.INVALID, f"{part} must be 1 to 64 letters, digits, '-' or '_'")
+        self.value = value
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,11 @@ def stream_for(context: str) -> str:
 
 
 def subject_for(context: str, tenant: str, aggregate: str, aggregate_id: str) -> str:
+    """The subject of one aggregate's events; every part must be a token (no `*`, `>`, `.`)."""
+    parts = {"context": context, "tenant": tenant, "aggregate": aggregate, "id": aggregate_id}
+    for part, value in parts.items():
+        if not is_token(value):
+            raise InvalidSubjectToken(part, value)
     return f"evt.{context}.{tenant}.{aggregate}.{aggregate_id}"
 
 
@@ -130,8 +145,13 @@ class EventStore:
         """Append one event; returns its stream sequence.
 
         `expected_seq` is the stream sequence of the aggregate's last event (0 = none yet);
-        None skips the check. A stale `expected_seq` raises ConcurrencyError.
+        None skips the check. A stale `expected_seq` raises ConcurrencyError. The event must
+        decode under the log's own rules (msgspec.ValidationError otherwise), so nothing
+        lands on the log that a projection could not read back.
         """
+        subject = subject_for(context, tenant, aggregate, aggregate_id)
+        data = encode(event)
+        decode_event(data)
         event_id = event_id or str(uuid.uuid4())
         headers = {
             "Nats-Msg-Id": event_id,
@@ -145,9 +165,8 @@ class EventStore:
         if expected_seq is not None:
             headers["Nats-Expected-Last-Subject-Sequence"] = str(expected_seq)
         telemetry.inject(headers)
-        subject = subject_for(context, tenant, aggregate, aggregate_id)
         try:
-            ack = await self._js.publish(subject, encode(event), headers=headers)
+            ack = await self._js.publish(subject, data, headers=headers)
         except APIError as exc:
             if exc.err_code == WRONG_LAST_SEQUENCE:
                 raise ConcurrencyError(

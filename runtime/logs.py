@@ -57,3 +57,14 @@ def bind_request_context(*, tenant: str, correlation_id: str) -> Iterator[None]:
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
     return structlog.get_logger(name)
+
+
+def redact_url(url: str) -> str:
+    """The URL without its user name and password, fit for a log line."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    location, slash, path = rest.partition("/")
+    if "@" in location:
+        location = "***@" + location.rsplit("@", 1)[1]
+    return f"{scheme}://{location}{slash}{path}"

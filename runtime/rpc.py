@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
+import structlog
 from nats import micro
 from nats.aio.client import Client as NATS
 from nats.errors import NoRespondersError
@@ -21,6 +22,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.micro.request import ERROR_CODE_HEADER, ERROR_HEADER
 
 from contracts.base import DomainError, ErrorCode, ErrorReply
+from contracts.rules import explain
 from runtime import telemetry
 from runtime.codec import decode, encode
 from runtime.eventstore import ConcurrencyError
@@ -46,15 +48,20 @@ class Endpoints:
     def __init__(self, nc: NATS, *, service: str, context: str, version: str = "0.1.0") -> None:
         self.nc, self.service, self.context, self.version = nc, service, context, version
         self._routes: list[tuple[str, str, Callable]] = []
+        self.contracts: dict[str, type] = {}  # subject -> the request contract it decodes
         self._svc: micro.Service | None = None
         self._inflight: set[asyncio.Task] = set()
         self._tracer = telemetry.tracer(f"simtune.{service}")
 
     def command(self, verb: str, request: type[T], handler: Callable[[T], Awaitable[Any]]) -> None:
-        self._routes.append((verb, f"cmd.{self.context}.{verb}", self._wrap(request, handler)))
+        self._add(verb, f"cmd.{self.context}.{verb}", request, handler)
 
     def query(self, name: str, request: type[T], handler: Callable[[T], Awaitable[Any]]) -> None:
-        self._routes.append((name, f"qry.{self.context}.{name}", self._wrap(request, handler)))
+        self._add(name, f"qry.{self.context}.{name}", request, handler)
+
+    def _add(self, name: str, subject: str, request: type, handler: Callable) -> None:
+        self._routes.append((name, subject, self._wrap(request, handler)))
+        self.contracts[subject] = request
 
     async def start(self) -> None:
         self._svc = await micro.add_service(
@@ -90,21 +97,36 @@ class Endpoints:
                 reply = await handler(body)
                 await req.respond(encode(reply))
             except msgspec.ValidationError as exc:
-                await _respond_error(req, ServiceError(ErrorCode.INVALID, str(exc)))
+                await _respond_error(req, ServiceError(ErrorCode.INVALID, explain(str(exc))))
+            except msgspec.DecodeError:
+                detail = "the request is not valid JSON of the expected shape"
+                await _respond_error(req, ServiceError(ErrorCode.INVALID, detail))
             except ConcurrencyError as exc:
                 await _respond_error(req, ServiceError(ErrorCode.CONFLICT, str(exc)))
             except ServiceError as exc:
                 await _respond_error(req, exc)
-            except Exception as exc:
+            except Exception:
+                # The details (a SQL statement, a driver's message) go to the log only.
                 log.exception("rpc.failed", subject=req.subject)
-                await _respond_error(
-                    req, ServiceError(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
-                )
+                await _respond_error(req, ServiceError(ErrorCode.INTERNAL, _internal(self.service)))
+
+
+def _internal(service: str) -> str:
+    correlation_id = structlog.contextvars.get_contextvars().get("correlation_id") or "none"
+    return (
+        f"the {service} service could not finish this request; the logs say why"
+        f" (correlation id {correlation_id})"
+    )
 
 
 async def _respond_error(req: micro.Request, err: ServiceError) -> None:
     body = encode(ErrorReply(error=err.code, detail=err.detail))
     await req.respond_error(str(err.status), err.detail.replace("\n", " ")[:500], data=body)
+
+
+def _context(subject: str) -> str:
+    parts = subject.split(".")
+    return parts[1] if len(parts) > 1 else subject
 
 
 async def request(
@@ -126,11 +148,12 @@ async def request(
         msg = await nc.request(subject, encode(payload), timeout=timeout, headers=headers)
     except NoRespondersError as exc:
         raise ServiceError(
-            ErrorCode.UNAVAILABLE, f"no service is answering {subject}; is it running?"
+            ErrorCode.UNAVAILABLE, f"the {_context(subject)} service is not running"
         ) from exc
     except NatsTimeout as exc:
         raise ServiceError(
-            ErrorCode.UNAVAILABLE, f"{subject} did not answer in {timeout}s"
+            ErrorCode.UNAVAILABLE,
+            f"the {_context(subject)} service did not answer within {timeout:g} seconds",
         ) from exc
     if msg.headers and ERROR_CODE_HEADER in msg.headers:
         try:

@@ -16,10 +16,6 @@ from contracts.expert import (
     UpdateExpert,
 )
 
-MAX_NAME = 120
-MAX_TEXT = 4000
-MAX_ITEMS = 50
-
 
 class ExpertState(msgspec.Struct, frozen=True):
     exists: bool = False
@@ -56,17 +52,10 @@ def apply_patch(profile: Profile | None, patch: ProfilePatch) -> Profile | None:
 
 
 def validate(profile: Profile) -> Profile:
+    """Sizes and characters are the contract's rules; here only what needs the whole profile."""
     name = profile.name.strip()
     if not name:
         raise DomainError(ErrorCode.INVALID, "name must not be empty")
-    if len(name) > MAX_NAME:
-        raise DomainError(ErrorCode.INVALID, f"name must be at most {MAX_NAME} characters")
-    for field in ("description", "domain"):
-        if len(getattr(profile, field)) > MAX_TEXT:
-            raise DomainError(ErrorCode.INVALID, f"{field} must be at most {MAX_TEXT} characters")
-    for field in ("goals", "influences"):
-        if len(getattr(profile, field)) > MAX_ITEMS:
-            raise DomainError(ErrorCode.INVALID, f"{field} may list at most {MAX_ITEMS} items")
     return msgspec.structs.replace(profile, name=name)
 
 

@@ -50,6 +50,8 @@ from typing import NamedTuple
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from contracts.rules import clean_text
+
 PDF = "application/pdf"
 TEXT_TYPES = ("text/plain", "text/markdown")
 
@@ -132,7 +134,7 @@ def _tidy_text_file(text: str) -> str:
     """Trim line ends and runs of blank lines; keep indentation (it matters in Markdown)."""
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip()
+    return clean_text(text).strip()
 
 
 # ---- PDF -----------------------------------------------------------------------------------
@@ -467,4 +469,4 @@ def _tidy_pdf_text(text: str) -> str:
     text = re.sub(r" ?\n ?", "\n", text)
     text = _LINE_END_HYPHEN.sub(_join_hyphenated, text)
     text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip()
+    return clean_text(text).strip()

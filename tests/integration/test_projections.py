@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import text
-
 from contracts.base import Accepted
 from contracts.expert import CreateExpert, DeleteExpert, Profile, ProfilePatch, UpdateExpert
 from runtime.projector import Projector
 from runtime.rpc import ServiceError, request
 from tests.support import pdfs
 from tests.support.flows import create_expert, upload, wait_settled
-
-TABLES = {
-    "expert": [
-        "SELECT tenant, id, profile::text, version, created_at, updated_at FROM expert.experts ORDER BY 1, 2"
-    ],
-    "ingest": ["SELECT * FROM ingest.documents ORDER BY tenant, id"],
-    "knowledge": [
-        "SELECT * FROM knowledge.documents ORDER BY tenant, document_id",
-        "SELECT tenant, chunk_id, expert_id, document_id, revision, filename, page, ord, body,"
-        " embedding::text, tsv::text FROM knowledge.chunks ORDER BY tenant, chunk_id",
-    ],
-}
-
-
-async def snapshot(host) -> list[list[tuple]]:
-    async with host.engine.connect() as conn:
-        return [[tuple(r) for r in await conn.execute(text(q))] for q in TABLES[host.context]]
+from tests.support.views import snapshot
 
 
 async def some_history(nc) -> None:

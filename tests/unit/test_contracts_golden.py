@@ -36,7 +36,7 @@ from contracts.knowledge import DocumentIndexed, DocumentUnindexed, EmbeddingSta
 from runtime.codec import decode_event, encode, event_type
 
 GOLDEN = Path(__file__).parent.parent / "golden"
-REF = ObjectRef(bucket="documents", name="local/e1/5e1f", sha256="5e1f", size=2048)
+REF = ObjectRef(bucket="documents", name="local/e1/5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f", sha256="5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f", size=2048)
 
 SAMPLES = [
     ExpertCreated(
@@ -58,7 +58,7 @@ SAMPLES = [
         revision=1,
         filename="notes.pdf",
         media_type="application/pdf",
-        sha256="5e1f",
+        sha256="5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f",
         size=2048,
         object=REF,
     ),

@@ -33,8 +33,8 @@ def test_create_trims_the_name_and_keeps_the_profile():
     assert event == ExpertCreated(expert_id="e1", profile=Profile(name="Ada", goals=["teach"]))
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 121])
-def test_create_refuses_an_empty_or_overlong_name(name):
+@pytest.mark.parametrize("name", ["", "   "])
+def test_create_refuses_an_empty_name(name):
     with pytest.raises(DomainError) as err:
         domain.decide_create(given(), CreateExpert(profile=Profile(name=name)), "e1")
     assert err.value.code == "invalid" and "name" in err.value.detail

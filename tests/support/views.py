@@ -1,0 +1,22 @@
+"""Every read model of every service as plain rows, to compare a live view with its rebuild."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+TABLES = {
+    "expert": [
+        "SELECT tenant, id, profile::text, version, created_at, updated_at FROM expert.experts ORDER BY 1, 2"
+    ],
+    "ingest": ["SELECT * FROM ingest.documents ORDER BY tenant, id"],
+    "knowledge": [
+        "SELECT * FROM knowledge.documents ORDER BY tenant, document_id",
+        "SELECT tenant, chunk_id, expert_id, document_id, revision, filename, page, ord, body,"
+        " embedding::text, tsv::text FROM knowledge.chunks ORDER BY tenant, chunk_id",
+    ],
+}
+
+
+async def snapshot(host) -> list[list[tuple]]:
+    async with host.engine.connect() as conn:
+        return [[tuple(r) for r in await conn.execute(text(q))] for q in TABLES[host.context]]
