@@ -15,6 +15,7 @@ import uvicorn
 
 from gateway.app import create_app
 from tests.support import pdfs
+from tests.support.api import HTML, HTMX, csrf_token, new_expert, settled, upload
 
 pytestmark = pytest.mark.integration
 
@@ -27,30 +28,6 @@ FILLER = (
 
 def book() -> bytes:
     return pdfs.make_pdf([f"Harbour notes. {FILLER}", f"Lighthouse notes. {NEEDLE} {FILLER}"])
-
-
-async def new_expert(api: httpx.AsyncClient, **fields) -> dict:
-    body = {"name": f"Expert {uuid.uuid4().hex[:8]}", **fields}
-    response = await api.post("/api/experts", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def upload(api: httpx.AsyncClient, expert_id: str, *files: tuple[str, bytes]):
-    parts = [("file", (name, data, "application/octet-stream")) for name, data in files]
-    return await api.post(f"/api/experts/{expert_id}/documents", files=parts)
-
-
-async def settled(api: httpx.AsyncClient, document_id: str, timeout: float = 90.0) -> dict:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        response = await api.get(f"/api/documents/{document_id}")
-        assert response.status_code == 200, response.text
-        doc = response.json()
-        if doc["status"] in ("ready", "rejected"):
-            return doc
-        assert asyncio.get_running_loop().time() < deadline, f"stuck in {doc['status']}"
-        await asyncio.sleep(0.2)
 
 
 def assert_error(response: httpx.Response, status: int, code: str, *words: str) -> None:
@@ -384,16 +361,6 @@ async def test_a_request_is_one_trace_across_gateway_and_service(api, spans):
 
 
 # ---- pages ---------------------------------------------------------------------------------
-
-HTML = {"Accept": "text/html"}
-HTMX = {"HX-Request": "true"}
-
-
-async def csrf_token(api: httpx.AsyncClient) -> str:
-    """Open the console as a browser would: `api` then holds its CSRF cookie; the token."""
-    await api.get("/", headers=HTML)
-    return api.cookies["simtune_csrf"]
-
 
 async def test_home_page_and_create_form(api):
     home = await api.get("/", headers=HTML)

@@ -122,3 +122,11 @@ def test_subjects_are_built_from_tokens_only(bad):
 def test_clean_text_removes_control_characters_but_keeps_layout():
     assert clean_text("a\x00b\x07c\td\ne\x85f") == "abc\td\nef"
     assert clean_text("broken \ud800 surrogate") == "broken ? surrogate"
+
+
+def test_urls_in_logs_lose_their_credentials():
+    from runtime.logs import redact_url
+
+    assert redact_url("nats://alice:s3cret@nats.internal:4222") == "nats://***@nats.internal:4222"
+    assert redact_url("postgresql+asyncpg://u:p@db/simtune") == "postgresql+asyncpg://***@db/simtune"
+    assert redact_url("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"

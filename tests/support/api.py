@@ -1,0 +1,41 @@
+"""Helpers that drive the gateway's HTTP API the way a client (or a browser) does."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+
+HTML = {"Accept": "text/html"}
+HTMX = {"HX-Request": "true"}
+
+
+async def csrf_token(api: httpx.AsyncClient) -> str:
+    """Open the console as a browser would: `api` then holds its CSRF cookie; the token."""
+    await api.get("/", headers=HTML)
+    return api.cookies["simtune_csrf"]
+
+
+async def new_expert(api: httpx.AsyncClient, **fields) -> dict:
+    body = {"name": f"Expert {uuid.uuid4().hex[:8]}", **fields}
+    response = await api.post("/api/experts", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def upload(api: httpx.AsyncClient, expert_id: str, *files: tuple[str, bytes]):
+    parts = [("file", (name, data, "application/octet-stream")) for name, data in files]
+    return await api.post(f"/api/experts/{expert_id}/documents", files=parts)
+
+
+async def settled(api: httpx.AsyncClient, document_id: str, timeout: float = 90.0) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await api.get(f"/api/documents/{document_id}")
+        assert response.status_code == 200, response.text
+        doc = response.json()
+        if doc["status"] in ("ready", "rejected"):
+            return doc
+        assert asyncio.get_running_loop().time() < deadline, f"stuck in {doc['status']}"
+        await asyncio.sleep(0.2)
