@@ -6,12 +6,9 @@ from litestar import get
 from litestar.params import Parameter
 
 from contracts.base import DomainError, ErrorCode
-from contracts.knowledge import SearchResults
+from contracts.knowledge import MAX_K, MAX_QUERY, SearchResults
 from gateway.backend import Backend
 from gateway.errors import error_responses
-
-MAX_K = 50
-MAX_QUERY = 2000
 
 
 def clean_query(q: str) -> str:

@@ -7,28 +7,20 @@ from contracts.knowledge import GetIndexStatus, IndexStatuses, Search, SearchRes
 from runtime.service import ServiceHost
 from services.knowledge.embedder import Embedder
 from services.knowledge.projections import index_statuses
-from services.knowledge.search import hybrid_search
-
-MAX_K = 50
-MAX_QUERY = 2000
+from services.knowledge.search import Searcher
 
 
 class KnowledgeHandlers:
     def __init__(self, host: ServiceHost, embedder: Embedder) -> None:
         self.host, self.embedder = host, embedder
+        self.searcher = Searcher(host.engine, embedder)
 
     async def search(self, query: Search) -> SearchResults:
-        q = query.q.strip()
+        q = " ".join(query.q.split())  # the contract bounds its length and characters
         if not q:
-            raise DomainError(ErrorCode.INVALID, "q must not be empty")
-        if len(q) > MAX_QUERY:
-            raise DomainError(ErrorCode.INVALID, f"q must be at most {MAX_QUERY} characters")
-        if not 1 <= query.k <= MAX_K:
-            raise DomainError(ErrorCode.INVALID, f"k must be between 1 and {MAX_K}, got {query.k}")
+            raise DomainError(ErrorCode.INVALID, "q must not be empty: say what to look for")
         await self.host.caught_up("KNOWLEDGE", query.after_seq)
-        vector = await self.embedder.embed_query(q)
-        async with self.host.engine.begin() as conn:
-            hits = await hybrid_search(conn, query.tenant, query.expert_id, q, vector, query.k)
+        hits = await self.searcher.search(query.tenant, query.expert_id, q, query.k)
         return SearchResults(results=hits)
 
     async def status(self, query: GetIndexStatus) -> IndexStatuses:
