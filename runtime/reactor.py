@@ -1,30 +1,67 @@
 """Reactions to events (policies, process managers and long work off a work queue).
 
-A reactor is a durable pull consumer shared by every replica of a service, so each event
-is handled by one of them. Handling must be idempotent: whatever a reaction appends uses
-an event id derived from the triggering event's id, so a redelivery after a crash appends
-nothing new (JetStream drops the duplicate, the aggregate's expected sequence refuses it).
-Long work calls `progress()` now and then so the message is not redelivered meanwhile.
+A reactor is a durable pull consumer shared by every replica of a service (a work queue),
+so each event is handled by one of them. Handling must be idempotent: whatever a reaction
+appends uses an event id derived from the triggering event's id, so a redelivery after a
+crash appends nothing new (JetStream drops the duplicate, the aggregate's expected sequence
+refuses it). Long work calls `progress()` now and then so the message is not redelivered
+meanwhile.
+
+A poison event costs that event, never the queue:
+
+- A reaction that raises is retried with backoff. On its `max_deliver`-th attempt, or when
+  the earlier attempts never finished (the worker died mid-work), `give_up(rec, error)`
+  decides the failure as an event a person sees (a rejected document, say); the message is
+  then terminated and counted in `health()["parked"]`.
+- An event this build cannot read (a type from a newer release, a value it does not accept)
+  is held: nak'ed with a delay (`hold_s`) and never acked, so a replica that knows it takes
+  it. JetStream's own delivery limit is off for this reason (`runtime/consumers.py`); the
+  deliveries spent holding are noted in `runtime/holds.py` and do not count as attempts.
+- Anything else that escapes the loop (an ack or nak on a closed connection, a bug here)
+  calls `on_fatal(name, error)`. By default that logs and ends the process with status 70,
+  so its supervisor starts a fresh one; `health()` says "failed" meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import os
+import sys
 from collections.abc import Awaitable, Callable
 
+import msgspec
 from nats.aio.client import Client as NATS
+from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeout
 
 from runtime import telemetry
 from runtime.codec import UnknownEvent
-from runtime.consumers import durable_name, pull
+from runtime.consumers import durable_name, work_queue
 from runtime.eventstore import RecordedEvent, to_recorded
+from runtime.holds import Holds
 from runtime.logs import bind_request_context, get_logger
 
 log = get_logger(__name__)
 
 Progress = Callable[[], Awaitable[None]]
 Handler = Callable[[RecordedEvent, Progress], Awaitable[None]]
+GiveUp = Callable[[RecordedEvent, BaseException], Awaitable[None]]
+OnFatal = Callable[[str, BaseException], object]
+
+EXIT_FATAL = 70  # EX_SOFTWARE: the supervisor restarts the process
+MAX_BACKOFF_S = 60.0
+
+
+class AttemptsExhausted(Exception):
+    """The earlier deliveries of an event never finished (the worker died or was stopped)."""
+
+
+def exit_process(name: str, error: BaseException) -> None:
+    """The default `on_fatal`: a reactor that stopped working ends its process."""
+    log.critical("reactor.fatal", reactor=name, error=f"{type(error).__name__}: {error}")
+    sys.stderr.flush()
+    os._exit(EXIT_FATAL)
 
 
 class Reactor:
@@ -38,73 +75,224 @@ class Reactor:
         subject: str | None = None,
         ack_wait_s: float = 60.0,
         concurrency: int = 1,
+        max_deliver: int = 5,
+        max_ack_pending: int = 1000,
+        give_up: GiveUp | None = None,
+        on_fatal: OnFatal = exit_process,
+        hold_s: float = 30.0,
     ) -> None:
         self.nc, self.js = nc, nc.jetstream()
         self.name, self.stream, self.handler = name, stream, handler
         self.subject = subject or f"evt.{stream.lower()}.>"
         self.ack_wait_s = ack_wait_s
-        self.concurrency = concurrency
+        self.concurrency = max(concurrency, 1)
+        self.max_deliver = max(max_deliver, 1)
+        self.max_ack_pending = max(max_ack_pending, self.concurrency)
+        self.give_up, self.on_fatal, self.hold_s = give_up, on_fatal, hold_s
+        self.durable = durable_name("react", name)
+        self.parked = 0
+        self._holds = Holds(self.js, self.durable)
+        self._held: dict[int, float] = {}  # stream sequence -> when it was last held here
+        self._state, self._detail = "stopped", None
+        self._trouble: str | None = None  # a passing problem while running (fetch failing)
+        self._subs: list = []
         self._tasks: list[asyncio.Task] = []
         self._tracer = telemetry.tracer("simtune.reactor")
 
+    def health(self) -> dict:
+        """name, kind "reactor", state running | stopped | failed, detail, parked."""
+        detail = self._detail
+        if self._state == "running":
+            detail = self._trouble or self._holding()
+        return {
+            "name": self.name,
+            "kind": "reactor",
+            "state": self._state,
+            "detail": detail,
+            "parked": self.parked,
+        }
+
+    def _holding(self) -> str | None:
+        now = asyncio.get_running_loop().time()
+        recent = [seq for seq, at in self._held.items() if now - at < 3 * self.hold_s + 5]
+        if not recent:
+            return None
+        return (
+            f"holding {len(recent)} event(s) this version cannot read until a newer version"
+            " takes them"
+        )
+
     async def start(self) -> None:
-        sub = await pull(
+        self._subs = await work_queue(
             self.js,
             self.stream,
             self.subject,
-            durable_name("react", self.name),
-            max_ack_pending=max(self.concurrency, 1) * 4,
+            self.durable,
             ack_wait_s=self.ack_wait_s,
+            max_ack_pending=self.max_ack_pending,
+            workers=self.concurrency,
         )
-        for i in range(self.concurrency):
-            self._tasks.append(asyncio.create_task(self._run(sub), name=f"{self.name}-{i}"))
+        self._state, self._detail = "running", None
+        self._tasks = [
+            asyncio.create_task(self._run(sub), name=f"{self.name}-{i}")
+            for i, sub in enumerate(self._subs)
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        for sub in self._subs:
+            try:
+                await sub.unsubscribe()
+            except Exception:  # the connection may be gone already
+                pass
+        self._subs.clear()
+        if self._state != "failed":
+            self._state = "stopped"
+
+    # ---- the loop ----------------------------------------------------------------------------
 
     async def _run(self, sub) -> None:
+        try:
+            await self._loop(sub)
+            raise RuntimeError("the reactor loop ended")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._fail(exc)
+
+    async def _fail(self, error: BaseException) -> None:
+        if self._state == "failed":
+            return
+        self._state = "failed"
+        self._detail = f"stopped working after an unexpected error: {type(error).__name__}: {error}"
+        log.error("reactor.loop_died", reactor=self.name, exc_info=error)
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        outcome = self.on_fatal(self.name, error)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+    async def _loop(self, sub) -> None:
         while True:
             try:
                 msgs = await sub.fetch(1, timeout=1.0)
             except (TimeoutError, NatsTimeout):
+                self._trouble = None
                 continue
-            except asyncio.CancelledError:
+            except ConnectionClosedError:
                 raise
             except Exception as exc:
+                if self.nc.is_closed:
+                    raise
+                self._trouble = f"cannot fetch work: {exc}"
                 log.warning("reactor.fetch_failed", reactor=self.name, error=str(exc))
                 await asyncio.sleep(1.0)
                 continue
+            self._trouble = None
             for msg in msgs:
                 await self._handle(msg)
 
     async def _handle(self, msg) -> None:
         seq = msg.metadata.sequence.stream
+        delivered = msg.metadata.num_delivered
         try:
             rec = to_recorded(self.stream, seq, msg.subject, msg.data, msg.headers)
-        except UnknownEvent:
-            await msg.ack()
+        except (UnknownEvent, msgspec.MsgspecError) as exc:
+            await self._hold(msg, seq, delivered, exc)
             return
+        held = await self._spent_holding(seq) if delivered > 1 else 0
+        attempt = delivered - held
 
         async def progress() -> None:
             await msg.in_progress()
 
-        attempt = msg.metadata.num_delivered
-        parent = telemetry.extract(rec.headers)
         with (
             bind_request_context(tenant=rec.tenant, correlation_id=rec.correlation_id),
-            self._tracer.start_as_current_span(f"react {rec.type}", context=parent),
+            self._tracer.start_as_current_span(
+                f"react {rec.type}", context=telemetry.extract(rec.headers)
+            ),
         ):
+            if attempt > self.max_deliver:
+                unfinished = AttemptsExhausted(
+                    f"{attempt - 1} earlier attempts at this event never finished"
+                )
+                await self._give_up(msg, rec, attempt, unfinished)
+                return
             try:
                 await self.handler(rec, progress)
             except asyncio.CancelledError:
                 await asyncio.shield(msg.nak())  # stopping: let another replica take it now
                 raise
-            except Exception:
-                delay = min(2.0**attempt, 60.0)
-                log.exception("reaction.failed", reactor=self.name, seq=seq, attempt=attempt)
-                await msg.nak(delay=delay)
+            except Exception as exc:
+                if attempt >= self.max_deliver:
+                    await self._give_up(msg, rec, attempt, exc)
+                    return
+                log.warning(
+                    "reaction.failed",
+                    reactor=self.name,
+                    seq=seq,
+                    attempt=attempt,
+                    of=self.max_deliver,
+                    exc_info=exc,
+                )
+                await msg.nak(delay=_backoff(attempt))
                 return
         await msg.ack()
+        self._held.pop(seq, None)
+        if held:
+            await self._holds.forget(seq)
+
+    async def _hold(self, msg, seq: int, delivered: int, error: Exception) -> None:
+        """Not ours to read yet: leave it on the queue for a build that can."""
+        self._held[seq] = asyncio.get_running_loop().time()
+        log.warning(
+            "reaction.held",
+            reactor=self.name,
+            seq=seq,
+            type=getattr(error, "type", "?"),
+            deliveries=delivered,
+            error=str(error),
+        )
+        try:
+            await self._holds.record(seq, delivered)
+        except Exception as exc:  # then a newer build counts these deliveries as attempts
+            log.warning("reaction.hold_not_recorded", reactor=self.name, seq=seq, error=str(exc))
+        await msg.nak(delay=self.hold_s)
+
+    async def _spent_holding(self, seq: int) -> int:
+        try:
+            return await self._holds.spent(seq)
+        except Exception as exc:
+            log.warning("reaction.holds_unreadable", reactor=self.name, seq=seq, error=str(exc))
+            return 0
+
+    async def _give_up(self, msg, rec: RecordedEvent, attempt: int, error: BaseException) -> None:
+        """Decide the failure (`give_up`), then take the event off the queue for good."""
+        if self.give_up is not None:
+            try:
+                await self.give_up(rec, error)
+            except Exception as exc:
+                if attempt < 2 * self.max_deliver:  # deciding failed too: try again later
+                    log.warning("reaction.give_up_failed", reactor=self.name, exc_info=exc)
+                    await msg.nak(delay=_backoff(attempt))
+                    return
+                log.error("reaction.give_up_abandoned", reactor=self.name, exc_info=exc)
+        await msg.term()
+        self._held.pop(rec.seq, None)
+        self.parked += 1
+        log.error(
+            "reaction.parked",
+            reactor=self.name,
+            seq=rec.seq,
+            type=rec.type,
+            attempts=attempt,
+            error=f"{type(error).__name__}: {error}",
+        )
+
+
+def _backoff(attempt: int) -> float:
+    return min(2.0**attempt, MAX_BACKOFF_S)
