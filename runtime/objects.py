@@ -1,17 +1,28 @@
 """NATS Object Store helpers: large payloads (documents, chunk lists, embeddings, adapters).
 
 Events never carry large payloads; they carry an ObjectRef (bucket, name, sha256, size).
-`get` verifies the sha256 the event recorded, so a swapped or damaged object is noticed.
+`get` verifies the sha256 the event recorded, so a swapped or damaged object is noticed:
+every integrity error of the object store (its own digest check, broken metadata) and a
+mismatch with the recorded sha256 are `ObjectCorrupt`, which no retry can fix. Hashing
+large payloads runs in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 from typing import BinaryIO
 
 from nats.js import JetStreamContext, api
-from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
+from nats.js.errors import (
+    BadObjectMetaError,
+    BucketNotFoundError,
+    DigestMismatchError,
+    LinkIsABucketError,
+    NotFoundError,
+    ObjectNotFoundError,
+)
 
 from contracts.ingest import ObjectRef
 
@@ -21,7 +32,11 @@ class ObjectMissing(Exception):
 
 
 class ObjectCorrupt(Exception):
-    """The object's bytes do not match the sha256 recorded for it."""
+    """The object's bytes or metadata are damaged: they do not match their digest."""
+
+
+INTEGRITY_ERRORS = (DigestMismatchError, BadObjectMetaError, LinkIsABucketError)
+HASH_OFF_LOOP = 1 << 20  # bytes: hashing more than this would stall the event loop
 
 
 class Objects:
@@ -51,10 +66,10 @@ class Objects:
         `known` = (sha256, size) when the caller already hashed the bytes while receiving them.
         """
         if isinstance(data, bytes | bytearray):
-            sha, size = known or (hashlib.sha256(data).hexdigest(), len(data))
+            sha, size = known or (await sha256_of(data), len(data))
             reader: BinaryIO = io.BytesIO(data)
         else:
-            sha, size = known or _hash_file(data)
+            sha, size = known or await asyncio.to_thread(_hash_file, data)
             reader = data
         store = await self.bucket(bucket)
         await store.put(name, reader)
@@ -67,8 +82,12 @@ class Objects:
             await store.get(ref.name, writeinto=sink)
         except (ObjectNotFoundError, NotFoundError) as exc:
             raise ObjectMissing(f"{ref.bucket}/{ref.name} is missing") from exc
+        except INTEGRITY_ERRORS as exc:
+            raise ObjectCorrupt(
+                f"{ref.bucket}/{ref.name} is damaged ({type(exc).__name__})"
+            ) from exc
         data = sink.getvalue()
-        if hashlib.sha256(data).hexdigest() != ref.sha256:
+        if await sha256_of(data) != ref.sha256:
             raise ObjectCorrupt(f"{ref.bucket}/{ref.name} does not match its recorded sha256")
         return data
 
@@ -80,6 +99,12 @@ class Objects:
         except (ObjectNotFoundError, NotFoundError):
             return False
         return True
+
+
+async def sha256_of(data: bytes | bytearray) -> str:
+    if len(data) <= HASH_OFF_LOOP:
+        return hashlib.sha256(data).hexdigest()
+    return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
 
 
 def _hash_file(reader: BinaryIO) -> tuple[str, int]:
