@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands]` (none: all)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-NAMES = ("ingest", "search", "eventstore")
+NAMES = ("ingest", "search", "eventstore", "commands")
 
 
 def main(argv: list[str]) -> int:

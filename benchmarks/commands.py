@@ -1,0 +1,187 @@
+"""Commands through the whole stack: HTTP → gateway → NATS → expert service → log →
+projection → read-your-writes reply, beside raw appends in the same run.
+
+Clients: CLIENTS concurrent httpx clients against a real uvicorn-served gateway, each doing
+`POST /api/experts` then PATCHes of its own expert (1 create : 4 updates), COMMANDS in all.
+Every reply is the projected expert (read-your-writes), as a user's client sees it.
+
+Baseline: the same number of events appended with `EventStore.append` by CLIENTS concurrent
+tasks (expected sequence, message id, headers): what the log alone can take on this machine.
+
+Where the time goes: the service-side split of one command, measured on the same stack with
+the expert service's own pieces timed one by one (load the aggregate, append, wait for the
+projection), without HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+
+import httpx
+import nats
+import uvicorn
+
+from benchmarks.common import Timer, begin, embedded_stack, percentile, print_table, record
+from contracts.expert import ExpertCreated, ExpertUpdated, Profile, ProfilePatch
+from runtime.eventstore import EventStore
+from tests.support.inprocess import start_service
+
+CLIENTS, COMMANDS, WARMUP, UPDATES_PER_CREATE = 8, 4_000, 200, 4
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def client_loop(api: httpx.AsyncClient, count: int, latencies: list[float]) -> None:
+    expert_id = None
+    for n in range(count):
+        with Timer() as t:
+            if n % (UPDATES_PER_CREATE + 1) == 0:
+                reply = await api.post("/api/experts", json={"name": f"Bench {uuid.uuid4().hex}"})
+                expert_id = reply.json()["id"]
+            else:
+                reply = await api.patch(f"/api/experts/{expert_id}", json={"domain": f"d{n}"})
+        assert reply.status_code < 300, reply.text
+        latencies.append(t.s * 1000)
+
+
+async def through_api(url: str, total: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=url, timeout=30.0, limits=limits) as api:
+        per_client = total // CLIENTS
+        with Timer() as t:
+            await asyncio.gather(*(client_loop(api, per_client, latencies) for _ in range(CLIENTS)))
+    return t.s, latencies
+
+
+async def raw_appends(store: EventStore, total: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+
+    async def one_client() -> None:
+        expert_id, last = None, 0
+        for n in range(total // CLIENTS):
+            with Timer() as t:
+                if n % (UPDATES_PER_CREATE + 1) == 0:
+                    expert_id = uuid.uuid4().hex[:12]
+                    event = ExpertCreated(expert_id=expert_id, profile=Profile(name="Bench"))
+                    last = await store.append(
+                        "expert", "local", "expert", expert_id, event, expected_seq=0
+                    )
+                else:
+                    event = ExpertUpdated(expert_id=expert_id, changes=ProfilePatch(domain=f"{n}"))
+                    last = await store.append(
+                        "expert", "local", "expert", expert_id, event, expected_seq=last
+                    )
+            latencies.append(t.s * 1000)
+
+    with Timer() as t:
+        await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+    return t.s, latencies
+
+
+async def service_split(host, samples: int = 200) -> dict[str, float]:
+    """Median ms of each step of an update inside the expert service, on an expert with
+    as many events as the clients' experts have (1 created + 3 updated)."""
+    from services.expert.handlers import EXPERT
+
+    store = host.store
+    steps: dict[str, list[float]] = {"load aggregate": [], "append": [], "projection reached": []}
+    for n in range(samples):
+        expert_id = uuid.uuid4().hex[:12]
+        created = ExpertCreated(expert_id=expert_id, profile=Profile(name="Split"))
+        last = await store.append("expert", "local", "expert", expert_id, created, expected_seq=0)
+        for m in range(UPDATES_PER_CREATE - 1):
+            update = ExpertUpdated(expert_id=expert_id, changes=ProfilePatch(domain=f"{m}"))
+            last = await store.append(
+                "expert", "local", "expert", expert_id, update, expected_seq=last
+            )
+        await host.caught_up("EXPERT", last)
+        with Timer() as loaded:
+            _, last = await EXPERT.load(store, "local", expert_id)
+        update = ExpertUpdated(expert_id=expert_id, changes=ProfilePatch(domain=f"s{n}"))
+        with Timer() as appended:
+            seq = await store.append(
+                "expert", "local", "expert", expert_id, update, expected_seq=last
+            )
+        with Timer() as projected:
+            await host.caught_up("EXPERT", seq)
+        steps["load aggregate"].append(loaded.s * 1000)
+        steps["append"].append(appended.s * 1000)
+        steps["projection reached"].append(projected.s * 1000)
+    return {name: percentile(values, 50) for name, values in steps.items()}
+
+
+async def run() -> None:
+    begin()
+    async with embedded_stack() as stack:
+        settings = stack.settings()
+        host = await start_service(settings, "expert")
+        from gateway.app import create_app
+
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        nc = await nats.connect(stack.nats_url)
+        store = EventStore(nc.jetstream())
+        url = f"http://127.0.0.1:{port}"
+        try:
+            await through_api(url, WARMUP)
+            await raw_appends(store, WARMUP)
+            api_s = raw_s = 0.0
+            api_ms: list[float] = []
+            raw_ms: list[float] = []
+            for _ in range(2):  # alternate halves, so drift hits both sides alike
+                s, ms = await through_api(url, COMMANDS // 2)
+                api_s, api_ms = api_s + s, api_ms + ms
+                s, ms = await raw_appends(store, COMMANDS // 2)
+                raw_s, raw_ms = raw_s + s, raw_ms + ms
+            split = await service_split(host)
+        finally:
+            await nc.close()
+            server.should_exit = True
+            await serving
+            await host.stop()
+
+    api_rate, raw_rate = len(api_ms) / api_s, len(raw_ms) / raw_s
+    rows = [
+        (
+            f"API commands, {CLIENTS} clients",
+            percentile(api_ms, 50),
+            percentile(api_ms, 95),
+            api_rate,
+        ),
+        (
+            f"raw EventStore.append, {CLIENTS} tasks",
+            percentile(raw_ms, 50),
+            percentile(raw_ms, 95),
+            raw_rate,
+        ),
+        ("ratio API/raw (commands/s)", "", "", round(api_rate / raw_rate, 3)),
+    ]
+    print_table("commands", ("run", "p50 ms", "p95 ms", "per s"), rows)
+    print_table("one update inside the service (median ms)", ("step", "ms"), list(split.items()))
+    record(
+        "commands",
+        {
+            "clients": CLIENTS,
+            "commands": len(api_ms),
+            "api_per_s": api_rate,
+            "api_p50_ms": percentile(api_ms, 50),
+            "api_p95_ms": percentile(api_ms, 95),
+            "raw_per_s": raw_rate,
+            "raw_p50_ms": percentile(raw_ms, 50),
+            "raw_p95_ms": percentile(raw_ms, 95),
+            "ratio": api_rate / raw_rate,
+            "service_split_ms": split,
+        },
+    )
