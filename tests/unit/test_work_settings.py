@@ -1,0 +1,47 @@
+"""The settings of background work: retries, and the limits of reading a file."""
+
+import pytest
+
+from runtime.settings import MB, SettingsError, load_settings
+
+
+def test_defaults():
+    s = load_settings({})
+    assert s.max_deliveries == 5
+    assert s.parse_memory_bytes == 1024 * MB
+    assert s.parse_timeout_s == 300
+    assert s.parse_workers == 2
+    assert s.max_pages == 10_000  # R's 2,415-page reference manual fits
+
+
+def test_values_from_the_environment():
+    s = load_settings(
+        {
+            "SIMTUNE_MAX_DELIVERIES": "3",
+            "SIMTUNE_PARSE_MEMORY_MB": "256",
+            "SIMTUNE_PARSE_TIMEOUT_S": "1",
+            "SIMTUNE_PARSE_WORKERS": "4",
+        }
+    )
+    assert (s.max_deliveries, s.parse_memory_bytes, s.parse_timeout_s, s.parse_workers) == (
+        3,
+        256 * MB,
+        1,
+        4,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"SIMTUNE_MAX_DELIVERIES": "0"}, ["SIMTUNE_MAX_DELIVERIES", "between 1 and 100"]),
+        ({"SIMTUNE_PARSE_MEMORY_MB": "64"}, ["SIMTUNE_PARSE_MEMORY_MB", "between 128"]),
+        ({"SIMTUNE_PARSE_TIMEOUT_S": "soon"}, ["SIMTUNE_PARSE_TIMEOUT_S", "integer"]),
+        ({"SIMTUNE_PARSE_WORKERS": "0"}, ["SIMTUNE_PARSE_WORKERS", "between 1 and 64"]),
+    ],
+)
+def test_out_of_range_values_are_refused_naming_the_variable(env, words):
+    with pytest.raises(SettingsError) as err:
+        load_settings(env)
+    for word in words:
+        assert word in str(err.value)
