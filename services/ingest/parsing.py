@@ -30,7 +30,10 @@ Limitations: paragraphs are only detected from extra vertical space, not from fi
 indentation; unequal columns whose gutter lies outside the middle 40 % of the text width,
 and tables, are read in content-stream order; text in images needs OCR, which is not done
 here (such PDFs are rejected with ``no_text``). PDFium is not thread-safe, so all PDFium
-work in this module is serialised by a lock.
+work in one process is serialised by a lock; the ingest service reads every document in a
+child process of its own (``sandbox.py``), so documents never wait for each other's lock.
+Memory stays bounded page by page: each page and its text page are closed before the next
+is loaded, and only the extracted text is kept.
 
 Plain text and Markdown are decoded as UTF-8 (byte-order mark removed, invalid bytes
 replaced) and split into pages at form feeds (``\\f``).
