@@ -28,6 +28,7 @@ import asyncio
 import inspect
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 
 import msgspec
@@ -113,7 +114,7 @@ class Reactor:
         }
 
     def _holding(self) -> str | None:
-        now = asyncio.get_running_loop().time()
+        now = time.monotonic()
         recent = [seq for seq, at in self._held.items() if now - at < 3 * self.hold_s + 5]
         if not recent:
             return None
@@ -248,7 +249,7 @@ class Reactor:
 
     async def _hold(self, msg, seq: int, delivered: int, error: Exception) -> None:
         """Not ours to read yet: leave it on the queue for a build that can."""
-        self._held[seq] = asyncio.get_running_loop().time()
+        self._held[seq] = time.monotonic()
         log.warning(
             "reaction.held",
             reactor=self.name,
