@@ -4,6 +4,9 @@ A document's id is derived from (tenant, expert, sha256), so identical bytes upl
 same expert land on the same aggregate: a second upload decides nothing (deduplicated), and
 two racing uploads cannot both win (the append's expected sequence refuses the loser).
 Deleting and uploading again starts a new revision; work for an old revision is ignored.
+
+Whether a document may belong to an expert is decided from the expert's own events (the
+EXPERT log), never from another context's eventually consistent view: `expert_is_live`.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from __future__ import annotations
 import msgspec
 
 from contracts.base import DomainError, ErrorCode
+from contracts.expert import ExpertCreated, ExpertDeleted
 from contracts.ingest import (
     DocumentChunked,
     DocumentDeleted,
     DocumentParsingStarted,
     DocumentRejected,
     DocumentUploaded,
+    ObjectRef,
     RegisterUpload,
 )
 
@@ -99,6 +104,36 @@ def decide_delete(state: DocumentState, document_id: str) -> DocumentDeleted:
     return DocumentDeleted(
         document_id=document_id, expert_id=state.expert_id, revision=state.revision
     )
+
+
+def decide_orphan_delete(state: DocumentState, revision: int):
+    """The revision arrived after its expert was deleted: it goes too (the cascade missed it)."""
+    if state.revision != revision or state.status not in LIVE:
+        return None
+    return DocumentDeleted(document_id=_id(state), expert_id=state.expert_id, revision=revision)
+
+
+def original_to_delete(state: DocumentState, revision: int) -> ObjectRef | None:
+    """The original file of a deleted `revision`, if deleting it cannot hurt a live document.
+
+    Every revision of a document stores its original under the same name (the bytes are the
+    same), so after a re-upload the object belongs to the new revision: only while the
+    document is still deleted at `revision` may its original go.
+    """
+    if state.status == "deleted" and state.revision == revision and state.upload is not None:
+        return state.upload.object
+    return None
+
+
+def expert_is_live(events) -> bool:
+    """Whether the expert whose events these are exists and is not deleted."""
+    live = False
+    for event in events:
+        if isinstance(event, ExpertCreated):
+            live = True
+        elif isinstance(event, ExpertDeleted):
+            live = False
+    return live
 
 
 def _id(state: DocumentState) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from contracts import expert
 from contracts.base import Accepted, DomainError, ErrorCode
-from contracts.expert import ExpertView, GetExpert
 from contracts.ingest import (
     AGGREGATE,
     CONTEXT,
@@ -17,8 +17,8 @@ from contracts.ingest import (
     UploadRegistered,
 )
 from runtime.aggregate import AggregateType
-from runtime.eventstore import ConcurrencyError, derived_id
-from runtime.rpc import not_found, request
+from runtime.eventstore import ConcurrencyError, EventStore, derived_id
+from runtime.rpc import not_found
 from runtime.service import ServiceHost
 from services.ingest import domain, projections
 
@@ -27,6 +27,13 @@ DOCUMENT = AggregateType(CONTEXT, AGGREGATE, domain.INITIAL, domain.evolve)
 
 def document_id_for(tenant: str, expert_id: str, sha256: str) -> str:
     return derived_id("document", tenant, expert_id, sha256)
+
+
+async def expert_is_live(store: EventStore, tenant: str, expert_id: str) -> bool:
+    """From the expert's own log (the truth), not the expert service's eventually
+    consistent view: an upload racing the expert's deletion cannot slip through a stale read."""
+    events, _ = await store.load(expert.CONTEXT, tenant, expert.AGGREGATE, expert_id)
+    return domain.expert_is_live(rec.event for rec in events)
 
 
 class IngestHandlers:
@@ -38,12 +45,8 @@ class IngestHandlers:
             raise DomainError(ErrorCode.UNSUPPORTED_TYPE, f"{cmd.media_type} is not supported")
         if cmd.object.size <= 0:
             raise DomainError(ErrorCode.INVALID, f"{cmd.filename} is empty")
-        await request(
-            self.host.nc,
-            "qry.expert.get",
-            GetExpert(tenant=cmd.tenant, expert_id=cmd.expert_id),
-            ExpertView,
-        )
+        if not await expert_is_live(self.host.store, cmd.tenant, cmd.expert_id):
+            raise not_found(f"expert {cmd.expert_id}")
         doc_id = document_id_for(cmd.tenant, cmd.expert_id, cmd.object.sha256)
         try:
             outcome = await DOCUMENT.execute(

@@ -1,33 +1,29 @@
 """Reactions of the ingest service.
 
 - parse: DocumentUploaded -> DocumentParsingStarted -> DocumentChunked | DocumentRejected.
-  Parsing runs in a worker thread; a crash mid-way redelivers the upload, and every event
-  appended here has an id derived from the upload's id, so nothing is appended twice.
-- cleanup: DocumentDeleted -> the original file and its chunk list leave the object store.
+  The file is read in a child process with a memory and a time limit (`sandbox.py`); a
+  crash mid-way redelivers the upload, and every event appended here has an id derived
+  from the upload's id, so nothing is appended twice. An upload that reached the log after
+  its expert was deleted is deleted instead of parsed. When every attempt failed,
+  `parse_failed` rejects the document with a reason (`reasons.py`).
+- cleanup: DocumentDeleted -> the chunk list and, unless the document was uploaded again
+  since, the original file leave the object store.
 - cascade: ExpertDeleted -> every document of that expert is deleted.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from contracts.expert import ExpertDeleted
-from contracts.ingest import (
-    DERIVED_BUCKET,
-    DocumentChunked,
-    DocumentDeleted,
-    DocumentUploaded,
-)
-from runtime.codec import encode
+from contracts.ingest import DERIVED_BUCKET, DocumentChunked, DocumentDeleted, DocumentUploaded
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.objects import ObjectCorrupt, ObjectMissing
 from runtime.reactor import Progress
 from runtime.service import ServiceHost
-from services.ingest import domain, projections
-from services.ingest.chunking import chunk_pages
-from services.ingest.handlers import DOCUMENT
-from services.ingest.parsing import ParseError, parse_document
+from services.ingest import domain, projections, reasons
+from services.ingest.handlers import DOCUMENT, expert_is_live
+from services.ingest.parsing import ParseError
+from services.ingest.sandbox import Limits, TooComplex, read_in_child
 
 log = get_logger(__name__)
 
@@ -39,12 +35,26 @@ def chunks_object_name(tenant: str, document_id: str, revision: int) -> str:
 class IngestPolicies:
     def __init__(self, host: ServiceHost) -> None:
         self.host = host
-        self.settings = host.settings
+        self.settings = s = host.settings
+        self.limits = Limits(
+            max_pages=s.max_pages,
+            chunk_size=s.chunk_size,
+            chunk_overlap=s.chunk_overlap,
+            memory_bytes=s.parse_memory_bytes,
+            timeout_s=s.parse_timeout_s,
+        )
+        self.heartbeat_s = max(s.work_ack_wait_s / 3, 0.5)
 
     async def parse(self, rec: RecordedEvent, progress: Progress) -> None:
         if not isinstance(rec.event, DocumentUploaded):
             return
         up = rec.event
+        if not await expert_is_live(self.host.store, rec.tenant, up.expert_id):
+            await self._decide(
+                rec, up, lambda s: domain.decide_orphan_delete(s, up.revision), step="orphan"
+            )
+            log.info("document.orphan_deleted", document_id=up.document_id)
+            return
         started = await DOCUMENT.execute(
             self.host.store,
             rec.tenant,
@@ -58,73 +68,83 @@ class IngestPolicies:
         try:
             data = await self.host.objects.get(up.object)
             await progress()
-            pages = await asyncio.to_thread(
-                parse_document, data, up.media_type, max_pages=self.settings.max_pages
-            )
-            await progress()
-            chunks = await asyncio.to_thread(
-                chunk_pages,
-                pages,
-                size=self.settings.chunk_size,
-                overlap=self.settings.chunk_overlap,
+            read = await read_in_child(
+                data, up.media_type, self.limits, heartbeat=progress, heartbeat_s=self.heartbeat_s
             )
         except ParseError as exc:
             await self._reject(rec, up, exc.code, exc.reason)
             return
-        except (ObjectMissing, ObjectCorrupt) as exc:
-            await self._reject(
-                rec, up, "corrupt", f"The stored file could not be read back ({exc})."
-            )
+        except TooComplex as exc:
+            await self._reject(rec, up, *reasons.too_complex(exc))
             return
+        except ObjectMissing:
+            await self._reject(rec, up, *reasons.missing())
+            return
+        except ObjectCorrupt:
+            await self._reject(rec, up, *reasons.damaged())
+            return
+        del data
         ref = await self.host.objects.put(
             DERIVED_BUCKET,
             chunks_object_name(rec.tenant, up.document_id, up.revision),
-            encode(chunks),
+            read.chunks_json,
         )
         done = DocumentChunked(
             document_id=up.document_id,
             expert_id=up.expert_id,
             revision=up.revision,
             filename=up.filename,
-            pages=len(pages),
-            chunk_count=len(chunks),
+            pages=read.pages,
+            chunk_count=read.chunk_count,
             chunks=ref,
             chunk_size=self.settings.chunk_size,
             chunk_overlap=self.settings.chunk_overlap,
         )
-        await DOCUMENT.execute(
-            self.host.store,
-            rec.tenant,
-            up.document_id,
-            lambda s: domain.decide_chunked(s, up.revision, done),
-            event_id=derived_id(rec.event_id, "done"),
-            correlation_id=rec.correlation_id,
-        )
+        await self._decide(rec, up, lambda s: domain.decide_chunked(s, up.revision, done))
         log.info(
-            "document.chunked", document_id=up.document_id, pages=len(pages), chunks=len(chunks)
+            "document.chunked",
+            document_id=up.document_id,
+            pages=read.pages,
+            chunks=read.chunk_count,
         )
+
+    async def parse_failed(self, rec: RecordedEvent, error: BaseException) -> None:
+        """Every attempt at `parse` failed: the document is rejected, saying why."""
+        if isinstance(rec.event, DocumentUploaded):
+            code, reason = reasons.gave_up(
+                error, self.settings.max_deliveries, self.settings.parse_memory_bytes
+            )
+            await self._reject(rec, rec.event, code, reason)
 
     async def _reject(
         self, rec: RecordedEvent, up: DocumentUploaded, code: str, reason: str
     ) -> None:
+        await self._decide(rec, up, lambda s: domain.decide_rejected(s, up.revision, code, reason))
+        log.info("document.rejected", document_id=up.document_id, code=code)
+
+    async def _decide(
+        self, rec: RecordedEvent, up: DocumentUploaded, decide, *, step: str = "done"
+    ) -> None:
+        """Append what `decide` makes of this upload's document, once however often it runs."""
         await DOCUMENT.execute(
             self.host.store,
             rec.tenant,
             up.document_id,
-            lambda s: domain.decide_rejected(s, up.revision, code, reason),
-            event_id=derived_id(rec.event_id, "done"),
+            decide,
+            event_id=derived_id(rec.event_id, step),
             correlation_id=rec.correlation_id,
         )
-        log.info("document.rejected", document_id=up.document_id, code=code)
 
     async def cleanup(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, DocumentDeleted):
             return
         ev = rec.event
-        events, _last = await self.host.store.load("ingest", rec.tenant, "document", ev.document_id)
-        for past in events:
-            if isinstance(past.event, DocumentUploaded) and past.event.revision == ev.revision:
-                await self.host.objects.delete(past.event.object.bucket, past.event.object.name)
+        state, _seq = await DOCUMENT.load(self.host.store, rec.tenant, ev.document_id)
+        original = domain.original_to_delete(state, ev.revision)
+        if original is not None:
+            await self.host.objects.delete(original.bucket, original.name)
+        else:
+            log.info("document.original_kept", document_id=ev.document_id, revision=ev.revision)
         await self.host.objects.delete(
             DERIVED_BUCKET, chunks_object_name(rec.tenant, ev.document_id, ev.revision)
         )

@@ -22,6 +22,12 @@ async def build(host: ServiceHost, embedder: Embedder | None = None) -> None:
         )
     handlers, policies = KnowledgeHandlers(host, embedder), KnowledgePolicies(host, embedder)
     host.project(IndexProjection(host.objects, embedder.dimensions))
-    host.react("knowledge.index", "INGEST", policies.on_ingest)
+    host.react(
+        "knowledge.index",
+        "INGEST",
+        policies.on_ingest,
+        give_up=policies.index_failed,
+        max_deliver=host.settings.max_deliveries,
+    )
     host.endpoints.query("search", Search, handlers.search)
     host.endpoints.query("status", GetIndexStatus, handlers.status)

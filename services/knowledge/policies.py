@@ -3,7 +3,8 @@
 - DocumentChunked -> EmbeddingStarted -> (embed in batches) -> DocumentIndexed | IndexingFailed
 - DocumentDeleted -> DocumentUnindexed (its chunks leave the index) and its matrix is deleted.
 Every event appended here has an id derived from the triggering event, so a redelivery
-after a crash appends nothing twice.
+after a crash appends nothing twice. When every attempt at indexing failed, `index_failed`
+decides IndexingFailed with a reason a person can act on.
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ INDEX = AggregateType(CONTEXT, AGGREGATE, domain.INITIAL, domain.evolve)
 _chunks = msgspec.json.Decoder(list[Chunk])
 
 
+PASSAGES_UNREADABLE = (
+    "The stored passages of this document are damaged or missing, so Simtune cannot index"
+    " them; delete the document and upload the file again."
+)
+
+
+def gave_up(attempts: int) -> str:
+    return (
+        f"Simtune tried {attempts} times to index this document and failed each time; delete"
+        " it and upload it again, and if that fails too, tell whoever runs your Simtune."
+    )
+
+
 def embeddings_object_name(tenant: str, document_id: str, revision: int) -> str:
     return f"{tenant}/{document_id}/{revision}.embeddings.f32"
 
@@ -48,34 +62,13 @@ class KnowledgePolicies:
             await self.unindex(rec, rec.event)
 
     async def index(self, rec: RecordedEvent, ev: DocumentChunked, progress: Progress) -> None:
-        async def append(decide, step: str):
-            return await INDEX.execute(
-                self.host.store,
-                rec.tenant,
-                ev.document_id,
-                decide,
-                event_id=derived_id(rec.event_id, step),
-                correlation_id=rec.correlation_id,
-            )
-
-        started = EmbeddingStarted(
-            document_id=ev.document_id,
-            expert_id=ev.expert_id,
-            revision=ev.revision,
-            chunk_count=ev.chunk_count,
-        )
-        outcome = await append(lambda s: domain.decide_start(s, started), "embedding")
+        outcome = await self._start(rec, ev)
         if not domain.still_embedding(outcome.state, ev.revision):
             return  # already indexed before a crash, removed, or superseded
         try:
             chunks = _chunks.decode(await self.host.objects.get(ev.chunks))
-        except (ObjectMissing, ObjectCorrupt) as exc:
-            failed = IndexingFailed(
-                document_id=ev.document_id,
-                revision=ev.revision,
-                reason=f"The passages could not be read ({exc}).",
-            )
-            await append(lambda s: domain.decide_finish(s, failed), "done")
+        except (ObjectMissing, ObjectCorrupt):
+            await self._fail(rec, ev, PASSAGES_UNREADABLE)
             return
 
         async def on_batch(done: int, total: int) -> None:
@@ -98,8 +91,38 @@ class KnowledgePolicies:
             model=self.embedder.name,
             dimensions=self.embedder.dimensions,
         )
-        await append(lambda s: domain.decide_finish(s, indexed), "done")
+        await self._append(rec, ev, lambda s: domain.decide_finish(s, indexed), "done")
         log.info("document.indexed", document_id=ev.document_id, chunks=len(chunks))
+
+    async def index_failed(self, rec: RecordedEvent, error: BaseException) -> None:
+        """Every attempt at indexing failed: the document is marked failed, saying why."""
+        if isinstance(rec.event, DocumentChunked):
+            await self._start(rec, rec.event)  # so the failure has a revision to land on
+            await self._fail(rec, rec.event, gave_up(self.host.settings.max_deliveries))
+
+    async def _start(self, rec: RecordedEvent, ev: DocumentChunked):
+        started = EmbeddingStarted(
+            document_id=ev.document_id,
+            expert_id=ev.expert_id,
+            revision=ev.revision,
+            chunk_count=ev.chunk_count,
+        )
+        return await self._append(rec, ev, lambda s: domain.decide_start(s, started), "embedding")
+
+    async def _fail(self, rec: RecordedEvent, ev: DocumentChunked, reason: str) -> None:
+        failed = IndexingFailed(document_id=ev.document_id, revision=ev.revision, reason=reason)
+        await self._append(rec, ev, lambda s: domain.decide_finish(s, failed), "done")
+        log.info("document.indexing_failed", document_id=ev.document_id)
+
+    async def _append(self, rec: RecordedEvent, ev: DocumentChunked, decide, step: str):
+        return await INDEX.execute(
+            self.host.store,
+            rec.tenant,
+            ev.document_id,
+            decide,
+            event_id=derived_id(rec.event_id, step),
+            correlation_id=rec.correlation_id,
+        )
 
     async def unindex(self, rec: RecordedEvent, ev: DocumentDeleted) -> None:
         removed = DocumentUnindexed(document_id=ev.document_id, revision=ev.revision)
