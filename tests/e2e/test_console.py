@@ -25,7 +25,7 @@ from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, async_pl
 from tests.support import pdfs
 
 CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.is_file():
+if not CHROMIUM.is_file() and not os.environ.get("CI"):  # in CI a missing browser fails
     pytest.skip(
         f"the e2e tests drive Debian's Chromium at {CHROMIUM}, which is not installed: "
         "run `sudo apt-get install -y chromium` (no `playwright install` needed)",

@@ -75,6 +75,13 @@ async def event_types(store: EventStore, context: str, document_id: str) -> coll
     return collections.Counter(rec.type.split(".")[1] for rec in events)
 
 
+async def until_logged(store: EventStore, context: str, document_id: str, kind: str) -> None:
+    deadline = asyncio.get_running_loop().time() + 120
+    while (await event_types(store, context, document_id))[kind] == 0:
+        assert asyncio.get_running_loop().time() < deadline, f"no {kind} in time"
+        await asyncio.sleep(0.01)
+
+
 @pytest.fixture
 async def crashable():
     home = Path(tempfile.mkdtemp(prefix="simtune-crash-"))
@@ -118,14 +125,13 @@ async def test_killing_ingest_and_knowledge_mid_work_loses_and_duplicates_nothin
     reg = await upload(nc, expert, "manual.pdf", pdfs.make_pdf(pages), "application/pdf")
     doc_id = reg.document.id
 
-    procs.kill("ingest")  # right after the upload: the parse is lost mid-way or never started
+    await until_logged(store, "ingest", doc_id, "DocumentParsingStarted")
+    procs.kill("ingest")  # mid-parse: the reader child is mid-way through the PDF
+    assert (await event_types(store, "ingest", doc_id))["DocumentChunked"] == 0
     procs.start("ingest")
     await wait_for_service(nc, "ingest")
 
-    deadline = asyncio.get_running_loop().time() + 120
-    while (await event_types(store, "knowledge", doc_id))["EmbeddingStarted"] == 0:
-        assert asyncio.get_running_loop().time() < deadline, "embedding never started"
-        await asyncio.sleep(0.05)
+    await until_logged(store, "knowledge", doc_id, "EmbeddingStarted")
     procs.kill("knowledge")  # mid-embedding
     assert (await event_types(store, "knowledge", doc_id))["DocumentIndexed"] == 0
     procs.start("knowledge")
