@@ -67,7 +67,7 @@ class KnowledgePolicies:
             return  # already indexed before a crash, removed, or superseded
         try:
             chunks = _chunks.decode(await self.host.objects.get(ev.chunks))
-        except (ObjectMissing, ObjectCorrupt):
+        except (ObjectMissing, ObjectCorrupt, msgspec.DecodeError):
             await self._fail(rec, ev, PASSAGES_UNREADABLE)
             return
 

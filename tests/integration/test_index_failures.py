@@ -1,0 +1,86 @@
+"""Indexing that cannot succeed ends as a failed document with a reason, never as a retry
+loop: passages that cannot be read fail at once; work that failed every attempt is given up."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from contracts.ingest import DERIVED_BUCKET, DocumentChunked
+from contracts.knowledge import GetIndexStatus, IndexStatus, IndexStatuses
+from runtime.eventstore import EventStore, RecordedEvent
+from runtime.objects import Objects
+from runtime.rpc import request
+from services.knowledge.policies import PASSAGES_UNREADABLE, KnowledgePolicies, gave_up
+from tests.support.flows import create_expert
+
+
+def chunked(document_id: str, expert_id: str, chunks) -> DocumentChunked:
+    return DocumentChunked(
+        document_id=document_id,
+        expert_id=expert_id,
+        revision=1,
+        filename="notes.md",
+        pages=1,
+        chunk_count=1,
+        chunks=chunks,
+        chunk_size=400,
+        chunk_overlap=60,
+    )
+
+
+async def index_status(nc, document_id: str, timeout: float = 30.0) -> IndexStatus:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        query = GetIndexStatus(document_ids=[document_id])
+        found = (await request(nc, "qry.knowledge.status", query, IndexStatuses)).statuses
+        if found and found[0].status not in ("embedding",):
+            return found[0]
+        assert asyncio.get_running_loop().time() < deadline, f"still {found}"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_chunk_list_that_cannot_be_decoded_fails_at_once(services, nc):
+    expert, document_id = await create_expert(nc), str(uuid.uuid4())
+    ref = await Objects(nc.jetstream()).put(
+        DERIVED_BUCKET, f"local/{document_id}/1.chunks.json", b'{"not": "a chunk list"}'
+    )
+    store = EventStore(nc.jetstream())
+    event = chunked(document_id, expert, ref)
+    await store.append("ingest", "local", "document", document_id, event, expected_seq=None)
+
+    status = await index_status(nc, document_id)
+    assert (status.status, status.reason) == ("failed", PASSAGES_UNREADABLE)
+    events, _ = await store.load("knowledge", "local", "document", document_id)
+    assert [rec.type for rec in events] == [
+        "knowledge.EmbeddingStarted",
+        "knowledge.IndexingFailed",
+    ]
+
+
+async def test_giving_up_marks_the_document_failed_even_before_embedding_started(services, nc):
+    expert, document_id = await create_expert(nc), str(uuid.uuid4())
+    ref = await Objects(nc.jetstream()).put(DERIVED_BUCKET, f"local/{document_id}/x", b"[]")
+    host = services["knowledge"]
+    rec = RecordedEvent(
+        event=chunked(document_id, expert, ref),
+        stream="INGEST",
+        seq=1,
+        subject=f"evt.ingest.local.document.{document_id}",
+        event_id=str(uuid.uuid4()),
+        tenant="local",
+        aggregate_id=document_id,
+        occurred_at="",
+        correlation_id="test",
+    )
+    policies = KnowledgePolicies(host, embedder=None)
+    await policies.index_failed(rec, RuntimeError("the embedder crashed every time"))
+    await policies.index_failed(rec, RuntimeError("and once more, redelivered"))
+
+    status = await index_status(nc, document_id)
+    assert (status.status, status.reason) == ("failed", gave_up(host.settings.max_deliveries))
+    events, _ = await EventStore(nc.jetstream()).load("knowledge", "local", "document", document_id)
+    assert [rec.type for rec in events] == [
+        "knowledge.EmbeddingStarted",
+        "knowledge.IndexingFailed",
+    ]
