@@ -1,12 +1,15 @@
-"""How many deliveries of an event a reactor spent holding it, so they are not attempts.
+"""Deliveries of an event that were not attempts at it, so the reactor does not count them.
 
-A reactor counts an event's attempts from JetStream's delivery count. An event this build
-cannot read (a type from a newer release) is held: nak'ed with a delay, delivered again and
-again until a build that knows it takes it. Those deliveries must not count, or the newer
-build would give up on the event at its first failure. So each hold writes the delivery
-count it reached into a NATS key-value bucket (key `<durable>.<stream sequence>`), and a
-redelivered event subtracts it. The bucket is written only when an event is held and read
-only when an event is redelivered: the happy path never touches it.
+A reactor counts an event's attempts from JetStream's delivery count. Two kinds of delivery
+are not attempts: holding an event this build cannot read (a type from a newer release is
+nak'ed with a delay, again and again, until a build that knows it takes it), and handing an
+event back because the service is stopping (a deploy, a scale-down). Counting them would
+make a newer build give up on a held event at its first failure, and a few restarts give up
+on a long parse. So each such delivery adds one to a counter in a NATS key-value bucket
+(key `<durable>.<stream sequence>`), and a redelivered event subtracts it. The bucket is
+written only on those deliveries and read only when an event is redelivered: the happy path
+never touches it. A worker that dies mid-work records nothing, so a crash loop still runs
+out of attempts.
 """
 
 from __future__ import annotations
@@ -34,12 +37,12 @@ class Holds:
     def _key(self, seq: int) -> str:
         return f"{self._durable}.{seq}"
 
-    async def record(self, seq: int, deliveries: int) -> None:
-        """The event at `seq` was held on its `deliveries`-th delivery."""
-        await (await self._bucket()).put(self._key(seq), str(deliveries).encode())
+    async def add(self, seq: int) -> None:
+        """One more delivery of the event at `seq` that was not an attempt."""
+        await (await self._bucket()).put(self._key(seq), str(await self.spent(seq) + 1).encode())
 
     async def spent(self, seq: int) -> int:
-        """Deliveries of the event at `seq` that were spent holding it (0 if never held)."""
+        """Deliveries of the event at `seq` that were not attempts (0 if none)."""
         try:
             entry = await (await self._bucket()).get(self._key(seq))
         except (KeyNotFoundError, NotFoundError):

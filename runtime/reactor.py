@@ -16,7 +16,8 @@ A poison event costs that event, never the queue:
 - An event this build cannot read (a type from a newer release, a value it does not accept)
   is held: nak'ed with a delay (`hold_s`) and never acked, so a replica that knows it takes
   it. JetStream's own delivery limit is off for this reason (`runtime/consumers.py`); the
-  deliveries spent holding are noted in `runtime/holds.py` and do not count as attempts.
+  deliveries spent holding, like those handed back when the service stops, are noted in
+  `runtime/holds.py` and do not count as attempts. A worker that dies mid-work notes nothing.
 - Anything else that escapes the loop (an ack or nak on a closed connection, a bug here)
   calls `on_fatal(name, error)`. By default that logs and ends the process with status 70,
   so its supervisor starts a fresh one; `health()` says "failed" meanwhile.
@@ -96,6 +97,7 @@ class Reactor:
         self._held: dict[int, float] = {}  # stream sequence -> when it was last held here
         self._state, self._detail = "stopped", None
         self._trouble: str | None = None  # a passing problem while running (fetch failing)
+        self._stopping = False
         self._subs: list = []
         self._tasks: list[asyncio.Task] = []
         self._tracer = telemetry.tracer("simtune.reactor")
@@ -133,13 +135,14 @@ class Reactor:
             max_ack_pending=self.max_ack_pending,
             workers=self.concurrency,
         )
-        self._state, self._detail = "running", None
+        self._state, self._detail, self._stopping = "running", None, False
         self._tasks = [
             asyncio.create_task(self._run(sub), name=f"{self.name}-{i}")
             for i, sub in enumerate(self._subs)
         ]
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -165,7 +168,7 @@ class Reactor:
             await self._fail(exc)
 
     async def _fail(self, error: BaseException) -> None:
-        if self._state == "failed":
+        if self._state == "failed" or self._stopping:
             return
         self._state = "failed"
         self._detail = f"stopped working after an unexpected error: {type(error).__name__}: {error}"
@@ -205,8 +208,8 @@ class Reactor:
         except (UnknownEvent, msgspec.MsgspecError) as exc:
             await self._hold(msg, seq, delivered, exc)
             return
-        held = await self._spent_holding(seq) if delivered > 1 else 0
-        attempt = delivered - held
+        spared = await self._non_attempts(seq) if delivered > 1 else 0
+        attempt = delivered - spared
 
         async def progress() -> None:
             await msg.in_progress()
@@ -221,16 +224,16 @@ class Reactor:
                 unfinished = AttemptsExhausted(
                     f"{attempt - 1} earlier attempts at this event never finished"
                 )
-                await self._give_up(msg, rec, attempt, unfinished)
+                await self._give_up(msg, rec, attempt, unfinished, spared)
                 return
             try:
                 await self.handler(rec, progress)
             except asyncio.CancelledError:
-                await asyncio.shield(msg.nak())  # stopping: let another replica take it now
-                raise
+                await asyncio.shield(self._hand_back(msg, seq))  # stopping: another replica
+                raise  # takes it now, and this delivery does not count as an attempt
             except Exception as exc:
                 if attempt >= self.max_deliver:
-                    await self._give_up(msg, rec, attempt, exc)
+                    await self._give_up(msg, rec, attempt, exc, spared)
                     return
                 log.warning(
                     "reaction.failed",
@@ -243,9 +246,7 @@ class Reactor:
                 await msg.nak(delay=_backoff(attempt))
                 return
         await msg.ack()
-        self._held.pop(seq, None)
-        if held:
-            await self._holds.forget(seq)
+        await self._done_with(seq, spared)
 
     async def _hold(self, msg, seq: int, delivered: int, error: Exception) -> None:
         """Not ours to read yet: leave it on the queue for a build that can."""
@@ -258,20 +259,32 @@ class Reactor:
             deliveries=delivered,
             error=str(error),
         )
-        try:
-            await self._holds.record(seq, delivered)
-        except Exception as exc:  # then a newer build counts these deliveries as attempts
-            log.warning("reaction.hold_not_recorded", reactor=self.name, seq=seq, error=str(exc))
+        await self._not_an_attempt(seq)
         await msg.nak(delay=self.hold_s)
 
-    async def _spent_holding(self, seq: int) -> int:
+    async def _hand_back(self, msg, seq: int) -> None:
+        await self._not_an_attempt(seq)
+        try:
+            await msg.nak()
+        except Exception as exc:  # it comes back after the ack wait instead
+            log.warning("reaction.not_handed_back", reactor=self.name, seq=seq, error=str(exc))
+
+    async def _not_an_attempt(self, seq: int) -> None:
+        try:
+            await self._holds.add(seq)
+        except Exception as exc:  # then this delivery counts as an attempt after all
+            log.warning("reaction.delivery_not_noted", reactor=self.name, seq=seq, error=str(exc))
+
+    async def _non_attempts(self, seq: int) -> int:
         try:
             return await self._holds.spent(seq)
         except Exception as exc:
             log.warning("reaction.holds_unreadable", reactor=self.name, seq=seq, error=str(exc))
             return 0
 
-    async def _give_up(self, msg, rec: RecordedEvent, attempt: int, error: BaseException) -> None:
+    async def _give_up(
+        self, msg, rec: RecordedEvent, attempt: int, error: BaseException, spared: int
+    ) -> None:
         """Decide the failure (`give_up`), then take the event off the queue for good."""
         if self.give_up is not None:
             try:
@@ -283,7 +296,7 @@ class Reactor:
                     return
                 log.error("reaction.give_up_abandoned", reactor=self.name, exc_info=exc)
         await msg.term()
-        self._held.pop(rec.seq, None)
+        await self._done_with(rec.seq, spared)
         self.parked += 1
         log.error(
             "reaction.parked",
@@ -293,6 +306,14 @@ class Reactor:
             attempts=attempt,
             error=f"{type(error).__name__}: {error}",
         )
+
+    async def _done_with(self, seq: int, spared: int) -> None:
+        self._held.pop(seq, None)
+        if spared:
+            try:
+                await self._holds.forget(seq)
+            except Exception as exc:  # a stale count is harmless: the event is done
+                log.warning("reaction.count_not_forgotten", reactor=self.name, error=str(exc))
 
 
 def _backoff(attempt: int) -> float:

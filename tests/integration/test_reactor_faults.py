@@ -119,30 +119,71 @@ async def test_a_failing_event_costs_only_itself(nc, stream):
     assert reactor.health()["state"] == "stopped"
 
 
-async def test_work_that_never_finishes_is_given_up_without_running_it_again(nc, stream):
+async def test_work_whose_worker_dies_every_time_is_given_up_without_running_it_again(
+    servers, stream
+):
     entered, given_up = [], []
 
     async def handler(rec, progress) -> None:
         entered.append(rec.seq)
-        await asyncio.Event().wait()  # the worker dies mid-work, every time
+        await asyncio.Event().wait()  # never finishes: its process is killed mid-work
 
     async def give_up(rec, error) -> None:
         given_up.append(error)
 
-    name = f"test.{stream.context}"
     await stream.append("endless")
-    for attempt in (1, 2, 3):
-        reactor = Reactor(nc, name, stream.name, handler, max_deliver=2, give_up=give_up)
+    for life in (1, 2, 3):
+        conn = await nats.connect(servers.nats_url)  # one worker process's connection
+        reactor = Reactor(
+            conn,
+            f"test.{stream.context}",
+            stream.name,
+            handler,
+            ack_wait_s=1,
+            max_deliver=2,
+            give_up=give_up,
+            on_fatal=lambda name, error: None,
+        )
         await reactor.start()
-        if attempt <= 2:
-            await until(lambda n=attempt: len(entered) == n, what=f"attempt {attempt}")
+        if life <= 2:
+            await until(lambda n=life: len(entered) == n, what=f"attempt {life}")
+            await conn.close()  # the process dies: no goodbye, the ack wait runs out
+            await reactor.stop()
         else:
             await until(lambda: given_up, what="giving up")
-        await reactor.stop()  # a restart: the event goes back to the queue
+            assert reactor.health()["parked"] == 1
+            assert await stream.left_on_queue(reactor) == (0, 0)
+            await reactor.stop()
+            await conn.close()
     assert len(entered) == 2
     assert isinstance(given_up[0], AttemptsExhausted)
-    assert reactor.health()["parked"] == 1
+
+
+async def test_stopping_hands_work_back_without_using_up_its_attempts(nc, stream):
+    entered, done, given_up = [], [], []
+
+    async def handler(rec, progress) -> None:
+        entered.append(rec.seq)
+        if len(entered) <= 3:
+            await asyncio.Event().wait()  # still working when the service stops
+        done.append(rec.seq)
+
+    async def give_up(rec, error) -> None:
+        given_up.append(error)
+
+    await stream.append("long")
+    for restart in (1, 2, 3, 4):
+        reactor = Reactor(
+            nc, f"test.{stream.context}", stream.name, handler, max_deliver=2, give_up=give_up
+        )
+        await reactor.start()
+        await until(lambda n=restart: len(entered) == n, what=f"delivery {restart}")
+        if restart <= 3:
+            await reactor.stop()  # a deploy: the work goes back to the queue at once
+    await until(lambda: done, what="finishing after three restarts")
+    assert given_up == [] and reactor.health()["parked"] == 0
     assert await stream.left_on_queue(reactor) == (0, 0)
+    await reactor.stop()
 
 
 async def test_an_unknown_event_is_held_until_a_build_that_knows_it_runs(nc, stream):
