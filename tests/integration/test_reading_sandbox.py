@@ -35,18 +35,35 @@ async def no_heartbeat() -> None:
 
 
 def readers() -> list[psutil.Process]:
-    return [
-        child
-        for child in psutil.Process().children()
-        if "services.ingest.reader" in " ".join(child.cmdline())
-    ]
+    """The reader children of this process that are still alive."""
+    found = []
+    for child in psutil.Process().children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "services.ingest.reader" in " ".join(
+                child.cmdline()
+            ):
+                found.append(child)
+        except psutil.Error:  # ended in the meantime
+            pass
+    return found
 
 
 async def test_a_child_reads_the_same_chunks_as_the_parser_in_process():
-    data = pdfs.make_pdf([f"Page {n}. The copper kettle chapter goes on. " * 30 for n in range(6)])
+    data = pdfs.make_pdf(
+        [f"Page {n}. The café's copper kettle chapter goes on. " * 30 for n in range(6)]
+    )
     read = await read_in_child(data, PDF, limits(), heartbeat=no_heartbeat)
     expected = chunk_pages(parse_document(data, PDF, max_pages=40), size=400, overlap=60)
     assert read.pages == 6 and read.chunk_count == len(expected)
+    assert msgspec.json.decode(read.chunks_json, type=list[Chunk]) == expected
+
+
+async def test_text_in_any_script_comes_back_unchanged():
+    data = '# Notizen\n\nÜber Kupferkessel: 銅のやかん, медный чайник, "quoted" \\ 🫖.\n'.encode()
+    read = await read_in_child(data, "text/markdown", limits(), heartbeat=no_heartbeat)
+    expected = chunk_pages(
+        parse_document(data, "text/markdown", max_pages=40), size=400, overlap=60
+    )
     assert msgspec.json.decode(read.chunks_json, type=list[Chunk]) == expected
 
 
