@@ -20,8 +20,13 @@ from contracts.events import STREAMS
 from contracts.rules import is_token
 from runtime import telemetry
 from runtime.codec import decode_event, encode, event_type
+from runtime.logs import get_logger
+from runtime.stream_check import stream_differences
+
+log = get_logger(__name__)
 
 WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed expected-sequence check
+STREAM_NAME_IN_USE = 10058
 DUPLICATE_WINDOW_S = 120.0
 
 H_EVENT_TYPE = "Simtune-Event-Type"
@@ -108,7 +113,12 @@ class EventStore:
         self._js = js
 
     async def ensure_stream(self, context: str) -> str:
-        """Create (or bring up to date) the context's stream: file storage, kept forever."""
+        """Create the context's stream if it is missing: file storage, kept forever.
+
+        An existing stream is verified, never changed: its operators may have given it three
+        replicas or other limits. A difference in what the log relies on (subjects, storage,
+        retention, deny_delete, deny_purge) is logged as a warning that names it.
+        """
         name = stream_for(context)
         config = api.StreamConfig(
             name=name,
@@ -122,11 +132,18 @@ class EventStore:
             allow_direct=True,
         )
         try:
-            await self._js.add_stream(config)
-        except APIError as exc:
-            if exc.err_code != 10058:  # stream name already in use with another config
-                raise
-            await self._js.update_stream(config)
+            info = await self._js.stream_info(name)
+        except NotFoundError:
+            try:
+                await self._js.add_stream(config)
+                return name
+            except APIError as exc:
+                if exc.err_code != STREAM_NAME_IN_USE:  # another service created it just now
+                    raise
+                info = await self._js.stream_info(name)
+        differences = stream_differences(config, info.config)
+        if differences:
+            log.warning("stream.differs", stream=name, differences=differences)
         return name
 
     async def append(

