@@ -8,6 +8,7 @@ import typer
 from rich.text import Text
 
 from cli import ingest as ingesting
+from cli import projections
 from cli.client import DEFAULT_URL, Client, CliError, client_from, friendly
 from cli.render import console, documents_table, expert_details, experts_table, search_results
 from cli.resolve import resolve_expert
@@ -164,16 +165,24 @@ def search(
         console.print(line)
 
 
+@projections_app.command("status")
+@friendly
+def projections_status(ctx: typer.Context) -> None:
+    """List each projection's checkpoint, lag and state (exit status 1 if one is stuck)."""
+    projections.show_status(client_from(ctx))
+
+
 @projections_app.command("rebuild")
 @friendly
 def projections_rebuild(
     ctx: typer.Context,
     service: str = typer.Argument(..., help="expert, ingest or knowledge"),
+    timeout: float = typer.Option(3600.0, help="Seconds to follow the rebuild."),
 ) -> None:
-    """Drop a service's read models and replay them from the event log."""
-    reply = client_from(ctx).request("POST", f"/api/admin/projections/{service}/rebuild")
-    for name, count in reply["projections"].items():
-        console.print(Text(f"Rebuilt {name} from {count} events."))
+    """Rebuild a service's read models from the event log; they keep serving meanwhile."""
+    job = projections.rebuild(client_from(ctx), service, timeout)
+    for p in job["projections"]:
+        console.print(Text(f"Rebuilt {p['name']} from {p['replayed']} events."))
 
 
 if __name__ == "__main__":

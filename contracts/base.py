@@ -52,6 +52,58 @@ class ProjectionsRebuilt(Reply, frozen=True, kw_only=True):
     projections: dict[str, int]  # projection name -> events replayed
 
 
+class GetRebuildJob(Query, frozen=True, tag="runtime.GetRebuildJob"):
+    """How far a rebuild started by `RebuildProjections` has come."""
+
+    job_id: Token
+
+
+class ProjectionProgress(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    replayed: int = 0  # events applied to the shadow copy so far
+    total: int = 0  # events the rebuild expects to replay (grows while new events arrive)
+
+
+class RebuildJob(Reply, frozen=True, kw_only=True):
+    """A rebuild of a service's projections into shadow tables, swapped in when complete."""
+
+    id: str
+    service: str
+    state: str  # running | done | failed
+    projections: list[ProjectionProgress] = []
+    error: str | None = None
+    started_at: str = ""
+    finished_at: str | None = None
+
+
+class GetHealth(Query, frozen=True, tag="runtime.GetHealth"):
+    """The state of a service's background work: its projections and its reactors."""
+
+
+class ComponentHealth(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One projection or reactor of a service, as `/health` reports it."""
+
+    name: str
+    kind: str  # projection | reactor
+    state: str  # projection: running | rebuilding | waiting | stuck | stopped;
+    # reactor: running | stopped | failed
+    detail: str | None = None  # why it is waiting, stuck or failed, in one sentence
+    service: str = ""
+    checkpoints: dict[str, int] = {}  # projection: stream -> last applied sequence
+    lag: int = 0  # projection: events on its streams not applied yet
+    parked: int = 0  # reactor: messages it gave up on
+
+    @property
+    def failing(self) -> bool:
+        """Stuck or failed: what makes `/health` answer 503."""
+        return self.state in ("stuck", "failed")
+
+
+class ServiceHealth(Reply, frozen=True, kw_only=True):
+    service: str
+    components: list[ComponentHealth] = []
+
+
 class ErrorReply(msgspec.Struct, frozen=True):
     """A typed error reply; `error` is one of ErrorCode, mapped to an HTTP status by the gateway."""
 

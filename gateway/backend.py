@@ -13,7 +13,16 @@ import msgspec
 import structlog
 from nats.aio.client import Client as NATS
 
-from contracts.base import Accepted, DomainError, ErrorCode, ProjectionsRebuilt, RebuildProjections
+from contracts.base import (
+    Accepted,
+    DomainError,
+    ErrorCode,
+    GetHealth,
+    GetRebuildJob,
+    RebuildJob,
+    RebuildProjections,
+    ServiceHealth,
+)
 from contracts.expert import (
     CreateExpert,
     DeleteExpert,
@@ -47,7 +56,7 @@ from runtime.settings import Settings
 T = TypeVar("T")
 TENANT = "local"
 SERVICES = ("expert", "ingest", "knowledge")
-REBUILD_TIMEOUT_S = 300.0
+HEALTH_TIMEOUT_S = 1.0
 
 
 def check_contract(payload: Any) -> None:
@@ -152,13 +161,25 @@ class Backend:
         query = Search(expert_id=expert_id, q=q, k=k)
         return await self.call("qry.knowledge.search", query, SearchResults, timeout=30.0)
 
-    async def rebuild(self, service: str) -> ProjectionsRebuilt:
-        if service not in SERVICES:
-            raise DomainError(
-                ErrorCode.NOT_FOUND,
-                f"there is no service called {service!r}; choose one of {', '.join(SERVICES)}",
-            )
-        subject = f"cmd.{service}.rebuild_projections"
-        return await self.call(
-            subject, RebuildProjections(), ProjectionsRebuilt, timeout=REBUILD_TIMEOUT_S
+    async def start_rebuild(self, service: str) -> RebuildJob:
+        """Start rebuilding a service's projections (a job; the views keep serving)."""
+        subject = f"cmd.{known_service(service)}.rebuild_projections"
+        return await self.call(subject, RebuildProjections(), RebuildJob)
+
+    async def rebuild_job(self, service: str, job_id: str) -> RebuildJob:
+        subject = f"qry.{known_service(service)}.rebuild_job"
+        return await self.call(subject, GetRebuildJob(job_id=job_id), RebuildJob)
+
+    async def service_health(self, service: str) -> ServiceHealth:
+        """A service's projections and reactors, as it sees them."""
+        subject = f"qry.{service}.health"
+        return await self.call(subject, GetHealth(), ServiceHealth, timeout=HEALTH_TIMEOUT_S)
+
+
+def known_service(service: str) -> str:
+    if service not in SERVICES:
+        raise DomainError(
+            ErrorCode.NOT_FOUND,
+            f"there is no service called {service!r}; choose one of {', '.join(SERVICES)}",
         )
+    return service

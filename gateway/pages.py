@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from contracts.base import DomainError
 from contracts.expert import Profile
 from gateway.backend import Backend
+from gateway.health import problems
 from gateway.search import clean_query
 from gateway.uploads import receive_uploads
 
@@ -55,6 +56,7 @@ async def expert_page(
         "results": results,
         "upload_error": upload_error,
         "max_upload_bytes": backend.settings.max_upload_bytes,
+        "problems": await problems(backend),
     }
 
 
@@ -63,7 +65,8 @@ class Pages(Controller):
 
     @get("/")
     async def index(self, backend: Backend) -> Template:
-        return Template("index.html", context={"experts": await backend.list_experts()})
+        context = {"experts": await backend.list_experts(), "problems": await problems(backend)}
+        return Template("index.html", context=context)
 
     @get("/experts/{expert_id:str}")
     async def expert(self, expert_id: str, backend: Backend, q: str | None = None) -> Template:
@@ -80,7 +83,12 @@ class Pages(Controller):
         except DomainError as exc:
             if exc.status >= 500:
                 raise
-            context = {"experts": await backend.list_experts(), "error": exc.detail, "form": data}
+            context = {
+                "experts": await backend.list_experts(),
+                "error": exc.detail,
+                "form": data,
+                "problems": await problems(backend),
+            }
             return Template("index.html", context=context, status_code=exc.status)
         return Redirect(f"/experts/{expert.id}", status_code=303)
 

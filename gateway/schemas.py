@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import msgspec
 
+from contracts.base import ComponentHealth
+
 
 class ErrorBody(msgspec.Struct, frozen=True):
     """Every error the API answers: a stable code and one readable sentence."""
@@ -46,9 +48,17 @@ class UploadAccepted(msgspec.Struct, frozen=True, kw_only=True):
 
 class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     status: str  # "ok" | "down"
-    down: list[str] = []
+    down: list[str] = []  # services not answering, projections stuck, reactors failed
     error: str | None = None
     detail: str | None = None
+    components: list[ComponentHealth] = []  # every projection and reactor, as reported
+
+
+class ProjectionsOverview(msgspec.Struct, frozen=True, kw_only=True):
+    """Every projection of every service that answered: checkpoint, lag and state."""
+
+    projections: list[ComponentHealth]
+    not_answering: list[str] = []  # services that did not report
 
 
 # ---- experts ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union
 
 import msgspec
 
@@ -11,11 +11,28 @@ from contracts.events import AnyEvent
 T = TypeVar("T")
 
 _encoder = msgspec.json.Encoder()
+_known: list[type] = []  # event types added by `register_events` (plug-ins, newer contracts)
 _event_decoder = msgspec.json.Decoder(AnyEvent)
 
 
+class _Tag(msgspec.Struct):
+    type: str = "?"
+
+
 class UnknownEvent(Exception):
-    """An event this build does not know (written by a newer version); projections skip it."""
+    """An event this build does not know (written by a newer version): it is held, never
+    skipped, until a build that knows `type` reads it."""
+
+    def __init__(self, type_: str, message: str) -> None:
+        super().__init__(message)
+        self.type = type_
+
+
+def register_events(*types: type) -> None:
+    """Teach the log's decoder more event types (each a tagged `contracts.base.Event`)."""
+    global _event_decoder
+    _known.extend(t for t in types if t not in _known)
+    _event_decoder = msgspec.json.Decoder(Union[AnyEvent, *_known])  # noqa: UP007
 
 
 def encode(value: Any) -> bytes:
@@ -31,8 +48,15 @@ def decode_event(data: bytes) -> AnyEvent:
         return _event_decoder.decode(data)
     except msgspec.ValidationError as exc:
         if "Invalid value" in str(exc) and "$.type" in str(exc):
-            raise UnknownEvent(str(exc)) from exc
+            raise UnknownEvent(_tag(data), str(exc)) from exc
         raise
+
+
+def _tag(data: bytes) -> str:
+    try:
+        return msgspec.json.decode(data, type=_Tag).type
+    except msgspec.MsgspecError:
+        return "?"
 
 
 def event_type(event: Any) -> str:

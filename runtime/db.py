@@ -1,30 +1,113 @@
-"""Postgres access for projections: one async engine per process, one schema per service."""
+"""Postgres access for projections: one async engine per process, one schema per service.
+
+Projections write unqualified table names; a projector sets the transaction's
+`search_path` to the schema it fills (the service's own, or a shadow schema during a
+rebuild), with `public` after it, where extension types such as pgvector's live.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import numpy as np
+from pgvector import Vector
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "connect", _on_connect)
+    return engine
+
+
+def _on_connect(dbapi_connection, _record) -> None:
+    dbapi_connection.run_async(register_vector_codec)
+
+
+async def register_vector_codec(conn) -> None:
+    """pgvector's binary format on this asyncpg connection, when the extension exists.
+
+    A parameter of type vector may then be a numpy array or list of floats (sent as binary,
+    no text formatting on the event loop), or still a text literal `[1,2,3]`; a vector
+    column reads back as a float32 numpy array.
+    """
+    schema = await conn.fetchval(
+        "SELECT n.nspname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+        " WHERE t.typname = 'vector' LIMIT 1"
+    )
+    if schema is not None:
+        await conn.set_type_codec(
+            "vector",
+            schema=schema,
+            encoder=_vector_to_binary,
+            decoder=lambda data: Vector.from_binary(data).to_numpy(),
+            format="binary",
+        )
+
+
+def _vector_to_binary(value) -> bytes:
+    if isinstance(value, str):
+        return Vector.from_text(value).to_binary()
+    if isinstance(value, Vector):
+        return value.to_binary()
+    return Vector(np.asarray(value, dtype=np.float32)).to_binary()
+
+
+async def ensure_extensions(engine: AsyncEngine, extensions: tuple[str, ...]) -> None:
+    """Create missing extensions in `public`; then reconnect the pool, so every connection
+    knows their types (the vector codec is registered when a connection opens)."""
+    if not extensions:
+        return
+    async with engine.begin() as conn:
+        await ddl_lock(conn)
+        for name in extensions:
+            await conn.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}" WITH SCHEMA public'))
+    await engine.dispose()
+
+
+async def use_schema(conn: AsyncConnection, schema: str) -> None:
+    """Unqualified names in this transaction mean `schema`'s tables (then `public`'s)."""
+    await conn.execute(text(f'SET LOCAL search_path TO "{schema}", public'))
 
 
 async def ensure_schema(engine: AsyncEngine, schema: str) -> None:
     """Create the service's schema and its checkpoint table (idempotent)."""
     async with engine.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        await conn.execute(
-            text(
-                f'CREATE TABLE IF NOT EXISTS "{schema}".checkpoints ('
-                " projection text NOT NULL, stream text NOT NULL, last_seq bigint NOT NULL,"
-                " updated_at timestamptz NOT NULL DEFAULT now(),"
-                " PRIMARY KEY (projection, stream))"
-            )
+        await create_schema(conn, schema)
+
+
+async def ddl_lock(conn: AsyncConnection) -> None:
+    """Take turns with other processes for DDL until this transaction ends: two replicas
+    starting at once would otherwise race on `CREATE ... IF NOT EXISTS` (a duplicate key)."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('simtune.ddl'))"))
+
+
+async def create_schema(conn: AsyncConnection, schema: str) -> None:
+    await ddl_lock(conn)
+    await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    await conn.execute(
+        text(
+            f'CREATE TABLE IF NOT EXISTS "{schema}".checkpoints ('
+            " projection text NOT NULL, stream text NOT NULL, last_seq bigint NOT NULL,"
+            " updated_at timestamptz NOT NULL DEFAULT now(),"
+            " PRIMARY KEY (projection, stream))"
         )
+    )
+
+
+async def ensure_checkpoint(conn: AsyncConnection, schema: str, projection: str, stream: str):
+    """The checkpoint row exists before anything is applied, so the row lock taken by
+    `read_checkpoint` serialises every replica, even on the very first batch."""
+    await conn.execute(
+        text(
+            f'INSERT INTO "{schema}".checkpoints (projection, stream, last_seq)'
+            " VALUES (:p, :s, 0) ON CONFLICT DO NOTHING"
+        ),
+        {"p": projection, "s": stream},
+    )
 
 
 async def read_checkpoint(conn: AsyncConnection, schema: str, projection: str, stream: str) -> int:
+    """The checkpoint, locked until the transaction ends (one applier at a time)."""
     row = await conn.execute(
         text(
             f'SELECT last_seq FROM "{schema}".checkpoints'
@@ -34,6 +117,15 @@ async def read_checkpoint(conn: AsyncConnection, schema: str, projection: str, s
     )
     value = row.scalar()
     return int(value) if value is not None else 0
+
+
+async def peek_checkpoints(conn: AsyncConnection, schema: str, projection: str) -> dict[str, int]:
+    """Every stream's checkpoint of a projection, without waiting for an applier's lock."""
+    rows = await conn.execute(
+        text(f'SELECT stream, last_seq FROM "{schema}".checkpoints WHERE projection = :p'),
+        {"p": projection},
+    )
+    return {stream: int(seq) for stream, seq in rows}
 
 
 async def write_checkpoint(
@@ -46,10 +138,4 @@ async def write_checkpoint(
             " DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()"
         ),
         {"p": projection, "s": stream, "q": seq},
-    )
-
-
-async def delete_checkpoints(conn: AsyncConnection, schema: str, projection: str) -> None:
-    await conn.execute(
-        text(f'DELETE FROM "{schema}".checkpoints WHERE projection = :p'), {"p": projection}
     )

@@ -1,58 +1,55 @@
 """The projector: turns a context's event log into read models in Postgres.
 
-Exactly-once effects on at-least-once delivery: a batch of events is applied and the
-checkpoint `(projection, stream) -> last stream sequence` is written in the SAME
-transaction; anything at or below the checkpoint is skipped; messages are acked only after
-the commit. The ack is never trusted for correctness, the checkpoint is. A projection can
-be dropped and rebuilt from the log at any time.
+Exactly-once effects on at-least-once delivery (see `runtime.applier`): each stream is read
+with an `OrderedReader` from the checkpoint + 1 — nothing durable on the server, the
+checkpoint in Postgres is the truth — and a batch is applied with its checkpoint in one
+transaction. Every replica of a service runs its projector; the checkpoint row lock makes
+them take turns, and one that finds the checkpoint past its batch skips it.
+
+An event this build does not know is held (state `waiting`) and decoded again now and
+then; one that cannot be applied is retried with backoff, then parked (state `stuck`,
+with its sequence, type and error) and retried slowly. Neither is ever skipped, so a live
+view and its rebuild cannot differ. A loop that ends unexpectedly calls `on_fatal`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass
 
 from nats.aio.client import Client as NATS
-from nats.errors import TimeoutError as NatsTimeout
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contracts.base import ComponentHealth
 from runtime import db, telemetry
-from runtime.codec import UnknownEvent, encode
-from runtime.consumers import delete_durable, durable_name, pull
-from runtime.eventstore import RecordedEvent, to_recorded
+from runtime.applier import apply_in, recorded
+from runtime.consumers import delete_durable, durable_name
 from runtime.logs import get_logger
+from runtime.ordered import OrderedReader
+from runtime.projection import Projection
+from runtime.projection import announcement as announcement  # where the gateway's replay finds it
+from runtime.projector_loop import StreamLoop
+from runtime.projector_state import Watch
+from runtime.rebuild import ShadowRebuild
 
 log = get_logger(__name__)
 
-
-class Projection(Protocol):
-    name: str  # "ingest.documents"
-    streams: tuple[str, ...]  # the context streams it reads, e.g. ("INGEST",)
-    announce: bool  # publish each applied event on `projected.<stream>.<tenant>` after commit
-
-    async def create(self, conn: AsyncConnection) -> None: ...  # idempotent DDL
-    async def drop(self, conn: AsyncConnection) -> None: ...
-    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None: ...
+Fatal = Callable[[str, BaseException], None]
 
 
-def announcement(rec: RecordedEvent, projection: str) -> bytes:
-    return encode(
-        {
-            "stream": rec.stream,
-            "seq": rec.seq,
-            "type": rec.type,
-            "tenant": rec.tenant,
-            "aggregate_id": rec.aggregate_id,
-            "occurred_at": rec.occurred_at,
-            "projection": projection,
-            "data": rec.event,
-        }
-    )
+@dataclass(frozen=True)
+class Pacing:
+    attempts: int = 5  # tries of an event that fails before it is parked as stuck
+    backoff_s: float = 0.5  # first wait between tries, doubling up to max_backoff_s
+    max_backoff_s: float = 30.0
+    parked_retry_s: float = 30.0  # how often a stuck projection tries again
+    hold_retry_s: float = 5.0  # how often an unknown event is decoded again
+    idle_s: float = 1.0  # fetch wait; when idle the reader is checked against the checkpoint
 
 
 class Projector:
-    """Runs one projection: one durable consumer and one apply loop per stream it reads."""
+    """Runs one projection: one ordered reader and one apply loop per stream it reads."""
 
     def __init__(
         self,
@@ -62,139 +59,146 @@ class Projector:
         projection: Projection,
         *,
         batch_size: int = 256,
+        pacing: Pacing = Pacing(),
+        on_fatal: Fatal | None = None,
         subjects: Callable[[str], str] = lambda stream: f"evt.{stream.lower()}.>",
     ) -> None:
         self.nc, self.js = nc, nc.jetstream()
         self.engine, self.schema, self.projection = engine, schema, projection
-        self.batch_size = batch_size
-        self._subjects = subjects
+        self.batch_size, self.pacing, self.on_fatal = batch_size, pacing, on_fatal
+        self.subjects = subjects
+        self.watch = Watch(projection.name, projection.streams)
+        self.rebuilding = False
         self._tasks: list[asyncio.Task] = []
-        self._positions: dict[str, int] = {}
-        self._stopping = asyncio.Event()
-        self._tracer = telemetry.tracer("simtune.projector")
+        self._readers: dict[str, OrderedReader] = {}
+        self.tracer = telemetry.tracer("simtune.projector")
 
     @property
-    def durable(self) -> str:
-        return durable_name("proj", self.projection.name)
+    def name(self) -> str:
+        return self.projection.name
 
     async def start(self) -> None:
-        await db.ensure_schema(self.engine, self.schema)
+        await db.ensure_extensions(self.engine, getattr(self.projection, "extensions", ()))
         async with self.engine.begin() as conn:
+            await db.create_schema(conn, self.schema)
+            await db.use_schema(conn, self.schema)
             await self.projection.create(conn)
-        self._stopping.clear()
+            await self.projection.indexes(conn)
+            for stream in self.projection.streams:
+                await db.ensure_checkpoint(conn, self.schema, self.name, stream)
+        for stream in self.projection.streams:  # what projectors before ordered readers left
+            await delete_durable(self.js, stream, durable_name("proj", self.name))
+        if await self._ahead_of_log():
+            await self.rebuild(reset=True)
+        checkpoints = await self.checkpoints()
         for stream in self.projection.streams:
-            async with self.engine.connect() as conn:
-                start = await db.read_checkpoint(conn, self.schema, self.projection.name, stream)
-            self._positions[stream] = start
-            sub = await pull(
-                self.js,
-                stream,
-                self._subjects(stream),
-                self.durable,
-                max_ack_pending=self.batch_size,
-                start_seq=start + 1,
-            )
-            self._tasks.append(asyncio.create_task(self._run(stream, sub), name=self.durable))
+            reader = OrderedReader(self.js, stream, self.subjects(stream), batch=self.batch_size)
+            await reader.seek(checkpoints[stream] + 1)
+            self._readers[stream] = reader
+            loop = StreamLoop(self, stream, reader)
+            task = asyncio.create_task(loop.run(), name=f"project-{self.name}-{stream}")
+            task.add_done_callback(self._ended)
+            self._tasks.append(task)
+        self.watch.running = True
 
     async def stop(self) -> None:
-        self._stopping.set()
-        for task in self._tasks:
+        self.watch.running = False
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for reader in self._readers.values():
+            await reader.close()
+        self._readers.clear()
 
-    async def rebuild(self) -> int:
-        """Drop the read model, forget the checkpoint and the consumer, replay the whole log."""
-        await self.stop()
-        async with self.engine.begin() as conn:
-            await self.projection.drop(conn)
-            await db.delete_checkpoints(conn, self.schema, self.projection.name)
-        for stream in self.projection.streams:
-            await delete_durable(self.js, stream, self.durable)
-        await self.start()
-        return await self.wait_caught_up()
+    def _ended(self, task: asyncio.Task) -> None:
+        if task.cancelled() or not self.watch.running:
+            return
+        error = task.exception() or RuntimeError("the loop returned")
+        log.critical("projector.died", projection=self.name, error=repr(error))
+        self.watch.running = False
+        if self.on_fatal is not None:
+            self.on_fatal(f"projection {self.name}", error)
+
+    async def rebuild(self, *, reset: bool = False, on_progress=None) -> int:
+        """Replay the log into a shadow copy and swap it in; the live view keeps serving."""
+        self.rebuilding = True
+        try:
+            return await ShadowRebuild(self, reset=reset, on_progress=on_progress).run()
+        finally:
+            self.rebuilding = False
+
+    # ---- reading the checkpoint -------------------------------------------------------------
+
+    async def checkpoints(self) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            found = await db.peek_checkpoints(conn, self.schema, self.name)
+        for stream, seq in found.items():
+            self.watch.saw(stream, seq)
+        return {s: found.get(s, 0) for s in self.projection.streams}
+
+    async def reached(
+        self, stream: str, seq: int, timeout: float = 5.0, *, fail_fast: bool = True
+    ) -> bool:
+        """Wait until the events of `stream` up to `seq` are in the database (any replica's
+        work counts); False on timeout, or at once if the projection is stuck before `seq`
+        (unless not `fail_fast`)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.watch.known(stream) < seq:
+            if fail_fast and self.watch.blocked_before(stream, seq):
+                return False
+            if (await self.checkpoints())[stream] >= seq:
+                return True
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return False
+            await self.watch.advanced(min(left, 0.05))
+        return True
 
     async def wait_caught_up(self, timeout: float = 60.0) -> int:
         """Wait until every stream's checkpoint reaches its last sequence; returns events seen."""
-        targets = {}
-        for stream in self.projection.streams:
-            info = await self.js.stream_info(stream)
-            targets[stream] = info.state.last_seq
-        deadline = asyncio.get_running_loop().time() + timeout
-        while any(self._positions.get(s, 0) < t for s, t in targets.items()):
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{self.projection.name} did not catch up in {timeout}s")
-            await asyncio.sleep(0.02)
+        targets = {
+            s: (await self.js.stream_info(s)).state.last_seq for s in self.projection.streams
+        }
+        for stream, seq in targets.items():
+            if not await self.reached(stream, seq, timeout, fail_fast=False):
+                trouble = self.watch.trouble.get(stream)
+                why = trouble.detail if trouble else f"did not catch up in {timeout:g}s"
+                raise TimeoutError(f"{self.name} {why}")
         return sum(targets.values())
 
-    async def reached(self, stream: str, seq: int, timeout: float = 5.0) -> bool:
-        """Wait until the events of `stream` up to `seq` are applied (False on timeout)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self._positions.get(stream, 0) < seq:
-            if loop.time() > deadline:
-                return False
-            await asyncio.sleep(0.005)
-        return True
-
-    async def _run(self, stream: str, sub) -> None:
-        backoff = 0.5
-        while not self._stopping.is_set():
-            try:
-                msgs = await sub.fetch(self.batch_size, timeout=1.0)
-            except (TimeoutError, NatsTimeout):
-                continue
-            except Exception as exc:  # connection hiccup: retry, never die silently
+    async def _ahead_of_log(self) -> bool:
+        checkpoints, ahead = await self.checkpoints(), False
+        for stream in self.projection.streams:
+            last = (await self.js.stream_info(stream)).state.last_seq
+            if checkpoints[stream] > last:
                 log.warning(
-                    "projector.fetch_failed", projection=self.projection.name, error=str(exc)
+                    "projection.ahead_of_log",
+                    projection=self.name,
+                    stream=stream,
+                    checkpoint=checkpoints[stream],
+                    last_seq=last,
+                    action="the event log is older than this read model; rebuilding it from the log",
                 )
-                await asyncio.sleep(backoff)
-                continue
-            try:
-                applied = await self._apply_batch(stream, msgs)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception(
-                    "projector.apply_failed", projection=self.projection.name, stream=stream
-                )
-                for msg in msgs:
-                    await msg.nak(delay=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            backoff = 0.5
-            for msg in msgs:
-                await msg.ack()
-            if self.projection.announce:
-                for rec in applied:
-                    subject = f"projected.{rec.stream}.{rec.tenant}"
-                    await self.nc.publish(subject, announcement(rec, self.projection.name))
+                ahead = True
+        return ahead
 
-    async def _apply_batch(self, stream: str, msgs) -> list[RecordedEvent]:
-        applied: list[RecordedEvent] = []
+    async def health(self) -> ComponentHealth:
+        try:
+            checkpoints = await self.checkpoints()
+            lag = 0
+            for stream, seq in checkpoints.items():
+                lag += max((await self.js.stream_info(stream)).state.last_seq - seq, 0)
+        except Exception as exc:
+            return self.watch.health(self.rebuilding, {}, 0, f"cannot read its checkpoint: {exc}")
+        return self.watch.health(self.rebuilding, checkpoints, lag)
+
+    def wake(self) -> None:
+        """Try a parked or held event again now (after a rebuild or a fix)."""
+        self.watch.wake()
+
+    async def _apply_batch(self, stream: str, msgs: list) -> list:
+        """Apply raw messages once, outside the loop (tests deliver events a second time)."""
+        recs = [recorded(stream, msg) for msg in msgs]
         async with self.engine.begin() as conn:
-            last = await db.read_checkpoint(conn, self.schema, self.projection.name, stream)
-            for msg in msgs:
-                seq = msg.metadata.sequence.stream
-                if seq <= last:
-                    continue  # already applied: the checkpoint, not the ack, decides
-                if seq != last + 1:
-                    raise RuntimeError(f"gap in {stream}: expected {last + 1}, got {seq}")
-                last = seq
-                try:
-                    rec = to_recorded(stream, seq, msg.subject, msg.data, msg.headers)
-                except UnknownEvent:
-                    log.warning("projector.unknown_event", stream=stream, seq=seq)
-                    continue
-                parent = telemetry.extract(rec.headers)
-                with self._tracer.start_as_current_span(
-                    f"project {rec.type}",
-                    context=parent,
-                    attributes={"projection": self.projection.name, "seq": seq},
-                ):
-                    await self.projection.apply(conn, rec)
-                applied.append(rec)
-            await db.write_checkpoint(conn, self.schema, self.projection.name, stream, last)
-        self._positions[stream] = last
-        return applied
+            return await apply_in(conn, self.schema, self.projection, stream, recs)

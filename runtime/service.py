@@ -1,10 +1,15 @@
 """The host every service process runs in: connections, streams, projectors, reactors and
-endpoints, started and stopped in the right order, plus the `rebuild_projections` command.
+endpoints, started and stopped in the right order; the health query and rebuild jobs.
+
+Every background loop is supervised: one that ends unexpectedly calls `fatal`, which
+logs it and ends the process (exit status 70), so its supervisor starts a fresh one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import os
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -12,20 +17,35 @@ import nats
 from nats.aio.client import Client as NATS
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contracts.base import ProjectionsRebuilt, RebuildProjections
+from contracts.base import (
+    DomainError,
+    ErrorCode,
+    GetHealth,
+    GetRebuildJob,
+    ProjectionsRebuilt,
+    RebuildJob,
+    RebuildProjections,
+    ServiceHealth,
+)
 from contracts.events import STREAMS
-from runtime import telemetry
-from runtime.db import make_engine
+from runtime import db, telemetry
 from runtime.eventstore import EventStore
+from runtime.health import service_health
+from runtime.jobs import Jobs
 from runtime.logs import configure_logging, get_logger
 from runtime.objects import Objects
-from runtime.projector import Projection, Projector
+from runtime.projection import Projection
+from runtime.projector import Pacing, Projector
 from runtime.reactor import Handler, Reactor
-from runtime.rpc import Endpoints
+from runtime.rebuild_job import run_rebuild_job
+from runtime.rpc import Endpoints, not_found
 from runtime.settings import Settings, SettingsError
 from runtime.settings import settings as load_settings
 
 log = get_logger(__name__)
+
+READ_YOUR_WRITES_S = 5.0  # how long a query with `after_seq` waits for its projections
+EXIT_LOOP_DIED = 70  # EX_SOFTWARE: the supervisor restarts the process
 
 
 class ServiceHost:
@@ -36,9 +56,11 @@ class ServiceHost:
         self.engine: AsyncEngine | None = None
         self.projectors: dict[str, Projector] = {}
         self.reactors: list[Reactor] = []
+        self.pacing = Pacing()
         self._owns_nc = False
         self._pending_projections: list[Projection] = []
         self._pending_reactors: list[dict] = []
+        self._jobs: dict[str, asyncio.Task] = {}
 
     async def connect(self, nc: NATS | None = None, engine: AsyncEngine | None = None) -> None:
         if nc is None:
@@ -47,11 +69,12 @@ class ServiceHost:
             )
             self._owns_nc = True
         self.nc = nc
-        self.engine = engine or make_engine(self.settings.database_url)
+        self.engine = engine or db.make_engine(self.settings.database_url)
         self.js = nc.jetstream()
         self.store = EventStore(self.js)
         self.objects = Objects(self.js)
         self.endpoints = Endpoints(nc, service=self.name, context=self.context)
+        self.jobs = Jobs(self.engine, self.schema, self.name)
         for context in STREAMS:
             await self.store.ensure_stream(context)
 
@@ -61,34 +84,90 @@ class ServiceHost:
     def react(self, name: str, stream: str, handler: Handler, **options) -> None:
         self._pending_reactors.append(dict(name=name, stream=stream, handler=handler, **options))
 
+    def fatal(self, name: str, error: BaseException) -> None:
+        """A background loop ended unexpectedly: end the process so it is restarted whole."""
+        log.critical("service.loop_died", service=self.name, loop=name, error=repr(error))
+        os._exit(EXIT_LOOP_DIED)
+
+    def _on_fatal(self, name: str, error: BaseException) -> None:
+        self.fatal(name, error)  # looked up at call time, so a test can replace `fatal`
+
     async def start(self) -> None:
         assert self.nc is not None and self.engine is not None, "connect() first"
+        await db.ensure_schema(self.engine, self.schema)
+        await self.jobs.ensure()
         for projection in self._pending_projections:
-            projector = Projector(self.nc, self.engine, self.schema, projection)
+            projector = Projector(
+                self.nc,
+                self.engine,
+                self.schema,
+                projection,
+                pacing=self.pacing,
+                on_fatal=self._on_fatal,
+            )
             await projector.start()
             self.projectors[projection.name] = projector
+        supervised = "on_fatal" in inspect.signature(Reactor).parameters
         for options in self._pending_reactors:
+            if supervised:
+                options = {**options, "on_fatal": self._on_fatal}
             reactor = Reactor(self.nc, ack_wait_s=self.settings.work_ack_wait_s, **options)
             await reactor.start()
             self.reactors.append(reactor)
-        self.endpoints.command("rebuild_projections", RebuildProjections, self.rebuild)
+        self.endpoints.command("rebuild_projections", RebuildProjections, self.start_rebuild)
+        self.endpoints.query("rebuild_job", GetRebuildJob, self.rebuild_job)
+        self.endpoints.query("health", GetHealth, self.health)
         await self.endpoints.start()
         log.info("service.started", service=self.name)
 
+    # ---- health and rebuilds ----------------------------------------------------------------
+
+    async def health(self, _: GetHealth | None = None) -> ServiceHealth:
+        return await service_health(self.name, self.projectors.values(), self.reactors)
+
+    async def start_rebuild(self, _: RebuildProjections | None = None) -> RebuildJob:
+        """Start rebuilding every projection (or report the rebuild already running)."""
+        job, created = await self.jobs.start(list(self.projectors))
+        if created:
+            projectors = list(self.projectors.values())
+            task = asyncio.create_task(run_rebuild_job(self.jobs, job.id, projectors))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # recorded on the job
+            self._jobs[job.id] = task
+            task.add_done_callback(lambda _: self._jobs.pop(job.id, None))
+        return job
+
+    async def rebuild_job(self, query: GetRebuildJob) -> RebuildJob:
+        job = await self.jobs.get(query.job_id)
+        if job is None:
+            raise not_found(f"rebuild job {query.job_id}")
+        return job
+
     async def rebuild(self, _: RebuildProjections | None = None) -> ProjectionsRebuilt:
-        replayed = {}
-        for name, projector in self.projectors.items():
-            replayed[name] = await projector.rebuild()
+        """Rebuild every projection and wait for it (what tests and tools call directly)."""
+        job = await self.start_rebuild()
+        task = self._jobs.get(job.id)
+        if task is None:
+            raise DomainError(ErrorCode.CONFLICT, f"a rebuild of {self.name} is already running")
+        replayed = await task
         log.info("projections.rebuilt", service=self.name, replayed=replayed)
         return ProjectionsRebuilt(service=self.name, projections=replayed)
 
-    async def caught_up(self, stream: str, seq: int, timeout: float = 5.0) -> None:
-        """Read-your-writes: wait until this service's projections of `stream` reach `seq`."""
+    # ---- read-your-writes -------------------------------------------------------------------
+
+    async def caught_up(self, stream: str, seq: int, timeout: float = READ_YOUR_WRITES_S) -> None:
+        """Read-your-writes: wait until this service's projections of `stream` reach `seq`;
+        a view that does not get there in time answers 503 rather than a stale read."""
         if seq <= 0:
             return
         for projector in self.projectors.values():
-            if stream in projector.projection.streams:
-                await projector.reached(stream, seq, timeout)
+            if stream in projector.projection.streams and not await projector.reached(
+                stream, seq, timeout
+            ):
+                raise DomainError(
+                    ErrorCode.UNAVAILABLE,
+                    f"the {projector.name} view is behind and does not show this change yet;"
+                    " try again in a moment",
+                )
 
     async def wait_caught_up(self, timeout: float = 60.0) -> None:
         for projector in self.projectors.values():
@@ -96,6 +175,10 @@ class ServiceHost:
 
     async def stop(self) -> None:
         await self.endpoints.stop()
+        jobs = list(self._jobs.values())
+        for task in jobs:
+            task.cancel()  # the job is then reported failed (STOPPED) by any replica
+        await asyncio.gather(*jobs, return_exceptions=True)
         for reactor in self.reactors:
             await reactor.stop()
         for projector in self.projectors.values():

@@ -8,8 +8,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.expert import ExpertCreated, ExpertDeleted, ExpertUpdated, ExpertView, Profile
 from runtime.eventstore import RecordedEvent
+from runtime.projection import Writes
 
 SCHEMA = "expert"
+
+
+CREATED = text(
+    "INSERT INTO experts VALUES (:t, :id, CAST(:p AS jsonb), 1, :at, :at) ON CONFLICT DO NOTHING"
+)
+# A patch replaces whole top-level fields, exactly what jsonb `||` does.
+UPDATED = text(
+    "UPDATE experts SET profile = profile || CAST(:p AS jsonb), version = version + 1,"
+    " updated_at = :at WHERE tenant = :t AND id = :id"
+)
+DELETED = text("DELETE FROM experts WHERE tenant = :t AND id = :id")
+_json = msgspec.json.Encoder()
 
 
 class ExpertsProjection:
@@ -20,42 +33,25 @@ class ExpertsProjection:
     async def create(self, conn: AsyncConnection) -> None:
         await conn.execute(
             text(
-                "CREATE TABLE IF NOT EXISTS expert.experts ("
+                "CREATE TABLE IF NOT EXISTS experts ("
                 " tenant text NOT NULL, id text NOT NULL, profile jsonb NOT NULL,"
                 " version int NOT NULL, created_at timestamptz NOT NULL,"
                 " updated_at timestamptz NOT NULL, PRIMARY KEY (tenant, id))"
             )
         )
 
-    async def drop(self, conn: AsyncConnection) -> None:
-        await conn.execute(text("DROP TABLE IF EXISTS expert.experts"))
+    async def indexes(self, conn: AsyncConnection) -> None:
+        pass  # the primary key is all it needs
 
-    async def apply(self, conn: AsyncConnection, rec: RecordedEvent) -> None:
+    async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         key = {"t": rec.tenant, "id": rec.aggregate_id, "at": rec.at}
         match rec.event:
             case ExpertCreated(profile=profile):
-                await conn.execute(
-                    text(
-                        "INSERT INTO expert.experts VALUES (:t, :id, CAST(:p AS jsonb), 1,"
-                        " :at, :at)"
-                        " ON CONFLICT DO NOTHING"
-                    ),
-                    {**key, "p": msgspec.json.encode(profile).decode()},
-                )
+                out.add(CREATED, {**key, "p": _json.encode(profile).decode()})
             case ExpertUpdated(changes=changes):
-                # A patch replaces whole top-level fields, exactly what jsonb `||` does.
-                await conn.execute(
-                    text(
-                        "UPDATE expert.experts SET profile = profile || CAST(:p AS jsonb),"
-                        " version = version + 1, updated_at = :at"
-                        " WHERE tenant = :t AND id = :id"
-                    ),
-                    {**key, "p": msgspec.json.encode(changes).decode()},
-                )
+                out.add(UPDATED, {**key, "p": _json.encode(changes).decode()})
             case ExpertDeleted():
-                await conn.execute(
-                    text("DELETE FROM expert.experts WHERE tenant = :t AND id = :id"), key
-                )
+                out.add(DELETED, key)
 
 
 def to_view(row) -> ExpertView:

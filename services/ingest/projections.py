@@ -15,16 +15,39 @@ from contracts.ingest import (
     DocumentView,
 )
 from runtime.eventstore import RecordedEvent
+from runtime.projection import Writes
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS ingest.documents ("
+TABLE = (
+    "CREATE TABLE IF NOT EXISTS documents ("
     " tenant text NOT NULL, id text NOT NULL, expert_id text NOT NULL, revision int NOT NULL,"
     " filename text NOT NULL, media_type text NOT NULL, sha256 text NOT NULL, size bigint NOT NULL,"
     " status text NOT NULL, pages int NOT NULL DEFAULT 0, chunks int NOT NULL DEFAULT 0,"
     " reason text, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,"
-    " PRIMARY KEY (tenant, id))",
-    "CREATE INDEX IF NOT EXISTS documents_by_expert ON ingest.documents (tenant, expert_id)",
+    " PRIMARY KEY (tenant, id))"
 )
+INDEXES = ("CREATE INDEX IF NOT EXISTS documents_by_expert ON documents (tenant, expert_id)",)
+
+UPLOADED = text(
+    "INSERT INTO documents (tenant, id, expert_id, revision, filename,"
+    " media_type, sha256, size, status, created_at, updated_at)"
+    " VALUES (:t, :id, :e, :r, :f, :m, :s, :z, 'uploaded', :at, :at)"
+    " ON CONFLICT (tenant, id) DO UPDATE SET revision = EXCLUDED.revision,"
+    " status = 'uploaded', filename = EXCLUDED.filename, pages = 0, chunks = 0,"
+    " reason = NULL, updated_at = EXCLUDED.updated_at"
+)
+PARSING = text(
+    "UPDATE documents SET status = 'parsing', updated_at = :at"
+    " WHERE tenant = :t AND id = :id AND revision = :r"
+)
+CHUNKED = text(
+    "UPDATE documents SET status = 'chunked', pages = :p, chunks = :c, updated_at = :at"
+    " WHERE tenant = :t AND id = :id AND revision = :r"
+)
+REJECTED = text(
+    "UPDATE documents SET status = 'rejected', reason = :why, updated_at = :at"
+    " WHERE tenant = :t AND id = :id AND revision = :r"
+)
+DELETED = text("DELETE FROM documents WHERE tenant = :t AND id = :id AND revision = :r")
 
 
 class DocumentsProjection:
@@ -33,26 +56,19 @@ class DocumentsProjection:
     announce = True
 
     async def create(self, conn: AsyncConnection) -> None:
-        for statement in DDL:
+        await conn.execute(text(TABLE))
+
+    async def indexes(self, conn: AsyncConnection) -> None:
+        for statement in INDEXES:
             await conn.execute(text(statement))
 
-    async def drop(self, conn: AsyncConnection) -> None:
-        await conn.execute(text("DROP TABLE IF EXISTS ingest.documents"))
-
-    async def apply(self, conn: AsyncConnection, rec: RecordedEvent) -> None:
+    async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         ev = rec.event
         key = {"t": rec.tenant, "id": rec.aggregate_id, "at": rec.at}
         match ev:
             case DocumentUploaded():
-                await conn.execute(
-                    text(
-                        "INSERT INTO ingest.documents (tenant, id, expert_id, revision, filename,"
-                        " media_type, sha256, size, status, created_at, updated_at)"
-                        " VALUES (:t, :id, :e, :r, :f, :m, :s, :z, 'uploaded', :at, :at)"
-                        " ON CONFLICT (tenant, id) DO UPDATE SET revision = EXCLUDED.revision,"
-                        " status = 'uploaded', filename = EXCLUDED.filename, pages = 0, chunks = 0,"
-                        " reason = NULL, updated_at = EXCLUDED.updated_at"
-                    ),
+                out.add(
+                    UPLOADED,
                     {
                         **key,
                         "e": ev.expert_id,
@@ -64,38 +80,13 @@ class DocumentsProjection:
                     },
                 )
             case DocumentParsingStarted():
-                await _set(conn, key, ev.revision, "status = 'parsing'")
+                out.add(PARSING, {**key, "r": ev.revision})
             case DocumentChunked():
-                await _set(
-                    conn,
-                    {**key, "p": ev.pages, "c": ev.chunk_count},
-                    ev.revision,
-                    "status = 'chunked', pages = :p, chunks = :c",
-                )
+                out.add(CHUNKED, {**key, "r": ev.revision, "p": ev.pages, "c": ev.chunk_count})
             case DocumentRejected():
-                await _set(
-                    conn,
-                    {**key, "why": ev.reason},
-                    ev.revision,
-                    "status = 'rejected', reason = :why",
-                )
+                out.add(REJECTED, {**key, "r": ev.revision, "why": ev.reason})
             case DocumentDeleted():
-                await conn.execute(
-                    text(
-                        "DELETE FROM ingest.documents WHERE tenant = :t AND id = :id AND revision = :r"
-                    ),
-                    {**key, "r": ev.revision},
-                )
-
-
-async def _set(conn: AsyncConnection, params: dict, revision: int, assignments: str) -> None:
-    await conn.execute(
-        text(
-            f"UPDATE ingest.documents SET {assignments}, updated_at = :at"
-            " WHERE tenant = :t AND id = :id AND revision = :r"
-        ),
-        {**params, "r": revision},
-    )
+                out.add(DELETED, {"t": rec.tenant, "id": rec.aggregate_id, "r": ev.revision})
 
 
 def to_view(row) -> DocumentView:

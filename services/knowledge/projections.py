@@ -22,6 +22,7 @@ from contracts.knowledge import (
 from runtime.eventstore import RecordedEvent
 from runtime.logs import get_logger
 from runtime.objects import ObjectMissing, Objects
+from runtime.projection import Writes
 
 log = get_logger(__name__)
 _chunks = msgspec.json.Decoder(list[Chunk])
@@ -31,73 +32,75 @@ def chunk_id(document_id: str, revision: int, index: int) -> str:
     return f"{document_id}:{revision}:{index}"
 
 
-def vector_literal(row: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in row.tolist()) + "]"
+STATUS = text(
+    "INSERT INTO documents (tenant, document_id, expert_id, revision, status, chunks)"
+    " VALUES (:t, :d, :e, :r, :s, :c) ON CONFLICT (tenant, document_id) DO UPDATE"
+    " SET expert_id = :e, revision = :r, status = :s, chunks = :c, reason = NULL"
+)
+FAILED = text(
+    "UPDATE documents SET status = 'failed', reason = :why"
+    " WHERE tenant = :t AND document_id = :d AND revision = :r"
+)
+DROP_CHUNKS = text("DELETE FROM chunks WHERE tenant = :t AND document_id = :d")
+DROP_DOCUMENT = text("DELETE FROM documents WHERE tenant = :t AND document_id = :d")
+ADD_CHUNK = text(
+    "INSERT INTO chunks (tenant, chunk_id, expert_id, document_id,"
+    " revision, filename, page, ord, body, embedding)"
+    " VALUES (:t, :c, :e, :d, :r, :f, :p, :o, :b, :v)"
+)
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS chunks_by_expert ON chunks (tenant, expert_id)",
+    "CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks (tenant, document_id)",
+    "CREATE INDEX IF NOT EXISTS chunks_tsv ON chunks USING gin (tsv)",
+    "CREATE INDEX IF NOT EXISTS chunks_hnsw ON chunks USING hnsw (embedding vector_cosine_ops)",
+)
 
 
 class IndexProjection:
     name = "knowledge.index"
     streams = ("KNOWLEDGE",)
     announce = True
+    extensions = ("vector",)
 
     def __init__(self, objects: Objects, dimensions: int) -> None:
         self.objects, self.dimensions = objects, dimensions
 
     async def create(self, conn: AsyncConnection) -> None:
         for statement in (
-            "CREATE EXTENSION IF NOT EXISTS vector",
-            "CREATE TABLE IF NOT EXISTS knowledge.documents ("
+            "CREATE TABLE IF NOT EXISTS documents ("
             " tenant text NOT NULL, document_id text NOT NULL, expert_id text NOT NULL,"
             " revision int NOT NULL, status text NOT NULL, chunks int NOT NULL DEFAULT 0,"
             " reason text, PRIMARY KEY (tenant, document_id))",
-            "CREATE TABLE IF NOT EXISTS knowledge.chunks ("
+            "CREATE TABLE IF NOT EXISTS chunks ("
             " tenant text NOT NULL, chunk_id text NOT NULL, expert_id text NOT NULL,"
             " document_id text NOT NULL, revision int NOT NULL, filename text NOT NULL,"
             " page int NOT NULL, ord int NOT NULL, body text NOT NULL,"
             f" embedding vector({self.dimensions}) NOT NULL,"
             " tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED,"
             " PRIMARY KEY (tenant, chunk_id))",
-            "CREATE INDEX IF NOT EXISTS chunks_by_expert ON knowledge.chunks (tenant, expert_id)",
-            "CREATE INDEX IF NOT EXISTS chunks_by_document ON knowledge.chunks (tenant, document_id)",
-            "CREATE INDEX IF NOT EXISTS chunks_tsv ON knowledge.chunks USING gin (tsv)",
-            "CREATE INDEX IF NOT EXISTS chunks_hnsw ON knowledge.chunks"
-            " USING hnsw (embedding vector_cosine_ops)",
         ):
             await conn.execute(text(statement))
 
-    async def drop(self, conn: AsyncConnection) -> None:
-        await conn.execute(text("DROP TABLE IF EXISTS knowledge.chunks"))
-        await conn.execute(text("DROP TABLE IF EXISTS knowledge.documents"))
+    async def indexes(self, conn: AsyncConnection) -> None:
+        for statement in INDEXES:
+            await conn.execute(text(statement))
 
-    async def apply(self, conn: AsyncConnection, rec: RecordedEvent) -> None:
+    async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         ev = rec.event
         match ev:
             case EmbeddingStarted():
-                await _status(
-                    conn, rec.tenant, ev.document_id, ev.expert_id, ev.revision, "embedding"
-                )
+                out.add(STATUS, _status(rec.tenant, ev, "embedding"))
             case DocumentIndexed():
-                await self._index(conn, rec.tenant, ev)
+                await self._index(out, rec.tenant, ev)
             case IndexingFailed():
-                await conn.execute(
-                    text(
-                        "UPDATE knowledge.documents SET status = 'failed', reason = :why"
-                        " WHERE tenant = :t AND document_id = :d AND revision = :r"
-                    ),
-                    {"t": rec.tenant, "d": ev.document_id, "r": ev.revision, "why": ev.reason},
-                )
+                params = {"t": rec.tenant, "d": ev.document_id, "r": ev.revision}
+                out.add(FAILED, {**params, "why": ev.reason})
             case DocumentUnindexed():
                 params = {"t": rec.tenant, "d": ev.document_id}
-                await conn.execute(
-                    text("DELETE FROM knowledge.chunks WHERE tenant = :t AND document_id = :d"),
-                    params,
-                )
-                await conn.execute(
-                    text("DELETE FROM knowledge.documents WHERE tenant = :t AND document_id = :d"),
-                    params,
-                )
+                out.add(DROP_CHUNKS, params)
+                out.add(DROP_DOCUMENT, params)
 
-    async def _index(self, conn: AsyncConnection, tenant: str, ev: DocumentIndexed) -> None:
+    async def _index(self, out: Writes, tenant: str, ev: DocumentIndexed) -> None:
         try:
             chunks = _chunks.decode(await self.objects.get(ev.chunks))
             matrix = np.frombuffer(await self.objects.get(ev.embeddings), dtype=np.float32)
@@ -105,46 +108,37 @@ class IndexProjection:
             log.info("index.skipped_missing_objects", document_id=ev.document_id)
             return  # the document was deleted later; its DocumentUnindexed follows
         matrix = matrix.reshape(len(chunks), ev.dimensions)
-        await conn.execute(
-            text("DELETE FROM knowledge.chunks WHERE tenant = :t AND document_id = :d"),
-            {"t": tenant, "d": ev.document_id},
+        out.add(DROP_CHUNKS, {"t": tenant, "d": ev.document_id})
+        out.add_many(
+            ADD_CHUNK,
+            [
+                {
+                    "t": tenant,
+                    "c": chunk_id(ev.document_id, ev.revision, c.index),
+                    "e": ev.expert_id,
+                    "d": ev.document_id,
+                    "r": ev.revision,
+                    "f": ev.filename,
+                    "p": c.page,
+                    "o": c.index,
+                    "b": c.text,
+                    "v": matrix[i],  # binary, by pgvector's codec (runtime.db)
+                }
+                for i, c in enumerate(chunks)
+            ],
         )
-        rows = [
-            {
-                "t": tenant,
-                "c": chunk_id(ev.document_id, ev.revision, c.index),
-                "e": ev.expert_id,
-                "d": ev.document_id,
-                "r": ev.revision,
-                "f": ev.filename,
-                "p": c.page,
-                "o": c.index,
-                "b": c.text,
-                "v": vector_literal(matrix[i]),
-            }
-            for i, c in enumerate(chunks)
-        ]
-        if rows:
-            await conn.execute(
-                text(
-                    "INSERT INTO knowledge.chunks (tenant, chunk_id, expert_id, document_id,"
-                    " revision, filename, page, ord, body, embedding)"
-                    " VALUES (:t, :c, :e, :d, :r, :f, :p, :o, :b, CAST(:v AS vector))"
-                ),
-                rows,
-            )
-        await _status(conn, tenant, ev.document_id, ev.expert_id, ev.revision, "ready", len(chunks))
+        out.add(STATUS, _status(tenant, ev, "ready", len(chunks)))
 
 
-async def _status(conn, tenant, document_id, expert_id, revision, status, chunks=0) -> None:
-    await conn.execute(
-        text(
-            "INSERT INTO knowledge.documents (tenant, document_id, expert_id, revision, status, chunks)"
-            " VALUES (:t, :d, :e, :r, :s, :c) ON CONFLICT (tenant, document_id) DO UPDATE"
-            " SET expert_id = :e, revision = :r, status = :s, chunks = :c, reason = NULL"
-        ),
-        {"t": tenant, "d": document_id, "e": expert_id, "r": revision, "s": status, "c": chunks},
-    )
+def _status(tenant: str, ev, status: str, chunks: int = 0) -> dict:
+    return {
+        "t": tenant,
+        "d": ev.document_id,
+        "e": ev.expert_id,
+        "r": ev.revision,
+        "s": status,
+        "c": chunks,
+    }
 
 
 async def index_statuses(conn: AsyncConnection, tenant: str, ids: list[str]) -> list[IndexStatus]:

@@ -302,7 +302,13 @@ async def test_search_validation(api, params, word):
 
 async def test_health(api):
     response = await api.get("/health")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "ok" and "down" not in body
+    states = {(c["kind"], c["name"]): c["state"] for c in body["components"]}
+    assert states[("projection", "expert.experts")] == "running"
+    assert states[("projection", "knowledge.index")] == "running"
+    assert ("reactor", "ingest.parse") in states and ("reactor", "knowledge.index") in states
 
 
 async def test_rebuild_projections_keeps_what_people_see(api):
@@ -312,9 +318,13 @@ async def test_rebuild_projections_keeps_what_people_see(api):
     before = (await api.get(f"/api/experts/{expert['id']}/documents")).json()
     for service in ("expert", "ingest", "knowledge"):
         response = await api.post(f"/api/admin/projections/{service}/rebuild")
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["service"] == service and body["projections"]
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert job["service"] == service and job["projections"]
+        while job["state"] == "running":
+            await asyncio.sleep(0.1)
+            job = (await api.get(response.headers["location"])).json()
+        assert job["state"] == "done", job
     assert (await api.get(f"/api/experts/{expert['id']}")).status_code == 200
     assert (await api.get(f"/api/experts/{expert['id']}/documents")).json() == before
     assert_error(await api.post("/api/admin/projections/nope/rebuild"), 404, "not_found", "nope")
@@ -361,6 +371,7 @@ async def test_a_request_is_one_trace_across_gateway_and_service(api, spans):
 
 
 # ---- pages ---------------------------------------------------------------------------------
+
 
 async def test_home_page_and_create_form(api):
     home = await api.get("/", headers=HTML)

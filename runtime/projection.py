@@ -1,0 +1,68 @@
+"""What a projection is, and the set-based writer it applies events with.
+
+A projection turns events into rows. It names its tables without a schema: the projector
+points `search_path` at the live schema, or at a shadow schema while rebuilding. Its
+`apply` does not talk to Postgres itself; it adds statements to a `Writes`, which sends a
+run of the same statement (one per event, say) as a single pipelined executemany, in the
+order they were added — the same result as one statement at a time, many times faster.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import TextClause
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from runtime.codec import encode
+from runtime.eventstore import RecordedEvent
+
+
+class Writes:
+    """Statements of one batch of events, sent in order; consecutive runs of the same
+    statement go as one executemany. `conn` is there for a projection that must read."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self._runs: list[tuple[TextClause, list[dict]]] = []
+
+    def add(self, sql: TextClause, params: dict) -> None:
+        if self._runs and self._runs[-1][0].text == sql.text:
+            self._runs[-1][1].append(params)
+        else:
+            self._runs.append((sql, [params]))
+
+    def add_many(self, sql: TextClause, rows: list[dict]) -> None:
+        for params in rows:
+            self.add(sql, params)
+
+    async def flush(self) -> None:
+        runs, self._runs = self._runs, []
+        for sql, rows in runs:
+            await self.conn.execute(sql, rows if len(rows) > 1 else rows[0])
+
+
+class Projection(Protocol):
+    name: str  # "ingest.documents"
+    streams: tuple[str, ...]  # the context streams it reads, e.g. ("INGEST",)
+    announce: bool  # publish each applied event on `projected.<stream>.<tenant>` after commit
+    # optional: `extensions: tuple[str, ...]`, Postgres extensions it needs (created in public)
+
+    async def create(self, conn: AsyncConnection) -> None: ...  # tables, idempotent, unqualified
+    async def indexes(self, conn: AsyncConnection) -> None: ...  # built after a rebuild's replay
+    async def apply(self, out: Writes, event: RecordedEvent) -> None: ...
+
+
+def announcement(rec: RecordedEvent, projection: str) -> bytes:
+    return encode(
+        {
+            "stream": rec.stream,
+            "seq": rec.seq,
+            "type": rec.type,
+            "tenant": rec.tenant,
+            "aggregate_id": rec.aggregate_id,
+            "occurred_at": rec.occurred_at,
+            "projection": projection,
+            "data": rec.event,
+        }
+    )

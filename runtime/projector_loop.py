@@ -1,0 +1,169 @@
+"""One stream of one projection, live: read in order, apply in batches, hold an unknown
+event, retry a failing one and park it as stuck, announce what was committed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from runtime.applier import ReaderAhead, apply_in, recorded
+from runtime.codec import UnknownEvent
+from runtime.logs import get_logger
+from runtime.ordered import OrderedReader
+from runtime.projection import announcement
+from runtime.projector_state import describe
+
+log = get_logger(__name__)
+
+
+class StreamLoop:
+    def __init__(self, projector, stream: str, reader: OrderedReader) -> None:
+        self.p, self.stream, self.reader = projector, stream, reader
+        self.name = projector.name
+        self.watch = projector.watch
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            after = self.reader.position
+            try:
+                msgs = await self.reader.fetch(timeout=self.p.pacing.idle_s)
+                failures = 0
+            except Exception as exc:
+                if self.p.nc.is_closed:
+                    raise
+                failures += 1
+                log.warning("projector.fetch_failed", projection=self.name, error=str(exc))
+                await asyncio.sleep(min(self.p.pacing.backoff_s * 2**failures, 5.0))
+                continue
+            try:
+                if msgs:
+                    await self._deliver(after, msgs)
+                else:
+                    await self._check_position()
+            except ReaderAhead as ahead:
+                log.warning(
+                    "projector.reader_ahead",
+                    projection=self.name,
+                    stream=self.stream,
+                    position=self.reader.position,
+                    checkpoint=ahead.checkpoint,
+                )
+                self.watch.saw(self.stream, ahead.checkpoint, exact=True)
+                await self.reader.seek(ahead.checkpoint + 1)
+
+    async def _checkpoint(self) -> int:
+        return (await self.p.checkpoints())[self.stream]
+
+    async def _check_position(self) -> None:
+        """Idle: is the reader past the checkpoint (a restored database), or far behind it
+        (another replica applied the events)?"""
+        checkpoint = await self._checkpoint()
+        if self.reader.position > checkpoint:
+            raise ReaderAhead(checkpoint)
+        if checkpoint > self.reader.position + self.p.batch_size:
+            await self.reader.seek(checkpoint + 1)
+
+    async def _deliver(self, after: int, msgs: list) -> None:
+        """Apply `msgs` in order: known events in batches, holding at an unknown one."""
+        while msgs:
+            recs = []
+            for msg in msgs:
+                try:
+                    recs.append(recorded(self.stream, msg))
+                except Exception:
+                    break
+            if recs:
+                await self._until_applied(after, recs)
+                after, msgs = recs[-1].seq, msgs[len(recs) :]
+                continue
+            try:
+                recorded(self.stream, msgs[0])
+            except UnknownEvent:
+                after, msgs = await self._hold(after, msgs)
+            except Exception:  # a known type that does not decode: parked like a failure
+                await self._until_applied(after, msgs[:1])
+                after, msgs = msgs[0].metadata.sequence.stream, msgs[1:]
+
+    async def _hold(self, after: int, msgs: list) -> tuple[int, list]:
+        """An unknown event: wait for a build that knows it (or a replica that applied it)."""
+        msg, seq = msgs[0], msgs[0].metadata.sequence.stream
+        while True:
+            try:
+                recorded(self.stream, msg)
+            except UnknownEvent as exc:
+                if await self._checkpoint() >= seq:
+                    self.watch.clear(self.stream)
+                    return seq, msgs[1:]  # a replica of a newer build applied it
+                if self.watch.hold(self.stream, seq, exc.type):
+                    log.warning(
+                        "projection.waiting",
+                        projection=self.name,
+                        stream=self.stream,
+                        seq=seq,
+                        type=exc.type,
+                    )
+                await self.watch.sleep(self.p.pacing.hold_retry_s)
+                continue
+            self.watch.clear(self.stream)
+            return after, msgs
+
+    async def _until_applied(self, after: int, batch: list) -> None:
+        """Apply a batch; after a failure apply one event at a time to find the culprit, retry
+        it with backoff, then park it as stuck and retry it slowly. It is never skipped."""
+        tries, delay = 0, self.p.pacing.backoff_s
+        while batch:
+            item = batch[0]
+            try:
+                if tries == 0 and len(batch) > 1:
+                    await self._apply(after, batch)
+                    batch = []
+                for item in list(batch):
+                    await self._apply(after, [item])
+                    after, batch = _seq(item), batch[1:]
+            except (ReaderAhead, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                tries += 1
+                if tries == 1 and len(batch) > 1:
+                    continue  # which event failed? one at a time from here
+                trouble = describe(self.stream, item, exc)
+                pacing = self.p.pacing
+                if tries >= pacing.attempts:
+                    if self.watch.park(self.stream, trouble):
+                        log.error("projection.stuck", projection=self.name, **trouble.fields())
+                    await self.watch.sleep(pacing.parked_retry_s)
+                else:
+                    log.warning("projection.retry", projection=self.name, **trouble.fields())
+                    await self.watch.sleep(delay)
+                    delay = min(delay * 2, pacing.max_backoff_s)
+        self.watch.clear(self.stream)
+
+    async def _apply(self, after: int, batch: list) -> None:
+        recs = [recorded(self.stream, i) if hasattr(i, "metadata") else i for i in batch]
+        async with self.p.engine.begin() as conn:
+            applied = await apply_in(
+                conn,
+                self.p.schema,
+                self.p.projection,
+                self.stream,
+                recs,
+                after=after,
+                tracer=self.p.tracer,
+            )
+        if applied:
+            self.watch.saw(self.stream, applied[-1].seq)
+            await self._announce(applied)
+
+    async def _announce(self, applied: list) -> None:
+        if not self.p.projection.announce:
+            return
+        try:
+            for rec in applied:
+                subject = f"projected.{rec.stream}.{rec.tenant}"
+                await self.p.nc.publish(subject, announcement(rec, self.name))
+        except Exception as exc:  # the view is committed; SSE clients replay from the log
+            log.warning("projector.announce_failed", projection=self.name, error=str(exc))
+
+
+def _seq(item) -> int:
+    return item.metadata.sequence.stream if hasattr(item, "metadata") else item.seq

@@ -1,0 +1,241 @@
+"""Projections under faults, on the real NATS and Postgres: a database restored behind its
+reader, two replicas of a service, a first batch raced by two projectors, a projection that
+cannot apply an event (503s, /health, the CLI, the console banner), a loop that dies."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from contracts.base import Accepted
+from contracts.expert import ExpertView, GetExpert, ProfilePatch, UpdateExpert
+from runtime import db
+from runtime.projector import Pacing, Projector
+from runtime.rpc import request
+from services.expert import projections
+from tests.integration.test_cli import Simtune
+from tests.support.api import HTML
+from tests.support.flows import create_expert
+from tests.support.inprocess import start_service
+from tests.support.views import snapshot
+
+pytestmark = pytest.mark.integration
+
+QUICK = Pacing(attempts=2, backoff_s=0.05, parked_retry_s=0.3, hold_retry_s=0.2, idle_s=0.3)
+
+
+async def until(check, timeout: float = 15.0, what: str = "the condition"):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await check()
+        if found:
+            return found
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def expert_row(host, expert_id: str):
+    async with host.engine.connect() as conn:
+        return await projections.get_expert(conn, "local", expert_id)
+
+
+async def test_a_database_restored_behind_its_reader_is_read_again(services, nc):
+    host = services["expert"]
+    projector: Projector = host.projectors["expert.experts"]
+    before = [await create_expert(nc, f"before {n}") for n in range(3)]
+    await host.wait_caught_up()
+    async with host.engine.begin() as conn:  # a backup, consistent with its checkpoint
+        saved = await db.read_checkpoint(conn, "expert", "expert.experts", "EXPERT")
+        await conn.execute(text("DROP TABLE IF EXISTS public.experts_backup"))
+        await conn.execute(text("CREATE TABLE public.experts_backup AS TABLE expert.experts"))
+    after = [await create_expert(nc, f"after {n}") for n in range(2)]
+    await host.wait_caught_up()
+    async with host.engine.begin() as conn:  # the backup restored while the service runs
+        await db.read_checkpoint(conn, "expert", "expert.experts", "EXPERT")
+        await conn.execute(text("DELETE FROM expert.experts"))
+        await conn.execute(text("INSERT INTO expert.experts TABLE public.experts_backup"))
+        await db.write_checkpoint(conn, "expert", "expert.experts", "EXPERT", saved)
+        await conn.execute(text("DROP TABLE public.experts_backup"))
+    assert await expert_row(host, after[0]) is None
+    # No new event arrives: the idle reader notices it stands past the checkpoint.
+    for expert_id in after + before:
+        await until(lambda e=expert_id: expert_row(host, e), what=f"expert {expert_id} back")
+    live = await snapshot(host)
+    await host.rebuild()
+    assert await snapshot(host) == live
+    # and it goes on: a new expert is read back at once
+    accepted = await new_expert_over_nats(nc, "after the restore")
+    view = await request(
+        nc, "qry.expert.get", GetExpert(expert_id=accepted.id, after_seq=accepted.seq), ExpertView
+    )
+    assert view.name == "after the restore" and projector.watch.trouble == {}
+
+
+async def new_expert_over_nats(nc, name: str) -> Accepted:
+    from contracts.expert import CreateExpert, Profile
+
+    return await request(
+        nc, "cmd.expert.create", CreateExpert(profile=Profile(name=name)), Accepted
+    )
+
+
+async def test_two_replicas_both_read_their_writes_and_apply_each_event_once(servers, services, nc):
+    first = services["expert"]
+    second = await start_service(servers.settings(), "expert")
+    try:
+        ids = []
+        for n in range(15):
+            accepted = await new_expert_over_nats(nc, f"replicated {n}")
+            for m in range(2):
+                change = UpdateExpert(
+                    expert_id=accepted.id, changes=ProfilePatch(domain=f"domain {m}")
+                )
+                accepted = await request(nc, "cmd.expert.update", change, Accepted)
+            for host in (second, first) if n % 2 else (first, second):
+                await host.caught_up("EXPERT", accepted.seq)  # either replica, at once
+                row = await expert_row(host, accepted.id)
+                assert row is not None and row.domain == "domain 1"
+            ids.append(accepted.id)
+        for expert_id in ids:  # one create and two updates: version 3, not 4 or 5
+            view = await request(nc, "qry.expert.get", GetExpert(expert_id=expert_id), ExpertView)
+            assert view.version == 3
+        live = await snapshot(first)
+        await first.rebuild()
+        assert await snapshot(first) == live
+    finally:
+        await second.stop()
+
+
+class CountingProjection:
+    """Counts the events it is given: any event applied twice shows."""
+
+    name = "probe.counts"
+    streams = ("EXPERT",)
+    announce = False
+    BUMP = text("UPDATE applied SET n = n + :one")
+
+    async def create(self, conn) -> None:
+        await conn.execute(text("CREATE TABLE IF NOT EXISTS applied (n bigint NOT NULL)"))
+        await conn.execute(
+            text("INSERT INTO applied SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM applied)")
+        )
+
+    async def indexes(self, conn) -> None:
+        pass
+
+    async def apply(self, out, rec) -> None:
+        out.add(self.BUMP, {"one": 1})
+
+
+async def test_two_projectors_starting_together_apply_the_first_batch_once(services, nc):
+    await create_expert(nc, "counted")
+    host = services["expert"]
+    schema = f"probe_{uuid.uuid4().hex[:8]}"
+    projectors = [
+        Projector(nc, host.engine, schema, CountingProjection(), batch_size=1000) for _ in range(2)
+    ]
+    try:
+        await asyncio.gather(*(p.start() for p in projectors))
+        total = (await nc.jetstream().stream_info("EXPERT")).state.last_seq
+        for p in projectors:
+            await p.wait_caught_up(timeout=30)
+        async with host.engine.connect() as conn:
+            applied = await conn.scalar(text(f'SELECT n FROM "{schema}".applied'))
+        assert applied == total
+    finally:
+        for p in projectors:
+            await p.stop()
+        async with host.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+async def test_a_projection_that_cannot_apply_an_event_parks_and_says_so(stack, api):
+    host = stack.hosts["expert"]
+    projector: Projector = host.projectors["expert.experts"]
+    pacing, projector.pacing = projector.pacing, QUICK
+    poison = f"Poison {uuid.uuid4().hex[:6]}"
+    async with host.engine.begin() as conn:  # the view refuses this one row
+        await conn.execute(
+            text(
+                "ALTER TABLE expert.experts ADD CONSTRAINT refuses_poison"
+                f" CHECK (profile->>'name' <> '{poison}')"
+            )
+        )
+    try:
+        response = await api.post("/api/experts", json={"name": poison})
+        assert response.status_code == 503, response.text
+        assert response.json()["error"] == "unavailable"
+        assert "the expert.experts view is behind" in response.json()["detail"]
+
+        async def unhealthy():
+            reply = await api.get("/health")
+            return reply if reply.status_code == 503 else None
+
+        body = (await until(unhealthy, what="/health to turn 503")).json()
+        assert "expert.experts" in body["down"]
+        assert "expert.ExpertCreated" in body["detail"] and "refuses_poison" in body["detail"]
+        assert "[SQL" not in body["detail"]  # the database's sentence, not the statement
+        stuck = [c for c in body["components"] if c["name"] == "expert.experts"][0]
+        assert stuck["state"] == "stuck" and stuck["lag"] >= 1
+
+        # a read that asks for a change beyond the stuck event answers 503 at once
+        other = await new_expert_over_nats(stack_nc := host.nc, "behind the poison")
+        started = asyncio.get_running_loop().time()
+        reply = await api.get(f"/api/experts/{other.id}")
+        assert reply.status_code in (404, 200)  # no after_seq: the stale view, as asked
+        query = GetExpert(expert_id=other.id, after_seq=other.seq)
+        with pytest.raises(Exception, match="view is behind"):
+            await request(stack_nc, "qry.expert.get", query, ExpertView)
+        assert asyncio.get_running_loop().time() - started < 2.0
+
+        result = await Simtune(stack.url)("projections", "status")
+        assert result.exit_code == 1
+        assert "expert.experts" in result.stdout and "stuck" in result.stdout
+        assert "expert.experts is stuck" in result.stderr
+
+        page = await api.get("/", headers=HTML)
+        assert page.status_code == 200
+        assert 'id="health-banner"' in page.text and "expert.experts" in page.text
+        assert "<style" not in page.text and "style=" not in page.text  # still CSP-clean
+    finally:
+        async with host.engine.begin() as conn:
+            await conn.execute(
+                text("ALTER TABLE expert.experts DROP CONSTRAINT IF EXISTS refuses_poison")
+            )
+        projector.wake()
+        await host.wait_caught_up(timeout=30)
+        projector.pacing = pacing
+    assert (await api.get("/health")).status_code == 200
+    names = [e["name"] for e in (await api.get("/api/experts")).json()]
+    assert poison in names and "behind the poison" in names
+    assert 'id="health-banner"' not in (await api.get("/", headers=HTML)).text
+
+
+async def test_a_loop_that_dies_ends_the_process(servers, services):
+    replica = await start_service(servers.settings(), "expert")
+    died = []
+    replica.fatal = lambda name, error: died.append((name, error))
+    await replica.nc.close()  # ack, fetch and publish now fail for good
+    await until(lambda: asyncio.sleep(0, died), what="the projector loop to end")
+    assert died[0][0] == "projection expert.experts"
+    health = await replica.projectors["expert.experts"].health()
+    assert health.state == "stopped"
+    for projector in replica.projectors.values():
+        await projector.stop()
+    await replica.engine.dispose()
+
+
+def test_fatal_ends_the_process_with_status_70():
+    code = (
+        "from runtime.service import ServiceHost\n"
+        "from runtime.settings import load_settings\n"
+        "ServiceHost('expert', 'expert', load_settings({})).fatal('loop', RuntimeError('x'))\n"
+        "print('still alive')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 70 and "still alive" not in done.stdout

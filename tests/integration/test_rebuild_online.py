@@ -1,0 +1,125 @@
+"""Rebuilds that keep serving: searches and expert reads answer throughout, nothing old is
+announced, a damaged view is repaired by the swap, and no rebuild leaves a consumer or a
+subscription behind."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from tests.integration.test_cli import Simtune
+from tests.support.api import new_expert, settled, upload
+from tests.support.views import snapshot
+
+pytestmark = pytest.mark.integration
+
+LIGHT = "The lamp of the Skerryvore lighthouse was trimmed at dusk by the second keeper."
+
+
+async def follow(api, response) -> dict:
+    assert response.status_code == 202, response.text
+    job = response.json()
+    while job["state"] == "running":
+        await asyncio.sleep(0.05)
+        job = (await api.get(response.headers["location"])).json()
+    assert job["state"] == "done", job
+    return job
+
+
+async def test_search_and_reads_answer_throughout_a_rebuild(stack, api, nc):
+    expert = await new_expert(api)
+    accepted = (await upload(api, expert["id"], ("light.txt", (LIGHT + "\n") * 40))).json()
+    await settled(api, accepted["documents"][0]["id"])
+    for n in range(8):  # more history, so the replay takes a while
+        body = f"Note {n} on the fog signal and its compressed air engine.\n" * 20
+        doc = (await upload(api, expert["id"], (f"fog{n}.txt", body.encode()))).json()
+        await settled(api, doc["documents"][0]["id"])
+    heard = []
+
+    async def hear(msg) -> None:
+        heard.append(msg.subject)
+
+    sub = await nc.subscribe("projected.>", cb=hear)
+    answers: list[tuple[str, int, bool]] = []
+    for service in ("knowledge", "expert"):
+        started = await api.post(f"/api/admin/projections/{service}/rebuild")
+        job = asyncio.create_task(follow(api, started))
+        while not job.done():
+            hits = await api.get(
+                f"/api/experts/{expert['id']}/search", params={"q": "Skerryvore lamp", "k": 3}
+            )
+            found = hits.status_code == 200 and "Skerryvore" in hits.json()["results"][0]["text"]
+            answers.append((service, hits.status_code, found))
+            read = await api.get(f"/api/experts/{expert['id']}")
+            answers.append((service, read.status_code, read.json().get("id") == expert["id"]))
+        finished = await job
+        assert finished["projections"][0]["replayed"] > 0
+    await sub.unsubscribe()
+    during = {service: sum(1 for s, _, _ in answers if s == service) for service in ("knowledge",)}
+    assert during["knowledge"] >= 4, "the rebuild was over before anything was asked"
+    assert all(status == 200 and ok for _, status, ok in answers), answers
+    assert heard == [], f"a rebuild announced old events: {heard[:5]}"
+
+
+async def test_a_damaged_view_is_repaired_by_the_rebuild(stack, api):
+    host = stack.hosts["ingest"]
+    expert = await new_expert(api)
+    doc = (await upload(api, expert["id"], ("keep.txt", b"Kept through the rebuild.\n"))).json()
+    await settled(api, doc["documents"][0]["id"])
+    await host.wait_caught_up()
+    live = await snapshot(host)
+    async with host.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM ingest.documents"))  # someone broke the view
+    assert (await api.get(f"/api/experts/{expert['id']}/documents")).json() == []
+    await follow(api, await api.post("/api/admin/projections/ingest/rebuild"))
+    assert await snapshot(host) == live
+    async with host.engine.connect() as conn:  # the index is back (built after the replay)
+        names = await conn.scalars(
+            text("SELECT indexname FROM pg_indexes WHERE schemaname = 'ingest'")
+        )
+        assert "documents_by_expert" in set(names)
+        schemas = await conn.scalars(
+            text("SELECT nspname FROM pg_namespace WHERE nspname LIKE '%__rebuild__%'")
+        )
+        assert list(schemas) == []  # the shadow is gone
+
+
+async def test_rebuilds_leave_no_consumer_or_subscription_behind(stack, api, nc):
+    host = stack.hosts["expert"]
+    js = nc.jetstream()
+
+    async def counts():
+        consumers = await js.consumers_info("EXPERT")
+        return len(host.nc._subs), len(consumers)
+
+    before = await counts()
+    for _ in range(3):
+        await follow(api, await api.post("/api/admin/projections/expert/rebuild"))
+    assert await counts() == before
+
+
+async def test_a_second_rebuild_request_follows_the_running_one(stack, api):
+    first = await api.post("/api/admin/projections/knowledge/rebuild")
+    second = await api.post("/api/admin/projections/knowledge/rebuild")
+    assert second.status_code == 202
+    if first.json()["state"] == "running" and second.json()["state"] == "running":
+        assert second.json()["id"] == first.json()["id"]
+    await follow(api, first)
+    missing = await api.get("/api/admin/projections/knowledge/rebuild/nosuchjob")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+
+async def test_the_cli_rebuilds_with_progress_and_lists_the_projections(stack):
+    simtune = Simtune(stack.url)
+    result = await simtune("projections", "rebuild", "expert")
+    assert result.exit_code == 0, result.stderr
+    assert "Rebuilt expert.experts from" in result.stdout
+    status = await simtune("projections", "status")
+    assert status.exit_code == 0, status.stderr
+    for name in ("expert.experts", "ingest.documents", "knowledge.index"):
+        assert name in status.stdout
+    assert "running" in status.stdout and "EXPERT" in status.stdout
+    refused = await simtune("projections", "rebuild", "weather")
+    assert refused.exit_code == 1 and "weather" in refused.stderr
