@@ -5,6 +5,12 @@ Events never carry large payloads; they carry an ObjectRef (bucket, name, sha256
 every integrity error of the object store (its own digest check, broken metadata) and a
 mismatch with the recorded sha256 are `ObjectCorrupt`, which no retry can fix. Hashing
 large payloads runs in a worker thread, off the event loop.
+
+A read is not waited for forever: nats-py's `get` reads the object's info, then waits for
+its chunks with no limit, so an object deleted or replaced in between (a document deleted
+while its index is being written) would never arrive, and the caller would wait holding
+whatever it holds (a projector, its checkpoint lock). While a read waits, the object is
+looked at again every `RECHECK_S`: gone, it is `ObjectMissing`; replaced, it is read anew.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ class ObjectCorrupt(Exception):
 
 INTEGRITY_ERRORS = (DigestMismatchError, BadObjectMetaError, LinkIsABucketError)
 HASH_OFF_LOOP = 1 << 20  # bytes: hashing more than this would stall the event loop
+RECHECK_S = 2.0  # while a read waits: how often to ask whether the object is still there
 
 
 class Objects:
@@ -77,16 +84,14 @@ class Objects:
 
     async def get(self, ref: ObjectRef) -> bytes:
         store = await self.bucket(ref.bucket)
-        sink = io.BytesIO()
         try:
-            await store.get(ref.name, writeinto=sink)
+            data = await _read(store, ref.name)
         except (ObjectNotFoundError, NotFoundError) as exc:
             raise ObjectMissing(f"{ref.bucket}/{ref.name} is missing") from exc
         except INTEGRITY_ERRORS as exc:
             raise ObjectCorrupt(
                 f"{ref.bucket}/{ref.name} is damaged ({type(exc).__name__})"
             ) from exc
-        data = sink.getvalue()
         if await sha256_of(data) != ref.sha256:
             raise ObjectCorrupt(f"{ref.bucket}/{ref.name} does not match its recorded sha256")
         return data
@@ -99,6 +104,26 @@ class Objects:
         except (ObjectNotFoundError, NotFoundError):
             return False
         return True
+
+
+async def _read(store, name: str) -> bytes:
+    """`store.get(name)`, abandoned once the object it reads is gone (ObjectNotFoundError)
+    or replaced (then read again), instead of waiting for chunks that will never come."""
+    while True:
+        nuid = (await store.get_info(name)).nuid
+        sink = io.BytesIO()
+        reading = asyncio.ensure_future(store.get(name, writeinto=sink))
+        try:
+            while not (await asyncio.wait({reading}, timeout=RECHECK_S))[0]:
+                if (await store.get_info(name)).nuid != nuid:
+                    break  # replaced while being read: read what is there now
+            else:
+                reading.result()
+                return sink.getvalue()
+        finally:
+            if not reading.done():  # nats-py leaves that read's chunk subscription behind
+                reading.cancel()
+                await asyncio.gather(reading, return_exceptions=True)
 
 
 async def sha256_of(data: bytes | bytearray) -> str:

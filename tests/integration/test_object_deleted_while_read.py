@@ -1,0 +1,54 @@
+"""An object deleted while it is being read is missing, not waited for forever.
+
+nats-py's `ObjectStore.get` reads the object's info, then waits for its chunks with no
+limit. When the object is deleted in between (a document deleted while its index is
+written), the chunks never come: the knowledge projector waited for them inside its
+transaction, holding its checkpoint lock, so the index stopped for good and every rebuild
+of it hung (found by tests/integration/test_api_fuzz.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from runtime.objects import ObjectMissing, Objects
+
+pytestmark = pytest.mark.integration
+
+BUCKET = "deleted_while_read"
+
+
+async def test_an_object_deleted_between_its_info_and_its_chunks_is_missing(nc, monkeypatch):
+    js = nc.jetstream()
+    objects = Objects(js)
+    ref = await objects.put(BUCKET, f"local/{uuid.uuid4().hex}", b"soon gone " * 30_000)
+    subscribe = js.subscribe
+
+    async def deleted_first(*args, **kwargs):  # the get has read the info; now the chunks
+        await Objects(nc.jetstream()).delete(BUCKET, ref.name)
+        return await subscribe(*args, **kwargs)
+
+    monkeypatch.setattr(js, "subscribe", deleted_first)
+    with pytest.raises(ObjectMissing):
+        await asyncio.wait_for(objects.get(ref), timeout=20)
+
+
+async def test_an_object_replaced_while_it_is_read_is_read_again(nc, monkeypatch):
+    js = nc.jetstream()
+    objects = Objects(js)
+    ref = await objects.put(BUCKET, f"local/{uuid.uuid4().hex}", b"first version " * 30_000)
+    subscribe = js.subscribe
+    replaced = False
+
+    async def replaced_first(*args, **kwargs):
+        nonlocal replaced
+        if not replaced:
+            replaced = True
+            await Objects(nc.jetstream()).put(BUCKET, ref.name, b"first version " * 30_000)
+        return await subscribe(*args, **kwargs)
+
+    monkeypatch.setattr(js, "subscribe", replaced_first)
+    assert await asyncio.wait_for(objects.get(ref), timeout=20) == b"first version " * 30_000
