@@ -25,6 +25,7 @@ from nats.js.errors import NotFoundError
 INACTIVE_THRESHOLD_S = 60.0  # the server removes a consumer nobody pulled from for this long
 VERIFY_IDLE_S = 10.0  # while nothing arrives, check this often that the consumer still exists
 ENDED = ("404", "408", "409")  # no messages, request expired, request ended (or consumer gone)
+# 503: nobody answered the pull request: the consumer is gone
 
 
 class OrderedReader:
@@ -112,7 +113,10 @@ class OrderedReader:
             if status:
                 if status in ENDED:
                     self._open_left = 0
-                if "deleted" in (msg.headers.get("Description") or "").lower():
+                gone = (
+                    status == "503" or "deleted" in (msg.headers.get("Description") or "").lower()
+                )
+                if gone:  # no consumer answers the pull (a server restart lost it, say)
                     await self.seek(self.position + 1)
                     return out
                 continue

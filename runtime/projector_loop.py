@@ -14,6 +14,8 @@ from runtime.projector_state import describe
 
 log = get_logger(__name__)
 
+MAX_FAILURES = 30  # rounds in a row (about two minutes with backoff) before the loop gives up
+
 
 class StreamLoop:
     def __init__(self, projector, stream: str, reader: OrderedReader) -> None:
@@ -22,34 +24,47 @@ class StreamLoop:
         self.watch = projector.watch
 
     async def run(self) -> None:
+        """Until cancelled. A NATS or database error is retried with backoff; the loop ends
+        (and the projector calls on_fatal) only when the connection is closed for good or
+        the errors go on for MAX_FAILURES rounds in a row."""
         failures = 0
         while True:
-            after = self.reader.position
             try:
-                msgs = await self.reader.fetch(timeout=self.p.pacing.idle_s)
+                await self._round()
                 failures = 0
+            except asyncio.CancelledError:
+                raise
             except Exception as exc:
-                if self.p.nc.is_closed:
-                    raise
                 failures += 1
-                log.warning("projector.fetch_failed", projection=self.name, error=str(exc))
-                await asyncio.sleep(min(self.p.pacing.backoff_s * 2**failures, 5.0))
-                continue
-            try:
-                if msgs:
-                    await self._deliver(after, msgs)
-                else:
-                    await self._check_position()
-            except ReaderAhead as ahead:
+                if self.p.nc.is_closed or failures >= MAX_FAILURES:
+                    raise
                 log.warning(
-                    "projector.reader_ahead",
+                    "projector.round_failed",
                     projection=self.name,
                     stream=self.stream,
-                    position=self.reader.position,
-                    checkpoint=ahead.checkpoint,
+                    failures=failures,
+                    error=str(exc),
                 )
-                self.watch.saw(self.stream, ahead.checkpoint, exact=True)
-                await self.reader.seek(ahead.checkpoint + 1)
+                await asyncio.sleep(min(self.p.pacing.backoff_s * 2**failures, 5.0))
+
+    async def _round(self) -> None:
+        after = self.reader.position
+        msgs = await self.reader.fetch(timeout=self.p.pacing.idle_s)
+        try:
+            if msgs:
+                await self._deliver(after, msgs)
+            else:
+                await self._check_position()
+        except ReaderAhead as ahead:
+            log.warning(
+                "projector.reader_ahead",
+                projection=self.name,
+                stream=self.stream,
+                position=self.reader.position,
+                checkpoint=ahead.checkpoint,
+            )
+            self.watch.saw(self.stream, ahead.checkpoint, exact=True)
+            await self.reader.seek(ahead.checkpoint + 1)
 
     async def _checkpoint(self) -> int:
         return (await self.p.checkpoints())[self.stream]

@@ -457,6 +457,9 @@ async def test_page_upload_without_javascript_redirects_back(api):
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/experts/{expert['id']}"
+    # let its indexing finish here, not in the middle of a later test
+    docs = (await api.get(f"/api/experts/{expert['id']}/documents")).json()
+    assert (await settled(api, docs[0]["id"]))["status"] == "ready"
 
 
 async def test_page_delete_expert(api):

@@ -3,6 +3,7 @@ that is ahead of its log (a NATS data directory older than the database) is rebu
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 import uuid
@@ -14,10 +15,11 @@ from nats.js import api as jsapi
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from contracts.expert import ExpertList, ListExperts
+from contracts.base import Accepted
+from contracts.expert import CreateExpert, ExpertList, ExpertView, GetExpert, ListExperts, Profile
 from runtime.devstack.nats_server import EmbeddedNats
 from runtime.eventstore import EventStore
-from runtime.rpc import request
+from runtime.rpc import ServiceError, request
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
 
@@ -87,12 +89,14 @@ async def test_a_log_older_than_the_read_model_is_noticed_and_replayed(servers, 
     home = Path(tempfile.mkdtemp(prefix="simtune-older-"))
     nats = EmbeddedNats(home / "nats").start()
     settings = servers.settings(NATS_URL=nats.url, DATABASE_URL=own_database)
+    host = None
     try:
         host = await start_service(settings, "expert")
         for name in ("kept 1", "kept 2"):
             await create_expert(host.nc, name)
         await host.wait_caught_up()
         await host.stop()
+        host = None
         nats.stop()
         shutil.copytree(home / "nats", home / "older")  # the log as a backup has it
         nats.start()
@@ -116,7 +120,53 @@ async def test_a_log_older_than_the_read_model_is_noticed_and_replayed(servers, 
         await create_expert(host.nc, "new 3")  # sequence 3 again: applied, not skipped
         await host.wait_caught_up()
         assert await names(host) == ["kept 1", "kept 2", "new 3"]
-        await host.stop()
     finally:
+        if host is not None:
+            await host.stop()
+        nats.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def test_projections_go_on_after_the_nats_server_restarts(servers, own_database):
+    """Readers keep nothing on the server, so a restart that loses their consumers costs a
+    new consumer from the checkpoint, not the projection."""
+    home = Path(tempfile.mkdtemp(prefix="simtune-restart-"))
+    nats = EmbeddedNats(home / "nats").start()
+    settings = servers.settings(NATS_URL=nats.url, DATABASE_URL=own_database)
+    host = await start_service(settings, "expert")
+    try:
+        await create_expert(host.nc, "before the restart")
+        await host.wait_caught_up()
+        reader = host.projectors["expert.experts"]._readers["EXPERT"]
+        consumer = reader._name
+        nats.stop()
+        nats.start()
+        deadline = asyncio.get_running_loop().time() + 30
+        while not host.nc.is_connected:
+            assert asyncio.get_running_loop().time() < deadline, "no reconnect"
+            await asyncio.sleep(0.1)
+        create = CreateExpert(expert_id="after-it", profile=Profile(name="after it"))
+        while True:  # JetStream takes a moment to recover its streams
+            try:
+                seq = (await request(host.nc, "cmd.expert.create", create, Accepted)).seq
+                break
+            except ServiceError as err:
+                if err.code == "conflict":  # an earlier try went through after all
+                    seq = (await host.js.stream_info("EXPERT")).state.last_seq
+                    break
+                assert asyncio.get_running_loop().time() < deadline, err.detail
+                await asyncio.sleep(0.2)
+        query = GetExpert(expert_id="after-it", after_seq=seq)
+        while True:  # read-your-writes answers once the reader has its new consumer
+            try:
+                view = await request(host.nc, "qry.expert.get", query, ExpertView)
+                break
+            except ServiceError as err:
+                assert err.code == "unavailable"
+                assert asyncio.get_running_loop().time() < deadline, "the projection stopped"
+        assert view.name == "after it" and reader._name != consumer  # a new consumer
+        assert await names(host) == ["after it", "before the restart"]
+    finally:
+        await host.stop()
         nats.stop()
         shutil.rmtree(home, ignore_errors=True)
