@@ -58,8 +58,15 @@ async def ensure_extensions(engine: AsyncEngine, extensions: tuple[str, ...]) ->
     if not extensions:
         return
     async with engine.begin() as conn:
+        found = await conn.scalars(
+            text("SELECT extname FROM pg_extension WHERE extname = ANY(:names)"),
+            {"names": list(extensions)},
+        )
+        missing = set(extensions) - set(found)
+        if not missing:
+            return
         await ddl_lock(conn)
-        for name in extensions:
+        for name in sorted(missing):
             await conn.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}" WITH SCHEMA public'))
     await engine.dispose()
 
