@@ -46,27 +46,32 @@ class Jobs:
     async def start(self, projections: list[str]) -> tuple[RebuildJob, bool]:
         """A new running job, or the one already running (and False)."""
         progress = _progress.encode([ProjectionProgress(name=n) for n in projections]).decode()
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                text(
-                    f"UPDATE {self.table} SET state = 'failed', error = :why, finished_at = now()"
-                    f" WHERE state = 'running' AND updated_at < now() - make_interval(secs => {STALE_S})"
-                ),
-                {"why": STOPPED},
-            )
-            job_id = uuid.uuid4().hex[:16]
-            created = await conn.execute(
-                text(
-                    f"INSERT INTO {self.table} (id, state, projections)"
-                    " VALUES (:id, 'running', CAST(:p AS jsonb)) ON CONFLICT DO NOTHING"
-                ),
-                {"id": job_id, "p": progress},
-            )
-            if created.rowcount == 0:
-                row = await conn.execute(
+        job_id = uuid.uuid4().hex[:16]
+        while True:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        f"UPDATE {self.table} SET state = 'failed', error = :why, finished_at = now()"
+                        f" WHERE state = 'running' AND updated_at < now() - make_interval(secs => {STALE_S})"
+                    ),
+                    {"why": STOPPED},
+                )
+                created = await conn.execute(
+                    text(
+                        f"INSERT INTO {self.table} (id, state, projections)"
+                        " VALUES (:id, 'running', CAST(:p AS jsonb)) ON CONFLICT DO NOTHING"
+                    ),
+                    {"id": job_id, "p": progress},
+                )
+                if created.rowcount:
+                    break
+                running = await conn.execute(
                     text(f"SELECT * FROM {self.table} WHERE state = 'running'")
                 )
-                return self._job(row.one()), False
+                row = running.first()
+                if row is not None:
+                    return self._job(row), False
+                # The running job finished between the two statements: start this one after all.
         return await self.get(job_id), True
 
     async def progress(self, job_id: str, projections: list[ProjectionProgress]) -> None:
