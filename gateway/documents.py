@@ -7,9 +7,9 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import IO
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from litestar import Request, delete, get, post
+from litestar import Request, Response, delete, get, post
 from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIMediaType,
@@ -18,14 +18,16 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
+from litestar.params import Parameter
 from litestar.response import Stream
 
 from contracts.base import DomainError, ErrorCode
-from contracts.ingest import DOCUMENTS_BUCKET
+from contracts.ingest import DOCUMENTS_BUCKET, MAX_PAGE_SIZE, PAGE_SIZE
 from gateway.backend import Backend
 from gateway.errors import error_responses
 from gateway.schemas import DocumentOut, UploadAccepted
 from gateway.uploads import receive_uploads
+from runtime.objects import ObjectCorrupt, ObjectMissing
 
 READ_BLOCK = 64 * 1024
 
@@ -67,11 +69,26 @@ async def upload(request: Request, expert_id: str, backend: Backend) -> UploadAc
     "/api/experts/{expert_id:str}/documents",
     tags=["knowledge"],
     summary="An expert's documents with their status",
-    responses=error_responses(404),
+    description="Oldest first, `limit` at a time. When more follow, the `Link` header"
+    ' (`rel="next"`) and `X-Next-Cursor` say where: pass the cursor back as `after`.',
+    responses=error_responses(400, 404),
 )
-async def list_documents(expert_id: str, backend: Backend) -> list[DocumentOut]:
+async def list_documents(
+    request: Request,
+    expert_id: str,
+    backend: Backend,
+    limit: int = Parameter(default=PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="page size"),
+    after: str | None = Parameter(
+        default=None, max_length=200, description="the `X-Next-Cursor` of the previous page"
+    ),
+) -> Response[list[DocumentOut]]:
     await backend.get_expert(expert_id)
-    return await backend.list_documents(expert_id)
+    docs, cursor = await backend.documents_page(expert_id, limit=limit, after=after)
+    headers = {}
+    if cursor is not None:
+        query = urlencode({"limit": limit, "after": cursor})
+        headers = {"Link": f'<{request.url.path}?{query}>; rel="next"', "X-Next-Cursor": cursor}
+    return Response(docs, headers=headers)
 
 
 @get(
@@ -122,14 +139,16 @@ async def document_file(document_id: str, backend: Backend) -> Stream:
 async def download(backend: Backend, name: str, sha256: str) -> tuple[IO[bytes], int]:
     """The object, spooled to a temporary file and checked against its sha256."""
     sink = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 - streamed, then closed
-    store = await backend.objects.bucket(DOCUMENTS_BUCKET)
     try:
-        await store.get(name, writeinto=sink)
-    except Exception as exc:
+        await backend.objects.read_into(DOCUMENTS_BUCKET, name, sink)
+    except ObjectMissing as exc:
         sink.close()
         raise DomainError(
             ErrorCode.NOT_FOUND, "the original file of this document is no longer stored"
         ) from exc
+    except ObjectCorrupt as exc:
+        sink.close()
+        raise DomainError(ErrorCode.INTERNAL, "the stored file is damaged") from exc
     sink.seek(0)
     digest, size = hashlib.sha256(), 0
     while block := sink.read(READ_BLOCK):

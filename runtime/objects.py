@@ -96,6 +96,16 @@ class Objects:
             raise ObjectCorrupt(f"{ref.bucket}/{ref.name} does not match its recorded sha256")
         return data
 
+    async def read_into(self, bucket: str, name: str, sink: BinaryIO) -> None:
+        """Stream an object into a writable binary file (the caller checks its digest)."""
+        store = await self.bucket(bucket)
+        try:
+            await _read_into(store, name, sink)
+        except (ObjectNotFoundError, NotFoundError) as exc:
+            raise ObjectMissing(f"{bucket}/{name} is missing") from exc
+        except INTEGRITY_ERRORS as exc:
+            raise ObjectCorrupt(f"{bucket}/{name} is damaged ({type(exc).__name__})") from exc
+
     async def delete(self, bucket: str, name: str) -> bool:
         """Delete an object; False when it was not there (deleting twice is fine)."""
         store = await self.bucket(bucket)
@@ -107,11 +117,19 @@ class Objects:
 
 
 async def _read(store, name: str) -> bytes:
-    """`store.get(name)`, abandoned once the object it reads is gone (ObjectNotFoundError)
-    or replaced (then read again), instead of waiting for chunks that will never come."""
+    sink = io.BytesIO()
+    await _read_into(store, name, sink)
+    return sink.getvalue()
+
+
+async def _read_into(store, name: str, sink: BinaryIO) -> None:
+    """`store.get(name)` into `sink`, abandoned once the object it reads is gone
+    (ObjectNotFoundError) or replaced (then read again), instead of waiting for chunks
+    that will never come."""
     while True:
         nuid = (await store.get_info(name)).nuid
-        sink = io.BytesIO()
+        sink.seek(0)
+        sink.truncate()
         reading = asyncio.ensure_future(store.get(name, writeinto=sink))
         try:
             while not (await asyncio.wait({reading}, timeout=RECHECK_S))[0]:
@@ -119,7 +137,7 @@ async def _read(store, name: str) -> bytes:
                     break  # replaced while being read: read what is there now
             else:
                 reading.result()
-                return sink.getvalue()
+                return
         finally:
             if not reading.done():  # nats-py leaves that read's chunk subscription behind
                 reading.cancel()

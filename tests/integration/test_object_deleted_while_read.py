@@ -52,3 +52,21 @@ async def test_an_object_replaced_while_it_is_read_is_read_again(nc, monkeypatch
 
     monkeypatch.setattr(js, "subscribe", replaced_first)
     assert await asyncio.wait_for(objects.get(ref), timeout=20) == b"first version " * 30_000
+
+
+async def test_a_download_of_an_object_deleted_mid_read_is_missing(nc, monkeypatch):
+    """The gateway streams originals with `read_into`: the same check, into a file."""
+    import tempfile
+
+    js = nc.jetstream()
+    objects = Objects(js)
+    ref = await objects.put(BUCKET, f"local/{uuid.uuid4().hex}", b"an original " * 30_000)
+    subscribe = js.subscribe
+
+    async def deleted_first(*args, **kwargs):
+        await Objects(nc.jetstream()).delete(BUCKET, ref.name)
+        return await subscribe(*args, **kwargs)
+
+    monkeypatch.setattr(js, "subscribe", deleted_first)
+    with tempfile.TemporaryFile() as sink, pytest.raises(ObjectMissing):
+        await asyncio.wait_for(objects.read_into(BUCKET, ref.name, sink), timeout=20)
