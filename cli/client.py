@@ -34,19 +34,36 @@ class Client:
     def close(self) -> None:
         self._http.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request; an unreachable gateway or an error answer raises CliError."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise CliError(f"cannot reach Simtune at {self.url} — is `make run` running?") from exc
         if response.status_code >= 400:
             raise _api_error(response)
+        return response
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.send(method, path, **kwargs)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None)
+
+    def get_all(self, path: str, page_size: int = 1000) -> list:
+        """Every item of a paged list, following its `X-Next-Cursor` from page to page."""
+        items: list = []
+        params: dict[str, Any] = {"limit": page_size}
+        while True:
+            response = self.send("GET", path, params=params)
+            items += response.json()
+            cursor = response.headers.get("x-next-cursor")
+            if not cursor:
+                return items
+            params["after"] = cursor
 
     def upload(self, expert_id: str, files: list[Path]) -> list[dict]:
         with ExitStack() as stack:

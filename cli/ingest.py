@@ -47,7 +47,7 @@ def ingest(client: Client, expert_id: str, files: list[Path], timeout: float) ->
                     " — see `simtune documents list`"
                 )
             time.sleep(POLL_S)
-            current = {d["id"]: d for d in client.get(f"/api/experts/{expert_id}/documents")}
+            current = {d["id"]: d for d in client.get_all(f"/api/experts/{expert_id}/documents")}
             for doc_id in ids:
                 latest[doc_id] = current.get(doc_id) or _gone(latest[doc_id])
     return [latest[i] for i in ids]

@@ -77,7 +77,7 @@ def experts_show(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """Show an expert's profile."""
     client = client_from(ctx)
     found = find_expert(client, expert)
-    documents = client.get(f"/api/experts/{found['id']}/documents")
+    documents = client.get_all(f"/api/experts/{found['id']}/documents")
     console.print(expert_details(found, documents))
 
 
@@ -126,7 +126,7 @@ def documents_list(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """List an expert's documents with their status."""
     client = client_from(ctx)
     found = find_expert(client, expert)
-    docs = client.get(f"/api/experts/{found['id']}/documents")
+    docs = client.get_all(f"/api/experts/{found['id']}/documents")
     if not docs:
         console.print(Text(f"{found['name']} has no documents yet. Add some with: simtune ingest"))
         return

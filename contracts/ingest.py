@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 from contracts.base import Command, Event, Query, Reply
 from contracts.rules import Count, ObjectName, Sha256, Token, line, prose
@@ -22,6 +23,8 @@ FileName = line(255, min_length=1)
 Reason = prose(4000)
 ChunkText = prose(1_000_000)
 MAX_DOCUMENTS = 10_000  # ids in one status query
+PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000  # documents in one page of a list
+Cursor = line(200)  # where the previous page ended: "<created_at>|<id>", from DocumentList.next
 
 
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,7 +115,12 @@ class GetDocument(Query, frozen=True, tag="ingest.GetDocument"):
 
 
 class ListDocuments(Query, frozen=True, tag="ingest.ListDocuments"):
+    """One page of an expert's documents, oldest first; `after` is the previous page's
+    `next`."""
+
     expert_id: Token
+    limit: Annotated[int, Meta(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE
+    after: Cursor | None = None
 
 
 class DocumentView(Reply, frozen=True, kw_only=True):
@@ -139,3 +147,4 @@ class UploadRegistered(Reply, frozen=True, kw_only=True):
 
 class DocumentList(Reply, frozen=True, kw_only=True):
     documents: list[DocumentView]
+    next: str | None = None  # the cursor of the next page; None on the last page

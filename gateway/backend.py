@@ -35,6 +35,7 @@ from contracts.expert import (
     UpdateExpert,
 )
 from contracts.ingest import (
+    PAGE_SIZE,
     DeleteDocument,
     DocumentList,
     DocumentView,
@@ -121,9 +122,25 @@ class Backend:
     async def list_documents(
         self, expert_id: str, *, after_ingest: int = 0, after_knowledge: int = 0
     ) -> list[DocumentOut]:
-        query = ListDocuments(expert_id=expert_id, after_seq=after_ingest)
+        """The first page of the expert's documents (what the console's table shows)."""
+        docs, _ = await self.documents_page(
+            expert_id, after_ingest=after_ingest, after_knowledge=after_knowledge
+        )
+        return docs
+
+    async def documents_page(
+        self,
+        expert_id: str,
+        *,
+        limit: int = PAGE_SIZE,
+        after: str | None = None,
+        after_ingest: int = 0,
+        after_knowledge: int = 0,
+    ) -> tuple[list[DocumentOut], str | None]:
+        """One page of the expert's documents, oldest first, and the next page's cursor."""
+        query = ListDocuments(expert_id=expert_id, limit=limit, after=after, after_seq=after_ingest)
         reply = await self.call("qry.ingest.list", query, DocumentList)
-        return await self.merged(reply.documents, after_knowledge=after_knowledge)
+        return await self.merged(reply.documents, after_knowledge=after_knowledge), reply.next
 
     async def get_document(self, document_id: str) -> DocumentOut:
         doc = await self.call("qry.ingest.get", GetDocument(document_id=document_id), DocumentView)

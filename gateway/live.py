@@ -50,14 +50,16 @@ async def table_updates(
     async with backend.hub.listen(STREAMS, backend.tenant) as listener:
         while True:
             try:
-                docs = await backend.list_documents(
+                docs, next_page = await backend.documents_page(
                     expert.id, after_ingest=after["INGEST"], after_knowledge=after["KNOWLEDGE"]
                 )
             except DomainError as exc:
                 log.info("ui.stream_ended", expert_id=expert.id, reason=exc.detail)
                 return  # the browser reconnects on its own; the page then shows the state
             known = {doc.id for doc in docs}
-            html = render(env, "partials/documents.html", expert=expert, documents=docs)
+            html = render(
+                env, "partials/documents.html", expert=expert, documents=docs, next_page=next_page
+            )
             yield ServerSentEventMessage(event="documents", data=html)
             while True:  # until something about this expert's documents is committed
                 try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 
 from contracts.base import DomainError
@@ -43,15 +43,23 @@ def is_htmx(request: Request) -> bool:
 
 
 async def expert_page(
-    backend: Backend, expert_id: str, *, q: str | None = None, upload_error: str | None = None
+    backend: Backend,
+    expert_id: str,
+    *,
+    q: str | None = None,
+    upload_error: str | None = None,
+    after: str | None = None,
 ) -> dict:
     expert = await backend.get_expert(expert_id)
     results = None
     if q and q.strip():
         results = (await backend.search(expert_id, clean_query(q), SEARCH_K)).results
+    documents, next_page = await backend.documents_page(expert_id, after=after)
     return {
         "expert": expert,
-        "documents": await backend.list_documents(expert_id),
+        "documents": documents,
+        "next_page": next_page,
+        "later_page": after is not None,  # not the first page: shown as is, not live
         "q": q,
         "results": results,
         "upload_error": upload_error,
@@ -69,8 +77,15 @@ class Pages(Controller):
         return Template("index.html", context=context)
 
     @get("/experts/{expert_id:str}")
-    async def expert(self, expert_id: str, backend: Backend, q: str | None = None) -> Template:
-        return Template("expert.html", context=await expert_page(backend, expert_id, q=q))
+    async def expert(
+        self,
+        expert_id: str,
+        backend: Backend,
+        q: str | None = None,
+        after: str | None = Parameter(default=None, max_length=200),
+    ) -> Template:
+        context = await expert_page(backend, expert_id, q=q, after=after)
+        return Template("expert.html", context=context)
 
     @post("/ui/experts")
     async def create_expert(

@@ -77,6 +77,15 @@ class IngestHandlers:
         return view
 
     async def list(self, query: ListDocuments) -> DocumentList:
+        after = None
+        if query.after is not None:
+            after = projections.parse_cursor(query.after)
+            if after is None:
+                raise DomainError(
+                    ErrorCode.INVALID, "after must be the `next` cursor of a previous page"
+                )
         await self.host.caught_up("INGEST", query.after_seq)
         async with self.host.engine.connect() as conn:
-            return await projections.list_documents(conn, query.tenant, query.expert_id)
+            return await projections.list_documents(
+                conn, query.tenant, query.expert_id, limit=query.limit, after=after
+            )
