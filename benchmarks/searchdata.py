@@ -123,6 +123,13 @@ async def bulk_load(dsn: str, maker: ChunkMaker, loads: list[tuple[str, str, int
                         "chunks", schema_name="knowledge", columns=COLUMNS, records=rows
                     )
                 generate, copy = generate + made.s, copy + copied.s
+        # What the projection writes beside the chunks: one ready row per document, with its
+        # chunk count (the search reads an expert's size from these).
+        await conn.execute(
+            "INSERT INTO knowledge.documents (tenant, document_id, expert_id, revision, status,"
+            " chunks) SELECT tenant, document_id, expert_id, 1, 'ready', count(*)"
+            " FROM knowledge.chunks GROUP BY tenant, document_id, expert_id"
+        )
         await conn.execute("SET maintenance_work_mem = '1GB'")  # the HNSW graph fits in memory
         timings = {"generate_s": generate, "copy_s": copy}
         for name in DEFERRED_INDEXES:
