@@ -2,9 +2,10 @@
 
 The `id:` of an event is the stream sequence. With ONE topic it is the plain number
 (`42`). With several it names every requested topic in request order:
-`ingest:42,knowledge:17` - each number means "every event of this stream up to here was
-sent, or happened before the client first connected". A reconnect sends it back as
-`Last-Event-ID` and the gateway replays what came after, stream by stream.
+`ingest:42,knowledge:17` - each number is the last event of that stream the client was
+sent, or, before the first one, the end the stream had when the client first connected.
+A reconnect sends it back as `Last-Event-ID` and the gateway replays what came after,
+stream by stream.
 Pure code, no I/O.
 """
 
@@ -61,7 +62,10 @@ class Cursor:
     """Which events of each topic one client has been sent.
 
     `sent` is the highest sequence delivered (announcements at or below it are duplicates);
-    `floor` is where the client's history starts. The id is the larger of the two.
+    `floor` is where the client's history starts. The id is `sent` once anything was sent,
+    else `floor`: an event appended before the client connected but projected after it is
+    sent with its own sequence (not the floor), so a client that resumes from it is still
+    owed the events after it.
     """
 
     def __init__(self, topics: list[str]) -> None:
@@ -89,7 +93,7 @@ class Cursor:
         return True
 
     def position(self, topic: str) -> int:
-        return max(self.sent[topic], self.floor[topic])
+        return self.sent[topic] or self.floor[topic]
 
     def event_id(self) -> str:
         if len(self.topics) == 1:

@@ -91,6 +91,18 @@ def about(doc_id: str, event_type: str):
     return lambda e: e["type"] == event_type and e["data"].get("document_id") == doc_id
 
 
+def all_of(doc_ids: set[str], event_type: str):
+    """True at the event that completes `event_type` for every one of `doc_ids`."""
+    left = set(doc_ids)
+
+    def done(e) -> bool:
+        if e["type"] == event_type:
+            left.discard(e["data"].get("document_id"))
+        return not left
+
+    return done
+
+
 # ---- pure: topics, ids, cursor -------------------------------------------------------------
 
 
@@ -120,8 +132,13 @@ def test_event_ids_round_trip():
 def test_an_event_committed_late_is_still_delivered_once():
     cursor = Cursor(["ingest"])
     cursor.begin("ingest", 10)  # the stream ended at 10 when the client connected
-    assert cursor.accept("ingest", 9)  # appended before, projected after: still news
     assert cursor.event_id() == "10"
+    assert cursor.accept("ingest", 9)  # appended before, projected after: still news
+    # Its id is its own sequence, not the floor: a client that drops now and resumes from
+    # this id must still get event 10 (also appended before it connected, not yet sent).
+    assert cursor.event_id() == "9"
+    assert parse_event_id(cursor.event_id(), ["ingest"]) == {"ingest": 9}
+    assert cursor.accept("ingest", 10) and cursor.event_id() == "10"
     assert cursor.accept("ingest", 11) and not cursor.accept("ingest", 11)
     assert cursor.event_id() == "11"
 
@@ -177,7 +194,9 @@ async def test_reconnect_with_last_event_id_replays_then_goes_on_live(api):
             await asyncio.sleep(0.2)
 
     async with sse(api, "/api/events?topics=ingest", **{"Last-Event-ID": resume_from}) as events:
-        replayed = await events.until(about(missed, "ingest.DocumentChunked"))
+        # Both documents were chunked while nobody listened, in either order: files are
+        # parsed in parallel (SIMTUNE_PARSE_WORKERS), so read until both were seen.
+        replayed = await events.until(all_of({first, missed}, "ingest.DocumentChunked"))
         seqs = [e["json"]["seq"] for e in replayed]
         assert seqs == list(range(int(resume_from) + 1, int(resume_from) + 1 + len(seqs)))
         assert any(about(first, "ingest.DocumentChunked")(e["json"]) for e in replayed)
