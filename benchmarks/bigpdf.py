@@ -42,13 +42,7 @@ async def run() -> None:
     settings = load_settings({})
     with Timer() as made:
         data = manual(PAGES)
-    limits = Limits(
-        max_pages=settings.max_pages,
-        chunk_size=settings.chunk_size,
-        chunk_overlap=settings.chunk_overlap,
-        memory_bytes=settings.parse_memory_bytes,
-        timeout_s=settings.parse_timeout_s,
-    )
+    limits = Limits.of(settings)
 
     async def heartbeat() -> None:
         return None

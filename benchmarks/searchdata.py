@@ -18,23 +18,12 @@ from pgvector.asyncpg import register_vector
 
 from benchmarks import corpus
 from benchmarks.common import Timer
+from services.knowledge.projections import CHUNK_COLUMNS
 
 BASE = 600  # real sentences embedded with the real embedder
 NOISE = 0.03  # per-dimension standard deviation (|noise| is about 0.6 in 384 dimensions)
 CHUNKS_PER_DOCUMENT = 500
 SLICE = 10_000  # rows generated and copied per COPY
-COLUMNS = (
-    "tenant",
-    "chunk_id",
-    "expert_id",
-    "document_id",
-    "revision",
-    "filename",
-    "page",
-    "ord",
-    "body",
-    "embedding",
-)
 DEFERRED_INDEXES = ("chunks_tsv", "chunks_hnsw")  # rebuilt after the load, like a bulk import
 
 
@@ -120,7 +109,7 @@ async def bulk_load(dsn: str, maker: ChunkMaker, loads: list[tuple[str, str, int
                     rows = maker.rows(tenant, expert, start, min(SLICE, count - start))
                 with Timer() as copied:
                     await conn.copy_records_to_table(
-                        "chunks", schema_name="knowledge", columns=COLUMNS, records=rows
+                        "chunks", schema_name="knowledge", columns=CHUNK_COLUMNS, records=rows
                     )
                 generate, copy = generate + made.s, copy + copied.s
         # What the projection writes beside the chunks: one ready row per document, with its

@@ -36,13 +36,7 @@ class IngestPolicies:
     def __init__(self, host: ServiceHost) -> None:
         self.host = host
         self.settings = s = host.settings
-        self.limits = Limits(
-            max_pages=s.max_pages,
-            chunk_size=s.chunk_size,
-            chunk_overlap=s.chunk_overlap,
-            memory_bytes=s.parse_memory_bytes,
-            timeout_s=s.parse_timeout_s,
-        )
+        self.limits = Limits.of(s)
         self.heartbeat_s = max(s.work_ack_wait_s / 3, 0.5)
 
     async def parse(self, rec: RecordedEvent, progress: Progress) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import msgspec
 
+from runtime.settings import Settings
 from services.ingest.parsing import ParseError
 
 ROOT = Path(__file__).resolve().parents[2]  # where `services` can be imported from
@@ -42,6 +43,17 @@ class Limits(msgspec.Struct, frozen=True):
     chunk_overlap: int
     memory_bytes: int
     timeout_s: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits a service with these settings reads files under."""
+        return cls(
+            max_pages=settings.max_pages,
+            chunk_size=settings.chunk_size,
+            chunk_overlap=settings.chunk_overlap,
+            memory_bytes=settings.parse_memory_bytes,
+            timeout_s=settings.parse_timeout_s,
+        )
 
 
 class Answer(msgspec.Struct, frozen=True, omit_defaults=True):

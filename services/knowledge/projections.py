@@ -43,9 +43,20 @@ FAILED = text(
 )
 DROP_CHUNKS = text("DELETE FROM chunks WHERE tenant = :t AND document_id = :d")
 DROP_DOCUMENT = text("DELETE FROM documents WHERE tenant = :t AND document_id = :d")
+CHUNK_COLUMNS = (
+    "tenant",
+    "chunk_id",
+    "expert_id",
+    "document_id",
+    "revision",
+    "filename",
+    "page",
+    "ord",
+    "body",
+    "embedding",
+)  # what a chunk row is written with (tsv is generated from body)
 ADD_CHUNK = text(
-    "INSERT INTO chunks (tenant, chunk_id, expert_id, document_id,"
-    " revision, filename, page, ord, body, embedding)"
+    f"INSERT INTO chunks ({', '.join(CHUNK_COLUMNS)})"
     " VALUES (:t, :c, :e, :d, :r, :f, :p, :o, :b, :v)"
 )
 INDEXES = (

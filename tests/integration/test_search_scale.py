@@ -16,6 +16,7 @@ import pytest
 from pgvector.asyncpg import register_vector
 from sqlalchemy.engine import make_url
 
+from services.knowledge.projections import CHUNK_COLUMNS
 from services.knowledge.search import vector_ranking
 from tests.support.flows import create_expert, search, upload, wait_settled
 
@@ -25,18 +26,6 @@ BIG = 100_000
 OTHER = "other-expert-of-the-same-tenant"
 SMALL_PASSAGES = 50
 QUESTION = "How do lighthouse keepers keep the lamp burning through a storm?"
-COLUMNS = (
-    "tenant",
-    "chunk_id",
-    "expert_id",
-    "document_id",
-    "revision",
-    "filename",
-    "page",
-    "ord",
-    "body",
-    "embedding",
-)
 
 
 def small_document() -> bytes:
@@ -91,7 +80,7 @@ async def big_index(servers, services, embedder):
             for i in range(BIG)
         ]
         await conn.copy_records_to_table(
-            "chunks", schema_name="knowledge", columns=COLUMNS, records=records
+            "chunks", schema_name="knowledge", columns=CHUNK_COLUMNS, records=records
         )
         await conn.execute("SET maintenance_work_mem = '512MB'")
         for row in hnsw:
