@@ -8,7 +8,6 @@ logs it and ends the process (exit status 70), so its supervisor starts a fresh 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -107,11 +106,14 @@ class ServiceHost:
             )
             await projector.start()
             self.projectors[projection.name] = projector
-        supervised = "on_fatal" in inspect.signature(Reactor).parameters
         for options in self._pending_reactors:
-            if supervised:
-                options = {**options, "on_fatal": self._on_fatal}
-            reactor = Reactor(self.nc, ack_wait_s=self.settings.work_ack_wait_s, **options)
+            reactor = Reactor(
+                self.nc,
+                ack_wait_s=self.settings.work_ack_wait_s,
+                max_deliver=self.settings.max_deliveries,
+                on_fatal=self._on_fatal,
+                **options,
+            )
             await reactor.start()
             self.reactors.append(reactor)
         self.endpoints.command("rebuild_projections", RebuildProjections, self.start_rebuild)

@@ -13,7 +13,6 @@ NAME = "ingest"
 
 async def build(host: ServiceHost) -> None:
     handlers, policies = IngestHandlers(host), IngestPolicies(host)
-    tries = host.settings.max_deliveries
     host.project(DocumentsProjection())
     host.react(
         "ingest.parse",
@@ -21,10 +20,9 @@ async def build(host: ServiceHost) -> None:
         policies.parse,
         give_up=policies.parse_failed,
         concurrency=host.settings.parse_workers,
-        max_deliver=tries,
     )
-    host.react("ingest.cleanup", "INGEST", policies.cleanup, max_deliver=tries)
-    host.react("ingest.cascade", "EXPERT", policies.cascade, max_deliver=tries)
+    host.react("ingest.cleanup", "INGEST", policies.cleanup)
+    host.react("ingest.cascade", "EXPERT", policies.cascade)
     host.endpoints.command("register_upload", RegisterUpload, handlers.register_upload)
     host.endpoints.command("delete", DeleteDocument, handlers.delete)
     host.endpoints.query("get", GetDocument, handlers.get)

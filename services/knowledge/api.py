@@ -27,7 +27,6 @@ async def build(host: ServiceHost, embedder: Embedder | None = None) -> None:
         "INGEST",
         policies.on_ingest,
         give_up=policies.index_failed,
-        max_deliver=host.settings.max_deliveries,
     )
     host.endpoints.query("search", Search, handlers.search)
     host.endpoints.query("status", GetIndexStatus, handlers.status)
