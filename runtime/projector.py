@@ -34,6 +34,7 @@ from runtime.projector_state import Watch
 from runtime.rebuild import ShadowRebuild
 
 log = get_logger(__name__)
+POLL_S = 0.05  # how often a read-your-writes wait asks the database for the checkpoint
 
 Fatal = Callable[[str, BaseException], None]
 
@@ -143,16 +144,23 @@ class Projector:
         """Wait until the events of `stream` up to `seq` are in the database (any replica's
         work counts); False on timeout, or at once if the projection is stuck before `seq`
         (unless not `fail_fast`)."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + timeout
+        # This process's own loop usually applies the event within milliseconds and says so
+        # in memory; the database (where another replica's work shows) is asked only when
+        # a poll interval passes without that.
+        next_poll = clock() + (POLL_S if self.watch.running else 0.0)
         while self.watch.known(stream) < seq:
             if fail_fast and self.watch.blocked_before(stream, seq):
                 return False
-            if (await self.checkpoints())[stream] >= seq:
-                return True
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
+            now = clock()
+            if now >= next_poll:
+                if (await self.checkpoints())[stream] >= seq:
+                    return True
+                now, next_poll = clock(), clock() + POLL_S
+            if now >= deadline:
                 return False
-            await self.watch.advanced(min(left, 0.05))
+            await self.watch.advanced(min(deadline, next_poll) - now)
         return True
 
     async def wait_caught_up(self, timeout: float = 60.0) -> int:
