@@ -105,7 +105,7 @@ async def test_a_small_expert_among_100k_passages_gets_vector_hits(services, nc,
     async with host.engine.begin() as conn:
         nearest = await vector_ranking(conn, "local", expert, big_index, 20)
     assert len(nearest) == min(20, doc.chunks)
-    assert all(chunk.startswith(reg.document.id) for chunk in nearest)
+    assert all(row.chunk_id.startswith(reg.document.id) for row in nearest)
 
     hits = (await search(nc, expert, QUESTION)).results
     assert hits and all(hit.document_id == reg.document.id for hit in hits)
