@@ -8,6 +8,11 @@ Every reply is the projected expert (read-your-writes), as a user's client sees 
 Baseline: the same number of events appended with `EventStore.append` by CLIENTS concurrent
 tasks (expected sequence, message id, headers): what the log alone can take on this machine.
 
+Two shapes of the stack, same run: *one process* (gateway, expert service and clients share
+one event loop, as the integration tests run them) and *deployed* (the gateway and the
+expert service each in their own process, started as `make run` starts them; the clients in
+the benchmark's process).
+
 Where the time goes: the service-side split of one command, measured on the same stack with
 the expert service's own pieces timed one by one (load the aggregate, append, wait for the
 projection), without HTTP.
@@ -16,8 +21,13 @@ projection), without HTTP.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import nats
@@ -58,6 +68,42 @@ async def through_api(url: str, total: int) -> tuple[float, list[float]]:
         with Timer() as t:
             await asyncio.gather(*(client_loop(api, per_client, latencies) for _ in range(CLIENTS)))
     return t.s, latencies
+
+
+@contextmanager
+def deployed(stack, port: int) -> Iterator[str]:
+    """The gateway and the expert service as their own processes; yields the gateway's URL."""
+    env = {
+        **os.environ,
+        "NATS_URL": stack.nats_url,
+        "DATABASE_URL": stack.database_url,
+        "SIMTUNE_HOME": str(stack.home),
+        "SIMTUNE_PORT": str(port),
+        "SIMTUNE_LOG_LEVEL": "warning",
+    }
+    children = [
+        subprocess.Popen([sys.executable, "-m", module], env=env)
+        for module in ("services.expert", "gateway")
+    ]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=30)
+
+
+async def until_serving(url: str, timeout: float = 60.0) -> None:
+    async with httpx.AsyncClient(base_url=url) as api:
+        for _ in range(int(timeout / 0.2)):
+            try:
+                if (await api.get("/api/experts")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"the deployed gateway at {url} did not serve in {timeout:.0f} s")
 
 
 async def raw_appends(store: EventStore, total: int) -> tuple[float, list[float]]:
@@ -117,71 +163,93 @@ async def service_split(host, samples: int = 200) -> dict[str, float]:
     return {name: percentile(values, 50) for name, values in steps.items()}
 
 
+async def alternate(url: str, store: EventStore) -> tuple[float, list[float], float, list[float]]:
+    """API and raw appends in two halves each, alternating, so drift hits both sides alike."""
+    await through_api(url, WARMUP)
+    await raw_appends(store, WARMUP)
+    api_s = raw_s = 0.0
+    api_ms: list[float] = []
+    raw_ms: list[float] = []
+    for _ in range(2):
+        s, ms = await through_api(url, COMMANDS // 2)
+        api_s, api_ms = api_s + s, api_ms + ms
+        s, ms = await raw_appends(store, COMMANDS // 2)
+        raw_s, raw_ms = raw_s + s, raw_ms + ms
+    return api_s, api_ms, raw_s, raw_ms
+
+
+async def one_process(stack, store: EventStore) -> tuple[tuple, dict[str, float]]:
+    settings = stack.settings()
+    host = await start_service(settings, "expert")
+    from gateway.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        runs = await alternate(f"http://127.0.0.1:{port}", store)
+        split = await service_split(host)
+    finally:
+        server.should_exit = True
+        await serving
+        await host.stop()
+    return runs, split
+
+
+async def two_processes(stack, store: EventStore) -> tuple:
+    with deployed(stack, free_port()) as url:
+        await until_serving(url)
+        return await alternate(url, store)
+
+
+def figures(runs: tuple) -> dict[str, float]:
+    api_s, api_ms, raw_s, raw_ms = runs
+    api_rate, raw_rate = len(api_ms) / api_s, len(raw_ms) / raw_s
+    return {
+        "commands": len(api_ms),
+        "api_per_s": api_rate,
+        "api_p50_ms": percentile(api_ms, 50),
+        "api_p95_ms": percentile(api_ms, 95),
+        "raw_per_s": raw_rate,
+        "raw_p50_ms": percentile(raw_ms, 50),
+        "raw_p95_ms": percentile(raw_ms, 95),
+        "ratio": api_rate / raw_rate,
+    }
+
+
 async def run() -> None:
     begin()
     async with embedded_stack() as stack:
-        settings = stack.settings()
-        host = await start_service(settings, "expert")
-        from gateway.app import create_app
-
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-        )
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
         nc = await nats.connect(stack.nats_url)
         store = EventStore(nc.jetstream())
-        url = f"http://127.0.0.1:{port}"
         try:
-            await through_api(url, WARMUP)
-            await raw_appends(store, WARMUP)
-            api_s = raw_s = 0.0
-            api_ms: list[float] = []
-            raw_ms: list[float] = []
-            for _ in range(2):  # alternate halves, so drift hits both sides alike
-                s, ms = await through_api(url, COMMANDS // 2)
-                api_s, api_ms = api_s + s, api_ms + ms
-                s, ms = await raw_appends(store, COMMANDS // 2)
-                raw_s, raw_ms = raw_s + s, raw_ms + ms
-            split = await service_split(host)
+            together, split = await one_process(stack, store)
+            apart = await two_processes(stack, store)
         finally:
             await nc.close()
-            server.should_exit = True
-            await serving
-            await host.stop()
 
-    api_rate, raw_rate = len(api_ms) / api_s, len(raw_ms) / raw_s
-    rows = [
-        (
-            f"API commands, {CLIENTS} clients",
-            percentile(api_ms, 50),
-            percentile(api_ms, 95),
-            api_rate,
-        ),
-        (
-            f"raw EventStore.append, {CLIENTS} tasks",
-            percentile(raw_ms, 50),
-            percentile(raw_ms, 95),
-            raw_rate,
-        ),
-        ("ratio API/raw (commands/s)", "", "", round(api_rate / raw_rate, 3)),
-    ]
+    shapes = {"one process": figures(together), "deployed": figures(apart)}
+    rows = []
+    for shape, f in shapes.items():
+        rows += [
+            (
+                f"{shape}: API commands, {CLIENTS} clients",
+                f["api_p50_ms"],
+                f["api_p95_ms"],
+                f["api_per_s"],
+            ),
+            (
+                f"{shape}: raw EventStore.append, {CLIENTS} tasks",
+                f["raw_p50_ms"],
+                f["raw_p95_ms"],
+                f["raw_per_s"],
+            ),
+            (f"{shape}: ratio API/raw (commands/s)", "", "", round(f["ratio"], 3)),
+        ]
     print_table("commands", ("run", "p50 ms", "p95 ms", "per s"), rows)
     print_table("one update inside the service (median ms)", ("step", "ms"), list(split.items()))
-    record(
-        "commands",
-        {
-            "clients": CLIENTS,
-            "commands": len(api_ms),
-            "api_per_s": api_rate,
-            "api_p50_ms": percentile(api_ms, 50),
-            "api_p95_ms": percentile(api_ms, 95),
-            "raw_per_s": raw_rate,
-            "raw_p50_ms": percentile(raw_ms, 50),
-            "raw_p95_ms": percentile(raw_ms, 95),
-            "ratio": api_rate / raw_rate,
-            "service_split_ms": split,
-        },
-    )
+    record("commands", {"clients": CLIENTS, **shapes, "service_split_ms": split})
