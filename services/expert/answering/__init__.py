@@ -1,0 +1,1 @@
+"""Pure answering logic: prompts in, checked and scored answers out (no I/O)."""
