@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation]` (none: all)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-NAMES = ("ingest", "search", "eventstore", "commands", "bigpdf")
+NAMES = ("ingest", "search", "eventstore", "commands", "bigpdf", "generation")
 
 
 def main(argv: list[str]) -> int:

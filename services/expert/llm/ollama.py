@@ -1,0 +1,178 @@
+"""Ollama's native chat API (`POST /api/chat`, newline-delimited JSON when streaming).
+
+Ollama also speaks the OpenAI API, but its native one reports exact token counts and takes
+`num_predict`, and it is what a default Ollama install is known to serve. Errors read the same
+as the OpenAI-compatible backend's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+
+from services.expert.llm.base import (
+    Adapter,
+    BackendBusy,
+    BackendError,
+    Finished,
+    Message,
+    Params,
+    Piece,
+    approx_tokens,
+    host_of,
+    plain_prompt,
+    retry_after_s,
+    validate,
+)
+
+DEFAULT_CONTEXT_TOKENS = 8192
+
+
+class OllamaBackend:
+    kind = "ollama"
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+        context_tokens: int = DEFAULT_CONTEXT_TOKENS,
+    ):
+        self.model = model
+        self.host = host_of(base_url)
+        self.timeout_s = timeout_s
+        self._context_tokens = context_tokens
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s
+        )
+
+    async def stream(
+        self,
+        messages: list[Message],
+        params: Params,
+        *,
+        adapter: Adapter | None = None,
+        on_wait: Callable[[int], None] | None = None,
+    ) -> AsyncIterator[Piece | Finished]:
+        validate(messages, params)
+        parts: list[str] = []
+        try:
+            async with self._client.stream(
+                "POST", "/api/chat", json=self._request(messages, params, stream=True)
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise self._status_error(response)
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    message = self._parse(line)
+                    text = (message.get("message") or {}).get("content") or ""
+                    if text:
+                        parts.append(text)
+                        yield Piece(text)
+                    if message.get("done"):
+                        yield self._finished(message, messages, "".join(parts))
+                        return
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from None
+        raise BackendError(
+            "bad_response", f"The server at {self.host} stopped before finishing the answer."
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return approx_tokens(text)
+
+    def context_tokens(self) -> int:
+        return self._context_tokens
+
+    def render_prompt(self, messages: list[Message]) -> str:
+        return plain_prompt(messages)
+
+    async def check(self) -> float:
+        started = time.perf_counter()
+        request = self._request([{"role": "user", "content": "Hi"}], Params(1, 0.0), stream=False)
+        try:
+            response = await self._client.post("/api/chat", json=request)
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from None
+        if response.status_code != 200:
+            raise self._status_error(response)
+        self._parse(response.text)
+        return (time.perf_counter() - started) * 1000
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    def _request(self, messages: list[Message], params: Params, *, stream: bool) -> dict:
+        options = {
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "num_predict": params.max_tokens,
+        }
+        if params.stop:
+            options["stop"] = list(params.stop)
+        return {"model": self.model, "messages": messages, "stream": stream, "options": options}
+
+    def _finished(self, final: dict, messages: list[Message], text: str) -> Finished:
+        prompt_tokens = final.get("prompt_eval_count")
+        completion_tokens = final.get("eval_count")
+        return Finished(
+            prompt_tokens
+            if isinstance(prompt_tokens, int)
+            else approx_tokens(plain_prompt(messages)),
+            completion_tokens if isinstance(completion_tokens, int) else approx_tokens(text),
+            "length" if final.get("done_reason") == "length" else "stop",
+        )
+
+    def _parse(self, line: str) -> dict:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            raise BackendError(
+                "bad_response", f"The server at {self.host} sent an answer Simtune could not read."
+            )
+        if "error" in message:
+            raise BackendError(
+                "model", f"The model {self.model} at {self.host} failed while answering."
+            )
+        return message
+
+    def _status_error(self, response: httpx.Response) -> BackendError:
+        host, status = self.host, response.status_code
+        if status in (401, 403):
+            return BackendError(
+                "auth",
+                f"The server at {host} refused the API key; check it in the expert's backend settings.",
+            )
+        if status == 404:
+            return BackendError(
+                "not_found", f"The server at {host} has no model named {self.model}."
+            )
+        if status in (429, 503):
+            wait_s = retry_after_s(response.headers.get("retry-after"))
+            return BackendBusy(
+                f"The server at {host} is busy; try again in about {wait_s} seconds.", wait_s
+            )
+        return BackendError(
+            "bad_response",
+            f"The server at {host} answered with an error (HTTP {status}); "
+            "check the expert's backend settings or try again later.",
+        )
+
+    def _transport_error(self, exc: httpx.HTTPError) -> BackendError:
+        if isinstance(exc, httpx.TimeoutException):
+            return BackendError(
+                "timeout", f"The server at {self.host} did not answer within {self.timeout_s:g} s."
+            )
+        return BackendError(
+            "unreachable", f"Simtune could not reach {self.host}; is the server running?"
+        )
