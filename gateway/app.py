@@ -1,5 +1,8 @@
 """The gateway: Simtune's HTTP face (JSON API, SSE, pages), a NATS client of the services.
 
+The routes come from `gateway.api` (JSON API, one module per context) and `gateway.console`
+(htmx pages, likewise); the modules at the top of `gateway/` are what both share.
+
 `create_app(settings, nc=None)`: with `nc` the app uses that connection (and leaves it
 open); without, it connects to `settings.nats_url` on startup and closes on shutdown.
 """
@@ -17,13 +20,11 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from nats.aio.client import Client as NATS
 
-from gateway import admin, documents, events, health, live, search
+from gateway import api, console
 from gateway.backend import Backend
 from gateway.errors import EXCEPTION_HANDLERS
-from gateway.experts import ExpertsController
 from gateway.hub import EventHub
 from gateway.observability import observe
-from gateway.pages import Pages
 from gateway.security import guard
 from gateway.templating import environment, static_routers, template_config
 from runtime.logs import get_logger, redact_url
@@ -62,23 +63,7 @@ def create_app(settings: Settings | None = None, nc: NATS | None = None) -> Lite
             log.info("gateway.stopped")
 
     return Litestar(
-        route_handlers=[
-            ExpertsController,
-            documents.upload,
-            documents.list_documents,
-            documents.get_document,
-            documents.delete_document,
-            documents.document_file,
-            search.search,
-            events.events,
-            health.health,
-            admin.list_projections,
-            admin.rebuild_projections,
-            admin.rebuild_job,
-            Pages,
-            live.documents_stream,
-            *static_routers(),
-        ],
+        route_handlers=[*api.ROUTES, *console.ROUTES, *static_routers()],
         dependencies={"backend": Provide(provide_backend, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[observe, DefineMiddleware(guard, allowed_hosts=settings.allowed_hosts)],

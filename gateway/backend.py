@@ -44,7 +44,13 @@ from contracts.ingest import (
     RegisterUpload,
     UploadRegistered,
 )
-from contracts.knowledge import GetIndexStatus, IndexStatuses, Search, SearchResults
+from contracts.knowledge import (
+    MAX_QUERY,
+    GetIndexStatus,
+    IndexStatuses,
+    Search,
+    SearchResults,
+)
 from contracts.rules import TOKEN_PATTERN, explain, violated_pattern
 from gateway.hub import EventHub
 from gateway.schemas import DocumentOut
@@ -68,6 +74,16 @@ def check_contract(payload: Any) -> None:
         if violated_pattern(message) == TOKEN_PATTERN:
             raise DomainError(ErrorCode.NOT_FOUND, "there is nothing with that id") from exc
         raise DomainError(ErrorCode.INVALID, explain(message)) from exc
+
+
+def clean_query(q: str) -> str:
+    """A search query with its whitespace collapsed; DomainError (400) if empty or too long."""
+    q = " ".join(q.split())
+    if not q:
+        raise DomainError(ErrorCode.INVALID, "q must not be empty: say what to look for")
+    if len(q) > MAX_QUERY:
+        raise DomainError(ErrorCode.INVALID, f"q must be at most {MAX_QUERY} characters")
+    return q
 
 
 class Backend:
@@ -174,6 +190,8 @@ class Backend:
     # ---- knowledge and admin ---------------------------------------------------------------
 
     async def search(self, expert_id: str, q: str, k: int) -> SearchResults:
+        """Passages of the expert's documents, best first (`q` is cleaned first: 400 if empty)."""
+        q = clean_query(q)
         await self.get_expert(expert_id)
         query = Search(expert_id=expert_id, q=q, k=k)
         return await self.call("qry.knowledge.search", query, SearchResults, timeout=30.0)

@@ -67,3 +67,6 @@ class ExpertsController(Controller):
     )
     async def remove(self, expert_id: str, backend: Backend) -> None:
         await backend.delete_expert(expert_id)
+
+
+ROUTES = [ExpertsController]

@@ -3,51 +3,13 @@ projection stuck or reactor failed (each service reports its own over `qry.<ctx>
 
 from __future__ import annotations
 
-import asyncio
-
 from litestar import get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 
-from contracts.base import ComponentHealth
 from gateway.backend import SERVICES, Backend
+from gateway.probes import down_services, reports
 from gateway.schemas import Health
-
-PING_TIMEOUT_S = 1.0
-
-
-async def _answers(backend: Backend, service: str) -> bool:
-    try:
-        await backend.nc.request(f"$SRV.PING.{service}", b"", timeout=PING_TIMEOUT_S)
-    except Exception:
-        return False
-    return True
-
-
-async def down_services(backend: Backend) -> list[str]:
-    """What is down: "nats", or the services that did not answer a PING."""
-    if not backend.nc.is_connected:
-        return ["nats"]
-    answers = await asyncio.gather(*(_answers(backend, s) for s in SERVICES))
-    return [service for service, ok in zip(SERVICES, answers, strict=True) if not ok]
-
-
-async def reports(backend: Backend, services=SERVICES) -> tuple[list[ComponentHealth], list[str]]:
-    """Every projection and reactor of the services that answer; those that did not."""
-    replies = await asyncio.gather(
-        *(backend.service_health(s) for s in services), return_exceptions=True
-    )
-    found = [c for r in replies if not isinstance(r, BaseException) for c in r.components]
-    silent = [s for s, r in zip(services, replies, strict=True) if isinstance(r, BaseException)]
-    return found, silent
-
-
-async def problems(backend: Backend) -> list[ComponentHealth]:
-    """The stuck projections and failed reactors, for the console's banner."""
-    if not backend.nc.is_connected:
-        return []
-    found, _ = await reports(backend)
-    return [c for c in found if c.failing]
 
 
 @get(
@@ -75,3 +37,6 @@ async def health(backend: Backend) -> Response[Health]:
         components=found,
     )
     return Response(body, status_code=503)
+
+
+ROUTES = [health]

@@ -7,7 +7,7 @@ from litestar import Response, get, post
 from contracts.base import RebuildJob
 from gateway.backend import Backend
 from gateway.errors import error_responses
-from gateway.health import reports
+from gateway.probes import reports
 from gateway.schemas import ProjectionsOverview
 
 JOB_PATH = "/api/admin/projections/{service}/rebuild/{job_id}"
@@ -52,3 +52,6 @@ async def rebuild_projections(service: str, backend: Backend) -> Response[Rebuil
 )
 async def rebuild_job(service: str, job_id: str, backend: Backend) -> RebuildJob:
     return await backend.rebuild_job(service, job_id)
+
+
+ROUTES = [list_projections, rebuild_projections, rebuild_job]

@@ -75,3 +75,6 @@ async def event_stream(
             topic = topic_of_stream(ann.stream)
             if topic is not None and cursor.accept(topic, ann.seq):
                 yield ServerSentEventMessage(data=ann.raw.decode(), id=cursor.event_id())
+
+
+ROUTES = [events]

@@ -1,7 +1,7 @@
-"""Server-rendered pages (Jinja + htmx) for people, not programs.
+"""The console's experts: the list with its create form, an expert's page, deleting one.
 
 Every form works without JavaScript (a plain POST answered with a redirect); with htmx
-the same endpoints answer HTML fragments instead. These routes stay out of `/schema`.
+the same endpoints answer HTML fragments instead.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from litestar.response import Redirect, Template
 from contracts.base import DomainError
 from contracts.expert import Profile
 from gateway.backend import Backend
-from gateway.health import problems
-from gateway.search import clean_query
-from gateway.uploads import receive_uploads
-
-SEARCH_K = 5
+from gateway.console.htmx import is_htmx
+from gateway.console.search import search_hits
+from gateway.probes import problems
 
 
 class ExpertForm(msgspec.Struct, kw_only=True):
@@ -38,10 +36,6 @@ class ExpertForm(msgspec.Struct, kw_only=True):
         )
 
 
-def is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
 async def expert_page(
     backend: Backend,
     expert_id: str,
@@ -50,10 +44,11 @@ async def expert_page(
     upload_error: str | None = None,
     after: str | None = None,
 ) -> dict:
+    """The context of `expert.html`: the expert, a page of its documents, search results."""
     expert = await backend.get_expert(expert_id)
     results = None
     if q and q.strip():
-        results = (await backend.search(expert_id, clean_query(q), SEARCH_K)).results
+        results = await search_hits(backend, expert_id, q)
     documents, next_page = await backend.documents_page(expert_id, after=after)
     return {
         "expert": expert,
@@ -68,7 +63,7 @@ async def expert_page(
     }
 
 
-class Pages(Controller):
+class ExpertPages(Controller):
     include_in_schema = False
 
     @get("/")
@@ -114,44 +109,5 @@ class Pages(Controller):
             return Response(None, status_code=204, headers={"HX-Redirect": "/"})
         return Redirect("/", status_code=303)
 
-    @post("/ui/experts/{expert_id:str}/documents", request_max_body_size=None)
-    async def upload(self, request: Request, expert_id: str, backend: Backend) -> Response:
-        try:
-            uploaded = await receive_uploads(request, backend, expert_id)
-        except DomainError as exc:
-            if exc.status == 404 or exc.status >= 500:
-                raise
-            if is_htmx(request):
-                context = {"detail": exc.detail, "kind": "error"}
-                return Template("partials/alert.html", context=context, status_code=exc.status)
-            context = await expert_page(backend, expert_id, upload_error=exc.detail)
-            return Template("expert.html", context=context, status_code=exc.status)
-        if is_htmx(request):
-            return Template("partials/upload_result.html", context={"uploaded": uploaded})
-        return Redirect(f"/experts/{expert_id}", status_code=303)
 
-    @get("/ui/experts/{expert_id:str}/documents")
-    async def documents(self, expert_id: str, backend: Backend) -> Template:
-        return await documents_template(backend, expert_id)
-
-    @post("/ui/documents/{document_id:str}/delete")
-    async def delete_document(
-        self, request: Request, document_id: str, backend: Backend
-    ) -> Response:
-        doc = await backend.delete_document(document_id)
-        if not is_htmx(request):
-            return Redirect(f"/experts/{doc.expert_id}", status_code=303)
-        return await documents_template(backend, doc.expert_id)
-
-    @get("/ui/experts/{expert_id:str}/search")
-    async def search(self, expert_id: str, backend: Backend, q: str = "") -> Template:
-        hits = (await backend.search(expert_id, clean_query(q), SEARCH_K)).results
-        return Template("partials/search_results.html", context={"results": hits, "q": q})
-
-
-async def documents_template(backend: Backend, expert_id: str) -> Template:
-    context = {
-        "expert": await backend.get_expert(expert_id),
-        "documents": await backend.list_documents(expert_id),
-    }
-    return Template("partials/documents.html", context=context)
+ROUTES = [ExpertPages]

@@ -167,3 +167,6 @@ async def _read(sink: IO[bytes]) -> AsyncIterator[bytes]:
             yield block
     finally:
         sink.close()
+
+
+ROUTES = [upload, list_documents, get_document, delete_document, document_file]

@@ -1,0 +1,19 @@
+"""The JSON API (`/api/...`, `/health`), one module per bounded context.
+
+Each module ends with `ROUTES`, its route handlers; a new context is one import and one
+line below. Modules here use the shared gateway modules (`gateway.backend`, `errors`,
+`schemas`, ...), never the console.
+"""
+
+from __future__ import annotations
+
+from gateway.api import admin, documents, events, experts, health, search
+
+ROUTES = [
+    *experts.ROUTES,  # /api/experts
+    *documents.ROUTES,  # /api/experts/{id}/documents (upload, list), /api/documents/{id}
+    *search.ROUTES,  # /api/experts/{id}/search
+    *events.ROUTES,  # /api/events (SSE)
+    *health.ROUTES,  # /health
+    *admin.ROUTES,  # /api/admin/projections
+]
