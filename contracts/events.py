@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from contracts.answers import AnswerEvent, BackendConfigured
 from contracts.expert import ExpertEvent
 from contracts.ingest import IngestEvent
 from contracts.knowledge import KnowledgeEvent
 
-AnyEvent = ExpertEvent | IngestEvent | KnowledgeEvent
+AnyEvent = ExpertEvent | BackendConfigured | AnswerEvent | IngestEvent | KnowledgeEvent
 
 STREAMS = {"expert": "EXPERT", "ingest": "INGEST", "knowledge": "KNOWLEDGE"}

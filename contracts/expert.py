@@ -1,4 +1,4 @@
-"""The expert context: who the expert is (profile). Answering comes later."""
+"""The expert context: who the expert is (profile). Answers: contracts.answers."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     influences: items(ListItem, MAX_ITEMS) = msgspec.field(default_factory=list)
     style_guide: StyleGuide = msgspec.field(default_factory=StyleGuide)
     base_model: ShortText | None = None
+    banned_topics: items(ListItem, MAX_ITEMS) = msgspec.field(default_factory=list)
 
 
 class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -48,6 +49,7 @@ class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     influences: items(ListItem, MAX_ITEMS) | msgspec.UnsetType = msgspec.UNSET
     style_guide: StyleGuide | msgspec.UnsetType = msgspec.UNSET
     base_model: ShortText | None | msgspec.UnsetType = msgspec.UNSET
+    banned_topics: items(ListItem, MAX_ITEMS) | msgspec.UnsetType = msgspec.UNSET
 
 
 # ---- events --------------------------------------------------------------------------------
@@ -108,6 +110,7 @@ class ExpertView(Reply, frozen=True, kw_only=True):
     influences: list[str]
     style_guide: StyleGuide
     base_model: str | None
+    banned_topics: list[str]
     version: int
     created_at: str
     updated_at: str

@@ -8,10 +8,12 @@ from msgspec import Meta
 
 from contracts.base import Event, Query, Reply
 from contracts.ingest import MAX_DOCUMENTS, FileName, ObjectRef, Reason
-from contracts.rules import Count, Token, items, line
+from contracts.rules import Count, Token, items, line, prose
 
 MAX_QUERY = 2000
 MAX_K = 50
+MAX_EMBED_TEXTS = 256
+MAX_EMBED_TEXT = 20_000
 ModelName = line(200, min_length=1)
 
 CONTEXT = "knowledge"
@@ -91,3 +93,16 @@ class IndexStatus(Reply, frozen=True, kw_only=True):
 
 class IndexStatuses(Reply, frozen=True, kw_only=True):
     statuses: list[IndexStatus]
+
+
+class Embed(Query, frozen=True, tag="knowledge.Embed"):
+    """Embed texts with the knowledge base's own model (the expert service scores answers
+    by how close their sentences lie to the passages they cite)."""
+
+    texts: items(prose(MAX_EMBED_TEXT), MAX_EMBED_TEXTS)
+
+
+class Embeddings(Reply, frozen=True, kw_only=True):
+    model: str
+    dimensions: int
+    vectors: bytes  # float32, row-major, len(texts) x dimensions, L2-normalised

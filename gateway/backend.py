@@ -13,6 +13,20 @@ import msgspec
 import structlog
 from nats.aio.client import Client as NATS
 
+from contracts.answers import (
+    BackendTestResult,
+    BackendView,
+    ConfigureBackend,
+    GetAnswer,
+    GetBackend,
+    GiveFeedback,
+    ListTraces,
+    RescoreAnswers,
+    Rescored,
+    TestBackend,
+    TracePage,
+    TraceView,
+)
 from contracts.base import (
     Accepted,
     DomainError,
@@ -64,6 +78,7 @@ T = TypeVar("T")
 TENANT = "local"
 SERVICES = ("expert", "ingest", "knowledge")
 HEALTH_TIMEOUT_S = 1.0
+RESCORE_TIMEOUT_S = 600.0
 
 
 def check_contract(payload: Any) -> None:
@@ -132,6 +147,35 @@ class Backend:
     async def list_experts(self, after_seq: int = 0) -> list[ExpertView]:
         reply = await self.call("qry.expert.list", ListExperts(after_seq=after_seq), ExpertList)
         return reply.experts
+
+    # ---- answers, feedback, traces, model backend ------------------------------------------
+
+    async def give_feedback(self, cmd: GiveFeedback) -> TraceView:
+        accepted = await self.call("cmd.expert.feedback", cmd, Accepted)
+        return await self.get_answer(cmd.answer_id, after_seq=accepted.seq)
+
+    async def get_answer(self, answer_id: str, after_seq: int = 0) -> TraceView:
+        query = GetAnswer(answer_id=answer_id, after_seq=after_seq)
+        return await self.call("qry.expert.answer", query, TraceView)
+
+    async def list_traces(self, query: ListTraces) -> TracePage:
+        return await self.call("qry.expert.traces", query, TracePage)
+
+    async def rescore(self, expert_id: str) -> Rescored:
+        cmd = RescoreAnswers(expert_id=expert_id)
+        return await self.call("cmd.expert.rescore", cmd, Rescored, timeout=RESCORE_TIMEOUT_S)
+
+    async def get_backend(self, expert_id: str, after_seq: int = 0) -> BackendView:
+        query = GetBackend(expert_id=expert_id, after_seq=after_seq)
+        return await self.call("qry.expert.backend", query, BackendView)
+
+    async def configure_backend(self, cmd: ConfigureBackend) -> BackendView:
+        accepted = await self.call("cmd.expert.configure_backend", cmd, Accepted)
+        return await self.get_backend(cmd.expert_id, after_seq=accepted.seq)
+
+    async def test_backend(self, expert_id: str) -> BackendTestResult:
+        query = TestBackend(expert_id=expert_id)
+        return await self.call("qry.expert.test_backend", query, BackendTestResult, timeout=120)
 
     # ---- documents -------------------------------------------------------------------------
 

@@ -22,8 +22,9 @@ from runtime.logs import get_logger
 
 log = get_logger(__name__)
 
-CODE_OF_STATUS = {status: code for code, status in HTTP_STATUS.items()}
+CODE_OF_STATUS = {status: code for code, status in reversed(HTTP_STATUS.items())}
 CODE_OF_STATUS.update({401: "unauthorized", 403: "forbidden", 405: "method_not_allowed"})
+RETRY_AFTER_S = 5  # what a full queue asks a client to wait before trying again
 JSON_PREFIXES = ("/api/", "/health", "/schema", "/v1/")
 DESCRIPTIONS = {
     400: "The request is not valid (the detail says what to change).",
@@ -31,7 +32,8 @@ DESCRIPTIONS = {
     409: "Someone else changed it first; reload and try again.",
     413: "A file is over the upload size limit.",
     415: "A file is not a PDF, plain-text or Markdown document.",
-    503: "A service is not answering.",
+    502: "The expert's model server refused or failed (the detail says why).",
+    503: "A service is not answering, or the model's queue is full (see Retry-After).",
 }
 
 
@@ -56,7 +58,7 @@ def _validation_detail(exc: HTTPException) -> str:
     return "; ".join(parts) or str(exc.detail)
 
 
-def _code_and_detail(exc: Exception) -> tuple[int, str, str]:
+def code_and_detail(exc: Exception) -> tuple[int, str, str]:
     if isinstance(exc, DomainError):
         return exc.status, exc.code, exc.detail
     if isinstance(exc, HTTPException):
@@ -72,7 +74,7 @@ def _code_and_detail(exc: Exception) -> tuple[int, str, str]:
     return 500, ErrorCode.INTERNAL, "something went wrong inside Simtune"
 
 
-def _with_reference(detail: str) -> str:
+def with_reference(detail: str) -> str:
     """A 5xx names no internals: one sentence and the id that finds the details in the log."""
     correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
     if not correlation_id or correlation_id in detail:
@@ -88,14 +90,16 @@ def _wants_json(request: Request) -> bool:
 
 
 def handle_error(request: Request, exc: Exception) -> Response[Any]:
-    status, code, detail = _code_and_detail(exc)
+    status, code, detail = code_and_detail(exc)
     if status >= 500:
-        detail = _with_reference(detail)
+        detail = with_reference(detail)
     if status == 500:
         log.error("http.failed", path=request.url.path, error=code, exc_info=exc)
     elif status > 500:
         log.warning("http.unavailable", path=request.url.path, error=code, detail=detail)
     headers = getattr(exc, "headers", None) or {}
+    if code == ErrorCode.BUSY:
+        headers = {**headers, "Retry-After": str(RETRY_AFTER_S)}
     if _wants_json(request) or status == 405:
         return Response(
             ErrorBody(error=code, detail=detail),

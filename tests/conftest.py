@@ -54,6 +54,7 @@ class Servers:
     nats_url: str
     database_url: str
     home: Path
+    base_model: Path  # a tiny random Llama built for this session: the local backend's model
 
     def settings(self, **overrides: str) -> Settings:
         env = {
@@ -61,6 +62,7 @@ class Servers:
             "NATS_URL": self.nats_url,
             "DATABASE_URL": self.database_url,
             "SIMTUNE_HOME": str(self.home),
+            "SIMTUNE_BASE_MODEL": str(self.base_model),
             **overrides,
         }
         return load_settings(env)
@@ -71,8 +73,11 @@ def servers() -> Servers:
     # Our own directory, not pytest's tmp_path: pytest prunes old tmp dirs of *other* runs,
     # which would pull the database out from under a concurrent session.
     home = Path(tempfile.mkdtemp(prefix="simtune-test-"))
+    from tests.support.tiny_llm import build_tiny_llm
+
+    base_model = build_tiny_llm(home / "tiny-llm")
     nats, pg = start_embedded_servers(home)
-    yield Servers(nats_url=nats.url, database_url=pg.url, home=home)
+    yield Servers(nats_url=nats.url, database_url=pg.url, home=home, base_model=base_model)
     stop_embedded_servers(nats, pg)
     shutil.rmtree(home, ignore_errors=True)
 

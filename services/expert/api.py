@@ -1,20 +1,51 @@
-"""Wiring of the expert service: its endpoints and its projection."""
+"""Wiring of the expert service: profiles, model backends, answers, traces, the scorer."""
 
 from __future__ import annotations
 
+from contracts.answers import (
+    Ask,
+    ConfigureBackend,
+    GetAnswer,
+    GetBackend,
+    GiveFeedback,
+    ListTraces,
+    RescoreAnswers,
+    TestBackend,
+)
 from contracts.expert import CreateExpert, DeleteExpert, GetExpert, ListExperts, UpdateExpert
+from runtime.secrets import SecretBox
 from runtime.service import ServiceHost
+from services.expert.answer_handlers import AnswerHandlers
+from services.expert.asking import Answering
+from services.expert.backends import Backends
 from services.expert.handlers import ExpertHandlers
 from services.expert.projections import ExpertsProjection
+from services.expert.scorer_policy import SUBJECT, Scorer
+from services.expert.traces import TracesProjection
 
 NAME = "expert"
 
 
 async def build(host: ServiceHost) -> None:
+    secrets = SecretBox.open(host.settings.home, host.settings.secret_key)
+    backends = Backends(host.settings, secrets)
+    host.on_stop(backends.close)
     handlers = ExpertHandlers(host)
+    answers = AnswerHandlers(host, backends, secrets)
+    answering, scorer = Answering(host, backends), Scorer(host)
     host.project(ExpertsProjection())
+    host.project(TracesProjection())
+    host.react("expert.score", "EXPERT", scorer.on_answer, subject=SUBJECT)
     host.endpoints.command("create", CreateExpert, handlers.create)
     host.endpoints.command("update", UpdateExpert, handlers.update)
     host.endpoints.command("delete", DeleteExpert, handlers.delete)
     host.endpoints.query("get", GetExpert, handlers.get)
     host.endpoints.query("list", ListExperts, handlers.list)
+    host.endpoints.command("ask", Ask, answering.ask)
+    host.endpoints.command("feedback", GiveFeedback, answers.feedback)
+    host.endpoints.command("configure_backend", ConfigureBackend, answers.configure_backend)
+    host.endpoints.command("rescore", RescoreAnswers, scorer.rescore)
+    host.endpoints.query("answer", GetAnswer, answers.get_answer)
+    host.endpoints.query("traces", ListTraces, answers.list_traces)
+    host.endpoints.query("backend", GetBackend, answers.get_backend)
+    host.endpoints.query("test_backend", TestBackend, answers.test_backend)

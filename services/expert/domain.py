@@ -1,9 +1,10 @@
-"""The Expert aggregate (profile part): pure decide/evolve, no I/O."""
+"""The Expert aggregate (profile and model backend): pure decide/evolve, no I/O."""
 
 from __future__ import annotations
 
 import msgspec
 
+from contracts.answers import BackendConfigured, ConfigureBackend
 from contracts.base import DomainError, ErrorCode
 from contracts.expert import (
     CreateExpert,
@@ -21,6 +22,7 @@ class ExpertState(msgspec.Struct, frozen=True):
     exists: bool = False
     deleted: bool = False
     profile: Profile | None = None
+    backend: BackendConfigured | None = None  # None: the bundled local model
     version: int = 0  # number of events applied
 
 
@@ -37,6 +39,8 @@ def evolve(state: ExpertState, event: object) -> ExpertState:
             )
         case ExpertDeleted():
             return msgspec.structs.replace(state, deleted=True, version=state.version + 1)
+        case BackendConfigured():
+            return msgspec.structs.replace(state, backend=event, version=state.version + 1)
     return state
 
 
@@ -90,3 +94,37 @@ def decide_delete(state: ExpertState, cmd: DeleteExpert) -> ExpertDeleted:
 def _require_live(state: ExpertState, expert_id: str) -> None:
     if not state.exists or state.deleted:
         raise DomainError(ErrorCode.NOT_FOUND, f"expert {expert_id} was not found")
+
+
+def decide_backend(
+    state: ExpertState, cmd: ConfigureBackend, sealed: str | None, key_id: str | None
+) -> BackendConfigured | None:
+    """The backend as configured; `sealed` is the new key sealed, or None to keep or drop the
+    stored one as the command says. A key is kept only for the same server."""
+    _require_live(state, cmd.expert_id)
+    if cmd.kind != "local" and not cmd.base_url:
+        raise DomainError(ErrorCode.INVALID, f"base_url is needed for a {cmd.kind} backend")
+    if cmd.kind == "openai" and not cmd.model:
+        raise DomainError(ErrorCode.INVALID, "model is needed for an OpenAI-compatible backend")
+    if cmd.base_url and not cmd.base_url.startswith(("http://", "https://")):
+        raise DomainError(ErrorCode.INVALID, "base_url must start with http:// or https://")
+    old = state.backend
+    if sealed is None and cmd.api_key is None and old and old.base_url == cmd.base_url:
+        sealed, key_id = old.api_key_sealed, old.key_id
+    if cmd.kind == "local":
+        sealed = key_id = None
+    event = BackendConfigured(
+        expert_id=cmd.expert_id,
+        kind=cmd.kind,
+        base_url=cmd.base_url if cmd.kind != "local" else None,
+        model=cmd.model,
+        api_key_sealed=sealed,
+        key_id=key_id,
+        timeout_s=cmd.timeout_s,
+    )
+    return None if event == old else event
+
+
+def require_live(state: ExpertState, expert_id: str) -> Profile:
+    _require_live(state, expert_id)
+    return state.profile

@@ -6,6 +6,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.answers import BackendConfigured
 from contracts.expert import ExpertCreated, ExpertDeleted, ExpertUpdated, ExpertView, Profile
 from runtime.eventstore import RecordedEvent
 from runtime.projection import Writes
@@ -22,6 +23,12 @@ UPDATED = text(
     " updated_at = :at WHERE tenant = :t AND id = :id"
 )
 DELETED = text("DELETE FROM experts WHERE tenant = :t AND id = :id")
+# The backend as a person sees it: the sealed key stays on the log, the view says only
+# whether there is one.
+BACKEND = text(
+    "UPDATE experts SET backend = CAST(:b AS jsonb), version = version + 1, updated_at = :at"
+    " WHERE tenant = :t AND id = :id"
+)
 _json = msgspec.json.Encoder()
 
 
@@ -36,9 +43,11 @@ class ExpertsProjection:
                 "CREATE TABLE IF NOT EXISTS experts ("
                 " tenant text NOT NULL, id text NOT NULL, profile jsonb NOT NULL,"
                 " version int NOT NULL, created_at timestamptz NOT NULL,"
-                " updated_at timestamptz NOT NULL, PRIMARY KEY (tenant, id))"
+                " updated_at timestamptz NOT NULL, backend jsonb,"
+                " PRIMARY KEY (tenant, id))"
             )
         )
+        await conn.execute(text("ALTER TABLE experts ADD COLUMN IF NOT EXISTS backend jsonb"))
 
     async def indexes(self, conn: AsyncConnection) -> None:
         pass  # the primary key is all it needs
@@ -52,6 +61,15 @@ class ExpertsProjection:
                 out.add(UPDATED, {**key, "p": _json.encode(changes).decode()})
             case ExpertDeleted():
                 out.add(DELETED, key)
+            case BackendConfigured() as ev:
+                shown = {
+                    "kind": ev.kind,
+                    "base_url": ev.base_url,
+                    "model": ev.model,
+                    "api_key_set": ev.api_key_sealed is not None,
+                    "timeout_s": ev.timeout_s,
+                }
+                out.add(BACKEND, {**key, "b": _json.encode(shown).decode()})
 
 
 def to_view(row) -> ExpertView:
@@ -65,6 +83,7 @@ def to_view(row) -> ExpertView:
         influences=profile.influences,
         style_guide=profile.style_guide,
         base_model=profile.base_model,
+        banned_topics=profile.banned_topics,
         version=row.version,
         created_at=row.created_at.isoformat(),
         updated_at=row.updated_at.isoformat(),

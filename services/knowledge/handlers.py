@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from contracts.base import DomainError, ErrorCode
-from contracts.knowledge import GetIndexStatus, IndexStatuses, Search, SearchResults
+from contracts.knowledge import (
+    Embed,
+    Embeddings,
+    GetIndexStatus,
+    IndexStatuses,
+    Search,
+    SearchResults,
+)
 from runtime.service import ServiceHost
 from services.knowledge.embedder import Embedder
 from services.knowledge.projections import index_statuses
@@ -29,3 +36,11 @@ class KnowledgeHandlers:
             return IndexStatuses(
                 statuses=await index_statuses(conn, query.tenant, query.document_ids)
             )
+
+    async def embed(self, query: Embed) -> Embeddings:
+        matrix = await self.embedder.embed(list(query.texts))
+        return Embeddings(
+            model=self.embedder.name,
+            dimensions=self.embedder.dimensions,
+            vectors=matrix.astype("float32").tobytes(),
+        )

@@ -34,7 +34,14 @@ BAD_VALUES = {
     "100k characters": "x" * 100_000,
 }
 BAD_LISTS = {"100k items": ["x"] * 100_000, "NUL item": ["fine", "a\x00b"]}
-BAD_IDS = {">": "%3E", "*": "%2A", "dot": "a.b", "dots": "..x", "65 chars": "x" * 65, "NUL": "a%00b"}
+BAD_IDS = {
+    ">": "%3E",
+    "*": "%2A",
+    "dot": "a.b",
+    "dots": "..x",
+    "65 chars": "x" * 65,
+    "NUL": "a%00b",
+}
 
 
 def body_with(path: tuple[str, ...], value: object, base: dict | None = None) -> dict:
@@ -73,10 +80,14 @@ def assert_every_subject_is_tokens(subjects: set[str]) -> None:
 async def test_every_field_of_create_and_update_refuses_what_the_log_cannot_keep(api, nc):
     expert = await new_expert(api)
     before = await stream_subjects(nc)
-    cases = [("POST", "/api/experts", path, label, body) for path, label, body in
-             bad_bodies(Profile, {"name": "Valid"})]
-    cases += [("PATCH", f"/api/experts/{expert['id']}", path, label, body) for path, label, body
-              in bad_bodies(ProfilePatch)]
+    cases = [
+        ("POST", "/api/experts", path, label, body)
+        for path, label, body in bad_bodies(Profile, {"name": "Valid"})
+    ]
+    cases += [
+        ("PATCH", f"/api/experts/{expert['id']}", path, label, body)
+        for path, label, body in bad_bodies(ProfilePatch)
+    ]
     for method, url, path, label, body in cases:
         response = await api.request(method, url, json=body)
         assert response.status_code == 400, (method, path, label, response.text)
@@ -148,7 +159,7 @@ async def test_an_id_that_is_not_a_token_names_nothing(api, nc, method, route):
 
 async def test_a_text_file_with_nul_past_the_detected_head_is_cleaned(api):
     expert = await new_expert(api)
-    head = ("A plain line about lighthouses and their keepers.\n" * (HEAD_SIZE // 50 + 10))
+    head = "A plain line about lighthouses and their keepers.\n" * (HEAD_SIZE // 50 + 10)
     data = head.encode() + b"The keeper\x00 rang the bell\x07 at noon.\x1b\n"
     assert len(head) > HEAD_SIZE
     uploaded = await upload(api, expert["id"], ("notes.txt", data))

@@ -6,7 +6,11 @@ from sqlalchemy import text
 
 TABLES = {
     "expert": [
-        "SELECT tenant, id, profile::text, version, created_at, updated_at FROM expert.experts ORDER BY 1, 2"
+        "SELECT tenant, id, profile::text, version, created_at, updated_at, backend::text"
+        " FROM expert.experts ORDER BY 1, 2",
+        "SELECT tenant, answer_id, expert_id, kind, mode, question, answer, trace::text,"
+        " created_at, score, score_detail::text, rating, feedback::text, feedback_count,"
+        " feedback_at FROM expert.traces ORDER BY 1, 2",
     ],
     "ingest": ["SELECT * FROM ingest.documents ORDER BY tenant, id"],
     "knowledge": [

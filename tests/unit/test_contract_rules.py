@@ -128,5 +128,7 @@ def test_urls_in_logs_lose_their_credentials():
     from runtime.logs import redact_url
 
     assert redact_url("nats://alice:s3cret@nats.internal:4222") == "nats://***@nats.internal:4222"
-    assert redact_url("postgresql+asyncpg://u:p@db/simtune") == "postgresql+asyncpg://***@db/simtune"
+    assert (
+        redact_url("postgresql+asyncpg://u:p@db/simtune") == "postgresql+asyncpg://***@db/simtune"
+    )
     assert redact_url("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"

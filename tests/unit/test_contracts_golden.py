@@ -14,6 +14,14 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from contracts.answers import (
+    AnswerGiven,
+    AnswerScored,
+    BackendConfigured,
+    Citation,
+    FeedbackGiven,
+    GivenSource,
+)
 from contracts.events import AnyEvent
 from contracts.expert import (
     ExpertCreated,
@@ -36,7 +44,12 @@ from contracts.knowledge import DocumentIndexed, DocumentUnindexed, EmbeddingSta
 from runtime.codec import decode_event, encode, event_type
 
 GOLDEN = Path(__file__).parent.parent / "golden"
-REF = ObjectRef(bucket="documents", name="local/e1/5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f", sha256="5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f", size=2048)
+REF = ObjectRef(
+    bucket="documents",
+    name="local/e1/5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f",
+    sha256="5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f",
+    size=2048,
+)
 
 SAMPLES = [
     ExpertCreated(
@@ -52,6 +65,61 @@ SAMPLES = [
     ),
     ExpertUpdated(expert_id="e1", changes=ProfilePatch(domain="numerical analysis")),
     ExpertDeleted(expert_id="e1"),
+    BackendConfigured(
+        expert_id="e1",
+        kind="openai",
+        base_url="http://127.0.0.1:8080/v1",
+        model="llama-3",
+        api_key_sealed="gAAAAAB-sealed-token",
+        key_id="0f1e2d3c4b5a",
+        timeout_s=30.0,
+    ),
+    AnswerGiven(
+        answer_id="a1",
+        expert_id="e1",
+        mode="rag",
+        question="What converges?",
+        sources=[
+            GivenSource(
+                n=1,
+                document_id="d1",
+                filename="notes.pdf",
+                page=4,
+                chunk_id="d1-1-7",
+                text="Newton's method converges quadratically near a simple root.",
+            )
+        ],
+        answer="Newton's method, quadratically near a simple root [1].",
+        citations=[
+            Citation(n=1, document_id="d1", filename="notes.pdf", page=4, chunk_id="d1-1-7")
+        ],
+        removed_citations=1,
+        backend="local",
+        model="SmolLM2-135M-Instruct",
+        prompt_tokens=210,
+        completion_tokens=14,
+        ttft_ms=120.5,
+        latency_ms=900.0,
+        tokens_per_s=16.7,
+    ),
+    AnswerScored(
+        answer_id="a1",
+        expert_id="e1",
+        score=7.5,
+        groundedness=1.0,
+        citation_validity=0.5,
+        sanity=1.0,
+        reasons=["1 citation named no source and was removed."],
+        scorer_version="1",
+    ),
+    FeedbackGiven(
+        answer_id="a1",
+        expert_id="e1",
+        rating=4,
+        edited_answer="Newton's method converges quadratically near a simple root [1].",
+        tags=["numerics"],
+        comment="Say where it fails.",
+    ),
     DocumentUploaded(
         document_id="d1",
         expert_id="e1",

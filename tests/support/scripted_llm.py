@@ -1,0 +1,143 @@
+"""A model server whose answers a test decides: it speaks the OpenAI chat-completions API
+(SSE streaming and plain), checks a bearer key, records every request, and answers with
+`reply(messages)` — so an end-to-end test can make the "model" cite a source it was given,
+invent one, or stall past a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import uvicorn
+
+Reply = Callable[[list[dict]], str]
+SOURCE = re.compile(r"^\[(\d+)\] \(([^,]+), page (\d+)\)", re.MULTILINE)
+
+
+def cite_the_source_containing(word: str, invented: int = 7) -> Reply:
+    """A reply citing the numbered source whose passage holds `word`, plus a made-up [n]."""
+
+    def reply(messages: list[dict]) -> str:
+        prompt = messages[-1]["content"]
+        blocks = list(SOURCE.finditer(prompt))
+        for i, block in enumerate(blocks):
+            end = blocks[i + 1].start() if i + 1 < len(blocks) else len(prompt)
+            if word.lower() in prompt[block.end() : end].lower():
+                return f"The answer is {word} [{block.group(1)}]. It is well known [{invented}]."
+        return "The sources do not say."
+
+    return reply
+
+
+class ScriptedLLM:
+    def __init__(self, key: str, reply: Reply, *, delay_s: float = 0.0) -> None:
+        self.key, self.reply, self.delay_s = key, reply, delay_s
+        self.requests: list[dict] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = dict(scope["headers"])
+        if headers.get(b"authorization") != f"Bearer {self.key}".encode():
+            error = {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}
+            return await _respond(send, 401, json.dumps(error).encode())
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        request = json.loads(body)
+        self.requests.append(request)
+        await asyncio.sleep(self.delay_s)
+        words = re.findall(r"\S+\s*", self.reply(request["messages"]))
+        usage = {
+            "prompt_tokens": 40,
+            "completion_tokens": len(words),
+            "total_tokens": 40 + len(words),
+        }
+        if not request.get("stream"):
+            answer = {
+                "id": "cmpl-1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": request["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "".join(words)},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+            }
+            return await _respond(send, 200, json.dumps(answer).encode())
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")],
+            }
+        )
+        chunks = [{"content": w} for w in words] + [{}]
+        for n, delta in enumerate(chunks):
+            chunk = {
+                "id": "cmpl-1",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": request["model"],
+                "choices": [
+                    {"index": 0, "delta": delta, "finish_reason": "stop" if not delta else None}
+                ],
+            }
+            if n == len(chunks) - 1:
+                chunk["usage"] = usage
+            line = f"data: {json.dumps(chunk)}\n\n".encode()
+            await send({"type": "http.response.body", "body": line, "more_body": True})
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
+
+async def _respond(send, status: int, body: bytes) -> None:
+    start = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json")],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@asynccontextmanager
+async def serving(app) -> AsyncIterator[str]:
+    """Serve an ASGI app on a free port; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
