@@ -9,12 +9,14 @@ aggregate refuses a second score by the same version, so a redelivery adds nothi
 
 from __future__ import annotations
 
+from functools import partial
+
 import msgspec
 import numpy as np
 
 from contracts.answers import AnswerGiven, AnswerScored, RescoreAnswers, Rescored
 from contracts.knowledge import MAX_EMBED_TEXT, MAX_EMBED_TEXTS, Embed, Embeddings
-from runtime.eventstore import RecordedEvent, derived_id
+from runtime.eventstore import ConcurrencyError, RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.reactor import Progress
 from runtime.rpc import request
@@ -43,13 +45,16 @@ class Scorer:
         if scoring.SCORER_VERSION in state.scored_by:
             return
         scored = await self.judge(given)
-        await ANSWER.execute(
-            self.host.store,
-            tenant,
-            given.answer_id,
-            lambda s: answer_domain.decide_score(s, scored),
-            event_id=derived_id("score", given.answer_id, scoring.SCORER_VERSION),
-        )
+        decide = partial(answer_domain.decide_score, scored=scored)
+        event_id = derived_id("score", given.answer_id, scoring.SCORER_VERSION)
+        try:
+            await ANSWER.execute(
+                self.host.store, tenant, given.answer_id, decide, event_id=event_id
+            )
+        except ConcurrencyError:  # feedback, or another replica's score, came first: decide again
+            await ANSWER.execute(
+                self.host.store, tenant, given.answer_id, decide, event_id=event_id
+            )
 
     async def judge(self, given: AnswerGiven) -> AnswerScored:
         # A draft need not cite: it is judged as RAG only when it did.
