@@ -90,9 +90,11 @@ class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
     prompt_tokens: Count = 0
     completion_tokens: Count = 0
     finish_reason: line(40) = "stop"
-    ttft_ms: Millis = 0.0
-    latency_ms: Millis = 0.0
+    ttft_ms: Millis = 0.0  # from the request to the first piece of text
+    latency_ms: Millis = 0.0  # from the request to the last piece
     tokens_per_s: Annotated[float, Meta(ge=0.0)] = 0.0
+    retrieval_ms: Millis = 0.0  # finding the passages
+    prompt_ms: Millis = 0.0  # building the prompt (persona, sources, token counting)
 
 
 class AnswerScored(Event, frozen=True, kw_only=True, tag="expert.AnswerScored"):
@@ -222,6 +224,8 @@ class AnswerReply(Reply, frozen=True, kw_only=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish_reason: str = "stop"
+    retrieval_ms: float = 0.0
+    prompt_ms: float = 0.0
     seq: int = 0
 
 
@@ -265,6 +269,8 @@ class TraceView(Reply, frozen=True, kw_only=True):
     latency_ms: float
     tokens_per_s: float
     created_at: str
+    retrieval_ms: float = 0.0
+    prompt_ms: float = 0.0
     score: ScoreView | None = None
     feedback: Feedback | None = None
 

@@ -118,10 +118,12 @@ class Answering:
         self, cmd: Ask, profile: Profile, backend: Backend, frames: Frames, started: float
     ) -> AnswerGiven:
         sources = await self._sources(cmd) if cmd.mode in (None, "rag") else []
+        retrieved = time.perf_counter()
         mode = cmd.mode or ("rag" if sources else "closed")
         limit = self.host.settings.max_answer_tokens
         answer_tokens = guardrails.clamp_max_tokens(cmd.max_tokens, limit, DEFAULT_TOKENS)
         messages, given = await self._messages(cmd, mode, profile, sources, backend, answer_tokens)
+        prompted = time.perf_counter()
         frames.sources = Sources(sources=[citation_of(s) for s in given])
         params = Params(
             max_tokens=answer_tokens,
@@ -149,6 +151,8 @@ class Answering:
             ttft_ms=((first_at or done_at) - started) * 1000,
             latency_ms=(done_at - started) * 1000,
             tokens_per_s=(tokens - 1) / seconds if tokens > 1 and seconds > 0 else 0.0,
+            retrieval_ms=(retrieved - started) * 1000,
+            prompt_ms=(prompted - retrieved) * 1000,
         )
 
     async def _sources(self, cmd: Ask) -> list[Source]:
@@ -333,5 +337,7 @@ def reply_of(given: AnswerGiven, seq: int) -> AnswerReply:
         prompt_tokens=given.prompt_tokens,
         completion_tokens=given.completion_tokens,
         finish_reason=given.finish_reason,
+        retrieval_ms=round(given.retrieval_ms, 1),
+        prompt_ms=round(given.prompt_ms, 1),
         seq=seq,
     )

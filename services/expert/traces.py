@@ -143,6 +143,8 @@ def to_view(row) -> TraceView:
         latency_ms=given.latency_ms,
         tokens_per_s=given.tokens_per_s,
         created_at=row.created_at.isoformat(),
+        retrieval_ms=given.retrieval_ms,
+        prompt_ms=given.prompt_ms,
         score=score,
         feedback=feedback,
     )
