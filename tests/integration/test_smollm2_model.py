@@ -32,3 +32,47 @@ async def test_bundled_model_is_converted_once_and_answers(tmp_path):
     answer = "".join(item.text for item in items if isinstance(item, Piece))
     assert answer.strip() and isinstance(items[-1], Finished)
     assert "Paris" in answer
+
+
+async def test_bundled_model_answers_from_a_document(services, nc, tmp_path):
+    """The product's whole RAG path on the real model: the document is ingested and indexed
+    by the services, its passages found by the knowledge service's search, the prompt built
+    by the expert's prompt builder, the answer written by SmolLM2 and its citations checked."""
+    from contracts.expert import Profile
+    from services.expert.answering.citations import check_citations
+    from services.expert.answering.prompts import rag_messages
+    from services.expert.answering.sources import Source
+    from tests.support.flows import create_expert, search, upload, wait_settled
+
+    expert = await create_expert(nc, "Orchard guide")
+    text = (
+        "The Brambleton orchard grows three kinds of apples. The oldest tree in the orchard is"
+        " a Russet apple tree planted in 1911 by Agnes Moller. Cider is pressed every October."
+    )
+    reg = await upload(nc, expert, "orchard.txt", text.encode(), "text/plain")
+    status, _ = await wait_settled(nc, reg.document.id)
+    assert status == "ready"
+    question = "Who planted the oldest tree in the orchard?"
+    hits = (await search(nc, expert, question)).results
+    sources = [
+        Source(n, h.document_id, h.filename, h.page, h.chunk_id, h.text)
+        for n, h in enumerate(hits, start=1)
+    ]
+
+    local = await asyncio.to_thread(LocalModel.load, "smollm2", tmp_path)
+    backend = LocalBackend(local)
+    try:
+        messages, given = rag_messages(
+            Profile(name="Orchard guide", domain="the Brambleton orchard"),
+            question,
+            sources,
+            context_tokens=backend.context_tokens(),
+            answer_tokens=48,
+            count=backend.count_tokens,
+        )
+        params = Params(48, temperature=0)
+        items = [item async for item in backend.stream(messages, params)]
+    finally:
+        await backend.close()
+    answer = check_citations("".join(i.text for i in items if isinstance(i, Piece)), given)
+    assert "Agnes" in answer.text or "Moller" in answer.text, answer.text
