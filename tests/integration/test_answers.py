@@ -254,3 +254,25 @@ async def test_rebuilt_answer_views_equal_live(api, scripted, stack):
     live = await snapshot(host)
     await host.rebuild()
     assert await snapshot(host) == live
+
+
+async def test_a_reader_who_goes_away_stops_the_model(api, stack):
+    llm = ScriptedLLM(KEY, lambda messages: "word " * 200, word_delay_s=0.05)
+    async with serving(llm) as url:
+        llm.url = f"{url}/v1"
+        expert = await new_expert(api, name="Chatty")
+        await use_scripted(api, expert["id"], llm)
+        body = {"question": "Talk to me", "mode": "closed"}
+        headers = {"Accept": "text/event-stream"}
+        async with api.stream(
+            "POST", f"/api/experts/{expert['id']}/ask", json=body, headers=headers
+        ) as reply:
+            async for line in reply.aiter_lines():
+                if line.startswith("event: token"):
+                    break  # the reader leaves after the first word
+        await asyncio.sleep(1.0)
+        sent = llm.words_sent
+        await asyncio.sleep(1.0)
+        assert llm.words_sent == sent < 100  # the model stopped writing long before the end
+    traces = (await api.get(f"/api/experts/{expert['id']}/traces")).json()["traces"]
+    assert traces == []  # nobody read an answer, so none is recorded

@@ -35,9 +35,12 @@ def cite_the_source_containing(word: str, invented: int = 7) -> Reply:
 
 
 class ScriptedLLM:
-    def __init__(self, key: str, reply: Reply, *, delay_s: float = 0.0) -> None:
-        self.key, self.reply, self.delay_s = key, reply, delay_s
+    def __init__(
+        self, key: str, reply: Reply, *, delay_s: float = 0.0, word_delay_s: float = 0.0
+    ) -> None:
+        self.key, self.reply, self.delay_s, self.word_delay_s = key, reply, delay_s, word_delay_s
         self.requests: list[dict] = []
+        self.words_sent = 0  # of streamed answers, across requests
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -84,8 +87,18 @@ class ScriptedLLM:
                 "headers": [(b"content-type", b"text/event-stream")],
             }
         )
+        gone = asyncio.Event()  # the client closed the connection: stop writing, as servers do
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.create_task(watch())
         chunks = [{"content": w} for w in words] + [{}]
         for n, delta in enumerate(chunks):
+            if gone.is_set():
+                return
             chunk = {
                 "id": "cmpl-1",
                 "object": "chat.completion.chunk",
@@ -99,7 +112,10 @@ class ScriptedLLM:
                 chunk["usage"] = usage
             line = f"data: {json.dumps(chunk)}\n\n".encode()
             await send({"type": "http.response.body", "body": line, "more_body": True})
+            self.words_sent += 1
+            await asyncio.sleep(self.word_delay_s)
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+        watcher.cancel()
 
 
 async def _respond(send, status: int, body: bytes) -> None:
