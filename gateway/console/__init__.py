@@ -7,10 +7,14 @@ below. These routes stay out of `/schema`. Modules here use the shared gateway m
 
 from __future__ import annotations
 
-from gateway.console import documents, experts, search
+from gateway.console import answers, backend_settings, chat, documents, experts, profile, search
 
 ROUTES = [
     *experts.ROUTES,  # /, /experts/{id}, /ui/experts (create, delete)
+    *profile.ROUTES,  # /experts/{id}/edit: profile, style guide, banned topics
     *documents.ROUTES,  # /ui/experts/{id}/documents (upload, table, live), /ui/documents/{id}
     *search.ROUTES,  # /ui/experts/{id}/search
+    *chat.ROUTES,  # /experts/{id}/chat (the answer streams from the API), /ui/experts/{id}/ask
+    *answers.ROUTES,  # /ui/answers/{id}/card|score|feedback, /experts/{id}/traces
+    *backend_settings.ROUTES,  # /experts/{id}/backend, /ui/experts/{id}/backend[/test]
 ]

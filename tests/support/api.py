@@ -39,3 +39,20 @@ async def settled(api: httpx.AsyncClient, document_id: str, timeout: float = 90.
             return doc
         assert asyncio.get_running_loop().time() < deadline, f"stuck in {doc['status']}"
         await asyncio.sleep(0.2)
+
+
+async def ui_post(
+    api: httpx.AsyncClient, url: str, data: dict | None = None, *, htmx: bool = False
+) -> httpx.Response:
+    """Submit a console form as the page would: with its CSRF token (and htmx's header)."""
+    token = await csrf_token(api)
+    headers = {**HTMX, "X-CSRF-Token": token} if htmx else HTML
+    return await api.post(url, data={**(data or {}), "_csrf": token}, headers=headers)
+
+
+async def quick_answer(api: httpx.AsyncClient, expert_id: str, question: str) -> dict:
+    """A short closed-book answer of the session's tiny local model (fast, text is noise)."""
+    body = {"question": question, "mode": "closed", "max_tokens": 8}
+    response = await api.post(f"/api/experts/{expert_id}/ask", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
