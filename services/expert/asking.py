@@ -253,6 +253,8 @@ class Answering:
             work.result()
         except BackendError as exc:
             raise backend_failed(exc) from exc
+        except ValueError as exc:  # the backend's own checks: a prompt past its context
+            raise DomainError(ErrorCode.INVALID, str(exc)) from exc
         text = "".join(pieces)
         if finished is None:  # a backend that reports no counts
             finished = Finished(

@@ -68,7 +68,8 @@ def assert_error(response: httpx.Response, status: int, code: str) -> None:
 
 @pytest.fixture
 async def victim(api) -> dict[str, str]:
-    """An expert with one document: the values every path parameter is filled with."""
+    """An expert with one document and one answer: the values every path parameter is
+    filled with."""
     created = await api.post("/api/experts", json={"name": f"Victim {uuid.uuid4().hex[:6]}"})
     assert created.status_code == 201, created.text
     expert_id = created.json()["id"]
@@ -76,15 +77,29 @@ async def victim(api) -> dict[str, str]:
     uploaded = await api.post(f"/api/experts/{expert_id}/documents", files=files)
     assert uploaded.status_code == 202, uploaded.text
     document_id = uploaded.json()["documents"][0]["id"]
-    return {"expert_id": expert_id, "document_id": document_id, "service": "expert"}
+    asked = await api.post(
+        f"/api/experts/{expert_id}/ask",
+        json={"question": "Tides?", "mode": "closed", "max_tokens": 4},
+    )
+    assert asked.status_code == 200, asked.text
+    return {
+        "expert_id": expert_id,
+        "document_id": document_id,
+        "answer_id": asked.json()["answer_id"],
+        "service": "expert",
+    }
 
 
 async def everything(api: httpx.AsyncClient, victim: dict[str, str]) -> tuple:
-    """What a successful attack would change: the experts, the victim, its documents."""
+    """What a successful attack would change: the experts, the victim (its profile and model
+    settings), its documents, its answers and their feedback."""
     experts = sorted(e["id"] for e in (await api.get("/api/experts")).json())
     expert = (await api.get(f"/api/experts/{victim['expert_id']}")).json()
+    backend = (await api.get(f"/api/experts/{victim['expert_id']}/backend")).json()
     docs = (await api.get(f"/api/experts/{victim['expert_id']}/documents")).json()
-    return experts, expert, sorted(d["id"] for d in docs)
+    traces = (await api.get(f"/api/experts/{victim['expert_id']}/traces")).json()["traces"]
+    answers = sorted((t["answer_id"], str(t["feedback"])) for t in traces)
+    return experts, expert, backend, sorted(d["id"] for d in docs), answers
 
 
 # ---- other origins -------------------------------------------------------------------------
@@ -94,7 +109,8 @@ def test_the_unsafe_routes_are_all_found():
     paths = {path for _, path in UNSAFE_ROUTES}
     assert {"/api/experts", "/api/experts/{expert_id}", "/ui/experts"} <= paths
     assert {"/api/admin/projections/{service}/rebuild", "/ui/experts/{expert_id}/delete"} <= paths
-    assert {method for method, _ in UNSAFE_ROUTES} == {"POST", "PATCH", "DELETE"}
+    assert {method for method, _ in UNSAFE_ROUTES} == {"POST", "PUT", "PATCH", "DELETE"}
+    assert {"/api/answers/{answer_id}/feedback", "/api/experts/{expert_id}/backend"} <= paths
 
 
 @pytest.mark.parametrize(("method", "path"), UNSAFE_ROUTES)
