@@ -134,7 +134,7 @@ async def raw_appends(store: EventStore, total: int) -> tuple[float, list[float]
 async def service_split(host, samples: int = 200) -> dict[str, float]:
     """Median ms of each step of an update inside the expert service, on an expert with
     as many events as the clients' experts have (1 created + 3 updated)."""
-    from services.expert.handlers import EXPERT
+    from services.expert.aggregates import EXPERT
 
     store = host.store
     steps: dict[str, list[float]] = {"load aggregate": [], "append": [], "projection reached": []}

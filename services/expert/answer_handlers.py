@@ -23,7 +23,7 @@ from runtime.rpc import not_found
 from runtime.secrets import SecretBox
 from runtime.service import ServiceHost
 from services.expert import answer_domain, domain, traces
-from services.expert.asking import ANSWER, EXPERT
+from services.expert.aggregates import ANSWER, EXPERT
 from services.expert.backends import Backends, label
 from services.expert.llm import BackendError
 

@@ -2,9 +2,8 @@
 the expert's voice, the model's tokens streamed to whoever waits for them, the citations
 checked, and the whole of it appended as one `AnswerGiven` trace.
 
-While an answer is written its frames (queued position, the numbered sources, each piece of
-text) go to the core subject `answer.stream.<tenant>.<stream_id>` the caller listens on; a
-message on `answer.cancel.<tenant>.<stream_id>` (the caller went away) stops the model.
+While an answer is written its frames go to whoever listens (`frames.py`); a caller who
+goes away stops the model.
 """
 
 from __future__ import annotations
@@ -17,77 +16,33 @@ from contextlib import aclosing
 import msgspec
 
 from contracts.answers import (
-    AGGREGATE,
     AnswerGiven,
     AnswerReply,
     Ask,
     Citation,
-    Frame,
     GivenSource,
     Queued,
     Sources,
     Written,
-    cancel_subject,
-    stream_subject,
 )
 from contracts.base import DomainError, ErrorCode
-from contracts.expert import CONTEXT, Profile
+from contracts.expert import Profile
 from contracts.knowledge import Search, SearchResults
 from contracts.rules import clean_text
-from runtime.aggregate import AggregateType
 from runtime.rpc import ServiceError, request
 from runtime.service import ServiceHost
 from services.expert import answer_domain, domain, traces
+from services.expert.aggregates import ANSWER, EXPERT
 from services.expert.answering import guardrails, prompts
 from services.expert.answering.citations import check_citations
 from services.expert.answering.sources import Source
 from services.expert.backends import Backends, backend_failed
+from services.expert.frames import Frames
 from services.expert.llm import Backend, BackendError, Finished, Params, Piece
-
-EXPERT = AggregateType(CONTEXT, "expert", domain.INITIAL, domain.evolve)
-ANSWER = AggregateType(CONTEXT, AGGREGATE, answer_domain.INITIAL, answer_domain.evolve)
 
 PASSAGES = 6  # passages retrieved for a RAG answer (the prompt may keep fewer)
 SEARCH_CHARS = 2000  # what the knowledge service's search accepts
 DEFAULT_TOKENS = 256
-_frames = msgspec.json.Encoder()
-
-
-class Cancelled(Exception):
-    """The caller went away while the answer was being written."""
-
-
-class Frames:
-    """The live side of one answer: frames out, a cancel signal in."""
-
-    def __init__(self, host: ServiceHost, tenant: str, stream_id: str | None) -> None:
-        self.nc, self.tenant, self.stream_id = host.nc, tenant, stream_id
-        self.cancelled = asyncio.Event()
-        self.sources: Sources | None = None  # sent before the first frame that follows
-        self._sub = None
-
-    async def __aenter__(self) -> Frames:
-        if self.stream_id:
-            subject = cancel_subject(self.tenant, self.stream_id)
-            self._sub = await self.nc.subscribe(subject, cb=self._on_cancel)
-        return self
-
-    async def __aexit__(self, *_exc) -> None:
-        if self._sub is not None:
-            await self._sub.unsubscribe()
-
-    async def _on_cancel(self, _msg) -> None:
-        self.cancelled.set()
-
-    async def send(self, frame: Frame) -> None:
-        """Publish a frame. The numbered sources go just before the first other frame, so a
-        refusal to start (a full queue) is the first and only thing a listener sees."""
-        if not self.stream_id:
-            return
-        if self.sources is not None:
-            sources, self.sources = self.sources, None
-            await self.send(sources)
-        await self.nc.publish(stream_subject(self.tenant, self.stream_id), _frames.encode(frame))
 
 
 class Answering:

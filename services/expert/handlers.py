@@ -6,8 +6,6 @@ import uuid
 
 from contracts.base import Accepted
 from contracts.expert import (
-    AGGREGATE,
-    CONTEXT,
     CreateExpert,
     DeleteExpert,
     ExpertList,
@@ -16,12 +14,10 @@ from contracts.expert import (
     ListExperts,
     UpdateExpert,
 )
-from runtime.aggregate import AggregateType
 from runtime.rpc import not_found
 from runtime.service import ServiceHost
 from services.expert import domain, projections
-
-EXPERT = AggregateType(CONTEXT, AGGREGATE, domain.INITIAL, domain.evolve)
+from services.expert.aggregates import EXPERT
 
 
 class ExpertHandlers:

@@ -22,10 +22,10 @@ from runtime.reactor import Progress
 from runtime.rpc import request
 from runtime.service import ServiceHost
 from services.expert import answer_domain
+from services.expert.aggregates import ANSWER
 from services.expert.answering import scoring
 from services.expert.answering.citations import CheckedAnswer, check_citations
 from services.expert.answering.sources import Source
-from services.expert.asking import ANSWER
 from services.expert.traces import answers_not_scored_by
 
 log = get_logger(__name__)

@@ -22,16 +22,14 @@ from services.expert.llm.base import (
     Params,
     Piece,
     approx_tokens,
-    host_of,
     plain_prompt,
     retry_after_s,
     validate,
 )
+from services.expert.llm.remote import DEFAULT_CONTEXT_TOKENS, RemoteBackend
 
-DEFAULT_CONTEXT_TOKENS = 8192
 
-
-class OllamaBackend:
+class OllamaBackend(RemoteBackend):
     kind = "ollama"
 
     def __init__(
@@ -43,10 +41,7 @@ class OllamaBackend:
         timeout_s: float = 60.0,
         context_tokens: int = DEFAULT_CONTEXT_TOKENS,
     ):
-        self.model = model
-        self.host = host_of(base_url)
-        self.timeout_s = timeout_s
-        self._context_tokens = context_tokens
+        super().__init__(base_url, model, timeout_s=timeout_s, context_tokens=context_tokens)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s
@@ -85,15 +80,6 @@ class OllamaBackend:
         raise BackendError(
             "bad_response", f"The server at {self.host} stopped before finishing the answer."
         )
-
-    def count_tokens(self, text: str) -> int:
-        return approx_tokens(text)
-
-    def context_tokens(self) -> int:
-        return self._context_tokens
-
-    def render_prompt(self, messages: list[Message]) -> str:
-        return plain_prompt(messages)
 
     async def check(self) -> float:
         started = time.perf_counter()

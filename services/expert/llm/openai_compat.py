@@ -22,17 +22,15 @@ from services.expert.llm.base import (
     Params,
     Piece,
     approx_tokens,
-    host_of,
-    plain_prompt,
     retry_after_s,
     validate,
 )
+from services.expert.llm.remote import DEFAULT_CONTEXT_TOKENS, RemoteBackend
 
-DEFAULT_CONTEXT_TOKENS = 8192
 NO_KEY = "no-key"  # the client insists on a key; servers without auth ignore it
 
 
-class OpenAICompatBackend:
+class OpenAICompatBackend(RemoteBackend):
     kind = "openai"
 
     def __init__(
@@ -44,10 +42,7 @@ class OpenAICompatBackend:
         timeout_s: float = 60.0,
         context_tokens: int = DEFAULT_CONTEXT_TOKENS,
     ):
-        self.model = model
-        self.host = host_of(base_url)
-        self.timeout_s = timeout_s
-        self._context_tokens = context_tokens
+        super().__init__(base_url, model, timeout_s=timeout_s, context_tokens=context_tokens)
         self._client = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout_s, max_retries=2
         )
@@ -89,15 +84,6 @@ class OpenAICompatBackend:
             completion_tokens = approx_tokens("".join(parts))
         reason = "length" if finish_reason == "length" else "stop"
         yield Finished(prompt_tokens, completion_tokens, reason)
-
-    def count_tokens(self, text: str) -> int:
-        return approx_tokens(text)
-
-    def context_tokens(self) -> int:
-        return self._context_tokens
-
-    def render_prompt(self, messages: list[Message]) -> str:
-        return plain_prompt(messages)
 
     async def check(self) -> float:
         started = time.perf_counter()
