@@ -9,7 +9,6 @@ The model is a scripted OpenAI-compatible server, paced, that cites the passage 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from pathlib import Path
@@ -24,7 +23,7 @@ from tests.e2e.test_console import (  # noqa: F401  (fixtures)
     page,
     upload_and_settle,
 )
-from tests.support.scripted_llm import ScriptedLLM, cite_the_source_containing, serving
+from tests.support.scripted_llm import cite_the_source_containing, scripted_model
 
 pytestmark = pytest.mark.e2e
 
@@ -44,23 +43,11 @@ new MutationObserver(() => {
 """
 
 
-class PacedLLM(ScriptedLLM):
-    """The scripted model, writing its pieces a moment apart as a real model does."""
-
-    async def __call__(self, scope, receive, send) -> None:
-        async def paced(message) -> None:
-            if message["type"] == "http.response.body" and message.get("more_body"):
-                await asyncio.sleep(PACE_S)
-            await send(message)
-
-        await super().__call__(scope, receive, paced)
-
-
 @pytest.fixture
 async def scripted():
-    llm = PacedLLM(KEY, cite_the_source_containing("Varnholm"))
-    async with serving(llm) as url:
-        llm.url = f"{url}/v1"
+    """The scripted model, writing its pieces a moment apart as a real model does."""
+    paced = scripted_model(KEY, cite_the_source_containing("Varnholm"), word_delay_s=PACE_S)
+    async with paced as llm:
         yield llm
 
 

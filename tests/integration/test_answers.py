@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.api import new_expert, settled, upload
 from tests.support.pdfs import make_pdf
-from tests.support.scripted_llm import ScriptedLLM, cite_the_source_containing, serving
+from tests.support.scripted_llm import cite_the_source_containing, scripted_model
 from tests.support.views import snapshot
 
 KEY = "sk-simtune-test-9f8e7d6c5b4a"
@@ -35,18 +35,21 @@ FACTS = [
 
 @pytest.fixture
 async def scripted():
-    llm = ScriptedLLM(KEY, cite_the_source_containing("Quillmark"))
-    async with serving(llm) as url:
-        llm.url = f"{url}/v1"
+    async with scripted_model(KEY, cite_the_source_containing("Quillmark")) as llm:
         yield llm
 
 
-async def expert_with_pdf(api: httpx.AsyncClient, name: str = "Harbour guide") -> dict:
+async def harbour_expert(api: httpx.AsyncClient, name: str) -> tuple[dict, dict]:
+    """An expert with a ready three-page PDF, one fact a page; (expert, document)."""
     expert = await new_expert(api, name=name, domain="Velmora's harbour")
     pages = [f"{fact} " + "Filler sentence about the sea. " * 20 for fact in FACTS]
     [doc] = (await upload(api, expert["id"], ("harbour.pdf", make_pdf(pages)))).json()["documents"]
     assert (await settled(api, doc["id"]))["status"] == "ready"
-    return expert
+    return expert, doc
+
+
+async def expert_with_pdf(api: httpx.AsyncClient, name: str = "Harbour guide") -> dict:
+    return (await harbour_expert(api, name))[0]
 
 
 async def use_scripted(api, expert_id: str, llm, key: str = KEY) -> None:
@@ -257,9 +260,8 @@ async def test_rebuilt_answer_views_equal_live(api, scripted, stack):
 
 
 async def test_a_reader_who_goes_away_stops_the_model(api, stack):
-    llm = ScriptedLLM(KEY, lambda messages: "word " * 200, word_delay_s=0.05)
-    async with serving(llm) as url:
-        llm.url = f"{url}/v1"
+    talkative = scripted_model(KEY, lambda messages: "word " * 200, word_delay_s=0.05)
+    async with talkative as llm:
         expert = await new_expert(api, name="Chatty")
         await use_scripted(api, expert["id"], llm)
         body = {"question": "Talk to me", "mode": "closed"}

@@ -11,37 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 
 import pytest
 
 from gateway.console import answers as answer_pages
 from gateway.console.answer_views import is_bundled
-from tests.support.api import HTML, HTMX, new_expert, quick_answer, settled, ui_post, upload
-from tests.support.pdfs import make_pdf
-from tests.support.scripted_llm import ScriptedLLM, cite_the_source_containing, serving
+from tests.integration.test_answers import harbour_expert
+from tests.support.api import HTML, HTMX, new_expert, quick_answer, ui_post
+from tests.support.scripted_llm import cite_the_source_containing, scripted_model
 
 KEY = "sk-console-test-1a2b3c4d5e"
-FACTS = [
-    "The lighthouse keeper logs the tide every morning before breakfast.",
-    "The northern harbour of Velmora is guarded by the old Quillmark tower.",
-    "Fishing boats return to the southern quay when the bell rings twice.",
-]
 
 
 @pytest.fixture
 async def scripted():
-    llm = ScriptedLLM(KEY, cite_the_source_containing("Quillmark"))
-    async with serving(llm) as url:
-        llm.url = f"{url}/v1"
+    async with scripted_model(KEY, cite_the_source_containing("Quillmark")) as llm:
         yield llm
 
 
 async def expert_with_pdf(api) -> tuple[dict, dict]:
-    expert = await new_expert(api, domain="Velmora's harbour")
-    pages = [f"{fact} " + "Filler sentence about the sea. " * 20 for fact in FACTS]
-    [doc] = (await upload(api, expert["id"], ("harbour.pdf", make_pdf(pages)))).json()["documents"]
-    assert (await settled(api, doc["id"]))["status"] == "ready"
-    return expert, doc
+    return await harbour_expert(api, name=f"Harbour {uuid.uuid4().hex[:6]}")
 
 
 async def page(api, url: str, **params) -> str:

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.answers import AnswerReply, Ask
 from contracts.base import Accepted
 from contracts.expert import CreateExpert, Profile
 from contracts.ingest import DOCUMENTS_BUCKET, RegisterUpload, UploadRegistered
@@ -33,7 +34,10 @@ pytestmark = pytest.mark.integration
 
 EXAMPLES = 80
 TENANT = "local"
-POOL: dict[str, list[str]] = {"expert_id": [], "document_id": []}
+POOL: dict[str, list[str]] = {"expert_id": [], "document_id": [], "answer_id": []}
+# Model servers a drawn backend may name: one that refuses at once, and none. A drawn URL
+# would have the services wait on name lookups and timeouts, which is not what is tested.
+SERVERS = [None, "http://127.0.0.1:9/v1"]
 UPLOADED: list[str] = []
 ACCEPTED: Counter[str] = Counter()
 CONTENT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=400)
@@ -61,6 +65,12 @@ def command(cls: type) -> st.SearchStrategy:
     for field in POOL:
         if field in cls.__struct_fields__ and cls is not CreateExpert:
             fixed[field] = ids(field)
+    if "base_url" in cls.__struct_fields__:
+        fixed["base_url"] = st.sampled_from(SERVERS)
+        fixed["timeout_s"] = st.just(2.0)
+    if cls is Ask:  # the session's tiny model: short answers keep the run short
+        fixed["max_tokens"] = st.integers(1, 16)
+        fixed["stream_id"] = st.none()
     return contract(cls, **fixed)
 
 
@@ -84,6 +94,10 @@ async def pools(services, nc):
             nc, POOL["expert_id"][0], f"pool{n}.txt", f"Pool document {n}.".encode(), "text/plain"
         )
         POOL["document_id"].append(reg.document.id)
+    for n in range(2):
+        ask = Ask(expert_id=POOL["expert_id"][n], question=f"Pool question {n}?", mode="closed",
+                  max_tokens=4)  # fmt: skip
+        POOL["answer_id"].append((await request(nc, "cmd.expert.ask", ask, AnswerReply)).answer_id)
     yield POOL
 
 
@@ -104,7 +118,8 @@ async def test_every_accepted_command_is_projected(services, nc, pools, data):
     try:
         reply = await request(nc, subject, cmd, msgspec.Raw, timeout=30.0)
     except ServiceError as err:
-        assert err.status < 500, f"{subject} failed inside: {err.detail}"
+        # 502: the model server a drawn backend names refused; that sentence is the answer.
+        assert err.status < 500 or err.code == "backend_failed", f"{subject}: {err.detail}"
     else:
         ACCEPTED[subject] += 1
         if isinstance(cmd, RegisterUpload):

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-import uvicorn
 
 from services.expert.llm import (
     BackendConfig,
@@ -24,6 +21,7 @@ from services.expert.llm import (
     Piece,
     make_backend,
 )
+from tests.support.scripted_llm import free_port, serving
 
 KEY = "sk-test-4f9a1c"
 MODEL = "tiny-chat"
@@ -35,36 +33,6 @@ QUESTION = [
     {"role": "user", "content": "What is the capital of France?"},
 ]
 PARAMS = Params(max_tokens=32, temperature=0.2, top_p=0.9, stop=("\n\n",))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@asynccontextmanager
-async def serve(app) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def read_json(receive) -> dict:
@@ -232,14 +200,14 @@ class FakeOllama:
 @pytest.fixture(scope="module")
 async def openai_server():
     fake = FakeOpenAI()
-    async with serve(fake) as url:
+    async with serving(fake) as url:
         yield fake, f"{url}/v1"
 
 
 @pytest.fixture(scope="module")
 async def ollama_server():
     fake = FakeOllama()
-    async with serve(fake) as url:
+    async with serving(fake) as url:
         yield fake, url
 
 

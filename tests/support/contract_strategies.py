@@ -19,6 +19,7 @@ from contracts.rules import (
 )
 
 SHORT = 40  # most drawn texts and lists are short; some go to the limit
+LONGEST_DRAWN = 8_000  # longer texts at the limit are built, not drawn
 MAX_DRAWN_ITEMS = 8
 _CONTROL = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
 
@@ -38,7 +39,10 @@ def _text(t: mi.StrType) -> st.SearchStrategy[str]:
         chars = _characters(allow="\t\n\r" if t.pattern == PROSE_PATTERN else "")
     low, high = t.min_length or 0, t.max_length if t.max_length is not None else 10_000
     short = st.text(chars, min_size=low, max_size=min(high, max(low, SHORT)))
-    at_limit = st.text(chars, min_size=high, max_size=high)
+    if high <= LONGEST_DRAWN:
+        at_limit = st.text(chars, min_size=high, max_size=high)
+    else:  # Hypothesis draws no text this long: a short one repeated to the limit
+        at_limit = st.text(chars, min_size=1, max_size=SHORT).map(lambda t: (t * high)[:high])
     return st.one_of(short, short, short, at_limit)
 
 
@@ -46,6 +50,16 @@ def _integer(t: mi.IntType) -> st.SearchStrategy[int]:
     low = t.ge if t.ge is not None else (t.gt + 1 if t.gt is not None else -(2**31))
     high = t.le if t.le is not None else (t.lt - 1 if t.lt is not None else 2**31)
     return st.one_of(st.integers(low, min(high, low + 1000)), st.sampled_from([low, high]))
+
+
+def _float(t: mi.FloatType) -> st.SearchStrategy[float]:
+    low = t.ge if t.ge is not None else t.gt
+    high = t.le if t.le is not None else t.lt
+    floats = st.floats(
+        low, high, exclude_min=t.gt is not None, exclude_max=t.lt is not None, allow_nan=False
+    )
+    edges = [x for x in (t.ge, t.le) if x is not None]
+    return st.one_of(floats, st.sampled_from(edges)) if edges else floats
 
 
 def _list(t: mi.ListType) -> st.SearchStrategy[list]:
@@ -74,6 +88,8 @@ def strategy(t: mi.Type) -> st.SearchStrategy:
             return _text(t)
         case mi.IntType():
             return _integer(t)
+        case mi.FloatType():
+            return _float(t)
         case mi.BoolType():
             return st.booleans()
         case mi.NoneType():

@@ -157,3 +157,15 @@ async def serving(app) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def scripted_model(
+    key: str, reply: Reply, *, word_delay_s: float = 0.0
+) -> AsyncIterator[ScriptedLLM]:
+    """A scripted model served on a free port; its `url` is the base URL an expert's backend
+    settings take (`.../v1`)."""
+    llm = ScriptedLLM(key, reply, word_delay_s=word_delay_s)
+    async with serving(llm) as url:
+        llm.url = f"{url}/v1"
+        yield llm

@@ -177,6 +177,13 @@ async def test_a_missing_adapter_is_a_readable_error(backend, tmp_path):
     assert caught.value.reason == "not_found" and "gone-v3" in caught.value.sentence
 
 
+async def until_heard(places: dict[str, list[int]], who: str) -> None:
+    for _ in range(1000):
+        if places[who]:
+            return
+        await asyncio.sleep(0.01)
+
+
 async def test_a_full_queue_turns_requests_away_and_waiters_hear_their_place(endless, tmp_path):
     local = await asyncio.to_thread(LocalModel.load, str(endless), tmp_path, queue_limit=2)
     backend = LocalBackend(local)
@@ -187,10 +194,11 @@ async def test_a_full_queue_turns_requests_away_and_waiters_hear_their_place(end
         second = asyncio.create_task(
             collect(backend.stream(SKY, Params(3, 0.0), on_wait=places["second"].append))
         )
+        await until_heard(places, "second")  # queued first, before the third asks
         third = asyncio.create_task(
             collect(backend.stream(SKY, Params(3, 0.0), on_wait=places["third"].append))
         )
-        await asyncio.sleep(0.2)
+        await until_heard(places, "third")
         assert places == {"second": [1], "third": [2]}
 
         with pytest.raises(BackendBusy) as caught:
