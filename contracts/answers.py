@@ -204,6 +204,29 @@ class TestBackend(Query, frozen=True, kw_only=True, tag="expert.TestBackend"):
     expert_id: Token
 
 
+class GetPersona(Query, frozen=True, kw_only=True, tag="expert.GetPersona"):
+    """The expert's style guide condensed into a system prompt of at most `budget` tokens
+    (estimated), as its answers use it: what a training example's system message says."""
+
+    expert_id: Token
+    budget: Annotated[int, Meta(ge=16, le=4000)] = 300
+
+
+class ChatTurn(msgspec.Struct, frozen=True, kw_only=True):
+    role: Literal["system", "user", "assistant"]
+    content: prose(20_000)
+
+
+class Complete(Query, frozen=True, kw_only=True, tag="expert.Complete"):
+    """One completion from the expert's own model backend, nothing recorded: for the
+    services that write with it (the dataset builder's questions)."""
+
+    expert_id: Token
+    messages: Annotated[list[ChatTurn], Meta(min_length=1, max_length=MAX_TURNS)]
+    max_tokens: MaxTokens = 256
+    temperature: Temperature = 0.2
+
+
 # ---- replies -------------------------------------------------------------------------------
 
 
@@ -287,6 +310,20 @@ class BackendView(Reply, frozen=True, kw_only=True):
     api_key_set: bool
     timeout_s: float
     label: str  # what the console says is answering, e.g. "the bundled SmolLM2-135M model"
+
+
+class PersonaView(Reply, frozen=True, kw_only=True):
+    text: str
+    banned_topics: list[str]
+
+
+class Completion(Reply, frozen=True, kw_only=True):
+    text: str
+    backend: str
+    model: str
+    bundled: bool  # the small bundled model wrote it
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 class Rescored(Reply, frozen=True, kw_only=True):

@@ -106,3 +106,25 @@ class Embeddings(Reply, frozen=True, kw_only=True):
     model: str
     dimensions: int
     vectors: bytes  # float32, row-major, len(texts) x dimensions, L2-normalised
+
+
+class ListPassages(Query, frozen=True, tag="knowledge.ListPassages"):
+    """An expert's passages in document order, a page at a time (`after`: the `next` of the
+    previous page)."""
+
+    expert_id: Token
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 200
+    after: line(300) | None = None
+
+
+class Passage(Reply, frozen=True, kw_only=True):
+    document_id: str
+    filename: str
+    page: int
+    chunk_id: str
+    text: str
+
+
+class PassagePage(Reply, frozen=True, kw_only=True):
+    passages: list[Passage]
+    next: str | None = None

@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import time
+from contextlib import aclosing
 
 from sqlalchemy import text
 
 from contracts.answers import (
     BackendTestResult,
     BackendView,
+    Complete,
+    Completion,
     ConfigureBackend,
     GetAnswer,
     GetBackend,
+    GetPersona,
     GiveFeedback,
     ListTraces,
+    PersonaView,
     TestBackend,
     TracePage,
     TraceView,
 )
-from contracts.base import Accepted
+from contracts.base import Accepted, DomainError, ErrorCode
+from contracts.rules import clean_text
 from runtime.rpc import not_found
 from runtime.secrets import SecretBox
 from runtime.service import ServiceHost
 from services.expert import answer_domain, domain, traces
 from services.expert.aggregates import ANSWER, EXPERT
-from services.expert.backends import Backends, label
-from services.expert.llm import BackendError
+from services.expert.answering import prompts
+from services.expert.backends import Backends, backend_failed, is_bundled, label
+from services.expert.llm import BackendError, Params, Piece
+from services.expert.llm.base import approx_tokens
 
 
 class AnswerHandlers:
@@ -110,6 +118,39 @@ class AnswerHandlers:
         if row is None:
             raise not_found(f"expert {expert_id}")
         return row
+
+    async def persona(self, query: GetPersona) -> PersonaView:
+        state, _ = await EXPERT.load(self.host.store, query.tenant, query.expert_id)
+        profile = domain.require_live(state, query.expert_id)
+        text = prompts.persona(profile, query.budget, approx_tokens)
+        return PersonaView(text=text, banned_topics=list(profile.banned_topics))
+
+    async def complete(self, query: Complete) -> Completion:
+        state, _ = await EXPERT.load(self.host.store, query.tenant, query.expert_id)
+        domain.require_live(state, query.expert_id)
+        backend = await self.backends.for_expert(query.tenant, query.expert_id, state.backend)
+        messages = [{"role": t.role, "content": t.content} for t in query.messages]
+        params = Params(max_tokens=query.max_tokens, temperature=query.temperature)
+        pieces, finished = [], None
+        try:
+            async with aclosing(backend.stream(messages, params)) as stream:
+                async for item in stream:
+                    if isinstance(item, Piece):
+                        pieces.append(item.text)
+                    else:
+                        finished = item
+        except BackendError as exc:
+            raise backend_failed(exc) from exc
+        except ValueError as exc:
+            raise DomainError(ErrorCode.INVALID, str(exc)) from exc
+        return Completion(
+            text=clean_text("".join(pieces)),
+            backend=backend.kind,
+            model=backend.model[:200],
+            bundled=is_bundled(state.backend, self.host.settings.base_model),
+            prompt_tokens=finished.prompt_tokens if finished else 0,
+            completion_tokens=finished.completion_tokens if finished else 0,
+        )
 
 
 def elapsed(started: float) -> float:

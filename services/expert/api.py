@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from contracts.answers import (
     Ask,
+    Complete,
     ConfigureBackend,
     GetAnswer,
     GetBackend,
+    GetPersona,
     GiveFeedback,
     ListTraces,
     RescoreAnswers,
@@ -49,3 +51,5 @@ async def build(host: ServiceHost) -> None:
     host.endpoints.query("traces", ListTraces, answers.list_traces)
     host.endpoints.query("backend", GetBackend, answers.get_backend)
     host.endpoints.query("test_backend", TestBackend, answers.test_backend)
+    host.endpoints.query("persona", GetPersona, answers.persona)
+    host.endpoints.query("complete", Complete, answers.complete)

@@ -9,13 +9,12 @@ import asyncio
 from contracts.answers import BackendConfigured
 from contracts.base import DomainError, ErrorCode
 from runtime.logs import get_logger
+from runtime.models import BUNDLED
 from runtime.secrets import SecretBox, SecretUnreadable
 from runtime.settings import Settings
 from services.expert.llm import Backend, BackendConfig, BackendError, LocalModel, make_backend
 
 log = get_logger(__name__)
-
-BUNDLED = "smollm2"
 
 
 def label(configured: BackendConfigured | None, base_model: str = BUNDLED) -> str:

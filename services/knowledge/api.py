@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from contracts.knowledge import Embed, GetIndexStatus, Search
+from contracts.knowledge import Embed, GetIndexStatus, ListPassages, Search
 from runtime.service import ServiceHost
 from services.knowledge.embedder import Embedder
 from services.knowledge.handlers import KnowledgeHandlers
@@ -31,3 +31,4 @@ async def build(host: ServiceHost, embedder: Embedder | None = None) -> None:
     host.endpoints.query("search", Search, handlers.search)
     host.endpoints.query("status", GetIndexStatus, handlers.status)
     host.endpoints.query("embed", Embed, handlers.embed)
+    host.endpoints.query("passages", ListPassages, handlers.passages)

@@ -8,12 +8,14 @@ from contracts.knowledge import (
     Embeddings,
     GetIndexStatus,
     IndexStatuses,
+    ListPassages,
+    PassagePage,
     Search,
     SearchResults,
 )
 from runtime.service import ServiceHost
 from services.knowledge.embedder import Embedder
-from services.knowledge.projections import index_statuses
+from services.knowledge.projections import index_statuses, passages_page
 from services.knowledge.search import Searcher
 
 
@@ -44,3 +46,8 @@ class KnowledgeHandlers:
             dimensions=self.embedder.dimensions,
             vectors=matrix.astype("float32").tobytes(),
         )
+
+    async def passages(self, query: ListPassages) -> PassagePage:
+        await self.host.caught_up("KNOWLEDGE", query.after_seq)
+        async with self.host.engine.connect() as conn:
+            return await passages_page(conn, query)

@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.base import DomainError, ErrorCode
 from contracts.ingest import Chunk
 from contracts.knowledge import (
     DocumentIndexed,
@@ -18,6 +19,9 @@ from contracts.knowledge import (
     EmbeddingStarted,
     IndexingFailed,
     IndexStatus,
+    ListPassages,
+    Passage,
+    PassagePage,
 )
 from runtime.eventstore import RecordedEvent
 from runtime.logs import get_logger
@@ -170,3 +174,40 @@ async def index_statuses(conn: AsyncConnection, tenant: str, ids: list[str]) -> 
         )
         for r in rows
     ]
+
+
+async def passages_page(conn: AsyncConnection, query: ListPassages) -> PassagePage:
+    """The expert's passages in (document, position) order; `next` is "<document>|<ord>"."""
+    params = {"t": query.tenant, "e": query.expert_id, "n": query.limit + 1}
+    after = ""
+    if query.after:
+        document_id, _, ord_ = query.after.rpartition("|")
+        if not ord_.isdigit():
+            raise DomainError(ErrorCode.INVALID, "after must be the `next` of a page")
+        after = " AND (document_id, ord) > (:d, :o)"
+        params.update(d=document_id, o=int(ord_))
+    rows = list(
+        await conn.execute(
+            text(
+                "SELECT document_id, filename, page, chunk_id, body, ord FROM knowledge.chunks"
+                f" WHERE tenant = :t AND expert_id = :e{after}"
+                " ORDER BY document_id, ord LIMIT :n"
+            ),
+            params,
+        )
+    )
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    return PassagePage(
+        passages=[
+            Passage(
+                document_id=r.document_id,
+                filename=r.filename,
+                page=r.page,
+                chunk_id=r.chunk_id,
+                text=r.body,
+            )
+            for r in rows
+        ],
+        next=f"{rows[-1].document_id}|{rows[-1].ord}" if more else None,
+    )

@@ -136,7 +136,9 @@ def minimal(t: mi.Type) -> object:
         case mi.LiteralType():
             return t.values[0]
         case mi.ListType():
-            return []
+            return [minimal(t.item_type)] * (t.min_length or 0)
+        case mi.FloatType():
+            return t.ge if t.ge is not None else (t.gt + 0.5 if t.gt is not None else 0.0)
         case mi.UnionType():
             return minimal(t.types[0])
         case mi.Metadata():
