@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from contracts.answers import AnswerEvent, BackendConfigured
+from contracts.dataset import DatasetEvent
 from contracts.expert import ExpertEvent
 from contracts.ingest import IngestEvent
 from contracts.knowledge import KnowledgeEvent
 
-AnyEvent = ExpertEvent | BackendConfigured | AnswerEvent | IngestEvent | KnowledgeEvent
+AnyEvent = (
+    ExpertEvent | BackendConfigured | AnswerEvent | IngestEvent | KnowledgeEvent | DatasetEvent
+)
 
-STREAMS = {"expert": "EXPERT", "ingest": "INGEST", "knowledge": "KNOWLEDGE"}
+STREAMS = {
+    "expert": "EXPERT",
+    "ingest": "INGEST",
+    "knowledge": "KNOWLEDGE",
+    "dataset": "DATASET",
+}

@@ -37,6 +37,20 @@ from contracts.base import (
     RebuildProjections,
     ServiceHealth,
 )
+from contracts.dataset import (
+    BuildDataset,
+    CancelBuild,
+    DatasetList,
+    DatasetView,
+    ExamplePage,
+    ExportDataset,
+    ExportReady,
+    GetDataset,
+    ListDatasets,
+    ListExamples,
+    ListRejections,
+    RejectionList,
+)
 from contracts.expert import (
     CreateExpert,
     DeleteExpert,
@@ -76,7 +90,7 @@ from runtime.settings import Settings
 
 T = TypeVar("T")
 TENANT = "local"
-SERVICES = ("expert", "ingest", "knowledge")
+SERVICES = ("expert", "ingest", "knowledge", "dataset")
 HEALTH_TIMEOUT_S = 1.0
 RESCORE_TIMEOUT_S = 600.0
 
@@ -176,6 +190,41 @@ class Backend:
     async def test_backend(self, expert_id: str) -> BackendTestResult:
         query = TestBackend(expert_id=expert_id)
         return await self.call("qry.expert.test_backend", query, BackendTestResult, timeout=120)
+
+    # ---- datasets --------------------------------------------------------------------------
+
+    async def build_dataset(self, cmd: BuildDataset) -> Accepted:
+        return await self.call("cmd.dataset.build", cmd, Accepted)
+
+    async def get_dataset(self, dataset_id: str, after_seq: int = 0) -> DatasetView:
+        query = GetDataset(dataset_id=dataset_id, after_seq=after_seq)
+        return await self.call("qry.dataset.get", query, DatasetView)
+
+    async def list_datasets(self, expert_id: str, after_seq: int = 0) -> list[DatasetView]:
+        await self.get_expert(expert_id)  # 404 for an expert that does not exist
+        query = ListDatasets(expert_id=expert_id, after_seq=after_seq)
+        return (await self.call("qry.dataset.list", query, DatasetList)).datasets
+
+    async def dataset_examples(self, query: ListExamples) -> ExamplePage:
+        return await self.call("qry.dataset.examples", query, ExamplePage)
+
+    async def dataset_rejections(self, dataset_id: str) -> RejectionList:
+        query = ListRejections(dataset_id=dataset_id)
+        return await self.call("qry.dataset.rejections", query, RejectionList)
+
+    async def revise_dataset(self, subject: str, cmd) -> DatasetView:
+        """An edit, deletion or addition: the new version it made."""
+        accepted = await self.call(subject, cmd, Accepted)
+        return await self.get_dataset(accepted.id, after_seq=accepted.seq)
+
+    async def cancel_dataset(self, dataset_id: str) -> DatasetView:
+        accepted = await self.call(
+            "cmd.dataset.cancel", CancelBuild(dataset_id=dataset_id), Accepted
+        )
+        return await self.get_dataset(dataset_id, after_seq=accepted.seq)
+
+    async def export_dataset(self, query: ExportDataset) -> ExportReady:
+        return await self.call("qry.dataset.export", query, ExportReady, timeout=60)
 
     # ---- documents -------------------------------------------------------------------------
 

@@ -5,9 +5,13 @@ msgspec Structs, so Litestar validates them and documents them in the OpenAPI sc
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+from msgspec import Meta
 
 from contracts.base import ComponentHealth
+from contracts.dataset import DEFAULT_MAX_EXAMPLES, MAX_EXAMPLES, Sources
 
 
 class ErrorBody(msgspec.Struct, frozen=True):
@@ -64,3 +68,27 @@ class ProjectionsOverview(msgspec.Struct, frozen=True, kw_only=True):
 # ---- experts ---------------------------------------------------------------------------------
 # The expert bodies are the contracts themselves: a profile to create, a patch to change one
 # (only the fields sent change), and the projected view.
+
+
+# ---- datasets --------------------------------------------------------------------------------
+
+
+class BuildBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What to build a dataset from (the shared contract's body, plus manual JSONL)."""
+
+    sources: Sources
+    max_examples: Annotated[int, Meta(ge=1, le=MAX_EXAMPLES)] = DEFAULT_MAX_EXAMPLES
+    seed: Annotated[int, Meta(ge=0, le=2**31 - 1)] = 0
+    manual_jsonl: str | None = None  # one {"question", "answer"} object a line
+
+
+class DatasetAccepted(msgspec.Struct, frozen=True, kw_only=True):
+    dataset_id: str
+    version: int
+    status: str
+
+
+class ExampleChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    question: str | None = None
+    answer: str | None = None
+    tags: list[str] | None = None

@@ -42,6 +42,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     generation_queue: int  # local generations waiting at most; beyond it a request gets 503
     max_answer_tokens: int  # upper bound of an answer's length, whatever a request asks
     secret_key: str | None  # SIMTUNE_SECRET_KEY; else a key file under SIMTUNE_HOME
+    max_seq_length: int  # tokens of one training example, at most (the base model's tokenizer)
+    min_training_examples: int  # FINETUNE_MIN_TRACES: fewer, and a dataset is not ready to train
+    generation_rate: float  # dataset builds: completions a second asked of a model backend
 
 
 class SettingsError(ValueError):
@@ -121,6 +124,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         generation_queue=_int(env, "SIMTUNE_GENERATION_QUEUE", 16, 1, 1000),
         max_answer_tokens=_int(env, "SIMTUNE_MAX_ANSWER_TOKENS", 512, 16, 8192),
         secret_key=env.get("SIMTUNE_SECRET_KEY") or None,
+        max_seq_length=_int(env, "SIMTUNE_MAX_SEQ_LENGTH", 2048, 64, 131_072),
+        min_training_examples=_int(env, "FINETUNE_MIN_TRACES", 50, 1, 100_000),
+        generation_rate=_int(env, "SIMTUNE_GENERATION_RATE", 2, 1, 100),
     )
 
 

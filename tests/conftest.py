@@ -122,7 +122,7 @@ async def services(servers, embedder) -> dict:
     """The expert, ingest and knowledge services, running in this process."""
     settings = servers.settings()
     hosts = {}
-    for context in ("expert", "ingest", "knowledge"):
+    for context in ("expert", "ingest", "knowledge", "dataset"):
         hosts[context] = await start_service(settings, context, embedder)
     yield hosts
     for host in hosts.values():

@@ -7,13 +7,14 @@ line below. Modules here use the shared gateway modules (`gateway.backend`, `err
 
 from __future__ import annotations
 
-from gateway.api import admin, answers, documents, events, experts, health, openai, search
+from gateway.api import admin, answers, datasets, documents, events, experts, health, openai, search
 
 ROUTES = [
     *experts.ROUTES,  # /api/experts
     *documents.ROUTES,  # /api/experts/{id}/documents (upload, list), /api/documents/{id}
     *search.ROUTES,  # /api/experts/{id}/search
     *answers.ROUTES,  # /api/experts/{id}/ask, drafts, traces, backend; /api/answers/{id}
+    *datasets.ROUTES,  # /api/experts/{id}/datasets, /api/datasets/{id}/... (review, export)
     *openai.ROUTES,  # /v1/models, /v1/chat/completions (OpenAI-compatible)
     *events.ROUTES,  # /api/events (SSE)
     *health.ROUTES,  # /health

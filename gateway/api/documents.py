@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import IO
 from urllib.parse import quote, urlencode
 
 from litestar import Request, Response, delete, get, post
@@ -21,15 +17,12 @@ from litestar.openapi.spec import (
 from litestar.params import Parameter
 from litestar.response import Stream
 
-from contracts.base import DomainError, ErrorCode
 from contracts.ingest import DOCUMENTS_BUCKET, MAX_PAGE_SIZE, PAGE_SIZE
 from gateway.backend import Backend
+from gateway.downloads import download, stream_file
 from gateway.errors import error_responses
 from gateway.schemas import DocumentOut, UploadAccepted
 from gateway.uploads import receive_uploads
-from runtime.objects import ObjectCorrupt, ObjectMissing
-
-READ_BLOCK = 64 * 1024
 
 
 @dataclass
@@ -121,12 +114,14 @@ async def delete_document(document_id: str, backend: Backend) -> None:
 async def document_file(document_id: str, backend: Backend) -> Stream:
     doc = await backend.get_document(document_id)
     name = f"{backend.tenant}/{doc.expert_id}/{doc.sha256}"
-    sink, size = await download(backend, name, doc.sha256)
+    sink, size = await download(
+        backend, DOCUMENTS_BUCKET, name, doc.sha256, missing="the original file of this document"
+    )
     media_type = doc.media_type or "application/octet-stream"
     if media_type.startswith("text/"):
         media_type += "; charset=utf-8"
     return Stream(
-        _read(sink),
+        stream_file(sink),
         media_type=media_type,
         headers={
             "Content-Disposition": f"inline; filename*=UTF-8''{quote(doc.filename)}",
@@ -134,39 +129,6 @@ async def document_file(document_id: str, backend: Backend) -> Stream:
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-async def download(backend: Backend, name: str, sha256: str) -> tuple[IO[bytes], int]:
-    """The object, spooled to a temporary file and checked against its sha256."""
-    sink = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 - streamed, then closed
-    try:
-        await backend.objects.read_into(DOCUMENTS_BUCKET, name, sink)
-    except ObjectMissing as exc:
-        sink.close()
-        raise DomainError(
-            ErrorCode.NOT_FOUND, "the original file of this document is no longer stored"
-        ) from exc
-    except ObjectCorrupt as exc:
-        sink.close()
-        raise DomainError(ErrorCode.INTERNAL, "the stored file is damaged") from exc
-    sink.seek(0)
-    digest, size = hashlib.sha256(), 0
-    while block := sink.read(READ_BLOCK):
-        digest.update(block)
-        size += len(block)
-    if digest.hexdigest() != sha256:
-        sink.close()
-        raise DomainError(ErrorCode.INTERNAL, "the stored file does not match its checksum")
-    return sink, size
-
-
-async def _read(sink: IO[bytes]) -> AsyncIterator[bytes]:
-    try:
-        sink.seek(0)
-        while block := sink.read(READ_BLOCK):
-            yield block
-    finally:
-        sink.close()
 
 
 ROUTES = [upload, list_documents, get_document, delete_document, document_file]

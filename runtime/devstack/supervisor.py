@@ -25,6 +25,7 @@ DEFAULT_CHILDREN: tuple[Child, ...] = (
     Child("expert", "services.expert"),
     Child("ingest", "services.ingest"),
     Child("knowledge", "services.knowledge"),
+    Child("dataset", "services.dataset"),
     Child("gateway", "gateway"),
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

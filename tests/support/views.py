@@ -13,6 +13,7 @@ TABLES = {
         " feedback_at FROM expert.traces ORDER BY 1, 2",
     ],
     "ingest": ["SELECT * FROM ingest.documents ORDER BY tenant, id"],
+    "dataset": ["SELECT * FROM dataset.datasets ORDER BY tenant, id"],
     "knowledge": [
         "SELECT * FROM knowledge.documents ORDER BY tenant, document_id",
         "SELECT tenant, chunk_id, expert_id, document_id, revision, filename, page, ord, body,"

@@ -22,6 +22,20 @@ from contracts.answers import (
     FeedbackGiven,
     GivenSource,
 )
+from contracts.dataset import (
+    BuildSpec,
+    Counts,
+    DatasetBuildCancelled,
+    DatasetBuildFailed,
+    DatasetBuildProgressed,
+    DatasetBuildRequested,
+    DatasetBuilt,
+    DatasetRevised,
+    KnowledgeSource,
+    ManualExample,
+    Sources,
+    TracesSource,
+)
 from contracts.events import AnyEvent
 from contracts.expert import (
     ExpertCreated,
@@ -131,6 +145,43 @@ SAMPLES = [
         object=REF,
     ),
     DocumentParsingStarted(document_id="d1", revision=1),
+    DatasetBuildRequested(
+        dataset_id="ds1",
+        expert_id="e1",
+        version=3,
+        spec=BuildSpec(
+            sources=Sources(
+                knowledge=KnowledgeSource(questions=40),
+                traces=TracesSource(min_quality=8.0, min_rating=4),
+                feedback=True,
+                manual=[ManualExample(question="What is a tide?", answer="The sea rising.")],
+            ),
+            max_examples=300,
+            seed=7,
+        ),
+    ),
+    DatasetRevised(
+        dataset_id="ds2",
+        expert_id="e1",
+        version=4,
+        parent="ds1",
+        change="edited",
+        example_id="0123456789abcdef",
+        content=REF,
+        counts=Counts(train=45, val=5, by_source={"knowledge": 50}, rejected={"duplicate": 2}),
+        min_examples=50,
+    ),
+    DatasetBuildProgressed(dataset_id="ds1", stage="checking the examples", done=3, total=4),
+    DatasetBuilt(
+        dataset_id="ds1",
+        expert_id="e1",
+        content=REF,
+        rejections=REF,
+        counts=Counts(train=45, val=5, by_source={"knowledge": 50}, rejected={"duplicate": 2}),
+        min_examples=50,
+    ),
+    DatasetBuildFailed(dataset_id="ds1", reason="The dataset could not be built: no passages."),
+    DatasetBuildCancelled(dataset_id="ds1"),
     DocumentChunked(
         document_id="d1",
         expert_id="e1",

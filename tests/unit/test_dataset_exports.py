@@ -114,9 +114,10 @@ def test_the_same_examples_give_the_same_sha256():
     assert hashlib.sha256(to_jsonl(rebuilt)).digest() == hashlib.sha256(to_jsonl(EXAMPLES)).digest()
 
 
-def test_stored_content_leaves_defaults_out():
+def test_stored_content_names_every_field():
     line = json.loads(to_jsonl([example(3)]))
-    assert "rejected" not in line and "score" not in line and "citations" not in line
+    assert line["rejected"] is None and line["score"] is None and line["citations"] == []
+    assert line["split"] in ("train", "val")
 
 
 def test_stored_content_that_breaks_the_schema_is_refused():

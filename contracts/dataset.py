@@ -1,0 +1,281 @@
+"""The dataset context: versioned training sets built from an expert's documents, its best
+answers, people's edits and hand-written examples.
+
+Two aggregates. The expert's *line* of datasets (`line`, keyed by the expert id) hands out
+version numbers: every new version — a build, or an edit of an earlier version — is one
+event on it, so two versions never share a number. Each version (`dataset`, keyed by its
+dataset id) then records how its build went. A version's examples are a JSONL object in
+the `datasets` bucket, named by its sha256: a version never changes; an edit makes a new
+version whose parent is the one edited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from contracts.answers import Citation
+from contracts.base import Command, Event, Query, Reply
+from contracts.ingest import ObjectRef
+from contracts.rules import Count, Token, items, line, prose
+
+CONTEXT = "dataset"
+STREAM = "DATASET"
+LINE = "line"
+AGGREGATE = "dataset"
+BUCKET = "datasets"
+
+Source = Literal["knowledge", "traces", "feedback", "manual"]
+Role = Literal["system", "user", "assistant"]
+Reason = line(500)
+Text = prose(20_000)
+MAX_EXAMPLES = 5_000
+DEFAULT_MAX_EXAMPLES = 500
+MAX_MANUAL = 500
+MAX_MANUAL_JSONL = 99_000  # characters: every text on the log stays under 100k
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    role: Role
+    content: Text
+
+
+class Provenance(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Where an example came from: a passage of a document, or an answer."""
+
+    document_id: Token | None = None
+    filename: line(255) | None = None
+    page: Annotated[int, Meta(ge=1)] | None = None
+    chunk_id: line(200) | None = None
+    answer_id: Token | None = None
+
+
+class TrainingExample(msgspec.Struct, frozen=True, kw_only=True):
+    """One example, the fixed schema every source produces and every export reads."""
+
+    id: Token
+    messages: items(Message, 64)
+    source: Source
+    tags: items(line(60, min_length=1), 20) = []
+    provenance: Provenance = msgspec.field(default_factory=Provenance)
+    citations: items(Citation, 20) = []
+    score: Annotated[float, Meta(ge=0, le=10)] | None = None
+    rejected: Text | None = None  # preference pairs: the answer a person replaced
+    split: Literal["train", "val"] = "train"
+
+
+class ManualExample(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An example a person writes: a question and the answer they want."""
+
+    question: Text
+    answer: Text
+    tags: items(line(60, min_length=1), 20) = []
+
+
+class KnowledgeSource(msgspec.Struct, frozen=True, kw_only=True):
+    questions: Annotated[int, Meta(ge=1, le=MAX_EXAMPLES)] = 100
+    generator: Literal["auto", "offline", "backend"] = "auto"
+
+
+class TracesSource(msgspec.Struct, frozen=True, kw_only=True):
+    min_quality: Annotated[float, Meta(ge=0, le=10)] = 8.0
+    min_rating: Annotated[int, Meta(ge=1, le=5)] = 4
+
+
+class Sources(msgspec.Struct, frozen=True, kw_only=True):
+    knowledge: KnowledgeSource | None = None
+    traces: TracesSource | None = None
+    feedback: bool = False
+    manual: items(ManualExample, MAX_MANUAL) = []
+
+
+class BuildSpec(msgspec.Struct, frozen=True, kw_only=True):
+    sources: Sources
+    max_examples: Annotated[int, Meta(ge=1, le=MAX_EXAMPLES)] = DEFAULT_MAX_EXAMPLES
+    seed: Annotated[int, Meta(ge=0, le=2**31 - 1)] = 0
+
+
+class Rejection(msgspec.Struct, frozen=True, kw_only=True):
+    """A candidate that did not make it, and why (a reason code and a sentence)."""
+
+    source: Source
+    code: line(40, min_length=1)  # too_long | empty | duplicate | banned_topic | low_score | ...
+    detail: Reason
+    question: line(300) = ""
+
+
+class Counts(msgspec.Struct, frozen=True, kw_only=True):
+    train: Count = 0
+    val: Count = 0
+    by_source: dict[str, int] = {}
+    rejected: dict[str, int] = {}  # reason code -> candidates
+
+
+# ---- events --------------------------------------------------------------------------------
+
+
+class DatasetBuildRequested(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuildRequested"):
+    """On the expert's line: version `version` is to be built as `dataset_id`."""
+
+    dataset_id: Token
+    expert_id: Token
+    version: Annotated[int, Meta(ge=1)]
+    spec: BuildSpec
+
+
+class DatasetRevised(Event, frozen=True, kw_only=True, tag="dataset.DatasetRevised"):
+    """On the expert's line: version `version` is `parent` with one change, already stored."""
+
+    dataset_id: Token
+    expert_id: Token
+    version: Annotated[int, Meta(ge=1)]
+    parent: Token
+    change: Literal["edited", "deleted", "added"]
+    example_id: Token
+    content: ObjectRef
+    counts: Counts
+    min_examples: Count
+
+
+class DatasetBuildProgressed(
+    Event, frozen=True, kw_only=True, tag="dataset.DatasetBuildProgressed"
+):
+    dataset_id: Token
+    stage: line(60)
+    done: Count
+    total: Count
+
+
+class DatasetBuilt(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuilt"):
+    dataset_id: Token
+    expert_id: Token
+    content: ObjectRef  # JSONL of TrainingExample, sha256-named
+    rejections: ObjectRef  # JSONL of Rejection
+    counts: Counts
+    min_examples: Count  # FINETUNE_MIN_TRACES when it was built
+
+
+class DatasetBuildFailed(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuildFailed"):
+    dataset_id: Token
+    reason: Reason
+
+
+class DatasetBuildCancelled(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuildCancelled"):
+    dataset_id: Token
+
+
+DatasetEvent = (
+    DatasetBuildRequested
+    | DatasetRevised
+    | DatasetBuildProgressed
+    | DatasetBuilt
+    | DatasetBuildFailed
+    | DatasetBuildCancelled
+)
+
+
+# ---- commands ------------------------------------------------------------------------------
+
+
+class BuildDataset(Command, frozen=True, kw_only=True, tag="dataset.BuildDataset"):
+    expert_id: Token
+    spec: BuildSpec
+    manual_jsonl: prose(MAX_MANUAL_JSONL) | None = None  # more manual examples, one per line
+
+
+class CancelBuild(Command, frozen=True, kw_only=True, tag="dataset.CancelBuild"):
+    dataset_id: Token
+
+
+class EditExample(Command, frozen=True, kw_only=True, tag="dataset.EditExample"):
+    """Change an example of a version: the result is a new version."""
+
+    dataset_id: Token
+    example_id: Token
+    question: Text | None = None
+    answer: Text | None = None
+    tags: items(line(60, min_length=1), 20) | None = None
+
+
+class DeleteExample(Command, frozen=True, kw_only=True, tag="dataset.DeleteExample"):
+    dataset_id: Token
+    example_id: Token
+
+
+class AddExample(Command, frozen=True, kw_only=True, tag="dataset.AddExample"):
+    dataset_id: Token
+    example: ManualExample
+
+
+# ---- queries -------------------------------------------------------------------------------
+
+
+class GetDataset(Query, frozen=True, kw_only=True, tag="dataset.GetDataset"):
+    dataset_id: Token
+
+
+class ListDatasets(Query, frozen=True, kw_only=True, tag="dataset.ListDatasets"):
+    expert_id: Token
+
+
+class ListExamples(Query, frozen=True, kw_only=True, tag="dataset.ListExamples"):
+    dataset_id: Token
+    split: Literal["train", "val"] | None = None
+    source: Source | None = None
+    limit: Annotated[int, Meta(ge=1, le=500)] = 100
+    offset: Annotated[int, Meta(ge=0)] = 0
+
+
+class ListRejections(Query, frozen=True, kw_only=True, tag="dataset.ListRejections"):
+    dataset_id: Token
+
+
+class ExportDataset(Query, frozen=True, kw_only=True, tag="dataset.ExportDataset"):
+    dataset_id: Token
+    format: Literal["chat", "alpaca", "preference"] = "chat"
+    split: Literal["train", "val"] = "train"
+
+
+# ---- replies -------------------------------------------------------------------------------
+
+
+class DatasetView(Reply, frozen=True, kw_only=True):
+    id: str
+    expert_id: str
+    version: int
+    parent: str | None
+    status: str  # building | ready | failed | cancelled
+    train_examples: int
+    val_examples: int
+    sources: dict[str, int]
+    rejected: dict[str, int]
+    sha256: str | None
+    ready_for_training: bool  # at least min_examples examples
+    min_examples: int
+    progress: dict[str, int] = {}  # stage, done, total while building
+    stage: str | None = None
+    reason: str | None = None
+    content: ObjectRef | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+
+class DatasetList(Reply, frozen=True, kw_only=True):
+    datasets: list[DatasetView]
+
+
+class ExamplePage(Reply, frozen=True, kw_only=True):
+    examples: list[TrainingExample]
+    total: int
+
+
+class RejectionList(Reply, frozen=True, kw_only=True):
+    rejections: list[Rejection]
+
+
+class ExportReady(Reply, frozen=True, kw_only=True):
+    object: ObjectRef  # the JSONL, in the datasets bucket
+    filename: str
+    lines: int

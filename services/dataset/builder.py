@@ -1,0 +1,171 @@
+"""Building a dataset version: long work off the `dataset.build` work queue.
+
+A `DatasetBuildRequested` on an expert's line starts it. The candidates come from each
+chosen source (manual first, then people's edits, then good answers, then the documents:
+that order decides which of two duplicates stays), are screened by the data rules, split
+90/10 by source passage, and stored as one JSONL object named by its sha256. Progress goes
+on the log as `DatasetBuildProgressed`; a cancel lands between steps. A build redelivered
+after a crash starts again from the sources (nothing half-made is kept: the version's
+content is written once, at the end, under its hash); one that fails every attempt is
+decided as `DatasetBuildFailed` with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from contracts.base import DomainError
+from contracts.dataset import (
+    Counts,
+    DatasetBuildFailed,
+    DatasetBuildProgressed,
+    DatasetBuildRequested,
+    DatasetBuilt,
+)
+from runtime.eventstore import RecordedEvent, derived_id
+from runtime.logs import get_logger
+from runtime.reactor import Progress
+from runtime.rpc import ServiceError
+from runtime.service import ServiceHost
+from services.dataset import domain
+from services.dataset.aggregates import BUILD
+from services.dataset.content import Content
+from services.dataset.gather import (
+    Gatherer,
+    feedback_candidates,
+    manual_candidates,
+    traces_candidates,
+)
+from services.dataset.rules import screen
+from services.dataset.split import assign
+
+log = get_logger(__name__)
+
+
+class Cancelled(Exception):
+    """A person cancelled the build."""
+
+
+def counts_of(examples, rejections) -> Counts:
+    by_source: dict[str, int] = {}
+    for e in examples:
+        by_source[e.source] = by_source.get(e.source, 0) + 1
+    rejected: dict[str, int] = {}
+    for r in rejections:
+        rejected[r.code] = rejected.get(r.code, 0) + 1
+    return Counts(
+        train=sum(1 for e in examples if e.split == "train"),
+        val=sum(1 for e in examples if e.split == "val"),
+        by_source=by_source,
+        rejected=rejected,
+    )
+
+
+class Builder:
+    def __init__(self, host: ServiceHost, content: Content) -> None:
+        self.host, self.content = host, content
+
+    async def on_line(self, rec: RecordedEvent, progress: Progress) -> None:
+        if isinstance(rec.event, DatasetBuildRequested):
+            await self.run(rec, rec.event, progress)
+
+    async def run(self, rec: RecordedEvent, ev: DatasetBuildRequested, progress: Progress) -> None:
+        state, _ = await BUILD.load(self.host.store, rec.tenant, ev.dataset_id)
+        if not domain.still_building(state):
+            return  # built, failed or cancelled before a redelivery
+        try:
+            outcome = await self.build(rec.tenant, ev, progress)
+        except Cancelled:
+            log.info("dataset.build_cancelled", dataset_id=ev.dataset_id)
+            return
+        except (DomainError, ServiceError) as exc:  # the expert is gone, its model failed...
+            outcome = DatasetBuildFailed(dataset_id=ev.dataset_id, reason=failure(exc.detail))
+        await BUILD.execute(
+            self.host.store,
+            rec.tenant,
+            ev.dataset_id,
+            lambda s: domain.decide_end(s, outcome),
+            event_id=derived_id(rec.event_id, "end"),
+        )
+
+    async def build(
+        self, tenant: str, ev: DatasetBuildRequested, progress: Progress
+    ) -> DatasetBuilt:
+        spec, settings = ev.spec, self.host.settings
+        gather = Gatherer(self.host.nc, tenant, ev.expert_id, settings.generation_rate)
+
+        async def tick(stage: str, done: int, total: int) -> None:
+            await progress()
+            state, _ = await BUILD.load(self.host.store, tenant, ev.dataset_id)
+            if state.status == "cancelled":
+                raise Cancelled
+            step = DatasetBuildProgressed(
+                dataset_id=ev.dataset_id, stage=stage, done=done, total=total
+            )
+            await self.host.store.append(
+                "dataset", tenant, "dataset", ev.dataset_id, step, expected_seq=None
+            )
+
+        await tick("reading the expert's style", 0, 4)
+        persona = await gather.persona()
+        system = persona.text
+        candidates, unusable = manual_candidates(spec, system), []
+        if spec.sources.feedback or spec.sources.traces:
+            await tick("reading the answers", 1, 4)
+            traces = await gather.traces()
+            if spec.sources.feedback:
+                candidates += feedback_candidates(traces, system)
+            if spec.sources.traces:
+                candidates += traces_candidates(traces, spec.sources.traces, system)
+        if spec.sources.knowledge:
+            await tick("writing questions from the documents", 2, 4)
+            written, unusable = await gather.knowledge(spec.sources.knowledge, system, tick)
+            candidates += written
+        await tick("checking the examples", 3, 4)
+        count = await self.content.token_counter()
+        accepted, rejections = await asyncio.to_thread(
+            screen,
+            candidates,
+            count=count,
+            max_seq_tokens=settings.max_seq_length,
+            banned_topics=persona.banned_topics,
+            max_examples=spec.max_examples,
+            seed=spec.seed,
+        )
+        rejections = unusable + rejections
+        examples = assign(accepted, spec.seed)
+        stored = await self.content.put_examples(tenant, ev.expert_id, examples)
+        rejected = await self.content.put_rejections(tenant, ev.expert_id, rejections)
+        await tick("done", 4, 4)
+        return DatasetBuilt(
+            dataset_id=ev.dataset_id,
+            expert_id=ev.expert_id,
+            content=stored,
+            rejections=rejected,
+            counts=counts_of(examples, rejections),
+            min_examples=settings.min_training_examples,
+        )
+
+    async def gave_up(self, rec: RecordedEvent, error: BaseException) -> None:
+        """Every attempt failed: the build is decided as failed, with what went wrong."""
+        ev = rec.event
+        if not isinstance(ev, DatasetBuildRequested):
+            return
+        failed = DatasetBuildFailed(
+            dataset_id=ev.dataset_id,
+            reason=failure(
+                f"Simtune tried {self.host.settings.max_deliveries} times and failed each time"
+                f" ({type(error).__name__})"
+            ),
+        )
+        await BUILD.execute(
+            self.host.store,
+            rec.tenant,
+            ev.dataset_id,
+            lambda s: domain.decide_end(s, failed),
+            event_id=derived_id(rec.event_id, "end"),
+        )
+
+
+def failure(detail: str) -> str:
+    return f"The dataset could not be built: {detail}"[:500]
