@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable
 
 from contracts.dataset import Rejection
+from runtime.phrases import phrase_pattern
 from services.dataset.candidates import Candidate, example_id
 
 Count = Callable[[str], int]
@@ -55,7 +56,7 @@ def screen(
     seed: int,
 ) -> tuple[list[Candidate], list[Rejection]]:
     """The candidates that become examples, and a rejection for each of the others."""
-    banned = [(topic, _topic_pattern(topic)) for topic in banned_topics if topic.split()]
+    banned = [(topic, phrase_pattern(topic)) for topic in banned_topics if topic.split()]
     kept: list[Candidate] = []
     rejections: list[Rejection] = []
     seen: set[str] = set()
@@ -149,30 +150,3 @@ def _cap(kept: list[Candidate], max_examples: int, seed: int) -> set[int]:
 
 def _draw(seed: int, candidate: Candidate) -> bytes:
     return hashlib.sha256(f"{seed}\0{example_id(candidate)}".encode()).digest()
-
-
-def _topic_pattern(topic: str) -> re.Pattern[str]:
-    """Whole words in order, any whitespace between them, the last word in its simple
-    singular and plural forms; word boundaries only where the phrase starts or ends with a
-    word character."""
-    words = topic.split()
-    parts = [re.escape(word) for word in words[:-1]]
-    parts.append("(?:" + "|".join(map(re.escape, sorted(_forms(words[-1])))) + ")")
-    head = r"(?<!\w)" if re.match(r"\w", words[0]) else ""
-    tail = r"(?!\w)" if re.search(r"\w$", words[-1]) else ""
-    return re.compile(head + r"\s+".join(parts) + tail, re.IGNORECASE)
-
-
-def _forms(word: str) -> set[str]:
-    """The word and its simple singular/plural partners ("policy", "policies")."""
-    lower = word.lower()
-    forms = {lower, lower + "s", lower + "es"}
-    if lower.endswith("ies"):
-        forms.add(lower[:-3] + "y")
-    elif lower.endswith("es"):
-        forms.update({lower[:-2], lower[:-1]})
-    elif lower.endswith("s"):
-        forms.add(lower[:-1])
-    if lower.endswith("y"):
-        forms.add(lower[:-1] + "ies")
-    return {form for form in forms if form}

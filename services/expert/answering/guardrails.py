@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from runtime.phrases import phrase_pattern
+
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’|(?<!\w)'([^']+)'(?!\w)")
 
 
@@ -21,10 +23,10 @@ def refusal_for(question: str, banned_topics: list[str]) -> str | None:
     """Why the expert will not answer `question`, if it touches a banned topic (the first
     that matches, in the owner's order); None if it touches none."""
     for topic in banned_topics:
-        words = topic.split()
-        if words and _phrase(words, plural=True).search(question):
+        pattern = phrase_pattern(topic)
+        if pattern is not None and pattern.search(question):
             return (
-                f"I won't answer questions about {' '.join(words)}: "
+                f"I won't answer questions about {' '.join(topic.split())}: "
                 "it is a topic this expert has been asked to stay away from."
             )
     return None
@@ -38,8 +40,8 @@ def output_violations(answer: str, dont: list[str]) -> list[str]:
     for rule in dont:
         for match in _QUOTED.finditer(rule):
             phrase = next(group for group in match.groups() if group is not None).strip()
-            words = _straight(phrase).split()
-            if words and phrase not in found and _phrase(words, plural=False).search(text):
+            pattern = phrase_pattern(_straight(phrase), plural=False)
+            if pattern is not None and phrase not in found and pattern.search(text):
                 found.append(phrase)
     return found
 
@@ -51,32 +53,6 @@ def clamp_max_tokens(requested: int | None, limit: int, default: int) -> int:
         raise ValueError(f"The answer token limit must be at least 1, not {limit}.")
     wanted = default if requested is None else requested
     return max(1, min(wanted, limit))
-
-
-def _phrase(words: list[str], *, plural: bool) -> re.Pattern[str]:
-    """Whole words in order, any whitespace between them; word boundaries are required
-    only where the phrase begins or ends with a word character."""
-    parts = [re.escape(word) for word in words]
-    if plural:
-        parts[-1] = "(?:" + "|".join(re.escape(form) for form in _forms(words[-1])) + ")"
-    head = r"(?<!\w)" if re.match(r"\w", words[0]) else ""
-    tail = r"(?!\w)" if re.search(r"\w$", words[-1]) else ""
-    return re.compile(head + r"\s+".join(parts) + tail, re.IGNORECASE)
-
-
-def _forms(word: str) -> set[str]:
-    """The word and its simple singular/plural partners."""
-    lower = word.lower()
-    forms = {lower, lower + "s", lower + "es"}
-    if lower.endswith("ies"):
-        forms.add(lower[:-3] + "y")
-    elif lower.endswith("es"):
-        forms.update({lower[:-2], lower[:-1]})
-    elif lower.endswith("s"):
-        forms.add(lower[:-1])
-    if lower.endswith("y"):
-        forms.add(lower[:-1] + "ies")
-    return {form for form in forms if form}
 
 
 def _straight(text: str) -> str:
