@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets]` (none: all)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import asyncio
 import importlib
 import sys
 
-NAMES = ("ingest", "search", "eventstore", "commands", "bigpdf", "generation", "answers")
+NAMES = (
+    "ingest",
+    "search",
+    "eventstore",
+    "commands",
+    "bigpdf",
+    "generation",
+    "answers",
+    "datasets",
+)
 
 
 def main(argv: list[str]) -> int:

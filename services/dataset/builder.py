@@ -13,6 +13,7 @@ decided as `DatasetBuildFailed` with its reason.
 from __future__ import annotations
 
 import asyncio
+import time
 
 from contracts.base import DomainError
 from contracts.dataset import (
@@ -40,6 +41,7 @@ from services.dataset.rules import screen
 from services.dataset.split import assign
 
 log = get_logger(__name__)
+TICK_S = 0.5  # how often a build notes its progress within one stage
 
 
 class Cancelled(Exception):
@@ -94,7 +96,15 @@ class Builder:
         spec, settings = ev.spec, self.host.settings
         gather = Gatherer(self.host.nc, tenant, ev.expert_id, settings.generation_rate)
 
+        last = {"stage": None, "at": 0.0}
+
         async def tick(stage: str, done: int, total: int) -> None:
+            """Progress on the log (a new stage at once, else at most every TICK_S), and
+            a cancel heard."""
+            now = time.monotonic()
+            if stage == last["stage"] and done < total and now - last["at"] < TICK_S:
+                return
+            last.update(stage=stage, at=now)
             await progress()
             state, _ = await BUILD.load(self.host.store, tenant, ev.dataset_id)
             if state.status == "cancelled":
