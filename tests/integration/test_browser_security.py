@@ -6,6 +6,7 @@ route is covered the day it is added.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -82,10 +83,24 @@ async def victim(api) -> dict[str, str]:
         json={"question": "Tides?", "mode": "closed", "max_tokens": 4},
     )
     assert asked.status_code == 200, asked.text
+    manual = [{"question": "Tides?", "answer": "Twice a day."}]
+    built = await api.post(
+        f"/api/experts/{expert_id}/datasets", json={"sources": {"manual": manual}}
+    )
+    assert built.status_code == 202, built.text
+    dataset_id = built.json()["dataset_id"]
+    for _ in range(200):
+        dataset = (await api.get(f"/api/datasets/{dataset_id}")).json()
+        if dataset["status"] != "building":
+            break
+        await asyncio.sleep(0.05)
+    examples = (await api.get(f"/api/datasets/{dataset_id}/examples")).json()["examples"]
     return {
         "expert_id": expert_id,
         "document_id": document_id,
         "answer_id": asked.json()["answer_id"],
+        "dataset_id": dataset_id,
+        "example_id": examples[0]["id"],
         "service": "expert",
     }
 
@@ -99,7 +114,9 @@ async def everything(api: httpx.AsyncClient, victim: dict[str, str]) -> tuple:
     docs = (await api.get(f"/api/experts/{victim['expert_id']}/documents")).json()
     traces = (await api.get(f"/api/experts/{victim['expert_id']}/traces")).json()["traces"]
     answers = sorted((t["answer_id"], str(t["feedback"])) for t in traces)
-    return experts, expert, backend, sorted(d["id"] for d in docs), answers
+    datasets = (await api.get(f"/api/experts/{victim['expert_id']}/datasets")).json()
+    versions = sorted((d["id"], d["status"]) for d in datasets)
+    return experts, expert, backend, sorted(d["id"] for d in docs), answers, versions
 
 
 # ---- other origins -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ behind, and rebuilt from the log every view equals the live one.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import Counter
 
@@ -21,6 +22,18 @@ from hypothesis import strategies as st
 
 from contracts.answers import AnswerReply, Ask
 from contracts.base import Accepted
+from contracts.dataset import (
+    BuildDataset,
+    BuildSpec,
+    DatasetView,
+    ExamplePage,
+    GetDataset,
+    KnowledgeSource,
+    ListExamples,
+    ManualExample,
+    Sources,
+    TracesSource,
+)
 from contracts.expert import CreateExpert, Profile
 from contracts.ingest import DOCUMENTS_BUCKET, RegisterUpload, UploadRegistered
 from contracts.rules import TOKEN_PATTERN
@@ -34,7 +47,15 @@ pytestmark = pytest.mark.integration
 
 EXAMPLES = 80
 TENANT = "local"
-POOL: dict[str, list[str]] = {"expert_id": [], "document_id": [], "answer_id": []}
+POOL: dict[str, list[str]] = {
+    "expert_id": [],
+    "document_id": [],
+    "answer_id": [],
+    "dataset_id": [],
+    "example_id": [],
+}
+# Accepted only while a build runs, which no drawn command can count on (tested elsewhere).
+RARELY_ACCEPTED = {"cmd.dataset.cancel"}
 # Model servers a drawn backend may name: one that refuses at once, and none. A drawn URL
 # would have the services wait on name lookups and timeouts, which is not what is tested.
 SERVERS = [None, "http://127.0.0.1:9/v1"]
@@ -68,6 +89,18 @@ def command(cls: type) -> st.SearchStrategy:
     if "base_url" in cls.__struct_fields__:
         fixed["base_url"] = st.sampled_from(SERVERS)
         fixed["timeout_s"] = st.just(2.0)
+    if cls is BuildDataset:  # documents via the offline generator, a few: builds stay short
+        knowledge = st.builds(
+            KnowledgeSource, questions=st.integers(1, 5), generator=st.just("offline")
+        )
+        sources = st.builds(
+            Sources,
+            knowledge=st.none() | knowledge,
+            traces=st.none() | contract(TracesSource),
+            feedback=st.booleans(),
+            manual=st.lists(contract(ManualExample), max_size=4),
+        )
+        fixed["spec"] = st.builds(BuildSpec, sources=sources, seed=st.integers(0, 9))
     if cls is Ask:  # the session's tiny model: short answers keep the run short
         fixed["max_tokens"] = st.integers(1, 16)
         fixed["stream_id"] = st.none()
@@ -98,6 +131,15 @@ async def pools(services, nc):
         ask = Ask(expert_id=POOL["expert_id"][n], question=f"Pool question {n}?", mode="closed",
                   max_tokens=4)  # fmt: skip
         POOL["answer_id"].append((await request(nc, "cmd.expert.ask", ask, AnswerReply)).answer_id)
+    for n in range(2):
+        manual = [
+            ManualExample(question=f"Pool question {n}.{m}?", answer="Yes.") for m in range(3)
+        ]
+        spec = BuildSpec(sources=Sources(manual=manual))
+        cmd = BuildDataset(expert_id=POOL["expert_id"][n], spec=spec)
+        dataset_id = (await request(nc, "cmd.dataset.build", cmd, Accepted)).id
+        POOL["dataset_id"].append(dataset_id)
+        POOL["example_id"] += [e.id for e in await built_examples(nc, dataset_id)]
     yield POOL
 
 
@@ -128,6 +170,16 @@ async def test_every_accepted_command_is_projected(services, nc, pools, data):
         await host.wait_caught_up(timeout=15.0)
 
 
+async def built_examples(nc, dataset_id: str) -> list:
+    for _ in range(300):
+        view = await request(nc, "qry.dataset.get", GetDataset(dataset_id=dataset_id), DatasetView)
+        if view.status != "building":
+            page = ListExamples(dataset_id=dataset_id)
+            return (await request(nc, "qry.dataset.examples", page, ExamplePage)).examples
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"dataset {dataset_id} did not finish building")
+
+
 async def settled(nc, document_id: str) -> None:
     """Wait until the document is ready, rejected or gone."""
     try:
@@ -137,7 +189,8 @@ async def settled(nc, document_id: str) -> None:
 
 
 async def test_after_arbitrary_commands_every_rebuilt_view_equals_the_live_one(services, nc):
-    assert set(ACCEPTED) == set(command_subjects(services)), f"never accepted: {ACCEPTED}"
+    expected = set(command_subjects(services)) - RARELY_ACCEPTED
+    assert expected <= set(ACCEPTED), f"never accepted: {expected - set(ACCEPTED)}"
     for document_id in POOL["document_id"] + UPLOADED:
         await settled(nc, document_id)
     for host in services.values():
