@@ -7,7 +7,17 @@ below. These routes stay out of `/schema`. Modules here use the shared gateway m
 
 from __future__ import annotations
 
-from gateway.console import answers, backend_settings, chat, documents, experts, profile, search
+from gateway.console import (
+    answers,
+    backend_settings,
+    chat,
+    dataset_review,
+    datasets,
+    documents,
+    experts,
+    profile,
+    search,
+)
 
 ROUTES = [
     *experts.ROUTES,  # /, /experts/{id}, /ui/experts (create, delete)
@@ -17,4 +27,6 @@ ROUTES = [
     *chat.ROUTES,  # /experts/{id}/chat (the answer streams from the API), /ui/experts/{id}/ask
     *answers.ROUTES,  # /ui/answers/{id}/card|score|feedback, /experts/{id}/traces
     *backend_settings.ROUTES,  # /experts/{id}/backend, /ui/experts/{id}/backend[/test]
+    *datasets.ROUTES,  # /experts/{id}/datasets (builder, versions), /ui/datasets/{id}/cancel
+    *dataset_review.ROUTES,  # /datasets/{id} (review), /ui/datasets/{id}/examples[/{ex}]
 ]

@@ -56,3 +56,14 @@ async def quick_answer(api: httpx.AsyncClient, expert_id: str, question: str) ->
     response = await api.post(f"/api/experts/{expert_id}/ask", json=body)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def dataset_settled(api: httpx.AsyncClient, dataset_id: str, timeout: float = 120.0) -> dict:
+    """The dataset version once it is no longer building (ready, failed or cancelled)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        view = (await api.get(f"/api/datasets/{dataset_id}")).json()
+        if view["status"] != "building":
+            return view
+        assert asyncio.get_running_loop().time() < deadline, f"still building: {view}"
+        await asyncio.sleep(0.2)

@@ -1,0 +1,105 @@
+"""The dataset builder of an expert: which sources to take examples from (and their limits),
+the Build button, and the list of versions.
+
+While a version is building, the versions fragment asks for itself again every second
+(htmx polling), showing the stage and how far along it is; once nothing is building it
+stops asking. Polling keeps this page independent of the event stream: it is right even
+after a missed event, and a fresh page load shows the same thing.
+"""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from contracts.base import DomainError
+from gateway.backend import Backend
+from gateway.console.dataset_forms import GENERATORS, BuildForm
+from gateway.console.dataset_views import versions
+from gateway.console.htmx import is_htmx
+
+
+async def versions_context(backend: Backend, expert_id: str, after_seq: int = 0) -> dict:
+    shown = versions(await backend.list_datasets(expert_id, after_seq=after_seq))
+    return {"versions": shown, "building": any(v.building for v in shown)}
+
+
+async def builder(
+    backend: Backend,
+    expert_id: str,
+    *,
+    form: BuildForm | None = None,
+    error: str | None = None,
+    started: int | None = None,
+    fragment: bool = False,
+    after_seq: int = 0,
+    status: int = 200,
+) -> Template:
+    """The builder page, or (`fragment`) the form and the versions under it."""
+    context = {
+        "expert": await backend.get_expert(expert_id),
+        "form": form or BuildForm.first(),
+        "generators": GENERATORS,
+        "error": error,
+        "started": started,
+        **await versions_context(backend, expert_id, after_seq),
+    }
+    name = "partials/dataset_builder.html" if fragment else "datasets.html"
+    return Template(name, context=context, status_code=status)
+
+
+class DatasetBuilderPages(Controller):
+    include_in_schema = False
+
+    @get("/experts/{expert_id:str}/datasets")
+    async def page(self, expert_id: str, backend: Backend) -> Template:
+        return await builder(backend, expert_id)
+
+    @post("/ui/experts/{expert_id:str}/datasets")
+    async def build(
+        self,
+        request: Request,
+        expert_id: str,
+        backend: Backend,
+        data: BuildForm = Body(media_type=RequestEncodingType.URL_ENCODED),
+    ) -> Response:
+        try:
+            accepted = await backend.build_dataset(data.command(expert_id))
+        except DomainError as exc:
+            if exc.status != 400:
+                raise
+            fragment = is_htmx(request)
+            return await builder(
+                backend, expert_id, form=data, error=exc.detail, fragment=fragment, status=400
+            )
+        if not is_htmx(request):
+            return Redirect(f"/experts/{expert_id}/datasets", status_code=303)
+        view = await backend.get_dataset(accepted.id, after_seq=accepted.seq)
+        return await builder(
+            backend,
+            expert_id,
+            form=data,
+            started=view.version,
+            fragment=True,
+            after_seq=accepted.seq,
+        )
+
+    @get("/ui/experts/{expert_id:str}/datasets/versions")
+    async def versions_fragment(self, expert_id: str, backend: Backend) -> Template:
+        context = {"expert": await backend.get_expert(expert_id)}
+        context |= await versions_context(backend, expert_id)
+        return Template("partials/dataset_versions.html", context=context)
+
+    @post("/ui/datasets/{dataset_id:str}/cancel")
+    async def cancel(self, request: Request, dataset_id: str, backend: Backend) -> Response:
+        view = await backend.cancel_dataset(dataset_id)
+        if not is_htmx(request):
+            return Redirect(f"/datasets/{dataset_id}", status_code=303)
+        context = {"expert": await backend.get_expert(view.expert_id)}
+        context |= await versions_context(backend, view.expert_id)
+        return Template("partials/dataset_versions.html", context=context)
+
+
+ROUTES = [DatasetBuilderPages]
