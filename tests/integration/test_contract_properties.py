@@ -197,8 +197,8 @@ async def settled(nc, document_id: str) -> None:
 
 async def test_after_arbitrary_commands_every_rebuilt_view_equals_the_live_one(services, nc):
     # Hypothesis's draws favour some subjects, and some commands need a state the draws
-    # rarely compose (an example of that very version, a build still running): most
-    # half the subjects at least must have been accepted at least once.
+    # rarely compose (an example of that very version, a build still running): at least
+    # half the subjects must have been accepted at least once.
     subjects = set(command_subjects(services))
     accepted = subjects & set(ACCEPTED)
     assert len(accepted) >= 0.5 * len(subjects), f"accepted only {ACCEPTED} of {TRIED}"
