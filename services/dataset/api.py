@@ -22,6 +22,7 @@ from services.dataset.projections import DatasetsProjection
 
 NAME = "dataset"
 LINE_EVENTS = "evt.dataset.*.line.>"
+BUILDS_AT_ONCE = 2  # a build mostly waits on other services; two keep one slow build from blocking
 
 
 async def build(host: ServiceHost) -> None:
@@ -29,7 +30,12 @@ async def build(host: ServiceHost) -> None:
     handlers, builder = DatasetHandlers(host, content), Builder(host, content)
     host.project(DatasetsProjection())
     host.react(
-        "dataset.build", "DATASET", builder.on_line, subject=LINE_EVENTS, give_up=builder.gave_up
+        "dataset.build",
+        "DATASET",
+        builder.on_line,
+        subject=LINE_EVENTS,
+        give_up=builder.gave_up,
+        concurrency=BUILDS_AT_ONCE,
     )
     host.endpoints.command("build", BuildDataset, handlers.build)
     host.endpoints.command("cancel", CancelBuild, handlers.cancel)
