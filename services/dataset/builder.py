@@ -42,6 +42,7 @@ from services.dataset.split import assign
 
 log = get_logger(__name__)
 TICK_S = 0.5  # how often a build notes its progress within one stage
+CANCEL_POLL_S = 0.5  # how often a build waiting on a model asks whether it was cancelled
 
 
 class Cancelled(Exception):
@@ -129,7 +130,9 @@ class Builder:
                 candidates += traces_candidates(traces, spec.sources.traces, system)
         if spec.sources.knowledge:
             await tick("writing questions from the documents", 2, 4)
-            written, unusable = await gather.knowledge(spec.sources.knowledge, system, tick)
+            written, unusable = await self.unless_cancelled(
+                tenant, ev.dataset_id, gather.knowledge(spec.sources.knowledge, system, tick)
+            )
             candidates += written
         await tick("checking the examples", 3, 4)
         count = await self.content.token_counter()
@@ -155,6 +158,30 @@ class Builder:
             counts=counts_of(examples, rejections),
             min_examples=settings.min_training_examples,
         )
+
+    async def unless_cancelled(self, tenant: str, dataset_id: str, work):
+        """`work`'s result, or Cancelled as soon as a person cancels (a model call can take
+        minutes; the build must not wait for it to notice)."""
+        task = asyncio.ensure_future(work)
+
+        async def cancelled() -> None:
+            while True:
+                await asyncio.sleep(CANCEL_POLL_S)
+                state, _ = await BUILD.load(self.host.store, tenant, dataset_id)
+                if state.status == "cancelled":
+                    return
+
+        watch = asyncio.ensure_future(cancelled())
+        try:
+            await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pending in (task, watch):
+                if not pending.done():
+                    pending.cancel()
+        if not task.done() or task.cancelled():
+            await asyncio.gather(task, return_exceptions=True)
+            raise Cancelled
+        return task.result()
 
     async def gave_up(self, rec: RecordedEvent, error: BaseException) -> None:
         """Every attempt failed: the build is decided as failed, with what went wrong."""

@@ -15,6 +15,7 @@ import json
 import httpx
 import pytest
 
+from runtime.consumers import durable_name
 from tests.support.api import new_expert, settled, upload
 from tests.support.pdfs import make_pdf
 from tests.support.scripted_llm import cite_the_source_containing, scripted_model
@@ -215,7 +216,7 @@ async def test_exports_parse_in_every_format(api, harbour):
     assert total == 20 and view["val_examples"] >= 1
 
 
-async def test_a_build_that_cannot_work_fails_clearly_and_one_can_be_cancelled(api, harbour):
+async def test_a_build_that_cannot_work_fails_clearly_and_one_can_be_cancelled(api, harbour, nc):
     dead = {"kind": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "x", "timeout_s": 2}
     await api.put(f"/api/experts/{harbour['id']}/backend", json=dead)
     sources = {"knowledge": {"questions": 3, "generator": "backend"}}
@@ -223,7 +224,7 @@ async def test_a_build_that_cannot_work_fails_clearly_and_one_can_be_cancelled(a
     assert failed["status"] == "failed" and "could not" in failed["reason"], failed
 
     async with scripted_model(KEY, lambda m: '{"question": "Q?", "answer": "A."}') as llm:
-        llm.delay_s = 2.0
+        llm.delay_s = 20.0  # a slow model: the cancel must not wait for it
         slow = {"kind": "openai", "base_url": llm.url, "model": "slow", "api_key": KEY}
         await api.put(f"/api/experts/{harbour['id']}/backend", json=slow)
         started = await api.post(
@@ -231,11 +232,20 @@ async def test_a_build_that_cannot_work_fails_clearly_and_one_can_be_cancelled(a
             json={"sources": {"knowledge": {"questions": 3, "generator": "backend"}}},
         )
         dataset_id = started.json()["dataset_id"]
-        await asyncio.sleep(0.5)
+        while not llm.requests:  # the build is waiting on the model
+            await asyncio.sleep(0.05)
         cancelled = await api.post(f"/api/datasets/{dataset_id}/cancel")
         assert cancelled.status_code == 200, cancelled.text
         view = await ready(api, dataset_id)
-    assert view["status"] == "cancelled"
+        assert view["status"] == "cancelled"
+        # The build let go of its work within seconds, not after the model's 20 s.
+        durable = durable_name("react", "dataset.build")
+        for _ in range(50):
+            info = await nc.jetstream().consumer_info("DATASET", durable)
+            if info.num_ack_pending == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert info.num_ack_pending == 0, "the cancelled build is still waiting on the model"
     again = await api.post(f"/api/datasets/{dataset_id}/cancel")
     assert again.status_code in (200, 409)
 
