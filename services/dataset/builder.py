@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 
 from contracts.base import DomainError
 from contracts.dataset import (
@@ -49,13 +50,12 @@ class Cancelled(Exception):
     """A person cancelled the build."""
 
 
-def counts_of(examples, rejections) -> Counts:
+def counts_of(examples, rejected: dict[str, int]) -> Counts:
+    """A version's counts: its examples per split and source, and the candidates left out
+    by reason (`rejected`)."""
     by_source: dict[str, int] = {}
     for e in examples:
         by_source[e.source] = by_source.get(e.source, 0) + 1
-    rejected: dict[str, int] = {}
-    for r in rejections:
-        rejected[r.code] = rejected.get(r.code, 0) + 1
     return Counts(
         train=sum(1 for e in examples if e.split == "train"),
         val=sum(1 for e in examples if e.split == "val"),
@@ -155,7 +155,7 @@ class Builder:
             expert_id=ev.expert_id,
             content=stored,
             rejections=rejected,
-            counts=counts_of(examples, rejections),
+            counts=counts_of(examples, dict(Counter(r.code for r in rejections))),
             min_examples=settings.min_training_examples,
         )
 

@@ -107,7 +107,6 @@ class DatasetHandlers:
         count = await self.content.token_counter()
         revising.check_length(changed, example_id, count, self.host.settings.max_seq_length)
         stored = await self.content.put_examples(cmd.tenant, row.expert_id, changed)
-        rejected = await self.content.rejections(ObjectRef(**row.rejections))
         new_id = uuid.uuid4().hex[:16]
 
         def decide(state: domain.LineState) -> DatasetRevised:
@@ -119,7 +118,7 @@ class DatasetHandlers:
                 change=kind,
                 example_id=example_id,
                 content=stored,
-                counts=counts_of(changed, rejected),
+                counts=counts_of(changed, parent.rejected),  # the build's, not redone
                 min_examples=self.host.settings.min_training_examples,
             )
 
