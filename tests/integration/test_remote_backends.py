@@ -21,7 +21,7 @@ from services.expert.llm import (
     Piece,
     make_backend,
 )
-from tests.support.scripted_llm import free_port, serving
+from tests.support.scripted_llm import free_port, read_json, respond, serving
 
 KEY = "sk-test-4f9a1c"
 MODEL = "tiny-chat"
@@ -33,26 +33,6 @@ QUESTION = [
     {"role": "user", "content": "What is the capital of France?"},
 ]
 PARAMS = Params(max_tokens=32, temperature=0.2, top_p=0.9, stop=("\n\n",))
-
-
-async def read_json(receive) -> dict:
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            return json.loads(body)
-
-
-async def respond(send, status: int, body: bytes, content_type: str = "application/json") -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class FakeOpenAI:

@@ -48,14 +48,8 @@ class ScriptedLLM:
         headers = dict(scope["headers"])
         if headers.get(b"authorization") != f"Bearer {self.key}".encode():
             error = {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}
-            return await _respond(send, 401, json.dumps(error).encode())
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        request = json.loads(body)
+            return await respond(send, 401, json.dumps(error).encode())
+        request = await read_json(receive)
         self.requests.append(request)
         await asyncio.sleep(self.delay_s)
         words = re.findall(r"\S+\s*", self.reply(request["messages"]))
@@ -79,7 +73,7 @@ class ScriptedLLM:
                 ],
                 "usage": usage,
             }
-            return await _respond(send, 200, json.dumps(answer).encode())
+            return await respond(send, 200, json.dumps(answer).encode())
         await send(
             {
                 "type": "http.response.start",
@@ -118,11 +112,22 @@ class ScriptedLLM:
         watcher.cancel()
 
 
-async def _respond(send, status: int, body: bytes) -> None:
+async def read_json(receive) -> dict:
+    """The request body of an ASGI app, as JSON."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return json.loads(body)
+
+
+async def respond(send, status: int, body: bytes, content_type: str = "application/json") -> None:
+    """A whole ASGI response."""
     start = {
         "type": "http.response.start",
         "status": status,
-        "headers": [(b"content-type", b"application/json")],
+        "headers": [(b"content-type", content_type.encode())],
     }
     await send(start)
     await send({"type": "http.response.body", "body": body})
