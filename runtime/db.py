@@ -12,9 +12,20 @@ from pgvector import Vector
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+# A session that sits in an open transaction this long is ended by Postgres: a task cancelled
+# mid-query can leave its connection so, holding locks that a rebuild's swap would wait on.
+IDLE_IN_TRANSACTION_MS = 60_000
+
 
 def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+    settings = {"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS)}
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=5,
+        pool_pre_ping=True,
+        connect_args={"server_settings": settings},
+    )
     event.listen(engine.sync_engine, "connect", _on_connect)
     return engine
 

@@ -10,6 +10,10 @@
    checkpoints take the shadow's values. Readers see the old view until the commit and
    the new one after it; the live projectors go on from where they were.
 
+The swap waits at most `LOCK_WAIT_S` for the live tables (a reader's open transaction holds
+them); it then rolls back, and tries again from the shadow's checkpoint, up to `SWAP_TRIES`
+times, before the rebuild fails with a sentence saying why. It never waits without end.
+
 Normally the shadow replays up to the live checkpoint (so the live projector alone applies
 and announces new events); `reset` replays up to the end of the log and lowers the
 checkpoint to it, for a read model that is ahead of its log (a restored NATS store).
@@ -20,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from runtime import db
 from runtime.applier import apply_in, recorded
@@ -31,6 +36,9 @@ log = get_logger(__name__)
 
 BATCH = 2000  # events per shadow transaction
 PREFETCH = 4 * BATCH  # events asked of the server at a time: they arrive while a batch applies
+LOCK_WAIT_S = 10.0  # how long the swap waits for another session to let go of the live tables
+SWAP_TRIES = 3
+LOCK_NOT_AVAILABLE = "55P03"
 Progress = Callable[[str, int, int], None]  # (projection, replayed, total)
 
 
@@ -69,7 +77,7 @@ class ShadowRebuild:
                 await self.p.projection.indexes(conn)
             for stream in self.readers:  # what the live projector applied meanwhile
                 await self._replay(stream, await self._target(stream))
-            await self._swap()
+            await self._swap_patiently()
         finally:
             for reader in self.readers.values():
                 await reader.close()
@@ -134,9 +142,32 @@ class ShadowRebuild:
                 f"this build cannot read {exc.type} events; rebuild with a newer build"
             ) from exc
 
+    async def _swap_patiently(self) -> None:
+        for attempt in range(1, SWAP_TRIES + 1):
+            done = dict(self.done)
+            try:
+                await self._swap()
+                return
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+            log.warning("rebuild.swap_waited", projection=self.name, attempt=attempt)
+            await self._rewind(done)  # the swap's transaction, and what it replayed, rolled back
+        raise RebuildFailed(
+            f"another session held the live tables for over {LOCK_WAIT_S:g} s, {SWAP_TRIES} times;"
+            " the live view is unchanged, try again"
+        )
+
+    async def _rewind(self, done: dict[str, int]) -> None:
+        self.done = done
+        for stream, reader in self.readers.items():
+            self.buffer[stream] = []
+            await reader.seek(done[stream] + 1)
+
     async def _swap(self) -> None:
         live_name = f'"{self.schema}"'
         async with self.p.engine.begin() as conn:
+            await conn.execute(text(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_S * 1000)}ms'"))
             live = {}
             for stream in self.readers:
                 live[stream] = await db.read_checkpoint(conn, self.schema, self.name, stream)

@@ -11,7 +11,6 @@ behind, and rebuilt from the log every view equals the live one.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections import Counter
 
@@ -25,11 +24,7 @@ from contracts.base import Accepted
 from contracts.dataset import (
     BuildDataset,
     BuildSpec,
-    DatasetView,
-    ExamplePage,
-    GetDataset,
     KnowledgeSource,
-    ListExamples,
     ManualExample,
     Sources,
     TracesSource,
@@ -40,7 +35,7 @@ from contracts.rules import TOKEN_PATTERN
 from runtime.objects import Objects
 from runtime.rpc import ServiceError, request
 from tests.support.contract_strategies import contract
-from tests.support.flows import create_expert, search, upload, wait_settled
+from tests.support.flows import built_examples, create_expert, search, upload, wait_settled
 from tests.support.views import snapshot
 
 pytestmark = pytest.mark.integration
@@ -175,16 +170,6 @@ async def test_every_accepted_command_is_projected(services, nc, pools, data):
             UPLOADED.append(msgspec.json.decode(reply, type=UploadRegistered).document.id)
     for host in services.values():  # a projection that cannot apply an event never gets here
         await host.wait_caught_up(timeout=15.0)
-
-
-async def built_examples(nc, accepted: Accepted) -> list:
-    for _ in range(300):
-        query = GetDataset(dataset_id=accepted.id, after_seq=accepted.seq)
-        if (await request(nc, "qry.dataset.get", query, DatasetView)).status != "building":
-            page = ListExamples(dataset_id=accepted.id)
-            return (await request(nc, "qry.dataset.examples", page, ExamplePage)).examples
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"dataset {accepted.id} did not finish building")
 
 
 async def settled(nc, document_id: str) -> None:

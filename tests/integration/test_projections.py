@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from contracts.base import Accepted
+from contracts.dataset import BuildDataset, BuildSpec, ManualExample, Sources
 from contracts.expert import CreateExpert, DeleteExpert, Profile, ProfilePatch, UpdateExpert
 from runtime.projector import Projector
 from runtime.rpc import ServiceError, request
 from tests.support import pdfs
-from tests.support.flows import create_expert, upload, wait_settled
+from tests.support.flows import built_examples, create_expert, upload, wait_settled
 from tests.support.views import snapshot
 
 
@@ -37,6 +38,14 @@ async def some_history(nc) -> None:
     from contracts.ingest import DeleteDocument
 
     await request(nc, "cmd.ingest.delete", DeleteDocument(document_id=gone.document.id), Accepted)
+    manual = [
+        ManualExample(question=f"When was treaty {n} signed?", answer="1648.") for n in range(3)
+    ]
+    spec = BuildSpec(sources=Sources(manual=manual))
+    built = await request(
+        nc, "cmd.dataset.build", BuildDataset(expert_id=expert, spec=spec), Accepted
+    )
+    assert len(await built_examples(nc, built)) == 3
 
 
 async def test_every_projection_rebuilt_from_the_log_equals_the_live_one(services, nc):

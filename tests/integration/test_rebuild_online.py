@@ -123,3 +123,43 @@ async def test_the_cli_rebuilds_with_progress_and_lists_the_projections(stack):
     assert "running" in status.stdout and "EXPERT" in status.stdout
     refused = await simtune("projections", "rebuild", "weather")
     assert refused.exit_code == 1 and "weather" in refused.stderr
+
+
+async def test_a_reader_holding_the_live_table_delays_the_swap_but_never_hangs_it(
+    stack, api, monkeypatch
+):
+    from runtime import rebuild
+
+    monkeypatch.setattr(rebuild, "LOCK_WAIT_S", 0.5)
+    host = stack.hosts["ingest"]
+    expert = await new_expert(api)
+    doc = (await upload(api, expert["id"], ("held.txt", b"Held by a slow reader.\n"))).json()
+    await settled(api, doc["documents"][0]["id"])
+    await host.wait_caught_up()
+    live = await snapshot(host)
+
+    async def hold_documents(seconds: float) -> None:
+        """A reader whose transaction stays open on the live table (a leaked connection)."""
+        async with host.engine.begin() as conn:
+            await conn.execute(text("SELECT count(*) FROM ingest.documents"))
+            await asyncio.sleep(seconds)
+
+    held = asyncio.create_task(hold_documents(60.0))
+    await asyncio.sleep(0.2)
+    started = await api.post("/api/admin/projections/ingest/rebuild")
+    job = started.json()
+    while job["state"] == "running":
+        await asyncio.sleep(0.1)
+        job = (await api.get(started.headers["location"])).json()
+    held.cancel()
+    await asyncio.gather(held, return_exceptions=True)
+    assert job["state"] == "failed", job
+    assert "held the live tables" in job["error"] and "try again" in job["error"]
+    assert await snapshot(host) == live  # the live view is as it was, and still serves
+    assert (await api.get(f"/api/documents/{doc['documents'][0]['id']}")).status_code == 200
+
+    held = asyncio.create_task(hold_documents(0.8))  # let go during the swap's second try
+    await asyncio.sleep(0.2)
+    await follow(api, await api.post("/api/admin/projections/ingest/rebuild"))
+    await held
+    assert await snapshot(host) == live

@@ -7,6 +7,7 @@ import hashlib
 import uuid
 
 from contracts.base import Accepted
+from contracts.dataset import DatasetView, ExamplePage, GetDataset, ListExamples
 from contracts.expert import CreateExpert, Profile
 from contracts.ingest import (
     DOCUMENTS_BUCKET,
@@ -75,3 +76,14 @@ async def search(nc, expert_id: str, q: str, k: int = 5) -> SearchResults:
     return await request(
         nc, "qry.knowledge.search", Search(expert_id=expert_id, q=q, k=k), SearchResults
     )
+
+
+async def built_examples(nc, accepted: Accepted) -> list:
+    """The examples of a dataset build, once it has finished."""
+    for _ in range(300):
+        query = GetDataset(dataset_id=accepted.id, after_seq=accepted.seq)
+        if (await request(nc, "qry.dataset.get", query, DatasetView)).status != "building":
+            page = ListExamples(dataset_id=accepted.id)
+            return (await request(nc, "qry.dataset.examples", page, ExamplePage)).examples
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"dataset {accepted.id} did not finish building")
