@@ -132,6 +132,9 @@ class ErrorCode:
     UNAVAILABLE = "unavailable"
     BUSY = "busy"  # a bounded queue is full: try again shortly (503 with Retry-After)
     BACKEND = "backend_failed"  # the expert's model server refused or failed (502)
+    NOT_ENOUGH_DATA = "not_enough_data"  # too few examples to train on (422)
+    CONFIRM = "confirmation_required"  # a hosted run's cost must be confirmed first (409)
+    OVER_BUDGET = "over_budget"  # a hosted run would pass the expert's budget (422)
     INTERNAL = "internal"
 
 
@@ -144,5 +147,8 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.BUSY: 503,
     ErrorCode.BACKEND: 502,
+    ErrorCode.NOT_ENOUGH_DATA: 422,
+    ErrorCode.CONFIRM: 409,
+    ErrorCode.OVER_BUDGET: 422,
     ErrorCode.INTERNAL: 500,
 }

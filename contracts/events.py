@@ -7,9 +7,16 @@ from contracts.dataset import DatasetEvent
 from contracts.expert import ExpertEvent
 from contracts.ingest import IngestEvent
 from contracts.knowledge import KnowledgeEvent
+from contracts.trainer import TrainerEvent
 
 AnyEvent = (
-    ExpertEvent | BackendConfigured | AnswerEvent | IngestEvent | KnowledgeEvent | DatasetEvent
+    ExpertEvent
+    | BackendConfigured
+    | AnswerEvent
+    | IngestEvent
+    | KnowledgeEvent
+    | DatasetEvent
+    | TrainerEvent
 )
 
 STREAMS = {
@@ -17,4 +24,5 @@ STREAMS = {
     "ingest": "INGEST",
     "knowledge": "KNOWLEDGE",
     "dataset": "DATASET",
+    "trainer": "TRAINER",
 }

@@ -90,7 +90,7 @@ from runtime.settings import Settings
 
 T = TypeVar("T")
 TENANT = "local"
-SERVICES = ("expert", "ingest", "knowledge", "dataset")
+SERVICES = ("expert", "ingest", "knowledge", "dataset", "trainer")
 HEALTH_TIMEOUT_S = 1.0
 RESCORE_TIMEOUT_S = 600.0
 

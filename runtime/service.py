@@ -61,6 +61,8 @@ class ServiceHost:
         self._pending_reactors: list[dict] = []
         self._jobs: dict[str, asyncio.Task] = {}
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._pending_loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._loops: list[asyncio.Task] = []
 
     async def connect(self, nc: NATS | None = None, engine: AsyncEngine | None = None) -> None:
         if nc is None:
@@ -83,6 +85,12 @@ class ServiceHost:
 
     def react(self, name: str, stream: str, handler: Handler, **options) -> None:
         self._pending_reactors.append(dict(name=name, stream=stream, handler=handler, **options))
+
+    def background(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """A loop that runs while the service does (a scheduler, say), started last and
+        stopped first. It is not expected to return: if it ends, the process ends (a
+        supervisor starts a fresh one), as with a projector or reactor."""
+        self._pending_loops.append((name, loop))
 
     def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
         """Something the service built (a model, a client pool) to close when it stops,
@@ -126,7 +134,16 @@ class ServiceHost:
         self.endpoints.query("rebuild_job", GetRebuildJob, self.rebuild_job)
         self.endpoints.query("health", GetHealth, self.health)
         await self.endpoints.start()
+        for name, loop in self._pending_loops:
+            task = asyncio.create_task(loop(), name=f"{self.name}-{name}")
+            task.add_done_callback(lambda t, n=name: self._loop_ended(n, t))
+            self._loops.append(task)
         log.info("service.started", service=self.name)
+
+    def _loop_ended(self, name: str, task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        self._on_fatal(name, task.exception() or RuntimeError(f"the {name} loop returned"))
 
     # ---- health and rebuilds ----------------------------------------------------------------
 
@@ -182,6 +199,10 @@ class ServiceHost:
             await projector.wait_caught_up(timeout)
 
     async def stop(self) -> None:
+        loops, self._loops = self._loops, []
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         await self.endpoints.stop()
         jobs = list(self._jobs.values())
         for task in jobs:

@@ -45,6 +45,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_seq_length: int  # tokens of one training example, at most (the base model's tokenizer)
     min_training_examples: int  # FINETUNE_MIN_TRACES: fewer, and a dataset is not ready to train
     generation_rate: float  # dataset builds: completions a second asked of a model backend
+    finetune_schedule: str  # FINETUNE_SCHEDULE: cron of automatic runs ("off" for none)
+    finetune_budget_usd: float | None  # default hosted budget of an expert (None: no limit)
+    train_checkpoint_steps: int  # a local run saves a checkpoint this often (0: each evaluation)
+    train_restarts: int  # a killed training process is started again from its checkpoint
+    train_step_delay_ms: int  # a pause after each training step (tests, demos); 0 in use
+    hosted_poll_s: float  # how often a hosted fine-tune is asked how it goes
 
 
 class SettingsError(ValueError):
@@ -61,6 +67,33 @@ def _int(env: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
         raise SettingsError(f"{key} must be an integer, got {raw!r}") from exc
     if not lo <= value <= hi:
         raise SettingsError(f"{key} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _float(env: dict[str, str], key: str, lo: float, hi: float) -> float | None:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{key} must be a number, got {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise SettingsError(f"{key} must be between {lo:g} and {hi:g}, got {value:g}")
+    return value
+
+
+def _cron(env: dict[str, str], key: str, default: str) -> str:
+    value = (env.get(key) or default).strip()
+    if value == "off":
+        return value
+    from croniter import croniter
+
+    if not croniter.is_valid(value) or len(value.split()) != 5:
+        raise SettingsError(
+            f"{key} must be a cron expression of five fields (e.g. '0 2 * * 0') or 'off',"
+            f" got {value!r}"
+        )
     return value
 
 
@@ -127,6 +160,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_seq_length=_int(env, "SIMTUNE_MAX_SEQ_LENGTH", 2048, 64, 131_072),
         min_training_examples=_int(env, "FINETUNE_MIN_TRACES", 50, 1, 100_000),
         generation_rate=_int(env, "SIMTUNE_GENERATION_RATE", 2, 1, 100),
+        finetune_schedule=_cron(env, "FINETUNE_SCHEDULE", "0 2 * * 0"),
+        finetune_budget_usd=_float(env, "SIMTUNE_FINETUNE_BUDGET_USD", 0, 1_000_000),
+        train_checkpoint_steps=_int(env, "SIMTUNE_TRAIN_CHECKPOINT_STEPS", 0, 0, 100_000),
+        train_restarts=_int(env, "SIMTUNE_TRAIN_RESTARTS", 2, 0, 20),
+        train_step_delay_ms=_int(env, "SIMTUNE_TRAIN_STEP_DELAY_MS", 0, 0, 60_000),
+        hosted_poll_s=_float(env, "SIMTUNE_HOSTED_POLL_S", 0.05, 3600) or 5.0,
     )
 
 

@@ -43,6 +43,16 @@ TEST_ENV = {
 }
 
 
+# The trainer in tests: runs need few examples, the schedule is ticked by hand, a hosted
+# provider is asked often, and a killed training process is restarted once.
+TRAINER_ENV = {
+    "FINETUNE_MIN_TRACES": "6",
+    "FINETUNE_SCHEDULE": "off",
+    "SIMTUNE_HOSTED_POLL_S": "0.1",
+    "SIMTUNE_TRAIN_RESTARTS": "1",
+}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -119,11 +129,12 @@ async def serve_gateway(settings: Settings):
 
 @pytest.fixture(scope="session")
 async def services(servers, embedder) -> dict:
-    """The expert, ingest and knowledge services, running in this process."""
+    """Every service, running in this process."""
     settings = servers.settings()
     hosts = {}
     for context in ("expert", "ingest", "knowledge", "dataset"):
         hosts[context] = await start_service(settings, context, embedder)
+    hosts["trainer"] = await start_service(servers.settings(**TRAINER_ENV), "trainer")
     yield hosts
     for host in hosts.values():
         await host.stop()

@@ -26,6 +26,7 @@ DEFAULT_CHILDREN: tuple[Child, ...] = (
     Child("ingest", "services.ingest"),
     Child("knowledge", "services.knowledge"),
     Child("dataset", "services.dataset"),
+    Child("trainer", "services.trainer"),
     Child("gateway", "gateway"),
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

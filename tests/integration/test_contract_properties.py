@@ -11,6 +11,7 @@ behind, and rebuilt from the log every view equals the live one.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import Counter
 
@@ -32,6 +33,14 @@ from contracts.dataset import (
 from contracts.expert import CreateExpert, DeleteExpert, Profile
 from contracts.ingest import DOCUMENTS_BUCKET, RegisterUpload, UploadRegistered
 from contracts.rules import TOKEN_PATTERN
+from contracts.trainer import (
+    ConfigureFinetune,
+    HostedInput,
+    ListRuns,
+    RunList,
+    StartFinetune,
+    TrainConfig,
+)
 from runtime.objects import Objects
 from runtime.rpc import ServiceError, request
 from tests.support.contract_strategies import contract
@@ -54,6 +63,18 @@ DOOMED: list[str] = []  # experts that only deletions draw
 # would have the services wait on name lookups and timeouts, which is not what is tested.
 SERVERS = [None, "http://127.0.0.1:9/v1"]
 UPLOADED: list[str] = []
+# Runs a draw may start: a step or two on the session's tiny model, trained here.
+TINY_RUNS = st.builds(
+    TrainConfig,
+    lora_rank=st.integers(4, 8),
+    batch_size=st.integers(1, 4),
+    epochs=st.just(1),
+    max_steps=st.integers(1, 2),
+    eval_steps=st.just(1),
+    max_seq_length=st.just(512),
+    backend=st.sampled_from(["auto", "peft"]),
+    seed=st.integers(0, 9),
+)
 ACCEPTED: Counter[str] = Counter()
 TRIED: Counter[str] = Counter()
 CONTENT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=400)
@@ -99,6 +120,15 @@ def command(cls: type) -> st.SearchStrategy:
             manual=st.lists(contract(ManualExample), max_size=4),
         )
         fixed["spec"] = st.builds(BuildSpec, sources=sources, seed=st.integers(0, 9))
+    if "config" in cls.__struct_fields__ and cls in (ConfigureFinetune, StartFinetune):
+        fixed["config"] = TINY_RUNS if cls is ConfigureFinetune else st.none() | TINY_RUNS
+    if cls is ConfigureFinetune:
+        fixed["hosted"] = st.none() | st.builds(
+            HostedInput,
+            base_url=st.sampled_from(SERVERS[1:]),
+            model=st.just("gpt-mini"),
+            api_key=st.none() | st.just("sk-drawn"),
+        )
     if cls is Ask:  # the session's tiny model: short answers keep the run short
         fixed["max_tokens"] = st.integers(1, 16)
         fixed["history"] = st.just([])  # long ones are refused as too long for the model
@@ -172,6 +202,20 @@ async def test_every_accepted_command_is_projected(services, nc, pools, data):
         await host.wait_caught_up(timeout=15.0)
 
 
+async def runs_ended(nc, timeout: float = 180.0) -> None:
+    """Wait until no fine-tuning run a draw started is queued or running."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    for tenant in (TENANT, "t-2"):
+        while True:
+            runs = (
+                await request(nc, "qry.trainer.runs", ListRuns(tenant=tenant, limit=200), RunList)
+            ).runs
+            if all(r.status not in ("queued", "running") for r in runs):
+                break
+            assert asyncio.get_running_loop().time() < deadline, [r.status for r in runs]
+            await asyncio.sleep(0.5)
+
+
 async def settled(nc, document_id: str) -> None:
     """Wait until the document is ready, rejected or gone."""
     try:
@@ -189,6 +233,7 @@ async def test_after_arbitrary_commands_every_rebuilt_view_equals_the_live_one(s
     assert len(accepted) >= 0.5 * len(subjects), f"accepted only {ACCEPTED} of {TRIED}"
     for document_id in POOL["document_id"] + UPLOADED:
         await settled(nc, document_id)
+    await runs_ended(nc)
     for host in services.values():
         await host.wait_caught_up()
     for host in services.values():

@@ -14,6 +14,16 @@ TABLES = {
     ],
     "ingest": ["SELECT * FROM ingest.documents ORDER BY tenant, id"],
     "dataset": ["SELECT * FROM dataset.datasets ORDER BY tenant, id"],
+    "trainer": [
+        "SELECT tenant, id, expert_id, number, dataset_id, backend, base_model, trigger, status,"
+        " config::text, estimate::text, train_examples, step, total_steps, loss, eval_loss,"
+        " learning_rate, eta_seconds, stage, attempt, resumed_from_step, history::text,"
+        " adapter_id, provider_model, files::text, metrics::text, cost_usd, error, queued_at,"
+        " started_at, finished_at, updated_at FROM trainer.runs ORDER BY 1, 2",
+        "SELECT tenant, expert_id, config::text, hosted::text, budget_usd, last_skip,"
+        " last_skip_at FROM trainer.settings ORDER BY 1, 2",
+        "SELECT * FROM trainer.datasets ORDER BY tenant, id",
+    ],
     "knowledge": [
         "SELECT * FROM knowledge.documents ORDER BY tenant, document_id",
         "SELECT tenant, chunk_id, expert_id, document_id, revision, filename, page, ord, body,"

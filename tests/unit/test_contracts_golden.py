@@ -55,6 +55,23 @@ from contracts.ingest import (
     ObjectRef,
 )
 from contracts.knowledge import DocumentIndexed, DocumentUnindexed, EmbeddingStarted, IndexingFailed
+from contracts.trainer import (
+    AdapterFile,
+    AdapterTrained,
+    Estimate,
+    FinetuneConfigured,
+    HostedJobCreated,
+    HostedProvider,
+    RunCancelled,
+    RunCheckpointed,
+    RunFailed,
+    RunMetrics,
+    RunProgressed,
+    RunQueued,
+    RunStarted,
+    ScheduledRunSkipped,
+    TrainConfig,
+)
 from runtime.codec import decode_event, encode, event_type
 
 GOLDEN = Path(__file__).parent.parent / "golden"
@@ -64,6 +81,55 @@ REF = ObjectRef(
     sha256="5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f5e1f",
     size=2048,
 )
+
+HOSTED = HostedProvider(
+    base_url="http://127.0.0.1:9/v1",
+    model="gpt-mini",
+    price_per_million_tokens_usd=3.0,
+    key_set=True,
+)
+ESTIMATE = Estimate(
+    backend="peft",
+    train_examples=45,
+    val_examples=5,
+    tokens_per_epoch=9000,
+    training_tokens=27000,
+    total_steps=9,
+    expected_seconds=90,
+    budget_usd=20.0,
+    spent_usd=1.5,
+)
+TRAINER_SAMPLES = [
+    FinetuneConfigured(
+        expert_id="e1", config=TrainConfig(lora_rank=8, epochs=2), hosted=HOSTED,
+        api_key_sealed="gAAAAA-sealed", budget_usd=20.0,
+    ),
+    ScheduledRunSkipped(
+        expert_id="e1", tick="2026-11-29T02:00:00+00:00",
+        reason="3 new examples since the last run; 50 are needed (FINETUNE_MIN_TRACES)",
+    ),
+    RunQueued(
+        run_id="r1", expert_id="e1", number=2, dataset_id="ds1", dataset=REF,
+        config=TrainConfig(), backend="peft", base_model="smollm2", trigger="manual",
+        estimate=ESTIMATE,
+    ),
+    RunStarted(run_id="r1", attempt=2, worker="host-a", resumed_from_step=4),
+    RunProgressed(
+        run_id="r1", step=5, total_steps=9, loss=1.25, eval_loss=1.5, learning_rate=0.0002,
+        epoch=1.5, eta_seconds=40,
+    ),
+    RunCheckpointed(run_id="r1", step=4, checkpoint=REF),
+    HostedJobCreated(run_id="r1", job_id="ftjob-1", training_file="file-1"),
+    AdapterTrained(
+        run_id="r1", adapter_id="a1", expert_id="e1", dataset_id="ds1", base_model="smollm2",
+        backend="peft", files=[AdapterFile(name="adapter_config.json", sha256="0" * 64, size=9)],
+        metrics=RunMetrics(train_loss=1.2, val_loss=1.4, best_val_loss=1.3, perplexity=3.7,
+                           steps=9, seconds=80.5, tokens_per_s=330.0, peak_memory_mb=900.0),
+    ),
+    RunFailed(run_id="r1", reason="The training process ended unexpectedly: out of memory"),
+    RunCancelled(run_id="r1"),
+]  # fmt: skip
+
 
 SAMPLES = [
     ExpertCreated(
@@ -209,6 +275,7 @@ SAMPLES = [
     ),
     IndexingFailed(document_id="d1", revision=1, reason="The passages could not be read."),
     DocumentUnindexed(document_id="d1", revision=1),
+    *TRAINER_SAMPLES,
 ]
 
 

@@ -1,0 +1,1 @@
+"""The trainer service: fine-tuning runs that turn dataset versions into LoRA adapters."""

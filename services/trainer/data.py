@@ -1,0 +1,169 @@
+"""A run's data: the dataset version it trains on, as chat JSONL, and what it will cost.
+
+The examples come from the version's JSONL object in the `datasets` bucket (its sha256 is
+checked on read), so a run trains on exactly what the person reviewed. Tokens are counted
+with the base model's tokenizer for a local run; a hosted provider's tokenizer is not here,
+so its estimate counts four characters a token, the usual rule of thumb for English.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import msgspec
+
+from contracts.base import DomainError, ErrorCode
+from contracts.dataset import DatasetList, DatasetView, GetDataset, ListDatasets, TrainingExample
+from contracts.ingest import ObjectRef
+from contracts.trainer import Estimate, TrainConfig
+from runtime.models import load_tokenizer
+from runtime.objects import Objects
+from runtime.rpc import ServiceError, not_found, request
+from runtime.settings import Settings
+
+CHARS_PER_TOKEN = 4  # hosted estimates: no provider tokenizer here
+DEFAULT_LOCAL_TOKENS_PER_S = 300.0  # before any local run has measured this machine
+_examples = msgspec.json.Decoder(TrainingExample)
+_line = msgspec.json.Encoder()
+
+
+class Data(msgspec.Struct, frozen=True):
+    train: bytes  # chat JSONL: {"messages": [...]} a line
+    val: bytes
+    train_examples: int
+    val_examples: int
+    characters: int
+
+
+async def ready_dataset(nc, tenant: str, expert_id: str, dataset_id: str | None) -> DatasetView:
+    """The version a run trains on (the expert's newest ready one when none is named)."""
+    if dataset_id is None:
+        listed = await request(
+            nc, "qry.dataset.list", ListDatasets(tenant=tenant, expert_id=expert_id), DatasetList
+        )
+        ready = [d for d in listed.datasets if d.status == "ready"]
+        if not ready:
+            raise DomainError(
+                ErrorCode.NOT_ENOUGH_DATA,
+                "this expert has no ready dataset yet; build one from its documents and answers",
+            )
+        return ready[0]
+    try:
+        view = await request(
+            nc, "qry.dataset.get", GetDataset(tenant=tenant, dataset_id=dataset_id), DatasetView
+        )
+    except ServiceError as exc:
+        if exc.code == ErrorCode.NOT_FOUND:
+            raise not_found(f"dataset {dataset_id}") from exc
+        raise
+    if view.expert_id != expert_id:
+        raise not_found(f"dataset {dataset_id} of expert {expert_id}")
+    if view.status != "ready" or view.content is None:
+        raise DomainError(
+            ErrorCode.CONFLICT, f"dataset {dataset_id} is {view.status}; a run needs a ready one"
+        )
+    return view
+
+
+def check_enough(view: DatasetView, minimum: int) -> None:
+    total = view.train_examples + view.val_examples
+    if total < minimum:
+        raise DomainError(
+            ErrorCode.NOT_ENOUGH_DATA,
+            f"dataset {view.id} has {total} examples; a run needs at least {minimum}"
+            " (FINETUNE_MIN_TRACES). Add examples, rate more answers, or build from more documents",
+        )
+    if view.train_examples == 0:
+        raise DomainError(ErrorCode.NOT_ENOUGH_DATA, f"dataset {view.id} has no training examples")
+
+
+async def load(objects: Objects, content: ObjectRef) -> Data:
+    raw = await objects.get(content)
+    train, val, characters = [], [], 0
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        example = _examples.decode(line)
+        messages = [{"role": m.role, "content": m.content} for m in example.messages]
+        characters += sum(len(m["content"]) for m in messages)
+        (val if example.split == "val" else train).append(_line.encode({"messages": messages}))
+    return Data(
+        train=b"\n".join(train) + b"\n" if train else b"",
+        val=b"\n".join(val) + b"\n" if val else b"",
+        train_examples=len(train),
+        val_examples=len(val),
+        characters=characters,
+    )
+
+
+def steps_of(config: TrainConfig, train_examples: int) -> int:
+    per_step = config.batch_size * config.gradient_accumulation_steps
+    steps = math.ceil(train_examples / per_step) * config.epochs
+    return min(steps, config.max_steps) if config.max_steps else steps
+
+
+class TokenCounter:
+    """Tokens of chat JSONL under a base model's tokenizer (loaded once, off the loop)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._tokenizers: dict[str, object] = {}
+        self._lock = asyncio.Lock()
+
+    async def count(self, base_model: str, chat_jsonl: bytes) -> int:
+        async with self._lock:
+            if base_model not in self._tokenizers:
+                self._tokenizers[base_model] = await asyncio.to_thread(
+                    load_tokenizer, base_model, self.settings.home
+                )
+        tokenizer = self._tokenizers[base_model]
+        return await asyncio.to_thread(_count, tokenizer, chat_jsonl)
+
+
+def _count(tokenizer, chat_jsonl: bytes) -> int:
+    total = 0
+    for line in chat_jsonl.splitlines():
+        if line.strip():
+            messages = msgspec.json.decode(line)["messages"]
+            text = "\n".join(m["content"] for m in messages)
+            total += len(tokenizer(text)["input_ids"]) + 4 * len(messages)
+    return total
+
+
+def estimate(
+    config: TrainConfig,
+    backend: str,
+    data: Data,
+    tokens_per_epoch: int,
+    *,
+    price_per_million: float | None,
+    local_tokens_per_s: float | None,
+    budget_usd: float | None,
+    spent_usd: float,
+) -> Estimate:
+    training_tokens = tokens_per_epoch * config.epochs
+    total_steps = steps_of(config, data.train_examples)
+    hosted = backend == "openai"
+    seconds = None
+    if not hosted:
+        rate = local_tokens_per_s or DEFAULT_LOCAL_TOKENS_PER_S
+        per_epoch_steps = max(1, math.ceil(total_steps / config.epochs))
+        if config.max_steps:
+            training_tokens = min(
+                training_tokens, tokens_per_epoch * total_steps // per_epoch_steps
+            )
+        seconds = int(math.ceil(training_tokens / rate))
+    cost = round(training_tokens * (price_per_million or 0.0) / 1e6, 4) if hosted else None
+    return Estimate(
+        backend=backend,
+        train_examples=data.train_examples,
+        val_examples=data.val_examples,
+        tokens_per_epoch=tokens_per_epoch,
+        training_tokens=training_tokens,
+        total_steps=total_steps,
+        cost_usd=cost,
+        expected_seconds=seconds,
+        budget_usd=budget_usd,
+        spent_usd=round(spent_usd, 4),
+    )

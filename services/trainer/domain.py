@@ -1,0 +1,136 @@
+"""The trainer's aggregates, pure: an expert's line of runs (numbers and committed hosted
+spend), one run (queued → running → succeeded | failed | cancelled), an expert's settings."""
+
+from __future__ import annotations
+
+import msgspec
+
+from contracts.base import DomainError, ErrorCode
+from contracts.ingest import ObjectRef
+from contracts.trainer import (
+    AdapterTrained,
+    Estimate,
+    FinetuneConfigured,
+    HostedJobCreated,
+    HostedProvider,
+    RunCancelled,
+    RunCheckpointed,
+    RunFailed,
+    RunQueued,
+    RunStarted,
+    TrainConfig,
+)
+
+# ---- the line ------------------------------------------------------------------------------
+
+
+class LineState(msgspec.Struct, frozen=True):
+    runs: int = 0  # the highest run number handed out
+    committed_usd: float = 0.0  # the estimates of every hosted run queued
+
+
+LINE = LineState()
+
+
+def evolve_line(state: LineState, event: object) -> LineState:
+    if isinstance(event, RunQueued):
+        spend = event.estimate.cost_usd or 0.0
+        return LineState(
+            runs=max(state.runs, event.number), committed_usd=state.committed_usd + spend
+        )
+    return state
+
+
+def check_budget(state: LineState, estimate: Estimate, budget_usd: float | None) -> None:
+    """A hosted run whose estimate would take the expert's spend past its budget is refused,
+    with the figures."""
+    cost = estimate.cost_usd or 0.0
+    if budget_usd is None or cost == 0.0:
+        return
+    if state.committed_usd + cost > budget_usd + 1e-9:
+        raise DomainError(
+            ErrorCode.OVER_BUDGET,
+            f"this run is estimated at ${cost:.2f}; with ${state.committed_usd:.2f} already spent"
+            f" the expert's budget of ${budget_usd:.2f} would be passed",
+        )
+
+
+# ---- one run -------------------------------------------------------------------------------
+
+ENDED = ("succeeded", "failed", "cancelled")
+
+
+class RunState(msgspec.Struct, frozen=True):
+    status: str = (
+        "none"  # none (queued on the line only) | running | succeeded | failed | cancelled
+    )
+    attempts: int = 0
+    checkpoint: ObjectRef | None = None  # the latest checkpoint a restart resumes from
+    hosted_job: str | None = None  # the provider's job, once created
+
+
+RUN = RunState()
+
+
+def evolve_run(state: RunState, event: object) -> RunState:
+    match event:
+        case RunStarted(attempt=attempt):
+            return msgspec.structs.replace(
+                state, status="running", attempts=max(state.attempts, attempt)
+            )
+        case RunCheckpointed(checkpoint=checkpoint):
+            return msgspec.structs.replace(state, checkpoint=checkpoint)
+        case HostedJobCreated(job_id=job_id):
+            return msgspec.structs.replace(state, hosted_job=job_id)
+        case AdapterTrained():
+            return msgspec.structs.replace(state, status="succeeded")
+        case RunFailed():
+            return msgspec.structs.replace(state, status="failed")
+        case RunCancelled():
+            return msgspec.structs.replace(state, status="cancelled")
+    return state
+
+
+def going(state: RunState) -> bool:
+    return state.status not in ENDED
+
+
+def decide_cancel(state: RunState, run_id: str) -> RunCancelled | None:
+    if state.status in ("succeeded", "failed"):
+        raise DomainError(ErrorCode.CONFLICT, f"run {run_id} has {state.status}; it cannot stop")
+    if state.status == "cancelled":
+        return None
+    return RunCancelled(run_id=run_id)
+
+
+def decide_start(state: RunState, started: RunStarted) -> RunStarted | None:
+    return started if going(state) else None
+
+
+def decide_going(state: RunState, event: object) -> object | None:
+    """Progress, a checkpoint or a run's last word counts only while the run is going."""
+    return event if going(state) else None
+
+
+# ---- settings ------------------------------------------------------------------------------
+
+
+class SettingsState(msgspec.Struct, frozen=True):
+    config: TrainConfig = msgspec.field(default_factory=TrainConfig)
+    hosted: HostedProvider | None = None
+    api_key_sealed: str | None = None
+    budget_usd: float | None = None
+
+
+SETTINGS = SettingsState()
+
+
+def evolve_settings(state: SettingsState, event: object) -> SettingsState:
+    if isinstance(event, FinetuneConfigured):
+        return SettingsState(
+            config=event.config,
+            hosted=event.hosted,
+            api_key_sealed=event.api_key_sealed,
+            budget_usd=event.budget_usd,
+        )
+    return state

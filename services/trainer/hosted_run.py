@@ -1,0 +1,115 @@
+"""A hosted run: the dataset uploaded to a provider that speaks the OpenAI fine-tuning API,
+its job followed to the end, the resulting model recorded as the run's adapter.
+
+The job id goes on the log (`HostedJobCreated`) as soon as the provider accepts it, so a
+restarted worker follows that job instead of paying for a second one. A cancel cancels the
+provider's job too. A blip in the connection is retried by the client; an error the
+provider reports fails the run with the provider's words.
+"""
+
+from __future__ import annotations
+
+from contracts.trainer import AdapterTrained, HostedJobCreated, RunMetrics
+from runtime.objects import ObjectCorrupt, ObjectMissing
+from runtime.secrets import SecretBox, SecretUnreadable
+from services.trainer import data
+from services.trainer.hosted import HostedCancelled, HostedError, HostedFinetune
+from services.trainer.publish import adapter_id_of
+from services.trainer.runner import Cancelled, RunContext, RunFailure
+
+
+class HostedTraining:
+    def __init__(self, host, secrets: SecretBox) -> None:
+        self.host, self.secrets = host, secrets
+
+    async def __call__(self, ctx: RunContext) -> None:
+        ev = ctx.ev
+        if ev.hosted is None or ev.api_key_sealed is None:
+            raise RunFailure("This run has no hosted provider to train with.")
+        try:
+            api_key = self.secrets.unseal(ev.api_key_sealed)
+        except SecretUnreadable as exc:
+            raise RunFailure(str(exc)) from exc
+        client = HostedFinetune(
+            ev.hosted.base_url, api_key, poll_s=self.host.settings.hosted_poll_s
+        )
+        try:
+            await ctx.begin(0)
+            job_id = ctx.state.hosted_job or await self.create(ctx, client)
+            outcome = await self.follow(ctx, client, job_id)
+        except HostedCancelled as exc:
+            raise Cancelled from exc
+        except HostedError as exc:
+            if exc.retryable:
+                raise  # the work queue tries again later; the job id is on the log
+            raise RunFailure(f"The hosted fine-tune failed: {exc}") from exc
+        finally:
+            await client.aclose()
+        tokens = outcome.trained_tokens or ev.estimate.training_tokens
+        cost = round(tokens * ev.hosted.price_per_million_tokens_usd / 1e6, 4)
+        trained = AdapterTrained(
+            run_id=ctx.run_id,
+            adapter_id=adapter_id_of(ctx.run_id),
+            expert_id=ev.expert_id,
+            dataset_id=ev.dataset_id,
+            base_model=ev.base_model,
+            backend="openai",
+            provider_model=outcome.model[:300],
+            metrics=RunMetrics(steps=ctx.last_step, train_loss=ctx.last_loss),
+            cost_usd=cost,
+        )
+        if not await ctx.append(trained, "end"):
+            raise Cancelled
+
+    async def create(self, ctx: RunContext, client: HostedFinetune) -> str:
+        ev = ctx.ev
+        try:
+            content = await data.load(self.host.objects, ev.dataset)
+        except (ObjectMissing, ObjectCorrupt) as exc:
+            raise RunFailure(f"The dataset's examples cannot be read: {exc}.") from exc
+        await ctx.report(0, ev.estimate.total_steps, stage="uploading the examples", force=True)
+        training = await client.upload(content.train, f"{ctx.run_id}-train.jsonl")
+        validation = None
+        if content.val:
+            validation = await client.upload(content.val, f"{ctx.run_id}-val.jsonl")
+        job_id = await client.create_job(
+            model=ev.hosted.model,
+            training_file=training,
+            validation_file=validation,
+            n_epochs=ev.config.epochs,
+            batch_size=ev.config.batch_size,
+            learning_rate_multiplier=None,
+            seed=ev.config.seed,
+            suffix=f"simtune-{ev.number}",
+        )
+        created = HostedJobCreated(
+            run_id=ctx.run_id,
+            job_id=job_id[:200],
+            training_file=training[:200],
+            validation_file=validation[:200] if validation else None,
+        )
+        if not await ctx.append(created, "job"):
+            await client.cancel(job_id)
+            raise Cancelled
+        return job_id
+
+    async def follow(self, ctx: RunContext, client: HostedFinetune, job_id: str):
+        total = ctx.ev.estimate.total_steps
+
+        async def on_progress(p) -> None:
+            await ctx.heartbeat()
+            ctx.last_step = p.step or ctx.last_step
+            ctx.last_loss = p.loss if p.loss is not None else ctx.last_loss
+            await ctx.report(
+                p.step,
+                p.total_steps or total,
+                loss=p.loss,
+                eval_loss=p.eval_loss,
+                stage=p.stage,
+            )
+
+        async def cancelled() -> bool:  # asked every poll: the work queue hears from us too
+            await ctx.heartbeat()
+            return await ctx.cancelled()
+
+        return await client.follow(job_id, on_progress, cancelled)

@@ -1,0 +1,197 @@
+"""Running a queued run: long work off the `trainer.run` work queue, one run per worker.
+
+A `RunQueued` on an expert's line starts it. Every replica of the trainer pulls from the
+same durable consumer, one run at a time, so more workers train more runs at once. A run
+goes on the log as it goes: `RunStarted` (with its attempt, and the step it resumed from),
+throttled `RunProgressed`, `RunCheckpointed`, then one ending. A run redelivered after its
+worker died picks up where its last checkpoint left it; one whose every attempt failed is
+decided as `RunFailed` with the reason. A cancel is seen within `CANCEL_POLL_S`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+from contracts.trainer import RunFailed, RunProgressed, RunQueued, RunStarted
+from runtime.eventstore import RecordedEvent, derived_id
+from runtime.logs import get_logger
+from runtime.reactor import Progress
+from runtime.service import ServiceHost
+from services.trainer import domain
+from services.trainer.aggregates import RUNS
+
+log = get_logger(__name__)
+TICK_S = 1.0  # progress goes on the log at most this often (an evaluation at once)
+CANCEL_POLL_S = 0.5
+HEARTBEAT_S = 5.0  # the work queue hears from a run at least this often
+
+
+class Cancelled(Exception):
+    """A person cancelled the run."""
+
+
+class RunFailure(Exception):
+    """The run cannot succeed; `reason` is the sentence a person reads."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RunContext:
+    """What a backend needs while it trains one run: its event, the log, a cancel check,
+    and progress that is throttled and keeps the work-queue message alive."""
+
+    def __init__(self, host: ServiceHost, rec: RecordedEvent, progress: Progress) -> None:
+        self.host, self.rec, self.ev = host, rec, rec.event
+        self.tenant, self.run_id = rec.tenant, rec.event.run_id
+        self._progress = progress
+        self._last_tick = 0.0
+        self.started = time.monotonic()
+        self.started_step = 0
+        self.state = domain.RUN
+        self.worker = f"{socket.gethostname()}"
+        self.last_step, self.last_loss = 0, None  # what a hosted run reported last
+
+    async def load(self) -> domain.RunState:
+        self.state, _ = await RUNS.load(self.host.store, self.tenant, self.run_id)
+        return self.state
+
+    async def append(self, event, key: str | None = None) -> bool:
+        """Append `event` to the run while it is going; False when it has ended."""
+        event_id = derived_id(self.rec.event_id, key) if key else None
+        outcome = await RUNS.execute(
+            self.host.store,
+            self.tenant,
+            self.run_id,
+            lambda s: domain.decide_going(s, event),
+            event_id=event_id,
+        )
+        self.state = outcome.state
+        return outcome.event is not None
+
+    async def begin(self, resumed_from_step: int) -> int:
+        """Note the attempt on the log; returns its number."""
+        state = await self.load()
+        attempt = state.attempts + 1
+        started = RunStarted(
+            run_id=self.run_id,
+            attempt=attempt,
+            worker=self.worker[:200],
+            resumed_from_step=resumed_from_step,
+        )
+        if not await self.append(started):
+            raise Cancelled
+        self.started, self.started_step = time.monotonic(), resumed_from_step
+        return attempt
+
+    async def heartbeat(self) -> None:
+        await self._progress()
+
+    async def cancelled(self) -> bool:
+        return (await self.load()).status == "cancelled"
+
+    async def report(
+        self,
+        step: int,
+        total: int,
+        *,
+        loss=None,
+        eval_loss=None,
+        learning_rate=None,
+        epoch=None,
+        stage: str = "",
+        force: bool = False,
+    ) -> None:
+        now = time.monotonic()
+        if not force and eval_loss is None and step < total and now - self._last_tick < TICK_S:
+            return
+        self._last_tick = now
+        await self._progress()
+        done = step - self.started_step
+        eta = None
+        if done > 0 and total >= step:
+            eta = int((now - self.started) / done * (total - step))
+        event = RunProgressed(
+            run_id=self.run_id,
+            step=step,
+            total_steps=total,
+            loss=loss,
+            eval_loss=eval_loss,
+            learning_rate=learning_rate,
+            epoch=epoch,
+            eta_seconds=eta,
+            stage=stage[:100],
+        )
+        if not await self.append(event):
+            raise Cancelled
+
+    async def watch_cancel(self, work: Awaitable) -> object:
+        """`work`'s result, or Cancelled as soon as a person cancels; the queue hears from
+        the run every HEARTBEAT_S meanwhile."""
+        task = asyncio.ensure_future(work)
+
+        async def watch() -> None:
+            beat = time.monotonic()
+            while True:
+                await asyncio.sleep(CANCEL_POLL_S)
+                if await self.cancelled():
+                    return
+                if time.monotonic() - beat > HEARTBEAT_S:
+                    beat = time.monotonic()
+                    await self._progress()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pending in (task, watcher):
+                if not pending.done():
+                    pending.cancel()
+        if not task.done() or task.cancelled():
+            await asyncio.gather(task, return_exceptions=True)
+            raise Cancelled
+        return task.result()
+
+
+Backend = Callable[[RunContext], Awaitable[None]]
+
+
+class Runner:
+    def __init__(self, host: ServiceHost, local: Backend, hosted: Backend) -> None:
+        self.host, self.local, self.hosted = host, local, hosted
+
+    async def on_line(self, rec: RecordedEvent, progress: Progress) -> None:
+        if isinstance(rec.event, RunQueued):
+            await self.run(rec, progress)
+
+    async def run(self, rec: RecordedEvent, progress: Progress) -> None:
+        ctx = RunContext(self.host, rec, progress)
+        if not domain.going(await ctx.load()):
+            return  # ended (or cancelled while queued) before this delivery
+        backend = self.hosted if rec.event.backend == "openai" else self.local
+        try:
+            await backend(ctx)
+        except Cancelled:
+            log.info("run.cancelled", run_id=ctx.run_id)
+        except RunFailure as exc:
+            log.warning("run.failed", run_id=ctx.run_id, reason=exc.reason)
+            await ctx.append(RunFailed(run_id=ctx.run_id, reason=exc.reason[:500]), "end")
+
+    async def gave_up(self, rec: RecordedEvent, error: BaseException) -> None:
+        """Every attempt failed (or its worker died each time): the run failed, and why."""
+        if not isinstance(rec.event, RunQueued):
+            return
+        ctx = RunContext(self.host, rec, _nothing)
+        reason = (
+            f"Simtune tried {self.host.settings.max_deliveries} times to run this and failed"
+            f" each time ({type(error).__name__}: {str(error)[:200]})"
+        )
+        await ctx.append(RunFailed(run_id=ctx.run_id, reason=reason[:500]), "end")
+
+
+async def _nothing() -> None:
+    return None

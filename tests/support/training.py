@@ -1,0 +1,107 @@
+"""Driving fine-tuning runs over NATS in tests: a dataset to train on, a run started and
+followed to its end, its adapter's files fetched from the bucket."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from contracts.base import Accepted
+from contracts.dataset import BuildDataset, BuildSpec, ManualExample, Sources
+from contracts.trainer import (
+    BUCKET,
+    GetRun,
+    RunAccepted,
+    RunView,
+    StartFinetune,
+    TrainConfig,
+)
+from runtime.objects import Objects
+from runtime.rpc import ServiceError, request
+from tests.support.flows import built_examples
+
+# A few steps on the session's tiny model: seconds, not minutes.
+TINY = TrainConfig(
+    lora_rank=4,
+    lora_alpha=8,
+    batch_size=2,
+    gradient_accumulation_steps=1,
+    epochs=1,
+    max_steps=4,
+    eval_steps=2,
+    max_seq_length=512,
+    learning_rate=1e-3,
+    backend="peft",
+)
+FACTS = [
+    ("What colour is the harbour light?", "The harbour light is green."),
+    ("Who keeps the lighthouse?", "The second keeper keeps it."),
+    ("When is the lamp trimmed?", "The lamp is trimmed at dusk."),
+    ("What does the fog signal use?", "It uses compressed air."),
+    ("Where do the sheep go in spring?", "They go up to the hills."),
+    ("What do bees carry?", "Bees carry pollen."),
+    ("What conducts electricity?", "Copper wire conducts it."),
+    ("What does the keeper write?", "The keeper writes the weather."),
+    ("How many keepers are there?", "There are two keepers."),
+    ("What colour is the door?", "The door is red."),
+]
+
+
+async def dataset(nc, expert_id: str, count: int = len(FACTS)) -> str:
+    """A ready dataset of `count` hand-written examples; its id."""
+    manual = [ManualExample(question=q, answer=a) for q, a in FACTS[:count]]
+    spec = BuildSpec(sources=Sources(manual=manual))
+    built = await request(
+        nc, "cmd.dataset.build", BuildDataset(expert_id=expert_id, spec=spec), Accepted
+    )
+    await built_examples(nc, built)
+    return built.id
+
+
+async def start(nc, expert_id: str, dataset_id: str | None, config=TINY, **fields) -> RunAccepted:
+    cmd = StartFinetune(expert_id=expert_id, dataset_id=dataset_id, config=config, **fields)
+    return await request(nc, "cmd.trainer.start", cmd, RunAccepted)
+
+
+async def run_view(nc, run_id: str, after_seq: int = 0) -> RunView:
+    return await request(nc, "qry.trainer.run", GetRun(run_id=run_id, after_seq=after_seq), RunView)
+
+
+async def finished(nc, run_id: str, timeout: float = 120.0) -> RunView:
+    """The run once it has ended."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            view = await run_view(nc, run_id)
+        except ServiceError as err:  # appended straight to the log, not projected yet
+            assert err.code == "not_found" and asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.1)
+            continue
+        if view.status in ("succeeded", "failed", "cancelled"):
+            return view
+        assert asyncio.get_running_loop().time() < deadline, f"run {run_id} is still {view.status}"
+        await asyncio.sleep(0.2)
+
+
+async def reached(nc, run_id: str, predicate, timeout: float = 120.0) -> RunView:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        view = await run_view(nc, run_id)
+        if predicate(view):
+            return view
+        assert view.status in ("queued", "running"), f"run {run_id} {view.status}: {view.error}"
+        assert asyncio.get_running_loop().time() < deadline, f"run {run_id}: {view}"
+        await asyncio.sleep(0.1)
+
+
+async def fetch_adapter(nc, view: RunView, folder: Path) -> Path:
+    """The adapter's files, from the bucket into `folder` (their sha256 checked on read)."""
+    from contracts.ingest import ObjectRef
+
+    objects = Objects(nc.jetstream())
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in view.files:
+        name = f"local/{view.adapter_id}/{f.name}"
+        ref = ObjectRef(bucket=BUCKET, name=name, sha256=f.sha256, size=f.size)
+        (folder / f.name).write_bytes(await objects.get(ref))
+    return folder
