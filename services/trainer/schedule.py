@@ -51,6 +51,7 @@ class Scheduler:
     async def tick(self, tick: str, tenant: str | None = None) -> dict[str, str]:
         """Consider every expert with data (of one tenant, when given); returns expert id ->
         what happened."""
+        await self.host.wait_caught_up(timeout=60.0)  # decide on what the log says now
         async with self.host.engine.connect() as conn:
             experts = await views.experts_with_data(conn)
         experts = [(t, e) for t, e in experts if tenant is None or t == tenant]

@@ -78,12 +78,12 @@ async def search(nc, expert_id: str, q: str, k: int = 5) -> SearchResults:
     )
 
 
-async def built_examples(nc, accepted: Accepted) -> list:
+async def built_examples(nc, accepted: Accepted, tenant: str = "local") -> list:
     """The examples of a dataset build, once it has finished."""
     for _ in range(300):
-        query = GetDataset(dataset_id=accepted.id, after_seq=accepted.seq)
+        query = GetDataset(tenant=tenant, dataset_id=accepted.id, after_seq=accepted.seq)
         if (await request(nc, "qry.dataset.get", query, DatasetView)).status != "building":
-            page = ListExamples(dataset_id=accepted.id)
+            page = ListExamples(tenant=tenant, dataset_id=accepted.id)
             return (await request(nc, "qry.dataset.examples", page, ExamplePage)).examples
         await asyncio.sleep(0.05)
     raise AssertionError(f"dataset {accepted.id} did not finish building")

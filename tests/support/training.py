@@ -47,14 +47,13 @@ FACTS = [
 ]
 
 
-async def dataset(nc, expert_id: str, count: int = len(FACTS)) -> str:
+async def dataset(nc, expert_id: str, count: int = len(FACTS), tenant: str = "local") -> str:
     """A ready dataset of `count` hand-written examples; its id."""
     manual = [ManualExample(question=q, answer=a) for q, a in FACTS[:count]]
     spec = BuildSpec(sources=Sources(manual=manual))
-    built = await request(
-        nc, "cmd.dataset.build", BuildDataset(expert_id=expert_id, spec=spec), Accepted
-    )
-    await built_examples(nc, built)
+    cmd = BuildDataset(tenant=tenant, expert_id=expert_id, spec=spec)
+    built = await request(nc, "cmd.dataset.build", cmd, Accepted)
+    await built_examples(nc, built, tenant)
     return built.id
 
 
@@ -63,16 +62,17 @@ async def start(nc, expert_id: str, dataset_id: str | None, config=TINY, **field
     return await request(nc, "cmd.trainer.start", cmd, RunAccepted)
 
 
-async def run_view(nc, run_id: str, after_seq: int = 0) -> RunView:
-    return await request(nc, "qry.trainer.run", GetRun(run_id=run_id, after_seq=after_seq), RunView)
+async def run_view(nc, run_id: str, after_seq: int = 0, tenant: str = "local") -> RunView:
+    query = GetRun(tenant=tenant, run_id=run_id, after_seq=after_seq)
+    return await request(nc, "qry.trainer.run", query, RunView)
 
 
-async def finished(nc, run_id: str, timeout: float = 120.0) -> RunView:
+async def finished(nc, run_id: str, timeout: float = 120.0, tenant: str = "local") -> RunView:
     """The run once it has ended."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
-            view = await run_view(nc, run_id)
+            view = await run_view(nc, run_id, tenant=tenant)
         except ServiceError as err:  # appended straight to the log, not projected yet
             assert err.code == "not_found" and asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.1)

@@ -1,0 +1,112 @@
+"""The trainer's pure parts: the config's ranges, the budget, a run's life, the estimate and
+the schedule's next tick."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+
+from contracts.base import DomainError
+from contracts.trainer import (
+    RANGES,
+    AdapterTrained,
+    Estimate,
+    RunMetrics,
+    RunProgressed,
+    RunQueued,
+    RunStarted,
+    StartFinetune,
+    TrainConfig,
+)
+from services.trainer import domain
+from services.trainer.data import Data, estimate, steps_of
+from services.trainer.schedule import next_tick
+
+
+def test_the_defaults_are_the_prds():
+    c = TrainConfig()
+    assert (c.lora_rank, c.lora_alpha, c.learning_rate, c.batch_size) == (16, 32, 2e-4, 4)
+    assert (c.gradient_accumulation_steps, c.epochs, c.max_seq_length) == (4, 3, 4096)
+    assert (c.warmup_ratio, c.weight_decay, c.min_quality_score) == (0.03, 0.01, 8.0)
+    assert c.early_stopping_patience == 3 and c.backend == "auto"
+
+
+@pytest.mark.parametrize("key", sorted(RANGES))
+def test_a_value_out_of_range_is_refused_naming_the_key_and_the_range(key):
+    low, high = RANGES[key]
+    too_big = high * 2 if isinstance(high, float) and high < 1 else high + 1
+    body = msgspec.json.encode({"expert_id": "e1", "config": {key: too_big}})
+    with pytest.raises(msgspec.ValidationError) as refused:
+        msgspec.json.decode(body, type=StartFinetune)
+    assert f"{key} must be between {low:g} and {high:g}" in str(refused.value)
+    msgspec.convert({key: high}, TrainConfig)  # the edges themselves are fine
+    msgspec.convert({key: low}, TrainConfig)
+
+
+def test_an_unknown_key_is_refused():
+    with pytest.raises(msgspec.ValidationError, match="lora_rnak"):
+        msgspec.convert({"lora_rnak": 8}, TrainConfig)
+
+
+def queued(cost: float | None, number: int = 1) -> RunQueued:
+    est = Estimate(backend="openai", train_examples=9, val_examples=1, tokens_per_epoch=100,
+                   training_tokens=300, total_steps=3, cost_usd=cost)  # fmt: skip
+    ref = {"bucket": "datasets", "name": "t/e/x.jsonl", "sha256": "0" * 64, "size": 1}
+    return msgspec.convert(
+        {"run_id": f"r{number}", "expert_id": "e", "number": number, "dataset_id": "d",
+         "dataset": ref, "config": {}, "backend": "openai", "base_model": "m",
+         "trigger": "api", "estimate": msgspec.to_builtins(est)},
+        RunQueued,
+    )  # fmt: skip
+
+
+def test_the_budget_counts_every_hosted_run_queued_and_refuses_with_the_figures():
+    line = domain.evolve_line(domain.LINE, queued(4.0))
+    line = domain.evolve_line(line, queued(3.5, 2))
+    assert line.runs == 2 and line.committed_usd == 7.5
+    domain.check_budget(line, queued(2.5).estimate, 10.0)  # exactly at the budget is fine
+    with pytest.raises(DomainError) as refused:
+        domain.check_budget(line, queued(2.6).estimate, 10.0)
+    assert refused.value.code == "over_budget"
+    assert "$2.60" in refused.value.detail and "$7.50" in refused.value.detail
+    assert "$10.00" in refused.value.detail
+    domain.check_budget(line, queued(1e6).estimate, None)  # no budget set
+
+
+def test_a_run_ends_once_and_nothing_counts_after_its_end():
+    started = domain.evolve_run(domain.RUN, RunStarted(run_id="r", attempt=1, worker="w"))
+    assert domain.going(started) and started.attempts == 1
+    step = RunProgressed(run_id="r", step=1, total_steps=3)
+    assert domain.decide_going(started, step) is step
+    cancelled = domain.evolve_run(started, domain.decide_cancel(started, "r"))
+    assert cancelled.status == "cancelled"
+    assert domain.decide_cancel(cancelled, "r") is None  # twice is fine
+    assert domain.decide_going(cancelled, step) is None  # a late step is dropped
+    trained = AdapterTrained(run_id="r", adapter_id="a", expert_id="e", dataset_id="d",
+                             base_model="m", backend="peft", metrics=RunMetrics())  # fmt: skip
+    done = domain.evolve_run(started, trained)
+    with pytest.raises(DomainError) as conflict:
+        domain.decide_cancel(done, "r")
+    assert conflict.value.code == "conflict"
+
+
+def test_steps_and_the_estimate():
+    config = TrainConfig(batch_size=2, gradient_accumulation_steps=2, epochs=3)
+    assert steps_of(config, 9) == 9  # ceil(9 / 4) a epoch
+    assert steps_of(msgspec.structs.replace(config, max_steps=5), 9) == 5
+    data = Data(train=b"", val=b"", train_examples=9, val_examples=1, characters=4000)
+    hosted = estimate(config, "openai", data, 1000, price_per_million=8.0,
+                      local_tokens_per_s=None, budget_usd=5.0, spent_usd=1.0)  # fmt: skip
+    assert hosted.training_tokens == 3000 and hosted.cost_usd == 0.024
+    assert hosted.expected_seconds is None and hosted.spent_usd == 1.0
+    local = estimate(config, "peft", data, 1000, price_per_million=None,
+                     local_tokens_per_s=100.0, budget_usd=None, spent_usd=0.0)  # fmt: skip
+    assert local.cost_usd is None and local.expected_seconds == 30
+
+
+def test_the_default_schedule_ticks_on_sunday_at_two():
+    thursday = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    assert next_tick("0 2 * * 0", thursday) == "2026-11-29T02:00:00+00:00"
+    assert next_tick("off", thursday) is None
