@@ -68,7 +68,12 @@ def fit(
         checkpoint_steps=job.checkpoint_steps,
         step_delay_s=job.step_delay_s,
     )
-    trainer = SFTTrainer(
+
+    class Trainer(SFTTrainer):
+        def create_model_card(self, *args, **kwargs) -> None:
+            pass  # nothing is published from here: no README.md at every checkpoint
+
+    trainer = Trainer(
         model=model,
         args=SFTConfig(**arguments),
         train_dataset=Dataset.from_list(prompt_completion(train)),
