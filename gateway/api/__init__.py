@@ -7,7 +7,18 @@ line below. Modules here use the shared gateway modules (`gateway.backend`, `err
 
 from __future__ import annotations
 
-from gateway.api import admin, answers, datasets, documents, events, experts, health, openai, search
+from gateway.api import (
+    admin,
+    answers,
+    datasets,
+    documents,
+    events,
+    experts,
+    finetune,
+    health,
+    openai,
+    search,
+)
 
 ROUTES = [
     *experts.ROUTES,  # /api/experts
@@ -15,6 +26,7 @@ ROUTES = [
     *search.ROUTES,  # /api/experts/{id}/search
     *answers.ROUTES,  # /api/experts/{id}/ask, drafts, traces, backend; /api/answers/{id}
     *datasets.ROUTES,  # /api/experts/{id}/datasets, /api/datasets/{id}/... (review, export)
+    *finetune.ROUTES,  # /api/finetune (runs, progress SSE, cancel), /api/finetune/config|estimate
     *openai.ROUTES,  # /v1/models, /v1/chat/completions (OpenAI-compatible)
     *events.ROUTES,  # /api/events (SSE)
     *health.ROUTES,  # /health
