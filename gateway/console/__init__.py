@@ -15,6 +15,7 @@ from gateway.console import (
     datasets,
     documents,
     experts,
+    finetune,
     profile,
     search,
 )
@@ -29,4 +30,5 @@ ROUTES = [
     *backend_settings.ROUTES,  # /experts/{id}/backend, /ui/experts/{id}/backend[/test]
     *datasets.ROUTES,  # /experts/{id}/datasets (builder, versions), /ui/datasets/{id}/cancel
     *dataset_review.ROUTES,  # /datasets/{id} (review), /ui/datasets/{id}/examples[/{ex}]
+    *finetune.ROUTES,  # /experts/{id}/finetune (dashboard, run now, settings), /finetune/{run}
 ]
