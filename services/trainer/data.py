@@ -104,20 +104,29 @@ def steps_of(config: TrainConfig, train_examples: int) -> int:
 
 
 class TokenCounter:
-    """Tokens of chat JSONL under a base model's tokenizer (loaded once, off the loop)."""
+    """Tokens of chat JSONL under a base model's tokenizer, loaded once, off the loop.
+
+    Loading can take a minute the first time (the bundled model is converted on first use);
+    a request does not wait for that: until the tokenizer is there, the count is the
+    characters / 4 rule of thumb, and the tokenizer goes on loading in the background."""
+
+    WAIT_S = 3.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._tokenizers: dict[str, object] = {}
-        self._lock = asyncio.Lock()
+        self._loading: dict[str, asyncio.Task] = {}
 
     async def count(self, base_model: str, chat_jsonl: bytes) -> int:
-        async with self._lock:
-            if base_model not in self._tokenizers:
-                self._tokenizers[base_model] = await asyncio.to_thread(
-                    load_tokenizer, base_model, self.settings.home
-                )
-        tokenizer = self._tokenizers[base_model]
+        task = self._loading.get(base_model)
+        if task is None or (task.done() and task.exception() is not None):
+            task = asyncio.ensure_future(
+                asyncio.to_thread(load_tokenizer, base_model, self.settings.home)
+            )
+            self._loading[base_model] = task
+        try:
+            tokenizer = await asyncio.wait_for(asyncio.shield(task), self.WAIT_S)
+        except Exception:  # still loading, or unloadable: the training run will say which
+            return len(chat_jsonl.decode("utf-8", "replace")) // CHARS_PER_TOKEN
         return await asyncio.to_thread(_count, tokenizer, chat_jsonl)
 
 
