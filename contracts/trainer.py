@@ -38,7 +38,7 @@ Trigger = Literal["manual", "schedule", "api"]
 Reason = line(500)
 Usd = Annotated[float, Meta(ge=0, le=1_000_000)]
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
-RECORD_FILES = ("training_args.json", "metrics.json")
+RECORD_FILES = ("training_args.json", "metrics.json", "metrics.jsonl")  # the last: every step
 
 # key -> (smallest, largest): what the console's form says and the config enforces.
 RANGES: dict[str, tuple[float, float]] = {
