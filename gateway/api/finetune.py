@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Literal
 
 import msgspec
 from litestar import Response, delete, get, post, put
@@ -57,6 +58,7 @@ class FinetuneBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     dataset_id: str | None = None
     config: TrainConfig | None = None
     confirm: bool = False  # a hosted run: its estimate was seen and its cost is accepted
+    trigger: Literal["api", "manual"] = "api"  # manual: a person asked for it (the CLI says so)
 
 
 class FinetuneAccepted(RunView, frozen=True, kw_only=True):
@@ -122,7 +124,7 @@ async def start(data: FinetuneBody, backend: Backend) -> Response[FinetuneAccept
         dataset_id=data.dataset_id,
         config=data.config,
         confirm=data.confirm,
-        trigger="api",
+        trigger=data.trigger,
     )
     accepted = await backend.call("cmd.trainer.start", cmd, RunAccepted)
     view = await get_run(backend, accepted.run_id, after_seq=accepted.seq)
