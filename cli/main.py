@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from cli import answers as answering
-from cli import datasets, projections
+from cli import datasets, finetune, projections
 from cli import ingest as ingesting
 from cli.client import DEFAULT_URL, Client, CliError, client_from, friendly
 from cli.render import console, documents_table, expert_details, experts_table, search_results
@@ -29,6 +29,7 @@ app.add_typer(documents_app, name="documents")
 app.add_typer(projections_app, name="projections")
 app.add_typer(backend_app, name="backend")
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(finetune.app, name="train")
 
 ExpertArg = typer.Argument(..., metavar="EXPERT", help="The expert's id or exact name.")
 
