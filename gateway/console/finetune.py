@@ -239,7 +239,11 @@ class FinetunePages(Controller):
         if not is_htmx(request):
             return Redirect(f"/experts/{expert_id}/finetune?saved=true", status_code=303)
         settings = await settings_of(backend, expert_id, after_seq=accepted.seq)
-        return Template("finetune/config_form.html", context=config_context(settings, saved=True))
+        return Template(
+            "finetune/config_form.html",
+            context=config_context(settings, saved=True),
+            headers={"HX-Trigger": "finetune-settings-saved"},  # Run now's estimate changes
+        )
 
 
 class RunPages(Controller):
