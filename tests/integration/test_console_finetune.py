@@ -254,11 +254,20 @@ async def test_cancel_stops_a_run_from_the_dashboard(api):
     assert "Training" in now and re.search(r"Step \d+ of \d+", now)
     assert '<meta http-equiv="refresh" content="5">' in now  # without JavaScript: reloads
 
+    behind = await ui_post(api, url, {"dataset_id": dataset_id}, htmx=True)
+    assert behind.status_code == 200 and "Run 2 is queued." in behind.text
+    second = (await api.get("/api/finetune", params={"expert_id": expert["id"]})).json()["runs"][0]
+    row = re.search(rf'<tr id="finetune-run-{second["id"]}".*?</tr>', behind.text, re.S).group(0)
+    assert "Waiting" in row and "Waiting in the queue, position 1" in row
+    assert f'id="run-{run_id}"' in behind.text  # the run going stays the one shown
+
     cancelled = await ui_post(api, f"/ui/finetune/{run_id}/cancel", htmx=True)
     assert cancelled.status_code == 200, cancelled.text
     text = html.unescape(cancelled.text)
-    assert 'data-status="cancelled"' in text and "Cancelled" in text
+    assert f'<tr id="finetune-run-{run_id}" data-status="cancelled">' in text
     assert (await finished(api, run_id))["status"] == "cancelled"
+    assert (await ui_post(api, f"/ui/finetune/{second['id']}/cancel", htmx=True)).status_code == 200
+    assert (await finished(api, second["id"]))["status"] == "cancelled"
     plain = await ui_post(api, f"/ui/finetune/{run_id}/cancel")
     assert plain.status_code == 303
     assert plain.headers["location"] == f"/experts/{expert['id']}/finetune"

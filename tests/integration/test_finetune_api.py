@@ -286,3 +286,26 @@ async def test_unknown_runs_and_experts_are_404(api):
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
     bad = await api.get("/api/finetune/estimate", params={"expert_id": "x", "backend": "gpu"})
     assert bad.status_code == 400
+
+
+async def test_a_run_behind_another_streams_its_place_in_the_queue_then_trains(api):
+    expert = await new_expert(api)
+    dataset_id = await dataset(api, expert["id"])
+    first = (await start(api, expert["id"], dataset_id, config=LONG)).json()["run_id"]
+    assert (await running(api, first))["status"] == "running"
+    second = await start(api, expert["id"], dataset_id)
+    assert second.status_code == 202, second.text
+    waiting = second.json()
+    assert waiting["status"] == "queued" and waiting["queue_position"] == 1, waiting
+
+    following = asyncio.create_task(progress(api, waiting["run_id"]))
+    await asyncio.sleep(0.5)
+    assert not following.done()
+    settings = await api.get("/api/finetune/config", params={"expert_id": expert["id"]})
+    assert settings.json()["active_run"] == first
+    assert (await api.delete(f"/api/finetune/{first}")).json()["status"] == "cancelled"
+    events = await following
+    assert events[0]["status"] == "queued" and events[0]["queue_position"] == 1, events[0]
+    assert events[0]["step"] == 0 and events[0]["points"] == []
+    assert "running" in [e["status"] for e in events] and events[-1]["status"] == "succeeded"
+    assert all(e["queue_position"] is None for e in events if e["status"] != "queued")
