@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 
 from contracts.base import DomainError, ErrorCode
+from tests.support.training import end_all_runs
 from tests.support.views import snapshot
 
 pytestmark = [
@@ -350,6 +351,7 @@ async def rebuild(host, timeout: float = 60.0) -> None:
 async def test_afterwards_every_rebuilt_view_equals_the_live_one(services, api):
     for document_id in sorted(LOG.documents):
         await settled(api, document_id)
+    await end_all_runs(services["trainer"].nc)  # runs the fuzzers started stop moving
     for host in services.values():
         await host.wait_caught_up()
     for host in services.values():

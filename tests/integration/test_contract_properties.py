@@ -11,7 +11,6 @@ behind, and rebuilt from the log every view equals the live one.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections import Counter
 
@@ -36,8 +35,6 @@ from contracts.rules import TOKEN_PATTERN
 from contracts.trainer import (
     ConfigureFinetune,
     HostedInput,
-    ListRuns,
-    RunList,
     StartFinetune,
     TrainConfig,
 )
@@ -45,6 +42,7 @@ from runtime.objects import Objects
 from runtime.rpc import ServiceError, request
 from tests.support.contract_strategies import contract
 from tests.support.flows import built_examples, create_expert, search, upload, wait_settled
+from tests.support.training import end_all_runs
 from tests.support.views import snapshot
 
 pytestmark = pytest.mark.integration
@@ -202,20 +200,6 @@ async def test_every_accepted_command_is_projected(services, nc, pools, data):
         await host.wait_caught_up(timeout=15.0)
 
 
-async def runs_ended(nc, timeout: float = 180.0) -> None:
-    """Wait until no fine-tuning run a draw started is queued or running."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    for tenant in (TENANT, "t-2"):
-        while True:
-            runs = (
-                await request(nc, "qry.trainer.runs", ListRuns(tenant=tenant, limit=200), RunList)
-            ).runs
-            if all(r.status not in ("queued", "running") for r in runs):
-                break
-            assert asyncio.get_running_loop().time() < deadline, [r.status for r in runs]
-            await asyncio.sleep(0.5)
-
-
 async def settled(nc, document_id: str) -> None:
     """Wait until the document is ready, rejected or gone."""
     try:
@@ -233,7 +217,7 @@ async def test_after_arbitrary_commands_every_rebuilt_view_equals_the_live_one(s
     assert len(accepted) >= 0.5 * len(subjects), f"accepted only {ACCEPTED} of {TRIED}"
     for document_id in POOL["document_id"] + UPLOADED:
         await settled(nc, document_id)
-    await runs_ended(nc)
+    await end_all_runs(nc, tenants=(TENANT, "t-2"))
     for host in services.values():
         await host.wait_caught_up()
     for host in services.values():

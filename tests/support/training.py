@@ -10,8 +10,11 @@ from contracts.base import Accepted
 from contracts.dataset import BuildDataset, BuildSpec, ManualExample, Sources
 from contracts.trainer import (
     BUCKET,
+    CancelFinetune,
     GetRun,
+    ListRuns,
     RunAccepted,
+    RunList,
     RunView,
     StartFinetune,
     TrainConfig,
@@ -105,3 +108,24 @@ async def fetch_adapter(nc, view: RunView, folder: Path) -> Path:
         ref = ObjectRef(bucket=BUCKET, name=name, sha256=f.sha256, size=f.size)
         (folder / f.name).write_bytes(await objects.get(ref))
     return folder
+
+
+async def end_all_runs(nc, tenants=("local",), timeout: float = 180.0) -> None:
+    """Cancel every run still queued or running, and wait until each has ended (so a view can
+    be compared with its rebuild while nothing moves)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    for tenant in tenants:
+        while True:
+            query = ListRuns(tenant=tenant, limit=200)
+            runs = (await request(nc, "qry.trainer.runs", query, RunList)).runs
+            active = [r for r in runs if r.status in ("queued", "running")]
+            if not active:
+                break
+            for run in active:
+                try:
+                    cancel = CancelFinetune(tenant=tenant, run_id=run.id)
+                    await request(nc, "cmd.trainer.cancel", cancel, Accepted)
+                except ServiceError:
+                    pass  # it ended meanwhile
+            assert asyncio.get_running_loop().time() < deadline, [r.status for r in active]
+            await asyncio.sleep(0.5)
