@@ -101,6 +101,7 @@ async def victim(api) -> dict[str, str]:
         "answer_id": asked.json()["answer_id"],
         "dataset_id": dataset_id,
         "example_id": examples[0]["id"],
+        "run_id": "no-run-yet",  # refused before any run is looked up
         "service": "expert",
     }
 
