@@ -15,6 +15,7 @@ error); with htmx the same endpoints answer the fragment they change.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -80,11 +81,14 @@ async def live_context(
 ) -> dict[str, Any]:
     """What `finetune/live.html` shows: the current run, Run now, data, schedule, spend,
     the recent runs."""
-    expert = await backend.get_expert(expert_id)
-    settings = await settings_of(backend, expert_id, after_seq)
     query = ListRuns(expert_id=expert_id, limit=RECENT, after_seq=after_seq)
-    views = (await backend.call("qry.trainer.runs", query, RunList)).runs
-    datasets = await backend.list_datasets(expert_id)
+    expert, settings, listed, datasets = await asyncio.gather(
+        backend.get_expert(expert_id),
+        settings_of(backend, expert_id, after_seq),
+        backend.call("qry.trainer.runs", query, RunList),
+        backend.list_datasets(expert_id),
+    )
+    views = listed.runs
     ready = [d for d in datasets if d.status == "ready"]
     recent = runs(views, datasets)
     current = recent[0] if recent else None
@@ -114,7 +118,6 @@ async def live_context(
         "estimate": estimate_words(estimate) if estimate else None,
         "estimate_note": estimate_note,
         "confirm": confirm,
-        "confirm_words": estimate_words(confirm) if confirm else None,
         "started": Run(started) if started else None,
     }
 

@@ -103,7 +103,10 @@ async def test_run_now_trains_and_the_runs_page_shows_its_loss_and_adapter(api):
     dashboard = await page(api, f"/experts/{expert['id']}/finetune")
     assert f'<a href="/datasets/{dataset_id}">Version 1</a>' in dashboard
     assert "10 examples, 10 new since the last run." in dashboard
-    assert re.search(r"Expected to take [^.]+ \(4 steps over \d+ examples\)\.", dashboard)
+    assert re.search(
+        r"newest version, as set up below: expected to take [^.]+ \(4 steps over \d+ examples\)\.",
+        dashboard,
+    )
 
     url = f"/ui/experts/{expert['id']}/finetune/runs"
     started = await ui_post(api, url, {"dataset_id": dataset_id, "backend": ""}, htmx=True)
