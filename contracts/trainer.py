@@ -60,9 +60,16 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 
+def plain(value: float) -> str:
+    """A number as a person writes it: 4, 0.5, 0.0002, 2147483647."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.10f}".rstrip("0")
+
+
 def in_range_words(key: str) -> str:
     low, high = RANGES[key]
-    return f"{key} must be between {low:g} and {high:g}"
+    return f"{key} must be between {plain(low)} and {plain(high)}"
 
 
 class TrainConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -89,10 +96,13 @@ class TrainConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     backend: Backend = "auto"
 
     def __post_init__(self) -> None:
-        for key, (low, high) in RANGES.items():
-            value = getattr(self, key)
-            if value is not None and not low <= value <= high:
-                raise ValueError(f"{in_range_words(key)} (got {value:g})")
+        wrong = [
+            f"{in_range_words(key)} (got {plain(value)})"
+            for key, (low, high) in RANGES.items()
+            if (value := getattr(self, key)) is not None and not low <= value <= high
+        ]
+        if wrong:
+            raise ValueError("; ".join(wrong))
 
 
 class HostedProvider(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,7 +192,16 @@ class RunStarted(Event, frozen=True, kw_only=True, tag="trainer.RunStarted"):
     resumed_from_step: Count = 0
 
 
+class LossPoint(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    step: Count
+    loss: float | None = None
+    eval_loss: float | None = None
+
+
 class RunProgressed(Event, frozen=True, kw_only=True, tag="trainer.RunProgressed"):
+    """Where a run stands; `points` are the losses of every step since the last one, so the
+    chart misses none while the log hears of a run at most once a second."""
+
     run_id: Token
     step: Count
     total_steps: Count
@@ -192,6 +211,7 @@ class RunProgressed(Event, frozen=True, kw_only=True, tag="trainer.RunProgressed
     epoch: float | None = None
     eta_seconds: Count | None = None
     stage: line(100) = ""  # hosted: the provider's latest event
+    points: items(LossPoint, 500) = []
 
 
 class RunCheckpointed(Event, frozen=True, kw_only=True, tag="trainer.RunCheckpointed"):
@@ -304,12 +324,6 @@ class EstimateRun(Query, frozen=True, kw_only=True, tag="trainer.EstimateRun"):
 
 
 # ---- replies -------------------------------------------------------------------------------
-
-
-class LossPoint(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    step: int
-    loss: float | None = None
-    eval_loss: float | None = None
 
 
 class RunView(Reply, frozen=True, kw_only=True):

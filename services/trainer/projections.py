@@ -17,6 +17,7 @@ from contracts.dataset import DatasetBuilt, DatasetRevised
 from contracts.trainer import (
     AdapterTrained,
     FinetuneConfigured,
+    LossPoint,
     RunCancelled,
     RunFailed,
     RunProgressed,
@@ -70,9 +71,8 @@ PROGRESSED = text(
     "UPDATE runs SET step = :step, total_steps = :total, loss = COALESCE(:loss, loss),"
     " eval_loss = COALESCE(:eval_loss, eval_loss), learning_rate = :lr, eta_seconds = :eta,"
     " stage = :stage, updated_at = :at,"
-    " history = CASE WHEN CAST(:point AS jsonb) IS NULL"
-    " OR jsonb_array_length(history) >= CAST(:cap AS int) THEN history"
-    " ELSE history || CAST(:point AS jsonb) END"
+    " history = CASE WHEN jsonb_array_length(history) >= CAST(:cap AS int) THEN history"
+    " ELSE history || CAST(:points AS jsonb) END"
     " WHERE tenant = :t AND id = :id AND status = 'running'"
 )
 TRAINED = text(
@@ -150,9 +150,9 @@ class RunsProjection:
                      "resumed": ev.resumed_from_step},
                 )  # fmt: skip
             case RunProgressed() as ev:
-                point = None
-                if ev.loss is not None or ev.eval_loss is not None:
-                    point = _encode([{"step": ev.step, "loss": ev.loss, "eval_loss": ev.eval_loss}])
+                points = list(ev.points)
+                if not points and (ev.loss is not None or ev.eval_loss is not None):
+                    points = [LossPoint(step=ev.step, loss=ev.loss, eval_loss=ev.eval_loss)]
                 out.add(
                     PROGRESSED,
                     {
@@ -165,7 +165,7 @@ class RunsProjection:
                         "lr": ev.learning_rate,
                         "eta": ev.eta_seconds,
                         "stage": ev.stage,
-                        "point": point,
+                        "points": _encode(points),
                         "cap": HISTORY_POINTS,
                     },
                 )

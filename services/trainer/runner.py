@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 
-from contracts.trainer import RunFailed, RunProgressed, RunQueued, RunStarted
+from contracts.trainer import LossPoint, RunFailed, RunProgressed, RunQueued, RunStarted
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.reactor import Progress
@@ -27,6 +27,7 @@ log = get_logger(__name__)
 TICK_S = 1.0  # progress goes on the log at most this often (an evaluation at once)
 CANCEL_POLL_S = 0.5
 HEARTBEAT_S = 5.0  # the work queue hears from a run at least this often
+MAX_POINTS = 500  # loss points one progress event carries
 
 
 class Cancelled(Exception):
@@ -55,6 +56,7 @@ class RunContext:
         self.state = domain.RUN
         self.worker = f"{socket.gethostname()}"
         self.last_step, self.last_loss = 0, None  # what a hosted run reported last
+        self._points: list[LossPoint] = []  # losses not yet on the log
 
     async def load(self) -> domain.RunState:
         self.state, _ = await RUNS.load(self.host.store, self.tenant, self.run_id)
@@ -107,6 +109,8 @@ class RunContext:
         force: bool = False,
     ) -> None:
         now = time.monotonic()
+        if loss is not None or eval_loss is not None:
+            self._points.append(LossPoint(step=step, loss=loss, eval_loss=eval_loss))
         if not force and eval_loss is None and step < total and now - self._last_tick < TICK_S:
             return
         self._last_tick = now
@@ -125,7 +129,9 @@ class RunContext:
             epoch=epoch,
             eta_seconds=eta,
             stage=stage[:100],
+            points=self._points[-MAX_POINTS:],
         )
+        self._points = []
         if not await self.append(event):
             raise Cancelled
 

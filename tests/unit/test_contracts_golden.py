@@ -62,6 +62,7 @@ from contracts.trainer import (
     FinetuneConfigured,
     HostedJobCreated,
     HostedProvider,
+    LossPoint,
     RunCancelled,
     RunCheckpointed,
     RunFailed,
@@ -117,6 +118,7 @@ TRAINER_SAMPLES = [
     RunProgressed(
         run_id="r1", step=5, total_steps=9, loss=1.25, eval_loss=1.5, learning_rate=0.0002,
         epoch=1.5, eta_seconds=40,
+        points=[LossPoint(step=4, loss=1.3), LossPoint(step=5, loss=1.25, eval_loss=1.5)],
     ),
     RunCheckpointed(run_id="r1", step=4, checkpoint=REF),
     HostedJobCreated(run_id="r1", job_id="ftjob-1", training_file="file-1"),

@@ -19,6 +19,7 @@ from contracts.trainer import (
     RunStarted,
     StartFinetune,
     TrainConfig,
+    plain,
 )
 from services.trainer import domain
 from services.trainer.data import Data, estimate, steps_of
@@ -40,9 +41,18 @@ def test_a_value_out_of_range_is_refused_naming_the_key_and_the_range(key):
     body = msgspec.json.encode({"expert_id": "e1", "config": {key: too_big}})
     with pytest.raises(msgspec.ValidationError) as refused:
         msgspec.json.decode(body, type=StartFinetune)
-    assert f"{key} must be between {low:g} and {high:g}" in str(refused.value)
+    assert f"{key} must be between {plain(low)} and {plain(high)}" in str(refused.value)
     msgspec.convert({key: high}, TrainConfig)  # the edges themselves are fine
     msgspec.convert({key: low}, TrainConfig)
+
+
+def test_every_wrong_key_is_named_at_once_in_plain_numbers():
+    with pytest.raises(ValueError) as refused:
+        TrainConfig(lora_rank=2, learning_rate=0.5, seed=-1)
+    words = str(refused.value)
+    assert "lora_rank must be between 4 and 128 (got 2)" in words
+    assert "learning_rate must be between 0.00001 and 0.001 (got 0.5)" in words
+    assert "seed must be between 0 and 2147483647 (got -1)" in words
 
 
 def test_an_unknown_key_is_refused():
