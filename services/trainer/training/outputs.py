@@ -88,10 +88,23 @@ def perplexity(loss: float | None) -> float | None:
 
 
 def peak_memory_mb(device: str) -> float:
+    """GPU: the most memory torch held at once. CPU: this process's peak resident memory,
+    from /proc (VmHWM) where there is one: getrusage's ru_maxrss keeps, across the exec
+    that started this child, the resident size of the service that forked it."""
     if device == "cuda":
         import torch
 
         return torch.cuda.max_memory_allocated() / 2**20
+    return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
