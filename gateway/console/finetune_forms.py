@@ -8,7 +8,6 @@ what was typed. A hosted provider's API key is never put back into the form.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import msgspec
 
@@ -20,6 +19,8 @@ from contracts.trainer import (
     HostedInput,
     StartFinetune,
     TrainConfig,
+    in_range_words,
+    plain,
 )
 
 BACKENDS = (
@@ -44,17 +45,7 @@ MAX_PRICE = 10_000.0
 MAX_BUDGET = 1_000_000.0
 
 
-def plain(number: float) -> str:
-    """A range's end in plain digits: 128, 0.5, 0.00001, 2147483647."""
-    if float(number).is_integer():
-        return str(int(number))
-    return format(Decimal(repr(float(number))), "f")
-
-
-def range_words(key: str) -> str:
-    """ "lora_rank must be between 4 and 128": the contract's sentence, in plain digits."""
-    low, high = RANGES[key]
-    return f"{key} must be between {plain(low)} and {plain(high)}"
+range_words = in_range_words  # "lora_rank must be between 4 and 128", as the contract says
 
 
 def shown(value: float | None) -> str:

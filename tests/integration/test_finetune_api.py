@@ -164,7 +164,7 @@ async def test_a_config_out_of_range_is_a_400_naming_the_key_and_the_range(api):
 
     slow = await start(api, expert["id"], dataset_id, config={"learning_rate": 0.5})
     assert slow.status_code == 400
-    assert "learning_rate must be between 1e-05 and 0.001" in slow.json()["detail"]
+    assert "learning_rate must be between 0.00001 and 0.001" in slow.json()["detail"]
 
     typo = await start(api, expert["id"], dataset_id, config={"lora_rnak": 8})
     assert typo.status_code == 400 and "lora_rnak" in typo.json()["detail"]
