@@ -26,7 +26,7 @@ from services.trainer.aggregates import RUNS
 log = get_logger(__name__)
 TICK_S = 1.0  # progress goes on the log at most this often (an evaluation at once)
 CANCEL_POLL_S = 0.5
-HEARTBEAT_S = 5.0  # the work queue hears from a run at least this often
+HEARTBEAT_S = 5.0  # the work queue hears from a run at least this often (or thrice an ack wait)
 MAX_POINTS = 500  # loss points one progress event carries
 
 
@@ -140,13 +140,15 @@ class RunContext:
         the run every HEARTBEAT_S meanwhile."""
         task = asyncio.ensure_future(work)
 
+        every = max(CANCEL_POLL_S, min(HEARTBEAT_S, self.host.settings.work_ack_wait_s / 3))
+
         async def watch() -> None:
             beat = time.monotonic()
             while True:
                 await asyncio.sleep(CANCEL_POLL_S)
                 if await self.cancelled():
                     return
-                if time.monotonic() - beat > HEARTBEAT_S:
+                if time.monotonic() - beat > every:
                     beat = time.monotonic()
                     await self._progress()
 
