@@ -91,7 +91,9 @@ def child_run(job: TrainingJob, scratch: Path) -> dict:
     if proc.returncode != 0 or not events or events[-1]["event"] != "done":
         raise RuntimeError(f"the training child failed: {proc.stderr[-2000:]}")
     metrics = events[-1]["metrics"]
+    progress = [e for e in events if e["event"] == "progress"]
     return {
+        "tokens": progress[-1]["tokens"],
         "tokens_per_s": metrics["tokens_per_s"],
         "peak_memory_mb": metrics["peak_memory_mb"],
         "train_s": metrics["seconds"],
@@ -124,6 +126,7 @@ def raw_run(job: TrainingJob, model_dir: Path) -> dict:
             weight_decay=config.weight_decay,
             warmup_steps=config.warmup_ratio,
             seed=config.seed,
+            data_seed=config.seed,  # the child's batches, so the same padding
             max_length=config.max_seq_length,
             use_cpu=True,
             bf16=False,
@@ -148,6 +151,7 @@ def raw_run(job: TrainingJob, model_dir: Path) -> dict:
     trainer.train()
     seconds = time.perf_counter() - started
     return {
+        "tokens": trainer.state.num_input_tokens_seen,
         "tokens_per_s": trainer.state.num_input_tokens_seen / seconds,
         "peak_memory_mb": peak_rss_mb(),
         "train_s": seconds,
@@ -190,6 +194,7 @@ async def run(model: str = "tiny", max_steps: int = 20, repeats: int = 3) -> Non
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     ours, raw = median_run(children), median_run(raws)
+    assert ours["tokens"] == raw["tokens"], "the two runs trained on different batches"
 
     ratio = ours["tokens_per_s"] / raw["tokens_per_s"]
     print(
