@@ -42,9 +42,10 @@ def run(job: TrainingJob, train: list, val: list, reporter: Reporter) -> None:
             max_seq_length=context,
             dtype=None,  # bf16 where the GPU has it, else fp16
             load_in_4bit=True,
+            use_exact_model_name=True,  # a local folder, never a pre-quantised download
             local_files_only=True,
         )
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # any loader error means the same thing to the person
         raise JobFailed(
             f"The base model in {job.model_path} could not be loaded: its files are missing,"
             " incomplete or damaged."
