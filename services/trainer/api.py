@@ -14,6 +14,7 @@ from contracts.trainer import (
 )
 from runtime.secrets import SecretBox
 from runtime.service import ServiceHost
+from services.trainer.cascade import Cascade
 from services.trainer.data import TokenCounter
 from services.trainer.handlers import TrainerHandlers
 from services.trainer.hosted_run import HostedTraining
@@ -43,6 +44,7 @@ async def build(host: ServiceHost) -> None:
         give_up=runner.gave_up,
         concurrency=RUNS_AT_ONCE,
     )
+    host.react("trainer.cascade", "EXPERT", Cascade(host).on_expert)
     host.background("schedule", scheduler.loop)
     host.endpoints.command("configure", ConfigureFinetune, handlers.configure)
     host.endpoints.command("start", StartFinetune, handlers.start)

@@ -106,6 +106,17 @@ async def active_run(conn: AsyncConnection, tenant: str, expert_id: str) -> str 
     )
 
 
+async def active_runs(conn: AsyncConnection, tenant: str, expert_id: str) -> list[str]:
+    rows = await conn.scalars(
+        text(
+            "SELECT id FROM trainer.runs WHERE tenant = :t AND expert_id = :e"
+            " AND status IN ('queued', 'running') ORDER BY queued_at"
+        ),
+        {"t": tenant, "e": expert_id},
+    )
+    return list(rows)
+
+
 async def settings_row(conn: AsyncConnection, tenant: str, expert_id: str):
     return (
         await conn.execute(

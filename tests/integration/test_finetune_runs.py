@@ -15,6 +15,7 @@ import msgspec
 import pytest
 
 from contracts.dataset import DatasetView, GetDataset
+from contracts.expert import DeleteExpert
 from contracts.trainer import CHECKPOINTS, CancelFinetune, RunQueued
 from runtime.eventstore import EventStore
 from runtime.objects import Objects
@@ -154,6 +155,16 @@ async def test_a_cancel_stops_the_run_within_seconds_and_keeps_nothing(
     with pytest.raises(ServiceError) as again:
         await request(nc, "cmd.trainer.cancel", CancelFinetune(run_id="nosuchrun"), msgspec.Raw)
     assert again.value.code == "not_found"
+
+
+async def test_deleting_the_expert_cancels_its_runs(servers, services, nc, slow_trainer):
+    expert = await create_expert(nc, "Departing keeper")
+    config = msgspec.structs.replace(TINY, max_steps=40)
+    accepted = await start(nc, expert, await dataset(nc, expert), config=config)
+    await reached(nc, accepted.run_id, lambda v: v.step >= 1)
+    await request(nc, "cmd.expert.delete", DeleteExpert(expert_id=expert), msgspec.Raw)
+    view = await finished(nc, accepted.run_id, timeout=30)
+    assert view.status == "cancelled" and view.adapter_id is None
 
 
 async def _any(store) -> bool:
