@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training]` (none: all)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ NAMES = (
     "generation",
     "answers",
     "datasets",
+    "training",
 )
 
 
