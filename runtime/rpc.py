@@ -69,6 +69,7 @@ class Endpoints:
         )
         for name, subject, handler in self._routes:
             await self._svc.add_endpoint(name=name, subject=subject, handler=handler)
+        await self.nc.flush()  # the server knows every endpoint before `start` returns
 
     async def stop(self) -> None:
         if self._svc is not None:

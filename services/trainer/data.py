@@ -98,9 +98,17 @@ async def load(objects: Objects, content: ObjectRef) -> Data:
 
 
 def steps_of(config: TrainConfig, train_examples: int) -> int:
-    per_step = config.batch_size * config.gradient_accumulation_steps
-    steps = math.ceil(train_examples / per_step) * config.epochs
-    return min(steps, config.max_steps) if config.max_steps else steps
+    """Optimizer steps of a run: `max_steps` when set (it overrides the epochs, as in the
+    training loop), else every epoch's batches."""
+    if config.max_steps:
+        return config.max_steps
+    return epoch_steps(config, train_examples) * config.epochs
+
+
+def epoch_steps(config: TrainConfig, train_examples: int) -> int:
+    return max(
+        1, math.ceil(train_examples / (config.batch_size * config.gradient_accumulation_steps))
+    )
 
 
 class TokenCounter:
@@ -157,10 +165,9 @@ def estimate(
     seconds = None
     if not hosted:
         rate = local_tokens_per_s or DEFAULT_LOCAL_TOKENS_PER_S
-        per_epoch_steps = max(1, math.ceil(total_steps / config.epochs))
-        if config.max_steps:
-            training_tokens = min(
-                training_tokens, tokens_per_epoch * total_steps // per_epoch_steps
+        if config.max_steps:  # tokens follow the steps taken, whatever the epochs say
+            training_tokens = (
+                tokens_per_epoch * total_steps // epoch_steps(config, data.train_examples)
             )
         seconds = int(math.ceil(training_tokens / rate))
     cost = round(training_tokens * (price_per_million or 0.0) / 1e6, 4) if hosted else None

@@ -201,7 +201,9 @@ class LocalTraining:
         archive = await asyncio.to_thread(WorkDir.pack, folder)
         name = f"{ctx.tenant}/{ctx.run_id}/checkpoint-{int(step)}.tar"
         ref = await self.host.objects.put(CHECKPOINTS, name, archive)
-        await ctx.append(RunCheckpointed(run_id=ctx.run_id, step=int(step), checkpoint=ref))
+        if not await ctx.append(RunCheckpointed(run_id=ctx.run_id, step=int(step), checkpoint=ref)):
+            await self.host.objects.delete(CHECKPOINTS, name)  # ended meanwhile: keep nothing
+            raise Cancelled
         if previous and previous != name:
             await self.host.objects.delete(CHECKPOINTS, previous)
         return name

@@ -134,7 +134,7 @@ async def test_a_cancel_stops_the_run_within_seconds_and_keeps_nothing(
     servers, services, nc, slow_trainer
 ):
     expert = await create_expert(nc, "Cancelled keeper")
-    config = msgspec.structs.replace(TINY, max_steps=40, eval_steps=2)
+    config = msgspec.structs.replace(TINY, epochs=8, max_steps=40, eval_steps=2)
     accepted = await start(nc, expert, await dataset(nc, expert), config=config)
     await reached(nc, accepted.run_id, lambda v: v.step >= 3)
     pid = child_of(servers.home, accepted.run_id)
@@ -143,12 +143,13 @@ async def test_a_cancel_stops_the_run_within_seconds_and_keeps_nothing(
     await request(nc, "cmd.trainer.cancel", CancelFinetune(run_id=accepted.run_id), msgspec.Raw)
     view = await finished(nc, accepted.run_id, timeout=15)
     assert view.status == "cancelled" and view.adapter_id is None
-    for _ in range(100):  # the child is gone within seconds
-        if child_of(servers.home, accepted.run_id) is None:
+    work = servers.home / "trainer" / "runs" / "local" / accepted.run_id
+    for _ in range(100):  # the child and its folder are gone within seconds
+        if child_of(servers.home, accepted.run_id) is None and not work.exists():
             break
         await asyncio.sleep(0.1)
     assert child_of(servers.home, accepted.run_id) is None
-    assert not (servers.home / "trainer" / "runs" / "local" / accepted.run_id).exists()
+    assert not work.exists()
     store = await Objects(nc.jetstream()).bucket(CHECKPOINTS)
     names = [o.name for o in await store.list(ignore_deletes=True)] if await _any(store) else []
     assert not [n for n in names if accepted.run_id in n]
@@ -159,7 +160,7 @@ async def test_a_cancel_stops_the_run_within_seconds_and_keeps_nothing(
 
 async def test_deleting_the_expert_cancels_its_runs(servers, services, nc, slow_trainer):
     expert = await create_expert(nc, "Departing keeper")
-    config = msgspec.structs.replace(TINY, max_steps=40)
+    config = msgspec.structs.replace(TINY, max_steps=60)
     accepted = await start(nc, expert, await dataset(nc, expert), config=config)
     await reached(nc, accepted.run_id, lambda v: v.step >= 1)
     await request(nc, "cmd.expert.delete", DeleteExpert(expert_id=expert), msgspec.Raw)

@@ -106,6 +106,7 @@ def test_steps_and_the_estimate():
     config = TrainConfig(batch_size=2, gradient_accumulation_steps=2, epochs=3)
     assert steps_of(config, 9) == 9  # ceil(9 / 4) a epoch
     assert steps_of(msgspec.structs.replace(config, max_steps=5), 9) == 5
+    assert steps_of(msgspec.structs.replace(config, max_steps=50), 9) == 50  # as the loop does
     data = Data(train=b"", val=b"", train_examples=9, val_examples=1, characters=4000)
     hosted = estimate(config, "openai", data, 1000, price_per_million=8.0,
                       local_tokens_per_s=None, budget_usd=5.0, spent_usd=1.0)  # fmt: skip
