@@ -34,9 +34,7 @@ async def configure(nc, expert: str, url: str, *, budget=None, key=KEY) -> Finet
     return await request(nc, "qry.trainer.settings", query, FinetuneSettings)
 
 
-async def test_a_hosted_run_needs_its_cost_confirmed_then_records_the_providers_model(
-    services, nc
-):
+async def test_a_hosted_run_needs_its_cost_confirmed_then_records_the_providers_model(services, nc):
     expert = await create_expert(nc, "Hosted keeper")
     data = await dataset(nc, expert)
     async with fake_finetune_api(steps=3) as api:
