@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-import cli.finetune
+import cli.finetune_follow
 from tests.integration.test_cli import Simtune, one_line_error, simtune, unique  # noqa: F401
 from tests.integration.test_finetune_api import LONG, TINY, dataset, finished, running
 from tests.support.fake_finetune_api import KEY as PROVIDER_KEY
@@ -135,7 +135,7 @@ async def test_a_hosted_run_asks_before_it_is_queued_and_a_failed_one_says_why(
 
 async def test_ctrl_c_cancels_the_run_or_leaves_it_going(simtune, api, expert, monkeypatch):  # noqa: F811
     dataset_id = await dataset(api, expert["id"])
-    follow = cli.finetune.progress_events
+    follow = cli.finetune_follow.progress_events
 
     def interrupted_after_a_step(client, run_id, deadline):
         for event in follow(client, run_id, deadline):
@@ -143,7 +143,7 @@ async def test_ctrl_c_cancels_the_run_or_leaves_it_going(simtune, api, expert, m
             if event["step"] > 0:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.finetune, "progress_events", interrupted_after_a_step)
+    monkeypatch.setattr(cli.finetune_follow, "progress_events", interrupted_after_a_step)
     long = (expert["name"], "--dataset", dataset_id, *sets(LONG))
     cancelled = await simtune("train", *long, input="y\n")
     one_line_error(cancelled, "run 1 was cancelled")
