@@ -24,6 +24,7 @@ from contracts.dataset import (
     DatasetBuildRequested,
     DatasetBuilt,
 )
+from runtime.cancellable import Cancelled, unless_cancelled
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.reactor import Progress
@@ -44,10 +45,6 @@ from services.dataset.split import assign
 log = get_logger(__name__)
 TICK_S = 0.5  # how often a build notes its progress within one stage
 CANCEL_POLL_S = 0.5  # how often a build waiting on a model asks whether it was cancelled
-
-
-class Cancelled(Exception):
-    """A person cancelled the build."""
 
 
 def counts_of(examples, rejected: dict[str, int]) -> Counts:
@@ -162,26 +159,12 @@ class Builder:
     async def unless_cancelled(self, tenant: str, dataset_id: str, work):
         """`work`'s result, or Cancelled as soon as a person cancels (a model call can take
         minutes; the build must not wait for it to notice)."""
-        task = asyncio.ensure_future(work)
 
-        async def cancelled() -> None:
-            while True:
-                await asyncio.sleep(CANCEL_POLL_S)
-                state, _ = await BUILD.load(self.host.store, tenant, dataset_id)
-                if state.status == "cancelled":
-                    return
+        async def cancelled() -> bool:
+            state, _ = await BUILD.load(self.host.store, tenant, dataset_id)
+            return state.status == "cancelled"
 
-        watch = asyncio.ensure_future(cancelled())
-        try:
-            await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pending in (task, watch):
-                if not pending.done():
-                    pending.cancel()
-        if not task.done() or task.cancelled():
-            await asyncio.gather(task, return_exceptions=True)
-            raise Cancelled
-        return task.result()
+        return await unless_cancelled(work, cancelled, poll_s=CANCEL_POLL_S)
 
     async def gave_up(self, rec: RecordedEvent, error: BaseException) -> None:
         """Every attempt failed: the build is decided as failed, with what went wrong."""

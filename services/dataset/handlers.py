@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from contracts.answers import GetPersona, PersonaView
 from contracts.base import Accepted, DomainError, ErrorCode
 from contracts.dataset import (
     AddExample,
@@ -27,7 +26,8 @@ from contracts.dataset import (
     RejectionList,
 )
 from contracts.ingest import ObjectRef
-from runtime.rpc import ServiceError, not_found, request
+from runtime.experts import require_expert
+from runtime.rpc import not_found
 from runtime.service import ServiceHost
 from services.dataset import domain, revising
 from services.dataset.aggregates import BUILD, LINES
@@ -45,7 +45,7 @@ class DatasetHandlers:
     # ---- commands ---------------------------------------------------------------------------
 
     async def build(self, cmd: BuildDataset) -> Accepted:
-        await self._require_expert(cmd.tenant, cmd.expert_id)
+        await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
         spec = cmd.spec
         if cmd.manual_jsonl:
             try:
@@ -87,8 +87,7 @@ class DatasetHandlers:
 
     async def add(self, cmd: AddExample) -> Accepted:
         row = await self._row(cmd.tenant, cmd.dataset_id)
-        query = GetPersona(tenant=cmd.tenant, expert_id=row.expert_id)
-        system = (await request(self.host.nc, "qry.expert.persona", query, PersonaView)).text
+        system = (await require_expert(self.host.nc, cmd.tenant, row.expert_id)).text
         return await self._revise(
             cmd, lambda examples, row: revising.add(examples, cmd, system=system, seed=row.seed)
         )
@@ -182,12 +181,3 @@ class DatasetHandlers:
                 ErrorCode.CONFLICT, f"dataset {dataset_id} is {view.status}; it has no examples"
             )
         return view
-
-    async def _require_expert(self, tenant: str, expert_id: str) -> None:
-        query = GetPersona(tenant=tenant, expert_id=expert_id)
-        try:
-            await request(self.host.nc, "qry.expert.persona", query, PersonaView)
-        except ServiceError as exc:
-            if exc.code == ErrorCode.NOT_FOUND:
-                raise not_found(f"expert {expert_id}") from exc
-            raise

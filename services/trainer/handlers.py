@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from contracts.answers import GetPersona, PersonaView
 from contracts.base import Accepted, DomainError, ErrorCode
 from contracts.trainer import (
     RANGES,
@@ -27,8 +26,9 @@ from contracts.trainer import (
     StartFinetune,
     TrainConfig,
 )
+from runtime.experts import require_expert
 from runtime.objects import ObjectCorrupt, ObjectMissing
-from runtime.rpc import ServiceError, not_found, request
+from runtime.rpc import not_found
 from runtime.secrets import SecretBox
 from runtime.service import ServiceHost
 from services.trainer import backends, data, domain, views
@@ -53,7 +53,7 @@ class TrainerHandlers:
     # ---- commands ---------------------------------------------------------------------------
 
     async def configure(self, cmd: ConfigureFinetune) -> Accepted:
-        await self._require_expert(cmd.tenant, cmd.expert_id)
+        await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
 
         def decide(state: domain.SettingsState) -> FinetuneConfigured:
             hosted, sealed = None, None
@@ -79,7 +79,7 @@ class TrainerHandlers:
         return Accepted(id=cmd.expert_id, seq=outcome.seq)
 
     async def start(self, cmd: StartFinetune) -> RunAccepted:
-        await self._require_expert(cmd.tenant, cmd.expert_id)
+        await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
         plan = await self.plan(cmd.tenant, cmd.expert_id, cmd.dataset_id, cmd.config)
         if plan.backend == "openai" and not cmd.confirm:
             raise DomainError(ErrorCode.CONFIRM, confirm_sentence(plan.estimate))
@@ -186,12 +186,12 @@ class TrainerHandlers:
             )
 
     async def estimate(self, query: EstimateRun) -> Estimate:
-        await self._require_expert(query.tenant, query.expert_id)
+        await require_expert(self.host.nc, query.tenant, query.expert_id)
         plan = await self.plan(query.tenant, query.expert_id, query.dataset_id, query.config)
         return plan.estimate
 
     async def settings(self, query: GetFinetuneSettings) -> FinetuneSettings:
-        await self._require_expert(query.tenant, query.expert_id)
+        await require_expert(self.host.nc, query.tenant, query.expert_id)
         await self.host.caught_up(STREAM, query.after_seq)
         state, _ = await CONFIGS.load(self.host.store, query.tenant, query.expert_id)
         line, _ = await LINES.load(self.host.store, query.tenant, query.expert_id)
@@ -229,15 +229,6 @@ class TrainerHandlers:
         if view is None:
             raise not_found(f"run {run_id}")
         return view
-
-    async def _require_expert(self, tenant: str, expert_id: str) -> None:
-        query = GetPersona(tenant=tenant, expert_id=expert_id)
-        try:
-            await request(self.host.nc, "qry.expert.persona", query, PersonaView)
-        except ServiceError as exc:
-            if exc.code == ErrorCode.NOT_FOUND:
-                raise not_found(f"expert {expert_id}") from exc
-            raise
 
 
 def confirm_sentence(estimate: Estimate) -> str:

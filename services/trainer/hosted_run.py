@@ -10,12 +10,13 @@ provider reports fails the run with the provider's words.
 from __future__ import annotations
 
 from contracts.trainer import AdapterTrained, HostedJobCreated, RunMetrics
+from runtime.cancellable import Cancelled
 from runtime.objects import ObjectCorrupt, ObjectMissing
 from runtime.secrets import SecretBox, SecretUnreadable
 from services.trainer import data
 from services.trainer.hosted import HostedCancelled, HostedError, HostedFinetune
 from services.trainer.publish import adapter_id_of
-from services.trainer.runner import Cancelled, RunContext, RunFailure
+from services.trainer.runner import RunContext, RunFailure
 
 
 class HostedTraining:

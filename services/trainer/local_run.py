@@ -28,12 +28,13 @@ from pathlib import Path
 import msgspec
 
 from contracts.trainer import CHECKPOINTS, RunCheckpointed, RunMetrics
+from runtime.cancellable import Cancelled
 from runtime.logs import get_logger
 from runtime.models import ModelUnavailable, model_source
 from runtime.objects import ObjectCorrupt, ObjectMissing
 from services.trainer import data
 from services.trainer.publish import publish_adapter
-from services.trainer.runner import Cancelled, RunContext, RunFailure
+from services.trainer.runner import RunContext, RunFailure
 from services.trainer.workdir import WorkDir
 
 log = get_logger(__name__)

@@ -9,7 +9,8 @@ import hashlib
 from pathlib import Path
 
 from contracts.trainer import ADAPTER_FILES, BUCKET, RECORD_FILES, AdapterFile, AdapterTrained
-from services.trainer.runner import Cancelled, RunContext, RunFailure
+from runtime.cancellable import Cancelled
+from services.trainer.runner import RunContext, RunFailure
 
 
 def adapter_id_of(run_id: str) -> str:

@@ -10,12 +10,12 @@ decided as `RunFailed` with the reason. A cancel is seen within `CANCEL_POLL_S`.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 from collections.abc import Awaitable, Callable
 
 from contracts.trainer import LossPoint, RunFailed, RunProgressed, RunQueued, RunStarted
+from runtime.cancellable import Cancelled, unless_cancelled
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.reactor import Progress
@@ -28,10 +28,6 @@ TICK_S = 1.0  # progress goes on the log at most this often (an evaluation at on
 CANCEL_POLL_S = 0.5
 HEARTBEAT_S = 5.0  # the work queue hears from a run at least this often (or thrice an ack wait)
 MAX_POINTS = 500  # loss points one progress event carries
-
-
-class Cancelled(Exception):
-    """A person cancelled the run."""
 
 
 class RunFailure(Exception):
@@ -136,33 +132,12 @@ class RunContext:
             raise Cancelled
 
     async def watch_cancel(self, work: Awaitable) -> object:
-        """`work`'s result, or Cancelled as soon as a person cancels; the queue hears from
-        the run every HEARTBEAT_S meanwhile."""
-        task = asyncio.ensure_future(work)
-
+        """`work`'s result, or Cancelled as soon as a person cancels; the work queue hears
+        from the run at least three times an ack wait meanwhile."""
         every = max(CANCEL_POLL_S, min(HEARTBEAT_S, self.host.settings.work_ack_wait_s / 3))
-
-        async def watch() -> None:
-            beat = time.monotonic()
-            while True:
-                await asyncio.sleep(CANCEL_POLL_S)
-                if await self.cancelled():
-                    return
-                if time.monotonic() - beat > every:
-                    beat = time.monotonic()
-                    await self._progress()
-
-        watcher = asyncio.ensure_future(watch())
-        try:
-            await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pending in (task, watcher):
-                if not pending.done():
-                    pending.cancel()
-        if not task.done() or task.cancelled():
-            await asyncio.gather(task, return_exceptions=True)
-            raise Cancelled
-        return task.result()
+        return await unless_cancelled(
+            work, self.cancelled, poll_s=CANCEL_POLL_S, beat=self._progress, beat_s=every
+        )
 
 
 Backend = Callable[[RunContext], Awaitable[None]]
