@@ -80,6 +80,16 @@ class Listener:
             raise Closed
         return ann
 
+    async def burst(self, timeout: float, settle: float) -> list[Announcement] | None:
+        """The next announcement and whatever follows it within `settle` seconds (a burst of
+        steps or chunks becomes one update); None after `timeout` seconds of quiet (time for
+        a keep-alive); Closed when closed."""
+        ann = await self.next(timeout)
+        if ann is None:
+            return None
+        await asyncio.sleep(settle)
+        return [ann, *self.drain()]
+
     def drain(self) -> list[Announcement]:
         """Whatever is already queued, without waiting (the end marker stays queued)."""
         items: list[Announcement] = []

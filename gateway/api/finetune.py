@@ -10,7 +10,6 @@ reach the console).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -269,14 +268,12 @@ async def progress_stream(backend: Backend, run_id: str) -> AsyncIterator[Server
                 return
             while True:  # until something about this run (or the queue) is committed
                 try:
-                    ann = await listener.next(KEEPALIVE_S)
+                    batch = await listener.burst(KEEPALIVE_S, COALESCE_S)
                 except Closed:
                     return
-                if ann is None:
+                if batch is None:
                     yield ServerSentEventMessage(data=None, comment="keep-alive")
                     continue
-                await asyncio.sleep(COALESCE_S)  # a burst of steps: one event for all of it
-                batch = [ann, *listener.drain()]
                 relevant = [a for a in batch if concerns(a, run_id)]
                 if view.status == "queued":
                     relevant = batch

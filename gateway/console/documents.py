@@ -8,7 +8,6 @@ table already shows it. Bursts are coalesced.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 from jinja2 import Environment
@@ -109,14 +108,13 @@ async def table_updates(
             yield ServerSentEventMessage(event="documents", data=html)
             while True:  # until something about this expert's documents is committed
                 try:
-                    ann = await listener.next(KEEPALIVE_S)
+                    batch = await listener.burst(KEEPALIVE_S, COALESCE_S)  # one table a burst
                 except Closed:
                     return
-                if ann is None:
+                if batch is None:
                     yield ServerSentEventMessage(data=None, comment="keep-alive")
                     continue
-                await asyncio.sleep(COALESCE_S)  # let a burst arrive: one table for all of it
-                relevant = [a for a in [ann, *listener.drain()] if concerns(a, expert.id, known)]
+                relevant = [a for a in batch if concerns(a, expert.id, known)]
                 for a in relevant:
                     after[a.stream] = max(after[a.stream], a.seq)
                 if relevant:
