@@ -9,7 +9,9 @@ so its estimate counts four characters a token, the usual rule of thumb for Engl
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
+from collections import OrderedDict
 
 import msgspec
 
@@ -120,9 +122,12 @@ class TokenCounter:
 
     WAIT_S = 3.0
 
+    KEPT = 32
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._loading: dict[str, asyncio.Task] = {}
+        self._counted: OrderedDict[tuple[str, str], int] = OrderedDict()  # exact counts
 
     async def count(self, base_model: str, chat_jsonl: bytes) -> int:
         task = self._loading.get(base_model)
@@ -131,11 +136,18 @@ class TokenCounter:
                 asyncio.to_thread(load_tokenizer, base_model, self.settings.home)
             )
             self._loading[base_model] = task
+        key = (base_model, hashlib.sha256(chat_jsonl).hexdigest())
+        if key in self._counted:
+            self._counted.move_to_end(key)
+            return self._counted[key]
         try:
             tokenizer = await asyncio.wait_for(asyncio.shield(task), self.WAIT_S)
         except Exception:  # still loading, or unloadable: the training run will say which
             return len(chat_jsonl.decode("utf-8", "replace")) // CHARS_PER_TOKEN
-        return await asyncio.to_thread(_count, tokenizer, chat_jsonl)
+        self._counted[key] = await asyncio.to_thread(_count, tokenizer, chat_jsonl)
+        if len(self._counted) > self.KEPT:
+            self._counted.popitem(last=False)
+        return self._counted[key]
 
 
 def _count(tokenizer, chat_jsonl: bytes) -> int:

@@ -94,12 +94,9 @@ class TrainerHandlers:
         `seed` names the run: the same seed (a schedule tick) queues one run, however often."""
         run_id = hashlib.sha256(seed.encode()).hexdigest()[:16]
         settings = plan.settings
-        budget = settings.budget_usd
-        if budget is None:
-            budget = self.host.settings.finetune_budget_usd
 
         def decide(state: domain.LineState) -> RunQueued:
-            domain.check_budget(state, plan.estimate, budget)
+            domain.check_budget(state, plan.estimate, plan.estimate.budget_usd)
             return RunQueued(
                 run_id=run_id,
                 expert_id=expert_id,
@@ -146,9 +143,6 @@ class TrainerHandlers:
                 f"the examples of dataset {dataset.id} cannot be read ({exc}); build it again",
             ) from exc
         line, _ = await LINES.load(self.host.store, tenant, expert_id)
-        budget = settings.budget_usd
-        if budget is None:
-            budget = self.host.settings.finetune_budget_usd
         if backend == "openai":
             base_model = settings.hosted.model
             tokens = content.characters // data.CHARS_PER_TOKEN
@@ -167,7 +161,7 @@ class TrainerHandlers:
             if settings.hosted
             else None,
             local_tokens_per_s=rate,
-            budget_usd=budget,
+            budget_usd=self.budget_of(settings),
             spent_usd=line.committed_usd,
         )
         return Plan(config, backend, base_model, dataset, estimate, settings)
@@ -202,12 +196,11 @@ class TrainerHandlers:
             active = await views.active_run(conn, query.tenant, query.expert_id)
         schedule = self.host.settings.finetune_schedule
         examples = newest.examples if newest else 0
-        budget = state.budget_usd
         return FinetuneSettings(
             expert_id=query.expert_id,
             config=state.config,
             hosted=state.hosted,
-            budget_usd=budget if budget is not None else self.host.settings.finetune_budget_usd,
+            budget_usd=self.budget_of(state),
             spent_usd=round(line.committed_usd, 4),
             schedule=schedule,
             next_tick=next_tick(schedule),
@@ -222,6 +215,12 @@ class TrainerHandlers:
         )
 
     # ---- helpers ----------------------------------------------------------------------------
+
+    def budget_of(self, settings: domain.SettingsState) -> float | None:
+        """The expert's hosted budget: its settings', else SIMTUNE_FINETUNE_BUDGET_USD."""
+        if settings.budget_usd is not None:
+            return settings.budget_usd
+        return self.host.settings.finetune_budget_usd
 
     async def _run(self, tenant: str, run_id: str) -> RunView:
         async with self.host.engine.connect() as conn:

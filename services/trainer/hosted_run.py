@@ -37,7 +37,7 @@ class HostedTraining:
         try:
             await ctx.begin(0)
             job_id = ctx.state.hosted_job or await self.create(ctx, client)
-            outcome = await self.follow(ctx, client, job_id)
+            outcome, last = await self.follow(ctx, client, job_id)
         except HostedCancelled as exc:
             raise Cancelled from exc
         except HostedError as exc:
@@ -56,7 +56,7 @@ class HostedTraining:
             base_model=ev.base_model,
             backend="openai",
             provider_model=outcome.model[:300],
-            metrics=RunMetrics(steps=ctx.last_step, train_loss=ctx.last_loss),
+            metrics=RunMetrics(steps=last["step"], train_loss=last["loss"]),
             cost_usd=cost,
         )
         if not await ctx.append(trained, "end"):
@@ -95,12 +95,14 @@ class HostedTraining:
         return job_id
 
     async def follow(self, ctx: RunContext, client: HostedFinetune, job_id: str):
+        """The provider's outcome, and the last step and loss it reported (the metrics)."""
         total = ctx.ev.estimate.total_steps
+        last: dict = {"step": 0, "loss": None}
 
         async def on_progress(p) -> None:
             await ctx.heartbeat()
-            ctx.last_step = p.step or ctx.last_step
-            ctx.last_loss = p.loss if p.loss is not None else ctx.last_loss
+            last["step"] = p.step or last["step"]
+            last["loss"] = p.loss if p.loss is not None else last["loss"]
             await ctx.report(
                 p.step,
                 p.total_steps or total,
@@ -113,4 +115,4 @@ class HostedTraining:
             await ctx.heartbeat()
             return await ctx.cancelled()
 
-        return await client.follow(job_id, on_progress, cancelled)
+        return await client.follow(job_id, on_progress, cancelled), last

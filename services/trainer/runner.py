@@ -51,7 +51,6 @@ class RunContext:
         self.started_step = 0
         self.state = domain.RUN
         self.worker = f"{socket.gethostname()}"
-        self.last_step, self.last_loss = 0, None  # what a hosted run reported last
         self._points: list[LossPoint] = []  # losses not yet on the log
 
     async def load(self) -> domain.RunState:

@@ -97,13 +97,8 @@ async def list_runs(
 
 
 async def active_run(conn: AsyncConnection, tenant: str, expert_id: str) -> str | None:
-    return await conn.scalar(
-        text(
-            "SELECT id FROM trainer.runs WHERE tenant = :t AND expert_id = :e"
-            " AND status IN ('queued', 'running') ORDER BY queued_at LIMIT 1"
-        ),
-        {"t": tenant, "e": expert_id},
-    )
+    """The expert's oldest run still queued or running, if any."""
+    return next(iter(await active_runs(conn, tenant, expert_id)), None)
 
 
 async def active_runs(conn: AsyncConnection, tenant: str, expert_id: str) -> list[str]:
