@@ -161,7 +161,8 @@ class Reactor:
     async def _run(self, sub) -> None:
         try:
             await self._loop(sub)
-            raise RuntimeError("the reactor loop ended")
+            if not self._stopping:
+                raise RuntimeError("the reactor loop ended")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -181,7 +182,9 @@ class Reactor:
             await outcome
 
     async def _loop(self, sub) -> None:
-        while True:
+        # Ends on `stop` even if a cancellation is lost: on Python 3.11 `asyncio.wait_for`
+        # (under nats-py's fetch) can swallow one that lands as its wait times out.
+        while not self._stopping:
             try:
                 msgs = await sub.fetch(1, timeout=1.0)
             except (TimeoutError, NatsTimeout):
