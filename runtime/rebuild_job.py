@@ -25,8 +25,12 @@ async def run_rebuild_job(jobs: Jobs, job_id: str, projectors: list) -> dict[str
         progress[name] = ProjectionProgress(name=name, replayed=replayed, total=total)
         changed.set()
 
+    ended = False
+
     async def report() -> None:
-        while True:
+        # Ends on `ended` even if its cancellation is lost: on Python 3.11 `wait_for` can
+        # swallow one that lands as its wait times out (a rebuild then never finished).
+        while not ended:
             try:
                 await asyncio.wait_for(changed.wait(), HEARTBEAT_S)
             except TimeoutError:
@@ -56,6 +60,7 @@ async def run_rebuild_job(jobs: Jobs, job_id: str, projectors: list) -> dict[str
         await jobs.finish(job_id, error=why)
         raise RebuildFailed(why) from exc
     finally:
+        ended = True
         reporter.cancel()
         await asyncio.gather(reporter, return_exceptions=True)
     await jobs.progress(job_id, list(progress.values()))
