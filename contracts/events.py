@@ -7,6 +7,7 @@ from contracts.dataset import DatasetEvent
 from contracts.expert import ExpertEvent
 from contracts.ingest import IngestEvent
 from contracts.knowledge import KnowledgeEvent
+from contracts.registry import RegistryEvent
 from contracts.trainer import TrainerEvent
 
 AnyEvent = (
@@ -17,6 +18,7 @@ AnyEvent = (
     | KnowledgeEvent
     | DatasetEvent
     | TrainerEvent
+    | RegistryEvent
 )
 
 STREAMS = {
@@ -25,4 +27,5 @@ STREAMS = {
     "knowledge": "KNOWLEDGE",
     "dataset": "DATASET",
     "trainer": "TRAINER",
+    "registry": "REGISTRY",
 }

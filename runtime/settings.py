@@ -51,6 +51,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     train_restarts: int  # a killed training process is started again from its checkpoint
     train_step_delay_ms: int  # a pause after each training step (tests, demos); 0 in use
     hosted_poll_s: float  # how often a hosted fine-tune is asked how it goes
+    max_adapter_bytes: int  # an adapter archive to import, at most (compressed)
+    max_adapter_unpacked_bytes: int  # what an imported archive may unpack to, at most
 
 
 class SettingsError(ValueError):
@@ -164,6 +166,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         finetune_budget_usd=_float(env, "SIMTUNE_FINETUNE_BUDGET_USD", 0, 1_000_000),
         train_checkpoint_steps=_int(env, "SIMTUNE_TRAIN_CHECKPOINT_STEPS", 0, 0, 100_000),
         train_restarts=_int(env, "SIMTUNE_TRAIN_RESTARTS", 2, 0, 20),
+        max_adapter_bytes=_int(env, "SIMTUNE_MAX_ADAPTER_MB", 1024, 1, 65536) * MB,
+        max_adapter_unpacked_bytes=_int(env, "SIMTUNE_MAX_ADAPTER_UNPACKED_MB", 4096, 1, 262144)
+        * MB,
         train_step_delay_ms=_int(env, "SIMTUNE_TRAIN_STEP_DELAY_MS", 0, 0, 60_000),
         hosted_poll_s=_float(env, "SIMTUNE_HOSTED_POLL_S", 0.05, 3600) or 5.0,
     )
