@@ -332,7 +332,7 @@ class AuditTrail(Reply, frozen=True, kw_only=True):
     entries: list[AuditEntry]
 
 
-class ExportReady(Reply, frozen=True, kw_only=True):
+class AdapterExport(Reply, frozen=True, kw_only=True):
     object: ObjectRef
     filename: str
 
