@@ -1,6 +1,7 @@
-"""The console: server-rendered pages (Jinja + htmx) for people, one module per context.
+"""The console: server-rendered pages (Jinja + htmx) for people, one module (or package, for a
+context with several pages) per context.
 
-Each module ends with `ROUTES`, its Controllers; a new context is one import and one line
+Each has `ROUTES`, its Controllers; a new context is one import and one line
 below. These routes stay out of `/schema`. Modules here use the shared gateway modules
 (`gateway.backend`, `templating`, ...), never the JSON API.
 """
@@ -10,8 +11,6 @@ from __future__ import annotations
 from gateway.console import (
     answers,
     backend_settings,
-    chat,
-    dataset_review,
     datasets,
     documents,
     experts,
@@ -25,10 +24,8 @@ ROUTES = [
     *profile.ROUTES,  # /experts/{id}/edit: profile, style guide, banned topics
     *documents.ROUTES,  # /ui/experts/{id}/documents (upload, table, live), /ui/documents/{id}
     *search.ROUTES,  # /ui/experts/{id}/search
-    *chat.ROUTES,  # /experts/{id}/chat (the answer streams from the API), /ui/experts/{id}/ask
-    *answers.ROUTES,  # /ui/answers/{id}/card|score|feedback, /experts/{id}/traces
+    *answers.ROUTES,  # /experts/{id}/chat, /ui/experts/{id}/ask, /ui/answers/..., traces
     *backend_settings.ROUTES,  # /experts/{id}/backend, /ui/experts/{id}/backend[/test]
-    *datasets.ROUTES,  # /experts/{id}/datasets (builder, versions), /ui/datasets/{id}/cancel
-    *dataset_review.ROUTES,  # /datasets/{id} (review), /ui/datasets/{id}/examples[/{ex}]
+    *datasets.ROUTES,  # /experts/{id}/datasets (builder), /datasets/{id} (review), /ui/...
     *finetune.ROUTES,  # /experts/{id}/finetune (dashboard, run now, settings), /finetune/{run}
 ]

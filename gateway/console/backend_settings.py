@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 from contracts.answers import BackendTestResult, BackendView, ConfigureBackend
 from contracts.base import DomainError, ErrorCode
 from gateway.backend import Backend
-from gateway.console.answer_views import is_bundled
+from gateway.console.answers.views import is_bundled
 from gateway.console.htmx import is_htmx
 
 DEFAULT_TIMEOUT_S = 60.0

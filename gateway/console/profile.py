@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from contracts.base import DomainError
 from contracts.expert import ExpertView, ProfilePatch, StyleGuide
 from gateway.backend import Backend
-from gateway.console.answer_views import lines
+from gateway.console.answers.views import lines
 
 CHANGED_ELSEWHERE = (
     "Someone else changed this expert while you were editing. Reload the page to see "

@@ -16,8 +16,8 @@ from litestar.response import Redirect, Template
 
 from contracts.base import DomainError
 from gateway.backend import Backend
-from gateway.console.dataset_forms import GENERATORS, BuildForm
-from gateway.console.dataset_views import versions
+from gateway.console.datasets.forms import GENERATORS, BuildForm
+from gateway.console.datasets.views import versions
 from gateway.console.htmx import is_htmx
 
 

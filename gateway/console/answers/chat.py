@@ -18,8 +18,8 @@ from litestar.response import Template
 from contracts.answers import AnswerReply, Ask
 from contracts.base import DomainError, ErrorCode
 from gateway.backend import Backend
-from gateway.console.answer_views import MODES, is_bundled, shown
-from gateway.console.answers import RATINGS
+from gateway.console.answers.pages import RATINGS
+from gateway.console.answers.views import MODES, is_bundled, shown
 from gateway.live_answer import answer_frames
 
 

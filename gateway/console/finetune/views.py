@@ -14,8 +14,8 @@ import msgspec
 
 from contracts.dataset import DatasetView
 from contracts.trainer import Estimate, FinetuneSettings, RunView
-from gateway.console.answer_views import when
-from gateway.console.finetune_forms import BACKENDS, WHOLE, plain
+from gateway.console.answers.views import when
+from gateway.console.finetune.forms import BACKENDS, WHOLE, plain
 
 STATUS = {
     "queued": "Waiting",

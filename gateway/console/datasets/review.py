@@ -28,8 +28,8 @@ from contracts.dataset import (
     Source,
 )
 from gateway.backend import Backend
-from gateway.console.dataset_forms import ExampleForm
-from gateway.console.dataset_views import EXPORTS, SOURCES, Example, Version, reason_label
+from gateway.console.datasets.forms import ExampleForm
+from gateway.console.datasets.views import EXPORTS, SOURCES, Example, Version, reason_label
 from gateway.console.htmx import is_htmx
 
 PAGE_SIZE = 20

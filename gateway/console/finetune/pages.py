@@ -39,8 +39,8 @@ from contracts.trainer import (
     RunView,
 )
 from gateway.backend import Backend
-from gateway.console.finetune_forms import BACKENDS, ConfigForm, StartForm
-from gateway.console.finetune_views import Outlook, Run, estimate_words, fields, runs
+from gateway.console.finetune.forms import BACKENDS, ConfigForm, StartForm
+from gateway.console.finetune.views import Outlook, Run, estimate_words, fields, runs
 from gateway.console.htmx import is_htmx
 
 RECENT = 20

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.dataset import DatasetView, TrainingExample
-from gateway.console.answer_views import when
+from gateway.console.answers.views import when
 
 SOURCES = {
     "knowledge": "From my documents",

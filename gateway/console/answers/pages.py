@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 from contracts.answers import GiveFeedback, ListTraces, TraceView
 from contracts.base import DomainError, ErrorCode
 from gateway.backend import Backend
-from gateway.console.answer_views import MODES, shown
+from gateway.console.answers.views import MODES, shown
 from gateway.console.htmx import is_htmx
 
 PAGE_SIZE = 20
