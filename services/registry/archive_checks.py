@@ -1,0 +1,252 @@
+"""What makes an adapter archive acceptable, decided before any of it is written to disk.
+
+`survey` reads the whole `.tar.gz` once, as a stream, and writes nothing: it vets every
+member's header (no absolute path, no `..`, no link, no device or FIFO, no duplicate, not too
+many, not too big), hashes every regular file and keeps the two small JSON files it must
+read. `layout` decides which files are the adapter's, and `check_adapter` whether they make a
+LoRA adapter whose `manifest.json`, when there is one, tells the truth about them.
+
+Every refusal is an `ArchiveRefused` with a short code and a sentence naming the member.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import tarfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import msgspec
+
+from contracts.registry import MANIFEST, MANIFEST_FORMAT, Manifest, whole_digest
+from contracts.trainer import ADAPTER_FILES, RECORD_FILES, AdapterFile
+
+ADAPTER_NAMES = frozenset((*ADAPTER_FILES, *RECORD_FILES, MANIFEST))  # all that is extracted
+CONFIG, WEIGHTS = "adapter_config.json", "adapter_model.safetensors"
+PICKLED_WEIGHTS = "adapter_model.bin"  # refused: unpickling it can run any code
+CHUNK = 1 << 20
+# Room for what a tar holds besides its files' bytes: each member's header (and pax or long
+# name header) and padding, the end-of-archive blocks and the last record's padding.
+_ROOM_PER_MEMBER, _ROOM = 8 * 1024, 64 * 1024
+# What reading a broken, truncated or foreign file raises, from gzip, zlib or tarfile.
+_UNREADABLE = (tarfile.TarError, OSError, EOFError, zlib.error)
+
+
+class ArchiveRefused(Exception):
+    """The archive is not accepted: `code` for programs, `sentence` for the person."""
+
+    def __init__(self, code: str, sentence: str) -> None:
+        super().__init__(sentence)
+        self.code = code
+        self.sentence = sentence
+
+
+@dataclass(frozen=True)
+class Member:
+    """A file or folder of the archive, as the survey found it."""
+
+    parts: tuple[str, ...]  # its path's components, without "." or empty ones
+    is_file: bool
+    size: int = 0
+    sha256: str = ""
+    data: bytes | None = None  # the bytes of adapter_config.json and manifest.json
+
+
+class _CappedReader:
+    """The decompressed side of the gzip, refusing to give more than `limit` bytes.
+
+    Member sizes are checked from their headers, but tarfile reads a pax or long-name header
+    into memory whole, and a gzip of zeros can be a thousand times its size: this cap stops
+    any such bomb at the limit, whatever the headers say."""
+
+    def __init__(self, raw: BinaryIO, limit: int) -> None:
+        self._raw, self._limit, self._left = raw, limit, limit
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0 or size > self._left:
+            size = self._left + 1  # one byte more than allowed tells "too much" from "enough"
+        data = self._raw.read(size)
+        self._left -= len(data)
+        if self._left < 0:
+            raise ArchiveRefused(
+                "too_large", f"the archive unpacks to more than {self._limit} bytes with headers"
+            )
+        return data
+
+
+@contextmanager
+def open_members(archive: Path, *, max_bytes: int, max_files: int) -> Iterator[tarfile.TarFile]:
+    """The archive's members one after the other (tarfile's stream mode: no seeking back),
+    from at most as many decompressed bytes as `max_bytes` of files and their headers take."""
+    limit = max_bytes + max_files * _ROOM_PER_MEMBER + _ROOM
+    with (
+        archive.open("rb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="rb") as unzipped,
+        tarfile.open(fileobj=_CappedReader(unzipped, limit), mode="r|") as tar,
+    ):
+        yield tar
+
+
+def path_parts(name: str) -> tuple[str, ...]:
+    """A member's path as components: `./a//b/` is ("a", "b")."""
+    return tuple(part for part in name.split("/") if part not in ("", "."))
+
+
+def survey(archive: Path, dest: Path, *, max_bytes: int, max_files: int) -> dict[str, Member]:
+    """Every member of the archive by its path, vetted and hashed; nothing is written."""
+    members: dict[str, Member] = {}
+    total = 0
+    try:
+        with open_members(archive, max_bytes=max_bytes, max_files=max_files) as tar:
+            for count, info in enumerate(tar, start=1):
+                if count > max_files:
+                    raise ArchiveRefused(
+                        "too_many_files", f"the archive holds more than {max_files} members"
+                    )
+                _vet(info, dest)
+                total += info.size
+                if total > max_bytes:
+                    raise ArchiveRefused(
+                        "too_large",
+                        f"{info.name!r} takes the archive past {max_bytes} bytes unpacked",
+                    )
+                parts = path_parts(info.name)
+                if not parts:  # the archive's own "." folder
+                    continue
+                key = "/".join(parts)
+                if key in members:
+                    raise ArchiveRefused("duplicate_member", f"{key!r} is in the archive twice")
+                members[key] = _read(tar, info, parts)
+    except _UNREADABLE as error:
+        raise ArchiveRefused(
+            "not_an_archive", f"this is not a complete .tar.gz archive ({error})"
+        ) from error
+    return members
+
+
+def _vet(info: tarfile.TarInfo, dest: Path) -> None:
+    """Refuse a member that could write outside `dest` or is not a plain file or folder.
+    tarfile's own "data" filter then looks too, in case a trick gets past these checks."""
+    name = info.name
+    if name.startswith("/"):
+        raise ArchiveRefused("absolute_path", f"{name!r} is an absolute path")
+    if ".." in name.split("/"):
+        raise ArchiveRefused("path_traversal", f"{name!r} climbs out of its folder with '..'")
+    if info.issym() or info.islnk():
+        raise ArchiveRefused("link", f"{name!r} is a link to {info.linkname!r}")
+    if not (info.isdir() or info.isreg()) or info.issparse():
+        raise ArchiveRefused("special_file", f"{name!r} is a device, FIFO or other special file")
+    try:
+        tarfile.data_filter(info, str(dest))
+    except tarfile.FilterError as error:
+        raise ArchiveRefused("unsafe_member", f"{name!r} is unsafe to extract: {error}") from error
+
+
+def _read(tar: tarfile.TarFile, info: tarfile.TarInfo, parts: tuple[str, ...]) -> Member:
+    if not info.isreg():
+        return Member(parts, is_file=False)
+    digest, kept = hashlib.sha256(), bytearray()
+    keep = parts[-1] in (CONFIG, MANIFEST)
+    with tar.extractfile(info) as source:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            if keep:
+                kept += chunk
+    return Member(parts, True, info.size, digest.hexdigest(), bytes(kept) if keep else None)
+
+
+def layout(members: dict[str, Member]) -> tuple[dict[str, Member], list[str]]:
+    """The adapter's files by name, and the paths of the other files, which are skipped.
+
+    Only files at the root are the adapter's, the root being the one folder that holds all
+    else when there is one (`tar czf a.tgz myadapter/` puts everything in `myadapter/`)."""
+    tops = {member.parts[0] for member in members.values()}
+    at_root = any(m.is_file and len(m.parts) == 1 for m in members.values())
+    depth = 1 if len(tops) == 1 and not at_root else 0
+    kept: dict[str, Member] = {}
+    skipped: list[str] = []
+    for key, member in members.items():
+        relative = member.parts[depth:]
+        if member.is_file and len(relative) == 1 and relative[0] in ADAPTER_NAMES:
+            kept[relative[0]] = member
+        elif member.is_file:
+            skipped.append(key)
+    return kept, sorted(skipped)
+
+
+def check_adapter(
+    kept: dict[str, Member], skipped: list[str]
+) -> tuple[list[AdapterFile], Manifest | None, str | None]:
+    """The adapter's files (manifest.json aside), its manifest and its base model, once it
+    is sure they are a LoRA adapter in safetensors that its manifest describes truly."""
+    if WEIGHTS not in kept and any(path.rsplit("/", 1)[-1] == PICKLED_WEIGHTS for path in skipped):
+        raise ArchiveRefused(
+            "unsafe_weights",
+            f"{PICKLED_WEIGHTS}: only safetensors weights are accepted: "
+            "pickled .bin files can run code when loaded",
+        )
+    for name in ADAPTER_FILES:
+        if name not in kept:
+            raise ArchiveRefused("not_an_adapter", f"the archive has no {name}")
+    base_model = _check_config(kept[CONFIG].data or b"")
+    files = [
+        AdapterFile(name=name, sha256=member.sha256, size=member.size)
+        for name, member in sorted(kept.items())
+        if name != MANIFEST
+    ]
+    manifest = _check_manifest(kept[MANIFEST].data or b"", files) if MANIFEST in kept else None
+    return files, manifest, base_model
+
+
+def _check_config(data: bytes) -> str | None:
+    """The base model that adapter_config.json names, once it is sure it is a LoRA's."""
+    try:
+        config = msgspec.json.decode(data)
+    except msgspec.DecodeError as error:
+        raise ArchiveRefused("not_an_adapter", f"{CONFIG} is not JSON ({error})") from error
+    if not isinstance(config, dict):
+        raise ArchiveRefused("not_an_adapter", f"{CONFIG} is not a JSON object")
+    if config.get("peft_type") != "LORA":
+        raise ArchiveRefused(
+            "not_lora",
+            f"{CONFIG} says peft_type {config.get('peft_type')!r}: only LoRA adapters are accepted",
+        )
+    base_model = config.get("base_model_name_or_path")
+    return base_model if isinstance(base_model, str) and base_model else None
+
+
+def _check_manifest(data: bytes, files: list[AdapterFile]) -> Manifest:
+    """The manifest, once it is sure that it lists exactly `files`, with their hashes."""
+    try:
+        manifest = msgspec.json.decode(data, type=Manifest)
+    except msgspec.DecodeError as error:
+        raise ArchiveRefused("bad_manifest", f"{MANIFEST} is not valid: {error}") from error
+    if manifest.format != MANIFEST_FORMAT:
+        raise ArchiveRefused(
+            "bad_manifest", f"{MANIFEST} is in format {manifest.format!r}, not {MANIFEST_FORMAT!r}"
+        )
+    listed = {f.name: f for f in manifest.files}
+    actual = {f.name: f for f in files}
+    if len(listed) != len(manifest.files):
+        raise ArchiveRefused("bad_manifest", f"{MANIFEST} lists a file twice")
+    if absent := sorted(listed.keys() - actual.keys()):
+        raise ArchiveRefused(
+            "bad_manifest", f"{MANIFEST} lists {', '.join(absent)}, not in the archive"
+        )
+    if unlisted := sorted(actual.keys() - listed.keys()):
+        raise ArchiveRefused("bad_manifest", f"{MANIFEST} does not list {', '.join(unlisted)}")
+    for name, recorded in sorted(listed.items()):
+        if recorded != actual[name]:
+            raise ArchiveRefused(
+                "hash_mismatch", f"{name} does not match the sha256 and size {MANIFEST} records"
+            )
+    if manifest.sha256 is not None and manifest.sha256 != whole_digest(files):
+        raise ArchiveRefused(
+            "hash_mismatch", f"{MANIFEST}'s sha256 is not the digest of the files it lists"
+        )
+    return manifest
