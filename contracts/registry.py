@@ -1,14 +1,17 @@
 """The registry context: every adapter an expert has is a *version* that can be activated,
 tagged, compared, exported, imported, verified, rolled back and deleted.
 
-Three aggregates.
-- `adapter` (keyed by the adapter id): a version's life — registered (from a finished
-  training run or an imported archive), tagged, checked, deleted.
-- `deployment` (keyed by the expert id): which version answers for the expert. Activation
-  and rollback are each ONE event appended with optimistic concurrency, so they happen
-  entirely or not at all; of concurrent activations exactly one wins.
-- `audit` (keyed by the expert id): the actions that were refused, with the reason. The
-  audit trail is the log itself: every event of the three aggregates is one line of it.
+Two aggregates, both keyed by the expert id.
+- `versions`: everything about the expert's versions — registered (from a finished training
+  run or an imported archive), tagged, checked, deleted, activated, rolled back. One
+  aggregate, so every decision sees every fact it depends on: a version cannot be deleted
+  by one request while another activates it. Activation and rollback are each ONE event
+  appended with optimistic concurrency, so they happen entirely or not at all; the
+  deployment's own `version` (1, 2, ... per activation or rollback) is what a client sends
+  back as `expected_version`, so of concurrent activations made on the same view exactly
+  one wins and the rest are refused (409).
+- `audit`: the actions that were asked for and refused, with the reason. The audit trail is
+  the log itself: every event of the two aggregates is one line of it.
 
 A version's files are plain files under `SIMTUNE_HOME/lora-adapters/<adapter_id>/`, copied
 from the `adapters` bucket (`<tenant>/<adapter_id>/<file>`), with a `manifest.json`; each
@@ -31,8 +34,7 @@ from contracts.trainer import AdapterFile, RunMetrics, TrainConfig
 
 CONTEXT = "registry"
 STREAM = "REGISTRY"
-ADAPTER = "adapter"
-DEPLOYMENT = "deployment"
+VERSIONS = "versions"
 AUDIT = "audit"
 BUCKET = "adapters"  # the same bucket the trainer writes: <tenant>/<adapter_id>/<file>
 IMPORTS = "adapter-imports"  # archives received for import: <tenant>/<sha256>

@@ -244,6 +244,8 @@ class AdapterTrained(Event, frozen=True, kw_only=True, tag="trainer.AdapterTrain
     provider_model: line(300) | None = None
     metrics: RunMetrics
     cost_usd: Usd | None = None
+    config: TrainConfig | None = None  # what it was trained with
+    train_examples: Count = 0  # the examples it learned from
 
 
 class RunFailed(Event, frozen=True, kw_only=True, tag="trainer.RunFailed"):

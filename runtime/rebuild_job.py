@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 
 from contracts.base import ProjectionProgress
 from runtime.jobs import STOPPED, Jobs
@@ -12,12 +13,16 @@ from runtime.rebuild import RebuildFailed
 log = get_logger(__name__)
 
 REPORT_EVERY_S = 0.5  # progress written at most this often
+AfterRebuild = Callable[[], Awaitable[None]]
 HEARTBEAT_S = 5.0  # and at least this often, so other replicas see the job is alive
 
 
-async def run_rebuild_job(jobs: Jobs, job_id: str, projectors: list) -> dict[str, int]:
-    """Rebuild every projector; returns events replayed per projection. A failure is
-    recorded on the job (one sentence) and raised again as RebuildFailed."""
+async def run_rebuild_job(
+    jobs: Jobs, job_id: str, projectors: list, after: Sequence[AfterRebuild] = ()
+) -> dict[str, int]:
+    """Rebuild every projector, then run `after` (what a service derives from its rebuilt
+    tables, such as files); returns events replayed per projection. A failure is recorded
+    on the job (one sentence) and raised again as RebuildFailed."""
     progress = {p.name: ProjectionProgress(name=p.name) for p in projectors}
     changed = asyncio.Event()
 
@@ -46,6 +51,9 @@ async def run_rebuild_job(jobs: Jobs, job_id: str, projectors: list) -> dict[str
         for projector in projectors:
             current = projector.name
             replayed[current] = await projector.rebuild(on_progress=on_progress)
+        for hook in after:
+            current = getattr(hook, "__qualname__", "what follows the tables")
+            await hook()
     except asyncio.CancelledError:
         reporter.cancel()
         await jobs.finish(job_id, error=STOPPED)

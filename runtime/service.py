@@ -61,6 +61,7 @@ class ServiceHost:
         self._pending_reactors: list[dict] = []
         self._jobs: dict[str, asyncio.Task] = {}
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._after_rebuild: list[Callable[[], Awaitable[None]]] = []
         self._pending_loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._loops: list[asyncio.Task] = []
 
@@ -91,6 +92,11 @@ class ServiceHost:
         stopped first. It is not expected to return: if it ends, the process ends (a
         supervisor starts a fresh one), as with a projector or reactor."""
         self._pending_loops.append((name, loop))
+
+    def after_rebuild(self, derive: Callable[[], Awaitable[None]]) -> None:
+        """Something derived from the rebuilt tables (files written from them, say), run at
+        the end of every rebuild, before the rebuild is reported done."""
+        self._after_rebuild.append(derive)
 
     def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
         """Something the service built (a model, a client pool) to close when it stops,
@@ -155,7 +161,9 @@ class ServiceHost:
         job, created = await self.jobs.start(list(self.projectors))
         if created:
             projectors = list(self.projectors.values())
-            task = asyncio.create_task(run_rebuild_job(self.jobs, job.id, projectors))
+            task = asyncio.create_task(
+                run_rebuild_job(self.jobs, job.id, projectors, self._after_rebuild)
+            )
             task.add_done_callback(lambda t: t.cancelled() or t.exception())  # recorded on the job
             self._jobs[job.id] = task
             task.add_done_callback(lambda _: self._jobs.pop(job.id, None))

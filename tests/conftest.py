@@ -135,6 +135,7 @@ async def services(servers, embedder) -> dict:
     for context in ("expert", "ingest", "knowledge", "dataset"):
         hosts[context] = await start_service(settings, context, embedder)
     hosts["trainer"] = await start_service(servers.settings(**TRAINER_ENV), "trainer")
+    hosts["registry"] = await start_service(settings, "registry")
     yield hosts
     for host in hosts.values():
         await host.stop()

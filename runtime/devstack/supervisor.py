@@ -27,6 +27,7 @@ DEFAULT_CHILDREN: tuple[Child, ...] = (
     Child("knowledge", "services.knowledge"),
     Child("dataset", "services.dataset"),
     Child("trainer", "services.trainer"),
+    Child("registry", "services.registry"),
     Child("gateway", "gateway"),
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

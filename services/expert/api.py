@@ -20,6 +20,7 @@ from runtime.service import ServiceHost
 from services.expert.answer_handlers import AnswerHandlers
 from services.expert.asking import Answering
 from services.expert.backends import Backends
+from services.expert.deployments import DeploymentsProjection
 from services.expert.handlers import ExpertHandlers
 from services.expert.projections import ExpertsProjection
 from services.expert.scorer_policy import SUBJECT, Scorer
@@ -37,6 +38,7 @@ async def build(host: ServiceHost) -> None:
     answering, scorer = Answering(host, backends), Scorer(host)
     host.project(ExpertsProjection())
     host.project(TracesProjection())
+    host.project(DeploymentsProjection())
     host.react("expert.score", "EXPERT", scorer.on_answer, subject=SUBJECT)
     host.endpoints.command("create", CreateExpert, handlers.create)
     host.endpoints.command("update", UpdateExpert, handlers.update)

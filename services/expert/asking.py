@@ -37,8 +37,9 @@ from services.expert.answering import guardrails, prompts
 from services.expert.answering.citations import check_citations
 from services.expert.answering.sources import Source
 from services.expert.backends import Backends, backend_failed
+from services.expert.deployments import ActiveAdapters
 from services.expert.frames import Frames
-from services.expert.llm import Backend, BackendError, Finished, Params, Piece
+from services.expert.llm import Adapter, Backend, BackendError, Finished, Params, Piece
 
 PASSAGES = 6  # passages retrieved for a RAG answer (the prompt may keep fewer)
 SEARCH_CHARS = 2000  # what the knowledge service's search accepts
@@ -48,6 +49,7 @@ DEFAULT_TOKENS = 256
 class Answering:
     def __init__(self, host: ServiceHost, backends: Backends) -> None:
         self.host, self.backends = host, backends
+        self.adapters = ActiveAdapters(host)
 
     async def ask(self, cmd: Ask) -> AnswerReply:
         state, _ = await EXPERT.load(self.host.store, cmd.tenant, cmd.expert_id)
@@ -60,7 +62,8 @@ class Answering:
                 mode = cmd.mode or "closed"
                 given = self._trace(cmd, mode, backend, answer=refusal, refused=refusal)
             else:
-                given = await self._answer(cmd, profile, backend, frames, started)
+                adapter = await self.adapters.for_expert(cmd.tenant, cmd.expert_id, backend.kind)
+                given = await self._answer(cmd, profile, backend, adapter, frames, started)
         outcome = await ANSWER.execute(
             self.host.store,
             cmd.tenant,
@@ -70,7 +73,13 @@ class Answering:
         return reply_of(given, outcome.seq)
 
     async def _answer(
-        self, cmd: Ask, profile: Profile, backend: Backend, frames: Frames, started: float
+        self,
+        cmd: Ask,
+        profile: Profile,
+        backend: Backend,
+        adapter: Adapter | None,
+        frames: Frames,
+        started: float,
     ) -> AnswerGiven:
         sources = await self._sources(cmd) if cmd.mode in (None, "rag") else []
         retrieved = time.perf_counter()
@@ -86,7 +95,7 @@ class Answering:
             top_p=0.95 if cmd.top_p is None else cmd.top_p,
             stop=tuple(cmd.stop),
         )
-        text, finished, first_at = await self._generate(backend, messages, params, frames)
+        text, finished, first_at = await self._generate(backend, adapter, messages, params, frames)
         done_at = time.perf_counter()
         checked = check_citations(clean_text(text), given)
         seconds = done_at - (first_at or done_at)
@@ -108,6 +117,7 @@ class Answering:
             tokens_per_s=(tokens - 1) / seconds if tokens > 1 and seconds > 0 else 0.0,
             retrieval_ms=(retrieved - started) * 1000,
             prompt_ms=(prompted - retrieved) * 1000,
+            adapter_id=adapter.adapter_id if adapter else None,
         )
 
     async def _sources(self, cmd: Ask) -> list[Source]:
@@ -172,7 +182,12 @@ class Answering:
         return with_history(messages, cmd, room, backend.count_tokens), given
 
     async def _generate(
-        self, backend: Backend, messages: list[dict[str, str]], params: Params, frames: Frames
+        self,
+        backend: Backend,
+        adapter: Adapter | None,
+        messages: list[dict[str, str]],
+        params: Params,
+        frames: Frames,
     ) -> tuple[str, Finished, float | None]:
         loop = asyncio.get_running_loop()
 
@@ -184,7 +199,7 @@ class Answering:
 
         async def run() -> None:
             nonlocal finished, first_at
-            stream = backend.stream(messages, params, on_wait=on_wait)
+            stream = backend.stream(messages, params, adapter=adapter, on_wait=on_wait)
             async with aclosing(stream) as tokens:
                 async for item in tokens:
                     if isinstance(item, Piece):
@@ -231,8 +246,7 @@ class Answering:
             sources=sources,
             backend=backend.kind,
             model=backend.model[:200],
-            adapter_id=None,
-            **fields,
+            **{"adapter_id": None, **fields},
         )
 
 

@@ -58,6 +58,8 @@ class HostedTraining:
             provider_model=outcome.model[:300],
             metrics=RunMetrics(steps=last["step"], train_loss=last["loss"]),
             cost_usd=cost,
+            config=ev.config,
+            train_examples=ev.estimate.train_examples,
         )
         if not await ctx.append(trained, "end"):
             raise Cancelled

@@ -40,6 +40,8 @@ async def publish_adapter(ctx: RunContext, output: Path, metrics, *, backend: st
             backend=backend,
             files=files,
             metrics=metrics,
+            config=ev.config,
+            train_examples=ev.estimate.train_examples,
         )
         if not await ctx.append(trained, "end"):
             raise Cancelled

@@ -11,6 +11,8 @@ TABLES = {
         "SELECT tenant, answer_id, expert_id, kind, mode, question, answer, trace::text,"
         " created_at, score, score_detail::text, rating, feedback::text, feedback_count,"
         " feedback_at FROM expert.traces ORDER BY 1, 2",
+        "SELECT tenant, expert_id, adapter_id, base_model, files::text, provider_model, version"
+        " FROM expert.deployments ORDER BY 1, 2",
     ],
     "ingest": ["SELECT * FROM ingest.documents ORDER BY tenant, id"],
     "dataset": ["SELECT * FROM dataset.datasets ORDER BY tenant, id"],
@@ -23,6 +25,14 @@ TABLES = {
         "SELECT tenant, expert_id, config::text, hosted::text, budget_usd, last_skip,"
         " last_skip_at FROM trainer.settings ORDER BY 1, 2",
         "SELECT * FROM trainer.datasets ORDER BY tenant, id",
+    ],
+    "registry": [
+        "SELECT tenant, id, expert_id, source, created_at, registered_at, base_model, backend,"
+        " dataset_id, run_id, config::text, metrics::text, traces_used, size_bytes, sha256,"
+        " files::text, provider_model, filename, tags::text, valid, problems::text, deleted_at"
+        " FROM registry.adapters ORDER BY 1, 2",
+        "SELECT * FROM registry.deployments ORDER BY tenant, expert_id",
+        "SELECT * FROM registry.audit ORDER BY tenant, seq",
     ],
     "knowledge": [
         "SELECT * FROM knowledge.documents ORDER BY tenant, document_id",

@@ -46,10 +46,12 @@ class Finished:
 
 @dataclass(frozen=True)
 class Adapter:
-    """A PEFT adapter directory (adapter_config.json + weights)."""
+    """A PEFT adapter directory (adapter_config.json + weights), or a hosted fine-tune that
+    an OpenAI-compatible server serves under its own model name (`served_model`)."""
 
     adapter_id: str
     path: Path
+    served_model: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class OpenAICompatBackend(RemoteBackend):
         finish_reason = None
         try:
             chunks = await self._client.chat.completions.create(
-                **self._request(messages, params),
+                **self._request(messages, params, adapter),
                 stream=True,
                 stream_options={"include_usage": True},
             )
@@ -98,9 +98,12 @@ class OpenAICompatBackend(RemoteBackend):
     async def close(self) -> None:
         await self._client.close()
 
-    def _request(self, messages: list[Message], params: Params) -> dict:
+    def _request(
+        self, messages: list[Message], params: Params, adapter: Adapter | None = None
+    ) -> dict:
+        served = adapter.served_model if adapter is not None else None
         request = {
-            "model": self.model,
+            "model": served or self.model,
             "messages": messages,
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,

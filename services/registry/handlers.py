@@ -1,0 +1,246 @@
+"""Commands and queries of the registry.
+
+Every change is decided on the expert's versions and appended with the sequence it was
+decided on. A change that lost a race is decided again on the fresh state — and refused
+there if it no longer holds (an `expected_version` that moved on, a version deleted
+meanwhile). A refusal is recorded on the audit trail before it is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from contracts.base import Accepted, DomainError, ErrorCode
+from contracts.registry import (
+    AUDIT,
+    BASE,
+    CONTEXT,
+    ActivateAdapter,
+    AdapterList,
+    AdapterView,
+    AuditTrail,
+    DeleteAdapter,
+    GetActiveAdapter,
+    GetAdapter,
+    GetAudit,
+    ListAdapters,
+    RegistryActionRefused,
+    RollbackAdapter,
+    TagAdapter,
+    VerifyAdapter,
+)
+from runtime.adapter_files import materialize
+from runtime.eventstore import ConcurrencyError
+from runtime.experts import require_expert
+from runtime.service import ServiceHost
+from services.registry import domain, views
+from services.registry.aggregates import EXPERT_VERSIONS
+
+STREAM = "REGISTRY"
+RACE_RETRIES = 30  # a change that lost a race is decided again, at most this often
+
+
+class RegistryHandlers:
+    def __init__(self, host: ServiceHost) -> None:
+        self.host = host
+
+    # ---- deciding ---------------------------------------------------------------------------
+
+    async def decide(
+        self,
+        tenant: str,
+        expert_id: str,
+        action: str,
+        adapter_id: str | None,
+        by: str,
+        decide: Callable[[domain.Versions], object | None],
+        *,
+        event_id: str | None = None,
+    ) -> int:
+        """Decide on the expert's versions and append; the new event's sequence (or the
+        last one when nothing changed). A refusal goes on the audit trail, then up."""
+        try:
+            for attempt in range(RACE_RETRIES):
+                try:
+                    outcome = await EXPERT_VERSIONS.execute(
+                        self.host.store, tenant, expert_id, decide, event_id=event_id
+                    )
+                    return outcome.seq
+                except ConcurrencyError:
+                    await asyncio.sleep(0.005 * (attempt + 1))
+            raise DomainError(
+                ErrorCode.CONFLICT,
+                "the expert's versions kept changing while this was decided; try again",
+            )
+        except DomainError as refusal:
+            if refusal.code != ErrorCode.NOT_FOUND or adapter_id is not None:
+                await self.refused(tenant, expert_id, action, adapter_id, refusal, by)
+            raise
+
+    async def refused(
+        self, tenant: str, expert_id: str, action: str, adapter_id: str | None,
+        refusal: DomainError, by: str,
+    ) -> None:  # fmt: skip
+        event = RegistryActionRefused(
+            expert_id=expert_id,
+            action=action,
+            adapter_id=adapter_id,
+            code=refusal.code,
+            reason=str(refusal.detail)[:500],
+            by=by,
+        )
+        await self.host.store.append(CONTEXT, tenant, AUDIT, expert_id, event, expected_seq=None)
+
+    async def expert_of(self, tenant: str, adapter_id: str) -> str:
+        async with self.host.engine.connect() as conn:
+            try:
+                return await views.expert_of(conn, tenant, adapter_id)
+            except DomainError:
+                pass  # registered a moment ago, perhaps: look again once the view caught up
+        info = await self.host.js.stream_info(STREAM)
+        await self.host.caught_up(STREAM, info.state.last_seq)
+        async with self.host.engine.connect() as conn:
+            return await views.expert_of(conn, tenant, adapter_id)
+
+    async def checked(
+        self, tenant: str, expert_id: str, adapter_id: str, by: str, *, always: bool
+    ) -> list[str]:
+        """Hash a version's files again (copying them here first if they are elsewhere) and
+        record the result when it changed anything (or always, when asked to check)."""
+        state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, expert_id)
+        version = domain.version_of(state, adapter_id)
+        problems: list[str] = []
+        if version.registered.files:
+            _, problems = await materialize(
+                self.host.objects,
+                self.host.settings.home,
+                tenant,
+                adapter_id,
+                list(version.registered.files),
+            )
+        await self.decide(
+            tenant,
+            expert_id,
+            "verify",
+            adapter_id,
+            by,
+            lambda s: domain.decide_checked(s, expert_id, adapter_id, problems, by, always=always),
+        )
+        return problems
+
+    # ---- commands ---------------------------------------------------------------------------
+
+    async def activate(self, cmd: ActivateAdapter) -> Accepted:
+        await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
+        adapter_id = None if cmd.adapter_id in (None, BASE) else cmd.adapter_id
+        if adapter_id is not None:
+            await self.checked(cmd.tenant, cmd.expert_id, adapter_id, cmd.by, always=False)
+        seq = await self.decide(
+            cmd.tenant,
+            cmd.expert_id,
+            "activate",
+            adapter_id,
+            cmd.by,
+            lambda s: domain.decide_activate(
+                s, cmd.expert_id, adapter_id, cmd.expected_version, cmd.by, cmd.reason
+            ),
+        )
+        return Accepted(id=cmd.expert_id, seq=seq)
+
+    async def rollback(self, cmd: RollbackAdapter) -> Accepted:
+        await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
+        chosen = cmd.to_adapter_id is not None
+        target = None if cmd.to_adapter_id in (None, BASE) else cmd.to_adapter_id
+        if target is None and not chosen:
+            state, _ = await EXPERT_VERSIONS.load(self.host.store, cmd.tenant, cmd.expert_id)
+            if state.history:
+                target = domain.rollback_target(state, None, chosen=False)
+        if target is not None and target != BASE:
+            try:
+                await self.checked(cmd.tenant, cmd.expert_id, target, cmd.by, always=False)
+            except DomainError:
+                pass  # deleted or unknown: the decision below says so, on the audit trail
+        seq = await self.decide(
+            cmd.tenant,
+            cmd.expert_id,
+            "rollback",
+            target,
+            cmd.by,
+            lambda s: domain.decide_rollback(
+                s,
+                cmd.expert_id,
+                None if cmd.to_adapter_id in (None, BASE) else cmd.to_adapter_id,
+                chosen,
+                cmd.expected_version,
+                cmd.by,
+                cmd.reason,
+            ),
+        )
+        return Accepted(id=cmd.expert_id, seq=seq)
+
+    async def tag(self, cmd: TagAdapter) -> Accepted:
+        expert_id = await self.expert_of(cmd.tenant, cmd.adapter_id)
+        seq = await self.decide(
+            cmd.tenant,
+            expert_id,
+            "tag",
+            cmd.adapter_id,
+            cmd.by,
+            lambda s: domain.decide_tag(s, expert_id, cmd.adapter_id, cmd.add, cmd.remove, cmd.by),
+        )
+        return Accepted(id=cmd.adapter_id, seq=seq)
+
+    async def delete(self, cmd: DeleteAdapter) -> Accepted:
+        expert_id = await self.expert_of(cmd.tenant, cmd.adapter_id)
+        seq = await self.decide(
+            cmd.tenant,
+            expert_id,
+            "delete",
+            cmd.adapter_id,
+            cmd.by,
+            lambda s: domain.decide_delete(s, expert_id, cmd.adapter_id, cmd.by),
+        )
+        return Accepted(id=cmd.adapter_id, seq=seq)
+
+    async def verify(self, cmd: VerifyAdapter) -> AdapterView:
+        expert_id = await self.expert_of(cmd.tenant, cmd.adapter_id)
+        await self.checked(cmd.tenant, expert_id, cmd.adapter_id, cmd.by, always=True)
+        info = await self.host.js.stream_info(STREAM)
+        return await self.get(GetAdapter(tenant=cmd.tenant, adapter_id=cmd.adapter_id,
+                                         after_seq=info.state.last_seq))  # fmt: skip
+
+    # ---- queries ----------------------------------------------------------------------------
+
+    async def list(self, q: ListAdapters) -> AdapterList:
+        await self.host.caught_up(STREAM, q.after_seq)
+        async with self.host.engine.connect() as conn:
+            adapters = await views.versions(conn, q.tenant, q.expert_id)
+            active = await views.active(conn, q.tenant, q.expert_id)
+        if q.tag is not None:
+            adapters = [a for a in adapters if q.tag in a.tags]
+        return AdapterList(
+            expert_id=q.expert_id,
+            adapters=adapters,
+            active_adapter_id=active.adapter_id,
+            version=active.version,
+        )
+
+    async def get(self, q: GetAdapter) -> AdapterView:
+        await self.host.caught_up(STREAM, q.after_seq)
+        async with self.host.engine.connect() as conn:
+            view = await views.version(conn, q.tenant, q.adapter_id)
+        if view is None:
+            raise DomainError(ErrorCode.NOT_FOUND, f"version {q.adapter_id} not found")
+        return view
+
+    async def active(self, q: GetActiveAdapter):
+        await self.host.caught_up(STREAM, q.after_seq)
+        async with self.host.engine.connect() as conn:
+            return await views.active(conn, q.tenant, q.expert_id)
+
+    async def audit(self, q: GetAudit) -> AuditTrail:
+        await self.host.caught_up(STREAM, q.after_seq)
+        async with self.host.engine.connect() as conn:
+            entries = await views.audit(conn, q)
+        return AuditTrail(expert_id=q.expert_id, entries=entries)

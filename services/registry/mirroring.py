@@ -1,0 +1,46 @@
+"""Keeping the plain files in step with the log: after each change to an expert's versions,
+its manifests and `active.json` are written again from the log; a deleted version's folder
+and stored files are removed. After a rebuild every expert's files are written again, so
+the files are a projection like any table: delete them, rebuild, and they come back equal."""
+
+from __future__ import annotations
+
+from contracts.registry import AdapterDeleted
+from contracts.trainer import BUCKET
+from runtime.eventstore import RecordedEvent
+from runtime.reactor import Progress
+from services.registry import files, views
+from services.registry.aggregates import EXPERT_VERSIONS
+
+VERSIONS_EVENTS = "evt.registry.*.versions.>"
+
+
+class Mirroring:
+    def __init__(self, host) -> None:
+        self.host = host
+
+    async def on_registry(self, rec: RecordedEvent, _: Progress) -> None:
+        expert_id = rec.aggregate_id
+        if isinstance(rec.event, AdapterDeleted):
+            await self.forget(rec.tenant, rec.event)
+        await self.write(rec.tenant, expert_id)
+
+    async def write(self, tenant: str, expert_id: str) -> None:
+        state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, expert_id)
+        await files.sync(self.host.settings.home, tenant, expert_id, state)
+
+    async def forget(self, tenant: str, deleted: AdapterDeleted) -> None:
+        state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, deleted.expert_id)
+        version = state.deleted.get(deleted.adapter_id)
+        if version is None or deleted.adapter_id in state.versions:
+            return
+        for f in version.registered.files:
+            await self.host.objects.delete(BUCKET, f"{tenant}/{deleted.adapter_id}/{f.name}")
+        files.remove_version(self.host.settings.home, deleted.adapter_id)
+
+    async def rewrite_all(self) -> None:
+        """Every expert's files from the log (after a rebuild of the tables)."""
+        async with self.host.engine.connect() as conn:
+            experts = await views.experts(conn)
+        for tenant, expert_id in experts:
+            await self.write(tenant, expert_id)

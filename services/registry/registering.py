@@ -1,0 +1,67 @@
+"""Every adapter a run trains becomes a version: `AdapterTrained` (TRAINER) → its files copied
+under `SIMTUNE_HOME/lora-adapters/<adapter_id>/` and checked → one `AdapterRegistered`.
+
+The registration's event id is derived from the training event's, so a redelivery registers
+nothing twice. Files that are missing or damaged in the store still register the version,
+marked invalid with the reason: a person sees it and why, and it cannot be activated.
+"""
+
+from __future__ import annotations
+
+from contracts.registry import AdapterRegistered, whole_digest
+from contracts.trainer import AdapterTrained
+from runtime.adapter_files import materialize
+from runtime.eventstore import RecordedEvent, derived_id
+from runtime.reactor import Progress
+from services.registry.aggregates import EXPERT_VERSIONS
+
+
+class Registering:
+    def __init__(self, host) -> None:
+        self.host = host
+
+    async def on_trainer(self, rec: RecordedEvent, _: Progress) -> None:
+        if not isinstance(rec.event, AdapterTrained):
+            return
+        ev = rec.event
+        problems: list[str] = []
+        if ev.files:
+            _, problems = await materialize(
+                self.host.objects, self.host.settings.home, rec.tenant, ev.adapter_id,
+                list(ev.files),
+            )  # fmt: skip
+        registered = AdapterRegistered(
+            adapter_id=ev.adapter_id,
+            expert_id=ev.expert_id,
+            source="trained",
+            base_model=ev.base_model,
+            backend=ev.backend,
+            files=list(ev.files),
+            provider_model=ev.provider_model,
+            run_id=ev.run_id,
+            dataset_id=ev.dataset_id,
+            config=ev.config,
+            metrics=ev.metrics,
+            traces_used=ev.train_examples,
+            size_bytes=sum(f.size for f in ev.files),
+            sha256=whole_digest(list(ev.files)) if ev.files else None,
+            created_at=rec.occurred_at or rec.at.isoformat(),
+            valid=not problems,
+            problems=problems[:16],
+            by="trainer",
+        )
+
+        def decide(state):
+            if ev.adapter_id in state.versions or ev.adapter_id in state.deleted:
+                return None  # registered already (a redelivery)
+            return registered
+
+        await EXPERT_VERSIONS.execute(
+            self.host.store,
+            rec.tenant,
+            ev.expert_id,
+            decide,
+            event_id=derived_id(rec.event_id, "register"),
+            correlation_id=rec.correlation_id,
+            causation_id=rec.event_id,
+        )

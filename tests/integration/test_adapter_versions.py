@@ -1,0 +1,271 @@
+"""Adapter versions end to end on the real stack (embedded NATS and Postgres, the session's
+tiny Llama, random LoRAs made in the test): activation changes the expert's very next answer,
+rollback restores it exactly, concurrent activations have one winner, protected versions stay,
+damaged files are caught, and everything — tables and plain files — rebuilds equal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from contracts.base import Accepted
+from contracts.registry import (
+    EXPORTS,
+    AdapterExport,
+    AdapterView,
+    AuditTrail,
+    DeleteAdapter,
+    ExportAdapter,
+    GetAudit,
+    TagAdapter,
+    VerifyAdapter,
+)
+from contracts.trainer import BUCKET
+from runtime.objects import ObjectMissing, Objects
+from runtime.rpc import ServiceError, request
+from tests.support.adapters import lora_folder
+from tests.support.flows import create_expert
+from tests.support.versions import (
+    activate,
+    deployed,
+    greedy,
+    import_folder,
+    listed,
+    new_versions,
+    rollback,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture
+async def expert(nc, stack):
+    return await create_expert(nc)
+
+
+def folder_of(stack, adapter_id: str):
+    return stack.settings.home / "lora-adapters" / adapter_id
+
+
+def pointer_of(stack, expert_id: str) -> dict:
+    path = stack.settings.home / "lora-adapters" / "experts" / "local" / expert_id / "active.json"
+    return json.loads(path.read_text())
+
+
+async def until(check, timeout: float = 15.0) -> None:
+    """Wait for the file reactor, which follows the log like a view, to have done `check`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except (OSError, ValueError, KeyError):
+            pass
+        assert asyncio.get_running_loop().time() < deadline, "the files never caught up"
+        await asyncio.sleep(0.05)
+
+
+async def test_activation_changes_the_next_answer_and_rollback_restores_it_exactly(
+    nc, api, stack, servers, expert, tmp_path
+):
+    one, two = await new_versions(nc, servers.base_model, tmp_path, expert)
+    base = await greedy(nc, expert)
+    assert base.adapter_id is None
+
+    await deployed(stack, await activate(nc, expert, one))
+    first = await greedy(nc, expert)
+    assert first.adapter_id == one and first.answer != base.answer
+    await deployed(stack, await activate(nc, expert, two))
+    second = await greedy(nc, expert)
+    assert second.adapter_id == two and second.answer != first.answer
+
+    await deployed(stack, await rollback(nc, expert))  # to the one before
+    again = await greedy(nc, expert)
+    assert again.adapter_id == one and again.answer == first.answer
+    await deployed(stack, await rollback(nc, expert))  # to the base model
+    assert (await greedy(nc, expert)).answer == base.answer
+
+    done = await rollback(nc, expert, to=two)  # to a chosen one
+    await deployed(stack, done)
+    assert (await greedy(nc, expert)).answer == second.answer
+    view = await listed(nc, expert, after_seq=done.seq)
+    assert view.active_adapter_id == two and view.version == 5
+    assert [a.id for a in view.adapters if a.is_active] == [two]
+    await until(lambda: pointer_of(stack, expert)["adapterId"] == two)
+    manifest = json.loads((folder_of(stack, two) / "manifest.json").read_text())
+    assert manifest["isActive"] is True and manifest["id"] == two
+    assert {f["name"] for f in manifest["files"]} >= {"adapter_config.json",
+                                                      "adapter_model.safetensors"}  # fmt: skip
+
+    trail = await request(nc, "qry.registry.audit", GetAudit(expert_id=expert), AuditTrail)
+    actions = [(e.action, e.adapter_id, e.previous_adapter_id) for e in trail.entries]
+    assert actions[:5] == [
+        ("rollback", two, None),
+        ("rollback", None, one),
+        ("rollback", one, two),
+        ("activate", two, one),
+        ("activate", one, None),
+    ]
+
+
+async def test_of_twenty_concurrent_activations_made_on_one_view_exactly_one_wins(
+    nc, servers, expert, tmp_path
+):
+    one, two = await new_versions(nc, servers.base_model, tmp_path, expert)
+    seen = (await listed(nc, expert)).version
+
+    async def attempt(n: int):
+        try:
+            return await activate(nc, expert, (one, two)[n % 2], expected_version=seen)
+        except ServiceError as exc:
+            return exc
+
+    results = await asyncio.gather(*(attempt(n) for n in range(20)))
+    won = [r for r in results if isinstance(r, Accepted)]
+    lost = [r for r in results if isinstance(r, ServiceError)]
+    assert len(won) == 1 and len(lost) == 19
+    assert all(e.code == "conflict" and "changed since you looked" in e.detail for e in lost)
+
+    view = await listed(nc, expert, after_seq=won[0].seq)
+    assert view.version == seen + 1
+    winner = view.active_adapter_id
+    assert winner in (one, two)
+    await asyncio.sleep(0.3)  # the refusals are appended just after their answers
+    trail = await request(nc, "qry.registry.audit", GetAudit(expert_id=expert), AuditTrail)
+    refused = [e for e in trail.entries if e.action == "activate" and e.outcome == "refused"]
+    succeeded = [e for e in trail.entries if e.action == "activate" and e.outcome == "succeeded"]
+    assert len(refused) == 19 and [e.adapter_id for e in succeeded] == [winner]
+
+
+async def test_the_active_and_stable_versions_cannot_be_deleted(nc, stack, servers, expert,
+                                                                 tmp_path):  # fmt: skip
+    one, two = await new_versions(nc, servers.base_model, tmp_path, expert)
+    await deployed(stack, await activate(nc, expert, one))
+    await request(nc, "cmd.registry.tag", TagAdapter(adapter_id=two, add=["stable", "q3"]),
+                  Accepted)  # fmt: skip
+
+    with pytest.raises(ServiceError) as active:
+        await request(nc, "cmd.registry.delete", DeleteAdapter(adapter_id=one), Accepted)
+    assert active.value.code == "conflict" and "is active" in active.value.detail
+    with pytest.raises(ServiceError) as stable:
+        await request(nc, "cmd.registry.delete", DeleteAdapter(adapter_id=two), Accepted)
+    assert "tagged 'stable'" in stable.value.detail
+
+    await request(nc, "cmd.registry.tag", TagAdapter(adapter_id=two, remove=["stable"]), Accepted)
+    done = await request(nc, "cmd.registry.delete", DeleteAdapter(adapter_id=two), Accepted)
+    view = await listed(nc, expert, after_seq=done.seq)
+    assert [a.id for a in view.adapters] == [one]
+    await until(lambda: not folder_of(stack, two).exists())
+    with pytest.raises(ObjectMissing), (tmp_path / "sink").open("wb") as sink:
+        await Objects(nc.jetstream()).read_into(BUCKET, f"local/{two}/adapter_config.json", sink)
+    trail = await request(nc, "qry.registry.audit", GetAudit(expert_id=expert), AuditTrail)
+    said = {(e.action, e.outcome) for e in trail.entries}
+    assert {("delete", "refused"), ("delete", "succeeded"), ("tag", "succeeded")} <= said
+
+
+async def test_a_damaged_file_makes_its_version_invalid_and_the_active_one_answers_on(
+    nc, api, stack, servers, expert, tmp_path
+):
+    one, two = await new_versions(nc, servers.base_model, tmp_path, expert)
+    await deployed(stack, await activate(nc, expert, one))
+    answer = await greedy(nc, expert)
+    weights = folder_of(stack, two) / "adapter_model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+
+    checked = await request(nc, "cmd.registry.verify", VerifyAdapter(adapter_id=two), AdapterView)
+    assert checked.valid is False
+    assert "adapter_model.safetensors does not match its recorded sha256" in checked.problems[0]
+    with pytest.raises(ServiceError) as refused:
+        await deployed(stack, await activate(nc, expert, two))
+    assert refused.value.code == "conflict" and "is invalid" in refused.value.detail
+    assert (await greedy(nc, expert)).answer == answer.answer  # still the active one
+
+    # The active version's own file changed under it: the expert refuses to load it.
+    (folder_of(stack, one) / "adapter_config.json").write_text("{}")
+    with pytest.raises(ServiceError) as not_loaded:
+        await greedy(nc, expert)
+    assert not_loaded.value.code == "conflict"
+    assert "was not loaded: adapter_config.json does not match" in not_loaded.value.detail
+
+
+async def test_export_then_import_elsewhere_gives_the_same_bytes(nc, stack, servers, expert,
+                                                                  tmp_path):  # fmt: skip
+    (one,) = await new_versions(nc, servers.base_model, tmp_path, expert, seeds=(3,))
+    export = await request(nc, "qry.registry.export", ExportAdapter(adapter_id=one),
+                           AdapterExport)  # fmt: skip
+    assert export.object.bucket == EXPORTS and export.filename.endswith(".tar.gz")
+    other = await create_expert(nc)
+    from contracts.registry import IMPORTS, AdapterImported, ImportAdapter
+
+    objects = Objects(nc.jetstream())
+    data = await objects.get(export.object)
+    ref = await objects.put(IMPORTS, f"local/round-trip-{one}", data)
+    imported = await request(
+        nc, "cmd.registry.import",
+        ImportAdapter(expert_id=other, archive=ref, filename=export.filename), AdapterImported,
+    )  # fmt: skip
+    assert imported.adapter_id != one  # the id is taken here: the copy gets its own
+    for name in ("adapter_model.safetensors", "adapter_config.json"):
+        original = (folder_of(stack, one) / name).read_bytes()
+        assert (folder_of(stack, imported.adapter_id) / name).read_bytes() == original
+    view = await listed(nc, other, after_seq=imported.seq)
+    assert view.adapters[0].source == "imported" and view.adapters[0].valid
+
+
+async def test_an_archive_for_another_base_model_is_refused_and_leaves_nothing(
+    nc, stack, servers, expert, tmp_path
+):
+    folder = lora_folder(servers.base_model, tmp_path / "foreign", seed=4)
+    config = json.loads((folder / "adapter_config.json").read_text())
+    config["base_model_name_or_path"] = "meta-llama/Llama-3.1-8B"
+    (folder / "adapter_config.json").write_text(json.dumps(config))
+    before = set((stack.settings.home / "lora-adapters").iterdir())
+    with pytest.raises(ServiceError) as refused:
+        await import_folder(nc, expert, folder)
+    assert refused.value.code == "invalid"
+    assert "trained on meta-llama/Llama-3.1-8B" in refused.value.detail
+    assert set((stack.settings.home / "lora-adapters").iterdir()) == before
+    assert (await listed(nc, expert)).adapters == []
+    trail = await request(nc, "qry.registry.audit", GetAudit(expert_id=expert), AuditTrail)
+    assert [(e.action, e.outcome) for e in trail.entries] == [("import", "refused")]
+
+
+async def test_rebuilding_gives_the_same_views_and_the_same_files(nc, stack, servers, expert,
+                                                                  tmp_path):  # fmt: skip
+    from tests.support.views import snapshot
+
+    one, two = await new_versions(nc, servers.base_model, tmp_path, expert, seeds=(5, 6))
+    await deployed(stack, await activate(nc, expert, one))
+    await request(nc, "cmd.registry.tag", TagAdapter(adapter_id=two, add=["stable"]), Accepted)
+    await until(lambda: pointer_of(stack, expert)["adapterId"] == one)
+    await until(lambda: "stable" in (folder_of(stack, two) / "manifest.json").read_text())
+    host = stack.hosts["registry"]
+    pointer = stack.settings.home / "lora-adapters" / "experts" / "local" / expert / "active.json"
+    manifests = {a: (folder_of(stack, a) / "manifest.json").read_bytes() for a in (one, two)}
+    live, pointed = await snapshot(host), pointer.read_bytes()
+
+    pointer.unlink()
+    for adapter_id in manifests:
+        (folder_of(stack, adapter_id) / "manifest.json").unlink()
+    await host.rebuild()
+    assert await snapshot(host) == live
+    assert pointer.read_bytes() == pointed
+    for adapter_id, manifest in manifests.items():
+        assert (folder_of(stack, adapter_id) / "manifest.json").read_bytes() == manifest
+    await stack.hosts["expert"].rebuild()
+    assert (await greedy_adapter(stack, nc, expert)) == one
+
+
+async def greedy_adapter(stack, nc, expert_id: str) -> str | None:
+    from sqlalchemy import text
+
+    async with stack.hosts["expert"].engine.connect() as conn:
+        row = (await conn.execute(
+            text("SELECT adapter_id FROM expert.deployments WHERE expert_id = :e"),
+            {"e": expert_id},
+        )).first()  # fmt: skip
+    return row.adapter_id if row else None
