@@ -79,6 +79,25 @@ from contracts.knowledge import (
     Search,
     SearchResults,
 )
+from contracts.registry import (
+    ActivateAdapter,
+    ActiveAdapter,
+    AdapterExport,
+    AdapterImported,
+    AdapterList,
+    AdapterView,
+    AuditTrail,
+    DeleteAdapter,
+    ExportAdapter,
+    GetActiveAdapter,
+    GetAdapter,
+    GetAudit,
+    ImportAdapter,
+    ListAdapters,
+    RollbackAdapter,
+    TagAdapter,
+    VerifyAdapter,
+)
 from contracts.rules import TOKEN_PATTERN, explain, violated_pattern
 from gateway.hub import EventHub
 from gateway.schemas import DocumentOut
@@ -90,9 +109,10 @@ from runtime.settings import Settings
 
 T = TypeVar("T")
 TENANT = "local"
-SERVICES = ("expert", "ingest", "knowledge", "dataset", "trainer")
+SERVICES = ("expert", "ingest", "knowledge", "dataset", "trainer", "registry")
 HEALTH_TIMEOUT_S = 1.0
 RESCORE_TIMEOUT_S = 600.0
+ARCHIVE_TIMEOUT_S = 120.0  # an adapter archive is unpacked and hashed, or packed, meanwhile
 
 
 def check_contract(payload: Any) -> None:
@@ -225,6 +245,56 @@ class Backend:
 
     async def export_dataset(self, query: ExportDataset) -> ExportReady:
         return await self.call("qry.dataset.export", query, ExportReady, timeout=60)
+
+    # ---- adapters --------------------------------------------------------------------------
+
+    async def list_adapters(self, expert_id: str, after_seq: int = 0) -> AdapterList:
+        query = ListAdapters(expert_id=expert_id, after_seq=after_seq)
+        return await self.call("qry.registry.adapters", query, AdapterList)
+
+    async def get_adapter(self, adapter_id: str, after_seq: int = 0) -> AdapterView:
+        query = GetAdapter(adapter_id=adapter_id, after_seq=after_seq)
+        return await self.call("qry.registry.adapter", query, AdapterView)
+
+    async def active_adapter(self, expert_id: str, after_seq: int = 0) -> ActiveAdapter:
+        query = GetActiveAdapter(expert_id=expert_id, after_seq=after_seq)
+        return await self.call("qry.registry.active", query, ActiveAdapter)
+
+    async def activate_adapter(self, cmd: ActivateAdapter) -> ActiveAdapter:
+        accepted = await self.call("cmd.registry.activate", cmd, Accepted)
+        return await self.active_adapter(cmd.expert_id, after_seq=accepted.seq)
+
+    async def rollback_adapter(self, cmd: RollbackAdapter) -> ActiveAdapter:
+        accepted = await self.call("cmd.registry.rollback", cmd, Accepted)
+        return await self.active_adapter(cmd.expert_id, after_seq=accepted.seq)
+
+    async def tag_adapter(self, cmd: TagAdapter) -> AdapterView:
+        accepted = await self.call("cmd.registry.tag", cmd, Accepted)
+        return await self.get_adapter(cmd.adapter_id, after_seq=accepted.seq)
+
+    async def delete_adapter(self, cmd: DeleteAdapter) -> AdapterView:
+        """The version as it was; once this returns, the expert's list no longer has it."""
+        view = await self.get_adapter(cmd.adapter_id)
+        accepted = await self.call("cmd.registry.delete", cmd, Accepted)
+        await self.list_adapters(view.expert_id, after_seq=accepted.seq)
+        return view
+
+    async def verify_adapter(self, cmd: VerifyAdapter) -> AdapterView:
+        return await self.call("cmd.registry.verify", cmd, AdapterView, timeout=ARCHIVE_TIMEOUT_S)
+
+    async def import_adapter(self, cmd: ImportAdapter) -> AdapterImported:
+        return await self.call(
+            "cmd.registry.import", cmd, AdapterImported, timeout=ARCHIVE_TIMEOUT_S
+        )
+
+    async def export_adapter(self, adapter_id: str) -> AdapterExport:
+        query = ExportAdapter(adapter_id=adapter_id)
+        return await self.call(
+            "qry.registry.export", query, AdapterExport, timeout=ARCHIVE_TIMEOUT_S
+        )
+
+    async def adapter_audit(self, query: GetAudit) -> AuditTrail:
+        return await self.call("qry.registry.audit", query, AuditTrail)
 
     # ---- documents -------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Nothing is read whole: each `file` part is counted and hashed as it arrives and spooled
 to a temporary file (in memory while small). The first part over the limit stops the
-upload with 413 at once, without reading the rest of the body.
+upload with 413 at once, without reading the rest of the body. A form that sends a field
+beside its file (an adapter archive's `expert_id`) can have those small fields collected.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ FIELD = "file"
 SPOOL_BYTES = 1024 * 1024  # a part larger than this goes to disk
 MAX_FILES = 20  # per request
 MAX_FILENAME = 200
+MAX_FIELD_BYTES = 1000  # a form field beside the files: an id, a name
 
 
 @dataclass
@@ -49,6 +51,21 @@ class Part:
 
     def close(self) -> None:
         self.file.close()
+
+
+@dataclass
+class FormField:
+    """A field that is not a file, kept in memory: it is small or the upload is refused."""
+
+    name: str
+    value: bytearray = field(default_factory=bytearray)
+
+    def write(self, chunk: bytes) -> None:
+        self.value += chunk
+        if len(self.value) > MAX_FIELD_BYTES:
+            raise DomainError(
+                ErrorCode.INVALID, f"the field {self.name!r} is over {MAX_FIELD_BYTES} bytes"
+            )
 
 
 def clean_filename(raw: str | None) -> str:
@@ -84,11 +101,17 @@ def boundary_of(content_type: str | None) -> str:
 
 
 async def read_parts(
-    chunks: AsyncIterator[bytes], boundary: str, *, limit: int, total_limit: int
+    chunks: AsyncIterator[bytes],
+    boundary: str,
+    *,
+    limit: int,
+    total_limit: int,
+    fields: dict[str, str] | None = None,
 ) -> list[Part]:
-    """Spool every `file` part; other fields are ignored. Raises DomainError (400/413)."""
+    """Spool every `file` part; other fields are ignored or, with `fields`, put into it as
+    text. Raises DomainError (400/413)."""
     parts: list[Part] = []
-    current: Part | None = None
+    current: Part | FormField | None = None
     total = 0
     try:
         with PushMultipartParser(boundary, max_segment_count=MAX_FILES * 4) as parser:
@@ -98,12 +121,14 @@ async def read_parts(
                     raise _too_large(f"this upload is over {human_size(total_limit)} in all")
                 for event in parser.parse(chunk):
                     if isinstance(event, MultipartSegment):
-                        current = _start(event, parts)
+                        current = _start(event, parts, collect=fields is not None)
                     elif event is None:
+                        if isinstance(current, FormField) and fields is not None:
+                            fields[current.name] = current.value.decode("utf-8", "replace")
                         current = None
                     elif current is not None:
                         current.write(event)
-                        if current.size > limit:
+                        if isinstance(current, Part) and current.size > limit:
                             raise _too_large(
                                 f"{current.filename} is larger than the upload limit of"
                                 f" {human_size(limit)}"
@@ -123,9 +148,11 @@ async def read_parts(
     return parts
 
 
-def _start(segment: MultipartSegment, parts: list[Part]) -> Part | None:
+def _start(
+    segment: MultipartSegment, parts: list[Part], *, collect: bool
+) -> Part | FormField | None:
     if segment.name != FIELD:
-        return None
+        return FormField(segment.name) if collect and segment.filename is None else None
     if len(parts) >= MAX_FILES:
         raise DomainError(ErrorCode.INVALID, f"send at most {MAX_FILES} files at a time")
     part = Part(filename=clean_filename(segment.filename))

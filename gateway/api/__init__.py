@@ -16,6 +16,7 @@ from gateway.api import (
     experts,
     finetune,
     health,
+    lora,
     openai,
     search,
 )
@@ -27,6 +28,7 @@ ROUTES = [
     *answers.ROUTES,  # /api/experts/{id}/ask, drafts, traces, backend; /api/answers/{id}
     *datasets.ROUTES,  # /api/experts/{id}/datasets, /api/datasets/{id}/... (review, export)
     *finetune.ROUTES,  # /api/finetune (runs, progress SSE, cancel), /api/finetune/config|estimate
+    *lora.ROUTES,  # /api/lora (versions, active, activate, rollback, tag, import, export, audit)
     *openai.ROUTES,  # /v1/models, /v1/chat/completions (OpenAI-compatible)
     *events.ROUTES,  # /api/events (SSE)
     *health.ROUTES,  # /health

@@ -17,6 +17,7 @@ from gateway.console import (
     finetune,
     profile,
     search,
+    versions,
 )
 
 ROUTES = [
@@ -28,4 +29,5 @@ ROUTES = [
     *backend_settings.ROUTES,  # /experts/{id}/backend, /ui/experts/{id}/backend[/test]
     *datasets.ROUTES,  # /experts/{id}/datasets (builder), /datasets/{id} (review), /ui/...
     *finetune.ROUTES,  # /experts/{id}/finetune (dashboard, run now, settings), /finetune/{run}
+    *versions.ROUTES,  # /experts/{id}/versions (activate, roll back, tag, ...), compare, audit
 ]

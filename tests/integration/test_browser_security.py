@@ -102,6 +102,7 @@ async def victim(api) -> dict[str, str]:
         "dataset_id": dataset_id,
         "example_id": examples[0]["id"],
         "run_id": "no-run-yet",  # refused before any run is looked up
+        "adapter_id": "no-adapter-yet",  # likewise
         "service": "expert",
     }
 
