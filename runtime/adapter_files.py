@@ -40,6 +40,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def hash_files(folder: Path, names: list[str]) -> list[AdapterFile]:
+    """The sha256 and size of each named file of `folder`, sorted by name: what a version
+    records. A missing file raises FileNotFoundError."""
+    return [
+        AdapterFile(
+            name=name, sha256=sha256_file(folder / name), size=(folder / name).stat().st_size
+        )
+        for name in sorted(names)
+    ]
+
+
 def problems_of(folder: Path, files: list[AdapterFile]) -> list[str]:
     """What is wrong with a version's folder, in words; empty when every file matches."""
     problems = []

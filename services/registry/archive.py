@@ -4,8 +4,7 @@
 root, with fixed metadata, so that the same version always packs to the same bytes. `unpack`
 takes an archive someone uploads, ours or another tool's (a PEFT `save_pretrained` folder,
 tarred as is), and extracts only the adapter's files, and only once the whole archive has
-been read and found safe (see `archive_checks`). `hash_folder` and `check_folder` record and
-re-check what a version's files hash to.
+been read and found safe (see `archive_checks`).
 
 Plain synchronous file work, no NATS: the registry runs these in a thread.
 """
@@ -37,7 +36,7 @@ from services.registry.archive_checks import (
     survey,
 )
 
-__all__ = ["ArchiveRefused", "Unpacked", "check_folder", "hash_folder", "pack", "unpack"]
+__all__ = ["ArchiveRefused", "Unpacked", "pack", "unpack"]
 
 
 @dataclass(frozen=True)
@@ -109,34 +108,6 @@ def unpack(archive: Path, dest: Path, *, max_bytes: int, max_files: int = 32) ->
         skipped=skipped,
         size_bytes=sum(f.size for f in files),
     )
-
-
-def hash_folder(folder: Path, names: list[str]) -> list[AdapterFile]:
-    """The sha256 and size of each named file of `folder`, sorted by name: what a version
-    records when it is registered. A missing file raises FileNotFoundError."""
-    return [_hashed(folder / name) for name in sorted(names)]
-
-
-def check_folder(folder: Path, files: list[AdapterFile]) -> list[str]:
-    """What is wrong with `folder` against the files recorded for it, one sentence each;
-    empty when every file is there with the bytes it had."""
-    problems = []
-    for recorded in files:
-        path = folder / recorded.name
-        if not path.is_file():
-            problems.append(f"{recorded.name} is missing")
-        elif path.stat().st_size != recorded.size or _hashed(path) != recorded:
-            problems.append(
-                f"{recorded.name} does not match its recorded sha256 "
-                "(changed since it was registered)"
-            )
-    return problems
-
-
-def _hashed(path: Path) -> AdapterFile:
-    with path.open("rb") as source:
-        digest = hashlib.file_digest(source, "sha256").hexdigest()
-    return AdapterFile(name=path.name, sha256=digest, size=path.stat().st_size)
 
 
 def _header(name: str, size: int, mtime: int) -> tarfile.TarInfo:

@@ -18,7 +18,8 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 from contracts.registry import MANIFEST, Manifest, whole_digest
 from contracts.trainer import ADAPTER_FILES, AdapterFile
-from services.registry.archive import ArchiveRefused, check_folder, hash_folder, pack, unpack
+from runtime.adapter_files import hash_files, problems_of
+from services.registry.archive import ArchiveRefused, pack, unpack
 
 MB = 1_000_000
 OUTSIDE = Path("/tmp/simtune-archive-test-absolute.txt")  # where an absolute member aims
@@ -56,7 +57,7 @@ def adapter(tmp_path_factory) -> Adapter:
     lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
     model = get_peft_model(LlamaForCausalLM.from_pretrained(root / "base"), lora).eval()
     model.save_pretrained(root / "lora")
-    files = hash_folder(root / "lora", list(ADAPTER_FILES))
+    files = hash_files(root / "lora", list(ADAPTER_FILES))
     manifest = Manifest(
         id="sky-v1",
         created_at="2025-05-01T12:00:00Z",
@@ -229,10 +230,10 @@ def test_a_bad_archive_is_refused_before_anything_is_written(
     assert not OUTSIDE.exists()
 
 
-def test_check_folder_finds_a_changed_byte_and_a_missing_file(adapter, tmp_path):
+def test_a_version_folder_check_finds_a_changed_byte_and_a_missing_file(adapter, tmp_path):
     unpack_to(tmp_path, packed(adapter))
     folder = tmp_path / "jail" / "dest"
-    assert check_folder(folder, adapter.manifest.files) == []
+    assert problems_of(folder, adapter.manifest.files) == []
 
     weights = folder / "adapter_model.safetensors"
     data = bytearray(weights.read_bytes())
@@ -240,10 +241,9 @@ def test_check_folder_finds_a_changed_byte_and_a_missing_file(adapter, tmp_path)
     weights.write_bytes(bytes(data))
     (folder / "adapter_config.json").unlink()
 
-    assert check_folder(folder, adapter.manifest.files) == [
+    assert problems_of(folder, adapter.manifest.files) == [
         "adapter_config.json is missing",
-        "adapter_model.safetensors does not match its recorded sha256 "
-        "(changed since it was registered)",
+        "adapter_model.safetensors does not match its recorded sha256 (it was changed)",
     ]
 
 

@@ -55,6 +55,16 @@ from contracts.ingest import (
     ObjectRef,
 )
 from contracts.knowledge import DocumentIndexed, DocumentUnindexed, EmbeddingStarted, IndexingFailed
+from contracts.registry import (
+    AdapterActivated,
+    AdapterChecked,
+    AdapterDeleted,
+    AdapterRegistered,
+    AdapterRolledBack,
+    AdapterTagged,
+    DeployedAdapter,
+    RegistryActionRefused,
+)
 from contracts.trainer import (
     AdapterFile,
     AdapterTrained,
@@ -127,10 +137,36 @@ TRAINER_SAMPLES = [
         backend="peft", files=[AdapterFile(name="adapter_config.json", sha256="0" * 64, size=9)],
         metrics=RunMetrics(train_loss=1.2, val_loss=1.4, best_val_loss=1.3, perplexity=3.7,
                            steps=9, seconds=80.5, tokens_per_s=330.0, peak_memory_mb=900.0),
+        config=TrainConfig(lora_rank=8), train_examples=45,
     ),
     RunFailed(run_id="r1", reason="The training process ended unexpectedly: out of memory"),
     RunCancelled(run_id="r1"),
 ]  # fmt: skip
+
+DEPLOYED = DeployedAdapter(
+    adapter_id="a1", base_model="smollm2",
+    files=[AdapterFile(name="adapter_config.json", sha256="0" * 64, size=9)],
+)
+REGISTRY_SAMPLES = [
+    AdapterRegistered(
+        adapter_id="a1", expert_id="e1", source="trained", base_model="smollm2", backend="peft",
+        files=[AdapterFile(name="adapter_config.json", sha256="0" * 64, size=9)],
+        run_id="r1", dataset_id="ds1", config=TrainConfig(lora_rank=8),
+        metrics=RunMetrics(train_loss=1.2, val_loss=1.4, steps=9), traces_used=45, size_bytes=9,
+        sha256="1" * 64, created_at="2026-11-26T10:00:00+00:00", tags=["stable"],
+        filename=None, valid=False, problems=["adapter_config.json is missing"], by="trainer",
+    ),
+    AdapterTagged(adapter_id="a1", expert_id="e1", tags=["stable", "q3"], added=["q3"],
+                  removed=["old"], by="console"),
+    AdapterChecked(adapter_id="a1", expert_id="e1", valid=True, problems=[], by="api"),
+    AdapterDeleted(adapter_id="a1", expert_id="e1", freed_bytes=7_000_000, by="cli"),
+    AdapterActivated(expert_id="e1", adapter=DEPLOYED, previous_adapter_id="a0", version=3,
+                     by="console", reason="better on the benchmark"),
+    AdapterRolledBack(expert_id="e1", adapter=None, previous_adapter_id="a1", version=4,
+                      chosen=True, by="api"),
+    RegistryActionRefused(expert_id="e1", action="delete", adapter_id="a1", code="conflict",
+                          reason="version a1 is active", by="console"),
+]
 
 
 SAMPLES = [
@@ -278,6 +314,7 @@ SAMPLES = [
     IndexingFailed(document_id="d1", revision=1, reason="The passages could not be read."),
     DocumentUnindexed(document_id="d1", revision=1),
     *TRAINER_SAMPLES,
+    *REGISTRY_SAMPLES,
 ]
 
 
@@ -305,3 +342,10 @@ if __name__ == "__main__":
     for sample in SAMPLES:
         golden_path(sample).write_text(json.dumps(json.loads(encode(sample)), indent=2) + "\n")
     print(f"wrote {len(SAMPLES)} golden files to {GOLDEN}")
+
+
+def test_an_adapter_trained_before_it_named_its_config_still_decodes():
+    golden = json.loads(golden_path(TRAINER_SAMPLES[7]).read_bytes())
+    del golden["config"], golden["train_examples"]
+    older = decode_event(json.dumps(golden).encode())
+    assert older.config is None and older.train_examples == 0
