@@ -31,7 +31,9 @@ ACTIVE = text(
     "SELECT adapter_id, version, activated_at, by FROM registry.deployments"
     " WHERE tenant = :t AND expert_id = :e"
 )
-EXPERT_OF = text("SELECT expert_id, deleted_at FROM registry.adapters WHERE tenant = :t AND id = :id")
+EXPERT_OF = text(
+    "SELECT expert_id, deleted_at FROM registry.adapters WHERE tenant = :t AND id = :id"
+)
 ID_TAKEN = text("SELECT 1 FROM registry.adapters WHERE id = :id")
 EXPERTS = text("SELECT DISTINCT tenant, expert_id FROM registry.adapters")
 
