@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 
 from services.expert.llm import (
+    Adapter,
     BackendConfig,
     BackendError,
     Finished,
@@ -27,6 +29,7 @@ KEY = "sk-test-4f9a1c"
 MODEL = "tiny-chat"
 SLOW_MODEL = "slow-chat"  # the servers sleep past the client's timeout for this one
 BARE_MODEL = "bare-chat"  # the OpenAI server sends no usage for this one
+FINE_TUNED = "ft:tiny-chat:acme:7"  # a hosted fine-tune of MODEL
 WORDS = ["Paris", " is", " the", " capital", "."]
 QUESTION = [
     {"role": "system", "content": "Answer briefly."},
@@ -60,7 +63,7 @@ class FakeOpenAI:
         self.requests.append(request)
         if request["model"] == SLOW_MODEL:
             await asyncio.sleep(1.5)
-        if request["model"] not in (MODEL, SLOW_MODEL, BARE_MODEL):
+        if request["model"] not in (MODEL, SLOW_MODEL, BARE_MODEL, FINE_TUNED):
             error = {"error": {"message": f"The model `{request['model']}` does not exist"}}
             return await respond(send, 404, json.dumps(error).encode())
         words = WORDS[: request.get("max_tokens", 99)]
@@ -230,6 +233,16 @@ async def test_openai_streams_pieces_with_the_servers_usage(openai_server):
     assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
     assert (sent["max_tokens"], sent["temperature"], sent["top_p"]) == (32, 0.2, 0.9)
     assert sent["stop"] == ["\n\n"]
+
+
+async def test_openai_answers_with_a_hosted_fine_tune_under_its_own_model_name(openai_server):
+    fake, url = openai_server
+    hosted = Adapter("a1", Path("."), served_model=FINE_TUNED)
+    async with backend_for("openai", url, api_key=KEY) as backend:
+        pieces, _ = await collect(backend.stream(QUESTION, PARAMS, adapter=hosted))
+        assert pieces == WORDS and fake.requests[-1]["model"] == FINE_TUNED
+        await collect(backend.stream(QUESTION, PARAMS))  # back to the base model
+    assert fake.requests[-1]["model"] == MODEL
 
 
 async def test_openai_reports_a_cut_off_answer_and_counts_when_the_server_does_not(openai_server):
