@@ -71,6 +71,7 @@ class Projector:
         self.watch = Watch(projection.name, projection.streams)
         self.rebuilding = False
         self._tasks: list[asyncio.Task] = []
+        self.stopping = False  # set by stop(): the stream loops end at their next round
         self._readers: dict[str, OrderedReader] = {}
         self.tracer = telemetry.tracer("simtune.projector")
 
@@ -92,6 +93,7 @@ class Projector:
         if await self._ahead_of_log():
             await self.rebuild(reset=True)
         checkpoints = await self.checkpoints()
+        self.stopping = False
         for stream in self.projection.streams:
             reader = OrderedReader(self.js, stream, self.subjects(stream), batch=self.batch_size)
             await reader.seek(checkpoints[stream] + 1)
@@ -104,6 +106,7 @@ class Projector:
 
     async def stop(self) -> None:
         self.watch.running = False
+        self.stopping = True  # a loop whose cancellation got lost ends at its next round
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()

@@ -24,11 +24,13 @@ class StreamLoop:
         self.watch = projector.watch
 
     async def run(self) -> None:
-        """Until cancelled. A NATS or database error is retried with backoff; the loop ends
-        (and the projector calls on_fatal) only when the connection is closed for good or
-        the errors go on for MAX_FAILURES rounds in a row."""
+        """Until cancelled, or stopped: on Python 3.11 `wait_for` (inside a fetch) can swallow
+        the cancellation, so the loop also ends at the next round once the projector stops.
+        A NATS or database error is retried with backoff; the loop ends (and the projector
+        calls on_fatal) only when the connection is closed for good or the errors go on for
+        MAX_FAILURES rounds in a row."""
         failures = 0
-        while True:
+        while not self.p.stopping:
             try:
                 await self._round()
                 failures = 0
