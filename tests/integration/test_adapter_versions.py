@@ -6,19 +6,24 @@ damaged files are caught, and everything — tables and plain files — rebuilds
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import tarfile
 
 import pytest
 
 from contracts.base import Accepted
 from contracts.registry import (
     EXPORTS,
+    IMPORTS,
     AdapterExport,
+    AdapterImported,
     AdapterView,
     AuditTrail,
     DeleteAdapter,
     ExportAdapter,
     GetAudit,
+    ImportAdapter,
     TagAdapter,
     VerifyAdapter,
 )
@@ -47,6 +52,12 @@ async def expert(nc, stack):
 
 def folder_of(stack, adapter_id: str):
     return stack.settings.home / "lora-adapters" / adapter_id
+
+
+def on_disk(stack) -> set[str]:
+    """What lies under `SIMTUNE_HOME/lora-adapters`, hidden work folders included."""
+    root = stack.settings.home / "lora-adapters"
+    return {p.name for p in root.iterdir()} if root.is_dir() else set()
 
 
 def pointer_of(stack, expert_id: str) -> dict:
@@ -199,8 +210,6 @@ async def test_export_then_import_elsewhere_gives_the_same_bytes(nc, stack, serv
                            AdapterExport)  # fmt: skip
     assert export.object.bucket == EXPORTS and export.filename.endswith(".tar.gz")
     other = await create_expert(nc)
-    from contracts.registry import IMPORTS, AdapterImported, ImportAdapter
-
     objects = Objects(nc.jetstream())
     data = await objects.get(export.object)
     ref = await objects.put(IMPORTS, f"local/round-trip-{one}", data)
@@ -223,12 +232,12 @@ async def test_an_archive_for_another_base_model_is_refused_and_leaves_nothing(
     config = json.loads((folder / "adapter_config.json").read_text())
     config["base_model_name_or_path"] = "meta-llama/Llama-3.1-8B"
     (folder / "adapter_config.json").write_text(json.dumps(config))
-    before = set((stack.settings.home / "lora-adapters").iterdir())
+    before = on_disk(stack)
     with pytest.raises(ServiceError) as refused:
         await import_folder(nc, expert, folder)
     assert refused.value.code == "invalid"
     assert "trained on meta-llama/Llama-3.1-8B" in refused.value.detail
-    assert set((stack.settings.home / "lora-adapters").iterdir()) == before
+    assert on_disk(stack) == before
     assert (await listed(nc, expert)).adapters == []
     trail = await request(nc, "qry.registry.audit", GetAudit(expert_id=expert), AuditTrail)
     assert [(e.action, e.outcome) for e in trail.entries] == [("import", "refused")]
@@ -269,3 +278,56 @@ async def greedy_adapter(stack, nc, expert_id: str) -> str | None:
             {"e": expert_id},
         )).first()  # fmt: skip
     return row.adapter_id if row else None
+
+
+def hostile(folder, case: str) -> bytes:
+    """An archive of the LoRA in `folder` spoiled one way."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name in ("adapter_config.json", "adapter_model.safetensors"):
+            tar.add(folder / name, arcname=name)
+        if case == "path traversal":
+            info = tarfile.TarInfo("../../escaped.txt")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"bad"))
+        elif case == "symlink":
+            info = tarfile.TarInfo("metrics.json")
+            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(info)
+        elif case == "bad hash":
+            files = [{"name": n, "sha256": "0" * 64, "size": 1}
+                     for n in ("adapter_config.json", "adapter_model.safetensors")]  # fmt: skip
+            manifest = json.dumps({"format": "simtune-adapter/1", "id": "x1", "createdAt": "now",
+                                   "baseModel": "tiny", "files": files}).encode()  # fmt: skip
+            info = tarfile.TarInfo("manifest.json")
+            info.size = len(manifest)
+            tar.addfile(info, io.BytesIO(manifest))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("path traversal", "escaped.txt"),
+        ("symlink", "metrics.json"),
+        ("bad hash", "sha256"),
+        ("not an archive", "gzip"),
+    ],
+)
+async def test_a_hostile_archive_is_refused_with_its_reason_and_leaves_nothing(
+    nc, stack, servers, expert, tmp_path, case, said
+):
+    folder = lora_folder(servers.base_model, tmp_path / "lora", seed=9)
+    data = b"just some text, not an archive" if case == "not an archive" else hostile(folder, case)
+    objects = Objects(nc.jetstream())
+    ref = await objects.put(IMPORTS, f"local/hostile-{expert}", data)
+    before = on_disk(stack)
+    cmd = ImportAdapter(expert_id=expert, archive=ref, filename="evil.tar.gz")
+    with pytest.raises(ServiceError) as refused:
+        await request(nc, "cmd.registry.import", cmd, AdapterImported)
+    assert refused.value.code == "invalid" and said in refused.value.detail
+    assert on_disk(stack) == before
+    assert not (stack.settings.home.parent / "escaped.txt").exists()
+    with pytest.raises(ObjectMissing), (tmp_path / "sink").open("wb") as sink:
+        await objects.read_into(IMPORTS, ref.name, sink)  # the upload is not kept either
+    assert (await listed(nc, expert)).adapters == []
