@@ -150,6 +150,10 @@ class Ask(Command, frozen=True, kw_only=True, tag="expert.Ask"):
     top_p: TopP | None = None
     stop: items(line(100, min_length=1), 4) = []
     stream_id: Token | None = None
+    # None: the expert's active version; "base": no adapter; an id: that version (a benchmark)
+    adapter: Token | None = None
+    # "benchmark": not recorded as a trace, and a person's questions go first
+    purpose: Literal["person", "benchmark"] = "person"
 
 
 class GiveFeedback(Command, frozen=True, kw_only=True, tag="expert.GiveFeedback"):

@@ -62,8 +62,12 @@ class Answering:
                 mode = cmd.mode or "closed"
                 given = self._trace(cmd, mode, backend, answer=refusal, refused=refusal)
             else:
-                adapter = await self.adapters.for_expert(cmd.tenant, cmd.expert_id, backend.kind)
+                adapter = await self.adapters.for_expert(
+                    cmd.tenant, cmd.expert_id, backend.kind, cmd.adapter
+                )
                 given = await self._answer(cmd, profile, backend, adapter, frames, started)
+        if cmd.purpose == "benchmark":
+            return reply_of(given, 0)  # measured, not a person's answer: no trace
         outcome = await ANSWER.execute(
             self.host.store,
             cmd.tenant,
@@ -94,6 +98,7 @@ class Answering:
             temperature=0.7 if cmd.temperature is None else cmd.temperature,
             top_p=0.95 if cmd.top_p is None else cmd.top_p,
             stop=tuple(cmd.stop),
+            background=cmd.purpose == "benchmark",
         )
         text, finished, first_at = await self._generate(backend, adapter, messages, params, frames)
         done_at = time.perf_counter()

@@ -15,7 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.base import DomainError, ErrorCode
-from contracts.registry import AdapterActivated, AdapterRolledBack
+from contracts.registry import (
+    BASE,
+    AdapterActivated,
+    AdapterDeleted,
+    AdapterRegistered,
+    AdapterRolledBack,
+)
 from contracts.trainer import AdapterFile
 from runtime.adapter_files import materialize
 from runtime.eventstore import RecordedEvent
@@ -38,6 +44,21 @@ DEPLOYED = text(
     " files = EXCLUDED.files, provider_model = EXCLUDED.provider_model,"
     " version = EXCLUDED.version WHERE deployments.version < EXCLUDED.version"
 )
+VERSIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS versions ("
+    " tenant text NOT NULL, adapter_id text NOT NULL, expert_id text NOT NULL,"
+    " files jsonb NOT NULL, provider_model text, deleted boolean NOT NULL DEFAULT false,"
+    " PRIMARY KEY (tenant, adapter_id))"
+)
+VERSION_ADDED = text(
+    "INSERT INTO versions (tenant, adapter_id, expert_id, files, provider_model)"
+    " VALUES (:t, :id, :e, CAST(:files AS jsonb), :provider) ON CONFLICT DO NOTHING"
+)
+VERSION_DELETED = text("UPDATE versions SET deleted = true WHERE tenant = :t AND adapter_id = :id")
+CHOSEN = text(
+    "SELECT adapter_id, files, provider_model FROM expert.versions"
+    " WHERE tenant = :t AND adapter_id = :id AND expert_id = :e AND NOT deleted"
+)
 CURRENT = text(
     "SELECT adapter_id, files, provider_model FROM expert.deployments WHERE tenant = :t AND expert_id = :e"
 )
@@ -50,12 +71,21 @@ class DeploymentsProjection:
 
     async def create(self, conn: AsyncConnection) -> None:
         await conn.execute(text(TABLE))
+        await conn.execute(text(VERSIONS_TABLE))
 
     async def indexes(self, conn: AsyncConnection) -> None:
         return None
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         match rec.event:
+            case AdapterRegistered() as ev:
+                out.add(
+                    VERSION_ADDED,
+                    {"t": rec.tenant, "id": ev.adapter_id, "e": ev.expert_id,
+                     "files": _json.encode(ev.files).decode(), "provider": ev.provider_model},
+                )  # fmt: skip
+            case AdapterDeleted() as ev:
+                out.add(VERSION_DELETED, {"t": rec.tenant, "id": ev.adapter_id})
             case AdapterActivated() | AdapterRolledBack() as ev:
                 adapter = ev.adapter
                 out.add(
@@ -79,16 +109,29 @@ class ActiveAdapters:
         self.host = host
         self._checked: dict[str, tuple] = {}  # adapter id -> the files' (size, mtime) then
 
-    async def for_expert(self, tenant: str, expert_id: str, backend_kind: str) -> Adapter | None:
+    async def for_expert(
+        self, tenant: str, expert_id: str, backend_kind: str, chosen: str | None = None
+    ) -> Adapter | None:
+        """The active version, or the `chosen` one (`base`: none) that a benchmark asks for."""
+        if chosen == BASE:
+            return None
         async with self.host.engine.connect() as conn:
-            row = (await conn.execute(CURRENT, {"t": tenant, "e": expert_id})).first()
+            if chosen is None:
+                row = (await conn.execute(CURRENT, {"t": tenant, "e": expert_id})).first()
+            else:
+                params = {"t": tenant, "id": chosen, "e": expert_id}
+                row = (await conn.execute(CHOSEN, params)).first()
+                if row is None:
+                    raise DomainError(
+                        ErrorCode.NOT_FOUND, f"version {chosen} of expert {expert_id} not found"
+                    )
         if row is None or row.adapter_id is None:
             return None
         if row.provider_model:
             if backend_kind != "openai":
                 raise DomainError(
                     ErrorCode.CONFLICT,
-                    f"the active version {row.adapter_id} is the hosted model"
+                    f"version {row.adapter_id} is the hosted model"
                     f" {row.provider_model}: point the expert's backend at that provider, or"
                     " activate a local version",
                 )
@@ -107,7 +150,7 @@ class ActiveAdapters:
             self._checked.pop(adapter_id, None)
             raise DomainError(
                 ErrorCode.CONFLICT,
-                f"the active version {adapter_id} was not loaded: {'; '.join(problems)}."
+                f"version {adapter_id} was not loaded: {'; '.join(problems)}."
                 " Roll back or activate another version",
             )
         self._checked[adapter_id] = _signature(folder, files)

@@ -331,3 +331,30 @@ async def test_a_hostile_archive_is_refused_with_its_reason_and_leaves_nothing(
     with pytest.raises(ObjectMissing), (tmp_path / "sink").open("wb") as sink:
         await objects.read_into(IMPORTS, ref.name, sink)  # the upload is not kept either
     assert (await listed(nc, expert)).adapters == []
+
+
+async def test_a_benchmark_asks_with_any_version_and_leaves_no_trace(
+    nc, stack, servers, expert, tmp_path
+):
+    from contracts.answers import AnswerReply, Ask, ListTraces, TracePage
+
+    one, two = await new_versions(nc, servers.base_model, tmp_path, expert, seeds=(10, 11))
+    base = await greedy(nc, expert)
+    await deployed(stack, await activate(nc, expert, two))
+    with_two = await greedy(nc, expert)
+    await deployed(stack, await activate(nc, expert, one))
+    traces = await request(nc, "qry.expert.traces", ListTraces(expert_id=expert), TracePage)
+
+    async def measured(adapter: str) -> AnswerReply:
+        ask = Ask(expert_id=expert, question="What is the rule?", mode="closed", max_tokens=12,
+                  temperature=0.0, adapter=adapter, purpose="benchmark")  # fmt: skip
+        return await request(nc, "cmd.expert.ask", ask, AnswerReply, timeout=60.0)
+
+    chosen = await measured(two)
+    assert chosen.adapter_id == two and chosen.answer == with_two.answer and chosen.seq == 0
+    assert (await measured("base")).answer == base.answer
+    after = await request(nc, "qry.expert.traces", ListTraces(expert_id=expert), TracePage)
+    assert len(after.traces) == len(traces.traces)  # measured, not recorded
+    with pytest.raises(ServiceError) as unknown:
+        await measured("nosuchversion")
+    assert unknown.value.code == "not_found"

@@ -214,6 +214,34 @@ async def test_a_full_queue_turns_requests_away_and_waiters_hear_their_place(end
         await backend.close()
 
 
+async def test_a_persons_question_goes_ahead_of_a_benchmarks(endless, tmp_path):
+    local = await asyncio.to_thread(LocalModel.load, str(endless), tmp_path)
+    backend = LocalBackend(local)
+    long = backend.stream(SKY, Params(max_tokens=2000, temperature=0))
+    try:
+        await first_piece(long)
+        places: dict[str, list[int]] = {"bench": [], "person": []}
+        bench = asyncio.create_task(
+            collect(backend.stream(SKY, Params(3, 0.0, background=True),
+                                   on_wait=places["bench"].append))
+        )  # fmt: skip
+        await until_heard(places, "bench")
+        person = asyncio.create_task(
+            collect(backend.stream(SKY, Params(3, 0.0), on_wait=places["person"].append))
+        )
+        await until_heard(places, "person")
+        assert places == {"bench": [1, 2], "person": [1]}
+        finished: list[str] = []
+        bench.add_done_callback(lambda _: finished.append("bench"))
+        person.add_done_callback(lambda _: finished.append("person"))
+        await long.aclose()
+        await asyncio.gather(bench, person)
+        assert finished == ["person", "bench"]
+    finally:
+        await long.aclose()
+        await backend.close()
+
+
 async def test_closing_a_stream_frees_the_worker_within_a_token(endless, tmp_path):
     local = await asyncio.to_thread(LocalModel.load, str(endless), tmp_path)
     backend = LocalBackend(local)

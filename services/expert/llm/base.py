@@ -28,6 +28,7 @@ class Params:
     temperature: float = 0.7  # 0 = greedy
     top_p: float = 0.95
     stop: tuple[str, ...] = ()
+    background: bool = False  # a benchmark's: waits behind every person's question
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from runtime.logs import get_logger
 from services.expert.llm.adapters import AdapterCache
@@ -101,7 +101,7 @@ class LocalBackend:
                 f"The conversation is {len(prompt_ids)} tokens long; the model reads at most "
                 f"{self.context_tokens()}. Shorten it or start a new one."
             )
-        params = Params(min(params.max_tokens, room), params.temperature, params.top_p, params.stop)
+        params = replace(params, max_tokens=min(params.max_tokens, room))
         job = _Job(prompt_ids, params, adapter, asyncio.get_running_loop())
         self._enqueue(job)
         try:
@@ -166,10 +166,20 @@ class LocalBackend:
                     f"try again in about {wait_s} seconds.",
                     retry_after_s=wait_s,
                 )
-            self._waiting.append(job)
+            place = self._place_for(job)
+            self._waiting.insert(place, job)
             if self._running is not None or len(self._waiting) > 1:
-                job.send(_Position(len(self._waiting)))
+                for n, moved in enumerate(list(self._waiting)[place:], start=place + 1):
+                    moved.send(_Position(n))  # the new job, and those it went ahead of
             self._changed.notify_all()
+
+    def _place_for(self, job: _Job) -> int:
+        """Where a job waits: a person's question ahead of every benchmark's."""
+        if job.params.background:
+            return len(self._waiting)
+        return next(
+            (i for i, w in enumerate(self._waiting) if w.params.background), len(self._waiting)
+        )
 
     def _withdraw(self, job: _Job) -> None:
         """The consumer is done with `job`: stop it if it runs, drop it if it waits."""
