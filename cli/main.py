@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
+from cli import adapters, datasets, finetune, projections
 from cli import answers as answering
-from cli import datasets, finetune, projections
 from cli import ingest as ingesting
 from cli.client import DEFAULT_URL, Client, CliError, client_from, friendly
 from cli.render import console, documents_table, expert_details, experts_table, search_results
@@ -30,6 +30,7 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(backend_app, name="backend")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(finetune.app, name="train")
+app.add_typer(adapters.app, name="adapters")
 
 ExpertArg = typer.Argument(..., metavar="EXPERT", help="The expert's id or exact name.")
 
