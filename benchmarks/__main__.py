@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry]` (none: all)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ NAMES = (
     "answers",
     "datasets",
     "training",
+    "registry",
 )
 
 
