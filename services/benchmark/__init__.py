@@ -1,0 +1,1 @@
+"""Benchmarks: question sets, scored runs, the composite score and gated promotion."""
