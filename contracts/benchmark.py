@@ -81,6 +81,7 @@ class QuestionResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tr
     tokens_per_s: float = 0.0
     cut_off: bool = False  # stopped by the token limit
     error: line(300) | None = None  # the expert could not answer it
+    citations: items(line(100), 20) = []  # "document_id:page" of each passage it cited
 
 
 class Resources(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -175,6 +176,9 @@ class BenchmarkQueued(Event, frozen=True, kw_only=True, tag="benchmark.Benchmark
     trigger: Trigger = "api"
     candidate: bool = False  # a fine-tune's new adapter: promote it if it is better
     judge: bool = False
+    mode: Literal["rag", "closed"] | None = None  # None: the expert's usual (rag if it can)
+    diagnosis_id: Token | None = None  # one of a diagnosis's three runs
+    setup: Literal["closed_book", "retrieval", "adapter"] | None = None
 
 
 class BenchmarkStarted(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkStarted"):
@@ -268,6 +272,12 @@ class GenerateExpertSet(Command, frozen=True, kw_only=True, tag="benchmark.Gener
     count: Annotated[int, Meta(ge=1, le=200)] = 50
 
 
+class RescoreBenchmark(Command, frozen=True, kw_only=True, tag="benchmark.RescoreBenchmark"):
+    """Score a finished run's answers again with the current scorer."""
+
+    run_id: Token
+
+
 class Diagnose(Command, frozen=True, kw_only=True, tag="benchmark.Diagnose"):
     """Run the expert's own set closed book, with retrieval, and with the adapter."""
 
@@ -320,6 +330,9 @@ class BenchmarkView(Reply, frozen=True, kw_only=True):
     suite: str
     size: str
     trigger: str
+    mode: str | None = None
+    setup: str | None = None
+    scorer_version: int = 1
     status: Status
     progress: float  # 0..1
     answered: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contracts.answers import AnswerEvent, BackendConfigured
+from contracts.benchmark import BenchmarkEvent
 from contracts.dataset import DatasetEvent
 from contracts.expert import ExpertEvent
 from contracts.ingest import IngestEvent
@@ -19,6 +20,7 @@ AnyEvent = (
     | DatasetEvent
     | TrainerEvent
     | RegistryEvent
+    | BenchmarkEvent
 )
 
 STREAMS = {
@@ -28,4 +30,5 @@ STREAMS = {
     "dataset": "DATASET",
     "trainer": "TRAINER",
     "registry": "REGISTRY",
+    "benchmark": "BENCHMARK",
 }

@@ -109,7 +109,7 @@ from runtime.settings import Settings
 
 T = TypeVar("T")
 TENANT = "local"
-SERVICES = ("expert", "ingest", "knowledge", "dataset", "trainer", "registry")
+SERVICES = ("expert", "ingest", "knowledge", "dataset", "trainer", "registry", "benchmark")
 HEALTH_TIMEOUT_S = 1.0
 RESCORE_TIMEOUT_S = 600.0
 ARCHIVE_TIMEOUT_S = 120.0  # an adapter archive is unpacked and hashed, or packed, meanwhile

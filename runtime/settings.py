@@ -53,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hosted_poll_s: float  # how often a hosted fine-tune is asked how it goes
     max_adapter_bytes: int  # an adapter archive to import, at most (compressed)
     max_adapter_unpacked_bytes: int  # what an imported archive may unpack to, at most
+    bench_max_tokens: int  # a benchmark answer's length, at most
+    bench_after_training: bool  # a quick benchmark after every fine-tune (experts may opt out)
 
 
 class SettingsError(ValueError):
@@ -83,6 +85,17 @@ def _float(env: dict[str, str], key: str, lo: float, hi: float) -> float | None:
     if not lo <= value <= hi:
         raise SettingsError(f"{key} must be between {lo:g} and {hi:g}, got {value:g}")
     return value
+
+
+def _switch(env: dict[str, str], key: str, default: bool) -> bool:
+    value = env.get(key, "").strip().lower()
+    if not value:
+        return default
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise SettingsError(f"{key} must be on or off (got {value!r})")
 
 
 def _cron(env: dict[str, str], key: str, default: str) -> str:
@@ -166,6 +179,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         finetune_budget_usd=_float(env, "SIMTUNE_FINETUNE_BUDGET_USD", 0, 1_000_000),
         train_checkpoint_steps=_int(env, "SIMTUNE_TRAIN_CHECKPOINT_STEPS", 0, 0, 100_000),
         train_restarts=_int(env, "SIMTUNE_TRAIN_RESTARTS", 2, 0, 20),
+        bench_max_tokens=_int(env, "SIMTUNE_BENCH_MAX_TOKENS", 256, 1, 8192),
+        bench_after_training=_switch(env, "SIMTUNE_BENCH_AFTER_TRAINING", True),
         max_adapter_bytes=_int(env, "SIMTUNE_MAX_ADAPTER_MB", 1024, 1, 65536) * MB,
         max_adapter_unpacked_bytes=_int(env, "SIMTUNE_MAX_ADAPTER_UNPACKED_MB", 4096, 1, 262144)
         * MB,

@@ -45,6 +45,9 @@ TEST_ENV = {
 
 # The trainer in tests: runs need few examples, the schedule is ticked by hand, a hosted
 # provider is asked often, and a killed training process is restarted once.
+# Benchmarks in tests: short answers of the tiny model; no run after every fine-tune unless a
+# test turns it on (each test's own runs would otherwise compete for the model).
+BENCH_ENV = {"SIMTUNE_BENCH_MAX_TOKENS": "8", "SIMTUNE_BENCH_AFTER_TRAINING": "off"}
 TRAINER_ENV = {
     "FINETUNE_MIN_TRACES": "6",
     "FINETUNE_SCHEDULE": "off",
@@ -136,6 +139,7 @@ async def services(servers, embedder) -> dict:
         hosts[context] = await start_service(settings, context, embedder)
     hosts["trainer"] = await start_service(servers.settings(**TRAINER_ENV), "trainer")
     hosts["registry"] = await start_service(settings, "registry")
+    hosts["benchmark"] = await start_service(servers.settings(**BENCH_ENV), "benchmark")
     yield hosts
     for host in hosts.values():
         await host.stop()

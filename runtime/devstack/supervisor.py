@@ -28,6 +28,7 @@ DEFAULT_CHILDREN: tuple[Child, ...] = (
     Child("dataset", "services.dataset"),
     Child("trainer", "services.trainer"),
     Child("registry", "services.registry"),
+    Child("benchmark", "services.benchmark"),
     Child("gateway", "gateway"),
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -34,6 +34,11 @@ TABLES = {
         "SELECT * FROM registry.deployments ORDER BY tenant, expert_id",
         "SELECT * FROM registry.audit ORDER BY tenant, seq",
     ],
+    "benchmark": [
+        "SELECT * FROM benchmark.runs ORDER BY tenant, id",
+        "SELECT * FROM benchmark.alerts ORDER BY tenant, seq",
+        "SELECT * FROM benchmark.settings ORDER BY tenant, expert_id",
+    ],
     "knowledge": [
         "SELECT * FROM knowledge.documents ORDER BY tenant, document_id",
         "SELECT tenant, chunk_id, expert_id, document_id, revision, filename, page, ord, body,"

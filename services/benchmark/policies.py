@@ -1,0 +1,170 @@
+"""What follows on its own.
+
+- After every fine-tune (`AdapterRegistered` from a training run), a quick run of the new
+  adapter on the expert's own set (the built-in bank when it has none). The run is named
+  after the registration event, so a redelivered event queues no second run.
+- When that run ends: with "promote only if better" on, the new adapter is activated through
+  the registry only if it beats the active version's latest run on the same questions by the
+  margin; otherwise it stays inactive and `PromotionDecided` says why. With it off, the new
+  adapter is activated.
+- When any other run of the active adapter scores below the run before it by more than the
+  margin, and not within noise, `RegressionDetected` raises the alert (and is on the log for
+  integrations), naming the version a rollback would restore.
+"""
+
+from __future__ import annotations
+
+from contracts.base import Accepted
+from contracts.benchmark import (
+    BenchmarkCompleted,
+    PromotionDecided,
+    RegressionDetected,
+)
+from contracts.registry import (
+    ActivateAdapter,
+    AdapterRegistered,
+    AuditTrail,
+    GetAudit,
+)
+from runtime.eventstore import RecordedEvent, derived_id
+from runtime.reactor import Progress
+from runtime.rpc import ServiceError, request
+from services.benchmark import domain, views
+from services.benchmark.aggregates import BENCHES, RUNS
+from services.benchmark.handlers import BenchmarkHandlers
+
+
+class NotYet(Exception):
+    """The decision waits for another run to finish; the reaction is tried again later."""
+
+
+class AfterTraining:
+    def __init__(self, handlers: BenchmarkHandlers) -> None:
+        self.handlers, self.host = handlers, handlers.host
+
+    async def on_registry(self, rec: RecordedEvent, _: Progress) -> None:
+        ev = rec.event
+        if not isinstance(ev, AdapterRegistered) or ev.source != "trained" or not ev.valid:
+            return
+        bench, _ = await BENCHES.load(self.host.store, rec.tenant, ev.expert_id)
+        if not (self.host.settings.bench_after_training and bench.settings.after_training):
+            return
+        suite = "expert" if bench.expert_set else "builtin"
+        active = await self.handlers.adapter_for(rec.tenant, ev.expert_id, None)
+        async with self.host.engine.connect() as conn:
+            measured = await views.latest(conn, rec.tenant, ev.expert_id, suite, active)
+        if measured is None:  # first measure what answers now, to have something to beat
+            await self.handlers.queue(
+                rec.tenant, ev.expert_id, suite, "quick", active, "after_training",
+                seed=f"after-active:{rec.event_id}",
+            )  # fmt: skip
+        await self.handlers.queue(
+            rec.tenant, ev.expert_id, suite, "quick", ev.adapter_id, "after_training",
+            seed=f"after:{rec.event_id}", candidate=True,
+        )  # fmt: skip
+
+
+class Decisions:
+    """Promotion of a fine-tune's adapter, and regression alerts, once a run completes."""
+
+    def __init__(self, handlers: BenchmarkHandlers) -> None:
+        self.handlers, self.host = handlers, handlers.host
+
+    async def on_run(self, rec: RecordedEvent, _: Progress) -> None:
+        if not isinstance(rec.event, BenchmarkCompleted):
+            return
+        state, _ = await RUNS.load(self.host.store, rec.tenant, rec.event.run_id)
+        queued = state.queued
+        if queued is None or queued.setup is not None:
+            return
+        bench, _ = await BENCHES.load(self.host.store, rec.tenant, queued.expert_id)
+        if queued.candidate:
+            await self.promote(rec, queued, rec.event, bench.settings)
+        else:
+            await self.watch_for_regression(rec, queued, rec.event, bench.settings)
+
+    async def promote(self, rec, queued, completed: BenchmarkCompleted, settings) -> None:
+        tenant, expert_id, adapter_id = rec.tenant, queued.expert_id, queued.adapter_id
+        active = await self.handlers.adapter_for(tenant, expert_id, None)
+        async with self.host.engine.connect() as conn:
+            against = await views.latest(conn, tenant, expert_id, queued.suite, active,
+                                         not_id=queued.run_id)  # fmt: skip
+            if against is None and active != adapter_id:
+                pending = await views.pending(conn, tenant, expert_id, queued.suite, active)
+                if pending:
+                    raise NotYet(f"the run of {active or 'the base model'} has not finished")
+        new = completed.metrics.composite
+        name = "the base model" if active is None else f"version {active}"
+        delta = None if against is None else new - (against.composite_score or 0.0)
+        if active == adapter_id:
+            promoted, reason = True, "activated (it already answers for the expert)"
+        elif not settings.promote_only_if_better:
+            promoted, reason = True, "activated: 'promote only if better' is off"
+        elif against is None:
+            promoted = False
+            reason = (
+                f"held back: {name} has no run on the same questions to compare with;"
+                " run a benchmark of it, then activate the better one"
+            )
+        elif delta >= settings.margin_points:
+            promoted = True
+            reason = (
+                f"activated: {new:.1f} against {against.composite_score:.1f} for {name},"
+                f" {delta:+.1f} points (the margin is {settings.margin_points:g})"
+            )
+        else:
+            promoted = False
+            reason = (
+                f"held back: {new:.1f} against {against.composite_score:.1f} for {name},"
+                f" {delta:+.1f} points; it must win by {settings.margin_points:g}"
+            )
+        if promoted:
+            try:
+                cmd = ActivateAdapter(tenant=tenant, expert_id=expert_id, adapter_id=adapter_id,
+                                      by="benchmark", reason=reason[:500])  # fmt: skip
+                await request(self.host.nc, "cmd.registry.activate", cmd, Accepted)
+            except ServiceError as exc:
+                promoted, reason = False, f"held back: the registry refused ({exc.detail})"
+        decided = PromotionDecided(
+            expert_id=expert_id, adapter_id=adapter_id, run_id=queued.run_id, promoted=promoted,
+            reason=reason[:500], against_run_id=against.id if against else None,
+            delta_points=None if delta is None else round(delta, 2),
+        )  # fmt: skip
+        await BENCHES.execute(
+            self.host.store, tenant, expert_id, domain.once_per_run(decided),
+            event_id=derived_id(rec.event_id, "promotion"),
+        )  # fmt: skip
+
+    async def watch_for_regression(self, rec, queued, completed, settings) -> None:
+        tenant, expert_id = rec.tenant, queued.expert_id
+        active = await self.handlers.adapter_for(tenant, expert_id, None)
+        if queued.adapter_id != active or completed.previous_run_id is None:
+            return
+        async with self.host.engine.connect() as conn:
+            before = await views.run(conn, tenant, completed.previous_run_id)
+        if before is None or before.adapter_id != active or before.composite_score is None:
+            return
+        delta = completed.metrics.composite - before.composite_score
+        if delta > -settings.margin_points or completed.within_noise:
+            return
+        detected = RegressionDetected(
+            expert_id=expert_id, adapter_id=active, run_id=queued.run_id,
+            previous_run_id=before.id, delta_points=round(delta, 2),
+            rollback_to=await self.previous_version(tenant, expert_id),
+        )  # fmt: skip
+        await BENCHES.execute(
+            self.host.store, tenant, expert_id, domain.once_per_run(detected),
+            event_id=derived_id(rec.event_id, "regression"),
+        )  # fmt: skip
+
+    async def previous_version(self, tenant: str, expert_id: str) -> str | None:
+        """The version the latest activation replaced: what a rollback would restore."""
+        query = GetAudit(tenant=tenant, expert_id=expert_id, outcome="succeeded", limit=50)
+        try:
+            trail = await request(self.host.nc, "qry.registry.audit", query, AuditTrail)
+        except ServiceError:
+            return None
+        for entry in trail.entries:
+            if entry.action in ("activate", "rollback"):
+                return entry.previous_adapter_id
+        return None

@@ -1,0 +1,56 @@
+"""Periodic runs: each expert's own cron (`BenchSettings.schedule`, "off" by default) queues a
+quick run of its active version. Every replica looks each minute; a run is named after its
+expert and tick, so a tick queues one run however many replicas saw it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from croniter import croniter
+
+from runtime.logs import get_logger
+from services.benchmark import views
+
+log = get_logger(__name__)
+LOOK_EVERY_S = 60.0
+
+
+def due(schedule: str, since: datetime, now: datetime) -> datetime | None:
+    """The latest tick of `schedule` in (since, now], if any."""
+    if schedule == "off":
+        return None
+    tick = croniter(schedule, now + timedelta(seconds=1)).get_prev(datetime)
+    return tick if tick > since else None
+
+
+class Scheduler:
+    def __init__(self, host, handlers) -> None:
+        self.host, self.handlers = host, handlers
+        self.since = datetime.now(UTC)
+
+    async def loop(self) -> None:
+        while True:
+            await asyncio.sleep(LOOK_EVERY_S)
+            try:
+                await self.look(datetime.now(UTC))
+            except Exception:
+                log.exception("benchmark.schedule_failed")
+
+    async def look(self, now: datetime) -> list[str]:
+        """Queue the runs that fell due since the last look; their ids."""
+        async with self.host.engine.connect() as conn:
+            schedules = await views.schedules(conn)
+        queued = []
+        for tenant, expert_id, schedule, suite in schedules:
+            tick = due(schedule, self.since, now)
+            if tick is None:
+                continue
+            active = await self.handlers.adapter_for(tenant, expert_id, None)
+            run_id, _ = await self.handlers.queue(
+                tenant, expert_id, suite, "quick", active, "schedule",
+                seed=f"schedule:{tick.isoformat()}",
+            )  # fmt: skip
+            queued.append(run_id)
+        self.since = now
+        return queued

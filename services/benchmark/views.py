@@ -1,0 +1,232 @@
+"""Reading the benchmark's read model: runs (filtered by date and adapter), one run, the
+dashboard's summary (time series, comparison table, alerts), and what the policies compare."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from croniter import croniter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.base import DomainError, ErrorCode
+from contracts.benchmark import (
+    Alert,
+    BenchmarkView,
+    BenchSummary,
+    Comparison,
+    GetSummary,
+    ListBenchmarks,
+    Resources,
+)
+from services.benchmark import bank
+
+ALERTS_SHOWN = 5
+
+
+def check_schedule(schedule: str) -> None:
+    if schedule != "off" and not croniter.is_valid(schedule):
+        raise DomainError(
+            ErrorCode.INVALID,
+            f"schedule must be a cron expression such as '0 3 * * *', or 'off' (got {schedule!r})",
+        )
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def to_view(row) -> BenchmarkView:
+    total = max(row.total, 1)
+    return BenchmarkView(
+        id=row.id,
+        expert_id=row.expert_id,
+        adapter_id=row.adapter_id,
+        suite=row.suite,
+        size=row.size,
+        trigger=row.trigger,
+        mode=row.mode,
+        setup=row.setup,
+        scorer_version=row.scorer_version,
+        status=row.status,
+        progress=1.0 if row.status == "succeeded" else round(row.answered / total, 4),
+        answered=row.answered,
+        total=row.total,
+        composite_score=row.composite,
+        avg_quality=row.avg_quality,
+        per_domain=dict(row.per_domain or {}),
+        avg_response_ms=row.avg_response_ms,
+        tokens_per_s=row.tokens_per_s,
+        early_termination_rate=row.early_termination_rate,
+        ci_low=row.ci_low,
+        ci_high=row.ci_high,
+        vs_baseline_pct=row.vs_baseline_pct,
+        vs_previous_pct=row.vs_previous_pct,
+        within_noise=row.within_noise,
+        resources=msgspec.convert(row.resources, Resources) if row.resources else None,
+        error=row.error,
+        started_at=_iso(row.started_at),
+        finished_at=_iso(row.finished_at),
+        queued_at=row.queued_at.isoformat(),
+    )
+
+
+def _when(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise DomainError(ErrorCode.INVALID, f"{name} must be a date such as 2026-11-26") from exc
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _filters(q, params: dict) -> list[str]:
+    where = ["tenant = :t", "expert_id = :e"]
+    if q.adapter_id is not None:
+        where.append("adapter_id IS NULL" if q.adapter_id == "base" else "adapter_id = :adapter")
+        params["adapter"] = q.adapter_id
+    if (since := _when(q.since, "since")) is not None:
+        where.append("queued_at >= :since")
+        params["since"] = since
+    if (until := _when(q.until, "until")) is not None:
+        where.append("queued_at < :until")
+        params["until"] = until
+    return where
+
+
+async def runs(conn: AsyncConnection, q: ListBenchmarks) -> list[BenchmarkView]:
+    params = {"t": q.tenant, "e": q.expert_id, "limit": q.limit}
+    where = " AND ".join(_filters(q, params))
+    sql = f"SELECT * FROM benchmark.runs WHERE {where} ORDER BY queued_at DESC LIMIT :limit"
+    return [to_view(row) for row in (await conn.execute(text(sql), params)).all()]
+
+
+async def run(conn: AsyncConnection, tenant: str, run_id: str) -> BenchmarkView | None:
+    row = (
+        await conn.execute(
+            text("SELECT * FROM benchmark.runs WHERE tenant = :t AND id = :id"),
+            {"t": tenant, "id": run_id},
+        )
+    ).first()
+    return to_view(row) if row else None
+
+
+LATEST_OF = (
+    "SELECT * FROM benchmark.runs WHERE tenant = :t AND expert_id = :e AND status = 'succeeded'"
+    " AND suite = :suite AND {adapter} AND id <> :not_id AND setup IS NULL"
+    " ORDER BY finished_at DESC LIMIT 1"
+)
+
+
+async def latest(
+    conn: AsyncConnection, tenant: str, expert_id: str, suite: str, adapter_id: str | None,
+    *, not_id: str = "",
+) -> BenchmarkView | None:  # fmt: skip
+    """The newest finished run of one adapter (None: the base model) on one suite."""
+    adapter = "adapter_id IS NULL" if adapter_id is None else "adapter_id = :adapter"
+    params = {"t": tenant, "e": expert_id, "suite": suite, "adapter": adapter_id, "not_id": not_id}
+    row = (await conn.execute(text(LATEST_OF.format(adapter=adapter)), params)).first()
+    return to_view(row) if row else None
+
+
+async def pending(
+    conn: AsyncConnection, tenant: str, expert_id: str, suite: str, adapter_id: str | None
+) -> bool:
+    """Whether a run of that adapter on that suite is still queued or running."""
+    adapter = "adapter_id IS NULL" if adapter_id is None else "adapter_id = :adapter"
+    sql = (
+        "SELECT 1 FROM benchmark.runs WHERE tenant = :t AND expert_id = :e AND suite = :suite"
+        f" AND {adapter} AND status IN ('queued', 'running') LIMIT 1"
+    )
+    params = {"t": tenant, "e": expert_id, "suite": suite, "adapter": adapter_id}
+    return (await conn.execute(text(sql), params)).first() is not None
+
+
+async def schedules(conn: AsyncConnection) -> list[tuple[str, str, str, str]]:
+    """(tenant, expert, cron, suite) of every expert with a schedule on."""
+    rows = await conn.execute(
+        text("SELECT * FROM benchmark.settings WHERE schedule <> 'off' ORDER BY 1, 2")
+    )
+    return [
+        (r.tenant, r.expert_id, r.schedule, "expert" if r.expert_questions else "builtin")
+        for r in rows.all()
+    ]
+
+
+async def previous_run(
+    conn: AsyncConnection, tenant: str, expert_id: str, suite: str, before: str
+) -> BenchmarkView | None:
+    """The expert's finished run on the same suite before the run `before`."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT * FROM benchmark.runs WHERE tenant = :t AND expert_id = :e"
+                " AND suite = :suite AND status = 'succeeded' AND id <> :id AND setup IS NULL"
+                " ORDER BY finished_at DESC LIMIT 1"
+            ),
+            {"t": tenant, "e": expert_id, "suite": suite, "id": before},
+        )
+    ).first()
+    return to_view(row) if row else None
+
+
+async def summary(conn: AsyncConnection, q: GetSummary, bench, active: str | None) -> BenchSummary:
+    params = {"t": q.tenant, "e": q.expert_id}
+    where = " AND ".join([*_filters(q, params), "status = 'succeeded'"])
+    rows = (
+        await conn.execute(
+            text(f"SELECT * FROM benchmark.runs WHERE {where} ORDER BY finished_at"), params
+        )
+    ).all()
+    points = [to_view(row) for row in rows]
+    suite = points[-1].suite if points else "builtin"
+    current = await latest(conn, q.tenant, q.expert_id, suite, active)
+    others = [
+        p for p in reversed(points) if p.suite == suite and p.adapter_id not in (None, active)
+    ]
+    comparison = [
+        Comparison(label="active", adapter_id=active, run=current),
+        Comparison(
+            label="previous",
+            adapter_id=others[0].adapter_id if others else None,
+            run=others[0] if others else None,
+        ),
+        Comparison(
+            label="base model",
+            adapter_id=None,
+            run=await latest(conn, q.tenant, q.expert_id, suite, None),
+        ),
+    ]
+    alerts = [
+        Alert(
+            kind=row.kind,
+            sentence=row.sentence,
+            adapter_id=row.adapter_id,
+            run_id=row.run_id,
+            rollback_to=row.rollback_to,
+            at=row.at.isoformat(),
+        )  # fmt: skip
+        for row in (
+            await conn.execute(
+                text(
+                    "SELECT * FROM benchmark.alerts WHERE tenant = :t AND expert_id = :e"
+                    " ORDER BY seq DESC LIMIT :n"
+                ),
+                {**params, "n": ALERTS_SHOWN},
+            )
+        ).all()
+    ]
+    return BenchSummary(
+        expert_id=q.expert_id,
+        settings=bench.settings,
+        points=points,
+        comparison=comparison,
+        alerts=alerts,
+        questions={
+            "builtin": len(bank.builtin()),
+            "expert": len(bench.expert_set),
+            "custom": len(bench.custom),
+        },
+    )
