@@ -7,13 +7,15 @@ made on, so a concurrent change turns into ConcurrencyError instead of a lost up
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from runtime.eventstore import EventStore
 
 S = TypeVar("S")
+CACHED = 2048  # aggregates whose latest state each process keeps, least recently used out
 
 
 @dataclass(frozen=True)
@@ -29,13 +31,27 @@ class AggregateType(Generic[S]):
     name: str
     initial: S
     evolve: Callable[[S, object], S]
+    # (store, tenant, id) -> (state, the sequence it was folded to). States are immutable and
+    # the log only grows, so a load folds in just the events appended since: an aggregate of
+    # a thousand events costs its new ones, not a thousand reads, on every command.
+    _states: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
 
     async def load(self, store: EventStore, tenant: str, aggregate_id: str) -> tuple[S, int]:
-        events, last_seq = await store.load(self.context, tenant, self.name, aggregate_id)
-        state = self.initial
+        key = (store.key, tenant, aggregate_id)
+        state, after = self._states.get(key, (self.initial, 0))
+        events, last_seq = await store.load(
+            self.context, tenant, self.name, aggregate_id, after=after
+        )
         for rec in events:
             state = self.evolve(state, rec.event)
+        self._remember(key, state, last_seq)
         return state, last_seq
+
+    def _remember(self, key: tuple, state: S, seq: int) -> None:
+        self._states[key] = (state, seq)
+        self._states.move_to_end(key)
+        while len(self._states) > CACHED:
+            self._states.popitem(last=False)
 
     async def execute(
         self,
@@ -63,4 +79,6 @@ class AggregateType(Generic[S]):
             correlation_id=correlation_id,
             causation_id=causation_id,
         )
-        return Outcome(state=self.evolve(state, event), event=event, seq=seq)
+        state = self.evolve(state, event)
+        self._remember((store.key, tenant, aggregate_id), state, seq)
+        return Outcome(state=state, event=event, seq=seq)

@@ -111,6 +111,7 @@ def to_recorded(stream: str, seq: int, subject: str, data: bytes, headers: dict 
 class EventStore:
     def __init__(self, js: JetStreamContext) -> None:
         self._js = js
+        self.key = uuid.uuid4().hex  # names this connection's view of the log (state caches)
 
     async def ensure_stream(self, context: str) -> str:
         """Create the context's stream if it is missing: file storage, kept forever.
@@ -193,13 +194,14 @@ class EventStore:
         return ack.seq
 
     async def load(
-        self, context: str, tenant: str, aggregate: str, aggregate_id: str
+        self, context: str, tenant: str, aggregate: str, aggregate_id: str, *, after: int = 0
     ) -> tuple[list[RecordedEvent], int]:
-        """All events of one aggregate in order, and the sequence of the last one (0 if none)."""
+        """The events of one aggregate in order (those after stream sequence `after`), and
+        the sequence of the last one (`after` when there are none)."""
         stream = stream_for(context)
         subject = subject_for(context, tenant, aggregate, aggregate_id)
         events: list[RecordedEvent] = []
-        seq = 1
+        seq = after + 1
         while True:
             try:
                 msg = await self._js.get_msg(
@@ -209,4 +211,4 @@ class EventStore:
                 break
             events.append(to_recorded(stream, msg.seq, msg.subject, msg.data or b"", msg.headers))
             seq = msg.seq + 1
-        return events, (events[-1].seq if events else 0)
+        return events, (events[-1].seq if events else after)
