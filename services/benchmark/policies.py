@@ -29,9 +29,10 @@ from contracts.registry import (
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.reactor import Progress
 from runtime.rpc import ServiceError, request
-from services.benchmark import domain, views
+from services.benchmark import domain, scoring, views
 from services.benchmark.aggregates import BENCHES, RUNS
 from services.benchmark.handlers import BenchmarkHandlers
+from services.benchmark.runner import metrics_of
 
 
 class NotYet(Exception):
@@ -138,14 +139,16 @@ class Decisions:
     async def watch_for_regression(self, rec, queued, completed, settings) -> None:
         tenant, expert_id = rec.tenant, queued.expert_id
         active = await self.handlers.adapter_for(tenant, expert_id, None)
-        if queued.adapter_id != active or completed.previous_run_id is None:
+        if queued.adapter_id != active:
             return
         async with self.host.engine.connect() as conn:
-            before = await views.run(conn, tenant, completed.previous_run_id)
-        if before is None or before.adapter_id != active or before.composite_score is None:
+            before = await views.latest(conn, tenant, expert_id, queued.suite, active,
+                                        not_id=queued.run_id)  # fmt: skip
+        if before is None or before.composite_score is None:
             return
         delta = completed.metrics.composite - before.composite_score
-        if delta > -settings.margin_points or completed.within_noise:
+        noise = scoring.within_noise(completed.metrics, metrics_of(before))
+        if delta > -settings.margin_points or noise:
             return
         detected = RegressionDetected(
             expert_id=expert_id, adapter_id=active, run_id=queued.run_id,

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 
 import pytest
 
 from contracts.registry import AuditTrail, GetAudit
-from contracts.trainer import BUCKET, AdapterFile, AdapterTrained, RunMetrics
-from runtime.objects import Objects
 from runtime.rpc import request
 from tests.support.adapters import lora_folder
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
 from tests.support.training import dataset, finished, start
-from tests.support.versions import activate, deployed, greedy, listed
+from tests.support.versions import activate, append_trained, deployed, greedy, listed, trained
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -35,28 +32,6 @@ async def registered(nc, expert_id: str, timeout: float = 60.0):
 async def audit(nc, expert_id: str):
     trail = await request(nc, "qry.registry.audit", GetAudit(expert_id=expert_id), AuditTrail)
     return trail.entries
-
-
-async def trained(nc, expert_id: str, folder=None, *, tenant: str = "local") -> AdapterTrained:
-    """An `AdapterTrained` as a run would append it: `folder`'s files stored in the bucket
-    first (or, without a folder, files that were never stored)."""
-    adapter_id = uuid.uuid4().hex[:16]
-    objects, files = Objects(nc.jetstream()), []
-    if folder is None:
-        files = [AdapterFile(name="adapter_model.safetensors", sha256="0" * 64, size=10)]
-    else:
-        for path in sorted(folder.iterdir()):
-            ref = await objects.put(BUCKET, f"{tenant}/{adapter_id}/{path.name}", path.read_bytes())
-            files.append(AdapterFile(name=path.name, sha256=ref.sha256, size=ref.size))
-    return AdapterTrained(
-        run_id=uuid.uuid4().hex[:16], adapter_id=adapter_id, expert_id=expert_id,
-        dataset_id="ds", base_model="tiny", backend="peft", files=files,
-        metrics=RunMetrics(train_loss=0.5, steps=4), train_examples=9,
-    )  # fmt: skip
-
-
-async def append(host, ev: AdapterTrained) -> None:
-    await host.store.append("trainer", "local", "run", ev.run_id, ev, expected_seq=None)
 
 
 async def test_a_trained_adapter_becomes_one_version_that_answers(nc, stack):
@@ -88,9 +63,9 @@ async def test_a_trained_adapter_whose_files_are_gone_is_registered_invalid_alon
 ):
     expert = await create_expert(nc)
     host = stack.hosts["trainer"]
-    await append(host, await trained(nc, expert))  # its files never reached the store
+    await append_trained(host, await trained(nc, expert))  # its files never reached the store
     good = await trained(nc, expert, lora_folder(servers.base_model, tmp_path / "good", seed=7))
-    await append(host, good)
+    await append_trained(host, good)
     deadline = asyncio.get_running_loop().time() + 60
     while len((view := await listed(nc, expert)).adapters) < 2:
         assert asyncio.get_running_loop().time() < deadline
@@ -119,7 +94,7 @@ async def test_a_registration_cut_short_by_a_stopped_registry_is_finished_once(
     first = await start_service(servers.settings(), "registry")
     try:
         ev = await trained(nc, expert, lora_folder(servers.base_model, tmp_path / "a", seed=8))
-        await append(stack.hosts["trainer"], ev)
+        await append_trained(stack.hosts["trainer"], ev)
         await asyncio.wait_for(started.wait(), 30)
     finally:
         await first.stop()

@@ -4,6 +4,7 @@ answered."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from contracts.answers import AnswerReply, Ask
@@ -17,6 +18,7 @@ from contracts.registry import (
     ListAdapters,
     RollbackAdapter,
 )
+from contracts.trainer import BUCKET, AdapterFile, AdapterTrained, RunMetrics
 from runtime.objects import Objects
 from runtime.rpc import request
 from tests.support.adapters import lora_folder, tar_gz
@@ -64,3 +66,26 @@ async def greedy(nc, expert_id: str) -> AnswerReply:
     ask = Ask(expert_id=expert_id, question="What is the rule?", mode="closed", max_tokens=12,
               temperature=0.0)  # fmt: skip
     return await request(nc, "cmd.expert.ask", ask, AnswerReply, timeout=60.0)
+
+
+async def trained(nc, expert_id: str, folder=None, *, tenant: str = "local") -> AdapterTrained:
+    """An `AdapterTrained` as a run would append it: `folder`'s files stored in the bucket
+    first (or, without a folder, files that were never stored)."""
+    adapter_id = uuid.uuid4().hex[:16]
+    objects, files = Objects(nc.jetstream()), []
+    if folder is None:
+        files = [AdapterFile(name="adapter_model.safetensors", sha256="0" * 64, size=10)]
+    else:
+        for path in sorted(folder.iterdir()):
+            ref = await objects.put(BUCKET, f"{tenant}/{adapter_id}/{path.name}", path.read_bytes())
+            files.append(AdapterFile(name=path.name, sha256=ref.sha256, size=ref.size))
+    return AdapterTrained(
+        run_id=uuid.uuid4().hex[:16], adapter_id=adapter_id, expert_id=expert_id,
+        dataset_id="ds", base_model="tiny", backend="peft", files=files,
+        metrics=RunMetrics(train_loss=0.5, steps=4), train_examples=9,
+    )  # fmt: skip
+
+
+async def append_trained(host, ev: AdapterTrained) -> None:
+    """On the log as the trainer would append it."""
+    await host.store.append("trainer", "local", "run", ev.run_id, ev, expected_seq=None)
