@@ -37,6 +37,33 @@ from contracts.base import (
     RebuildProjections,
     ServiceHealth,
 )
+from contracts.benchmark import (
+    AddQuestions,
+    BenchAccepted,
+    BenchmarkList,
+    BenchmarkResults,
+    BenchmarkView,
+    BenchSettings,
+    BenchSummary,
+    CancelBenchmark,
+    ConfigureBench,
+    Diagnose,
+    DiagnosisView,
+    GenerateExpertSet,
+    GetBenchmark,
+    GetDiagnosis,
+    GetResults,
+    GetSummary,
+    ListBenchmarks,
+    ListQuestions,
+    Question,
+    QuestionList,
+    RemoveQuestion,
+    RescoreBenchmark,
+    Size,
+    StartBenchmark,
+    Suite,
+)
 from contracts.dataset import (
     BuildDataset,
     CancelBuild,
@@ -295,6 +322,75 @@ class Backend:
 
     async def adapter_audit(self, query: GetAudit) -> AuditTrail:
         return await self.call("qry.registry.audit", query, AuditTrail)
+
+    # ---- benchmarks ------------------------------------------------------------------------
+
+    async def start_benchmark(self, cmd: StartBenchmark) -> BenchmarkView:
+        accepted = await self.call("cmd.benchmark.start", cmd, BenchAccepted)
+        return await self.get_benchmark(accepted.run_id, after_seq=accepted.seq)
+
+    async def get_benchmark(self, run_id: str, after_seq: int = 0) -> BenchmarkView:
+        query = GetBenchmark(run_id=run_id, after_seq=after_seq)
+        return await self.call("qry.benchmark.run", query, BenchmarkView)
+
+    async def list_benchmarks(self, query: ListBenchmarks) -> list[BenchmarkView]:
+        """Newest first; a 404 for an expert that does not exist."""
+        await self.get_expert(query.expert_id)
+        return (await self.call("qry.benchmark.runs", query, BenchmarkList)).runs
+
+    async def cancel_benchmark(self, run_id: str) -> BenchmarkView:
+        accepted = await self.call("cmd.benchmark.cancel", CancelBenchmark(run_id=run_id), Accepted)
+        return await self.get_benchmark(run_id, after_seq=accepted.seq)
+
+    async def rescore_benchmark(self, run_id: str) -> BenchmarkView:
+        cmd = RescoreBenchmark(run_id=run_id)
+        accepted = await self.call(
+            "cmd.benchmark.rescore", cmd, Accepted, timeout=RESCORE_TIMEOUT_S
+        )
+        return await self.get_benchmark(run_id, after_seq=accepted.seq)
+
+    async def benchmark_results(self, run_id: str) -> BenchmarkResults:
+        return await self.call("qry.benchmark.results", GetResults(run_id=run_id), BenchmarkResults)
+
+    async def benchmark_summary(self, query: GetSummary) -> BenchSummary:
+        await self.get_expert(query.expert_id)
+        return await self.call("qry.benchmark.summary", query, BenchSummary)
+
+    async def configure_benchmarks(self, expert_id: str, settings: BenchSettings) -> BenchSummary:
+        """The settings saved; the summary (which holds them) as it is afterwards."""
+        cmd = ConfigureBench(expert_id=expert_id, settings=settings)
+        accepted = await self.call("cmd.benchmark.configure", cmd, Accepted)
+        query = GetSummary(expert_id=expert_id, after_seq=accepted.seq)
+        return await self.call("qry.benchmark.summary", query, BenchSummary)
+
+    async def benchmark_questions(
+        self, expert_id: str, suite: Suite | None = None
+    ) -> list[Question]:
+        await self.get_expert(expert_id)
+        query = ListQuestions(expert_id=expert_id, suite=suite)
+        return (await self.call("qry.benchmark.questions", query, QuestionList)).questions
+
+    async def add_benchmark_questions(self, expert_id: str, questions: list[Question]) -> None:
+        cmd = AddQuestions(expert_id=expert_id, questions=questions)
+        await self.call("cmd.benchmark.add_questions", cmd, Accepted)
+
+    async def remove_benchmark_question(self, expert_id: str, question_id: str) -> None:
+        cmd = RemoveQuestion(expert_id=expert_id, question_id=question_id)
+        await self.call("cmd.benchmark.remove_question", cmd, Accepted)
+
+    async def generate_benchmark_set(self, expert_id: str) -> None:
+        """Write the expert's own question set from its newest ready dataset."""
+        cmd = GenerateExpertSet(expert_id=expert_id)
+        await self.call("cmd.benchmark.generate_set", cmd, Accepted, timeout=60)
+
+    async def diagnose(self, expert_id: str, size: Size = "quick") -> DiagnosisView:
+        return await self.call("cmd.benchmark.diagnose", Diagnose(expert_id=expert_id, size=size),
+                               DiagnosisView)  # fmt: skip
+
+    async def diagnosis(self, expert_id: str) -> DiagnosisView:
+        await self.get_expert(expert_id)
+        return await self.call("qry.benchmark.diagnosis", GetDiagnosis(expert_id=expert_id),
+                               DiagnosisView)  # fmt: skip
 
     # ---- documents -------------------------------------------------------------------------
 

@@ -5,8 +5,9 @@
 - Unsafe methods (POST, PUT, PATCH, DELETE) that a browser sends for another site get 403:
   `Sec-Fetch-Site` is cross-site or same-site, or `Origin` is not this host. Requests with
   neither header (the CLI, curl, SDKs) pass.
-- A body sent to `/api/` or `/v1/` must be JSON (or multipart, on upload routes), else 415:
-  a cross-site `text/plain` form cannot pose as JSON.
+- A body sent to `/api/` or `/v1/` must be JSON (or multipart, on upload routes; or JSON
+  lines, on the JSONL import route), else 415: a cross-site `text/plain` form cannot pose as
+  JSON.
 - Console forms (`/ui/`) need a CSRF token, double-submitted: the `simtune_csrf` cookie and
   the same value in the `X-CSRF-Token` header (htmx), the `_csrf` field (url-encoded forms)
   or the `_csrf` query parameter (the streamed upload form, whose body is not read here).
@@ -43,6 +44,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_PREFIXES = ("/api/", "/v1/")
 FORM_PREFIX = "/ui/"
 UPLOAD_SUFFIX = ("/documents", "/api/lora/import")  # the routes that take multipart files
+JSON_LINES_PATH = "/api/benchmark/questions/import"  # takes a JSONL file as its body
+JSON_LINES = ("application/x-ndjson", "application/jsonl")  # no HTML form can send these
 CSRF_COOKIE = "simtune_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "_csrf"
@@ -153,6 +156,8 @@ def check_body_type(path: str, headers: Headers) -> None:
     )
     upload = path.endswith(UPLOAD_SUFFIX)
     if is_json or (upload and media_type == "multipart/form-data"):
+        return
+    if path == JSON_LINES_PATH and media_type in JSON_LINES:
         return
     detail = (NOT_UPLOAD if upload else NOT_JSON).format(type=media_type or "no Content-Type")
     raise HTTPException(status_code=415, detail=detail)

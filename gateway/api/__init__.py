@@ -10,6 +10,7 @@ from __future__ import annotations
 from gateway.api import (
     admin,
     answers,
+    benchmark,
     datasets,
     documents,
     events,
@@ -29,6 +30,7 @@ ROUTES = [
     *datasets.ROUTES,  # /api/experts/{id}/datasets, /api/datasets/{id}/... (review, export)
     *finetune.ROUTES,  # /api/finetune (runs, progress SSE, cancel), /api/finetune/config|estimate
     *lora.ROUTES,  # /api/lora (versions, active, activate, rollback, tag, import, export, audit)
+    *benchmark.ROUTES,  # /api/benchmark (runs, progress SSE, results, questions, summary, export)
     *openai.ROUTES,  # /v1/models, /v1/chat/completions (OpenAI-compatible)
     *events.ROUTES,  # /api/events (SSE)
     *health.ROUTES,  # /health

@@ -11,6 +11,7 @@ from __future__ import annotations
 from gateway.console import (
     answers,
     backend_settings,
+    benchmarks,
     datasets,
     documents,
     experts,
@@ -30,4 +31,5 @@ ROUTES = [
     *datasets.ROUTES,  # /experts/{id}/datasets (builder), /datasets/{id} (review), /ui/...
     *finetune.ROUTES,  # /experts/{id}/finetune (dashboard, run now, settings), /finetune/{run}
     *versions.ROUTES,  # /experts/{id}/versions (activate, roll back, tag, ...), compare, audit
+    *benchmarks.ROUTES,  # /experts/{id}/benchmarks (dashboard, questions, diagnosis), /benchmarks/{run}
 ]

@@ -103,6 +103,7 @@ async def victim(api) -> dict[str, str]:
         "example_id": examples[0]["id"],
         "run_id": "no-run-yet",  # refused before any run is looked up
         "adapter_id": "no-adapter-yet",  # likewise
+        "question_id": "no-question-yet",  # likewise
         "service": "expert",
     }
 

@@ -1,7 +1,8 @@
 """An expert's adapter versions (`/experts/{id}/versions`): every version with the active one
 marked, and the base model as a choice too; Activate, Roll back (to the version before, or
-to a chosen one), Tag, Delete, Verify, Export and Import; two versions side by side
-(`/versions/compare?a=&b=`); the audit trail with its filters (`/versions/audit`).
+to a chosen one), Tag, Delete, Verify, Export and Import; two versions side by side, each
+with its latest benchmark score (`/versions/compare?a=&b=`); the audit trail with its
+filters (`/versions/audit`).
 
 Activate and Roll back send the deployment version the page was rendered with: a page that
 has gone stale (someone else activated meanwhile) is refused and says so, instead of undoing
@@ -22,6 +23,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from contracts.base import DomainError, ErrorCode
+from contracts.benchmark import ListBenchmarks
 from contracts.registry import BASE, DeleteAdapter, VerifyAdapter
 from gateway.adapter_imports import receive_adapter
 from gateway.backend import Backend
@@ -39,9 +41,11 @@ from gateway.console.versions.forms import (
 from gateway.console.versions.views import (
     ACTIONS,
     BASE_LABEL,
+    NO_SCORE,
     OUTCOMES,
     Entry,
     comparison,
+    latest_score,
     versions,
 )
 
@@ -207,7 +211,17 @@ class VersionPages(Controller):
         if error:
             context |= {"error": error, "error_for": "compare"}
             return Template("versions/page.html", context=context, status_code=400)
-        context |= {"a": by_id[a], "b": by_id[b], "sections": comparison(by_id[a], by_id[b])}
+        benchmarks = await asyncio.gather(
+            *(backend.list_benchmarks(ListBenchmarks(expert_id=expert_id, adapter_id=v, limit=50))
+              for v in (a, b))
+        )  # fmt: skip
+        context |= {
+            "a": by_id[a],
+            "b": by_id[b],
+            "sections": comparison(by_id[a], by_id[b]),
+            "scores": [latest_score(runs) for runs in benchmarks],
+            "no_score": NO_SCORE,
+        }
         return Template("versions/compare.html", context=context)
 
     @get("/experts/{expert_id:str}/versions/audit")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from contracts.benchmark import BenchmarkView
 from contracts.dataset import DatasetView
 from contracts.registry import STABLE, AdapterView, AuditEntry
 from gateway.console.answers.views import when
@@ -32,6 +33,7 @@ OUTCOMES = {"succeeded": "Done", "refused": "Refused"}
 BASE_LABEL = "Base model (no adapter)"
 MOVES = ("activate", "rollback")  # actions whose adapter None means the base model
 MB = 1024 * 1024
+NO_SCORE = "no benchmark yet"
 
 
 def megabytes(size: int) -> str:
@@ -170,6 +172,17 @@ def file_rows(a: AdapterView, b: AdapterView) -> list[Row]:
         return f"{human_size(f.size)}, sha256 {f.sha256[:12]}" if f else "–"
 
     return [Row(name, shown(fa, name), shown(fb, name)) for name in sorted(set(fa) | set(fb))]
+
+
+def latest_score(runs: list[BenchmarkView]) -> str:
+    """A version's newest finished benchmark (runs newest first; a diagnosis's runs, asked
+    another way, left out) as its composite score with the 95% interval, and which questions
+    it answered."""
+    done = next((r for r in runs if r.status == "succeeded" and r.setup is None), None)
+    if done is None:
+        return NO_SCORE
+    interval = f" ({done.ci_low:.1f}–{done.ci_high:.1f})" if done.ci_low is not None else ""
+    return f"{done.composite_score:.1f}{interval}, {done.size} run of the {done.suite} questions"
 
 
 @dataclass(frozen=True)
