@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from cli import adapters, datasets, finetune, projections
+from cli import adapters, bench, datasets, finetune, projections
 from cli import answers as answering
 from cli import ingest as ingesting
 from cli.client import DEFAULT_URL, Client, CliError, client_from, friendly
@@ -31,6 +31,7 @@ app.add_typer(backend_app, name="backend")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(finetune.app, name="train")
 app.add_typer(adapters.app, name="adapters")
+app.add_typer(bench.app, name="bench")
 
 ExpertArg = typer.Argument(..., metavar="EXPERT", help="The expert's id or exact name.")
 
