@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs]` (none: all)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ NAMES = (
     "datasets",
     "training",
     "registry",
+    "bench_runs",
 )
 
 
