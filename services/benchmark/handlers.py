@@ -3,6 +3,7 @@ settings and question sets, and the reads behind the dashboard."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 
@@ -32,6 +33,7 @@ from contracts.benchmark import (
     StartBenchmark,
 )
 from contracts.registry import ActiveAdapter, AdapterView, GetActiveAdapter, GetAdapter
+from runtime.eventstore import ConcurrencyError
 from runtime.experts import require_expert
 from runtime.rpc import ServiceError, request
 from runtime.service import ServiceHost
@@ -39,6 +41,7 @@ from services.benchmark import bank, domain, expert_set, views
 from services.benchmark.aggregates import BENCHES, RUNS
 
 STREAM = "BENCHMARK"
+RACE_RETRIES = 20
 
 
 class BenchmarkHandlers:
@@ -119,10 +122,18 @@ class BenchmarkHandlers:
         return chosen
 
     async def cancel(self, cmd: CancelBenchmark) -> Accepted:
-        outcome = await RUNS.execute(
-            self.host.store, cmd.tenant, cmd.run_id, lambda s: domain.decide_cancel(s, cmd.run_id)
-        )
-        return Accepted(id=cmd.run_id, seq=outcome.seq)
+        """A run records an answer every second or so: a cancel that lost the race to one is
+        decided again on the fresh state."""
+        for _ in range(RACE_RETRIES):
+            try:
+                outcome = await RUNS.execute(
+                    self.host.store, cmd.tenant, cmd.run_id,
+                    lambda s: domain.decide_cancel(s, cmd.run_id),
+                )  # fmt: skip
+                return Accepted(id=cmd.run_id, seq=outcome.seq)
+            except ConcurrencyError:
+                await asyncio.sleep(0.01)
+        raise DomainError(ErrorCode.CONFLICT, "the run kept changing; try cancelling again")
 
     # ---- the bench --------------------------------------------------------------------------
 

@@ -58,9 +58,14 @@ def pointer_of(state: Versions, expert_id: str) -> dict:
     }
 
 
-def write_expert(home: Path, tenant: str, expert_id: str, state: Versions) -> None:
-    """Every manifest of the expert's versions, then its pointer (called off the loop)."""
+def write_expert(
+    home: Path, tenant: str, expert_id: str, state: Versions, only: set[str] | None = None
+) -> None:
+    """The manifests of the expert's versions (those in `only`, when given), then its
+    pointer (called off the loop)."""
     for adapter_id, version in state.versions.items():
+        if only is not None and adapter_id not in only:
+            continue
         folder = adapter_folder(home, adapter_id)
         if version.registered.files and not folder.is_dir():
             continue  # its files are not on this machine (yet): nothing to describe
@@ -79,5 +84,7 @@ def remove_version(home: Path, adapter_id: str) -> None:
     shutil.rmtree(adapter_folder(home, adapter_id), ignore_errors=True)
 
 
-async def sync(home: Path, tenant: str, expert_id: str, state: Versions) -> None:
-    await asyncio.to_thread(write_expert, home, tenant, expert_id, state)
+async def sync(
+    home: Path, tenant: str, expert_id: str, state: Versions, only: set[str] | None = None
+) -> None:
+    await asyncio.to_thread(write_expert, home, tenant, expert_id, state, only)

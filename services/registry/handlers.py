@@ -240,7 +240,9 @@ class RegistryHandlers:
             return await views.active(conn, q.tenant, q.expert_id)
 
     async def audit(self, q: GetAudit) -> AuditTrail:
-        await self.host.caught_up(STREAM, q.after_seq)
+        # The trail is read as the log stands now: a refusal answered a moment ago is on it.
+        info = await self.host.js.stream_info(STREAM)
+        await self.host.caught_up(STREAM, max(q.after_seq, info.state.last_seq))
         async with self.host.engine.connect() as conn:
             entries = await views.audit(conn, q)
         return AuditTrail(expert_id=q.expert_id, entries=entries)

@@ -5,7 +5,7 @@ the files are a projection like any table: delete them, rebuild, and they come b
 
 from __future__ import annotations
 
-from contracts.registry import AdapterDeleted
+from contracts.registry import AdapterActivated, AdapterDeleted, AdapterRolledBack
 from contracts.trainer import BUCKET
 from runtime.eventstore import RecordedEvent
 from runtime.reactor import Progress
@@ -20,14 +20,13 @@ class Mirroring:
         self.host = host
 
     async def on_registry(self, rec: RecordedEvent, _: Progress) -> None:
-        expert_id = rec.aggregate_id
         if isinstance(rec.event, AdapterDeleted):
             await self.forget(rec.tenant, rec.event)
-        await self.write(rec.tenant, expert_id)
+        await self.write(rec.tenant, rec.aggregate_id, touched(rec.event))
 
-    async def write(self, tenant: str, expert_id: str) -> None:
+    async def write(self, tenant: str, expert_id: str, only: set[str] | None = None) -> None:
         state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, expert_id)
-        await files.sync(self.host.settings.home, tenant, expert_id, state)
+        await files.sync(self.host.settings.home, tenant, expert_id, state, only)
 
     async def forget(self, tenant: str, deleted: AdapterDeleted) -> None:
         state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, deleted.expert_id)
@@ -44,3 +43,12 @@ class Mirroring:
             experts = await views.experts(conn)
         for tenant, expert_id in experts:
             await self.write(tenant, expert_id)
+
+
+def touched(event) -> set[str]:
+    """The versions whose manifest an event changes: itself, or (an activation or rollback)
+    the version it made active and the one it replaced."""
+    if isinstance(event, AdapterActivated | AdapterRolledBack):
+        new = {event.adapter.adapter_id} if event.adapter else set()
+        return new | ({event.previous_adapter_id} if event.previous_adapter_id else set())
+    return {getattr(event, "adapter_id", "")} - {""}

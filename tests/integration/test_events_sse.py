@@ -108,7 +108,15 @@ def all_of(doc_ids: set[str], event_type: str):
 
 def test_topics_are_checked_and_deduplicated():
     assert parse_topics("ingest, knowledge,ingest") == ["ingest", "knowledge"]
-    assert parse_topics(None) == ["expert", "ingest", "knowledge", "dataset", "trainer"]
+    assert parse_topics(None) == [
+        "expert",
+        "ingest",
+        "knowledge",
+        "dataset",
+        "trainer",
+        "registry",
+        "benchmark",
+    ]
     with pytest.raises(DomainError, match="unknown topic"):
         parse_topics("ingest,weather")
 

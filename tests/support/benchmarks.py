@@ -11,10 +11,13 @@ from contracts.base import Accepted
 from contracts.benchmark import (
     AddQuestions,
     BenchAccepted,
+    BenchmarkList,
     BenchmarkResults,
     BenchmarkView,
+    CancelBenchmark,
     GetBenchmark,
     GetResults,
+    ListBenchmarks,
     Question,
     StartBenchmark,
 )
@@ -28,9 +31,10 @@ async def start(nc, expert_id: str, **fields) -> str:
     return (await request(nc, "cmd.benchmark.start", cmd, BenchAccepted)).run_id
 
 
-async def view(nc, run_id: str) -> BenchmarkView | None:
+async def view(nc, run_id: str, tenant: str = "local") -> BenchmarkView | None:
     try:
-        return await request(nc, "qry.benchmark.run", GetBenchmark(run_id=run_id), BenchmarkView)
+        query = GetBenchmark(tenant=tenant, run_id=run_id)
+        return await request(nc, "qry.benchmark.run", query, BenchmarkView)
     except ServiceError as exc:
         if exc.code == "not_found":
             return None  # queued a moment ago, not projected yet
@@ -79,3 +83,22 @@ async def questions_answered_by(nc, expert_id: str, adapter: str, n: int = 4) ->
 async def add_questions(nc, expert_id: str, questions: list[Question]) -> Accepted:
     cmd = AddQuestions(expert_id=expert_id, questions=questions)
     return await request(nc, "cmd.benchmark.add_questions", cmd, Accepted)
+
+
+async def end_all_benchmarks(nc, experts, tenants=("local",), timeout: float = 180.0) -> None:
+    """Cancel every run of these experts still queued or running, and wait until each has
+    ended (so a view can be compared with its rebuild while nothing moves)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    for tenant in tenants:
+        for expert_id in experts:
+            query = ListBenchmarks(tenant=tenant, expert_id=expert_id, limit=5000)
+            runs = (await request(nc, "qry.benchmark.runs", query, BenchmarkList)).runs
+            for run in (r for r in runs if r.status not in ENDED):
+                try:
+                    cancel = CancelBenchmark(tenant=tenant, run_id=run.id)
+                    await request(nc, "cmd.benchmark.cancel", cancel, Accepted)
+                except ServiceError:
+                    pass  # it ended meanwhile
+                while (await view(nc, run.id, tenant)).status not in ENDED:
+                    assert asyncio.get_running_loop().time() < deadline, run.id
+                    await asyncio.sleep(0.1)
