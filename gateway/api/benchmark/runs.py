@@ -5,7 +5,7 @@ newer scorer; the dashboard's summary (time series, comparison table, alerts, fo
 finished run exported as JSON or CSV; the expert's settings; and a diagnosis (its own
 questions closed book, with retrieval, with the adapter).
 
-The questions live in `benchmark_questions`. Every fixed path is declared before
+The questions live in `questions.py`, the export's rows in `export.py`. Every fixed path is declared before
 `/api/benchmark/{run_id}`.
 """
 
@@ -34,7 +34,8 @@ from contracts.benchmark import (
     StartBenchmark,
     Suite,
 )
-from gateway.api import benchmark_export, benchmark_questions
+from gateway.api.benchmark import export as benchmark_export
+from gateway.api.benchmark import questions as benchmark_questions
 from gateway.api.finetune import COALESCE_S, ENDED, KEEPALIVE_S, concerns
 from gateway.backend import Backend
 from gateway.errors import error_responses
