@@ -25,7 +25,7 @@ from rich.progress import (
 from rich.text import Text
 
 from cli.adapter_views import adapter_details, adapters_table, audit_table, named, size
-from cli.client import Client, CliError, _api_error, client_from, friendly
+from cli.client import Client, CliError, _api_error, client_from, friendly, write_out
 from cli.render import console
 from cli.resolve import resolve_expert
 
@@ -391,14 +391,8 @@ def audit(
         console.print(audit_table(entries, f"Audit trail of {found['name']}"))
         return
     text = response.text if format == "csv" else json.dumps(response.json(), indent=2) + "\n"
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot write {output}: {exc.strerror}") from exc
-    console.print(Text(f"Wrote the audit trail of {found['name']} ({format}) to {output}."))
+    if write_out(text, output):
+        console.print(Text(f"Wrote the audit trail of {found['name']} ({format}) to {output}."))
 
 
 @app.command("verify")

@@ -31,7 +31,7 @@ from cli.bench_views import (
     settings_table,
     summary_view,
 )
-from cli.client import Client, CliError, client_from, friendly
+from cli.client import Client, CliError, client_from, friendly, write_out
 from cli.render import console
 from cli.resolve import resolve_expert
 
@@ -190,14 +190,8 @@ def export(
     text = client.send(
         "GET", "/api/benchmark/export", params={"expert_id": found["id"], "format": format}
     ).text
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot write {output}: {exc.strerror}") from exc
-    console.print(Text(f"Wrote the benchmark runs of {found['name']} ({format}) to {output}."))
+    if write_out(text, output):
+        console.print(Text(f"Wrote the benchmark runs of {found['name']} ({format}) to {output}."))
 
 
 # ---- the expert's bench --------------------------------------------------------------------

@@ -106,3 +106,16 @@ def client_from(ctx: typer.Context) -> Client:
     client = Client(url)
     ctx.call_on_close(client.close)
     return client
+
+
+def write_out(text: str, output: Path | None) -> bool:
+    """`text` to the file `output`, or to stdout when there is none; True when a file was
+    written (the caller then says so). A file that cannot be written is one clear error."""
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n") and bool(text))
+        return False
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {output}: {exc.strerror}") from exc
+    return True

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from cli.client import Client, CliError, client_from, friendly
+from cli.client import Client, CliError, client_from, friendly, write_out
 from cli.render import console, dataset_details, datasets_table, examples_table
 from cli.resolve import resolve_expert
 
@@ -185,12 +185,7 @@ def export(
         "split": one_of("--split", split, SPLITS),
     }
     response = client_from(ctx).send("GET", f"/api/datasets/{dataset_id}/export", params=params)
-    if output is None:
-        typer.echo(response.text, nl=False)
+    if not write_out(response.text, output):
         return
-    try:
-        output.write_bytes(response.content)
-    except OSError as exc:
-        raise CliError(f"cannot write {output}: {exc.strerror}") from exc
     lines = response.content.count(b"\n")
     console.print(Text(f"Wrote {lines} examples ({format}, {split}) to {output}."))
