@@ -23,6 +23,7 @@ from contracts.benchmark import (
 from services.benchmark import bank
 
 ALERTS_SHOWN = 5
+POINTS_SHOWN = 2000  # the newest finished runs the time series shows (a date filter reaches older)
 
 
 def check_schedule(schedule: str) -> None:
@@ -173,14 +174,11 @@ async def previous_run(
 
 
 async def summary(conn: AsyncConnection, q: GetSummary, bench, active: str | None) -> BenchSummary:
-    params = {"t": q.tenant, "e": q.expert_id}
+    params = {"t": q.tenant, "e": q.expert_id, "shown": POINTS_SHOWN}
     where = " AND ".join([*_filters(q, params), "status = 'succeeded'"])
-    rows = (
-        await conn.execute(
-            text(f"SELECT * FROM benchmark.runs WHERE {where} ORDER BY finished_at"), params
-        )
-    ).all()
-    points = [to_view(row) for row in rows]
+    sql = f"SELECT * FROM benchmark.runs WHERE {where} ORDER BY finished_at DESC LIMIT :shown"
+    rows = (await conn.execute(text(sql), params)).all()
+    points = [to_view(row) for row in reversed(rows)]
     suite = points[-1].suite if points else "builtin"
     current = await latest(conn, q.tenant, q.expert_id, suite, active)
     others = [
