@@ -15,6 +15,12 @@ from runtime.experts import require_expert
 from runtime.rpc import request
 
 PAGE = 500
+MARKERS = re.compile(r"\s*\[\d+\]")  # the citation markers an example's answer ends with
+
+
+def reference_of(answer: str) -> str:
+    """The answer in the document's words, without its `[1]` citation markers."""
+    return MARKERS.sub("", answer).strip()
 
 
 def topic_of(filename: str | None) -> str:
@@ -33,7 +39,7 @@ def question_of(n: int, example) -> Question | None:
         id=f"kb-{n:03d}",
         domain=topic_of(where.filename),
         question=asked[:2000],
-        reference=answer[:4000],
+        reference=reference_of(answer)[:4000] or answer[:4000],
         kind="knowledge",
         rubric=f"Says what {where.filename or 'the document'} says on page {where.page},"
         " and cites that page.",

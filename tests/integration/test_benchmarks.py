@@ -87,3 +87,95 @@ async def test_rebuilding_gives_the_same_benchmark_views(nc, stack, expert):
     live = await snapshot(host)
     await host.rebuild()
     assert await snapshot(host) == live
+
+
+PAGES = [
+    f"Harbour rule {n}\nThe harbour rule number {n} says that boats of class {n} moor at"
+    f" pier {n + 2} and pay {n * 3} crowns every season to the harbour board of Velmora."
+    for n in range(1, 13)
+]
+
+
+async def test_the_expert_set_comes_from_held_out_document_questions_and_drives_a_diagnosis(
+    api, nc
+):
+    from contracts.benchmark import (
+        Diagnose,
+        DiagnosisView,
+        GenerateExpertSet,
+        GetDiagnosis,
+        ListQuestions,
+        QuestionList,
+    )
+    from tests.support.api import new_expert, settled, upload
+    from tests.support.pdfs import make_pdf
+
+    expert = (await new_expert(api))["id"]
+    with pytest.raises(ServiceError) as none_yet:
+        await request(nc, "cmd.benchmark.generate_set", GenerateExpertSet(expert_id=expert),
+                      Accepted)  # fmt: skip
+    assert "no ready training dataset" in none_yet.value.detail
+    [doc] = (await upload(api, expert, ("rules.pdf", make_pdf(PAGES)))).json()["documents"]
+    assert (await settled(api, doc["id"]))["status"] == "ready"
+    sources = {"knowledge": {"questions": 40, "generator": "offline"}}
+    for seed in range(6):  # a seed whose held-out side has document questions
+        reply = await api.post(f"/api/experts/{expert}/datasets", json={"sources": sources,
+                                                                          "seed": seed})  # fmt: skip
+        view = await _dataset_ready(api, reply.json()["dataset_id"])
+        if view["val_examples"]:
+            break
+    assert view["val_examples"] > 0
+    await request(nc, "cmd.benchmark.generate_set", GenerateExpertSet(expert_id=expert), Accepted)
+    own = await request(nc, "qry.benchmark.questions",
+                        ListQuestions(expert_id=expert, suite="expert"), QuestionList)  # fmt: skip
+    assert own.questions and all(q.kind == "knowledge" and q.page for q in own.questions)
+    assert all("[1]" not in q.reference and q.reference in " ".join(PAGES).replace("\n", " ")
+               for q in own.questions)  # fmt: skip
+
+    queued = await request(nc, "cmd.benchmark.diagnose", Diagnose(expert_id=expert),
+                           DiagnosisView)  # fmt: skip
+    assert [s.setup for s in queued.steps] == ["closed_book", "retrieval"]  # no adapter yet
+    for step in queued.steps:
+        assert (await finished(nc, step.run_id)).status == "succeeded"
+    said = await request(nc, "qry.benchmark.diagnosis", GetDiagnosis(expert_id=expert),
+                         DiagnosisView)  # fmt: skip
+    assert said.status == "succeeded" and said.verdict and said.advice[0].startswith("Closed")
+
+
+async def _dataset_ready(api, dataset_id: str) -> dict:
+    for _ in range(600):
+        view = (await api.get(f"/api/datasets/{dataset_id}")).json()
+        if view["status"] != "building":
+            return view
+        await asyncio.sleep(0.2)
+    raise AssertionError(view)
+
+
+async def test_a_schedule_queues_one_run_per_tick(nc, stack, expert):
+    from datetime import UTC, datetime, timedelta
+
+    from contracts.benchmark import BenchSettings, ConfigureBench
+
+    settings = BenchSettings(schedule="* * * * *", after_training=False)
+    done = await request(nc, "cmd.benchmark.configure",
+                         ConfigureBench(expert_id=expert, settings=settings), Accepted)  # fmt: skip
+    host = stack.hosts["benchmark"]
+    await host.caught_up("BENCHMARK", done.seq)
+    scheduler = host.scheduler
+    now = datetime.now(UTC)
+    scheduler.since = now - timedelta(minutes=1)
+    queued = await scheduler.look(now)
+    scheduler.since = now - timedelta(minutes=1)
+    again = await scheduler.look(now)  # a second replica at the same tick
+    assert queued == again  # the tick's runs are named after it: the second queues nothing new
+    runs = [await finished(nc, run_id) for run_id in queued]
+    (run,) = [r for r in runs if r.expert_id == expert]
+    assert run.trigger == "schedule" and run.status == "succeeded"
+    with pytest.raises(ServiceError) as bad:
+        await request(nc, "cmd.benchmark.configure",
+                      ConfigureBench(expert_id=expert, settings=BenchSettings(schedule="soon")),
+                      Accepted)  # fmt: skip
+    assert "cron expression" in bad.value.detail
+    off = BenchSettings(schedule="off")
+    await request(nc, "cmd.benchmark.configure", ConfigureBench(expert_id=expert, settings=off),
+                  Accepted)  # fmt: skip
