@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard]` (none: all)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ NAMES = (
     "training",
     "registry",
     "bench_runs",
+    "dashboard",
 )
 
 
