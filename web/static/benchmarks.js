@@ -14,7 +14,12 @@
 
   function color(i) { return COLORS[i % COLORS.length]; }
 
-  function day(ms) { return new Date(ms).toISOString().slice(0, 10); }
+  // A tick's label: the day, or the day and the time when the axis spans less than two days
+  // (runs of one afternoon would otherwise all read the same date). `this` is the scale.
+  function when(ms) {
+    var iso = new Date(ms).toISOString();
+    return this.max - this.min < 2 * 86400000 ? iso.slice(5, 16).replace("T", " ") : iso.slice(0, 10);
+  }
 
   function replace(id, config) {
     var canvas = document.getElementById(id);
@@ -36,7 +41,7 @@
         animation: false, parsing: false, normalized: true, spanGaps: true, maintainAspectRatio: false,
         interaction: {mode: "nearest", intersect: false},
         scales: {
-          x: {type: "linear", ticks: {callback: day, maxTicksLimit: 8}},
+          x: {type: "linear", ticks: {callback: when, maxTicksLimit: 8}},
           y: {min: 0, max: 100, title: {display: true, text: "composite"}}
         },
         plugins: {

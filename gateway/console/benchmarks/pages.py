@@ -88,14 +88,18 @@ async def summary_context(backend: Backend, expert_id: str, filters: Filters) ->
     }
 
 
-async def live_context(backend: Backend, expert_id: str, **more: Any) -> dict[str, Any]:
-    """What `benchmarks/live.html` shows: Run quick / Run full and the latest run."""
-    expert, adapters, summary, latest = await asyncio.gather(
+async def live_context(
+    backend: Backend, expert_id: str, summary: BenchSummary | None = None, **more: Any
+) -> dict[str, Any]:
+    """What `benchmarks/live.html` shows: Run quick / Run full and the latest run. The
+    question counts come from `summary` when the caller has read it already."""
+    expert, adapters, latest = await asyncio.gather(
         backend.get_expert(expert_id),
         backend.list_adapters(expert_id),
-        backend.benchmark_summary(Filters().query(expert_id)),
         backend.list_benchmarks(ListBenchmarks(expert_id=expert_id, limit=1)),
     )
+    if summary is None:
+        summary = await backend.benchmark_summary(Filters().query(expert_id))
     return {
         "expert": expert,
         "versions": [a for a in adapters.adapters if a.valid],
@@ -121,8 +125,8 @@ def settings_context(summary: BenchSummary, form: SettingsForm | None = None, **
 async def dashboard(
     backend: Backend, expert_id: str, filters: Filters | None = None, status: int = 200, **more
 ) -> Template:
-    context = await live_context(backend, expert_id)
-    context |= await summary_context(backend, expert_id, filters or Filters())
+    shown = await summary_context(backend, expert_id, filters or Filters())
+    context = await live_context(backend, expert_id, shown["summary"]) | shown
     context |= settings_context(context["summary"])
     context |= {"formula": COMPOSITE_FORMULA, **more}
     return Template("benchmarks/dashboard.html", context=context, status_code=status)
