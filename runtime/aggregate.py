@@ -7,12 +7,13 @@ made on, so a concurrent change turns into ConcurrencyError instead of a lost up
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from runtime.eventstore import EventStore
+from runtime.eventstore import ConcurrencyError, EventStore
 
 S = TypeVar("S")
 CACHED = 2048  # aggregates whose latest state each process keeps, least recently used out
@@ -63,6 +64,25 @@ class AggregateType(Generic[S]):
         event_id: str | None = None,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        races: int = 0,
+    ) -> Outcome[S]:
+        """Decide and append. With `races` > 0 a decision that lost the race to another
+        append is made again on the fresh state, up to that many times (for commands that
+        hold whatever happened meanwhile, such as a cancel beside a run's progress); the
+        decision itself still refuses what no longer holds."""
+        for attempt in range(races + 1):
+            try:
+                return await self._execute_once(
+                    store, tenant, aggregate_id, decide, event_id, correlation_id, causation_id
+                )
+            except ConcurrencyError:
+                if attempt == races:
+                    raise
+                await asyncio.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def _execute_once(
+        self, store, tenant, aggregate_id, decide, event_id, correlation_id, causation_id
     ) -> Outcome[S]:
         state, last_seq = await self.load(store, tenant, aggregate_id)
         event = decide(state)

@@ -3,7 +3,6 @@ settings and question sets, and the reads behind the dashboard."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 
@@ -33,7 +32,6 @@ from contracts.benchmark import (
     StartBenchmark,
 )
 from contracts.registry import ActiveAdapter, AdapterView, GetActiveAdapter, GetAdapter
-from runtime.eventstore import ConcurrencyError
 from runtime.experts import require_expert
 from runtime.rpc import ServiceError, request
 from runtime.service import ServiceHost
@@ -124,16 +122,11 @@ class BenchmarkHandlers:
     async def cancel(self, cmd: CancelBenchmark) -> Accepted:
         """A run records an answer every second or so: a cancel that lost the race to one is
         decided again on the fresh state."""
-        for _ in range(RACE_RETRIES):
-            try:
-                outcome = await RUNS.execute(
-                    self.host.store, cmd.tenant, cmd.run_id,
-                    lambda s: domain.decide_cancel(s, cmd.run_id),
-                )  # fmt: skip
-                return Accepted(id=cmd.run_id, seq=outcome.seq)
-            except ConcurrencyError:
-                await asyncio.sleep(0.01)
-        raise DomainError(ErrorCode.CONFLICT, "the run kept changing; try cancelling again")
+        outcome = await RUNS.execute(
+            self.host.store, cmd.tenant, cmd.run_id,
+            lambda s: domain.decide_cancel(s, cmd.run_id), races=RACE_RETRIES,
+        )  # fmt: skip
+        return Accepted(id=cmd.run_id, seq=outcome.seq)
 
     # ---- the bench --------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ meanwhile). A refusal is recorded on the audit trail before it is answered.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from contracts.base import Accepted, DomainError, ErrorCode
@@ -61,18 +60,17 @@ class RegistryHandlers:
         """Decide on the expert's versions and append; the new event's sequence (or the
         last one when nothing changed). A refusal goes on the audit trail, then up."""
         try:
-            for attempt in range(RACE_RETRIES):
-                try:
-                    outcome = await EXPERT_VERSIONS.execute(
-                        self.host.store, tenant, expert_id, decide, event_id=event_id
-                    )
-                    return outcome.seq
-                except ConcurrencyError:
-                    await asyncio.sleep(0.005 * (attempt + 1))
-            raise DomainError(
-                ErrorCode.CONFLICT,
-                "the expert's versions kept changing while this was decided; try again",
-            )
+            try:
+                outcome = await EXPERT_VERSIONS.execute(
+                    self.host.store, tenant, expert_id, decide, event_id=event_id,
+                    races=RACE_RETRIES,
+                )  # fmt: skip
+            except ConcurrencyError as exc:
+                raise DomainError(
+                    ErrorCode.CONFLICT,
+                    "the expert's versions kept changing while this was decided; try again",
+                ) from exc
+            return outcome.seq
         except DomainError as refusal:
             if refusal.code != ErrorCode.NOT_FOUND or adapter_id is not None:
                 await self.refused(tenant, expert_id, action, adapter_id, refusal, by)

@@ -36,6 +36,7 @@ from services.trainer.aggregates import CONFIGS, LINES, RUNS
 from services.trainer.schedule import next_tick
 
 STREAM = "TRAINER"
+CANCEL_RACES = 20
 
 
 class Plan:
@@ -120,7 +121,11 @@ class TrainerHandlers:
     async def cancel(self, cmd: CancelFinetune) -> Accepted:
         await self._run(cmd.tenant, cmd.run_id)
         outcome = await RUNS.execute(
-            self.host.store, cmd.tenant, cmd.run_id, lambda s: domain.decide_cancel(s, cmd.run_id)
+            self.host.store,
+            cmd.tenant,
+            cmd.run_id,
+            lambda s: domain.decide_cancel(s, cmd.run_id),
+            races=CANCEL_RACES,  # a running run records its progress every second
         )
         return Accepted(id=cmd.run_id, seq=outcome.seq)
 
