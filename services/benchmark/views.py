@@ -3,8 +3,6 @@ dashboard's summary (time series, comparison table, alerts), and what the polici
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 from croniter import croniter
 from sqlalchemy import text
@@ -20,6 +18,7 @@ from contracts.benchmark import (
     ListBenchmarks,
     Resources,
 )
+from runtime.moments import moment
 from services.benchmark import bank
 
 ALERTS_SHOWN = 5
@@ -73,25 +72,15 @@ def to_view(row) -> BenchmarkView:
     )
 
 
-def _when(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise DomainError(ErrorCode.INVALID, f"{name} must be a date such as 2026-11-26") from exc
-    return moment if moment.tzinfo else moment.astimezone()
-
-
 def _filters(q, params: dict) -> list[str]:
     where = ["tenant = :t", "expert_id = :e"]
     if q.adapter_id is not None:
         where.append("adapter_id IS NULL" if q.adapter_id == "base" else "adapter_id = :adapter")
         params["adapter"] = q.adapter_id
-    if (since := _when(q.since, "since")) is not None:
+    if (since := moment(q.since, "since")) is not None:
         where.append("queued_at >= :since")
         params["since"] = since
-    if (until := _when(q.until, "until")) is not None:
+    if (until := moment(q.until, "until")) is not None:
         where.append("queued_at < :until")
         params["until"] = until
     return where

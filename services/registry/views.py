@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.base import DomainError, ErrorCode
 from contracts.registry import ActiveAdapter, AdapterView, AuditEntry, GetAudit
 from contracts.trainer import AdapterFile, RunMetrics, TrainConfig
+from runtime.moments import moment
 
 COLUMNS = (
     "a.id, a.expert_id, a.source, a.created_at, a.registered_at, a.base_model, a.backend,"
@@ -103,18 +102,6 @@ async def experts(conn: AsyncConnection) -> list[tuple[str, str]]:
     return [(row.tenant, row.expert_id) for row in (await conn.execute(EXPERTS)).all()]
 
 
-def _when(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise DomainError(
-            ErrorCode.INVALID, f"{field} must be a date or time such as 2026-11-26"
-        ) from exc
-    return moment if moment.tzinfo else moment.astimezone()
-
-
 async def audit(conn: AsyncConnection, q: GetAudit) -> list[AuditEntry]:
     where = ["tenant = :t", "expert_id = :e"]
     params: dict = {"t": q.tenant, "e": q.expert_id, "limit": q.limit}
@@ -123,10 +110,10 @@ async def audit(conn: AsyncConnection, q: GetAudit) -> list[AuditEntry]:
         if value is not None:
             where.append(f"{column} = :{column}")
             params[column] = value
-    if (since := _when(q.since, "since")) is not None:
+    if (since := moment(q.since, "since")) is not None:
         where.append("at >= :since")
         params["since"] = since
-    if (until := _when(q.until, "until")) is not None:
+    if (until := moment(q.until, "until")) is not None:
         where.append("at < :until")
         params["until"] = until
     sql = text(
