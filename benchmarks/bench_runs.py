@@ -34,17 +34,13 @@ import uuid
 from sqlalchemy import text
 
 from benchmarks.common import begin, embedded_stack, percentile, print_table, record
-from contracts.answers import AnswerReply, Ask
-from contracts.base import Accepted
+from contracts.answers import Ask
 from contracts.benchmark import (
     CONTEXT,
     RUN,
-    BenchAccepted,
     BenchmarkCompleted,
-    BenchmarkList,
     BenchmarkQueued,
     BenchmarkResults,
-    BenchmarkView,
     BenchSummary,
     GetBenchmark,
     GetResults,
@@ -55,12 +51,12 @@ from contracts.benchmark import (
     StartBenchmark,
 )
 from contracts.expert import CreateExpert, Profile
-from contracts.knowledge import Embed, Embeddings
-from contracts.registry import ActiveAdapter, GetActiveAdapter
+from contracts.knowledge import Embed
+from contracts.registry import GetActiveAdapter
 from runtime.codec import decode, encode
 from runtime.db import make_engine
 from runtime.eventstore import EventStore
-from runtime.rpc import request
+from runtime.rpc import ask
 from runtime.settings import load_settings
 from services.benchmark import bank, scoring, views
 from services.benchmark.aggregates import BENCHES
@@ -83,7 +79,7 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 
 async def new_expert(nc, profile: Profile) -> str:
-    return (await request(nc, "cmd.expert.create", CreateExpert(profile=profile), Accepted)).id
+    return (await ask(nc, CreateExpert(profile=profile))).id
 
 
 def settings_for(stack):
@@ -195,21 +191,20 @@ async def read_figures(nc, engine, store: EventStore, expert_id: str) -> dict:
         assert n == RUNS, f"{side}: {n} runs, not {RUNS}"
 
     summary = await timed_pair(
-        lambda: request(nc, "qry.benchmark.summary", GetSummary(expert_id=expert_id),
-                        BenchSummary, timeout=60.0),
+        lambda: ask(nc, GetSummary(expert_id=expert_id), timeout=60.0),
         lambda: raw(summary_sql),
         lambda got, side: count(got, side, "points"),
     )  # fmt: skip
     listing = await timed_pair(
-        lambda: request(nc, "qry.benchmark.runs", ListBenchmarks(expert_id=expert_id,
-                        limit=RUNS), BenchmarkList, timeout=60.0),
+        lambda: ask(nc, ListBenchmarks(expert_id=expert_id,
+                        limit=RUNS), timeout=60.0),
         lambda: raw(runs_sql, {"limit": RUNS}),
         lambda got, side: count(got, side, "runs"),
     )  # fmt: skip
     summary["split"] = await summary_split(nc, engine, store, expert_id, summary_sql, params)
     listing["reply_bytes"] = len(
-        encode(await request(nc, "qry.benchmark.runs",
-                             ListBenchmarks(expert_id=expert_id, limit=RUNS), BenchmarkList))
+        encode(await ask(nc,
+                             ListBenchmarks(expert_id=expert_id, limit=RUNS)))
     )  # fmt: skip
     return {"summary": summary, "runs": listing}
 
@@ -230,8 +225,7 @@ async def summary_split(nc, engine, store, expert_id: str, sql, params: dict) ->
         bench, _ = await BENCHES.load(store, TENANT, expert_id)
         started = note("load the bench aggregate", started)
         active = (
-            await request(nc, "qry.registry.active", GetActiveAdapter(expert_id=expert_id),
-                          ActiveAdapter)
+            await ask(nc, GetActiveAdapter(expert_id=expert_id))
         ).adapter_id  # fmt: skip
         started = note("the active version (qry.registry.active)", started)
         async with engine.connect() as conn:
@@ -259,26 +253,24 @@ async def quick_run(nc, settings) -> dict:
     started = time.perf_counter()  # the first ask loads the model (and converts it once)
     warm = Ask(expert_id=expert_id, question="Say hello.", mode="closed", max_tokens=1,
                temperature=0.0, adapter="base", purpose="benchmark")  # fmt: skip
-    await request(nc, "cmd.expert.ask", warm, AnswerReply, timeout=900.0)
+    await ask(nc, warm, timeout=900.0)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
-    await request(nc, "qry.knowledge.embed", Embed(texts=["warm up"]), Embeddings, timeout=300.0)
+    await ask(nc, Embed(texts=["warm up"]), timeout=300.0)
     embed_s = time.perf_counter() - started
 
     cmd = StartBenchmark(expert_id=expert_id, suite="builtin", size="quick", adapter_id="base")
     started = time.perf_counter()
-    run_id = (await request(nc, "cmd.benchmark.start", cmd, BenchAccepted)).run_id
+    run_id = (await ask(nc, cmd)).run_id
     seen = None
     while seen is None or seen.status not in ENDED:
         await asyncio.sleep(0.25)
-        seen = await request(nc, "qry.benchmark.run", GetBenchmark(run_id=run_id),
-                             BenchmarkView)  # fmt: skip
+        seen = await ask(nc, GetBenchmark(run_id=run_id))  # fmt: skip
         if time.perf_counter() - started > RUN_TIMEOUT_S:
             raise RuntimeError(f"the quick run did not end in {RUN_TIMEOUT_S:.0f} s: {seen}")
     wall_s = time.perf_counter() - started
     assert seen.status == "succeeded", f"the quick run ended {seen.status}: {seen.error}"
-    results = await request(nc, "qry.benchmark.results", GetResults(run_id=run_id),
-                            BenchmarkResults)  # fmt: skip
+    results = await ask(nc, GetResults(run_id=run_id))  # fmt: skip
     raw = await asyncio.to_thread(raw_generations, settings, results)
     answered_ms = [r.response_ms for r in results.results]
     tokens = [r.completion_tokens for r in results.results]

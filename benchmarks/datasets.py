@@ -26,9 +26,9 @@ from benchmarks.commands import free_port
 from benchmarks.common import begin, embedded_stack, print_table, record
 from benchmarks.corpus import book
 from contracts.dataset import Provenance
-from contracts.knowledge import ListPassages, PassagePage
+from contracts.knowledge import ListPassages
 from runtime.models import load_tokenizer
-from runtime.rpc import request
+from runtime.rpc import ask
 from runtime.settings import load_settings
 from services.dataset.candidates import Candidate
 from services.dataset.exports import to_jsonl
@@ -99,9 +99,9 @@ async def run() -> None:
                     "status"
                 ] != "ready":
                     await asyncio.sleep(0.5)
-                page = await request(
-                    hosts[0].nc, "qry.knowledge.passages",
-                    ListPassages(expert_id=expert["id"], limit=1000), PassagePage,
+                page = await ask(
+                    hosts[0].nc,
+                    ListPassages(expert_id=expert["id"], limit=1000),
                 )  # fmt: skip
                 passages = page.passages
                 tokenizer = await asyncio.to_thread(load_tokenizer, "smollm2", stack.home)

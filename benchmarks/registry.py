@@ -51,7 +51,6 @@ from benchmarks.common import (
     record,
 )
 from contracts.answers import AnswerReply, Ask
-from contracts.base import Accepted
 from contracts.expert import CreateExpert, Profile
 from contracts.registry import (
     CONTEXT,
@@ -60,7 +59,6 @@ from contracts.registry import (
     VERSIONS,
     ActivateAdapter,
     AdapterActivated,
-    AdapterExport,
     AdapterImported,
     AdapterList,
     AdapterRegistered,
@@ -74,7 +72,7 @@ from runtime.db import make_engine
 from runtime.eventstore import EventStore
 from runtime.models import BUNDLED_CACHE
 from runtime.objects import Objects
-from runtime.rpc import request
+from runtime.rpc import ask
 from runtime.settings import load_settings
 from services.registry import views
 from services.registry.aggregates import EXPERT_VERSIONS
@@ -98,7 +96,7 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 async def new_expert(nc, name: str) -> str:
     profile = Profile(name=name)
-    return (await request(nc, "cmd.expert.create", CreateExpert(profile=profile), Accepted)).id
+    return (await ask(nc, CreateExpert(profile=profile))).id
 
 
 # ---- listing -------------------------------------------------------------------------------
@@ -186,7 +184,7 @@ async def hosted_activations(nc, store: EventStore, expert_id: str, ids: list[st
         await reactor_drained(nc.jetstream())
         cmd = ActivateAdapter(expert_id=expert_id, adapter_id=ids[n % 2], by="benchmark")
         started = time.perf_counter()
-        await request(nc, "cmd.registry.activate", cmd, Accepted, timeout=60.0)
+        await ask(nc, cmd, timeout=60.0)
         commands.append(time.perf_counter() - started)
         await reactor_drained(nc.jetstream())
         started = time.perf_counter()
@@ -211,7 +209,7 @@ async def list_latency(nc, engine, expert_id: str, size: int) -> dict:
     params = {"t": "local", "e": expert_id}
 
     async def service() -> AdapterList:
-        return await request(nc, "qry.registry.adapters", query, AdapterList)
+        return await ask(nc, query)
 
     async def raw() -> list:
         async with engine.connect() as conn:
@@ -269,11 +267,11 @@ async def list_split(engine, expert_id: str, params: dict) -> dict:
 # ---- activation ----------------------------------------------------------------------------
 
 
-async def ask(nc, expert_id: str) -> tuple[AnswerReply, float]:
+async def timed_answer(nc, expert_id: str) -> tuple[AnswerReply, float]:
     question = Ask(expert_id=expert_id, question=QUESTION, mode="closed", max_tokens=8,
                    temperature=0.0)  # fmt: skip
     started = time.perf_counter()
-    reply = await request(nc, "cmd.expert.ask", question, AnswerReply, timeout=120.0)
+    reply = await ask(nc, question, timeout=120.0)
     return reply, time.perf_counter() - started
 
 
@@ -290,7 +288,7 @@ async def import_folder(
     cmd = ImportAdapter(
         expert_id=expert_id, archive=ref, filename=f"{folder.name}.tar.gz", by="benchmark"
     )
-    imported = await request(nc, "cmd.registry.import", cmd, AdapterImported, timeout=300.0)
+    imported = await ask(nc, cmd, timeout=300.0)
     return imported, time.perf_counter() - started
 
 
@@ -300,25 +298,25 @@ async def activation_figures(nc, base_model: Path, scratch: Path) -> dict:
     for seed in (1, 2):
         folder = lora_folder(base_model, scratch / f"lora-{seed}", seed=seed)
         versions.append((await import_folder(nc, expert_id, folder))[0].adapter_id)
-    first, load_s = await ask(nc, expert_id)  # loads the base model
+    first, load_s = await timed_answer(nc, expert_id)  # loads the base model
     assert first.adapter_id is None
     runs = []
     for n in range(ACTIVATIONS):
         target = versions[n % 2]
         started = time.perf_counter()
         cmd = ActivateAdapter(expert_id=expert_id, adapter_id=target, by="benchmark")
-        await request(nc, "cmd.registry.activate", cmd, Accepted)
+        await ask(nc, cmd)
         command_s = time.perf_counter() - started
         asks = 0
         while True:
-            reply, _ = await ask(nc, expert_id)
+            reply, _ = await timed_answer(nc, expert_id)
             asks += 1
             if reply.adapter_id == target:
                 break
             if time.perf_counter() - started > 60:
                 raise RuntimeError(f"the expert never answered with {target}")
         total_s = time.perf_counter() - started
-        again, baseline_s = await ask(nc, expert_id)
+        again, baseline_s = await timed_answer(nc, expert_id)
         assert again.adapter_id == target and again.answer == reply.answer
         runs.append({"seconds": total_s, "command_s": command_s, "asks": asks,
                      "baseline_s": baseline_s, "first_of_version": n < 2})  # fmt: skip
@@ -439,8 +437,8 @@ async def transfer_figures(nc, base_model: Path, scratch: Path) -> dict:
                 await asyncio.to_thread(raw_pack, folder)
                 raw_packs.append(time.perf_counter() - started)
             else:
-                export = await request(nc, "qry.registry.export",
-                                       ExportAdapter(adapter_id=adapter_id), AdapterExport,
+                export = await ask(nc,
+                                       ExportAdapter(adapter_id=adapter_id),
                                        timeout=300.0)  # fmt: skip
                 exported = await objects.get(export.object)
                 exports.append(time.perf_counter() - started)

@@ -36,9 +36,9 @@ from benchmarks.common import (
     record,
 )
 from benchmarks.searchdata import BASE, ChunkMaker, base_sentences, bulk_load
-from contracts.knowledge import Search, SearchResults
+from contracts.knowledge import Search
 from runtime.db import make_engine
-from runtime.rpc import request
+from runtime.rpc import ask
 from services.knowledge.embedder import Embedder
 from services.knowledge.search import keyword_ranking
 from tests.support.inprocess import start_service
@@ -67,9 +67,8 @@ async def timed(coro) -> tuple[float, object]:
 async def measure(nc, conn, sqla, embedder: Embedder, qs: list[str], vectors) -> dict:
     n = max(4 * K, 20)  # what hybrid_search asks for
     steps = {
-        "service": lambda q, v: request(
-            nc, "qry.knowledge.search", Search(expert_id=EXPERT, q=q, k=K), SearchResults
-        ),
+        "service": lambda q, v: ask(
+            nc, Search(expert_id=EXPERT, q=q, k=K)),
         "raw": lambda q, v: conn.fetch(RAW_SQL, TENANT, EXPERT, v, K),
         "embed": lambda q, v: embedder.embed_query(q),
         "keyword": lambda q, v: keyword_ranking(sqla, TENANT, EXPERT, q, n),

@@ -48,7 +48,7 @@ from pathlib import Path
 import msgspec
 
 from benchmarks.common import ROOT, begin, embedded_stack, print_table, record
-from contracts.base import Accepted
+from contracts.base import Accepted, DomainError, ObjectRef
 from contracts.dataset import (
     BuildDataset,
     BuildSpec,
@@ -58,14 +58,11 @@ from contracts.dataset import (
     Sources,
 )
 from contracts.expert import CreateExpert, Profile
-from contracts.ingest import ObjectRef
 from contracts.trainer import (
     BUCKET,
     AdapterTrained,
-    Estimate,
     EstimateRun,
     GetRun,
-    RunAccepted,
     RunCancelled,
     RunFailed,
     RunView,
@@ -75,7 +72,7 @@ from contracts.trainer import (
 from runtime.codec import decode_event
 from runtime.models import BUNDLED_CACHE
 from runtime.objects import Objects
-from runtime.rpc import ServiceError, request
+from runtime.rpc import ask
 from runtime.settings import load_settings
 from services.dataset.split import sides
 from services.trainer.data import load as load_data
@@ -235,7 +232,7 @@ def median_run(runs: list[dict]) -> dict:
 async def ready_dataset(nc, built: Accepted, timeout: float = 300.0) -> DatasetView:
     deadline = time.perf_counter() + timeout
     query = GetDataset(dataset_id=built.id, after_seq=built.seq)
-    while (view := await request(nc, "qry.dataset.get", query, DatasetView)).status == "building":
+    while (view := await ask(nc, query)).status == "building":
         if time.perf_counter() > deadline:
             raise RuntimeError(f"dataset {built.id} is still building after {timeout:.0f} s")
         await asyncio.sleep(0.05)
@@ -270,8 +267,8 @@ async def ended_view(nc, run_id: str) -> RunView:
     """The run's view, once the projection has its ending."""
     while True:
         try:
-            view = await request(nc, "qry.trainer.run", GetRun(run_id=run_id), RunView)
-        except ServiceError as err:  # on the log, not projected yet
+            view = await ask(nc, GetRun(run_id=run_id))
+        except DomainError as err:  # on the log, not projected yet
             if err.code != "not_found":
                 raise
         else:
@@ -321,13 +318,13 @@ async def service_runs(
             nc = hosts[0].nc
             profile = Profile(name=NAME, description=DESCRIPTION)
             expert_id = (
-                await request(nc, "cmd.expert.create", CreateExpert(profile=profile), Accepted)
+                await ask(nc, CreateExpert(profile=profile))
             ).id
             manual = [ManualExample(question=q, answer=a) for q, a in pairs()]
             spec = BuildSpec(sources=Sources(manual=manual))
             build = BuildDataset(expert_id=expert_id, spec=spec)
             dataset = await ready_dataset(
-                nc, await request(nc, "cmd.dataset.build", build, Accepted)
+                nc, await ask(nc, build)
             )
             content = await load_data(Objects(nc.jetstream()), dataset.content)
             if [json.loads(line) for line in content.train.splitlines()] != rows:
@@ -337,7 +334,7 @@ async def service_runs(
                 )
             # the trainer loads the base model's tokenizer once, for estimates: not in a run
             estimate = EstimateRun(expert_id=expert_id, dataset_id=dataset.id, config=config)
-            await request(nc, "qry.trainer.estimate", estimate, Estimate)
+            await ask(nc, estimate)
 
             endings = Endings()
             await nc.subscribe("evt.trainer.local.run.>", cb=endings.on_event)
@@ -345,7 +342,7 @@ async def service_runs(
             for _ in range(repeats):
                 cmd = StartFinetune(expert_id=expert_id, dataset_id=dataset.id, config=config)
                 started = time.perf_counter()
-                accepted = await request(nc, "cmd.trainer.start", cmd, RunAccepted)
+                accepted = await ask(nc, cmd)
                 wall = await endings.wait(accepted.run_id) - started
                 view = await ended_view(nc, accepted.run_id)
                 if view.status != "succeeded" or view.metrics is None:

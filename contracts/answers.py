@@ -140,6 +140,9 @@ class Ask(Command, frozen=True, kw_only=True, tag="expert.Ask"):
     """Answer a question. `stream_id` names the core subject the answer's frames go to while
     it is written (`answer.stream.<tenant>.<stream_id>`); the reply is the finished answer."""
 
+    subject = "cmd.expert.ask"
+    reply = "AnswerReply"
+
     expert_id: Token
     question: Question
     mode: Mode | None = None  # None: rag when the expert has documents, else closed
@@ -157,6 +160,9 @@ class Ask(Command, frozen=True, kw_only=True, tag="expert.Ask"):
 
 
 class GiveFeedback(Command, frozen=True, kw_only=True, tag="expert.GiveFeedback"):
+    subject = "cmd.expert.feedback"
+    reply = "Accepted"
+
     answer_id: Token
     rating: Rating
     edited_answer: AnswerText | None = None
@@ -167,6 +173,9 @@ class GiveFeedback(Command, frozen=True, kw_only=True, tag="expert.GiveFeedback"
 class ConfigureBackend(Command, frozen=True, kw_only=True, tag="expert.ConfigureBackend"):
     """Set the expert's backend. `api_key` None keeps the stored key (when the server is the
     same); "" removes it."""
+
+    subject = "cmd.expert.configure_backend"
+    reply = "Accepted"
 
     expert_id: Token
     kind: BackendKind
@@ -179,6 +188,9 @@ class ConfigureBackend(Command, frozen=True, kw_only=True, tag="expert.Configure
 class RescoreAnswers(Command, frozen=True, kw_only=True, tag="expert.RescoreAnswers"):
     """Score again, with the current scorer, every answer of the expert scored by another."""
 
+    subject = "cmd.expert.rescore"
+    reply = "Rescored"
+
     expert_id: Token
 
 
@@ -186,10 +198,16 @@ class RescoreAnswers(Command, frozen=True, kw_only=True, tag="expert.RescoreAnsw
 
 
 class GetAnswer(Query, frozen=True, kw_only=True, tag="expert.GetAnswer"):
+    subject = "qry.expert.answer"
+    reply = "TraceView"
+
     answer_id: Token
 
 
 class ListTraces(Query, frozen=True, kw_only=True, tag="expert.ListTraces"):
+    subject = "qry.expert.traces"
+    reply = "TracePage"
+
     expert_id: Token
     mode: Mode | None = None
     kind: Kind | None = None
@@ -201,16 +219,25 @@ class ListTraces(Query, frozen=True, kw_only=True, tag="expert.ListTraces"):
 
 
 class GetBackend(Query, frozen=True, kw_only=True, tag="expert.GetBackend"):
+    subject = "qry.expert.backend"
+    reply = "BackendView"
+
     expert_id: Token
 
 
 class TestBackend(Query, frozen=True, kw_only=True, tag="expert.TestBackend"):
+    subject = "qry.expert.test_backend"
+    reply = "BackendTestResult"
+
     expert_id: Token
 
 
 class GetPersona(Query, frozen=True, kw_only=True, tag="expert.GetPersona"):
     """The expert's style guide condensed into a system prompt of at most `budget` tokens
     (estimated), as its answers use it: what a training example's system message says."""
+
+    subject = "qry.expert.persona"
+    reply = "PersonaView"
 
     expert_id: Token
     budget: Annotated[int, Meta(ge=16, le=4000)] = 300
@@ -224,6 +251,9 @@ class ChatTurn(msgspec.Struct, frozen=True, kw_only=True):
 class Complete(Query, frozen=True, kw_only=True, tag="expert.Complete"):
     """One completion from the expert's own model backend, nothing recorded: for the
     services that write with it (the dataset builder's questions)."""
+
+    subject = "qry.expert.complete"
+    reply = "Completion"
 
     expert_id: Token
     messages: Annotated[list[ChatTurn], Meta(min_length=1, max_length=MAX_TURNS)]

@@ -2,13 +2,21 @@
 
 Every event, command, query and reply is a frozen msgspec Struct whose tag is a stable string
 ("<context>.<Name>"), never a class path, so renaming a class never breaks the log.
+
+Every command and query knows its address once: `subject` is the NATS subject the service
+serving it listens on (`cmd.<context>.<verb>`, `qry.<context>.<name>`) and `reply` names the
+contract it answers with (a name in the message's own module, or in this one). The runtime's
+`send`/`ask` read both off the message, so no caller spells a subject.
 """
 
 from __future__ import annotations
 
+import sys
+from typing import ClassVar
+
 import msgspec
 
-from contracts.rules import Count, Token
+from contracts.rules import Count, ObjectName, Sha256, Token
 
 
 class Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
@@ -17,6 +25,9 @@ class Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
 
 class Command(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
     """A request to change something. Imperative. Carries the tenant it acts for."""
+
+    subject: ClassVar[str] = ""  # "cmd.<context>.<verb>"
+    reply: ClassVar[str] = "Accepted"
 
     tenant: Token = "local"
 
@@ -28,8 +39,41 @@ class Query(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
     have applied the event at that sequence of the context's stream (a command's reply seq).
     """
 
+    subject: ClassVar[str] = ""  # "qry.<context>.<name>"
+    reply: ClassVar[str] = ""
+
     tenant: Token = "local"
     after_seq: Count = 0
+
+
+Message = Command | Query
+
+
+def subject_of(message: Message | type[Message], context: str = "") -> str:
+    """Where `message` is served. A message every service answers (its health, say) has a
+    `{context}` in its subject, filled with the service asked."""
+    cls = message if isinstance(message, type) else type(message)
+    if not cls.subject:
+        raise TypeError(f"{cls.__name__} has no subject")
+    if "{context}" in cls.subject and not context:
+        raise TypeError(f"{cls.__name__} is served by every service: name the context")
+    return cls.subject.format(context=context)
+
+
+def reply_of(message: Message | type[Message]) -> type:
+    """The contract `message` is answered with."""
+    cls = message if isinstance(message, type) else type(message)
+    for module in (sys.modules[cls.__module__], sys.modules[__name__]):
+        found = getattr(module, cls.reply, None)
+        if isinstance(found, type):
+            return found
+    raise TypeError(f"{cls.__name__}.reply names {cls.reply!r}, which is not a contract")
+
+
+def context_of(subject: str) -> str:
+    """`cmd.<context>.<verb>` -> context."""
+    parts = subject.split(".")
+    return parts[1] if len(parts) > 1 else subject
 
 
 class Reply(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,8 +87,20 @@ class Accepted(Reply, frozen=True, kw_only=True):
     seq: int = 0
 
 
+class ObjectRef(msgspec.Struct, frozen=True, kw_only=True):
+    """A large payload in a NATS Object Store bucket, checked against its sha256 on read."""
+
+    bucket: Token
+    name: ObjectName
+    sha256: Sha256
+    size: Count
+
+
 class RebuildProjections(Command, frozen=True, tag="runtime.RebuildProjections"):
     """Drop a service's read models and replay them from the event log."""
+
+    subject = "cmd.{context}.rebuild_projections"
+    reply = "RebuildJob"
 
 
 class ProjectionsRebuilt(Reply, frozen=True, kw_only=True):
@@ -54,6 +110,9 @@ class ProjectionsRebuilt(Reply, frozen=True, kw_only=True):
 
 class GetRebuildJob(Query, frozen=True, tag="runtime.GetRebuildJob"):
     """How far a rebuild started by `RebuildProjections` has come."""
+
+    subject = "qry.{context}.rebuild_job"
+    reply = "RebuildJob"
 
     job_id: Token
 
@@ -78,6 +137,9 @@ class RebuildJob(Reply, frozen=True, kw_only=True):
 
 class GetHealth(Query, frozen=True, tag="runtime.GetHealth"):
     """The state of a service's background work: its projections and its reactors."""
+
+    subject = "qry.{context}.health"
+    reply = "ServiceHealth"
 
 
 class ComponentHealth(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

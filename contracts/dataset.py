@@ -17,8 +17,7 @@ import msgspec
 from msgspec import Meta
 
 from contracts.answers import Citation
-from contracts.base import Command, Event, Query, Reply
-from contracts.ingest import ObjectRef
+from contracts.base import Command, Event, ObjectRef, Query, Reply
 from contracts.rules import Count, Token, items, line, prose
 
 CONTEXT = "dataset"
@@ -180,17 +179,26 @@ DatasetEvent = (
 
 
 class BuildDataset(Command, frozen=True, kw_only=True, tag="dataset.BuildDataset"):
+    subject = "cmd.dataset.build"
+    reply = "Accepted"
+
     expert_id: Token
     spec: BuildSpec
     manual_jsonl: prose(MAX_MANUAL_JSONL) | None = None  # more manual examples, one per line
 
 
 class CancelBuild(Command, frozen=True, kw_only=True, tag="dataset.CancelBuild"):
+    subject = "cmd.dataset.cancel"
+    reply = "Accepted"
+
     dataset_id: Token
 
 
 class EditExample(Command, frozen=True, kw_only=True, tag="dataset.EditExample"):
     """Change an example of a version: the result is a new version."""
+
+    subject = "cmd.dataset.edit_example"
+    reply = "Accepted"
 
     dataset_id: Token
     example_id: Token
@@ -200,11 +208,17 @@ class EditExample(Command, frozen=True, kw_only=True, tag="dataset.EditExample")
 
 
 class DeleteExample(Command, frozen=True, kw_only=True, tag="dataset.DeleteExample"):
+    subject = "cmd.dataset.delete_example"
+    reply = "Accepted"
+
     dataset_id: Token
     example_id: Token
 
 
 class AddExample(Command, frozen=True, kw_only=True, tag="dataset.AddExample"):
+    subject = "cmd.dataset.add_example"
+    reply = "Accepted"
+
     dataset_id: Token
     example: ManualExample
 
@@ -213,14 +227,23 @@ class AddExample(Command, frozen=True, kw_only=True, tag="dataset.AddExample"):
 
 
 class GetDataset(Query, frozen=True, kw_only=True, tag="dataset.GetDataset"):
+    subject = "qry.dataset.get"
+    reply = "DatasetView"
+
     dataset_id: Token
 
 
 class ListDatasets(Query, frozen=True, kw_only=True, tag="dataset.ListDatasets"):
+    subject = "qry.dataset.list"
+    reply = "DatasetList"
+
     expert_id: Token
 
 
 class ListExamples(Query, frozen=True, kw_only=True, tag="dataset.ListExamples"):
+    subject = "qry.dataset.examples"
+    reply = "ExamplePage"
+
     dataset_id: Token
     split: Literal["train", "val"] | None = None
     source: Source | None = None
@@ -229,10 +252,16 @@ class ListExamples(Query, frozen=True, kw_only=True, tag="dataset.ListExamples")
 
 
 class ListRejections(Query, frozen=True, kw_only=True, tag="dataset.ListRejections"):
+    subject = "qry.dataset.rejections"
+    reply = "RejectionList"
+
     dataset_id: Token
 
 
 class ExportDataset(Query, frozen=True, kw_only=True, tag="dataset.ExportDataset"):
+    subject = "qry.dataset.export"
+    reply = "ExportReady"
+
     dataset_id: Token
     format: Literal["chat", "alpaca", "preference"] = "chat"
     split: Literal["train", "val"] = "train"

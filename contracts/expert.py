@@ -76,17 +76,26 @@ ExpertEvent = ExpertCreated | ExpertUpdated | ExpertDeleted
 
 
 class CreateExpert(Command, frozen=True, tag="expert.CreateExpert"):
+    subject = "cmd.expert.create"
+    reply = "Accepted"
+
     profile: Profile
     expert_id: Token | None = None
 
 
 class UpdateExpert(Command, frozen=True, tag="expert.UpdateExpert"):
+    subject = "cmd.expert.update"
+    reply = "Accepted"
+
     expert_id: Token
     changes: ProfilePatch
     expected_version: Count | None = None
 
 
 class DeleteExpert(Command, frozen=True, tag="expert.DeleteExpert"):
+    subject = "cmd.expert.delete"
+    reply = "Accepted"
+
     expert_id: Token
 
 
@@ -94,11 +103,15 @@ class DeleteExpert(Command, frozen=True, tag="expert.DeleteExpert"):
 
 
 class GetExpert(Query, frozen=True, tag="expert.GetExpert"):
+    subject = "qry.expert.get"
+    reply = "ExpertView"
+
     expert_id: Token
 
 
 class ListExperts(Query, frozen=True, tag="expert.ListExperts"):
-    pass
+    subject = "qry.expert.list"
+    reply = "ExpertList"
 
 
 class ExpertView(Reply, frozen=True, kw_only=True):

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from contracts.base import Command, Event, Query, Reply
-from contracts.rules import Count, ObjectName, Sha256, Token, line, prose
+from contracts.base import Command, Event, ObjectRef, Query, Reply
+from contracts.rules import Count, Sha256, Token, line, prose
 
 CONTEXT = "ingest"
 STREAM = "INGEST"
@@ -33,13 +33,6 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     index: Count
     page: Count
     text: ChunkText
-
-
-class ObjectRef(msgspec.Struct, frozen=True, kw_only=True):
-    bucket: Token
-    name: ObjectName
-    sha256: Sha256
-    size: Count
 
 
 # ---- events --------------------------------------------------------------------------------
@@ -97,6 +90,9 @@ IngestEvent = (
 class RegisterUpload(Command, frozen=True, tag="ingest.RegisterUpload"):
     """The bytes are already in the documents bucket; make them a document of the expert."""
 
+    subject = "cmd.ingest.register_upload"
+    reply = "UploadRegistered"
+
     expert_id: Token
     filename: FileName
     media_type: MediaType
@@ -104,6 +100,9 @@ class RegisterUpload(Command, frozen=True, tag="ingest.RegisterUpload"):
 
 
 class DeleteDocument(Command, frozen=True, tag="ingest.DeleteDocument"):
+    subject = "cmd.ingest.delete"
+    reply = "Accepted"
+
     document_id: Token
 
 
@@ -111,12 +110,18 @@ class DeleteDocument(Command, frozen=True, tag="ingest.DeleteDocument"):
 
 
 class GetDocument(Query, frozen=True, tag="ingest.GetDocument"):
+    subject = "qry.ingest.get"
+    reply = "DocumentView"
+
     document_id: Token
 
 
 class ListDocuments(Query, frozen=True, tag="ingest.ListDocuments"):
     """One page of an expert's documents, oldest first; `after` is the previous page's
     `next`."""
+
+    subject = "qry.ingest.list"
+    reply = "DocumentList"
 
     expert_id: Token
     limit: Annotated[int, Meta(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE

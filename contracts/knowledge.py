@@ -6,8 +6,8 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from contracts.base import Event, Query, Reply
-from contracts.ingest import MAX_DOCUMENTS, FileName, ObjectRef, Reason
+from contracts.base import Event, ObjectRef, Query, Reply
+from contracts.ingest import MAX_DOCUMENTS, FileName, Reason
 from contracts.rules import Count, Token, items, line, prose
 
 MAX_QUERY = 2000
@@ -61,6 +61,9 @@ KnowledgeEvent = EmbeddingStarted | DocumentIndexed | IndexingFailed | DocumentU
 
 
 class Search(Query, frozen=True, tag="knowledge.Search"):
+    subject = "qry.knowledge.search"
+    reply = "SearchResults"
+
     expert_id: Token
     q: line(MAX_QUERY, min_length=1)
     k: Annotated[int, Meta(ge=1, le=MAX_K)] = 5
@@ -80,6 +83,9 @@ class SearchResults(Reply, frozen=True, kw_only=True):
 
 
 class GetIndexStatus(Query, frozen=True, tag="knowledge.GetIndexStatus"):
+    subject = "qry.knowledge.status"
+    reply = "IndexStatuses"
+
     document_ids: items(Token, MAX_DOCUMENTS)
 
 
@@ -99,6 +105,9 @@ class Embed(Query, frozen=True, tag="knowledge.Embed"):
     """Embed texts with the knowledge base's own model (the expert service scores answers
     by how close their sentences lie to the passages they cite)."""
 
+    subject = "qry.knowledge.embed"
+    reply = "Embeddings"
+
     texts: items(prose(MAX_EMBED_TEXT), MAX_EMBED_TEXTS)
 
 
@@ -111,6 +120,9 @@ class Embeddings(Reply, frozen=True, kw_only=True):
 class ListPassages(Query, frozen=True, tag="knowledge.ListPassages"):
     """An expert's passages in document order, a page at a time (`after`: the `next` of the
     previous page)."""
+
+    subject = "qry.knowledge.passages"
+    reply = "PassagePage"
 
     expert_id: Token
     limit: Annotated[int, Meta(ge=1, le=1000)] = 200

@@ -27,8 +27,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from contracts.base import Command, Event, Query, Reply
-from contracts.ingest import ObjectRef
+from contracts.base import Command, Event, ObjectRef, Query, Reply
 from contracts.rules import Count, Sha256, Token, items, line
 from contracts.trainer import AdapterFile, RunMetrics, TrainConfig
 
@@ -199,6 +198,9 @@ class ActivateAdapter(Command, frozen=True, kw_only=True, tag="registry.Activate
     """Make a version (or, `adapter_id` None, the base model) the expert's. With
     `expected_version` set, a deployment that has moved on since is a 409."""
 
+    subject = "cmd.registry.activate"
+    reply = "Accepted"
+
     expert_id: Token
     adapter_id: Token | None
     expected_version: Count | None = None
@@ -210,6 +212,9 @@ class RollbackAdapter(Command, frozen=True, kw_only=True, tag="registry.Rollback
     """Back to the version active before the current one, or to `to_adapter_id`
     (`base` is the base model)."""
 
+    subject = "cmd.registry.rollback"
+    reply = "Accepted"
+
     expert_id: Token
     to_adapter_id: Token | None = None
     expected_version: Count | None = None
@@ -218,6 +223,9 @@ class RollbackAdapter(Command, frozen=True, kw_only=True, tag="registry.Rollback
 
 
 class TagAdapter(Command, frozen=True, kw_only=True, tag="registry.TagAdapter"):
+    subject = "cmd.registry.tag"
+    reply = "Accepted"
+
     adapter_id: Token
     add: items(Tag, 32) = []
     remove: items(Tag, 32) = []
@@ -225,17 +233,26 @@ class TagAdapter(Command, frozen=True, kw_only=True, tag="registry.TagAdapter"):
 
 
 class DeleteAdapter(Command, frozen=True, kw_only=True, tag="registry.DeleteAdapter"):
+    subject = "cmd.registry.delete"
+    reply = "Accepted"
+
     adapter_id: Token
     by: Actor = "api"
 
 
 class VerifyAdapter(Command, frozen=True, kw_only=True, tag="registry.VerifyAdapter"):
+    subject = "cmd.registry.verify"
+    reply = "AdapterView"
+
     adapter_id: Token
     by: Actor = "api"
 
 
 class ImportAdapter(Command, frozen=True, kw_only=True, tag="registry.ImportAdapter"):
     """Register the `.tar.gz` the gateway stored in the `adapter-imports` bucket."""
+
+    subject = "cmd.registry.import"
+    reply = "AdapterImported"
 
     expert_id: Token
     archive: ObjectRef
@@ -247,19 +264,31 @@ class ImportAdapter(Command, frozen=True, kw_only=True, tag="registry.ImportAdap
 
 
 class ListAdapters(Query, frozen=True, kw_only=True, tag="registry.ListAdapters"):
+    subject = "qry.registry.adapters"
+    reply = "AdapterList"
+
     expert_id: Token
     tag: Tag | None = None
 
 
 class GetAdapter(Query, frozen=True, kw_only=True, tag="registry.GetAdapter"):
+    subject = "qry.registry.adapter"
+    reply = "AdapterView"
+
     adapter_id: Token
 
 
 class GetActiveAdapter(Query, frozen=True, kw_only=True, tag="registry.GetActiveAdapter"):
+    subject = "qry.registry.active"
+    reply = "ActiveAdapter"
+
     expert_id: Token
 
 
 class GetAudit(Query, frozen=True, kw_only=True, tag="registry.GetAudit"):
+    subject = "qry.registry.audit"
+    reply = "AuditTrail"
+
     expert_id: Token
     action: Action | None = None
     outcome: Outcome | None = None
@@ -271,6 +300,9 @@ class GetAudit(Query, frozen=True, kw_only=True, tag="registry.GetAudit"):
 
 class ExportAdapter(Query, frozen=True, kw_only=True, tag="registry.ExportAdapter"):
     """Pack a version as a `.tar.gz` in the `exports` bucket (its files hashed first)."""
+
+    subject = "qry.registry.export"
+    reply = "AdapterExport"
 
     adapter_id: Token
 

@@ -19,8 +19,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from contracts.base import Command, Event, Query, Reply
-from contracts.ingest import ObjectRef
+from contracts.base import Command, Event, ObjectRef, Query, Reply
 from contracts.rules import Count, Sha256, Token, items, line
 
 CONTEXT = "trainer"
@@ -282,6 +281,9 @@ class HostedInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class ConfigureFinetune(Command, frozen=True, kw_only=True, tag="trainer.ConfigureFinetune"):
+    subject = "cmd.trainer.configure"
+    reply = "Accepted"
+
     expert_id: Token
     config: TrainConfig = msgspec.field(default_factory=TrainConfig)
     hosted: HostedInput | None = None
@@ -292,6 +294,9 @@ class StartFinetune(Command, frozen=True, kw_only=True, tag="trainer.StartFinetu
     """Queue a run. `config` None uses the expert's settings; a hosted run must carry
     `confirm: true` once its estimate has been seen."""
 
+    subject = "cmd.trainer.start"
+    reply = "RunAccepted"
+
     expert_id: Token
     dataset_id: Token | None = None  # None: the expert's newest ready dataset
     config: TrainConfig | None = None
@@ -300,6 +305,9 @@ class StartFinetune(Command, frozen=True, kw_only=True, tag="trainer.StartFinetu
 
 
 class CancelFinetune(Command, frozen=True, kw_only=True, tag="trainer.CancelFinetune"):
+    subject = "cmd.trainer.cancel"
+    reply = "Accepted"
+
     run_id: Token
 
 
@@ -307,19 +315,31 @@ class CancelFinetune(Command, frozen=True, kw_only=True, tag="trainer.CancelFine
 
 
 class GetRun(Query, frozen=True, kw_only=True, tag="trainer.GetRun"):
+    subject = "qry.trainer.run"
+    reply = "RunView"
+
     run_id: Token
 
 
 class ListRuns(Query, frozen=True, kw_only=True, tag="trainer.ListRuns"):
+    subject = "qry.trainer.runs"
+    reply = "RunList"
+
     expert_id: Token | None = None
     limit: Annotated[int, Meta(ge=1, le=200)] = 50
 
 
 class GetFinetuneSettings(Query, frozen=True, kw_only=True, tag="trainer.GetFinetuneSettings"):
+    subject = "qry.trainer.settings"
+    reply = "FinetuneSettings"
+
     expert_id: Token
 
 
 class EstimateRun(Query, frozen=True, kw_only=True, tag="trainer.EstimateRun"):
+    subject = "qry.trainer.estimate"
+    reply = "Estimate"
+
     expert_id: Token
     dataset_id: Token | None = None
     config: TrainConfig | None = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import msgspec
-import structlog
 from nats.aio.client import Client as NATS
 
 from contracts.answers import (
@@ -39,8 +38,6 @@ from contracts.base import (
 )
 from contracts.benchmark import (
     AddQuestions,
-    BenchAccepted,
-    BenchmarkList,
     BenchmarkResults,
     BenchmarkView,
     BenchSettings,
@@ -57,7 +54,6 @@ from contracts.benchmark import (
     ListBenchmarks,
     ListQuestions,
     Question,
-    QuestionList,
     RemoveQuestion,
     RescoreBenchmark,
     Size,
@@ -67,7 +63,6 @@ from contracts.benchmark import (
 from contracts.dataset import (
     BuildDataset,
     CancelBuild,
-    DatasetList,
     DatasetView,
     ExamplePage,
     ExportDataset,
@@ -81,7 +76,6 @@ from contracts.dataset import (
 from contracts.expert import (
     CreateExpert,
     DeleteExpert,
-    ExpertList,
     ExpertView,
     GetExpert,
     ListExperts,
@@ -92,7 +86,6 @@ from contracts.expert import (
 from contracts.ingest import (
     PAGE_SIZE,
     DeleteDocument,
-    DocumentList,
     DocumentView,
     GetDocument,
     ListDocuments,
@@ -102,7 +95,6 @@ from contracts.ingest import (
 from contracts.knowledge import (
     MAX_QUERY,
     GetIndexStatus,
-    IndexStatuses,
     Search,
     SearchResults,
 )
@@ -169,228 +161,219 @@ class Backend:
         self.objects = Objects(self.js)
         self.tenant = TENANT
 
-    async def call(
-        self, subject: str, payload: Any, reply_type: type[T], timeout: float = 10.0
-    ) -> T:
-        """One request/reply; a service's typed error comes back as a DomainError.
+    async def ask(self, message: Any, timeout: float = 10.0, context: str = "") -> Any:
+        """One command or query to the service that serves it (the contract names it, and the
+        reply); a service's typed error comes back as a DomainError.
 
-        The payload is checked against its contract first, so a request the service would
+        The message is checked against its contract first, so a request the service would
         refuse never leaves the gateway: an id that is not a token (`>`, `*`, `a.b`, empty)
         names nothing, so it is a 404, and any other broken rule a 400 naming it.
         """
-        check_contract(payload)
-        correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
-        return await rpc.request(
-            self.nc, subject, payload, reply_type, timeout=timeout, correlation_id=correlation_id
-        )
+        check_contract(message)
+        return await rpc.ask(self.nc, message, timeout=timeout, context=context)
+
+    send = ask  # a command's name for the same round trip
 
     # ---- experts ---------------------------------------------------------------------------
 
     async def create_expert(self, profile: Profile) -> ExpertView:
-        accepted = await self.call("cmd.expert.create", CreateExpert(profile=profile), Accepted)
+        accepted = await self.ask(CreateExpert(profile=profile))
         return await self.get_expert(accepted.id, after_seq=accepted.seq)
 
     async def update_expert(
         self, expert_id: str, changes: ProfilePatch, expected_version: int | None
     ) -> ExpertView:
         cmd = UpdateExpert(expert_id=expert_id, changes=changes, expected_version=expected_version)
-        accepted = await self.call("cmd.expert.update", cmd, Accepted)
+        accepted = await self.ask(cmd)
         return await self.get_expert(expert_id, after_seq=accepted.seq)
 
     async def delete_expert(self, expert_id: str) -> None:
-        accepted = await self.call("cmd.expert.delete", DeleteExpert(expert_id=expert_id), Accepted)
+        accepted = await self.ask(DeleteExpert(expert_id=expert_id))
         await self.list_experts(after_seq=accepted.seq)
 
     async def get_expert(self, expert_id: str, after_seq: int = 0) -> ExpertView:
         query = GetExpert(expert_id=expert_id, after_seq=after_seq)
-        return await self.call("qry.expert.get", query, ExpertView)
+        return await self.ask(query)
 
     async def list_experts(self, after_seq: int = 0) -> list[ExpertView]:
-        reply = await self.call("qry.expert.list", ListExperts(after_seq=after_seq), ExpertList)
+        reply = await self.ask(ListExperts(after_seq=after_seq))
         return reply.experts
 
     # ---- answers, feedback, traces, model backend ------------------------------------------
 
     async def give_feedback(self, cmd: GiveFeedback) -> TraceView:
-        accepted = await self.call("cmd.expert.feedback", cmd, Accepted)
+        accepted = await self.ask(cmd)
         return await self.get_answer(cmd.answer_id, after_seq=accepted.seq)
 
     async def get_answer(self, answer_id: str, after_seq: int = 0) -> TraceView:
         query = GetAnswer(answer_id=answer_id, after_seq=after_seq)
-        return await self.call("qry.expert.answer", query, TraceView)
+        return await self.ask(query)
 
     async def list_traces(self, query: ListTraces) -> TracePage:
-        return await self.call("qry.expert.traces", query, TracePage)
+        return await self.ask(query)
 
     async def rescore(self, expert_id: str) -> Rescored:
         cmd = RescoreAnswers(expert_id=expert_id)
-        return await self.call("cmd.expert.rescore", cmd, Rescored, timeout=RESCORE_TIMEOUT_S)
+        return await self.ask(cmd, timeout=RESCORE_TIMEOUT_S)
 
     async def get_backend(self, expert_id: str, after_seq: int = 0) -> BackendView:
         query = GetBackend(expert_id=expert_id, after_seq=after_seq)
-        return await self.call("qry.expert.backend", query, BackendView)
+        return await self.ask(query)
 
     async def configure_backend(self, cmd: ConfigureBackend) -> BackendView:
-        accepted = await self.call("cmd.expert.configure_backend", cmd, Accepted)
+        accepted = await self.ask(cmd)
         return await self.get_backend(cmd.expert_id, after_seq=accepted.seq)
 
     async def test_backend(self, expert_id: str) -> BackendTestResult:
         query = TestBackend(expert_id=expert_id)
-        return await self.call("qry.expert.test_backend", query, BackendTestResult, timeout=120)
+        return await self.ask(query, timeout=120)
 
     # ---- datasets --------------------------------------------------------------------------
 
     async def build_dataset(self, cmd: BuildDataset) -> Accepted:
-        return await self.call("cmd.dataset.build", cmd, Accepted)
+        return await self.ask(cmd)
 
     async def get_dataset(self, dataset_id: str, after_seq: int = 0) -> DatasetView:
         query = GetDataset(dataset_id=dataset_id, after_seq=after_seq)
-        return await self.call("qry.dataset.get", query, DatasetView)
+        return await self.ask(query)
 
     async def list_datasets(self, expert_id: str, after_seq: int = 0) -> list[DatasetView]:
         await self.get_expert(expert_id)  # 404 for an expert that does not exist
         query = ListDatasets(expert_id=expert_id, after_seq=after_seq)
-        return (await self.call("qry.dataset.list", query, DatasetList)).datasets
+        return (await self.ask(query)).datasets
 
     async def dataset_examples(self, query: ListExamples) -> ExamplePage:
-        return await self.call("qry.dataset.examples", query, ExamplePage)
+        return await self.ask(query)
 
     async def dataset_rejections(self, dataset_id: str) -> RejectionList:
         query = ListRejections(dataset_id=dataset_id)
-        return await self.call("qry.dataset.rejections", query, RejectionList)
+        return await self.ask(query)
 
-    async def revise_dataset(self, subject: str, cmd) -> DatasetView:
+    async def revise_dataset(self, cmd) -> DatasetView:
         """An edit, deletion or addition: the new version it made."""
-        accepted = await self.call(subject, cmd, Accepted)
+        accepted = await self.send(cmd)
         return await self.get_dataset(accepted.id, after_seq=accepted.seq)
 
     async def cancel_dataset(self, dataset_id: str) -> DatasetView:
-        accepted = await self.call(
-            "cmd.dataset.cancel", CancelBuild(dataset_id=dataset_id), Accepted
-        )
+        accepted = await self.ask(CancelBuild(dataset_id=dataset_id))
         return await self.get_dataset(dataset_id, after_seq=accepted.seq)
 
     async def export_dataset(self, query: ExportDataset) -> ExportReady:
-        return await self.call("qry.dataset.export", query, ExportReady, timeout=60)
+        return await self.ask(query, timeout=60)
 
     # ---- adapters --------------------------------------------------------------------------
 
     async def list_adapters(self, expert_id: str, after_seq: int = 0) -> AdapterList:
         query = ListAdapters(expert_id=expert_id, after_seq=after_seq)
-        return await self.call("qry.registry.adapters", query, AdapterList)
+        return await self.ask(query)
 
     async def get_adapter(self, adapter_id: str, after_seq: int = 0) -> AdapterView:
         query = GetAdapter(adapter_id=adapter_id, after_seq=after_seq)
-        return await self.call("qry.registry.adapter", query, AdapterView)
+        return await self.ask(query)
 
     async def active_adapter(self, expert_id: str, after_seq: int = 0) -> ActiveAdapter:
         query = GetActiveAdapter(expert_id=expert_id, after_seq=after_seq)
-        return await self.call("qry.registry.active", query, ActiveAdapter)
+        return await self.ask(query)
 
     async def activate_adapter(self, cmd: ActivateAdapter) -> ActiveAdapter:
-        accepted = await self.call("cmd.registry.activate", cmd, Accepted)
+        accepted = await self.ask(cmd)
         return await self.active_adapter(cmd.expert_id, after_seq=accepted.seq)
 
     async def rollback_adapter(self, cmd: RollbackAdapter) -> ActiveAdapter:
-        accepted = await self.call("cmd.registry.rollback", cmd, Accepted)
+        accepted = await self.ask(cmd)
         return await self.active_adapter(cmd.expert_id, after_seq=accepted.seq)
 
     async def tag_adapter(self, cmd: TagAdapter) -> AdapterView:
-        accepted = await self.call("cmd.registry.tag", cmd, Accepted)
+        accepted = await self.ask(cmd)
         return await self.get_adapter(cmd.adapter_id, after_seq=accepted.seq)
 
     async def delete_adapter(self, cmd: DeleteAdapter) -> AdapterView:
         """The version as it was; once this returns, the expert's list no longer has it."""
         view = await self.get_adapter(cmd.adapter_id)
-        accepted = await self.call("cmd.registry.delete", cmd, Accepted)
+        accepted = await self.ask(cmd)
         await self.list_adapters(view.expert_id, after_seq=accepted.seq)
         return view
 
     async def verify_adapter(self, cmd: VerifyAdapter) -> AdapterView:
-        return await self.call("cmd.registry.verify", cmd, AdapterView, timeout=ARCHIVE_TIMEOUT_S)
+        return await self.ask(cmd, timeout=ARCHIVE_TIMEOUT_S)
 
     async def import_adapter(self, cmd: ImportAdapter) -> AdapterImported:
-        return await self.call(
-            "cmd.registry.import", cmd, AdapterImported, timeout=ARCHIVE_TIMEOUT_S
+        return await self.ask( cmd, timeout=ARCHIVE_TIMEOUT_S
         )
 
     async def export_adapter(self, adapter_id: str) -> AdapterExport:
         query = ExportAdapter(adapter_id=adapter_id)
-        return await self.call(
-            "qry.registry.export", query, AdapterExport, timeout=ARCHIVE_TIMEOUT_S
+        return await self.ask( query, timeout=ARCHIVE_TIMEOUT_S
         )
 
     async def adapter_audit(self, query: GetAudit) -> AuditTrail:
-        return await self.call("qry.registry.audit", query, AuditTrail)
+        return await self.ask(query)
 
     # ---- benchmarks ------------------------------------------------------------------------
 
     async def start_benchmark(self, cmd: StartBenchmark) -> BenchmarkView:
-        accepted = await self.call("cmd.benchmark.start", cmd, BenchAccepted)
+        accepted = await self.ask(cmd)
         return await self.get_benchmark(accepted.run_id, after_seq=accepted.seq)
 
     async def get_benchmark(self, run_id: str, after_seq: int = 0) -> BenchmarkView:
         query = GetBenchmark(run_id=run_id, after_seq=after_seq)
-        return await self.call("qry.benchmark.run", query, BenchmarkView)
+        return await self.ask(query)
 
     async def list_benchmarks(self, query: ListBenchmarks) -> list[BenchmarkView]:
         """Newest first; a 404 for an expert that does not exist."""
         await self.get_expert(query.expert_id)
-        return (await self.call("qry.benchmark.runs", query, BenchmarkList)).runs
+        return (await self.ask(query)).runs
 
     async def cancel_benchmark(self, run_id: str) -> BenchmarkView:
-        accepted = await self.call("cmd.benchmark.cancel", CancelBenchmark(run_id=run_id), Accepted)
+        accepted = await self.ask(CancelBenchmark(run_id=run_id))
         return await self.get_benchmark(run_id, after_seq=accepted.seq)
 
     async def rescore_benchmark(self, run_id: str) -> BenchmarkView:
         cmd = RescoreBenchmark(run_id=run_id)
-        accepted = await self.call(
-            "cmd.benchmark.rescore", cmd, Accepted, timeout=RESCORE_TIMEOUT_S
+        accepted = await self.ask( cmd, timeout=RESCORE_TIMEOUT_S
         )
         return await self.get_benchmark(run_id, after_seq=accepted.seq)
 
     async def benchmark_results(self, run_id: str) -> BenchmarkResults:
-        return await self.call("qry.benchmark.results", GetResults(run_id=run_id), BenchmarkResults)
+        return await self.ask(GetResults(run_id=run_id))
 
     async def benchmark_summary(self, query: GetSummary) -> BenchSummary:
         await self.get_expert(query.expert_id)
-        return await self.call("qry.benchmark.summary", query, BenchSummary)
+        return await self.ask(query)
 
     async def configure_benchmarks(self, expert_id: str, settings: BenchSettings) -> BenchSummary:
         """The settings saved; the summary (which holds them) as it is afterwards."""
         cmd = ConfigureBench(expert_id=expert_id, settings=settings)
-        accepted = await self.call("cmd.benchmark.configure", cmd, Accepted)
+        accepted = await self.ask(cmd)
         query = GetSummary(expert_id=expert_id, after_seq=accepted.seq)
-        return await self.call("qry.benchmark.summary", query, BenchSummary)
+        return await self.ask(query)
 
     async def benchmark_questions(
         self, expert_id: str, suite: Suite | None = None
     ) -> list[Question]:
         await self.get_expert(expert_id)
         query = ListQuestions(expert_id=expert_id, suite=suite)
-        return (await self.call("qry.benchmark.questions", query, QuestionList)).questions
+        return (await self.ask(query)).questions
 
     async def add_benchmark_questions(self, expert_id: str, questions: list[Question]) -> None:
         cmd = AddQuestions(expert_id=expert_id, questions=questions)
-        await self.call("cmd.benchmark.add_questions", cmd, Accepted)
+        await self.ask(cmd)
 
     async def remove_benchmark_question(self, expert_id: str, question_id: str) -> None:
         cmd = RemoveQuestion(expert_id=expert_id, question_id=question_id)
-        await self.call("cmd.benchmark.remove_question", cmd, Accepted)
+        await self.ask(cmd)
 
     async def generate_benchmark_set(self, expert_id: str) -> None:
         """Write the expert's own question set from its newest ready dataset."""
         cmd = GenerateExpertSet(expert_id=expert_id)
-        await self.call("cmd.benchmark.generate_set", cmd, Accepted, timeout=60)
+        await self.ask(cmd, timeout=60)
 
     async def diagnose(self, expert_id: str, size: Size = "quick") -> DiagnosisView:
-        return await self.call("cmd.benchmark.diagnose", Diagnose(expert_id=expert_id, size=size),
-                               DiagnosisView)  # fmt: skip
+        return await self.ask(Diagnose(expert_id=expert_id, size=size))  # fmt: skip
 
     async def diagnosis(self, expert_id: str) -> DiagnosisView:
         await self.get_expert(expert_id)
-        return await self.call("qry.benchmark.diagnosis", GetDiagnosis(expert_id=expert_id),
-                               DiagnosisView)  # fmt: skip
+        return await self.ask(GetDiagnosis(expert_id=expert_id))  # fmt: skip
 
     # ---- documents -------------------------------------------------------------------------
 
@@ -414,26 +397,24 @@ class Backend:
     ) -> tuple[list[DocumentOut], str | None]:
         """One page of the expert's documents, oldest first, and the next page's cursor."""
         query = ListDocuments(expert_id=expert_id, limit=limit, after=after, after_seq=after_ingest)
-        reply = await self.call("qry.ingest.list", query, DocumentList)
+        reply = await self.ask(query)
         return await self.merged(reply.documents, after_knowledge=after_knowledge), reply.next
 
     async def get_document(self, document_id: str) -> DocumentOut:
-        doc = await self.call("qry.ingest.get", GetDocument(document_id=document_id), DocumentView)
+        doc = await self.ask(GetDocument(document_id=document_id))
         return (await self.merged([doc]))[0]
 
     async def delete_document(self, document_id: str) -> DocumentOut:
         doc = await self.get_document(document_id)
         cmd = DeleteDocument(document_id=document_id)
-        accepted = await self.call("cmd.ingest.delete", cmd, Accepted)
-        await self.call(
-            "qry.ingest.list",
+        accepted = await self.ask(cmd)
+        await self.ask(
             ListDocuments(expert_id=doc.expert_id, after_seq=accepted.seq),
-            DocumentList,
         )
         return doc
 
     async def register_upload(self, cmd: RegisterUpload) -> UploadRegistered:
-        return await self.call("cmd.ingest.register_upload", cmd, UploadRegistered, timeout=30.0)
+        return await self.ask(cmd, timeout=30.0)
 
     async def merged(
         self, docs: list[DocumentView], *, after_knowledge: int = 0
@@ -443,7 +424,7 @@ class Backend:
         statuses = []
         if ids:
             query = GetIndexStatus(document_ids=ids, after_seq=after_knowledge)
-            statuses = (await self.call("qry.knowledge.status", query, IndexStatuses)).statuses
+            statuses = (await self.ask(query)).statuses
         return merge_documents(docs, statuses)
 
     # ---- knowledge and admin ---------------------------------------------------------------
@@ -453,21 +434,19 @@ class Backend:
         q = clean_query(q)
         await self.get_expert(expert_id)
         query = Search(expert_id=expert_id, q=q, k=k)
-        return await self.call("qry.knowledge.search", query, SearchResults, timeout=30.0)
+        return await self.ask(query, timeout=30.0)
 
     async def start_rebuild(self, service: str) -> RebuildJob:
         """Start rebuilding a service's projections (a job; the views keep serving)."""
-        subject = f"cmd.{known_service(service)}.rebuild_projections"
-        return await self.call(subject, RebuildProjections(), RebuildJob)
+        return await self.send(RebuildProjections(), context=known_service(service))
 
     async def rebuild_job(self, service: str, job_id: str) -> RebuildJob:
-        subject = f"qry.{known_service(service)}.rebuild_job"
-        return await self.call(subject, GetRebuildJob(job_id=job_id), RebuildJob)
+        query = GetRebuildJob(job_id=job_id)
+        return await self.ask(query, context=known_service(service))
 
     async def service_health(self, service: str) -> ServiceHealth:
         """A service's projections and reactors, as it sees them."""
-        subject = f"qry.{service}.health"
-        return await self.call(subject, GetHealth(), ServiceHealth, timeout=HEALTH_TIMEOUT_S)
+        return await self.ask(GetHealth(), timeout=HEALTH_TIMEOUT_S, context=service)
 
 
 def known_service(service: str) -> str:

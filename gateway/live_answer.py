@@ -32,7 +32,7 @@ async def answer_frames(backend: Backend, cmd: Ask) -> AsyncIterator[Frame | Ans
     # being read) by the time the reply has come.
     sub = await backend.nc.subscribe(stream_subject(backend.tenant, stream_id))
     call = asyncio.create_task(
-        backend.call("cmd.expert.ask", cmd, AnswerReply, timeout=ANSWER_TIMEOUT_S)
+        backend.ask(cmd, timeout=ANSWER_TIMEOUT_S)
     )
     finished, pending = False, None
     try:

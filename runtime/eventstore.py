@@ -18,9 +18,10 @@ from nats.js.errors import APIError, NotFoundError
 from contracts.base import DomainError, ErrorCode
 from contracts.events import STREAMS
 from contracts.rules import is_token
+from runtime import headers as h
 from runtime import telemetry
 from runtime.codec import decode_event, encode, event_type
-from runtime.logs import get_logger
+from runtime.logs import bound, get_logger
 from runtime.stream_check import stream_differences
 
 log = get_logger(__name__)
@@ -28,12 +29,6 @@ log = get_logger(__name__)
 WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed expected-sequence check
 STREAM_NAME_IN_USE = 10058
 DUPLICATE_WINDOW_S = 120.0
-
-H_EVENT_TYPE = "Simtune-Event-Type"
-H_TENANT = "Simtune-Tenant"
-H_OCCURRED_AT = "Simtune-Occurred-At"
-H_CORRELATION = "Simtune-Correlation-Id"
-H_CAUSATION = "Simtune-Causation-Id"
 
 
 class ConcurrencyError(Exception):
@@ -62,6 +57,7 @@ class RecordedEvent:
     occurred_at: str
     correlation_id: str
     headers: dict[str, str] = field(default_factory=dict)
+    causation_id: str = ""  # the event this one was appended in reaction to ("" for none)
 
     @property
     def type(self) -> str:
@@ -75,6 +71,14 @@ class RecordedEvent:
 
 def stream_for(context: str) -> str:
     return STREAMS.get(context, context.upper())
+
+
+def events_of(stream: str, aggregate: str = "") -> str:
+    """The subjects of every event on a context's stream, or of one kind of its aggregates
+    (of every tenant)."""
+    if aggregate:
+        return f"evt.{stream.lower()}.*.{aggregate}.>"
+    return f"evt.{stream.lower()}.>"
 
 
 def subject_for(context: str, tenant: str, aggregate: str, aggregate_id: str) -> str:
@@ -99,12 +103,13 @@ def to_recorded(stream: str, seq: int, subject: str, data: bytes, headers: dict 
         stream=stream,
         seq=seq,
         subject=subject,
-        event_id=headers.get("Nats-Msg-Id", ""),
-        tenant=headers.get(H_TENANT, parts[2] if len(parts) > 2 else ""),
+        event_id=headers.get(h.EVENT_ID, ""),
+        tenant=headers.get(h.TENANT, parts[2] if len(parts) > 2 else ""),
         aggregate_id=parts[4] if len(parts) > 4 else "",
-        occurred_at=headers.get(H_OCCURRED_AT, ""),
-        correlation_id=headers.get(H_CORRELATION, ""),
+        occurred_at=headers.get(h.OCCURRED_AT, ""),
+        correlation_id=headers.get(h.CORRELATION, ""),
         headers=headers,
+        causation_id=headers.get(h.CAUSATION, ""),
     )
 
 
@@ -172,16 +177,17 @@ class EventStore:
         decode_event(data)
         event_id = event_id or str(uuid.uuid4())
         headers = {
-            "Nats-Msg-Id": event_id,
-            H_EVENT_TYPE: event_type(event),
-            H_TENANT: tenant,
-            H_OCCURRED_AT: datetime.now(UTC).isoformat(timespec="milliseconds"),
-            H_CORRELATION: correlation_id or event_id,
+            h.EVENT_ID: event_id,
+            h.EVENT_TYPE: event_type(event),
+            h.TENANT: tenant,
+            h.OCCURRED_AT: datetime.now(UTC).isoformat(timespec="milliseconds"),
+            h.CORRELATION: correlation_id or bound("correlation_id") or event_id,
         }
+        causation_id = causation_id or bound("causation_id")  # set while a reactor reacts
         if causation_id:
-            headers[H_CAUSATION] = causation_id
+            headers[h.CAUSATION] = causation_id
         if expected_seq is not None:
-            headers["Nats-Expected-Last-Subject-Sequence"] = str(expected_seq)
+            headers[h.EXPECTED_LAST_SEQ] = str(expected_seq)
         telemetry.inject(headers)
         try:
             ack = await self._js.publish(subject, data, headers=headers)

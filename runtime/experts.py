@@ -5,16 +5,14 @@
 from __future__ import annotations
 
 from contracts.answers import GetPersona, PersonaView
-from contracts.base import ErrorCode
-from runtime.rpc import ServiceError, not_found, request
+from contracts.base import DomainError, ErrorCode
+from runtime.rpc import ask, not_found
 
 
 async def require_expert(nc, tenant: str, expert_id: str) -> PersonaView:
     try:
-        return await request(
-            nc, "qry.expert.persona", GetPersona(tenant=tenant, expert_id=expert_id), PersonaView
-        )
-    except ServiceError as exc:
+        return await ask(nc, GetPersona(tenant=tenant, expert_id=expert_id))
+    except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND:
             raise not_found(f"expert {expert_id}") from exc
         raise

@@ -47,12 +47,23 @@ def configure_logging(service: str, *, fmt: str = "console", level: str = "info"
 
 
 @contextmanager
-def bind_request_context(*, tenant: str, correlation_id: str) -> Iterator[None]:
-    tokens = structlog.contextvars.bind_contextvars(tenant=tenant, correlation_id=correlation_id)
+def bind_request_context(
+    *, tenant: str, correlation_id: str, causation_id: str = ""
+) -> Iterator[None]:
+    """Who the work in this block is for and what started it; every log line carries them, and
+    what the block appends or sends carries the correlation and causation ids on."""
+    tokens = structlog.contextvars.bind_contextvars(
+        tenant=tenant, correlation_id=correlation_id, causation_id=causation_id
+    )
     try:
         yield
     finally:
         structlog.contextvars.reset_contextvars(**tokens)
+
+
+def bound(name: str) -> str:
+    """A value `bind_request_context` bound for the work in progress ("" outside one)."""
+    return structlog.contextvars.get_contextvars().get(name) or ""
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -30,7 +30,7 @@ from nats.js.errors import (
     ObjectNotFoundError,
 )
 
-from contracts.ingest import ObjectRef
+from contracts.base import ObjectRef
 
 
 class ObjectMissing(Exception):

@@ -25,6 +25,7 @@ from contracts.base import ComponentHealth
 from runtime import db, telemetry
 from runtime.applier import apply_in, recorded
 from runtime.consumers import delete_durable, durable_name
+from runtime.eventstore import events_of
 from runtime.logs import get_logger
 from runtime.ordered import OrderedReader
 from runtime.projection import Projection
@@ -62,12 +63,10 @@ class Projector:
         batch_size: int = 256,
         pacing: Pacing = Pacing(),
         on_fatal: Fatal | None = None,
-        subjects: Callable[[str], str] = lambda stream: f"evt.{stream.lower()}.>",
     ) -> None:
         self.nc, self.js = nc, nc.jetstream()
         self.engine, self.schema, self.projection = engine, schema, projection
         self.batch_size, self.pacing, self.on_fatal = batch_size, pacing, on_fatal
-        self.subjects = subjects
         self.watch = Watch(projection.name, projection.streams)
         self.rebuilding = False
         self._tasks: list[asyncio.Task] = []
@@ -95,7 +94,7 @@ class Projector:
         checkpoints = await self.checkpoints()
         self.stopping = False
         for stream in self.projection.streams:
-            reader = OrderedReader(self.js, stream, self.subjects(stream), batch=self.batch_size)
+            reader = OrderedReader(self.js, stream, events_of(stream), batch=self.batch_size)
             await reader.seek(checkpoints[stream] + 1)
             self._readers[stream] = reader
             loop = StreamLoop(self, stream, reader)

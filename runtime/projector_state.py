@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import dataclass
 
 from contracts.base import ComponentHealth
-from runtime.eventstore import H_EVENT_TYPE
+from runtime import headers
 
 MAX_ERROR = 300  # characters of an error kept for /health
 
@@ -33,7 +33,7 @@ class Trouble:
 def describe(stream: str, item, error: BaseException) -> Trouble:
     """The trouble with one event (a RecordedEvent, or a message that did not decode)."""
     if hasattr(item, "metadata"):
-        seq, type_ = item.metadata.sequence.stream, (item.headers or {}).get(H_EVENT_TYPE, "?")
+        seq, type_ = item.metadata.sequence.stream, (item.headers or {}).get(headers.EVENT_TYPE, "?")
     else:
         seq, type_ = item.seq, item.type
     cause = getattr(error, "orig", None) or error  # a driver's own message, not SQLAlchemy's

@@ -40,7 +40,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from runtime import telemetry
 from runtime.codec import UnknownEvent
 from runtime.consumers import durable_name, work_queue
-from runtime.eventstore import RecordedEvent, to_recorded
+from runtime.eventstore import RecordedEvent, events_of, to_recorded
 from runtime.holds import Holds
 from runtime.logs import bind_request_context, get_logger
 
@@ -85,7 +85,7 @@ class Reactor:
     ) -> None:
         self.nc, self.js = nc, nc.jetstream()
         self.name, self.stream, self.handler = name, stream, handler
-        self.subject = subject or f"evt.{stream.lower()}.>"
+        self.subject = subject or events_of(stream)
         self.ack_wait_s = ack_wait_s
         self.concurrency = max(concurrency, 1)
         self.max_deliver = max(max_deliver, 1)
@@ -218,7 +218,9 @@ class Reactor:
             await msg.in_progress()
 
         with (
-            bind_request_context(tenant=rec.tenant, correlation_id=rec.correlation_id),
+            bind_request_context(  # what the handler appends or asks names this event as its cause
+                tenant=rec.tenant, correlation_id=rec.correlation_id, causation_id=rec.event_id
+            ),
             self._tracer.start_as_current_span(
                 f"react {rec.type}", context=telemetry.extract(rec.headers)
             ),

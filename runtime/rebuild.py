@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from runtime import db
 from runtime.applier import apply_in, recorded
 from runtime.codec import UnknownEvent
+from runtime.eventstore import events_of
 from runtime.logs import get_logger
 from runtime.ordered import OrderedReader
 
@@ -58,7 +59,7 @@ class ShadowRebuild:
         self.shadow = shadow_schema(self.schema, self.name)
         streams = projector.projection.streams
         self.readers = {
-            s: OrderedReader(projector.js, s, projector.subjects(s), batch=PREFETCH)
+            s: OrderedReader(projector.js, s, events_of(s), batch=PREFETCH)
             for s in streams
         }
         self.buffer: dict[str, list] = {s: [] for s in streams}

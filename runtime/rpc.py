@@ -1,9 +1,13 @@
 """Commands and queries over NATS request/reply, served as `nats.micro` endpoints.
 
-Subjects: `cmd.<context>.<verb>` and `qry.<context>.<name>`. Requests and replies are
-msgspec contracts; a failure is a typed error reply (`ErrorReply{error, detail}` in the
-body plus the micro error headers) that the caller turns back into a `ServiceError`.
-Each request is handled in its own task, so one slow query does not queue the others.
+Every command and query contract carries its subject (`cmd.<context>.<verb>`,
+`qry.<context>.<name>`) and its reply contract, so a service serves a message type
+(`Endpoints.serve(GetExpert, handler)`) and a caller sends a message (`ask(nc, query)`,
+`send(nc, command)`) without spelling either. A failure is a typed error reply
+(`ErrorReply{error, detail}` in the body plus the micro error headers) that the caller turns
+back into a `DomainError`. Each request is handled in its own task, so one slow query does
+not queue the others. A request sent while a reactor reacts carries that event's id, so what
+the serving service appends names the same cause.
 """
 
 from __future__ import annotations
@@ -21,25 +25,28 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.micro.request import ERROR_CODE_HEADER, ERROR_HEADER
 
-from contracts.base import DomainError, ErrorCode, ErrorReply
+from contracts.base import (
+    DomainError,
+    ErrorCode,
+    ErrorReply,
+    Message,
+    context_of,
+    reply_of,
+    subject_of,
+)
 from contracts.rules import explain
+from runtime import headers as h
 from runtime import telemetry
 from runtime.codec import decode, encode
 from runtime.eventstore import ConcurrencyError
-from runtime.logs import bind_request_context, get_logger
+from runtime.logs import bind_request_context, bound, get_logger
 
 log = get_logger(__name__)
 T = TypeVar("T")
 
-H_TENANT = "Simtune-Tenant"
-H_CORRELATION = "Simtune-Correlation-Id"
 
-
-ServiceError = DomainError  # what a caller of `request` catches
-
-
-def not_found(what: str) -> ServiceError:
-    return ServiceError(ErrorCode.NOT_FOUND, f"{what} was not found")
+def not_found(what: str) -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, f"{what} was not found")
 
 
 class Endpoints:
@@ -53,13 +60,12 @@ class Endpoints:
         self._inflight: set[asyncio.Task] = set()
         self._tracer = telemetry.tracer(f"simtune.{service}")
 
-    def command(self, verb: str, request: type[T], handler: Callable[[T], Awaitable[Any]]) -> None:
-        self._add(verb, f"cmd.{self.context}.{verb}", request, handler)
-
-    def query(self, name: str, request: type[T], handler: Callable[[T], Awaitable[Any]]) -> None:
-        self._add(name, f"qry.{self.context}.{name}", request, handler)
-
-    def _add(self, name: str, subject: str, request: type, handler: Callable) -> None:
+    def serve(self, request: type[T], handler: Callable[[T], Awaitable[Any]]) -> None:
+        """Answer `request` messages, at the subject the contract names."""
+        subject = subject_of(request, self.context)
+        if context_of(subject) != self.context:
+            raise ValueError(f"{request.__name__} is served by the {context_of(subject)} service")
+        name = subject.rsplit(".", 1)[-1]
         self._routes.append((name, subject, self._wrap(request, handler)))
         self.contracts[subject] = request
 
@@ -88,8 +94,9 @@ class Endpoints:
         headers = req.headers or {}
         with (
             bind_request_context(
-                tenant=headers.get(H_TENANT, "local"),
-                correlation_id=headers.get(H_CORRELATION, ""),
+                tenant=headers.get(h.TENANT, "local"),
+                correlation_id=headers.get(h.CORRELATION, ""),
+                causation_id=headers.get(h.CAUSATION, ""),
             ),
             self._tracer.start_as_current_span(req.subject, context=telemetry.extract(headers)),
         ):
@@ -98,18 +105,18 @@ class Endpoints:
                 reply = await handler(body)
                 await req.respond(encode(reply))
             except msgspec.ValidationError as exc:
-                await _respond_error(req, ServiceError(ErrorCode.INVALID, explain(str(exc))))
+                await _respond_error(req, DomainError(ErrorCode.INVALID, explain(str(exc))))
             except msgspec.DecodeError:
                 detail = "the request is not valid JSON of the expected shape"
-                await _respond_error(req, ServiceError(ErrorCode.INVALID, detail))
+                await _respond_error(req, DomainError(ErrorCode.INVALID, detail))
             except ConcurrencyError as exc:
-                await _respond_error(req, ServiceError(ErrorCode.CONFLICT, str(exc)))
-            except ServiceError as exc:
+                await _respond_error(req, DomainError(ErrorCode.CONFLICT, str(exc)))
+            except DomainError as exc:
                 await _respond_error(req, exc)
             except Exception:
                 # The details (a SQL statement, a driver's message) go to the log only.
                 log.exception("rpc.failed", subject=req.subject)
-                await _respond_error(req, ServiceError(ErrorCode.INTERNAL, _internal(self.service)))
+                await _respond_error(req, DomainError(ErrorCode.INTERNAL, _internal(self.service)))
 
 
 def _internal(service: str) -> str:
@@ -120,14 +127,33 @@ def _internal(service: str) -> str:
     )
 
 
-async def _respond_error(req: micro.Request, err: ServiceError) -> None:
+async def _respond_error(req: micro.Request, err: DomainError) -> None:
     body = encode(ErrorReply(error=err.code, detail=err.detail))
     await req.respond_error(str(err.status), err.detail.replace("\n", " ")[:500], data=body)
 
 
-def _context(subject: str) -> str:
-    parts = subject.split(".")
-    return parts[1] if len(parts) > 1 else subject
+async def ask(
+    nc: NATS,
+    message: Message,
+    *,
+    timeout: float = 10.0,
+    correlation_id: str | None = None,
+    context: str = "",
+) -> Any:
+    """Send a command or query to the service that serves it and decode its reply (the
+    contract the message names); a typed error reply raises DomainError. `context` names the
+    service for a message every service serves (health, rebuilds)."""
+    return await request(
+        nc,
+        subject_of(message, context),
+        message,
+        reply_of(message),
+        timeout=timeout,
+        correlation_id=correlation_id,
+    )
+
+
+send = ask  # a command's name for the same round trip: `send(nc, DeleteExpert(...))`
 
 
 async def request(
@@ -139,27 +165,29 @@ async def request(
     timeout: float = 10.0,
     correlation_id: str | None = None,
 ) -> T:
-    """Send a command or query and decode its reply; a typed error reply raises ServiceError."""
+    """The round trip under `ask`, to a subject spelled out (a test proving the wire format)."""
     headers = {
-        H_TENANT: getattr(payload, "tenant", "local"),
-        H_CORRELATION: correlation_id or str(uuid.uuid4()),
+        h.TENANT: getattr(payload, "tenant", "local"),
+        h.CORRELATION: correlation_id or bound("correlation_id") or str(uuid.uuid4()),
     }
+    if cause := bound("causation_id"):
+        headers[h.CAUSATION] = cause
     telemetry.inject(headers)
     try:
         msg = await nc.request(subject, encode(payload), timeout=timeout, headers=headers)
     except NoRespondersError as exc:
-        raise ServiceError(
-            ErrorCode.UNAVAILABLE, f"the {_context(subject)} service is not running"
+        raise DomainError(
+            ErrorCode.UNAVAILABLE, f"the {context_of(subject)} service is not running"
         ) from exc
     except NatsTimeout as exc:
-        raise ServiceError(
+        raise DomainError(
             ErrorCode.UNAVAILABLE,
-            f"the {_context(subject)} service did not answer within {timeout:g} seconds",
+            f"the {context_of(subject)} service did not answer within {timeout:g} seconds",
         ) from exc
     if msg.headers and ERROR_CODE_HEADER in msg.headers:
         try:
             err = decode(msg.data, ErrorReply)
         except msgspec.DecodeError:
             err = ErrorReply(error=ErrorCode.INTERNAL, detail=msg.headers.get(ERROR_HEADER, ""))
-        raise ServiceError(err.error, err.detail)
+        raise DomainError(err.error, err.detail)
     return decode(msg.data, reply_type)

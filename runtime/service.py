@@ -136,9 +136,9 @@ class ServiceHost:
             )
             await reactor.start()
             self.reactors.append(reactor)
-        self.endpoints.command("rebuild_projections", RebuildProjections, self.start_rebuild)
-        self.endpoints.query("rebuild_job", GetRebuildJob, self.rebuild_job)
-        self.endpoints.query("health", GetHealth, self.health)
+        self.endpoints.serve(RebuildProjections, self.start_rebuild)
+        self.endpoints.serve(GetRebuildJob, self.rebuild_job)
+        self.endpoints.serve(GetHealth, self.health)
         await self.endpoints.start()
         for name, loop in self._pending_loops:
             task = asyncio.create_task(loop(), name=f"{self.name}-{name}")

@@ -112,7 +112,7 @@ async def examples(
 )
 async def add_example(dataset_id: str, data: ManualExample, backend: Backend) -> DatasetView:
     cmd = AddExample(dataset_id=dataset_id, example=data)
-    return await backend.revise_dataset("cmd.dataset.add_example", cmd)
+    return await backend.revise_dataset(cmd)
 
 
 @patch(
@@ -131,7 +131,7 @@ async def edit_example(
         answer=data.answer,
         tags=data.tags,
     )
-    return await backend.revise_dataset("cmd.dataset.edit_example", cmd)
+    return await backend.revise_dataset(cmd)
 
 
 @delete(
@@ -143,7 +143,7 @@ async def edit_example(
 )
 async def delete_example(dataset_id: str, example_id: str, backend: Backend) -> DatasetView:
     cmd = DeleteExample(dataset_id=dataset_id, example_id=example_id)
-    return await backend.revise_dataset("cmd.dataset.delete_example", cmd)
+    return await backend.revise_dataset(cmd)
 
 
 @get(

@@ -18,7 +18,7 @@ from litestar import Response, delete, get, post, put
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from contracts.base import Accepted, DomainError
+from contracts.base import DomainError
 from contracts.trainer import (
     STREAM,
     CancelFinetune,
@@ -31,7 +31,6 @@ from contracts.trainer import (
     HostedInput,
     ListRuns,
     LossPoint,
-    RunAccepted,
     RunList,
     RunView,
     StartFinetune,
@@ -94,14 +93,12 @@ class Progress(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def get_run(backend: Backend, run_id: str, after_seq: int = 0) -> RunView:
-    return await backend.call(
-        "qry.trainer.run", GetRun(run_id=run_id, after_seq=after_seq), RunView
-    )
+    return await backend.ask(GetRun(run_id=run_id, after_seq=after_seq))
 
 
 async def get_settings(backend: Backend, expert_id: str, after_seq: int = 0) -> FinetuneSettings:
     query = GetFinetuneSettings(expert_id=expert_id, after_seq=after_seq)
-    return await backend.call("qry.trainer.settings", query, FinetuneSettings)
+    return await backend.ask(query)
 
 
 @post(
@@ -125,7 +122,7 @@ async def start(data: FinetuneBody, backend: Backend) -> Response[FinetuneAccept
         confirm=data.confirm,
         trigger=data.trigger,
     )
-    accepted = await backend.call("cmd.trainer.start", cmd, RunAccepted)
+    accepted = await backend.ask(cmd)
     view = await get_run(backend, accepted.run_id, after_seq=accepted.seq)
     body = FinetuneAccepted(run_id=view.id, **msgspec.structs.asdict(view))
     return Response(body, status_code=202, headers={"Location": f"/api/finetune/{accepted.run_id}"})
@@ -144,9 +141,7 @@ async def list_runs(
 ) -> RunList:
     if expert_id is not None:
         await backend.get_expert(expert_id)  # 404 for an expert that does not exist
-    return await backend.call(
-        "qry.trainer.runs", ListRuns(expert_id=expert_id, limit=limit), RunList
-    )
+    return await backend.ask(ListRuns(expert_id=expert_id, limit=limit))
 
 
 @get(
@@ -174,7 +169,7 @@ async def put_config(
     cmd = ConfigureFinetune(
         expert_id=expert_id, config=data.config, hosted=data.hosted, budget_usd=data.budget_usd
     )
-    accepted = await backend.call("cmd.trainer.configure", cmd, Accepted)
+    accepted = await backend.ask(cmd)
     return await get_settings(backend, expert_id, after_seq=accepted.seq)
 
 
@@ -199,7 +194,7 @@ async def estimate(
         settings = await get_settings(backend, expert_id)
         config = with_backend(settings.config, backend_name)
     query = EstimateRun(expert_id=expert_id, dataset_id=dataset_id, config=config)
-    return await backend.call("qry.trainer.estimate", query, Estimate, timeout=60)
+    return await backend.ask(query, timeout=60)
 
 
 def with_backend(config: TrainConfig, name: TrainBackend) -> TrainConfig:
@@ -226,7 +221,7 @@ async def get_one(run_id: str, backend: Backend) -> RunView:
     responses=error_responses(404, 409),
 )
 async def cancel(run_id: str, backend: Backend) -> RunView:
-    accepted = await backend.call("cmd.trainer.cancel", CancelFinetune(run_id=run_id), Accepted)
+    accepted = await backend.ask(CancelFinetune(run_id=run_id))
     return await get_run(backend, run_id, after_seq=accepted.seq)
 
 

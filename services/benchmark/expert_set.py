@@ -10,9 +10,9 @@ import re
 
 from contracts.base import DomainError, ErrorCode
 from contracts.benchmark import ExpertSetGenerated, GenerateExpertSet, Question
-from contracts.dataset import DatasetList, ExamplePage, ListDatasets, ListExamples
+from contracts.dataset import ListDatasets, ListExamples
 from runtime.experts import require_expert
-from runtime.rpc import request
+from runtime.rpc import ask
 
 PAGE = 500
 MARKERS = re.compile(r"\s*\[\d+\]")  # the citation markers an example's answer ends with
@@ -52,9 +52,8 @@ def question_of(n: int, example) -> Question | None:
 
 async def generate(host, cmd: GenerateExpertSet) -> ExpertSetGenerated:
     await require_expert(host.nc, cmd.tenant, cmd.expert_id)
-    listed = await request(
-        host.nc, "qry.dataset.list", ListDatasets(tenant=cmd.tenant, expert_id=cmd.expert_id),
-        DatasetList,
+    listed = await ask(
+        host.nc, ListDatasets(tenant=cmd.tenant, expert_id=cmd.expert_id),
     )  # fmt: skip
     ready = [d for d in listed.datasets if d.status == "ready"]
     if not ready:
@@ -66,7 +65,7 @@ async def generate(host, cmd: GenerateExpertSet) -> ExpertSetGenerated:
     newest = max(ready, key=lambda d: d.version)
     query = ListExamples(tenant=cmd.tenant, dataset_id=newest.id, split="val",
                          source="knowledge", limit=PAGE)  # fmt: skip
-    page = await request(host.nc, "qry.dataset.examples", query, ExamplePage)
+    page = await ask(host.nc, query)
     questions = [q for n, e in enumerate(page.examples, 1) if (q := question_of(n, e))]
     if not questions:
         raise DomainError(

@@ -31,9 +31,9 @@ from contracts.benchmark import (
     RemoveQuestion,
     StartBenchmark,
 )
-from contracts.registry import ActiveAdapter, AdapterView, GetActiveAdapter, GetAdapter
+from contracts.registry import GetActiveAdapter, GetAdapter
 from runtime.experts import require_expert
-from runtime.rpc import ServiceError, request
+from runtime.rpc import ask
 from runtime.service import ServiceHost
 from services.benchmark import bank, domain, expert_set, views
 from services.benchmark.aggregates import BENCHES, RUNS
@@ -105,11 +105,11 @@ class BenchmarkHandlers:
         try:
             if chosen is None:
                 query = GetActiveAdapter(tenant=tenant, expert_id=expert_id)
-                active = await request(self.host.nc, "qry.registry.active", query, ActiveAdapter)
+                active = await ask(self.host.nc, query)
                 return active.adapter_id
             query = GetAdapter(tenant=tenant, adapter_id=chosen)
-            version = await request(self.host.nc, "qry.registry.adapter", query, AdapterView)
-        except ServiceError as exc:
+            version = await ask(self.host.nc, query)
+        except DomainError as exc:
             if exc.code == ErrorCode.NOT_FOUND:
                 raise DomainError(ErrorCode.NOT_FOUND, f"version {chosen} not found") from exc
             raise

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from contracts.base import Accepted
+from contracts.base import DomainError
 from contracts.benchmark import (
     BenchmarkCompleted,
     PromotionDecided,
@@ -23,12 +23,11 @@ from contracts.benchmark import (
 from contracts.registry import (
     ActivateAdapter,
     AdapterRegistered,
-    AuditTrail,
     GetAudit,
 )
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.reactor import Progress
-from runtime.rpc import ServiceError, request
+from runtime.rpc import ask
 from services.benchmark import domain, scoring, views
 from services.benchmark.aggregates import BENCHES, RUNS
 from services.benchmark.handlers import BenchmarkHandlers
@@ -123,8 +122,8 @@ class Decisions:
             try:
                 cmd = ActivateAdapter(tenant=tenant, expert_id=expert_id, adapter_id=adapter_id,
                                       by="benchmark", reason=reason[:500])  # fmt: skip
-                await request(self.host.nc, "cmd.registry.activate", cmd, Accepted)
-            except ServiceError as exc:
+                await ask(self.host.nc, cmd)
+            except DomainError as exc:
                 promoted, reason = False, f"held back: the registry refused ({exc.detail})"
         decided = PromotionDecided(
             expert_id=expert_id, adapter_id=adapter_id, run_id=queued.run_id, promoted=promoted,
@@ -164,8 +163,8 @@ class Decisions:
         """The version the latest activation replaced: what a rollback would restore."""
         query = GetAudit(tenant=tenant, expert_id=expert_id, outcome="succeeded", limit=50)
         try:
-            trail = await request(self.host.nc, "qry.registry.audit", query, AuditTrail)
-        except ServiceError:
+            trail = await ask(self.host.nc, query)
+        except DomainError:
             return None
         for entry in trail.entries:
             if entry.action in ("activate", "rollback"):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import msgspec
 import numpy as np
 
-from contracts.answers import AnswerReply, Ask, ChatTurn, Complete, Completion
-from contracts.base import ErrorCode
+from contracts.answers import Ask, ChatTurn, Complete
+from contracts.base import DomainError, ErrorCode
 from contracts.benchmark import (
     BASE,
     BenchmarkCompleted,
@@ -19,12 +19,12 @@ from contracts.benchmark import (
     Question,
     QuestionResult,
 )
-from contracts.knowledge import Embed, Embeddings
+from contracts.knowledge import Embed
 from runtime.cancellable import Cancelled, unless_cancelled
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.reactor import Progress
-from runtime.rpc import ServiceError, request
+from runtime.rpc import ask
 from services.benchmark import domain, scoring, views
 from services.benchmark.aggregates import RUNS
 from services.benchmark.resources import Sampler
@@ -84,7 +84,7 @@ class Runner:
     # ---- one question ---------------------------------------------------------------------
 
     async def answer(self, tenant: str, ev: BenchmarkQueued, q: Question) -> QuestionResult:
-        ask = Ask(
+        question = Ask(
             tenant=tenant,
             expert_id=ev.expert_id,
             question=q.question,
@@ -95,10 +95,8 @@ class Runner:
             purpose="benchmark",
         )
         try:
-            reply = await request(
-                self.host.nc, "cmd.expert.ask", ask, AnswerReply, timeout=ANSWER_TIMEOUT_S
-            )
-        except ServiceError as exc:
+            reply = await ask(self.host.nc, question, timeout=ANSWER_TIMEOUT_S)
+        except DomainError as exc:
             if exc.code == ErrorCode.UNAVAILABLE:
                 raise  # the expert service is down or busy: try this question again later
             return QuestionResult(question_id=q.id, domain=q.domain, answer="", score=0.0,
@@ -125,8 +123,8 @@ class Runner:
             return 0.0
         try:
             query = Embed(tenant=tenant, texts=[answer[:2000], reference[:2000]])
-            reply = await request(self.host.nc, "qry.knowledge.embed", query, Embeddings)
-        except ServiceError:
+            reply = await ask(self.host.nc, query)
+        except DomainError:
             return None  # scored by word overlap alone; the result says so
         vectors = np.frombuffer(reply.vectors, dtype=np.float32).reshape(2, reply.dimensions)
         return scoring.cosine(vectors[0].tolist(), vectors[1].tolist())
@@ -141,9 +139,9 @@ class Runner:
             temperature=0.0,
         )
         try:
-            reply = await request(self.host.nc, "qry.expert.complete", query, Completion,
+            reply = await ask(self.host.nc, query,
                                   timeout=ANSWER_TIMEOUT_S)  # fmt: skip
-        except ServiceError:
+        except DomainError:
             return None
         return scoring.parse_judgement(reply.text)
 

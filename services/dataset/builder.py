@@ -28,7 +28,6 @@ from runtime.cancellable import Cancelled, unless_cancelled
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.reactor import Progress
-from runtime.rpc import ServiceError
 from runtime.service import ServiceHost
 from services.dataset import domain
 from services.dataset.aggregates import BUILD
@@ -78,7 +77,7 @@ class Builder:
         except Cancelled:
             log.info("dataset.build_cancelled", dataset_id=ev.dataset_id)
             return
-        except (DomainError, ServiceError) as exc:  # the expert is gone, its model failed...
+        except DomainError as exc:  # the expert is gone, its model failed...
             outcome = DatasetBuildFailed(dataset_id=ev.dataset_id, reason=failure(exc.detail))
         await BUILD.execute(
             self.host.store,

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import msgspec
 
+from contracts.base import ObjectRef
 from contracts.dataset import BUCKET, Rejection, TrainingExample
-from contracts.ingest import ObjectRef
 from runtime.models import load_tokenizer
 from runtime.objects import Objects
 from runtime.settings import Settings

@@ -17,17 +17,15 @@ from contracts.answers import (
     ChatTurn,
     Citation,
     Complete,
-    Completion,
     GetPersona,
     ListTraces,
     PersonaView,
-    TracePage,
     TraceView,
 )
 from contracts.base import DomainError, ErrorCode
 from contracts.dataset import BuildSpec, KnowledgeSource, Provenance, Rejection, TracesSource
-from contracts.knowledge import ListPassages, Passage, PassagePage
-from runtime.rpc import ServiceError, request
+from contracts.knowledge import ListPassages, Passage
+from runtime.rpc import ask
 from services.dataset.candidates import Candidate
 from services.dataset.offline_qa import (
     backend_prompt,
@@ -60,13 +58,13 @@ class Gatherer:
 
     async def persona(self) -> PersonaView:
         query = GetPersona(tenant=self.tenant, expert_id=self.expert_id)
-        return await request(self.nc, "qry.expert.persona", query, PersonaView)
+        return await ask(self.nc, query)
 
     async def passages(self) -> AsyncIterator[Passage]:
         after = None
         while True:
             query = ListPassages(tenant=self.tenant, expert_id=self.expert_id, after=after)
-            page = await request(self.nc, "qry.knowledge.passages", query, PassagePage)
+            page = await ask(self.nc, query)
             for passage in page.passages:
                 yield passage
             if page.next is None:
@@ -79,7 +77,7 @@ class Gatherer:
             query = ListTraces(
                 tenant=self.tenant, expert_id=self.expert_id, kind="answer", limit=200, after=after
             )
-            page = await request(self.nc, "qry.expert.traces", query, TracePage)
+            page = await ask(self.nc, query)
             found += page.traces
             if page.next is None:
                 return found
@@ -117,8 +115,8 @@ class Gatherer:
             max_tokens=1,
         )
         try:
-            reply = await request(self.nc, "qry.expert.complete", probe, Completion, timeout=120)
-        except ServiceError:
+            reply = await ask(self.nc, probe, timeout=120)
+        except DomainError:
             return False
         return not reply.bundled
 
@@ -130,10 +128,10 @@ class Gatherer:
         for attempt in range(GENERATION_TRIES):
             await self.limit.wait()
             try:
-                reply = await request(
-                    self.nc, "qry.expert.complete", query, Completion, timeout=300
+                reply = await ask(
+                    self.nc, query, timeout=300
                 )
-            except ServiceError as exc:
+            except DomainError as exc:
                 if exc.code not in (ErrorCode.BUSY, ErrorCode.BACKEND, ErrorCode.UNAVAILABLE):
                     raise
                 if attempt == GENERATION_TRIES - 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from contracts.base import Accepted, DomainError, ErrorCode
+from contracts.base import Accepted, DomainError, ErrorCode, ObjectRef
 from contracts.dataset import (
     AddExample,
     BuildDataset,
@@ -25,7 +25,6 @@ from contracts.dataset import (
     ListRejections,
     RejectionList,
 )
-from contracts.ingest import ObjectRef
 from runtime.experts import require_expert
 from runtime.rpc import not_found
 from runtime.service import ServiceHost

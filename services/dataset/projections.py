@@ -6,6 +6,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.base import ObjectRef
 from contracts.dataset import (
     Counts,
     DatasetBuildCancelled,
@@ -16,7 +17,6 @@ from contracts.dataset import (
     DatasetRevised,
     DatasetView,
 )
-from contracts.ingest import ObjectRef
 from runtime.eventstore import RecordedEvent
 from runtime.projection import Writes
 

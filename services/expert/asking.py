@@ -27,9 +27,9 @@ from contracts.answers import (
 )
 from contracts.base import DomainError, ErrorCode
 from contracts.expert import Profile
-from contracts.knowledge import Search, SearchResults
+from contracts.knowledge import Search
 from contracts.rules import clean_text
-from runtime.rpc import ServiceError, request
+from runtime.rpc import ask
 from runtime.service import ServiceHost
 from services.expert import answer_domain, domain, traces
 from services.expert.aggregates import ANSWER, EXPERT
@@ -128,8 +128,8 @@ class Answering:
     async def _sources(self, cmd: Ask) -> list[Source]:
         query = Search(tenant=cmd.tenant, expert_id=cmd.expert_id, q=search_text(cmd), k=PASSAGES)
         try:
-            found = await request(self.host.nc, "qry.knowledge.search", query, SearchResults)
-        except ServiceError as exc:
+            found = await ask(self.host.nc, query)
+        except DomainError as exc:
             if cmd.mode == "rag":
                 raise DomainError(
                     ErrorCode.UNAVAILABLE,

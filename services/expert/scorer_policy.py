@@ -15,11 +15,11 @@ import msgspec
 import numpy as np
 
 from contracts.answers import AnswerGiven, AnswerScored, RescoreAnswers, Rescored
-from contracts.knowledge import MAX_EMBED_TEXT, MAX_EMBED_TEXTS, Embed, Embeddings
+from contracts.knowledge import MAX_EMBED_TEXT, MAX_EMBED_TEXTS, Embed
 from runtime.eventstore import ConcurrencyError, RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.reactor import Progress
-from runtime.rpc import request
+from runtime.rpc import ask
 from runtime.service import ServiceHost
 from services.expert import answer_domain
 from services.expert.aggregates import ANSWER
@@ -102,8 +102,8 @@ class Scorer:
         rows: list[np.ndarray] = []
         for start in range(0, len(texts), MAX_EMBED_TEXTS):
             batch = [t[:MAX_EMBED_TEXT] for t in texts[start : start + MAX_EMBED_TEXTS]]
-            reply = await request(
-                self.host.nc, "qry.knowledge.embed", Embed(texts=batch), Embeddings, timeout=60
+            reply = await ask(
+                self.host.nc, Embed(texts=batch), timeout=60
             )
             rows.append(
                 np.frombuffer(reply.vectors, dtype=np.float32).reshape(-1, reply.dimensions)

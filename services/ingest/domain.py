@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import msgspec
 
-from contracts.base import DomainError, ErrorCode
+from contracts.base import DomainError, ErrorCode, ObjectRef
 from contracts.expert import ExpertCreated, ExpertDeleted
 from contracts.ingest import (
     DocumentChunked,
@@ -21,7 +21,6 @@ from contracts.ingest import (
     DocumentParsingStarted,
     DocumentRejected,
     DocumentUploaded,
-    ObjectRef,
     RegisterUpload,
 )
 

@@ -28,7 +28,7 @@ async def build(host: ServiceHost, embedder: Embedder | None = None) -> None:
         policies.on_ingest,
         give_up=policies.index_failed,
     )
-    host.endpoints.query("search", Search, handlers.search)
-    host.endpoints.query("status", GetIndexStatus, handlers.status)
-    host.endpoints.query("embed", Embed, handlers.embed)
-    host.endpoints.query("passages", ListPassages, handlers.passages)
+    host.endpoints.serve(Search, handlers.search)
+    host.endpoints.serve(GetIndexStatus, handlers.status)
+    host.endpoints.serve(Embed, handlers.embed)
+    host.endpoints.serve(ListPassages, handlers.passages)

@@ -15,13 +15,12 @@ from collections import OrderedDict
 
 import msgspec
 
-from contracts.base import DomainError, ErrorCode
-from contracts.dataset import DatasetList, DatasetView, GetDataset, ListDatasets, TrainingExample
-from contracts.ingest import ObjectRef
+from contracts.base import DomainError, ErrorCode, ObjectRef
+from contracts.dataset import DatasetView, GetDataset, ListDatasets, TrainingExample
 from contracts.trainer import Estimate, TrainConfig
 from runtime.models import load_tokenizer
 from runtime.objects import Objects
-from runtime.rpc import ServiceError, not_found, request
+from runtime.rpc import ask, not_found
 from runtime.settings import Settings
 
 CHARS_PER_TOKEN = 4  # hosted estimates: no provider tokenizer here
@@ -41,9 +40,8 @@ class Data(msgspec.Struct, frozen=True):
 async def ready_dataset(nc, tenant: str, expert_id: str, dataset_id: str | None) -> DatasetView:
     """The version a run trains on (the expert's newest ready one when none is named)."""
     if dataset_id is None:
-        listed = await request(
-            nc, "qry.dataset.list", ListDatasets(tenant=tenant, expert_id=expert_id), DatasetList
-        )
+        listed = await ask(
+            nc, ListDatasets(tenant=tenant, expert_id=expert_id))
         ready = [d for d in listed.datasets if d.status == "ready"]
         if not ready:
             raise DomainError(
@@ -52,10 +50,9 @@ async def ready_dataset(nc, tenant: str, expert_id: str, dataset_id: str | None)
             )
         return ready[0]
     try:
-        view = await request(
-            nc, "qry.dataset.get", GetDataset(tenant=tenant, dataset_id=dataset_id), DatasetView
-        )
-    except ServiceError as exc:
+        view = await ask(
+            nc, GetDataset(tenant=tenant, dataset_id=dataset_id))
+    except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND:
             raise not_found(f"dataset {dataset_id}") from exc
         raise

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from contracts.base import DomainError, ErrorCode
-from contracts.ingest import ObjectRef
+from contracts.base import DomainError, ErrorCode, ObjectRef
 from contracts.trainer import (
     AdapterTrained,
     Estimate,

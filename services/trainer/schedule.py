@@ -18,7 +18,6 @@ from croniter import croniter
 from contracts.base import DomainError
 from contracts.trainer import ScheduledRunSkipped
 from runtime.logs import get_logger
-from runtime.rpc import ServiceError
 from services.trainer import views
 
 log = get_logger(__name__)
@@ -59,7 +58,7 @@ class Scheduler:
         for owner, expert_id in experts:
             try:
                 outcome[expert_id] = await self.consider(owner, expert_id, tick)
-            except (DomainError, ServiceError) as exc:
+            except DomainError as exc:
                 outcome[expert_id] = await self.skip(owner, expert_id, tick, exc.detail)
         return outcome
 

@@ -29,7 +29,7 @@ from contracts.registry import (
 )
 from contracts.trainer import BUCKET
 from runtime.objects import ObjectMissing, Objects
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from tests.support.adapters import lora_folder
 from tests.support.flows import create_expert
 from tests.support.versions import (
@@ -130,12 +130,12 @@ async def test_of_twenty_concurrent_activations_made_on_one_view_exactly_one_win
     async def attempt(n: int):
         try:
             return await activate(nc, expert, (one, two)[n % 2], expected_version=seen)
-        except ServiceError as exc:
+        except DomainError as exc:
             return exc
 
     results = await asyncio.gather(*(attempt(n) for n in range(20)))
     won = [r for r in results if isinstance(r, Accepted)]
-    lost = [r for r in results if isinstance(r, ServiceError)]
+    lost = [r for r in results if isinstance(r, DomainError)]
     assert len(won) == 1 and len(lost) == 19
     assert all(e.code == "conflict" and "changed since you looked" in e.detail for e in lost)
 
@@ -157,10 +157,10 @@ async def test_the_active_and_stable_versions_cannot_be_deleted(nc, stack, serve
     await request(nc, "cmd.registry.tag", TagAdapter(adapter_id=two, add=["stable", "q3"]),
                   Accepted)  # fmt: skip
 
-    with pytest.raises(ServiceError) as active:
+    with pytest.raises(DomainError) as active:
         await request(nc, "cmd.registry.delete", DeleteAdapter(adapter_id=one), Accepted)
     assert active.value.code == "conflict" and "is active" in active.value.detail
-    with pytest.raises(ServiceError) as stable:
+    with pytest.raises(DomainError) as stable:
         await request(nc, "cmd.registry.delete", DeleteAdapter(adapter_id=two), Accepted)
     assert "tagged 'stable'" in stable.value.detail
 
@@ -190,14 +190,14 @@ async def test_a_damaged_file_makes_its_version_invalid_and_the_active_one_answe
     checked = await request(nc, "cmd.registry.verify", VerifyAdapter(adapter_id=two), AdapterView)
     assert checked.valid is False
     assert "adapter_model.safetensors does not match its recorded sha256" in checked.problems[0]
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(DomainError) as refused:
         await deployed(stack, await activate(nc, expert, two))
     assert refused.value.code == "conflict" and "is invalid" in refused.value.detail
     assert (await greedy(nc, expert)).answer == answer.answer  # still the active one
 
     # The active version's own file changed under it: the expert refuses to load it.
     (folder_of(stack, one) / "adapter_config.json").write_text("{}")
-    with pytest.raises(ServiceError) as not_loaded:
+    with pytest.raises(DomainError) as not_loaded:
         await greedy(nc, expert)
     assert not_loaded.value.code == "conflict"
     assert "was not loaded: adapter_config.json does not match" in not_loaded.value.detail
@@ -233,7 +233,7 @@ async def test_an_archive_for_another_base_model_is_refused_and_leaves_nothing(
     config["base_model_name_or_path"] = "meta-llama/Llama-3.1-8B"
     (folder / "adapter_config.json").write_text(json.dumps(config))
     before = on_disk(stack)
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(DomainError) as refused:
         await import_folder(nc, expert, folder)
     assert refused.value.code == "invalid"
     assert "trained on meta-llama/Llama-3.1-8B" in refused.value.detail
@@ -323,7 +323,7 @@ async def test_a_hostile_archive_is_refused_with_its_reason_and_leaves_nothing(
     ref = await objects.put(IMPORTS, f"local/hostile-{expert}", data)
     before = on_disk(stack)
     cmd = ImportAdapter(expert_id=expert, archive=ref, filename="evil.tar.gz")
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(DomainError) as refused:
         await request(nc, "cmd.registry.import", cmd, AdapterImported)
     assert refused.value.code == "invalid" and said in refused.value.detail
     assert on_disk(stack) == before
@@ -355,6 +355,6 @@ async def test_a_benchmark_asks_with_any_version_and_leaves_no_trace(
     assert (await measured("base")).answer == base.answer
     after = await request(nc, "qry.expert.traces", ListTraces(expert_id=expert), TracePage)
     assert len(after.traces) == len(traces.traces)  # measured, not recorded
-    with pytest.raises(ServiceError) as unknown:
+    with pytest.raises(DomainError) as unknown:
         await measured("nosuchversion")
     assert unknown.value.code == "not_found"

@@ -25,7 +25,7 @@ from contracts.answers import (
 from contracts.base import Accepted
 from runtime.eventstore import EventStore
 from runtime.reactor import Reactor
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from services.expert.answering import scoring
 from services.expert.scorer_policy import SUBJECT, Scorer
 from tests.support.flows import create_expert
@@ -147,7 +147,7 @@ async def test_a_reader_who_leaves_stops_the_answer_and_leaves_no_trace(services
     answer = asyncio.create_task(request(nc, "cmd.expert.ask", ask, AnswerReply, timeout=30))
     await asyncio.sleep(0.5)
     await nc.publish(cancel_subject("local", stream_id), b"")
-    with pytest.raises(ServiceError) as stopped:
+    with pytest.raises(DomainError) as stopped:
         await answer
     assert "stopped" in stopped.value.detail
     assert asyncio.get_running_loop().time() - started < 3.0  # did not wait for the model

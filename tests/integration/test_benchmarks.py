@@ -10,7 +10,7 @@ import pytest
 
 from contracts.base import Accepted
 from contracts.benchmark import CancelBenchmark
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from tests.support.benchmarks import finished, reached, results, start
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
@@ -67,13 +67,13 @@ async def test_a_run_cut_short_by_a_stopped_service_resumes_without_asking_twice
 
 
 async def test_runs_need_a_known_expert_and_version_and_questions(nc, expert):
-    with pytest.raises(ServiceError) as unknown:
+    with pytest.raises(DomainError) as unknown:
         await start(nc, "nosuchexpert")
     assert unknown.value.code == "not_found"
-    with pytest.raises(ServiceError) as version:
+    with pytest.raises(DomainError) as version:
         await start(nc, expert, adapter_id="nosuchversion")
     assert version.value.code == "not_found" and "nosuchversion" in version.value.detail
-    with pytest.raises(ServiceError) as custom:
+    with pytest.raises(DomainError) as custom:
         await start(nc, expert, suite="custom")
     assert custom.value.code == "invalid" and "no custom questions" in custom.value.detail
 
@@ -111,7 +111,7 @@ async def test_the_expert_set_comes_from_held_out_document_questions_and_drives_
     from tests.support.pdfs import make_pdf
 
     expert = (await new_expert(api))["id"]
-    with pytest.raises(ServiceError) as none_yet:
+    with pytest.raises(DomainError) as none_yet:
         await request(nc, "cmd.benchmark.generate_set", GenerateExpertSet(expert_id=expert),
                       Accepted)  # fmt: skip
     assert "no ready training dataset" in none_yet.value.detail
@@ -171,7 +171,7 @@ async def test_a_schedule_queues_one_run_per_tick(nc, stack, expert):
     runs = [await finished(nc, run_id) for run_id in queued]
     (run,) = [r for r in runs if r.expert_id == expert]
     assert run.trigger == "schedule" and run.status == "succeeded"
-    with pytest.raises(ServiceError) as bad:
+    with pytest.raises(DomainError) as bad:
         await request(nc, "cmd.benchmark.configure",
                       ConfigureBench(expert_id=expert, settings=BenchSettings(schedule="soon")),
                       Accepted)  # fmt: skip

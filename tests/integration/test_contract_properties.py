@@ -40,7 +40,7 @@ from contracts.trainer import (
     TrainConfig,
 )
 from runtime.objects import Objects
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from tests.support.adapters import lora_folder
 from tests.support.benchmarks import add_questions, end_all_benchmarks
 from tests.support.benchmarks import start as start_bench
@@ -208,7 +208,7 @@ async def test_every_accepted_command_is_projected(services, nc, pools, data):
     TRIED[subject] += 1
     try:
         reply = await request(nc, subject, cmd, msgspec.Raw, timeout=30.0)
-    except ServiceError as err:
+    except DomainError as err:
         # 502: the model server a drawn backend names refused; that sentence is the answer.
         assert err.status < 500 or err.code == "backend_failed", f"{subject}: {err.detail}"
         REFUSED[subject] = err.detail
@@ -224,7 +224,7 @@ async def settled(nc, document_id: str) -> None:
     """Wait until the document is ready, rejected or gone."""
     try:
         await wait_settled(nc, document_id)
-    except ServiceError as err:
+    except DomainError as err:
         assert err.code == "not_found", err.detail
 
 

@@ -15,7 +15,7 @@ from contracts.trainer import (
     GetFinetuneSettings,
     HostedInput,
 )
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from tests.support.fake_finetune_api import KEY, fake_finetune_api
 from tests.support.flows import create_expert
 from tests.support.training import TINY, dataset, finished, start
@@ -42,7 +42,7 @@ async def test_a_hosted_run_needs_its_cost_confirmed_then_records_the_providers_
         assert settings.hosted.key_set and settings.hosted.model == "gpt-mini"
         assert KEY not in msgspec.json.encode(settings).decode()  # the key never comes back
 
-        with pytest.raises(ServiceError) as unconfirmed:
+        with pytest.raises(DomainError) as unconfirmed:
             await start(nc, expert, data, config=None)
         assert unconfirmed.value.code == "confirmation_required"
         assert "estimated at $" in unconfirmed.value.detail and "training tokens" in (
@@ -74,7 +74,7 @@ async def test_a_budget_refuses_a_run_that_would_pass_it_with_the_figures(servic
     data = await dataset(nc, expert)
     async with fake_finetune_api() as api:
         await configure(nc, expert, api.url, budget=0.01)
-        with pytest.raises(ServiceError) as refused:
+        with pytest.raises(DomainError) as refused:
             await start(nc, expert, data, config=None, confirm=True)
         assert refused.value.code == "over_budget" and refused.value.status == 422
         assert "budget of $0.01" in refused.value.detail and "estimated at $" in (

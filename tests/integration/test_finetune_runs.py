@@ -19,7 +19,7 @@ from contracts.expert import DeleteExpert
 from contracts.trainer import CHECKPOINTS, CancelFinetune, RunQueued
 from runtime.eventstore import EventStore
 from runtime.objects import Objects
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from services.expert.llm import Adapter, LocalBackend, LocalModel, Params, Piece
 from tests.conftest import TRAINER_ENV
 from tests.support.flows import create_expert
@@ -78,7 +78,7 @@ async def test_a_local_run_makes_an_adapter_that_changes_the_experts_answers(
 
 async def test_too_few_examples_are_refused_with_the_numbers(services, nc):
     expert = await create_expert(nc, "Few notes")
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(DomainError) as refused:
         await start(nc, expert, await dataset(nc, expert, count=3))
     assert refused.value.code == "not_enough_data" and refused.value.status == 422
     assert "3 examples" in refused.value.detail and "at least 6" in refused.value.detail
@@ -153,7 +153,7 @@ async def test_a_cancel_stops_the_run_within_seconds_and_keeps_nothing(
     store = await Objects(nc.jetstream()).bucket(CHECKPOINTS)
     names = [o.name for o in await store.list(ignore_deletes=True)] if await _any(store) else []
     assert not [n for n in names if accepted.run_id in n]
-    with pytest.raises(ServiceError) as again:
+    with pytest.raises(DomainError) as again:
         await request(nc, "cmd.trainer.cancel", CancelFinetune(run_id="nosuchrun"), msgspec.Raw)
     assert again.value.code == "not_found"
 
@@ -220,6 +220,6 @@ async def test_a_run_whose_data_is_gone_fails_alone_and_the_next_one_trains(serv
     assert (await finished(nc, fine.run_id)).status == "succeeded"
 
     await DatasetFiles(nc).delete(view.content)  # a dataset gone before the run: a clear 409
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(DomainError) as refused:
         await start(nc, expert, data)
     assert refused.value.status == 409 and "build it again" in refused.value.detail

@@ -6,7 +6,7 @@ import pytest
 
 from contracts.base import Accepted
 from contracts.ingest import DeleteDocument
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from tests.support import pdfs
 from tests.support.flows import create_expert, search, upload, wait_settled
 
@@ -68,7 +68,7 @@ async def test_deleted_document_leaves_the_index(services, nc):
     for host in services.values():
         await host.wait_caught_up()
     assert (await search(nc, expert, "zentrofane")).results == []
-    with pytest.raises(ServiceError) as err:
+    with pytest.raises(DomainError) as err:
         await request(
             nc, "cmd.ingest.delete", DeleteDocument(document_id=reg.document.id), Accepted
         )

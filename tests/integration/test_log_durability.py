@@ -19,7 +19,7 @@ from contracts.base import Accepted
 from contracts.expert import CreateExpert, ExpertList, ExpertView, GetExpert, ListExperts, Profile
 from runtime.devstack.nats_server import EmbeddedNats
 from runtime.eventstore import EventStore
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
 
@@ -150,7 +150,7 @@ async def test_projections_go_on_after_the_nats_server_restarts(servers, own_dat
             try:
                 seq = (await request(host.nc, "cmd.expert.create", create, Accepted)).seq
                 break
-            except ServiceError as err:
+            except DomainError as err:
                 if err.code == "conflict":  # an earlier try went through after all
                     seq = (await host.js.stream_info("EXPERT")).state.last_seq
                     break
@@ -161,7 +161,7 @@ async def test_projections_go_on_after_the_nats_server_restarts(servers, own_dat
             try:
                 view = await request(host.nc, "qry.expert.get", query, ExpertView)
                 break
-            except ServiceError as err:
+            except DomainError as err:
                 assert err.code == "unavailable"
                 assert asyncio.get_running_loop().time() < deadline, "the projection stopped"
         assert view.name == "after it" and reader._name != consumer  # a new consumer

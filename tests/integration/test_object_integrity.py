@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from contracts.ingest import ObjectRef
+from contracts.base import ObjectRef
 from runtime.objects import ObjectCorrupt, ObjectMissing, Objects
 
 BUCKET = "integrity_tests"

@@ -8,7 +8,7 @@ from contracts.base import Accepted
 from contracts.dataset import BuildDataset, BuildSpec, ManualExample, Sources
 from contracts.expert import CreateExpert, DeleteExpert, Profile, ProfilePatch, UpdateExpert
 from runtime.projector import Projector
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from tests.support import pdfs
 from tests.support.flows import built_examples, create_expert, upload, wait_settled
 from tests.support.views import snapshot
@@ -90,7 +90,7 @@ async def test_two_concurrent_updates_one_wins_one_conflicts(services, nc):
     ]
     results = await asyncio.gather(*updates, return_exceptions=True)
     wins = [r for r in results if isinstance(r, Accepted)]
-    conflicts = [r for r in results if isinstance(r, ServiceError)]
+    conflicts = [r for r in results if isinstance(r, DomainError)]
     assert len(wins) == 1 and len(conflicts) == 1
     assert conflicts[0].code == "conflict" and conflicts[0].status == 409
 
@@ -100,7 +100,7 @@ async def test_create_with_an_existing_id_is_refused(services, nc):
     await request(nc, "cmd.expert.create", cmd, Accepted)
     try:
         await request(nc, "cmd.expert.create", cmd, Accepted)
-    except ServiceError as err:
+    except DomainError as err:
         assert err.code == "conflict"
     else:
         raise AssertionError("a second create with the same id must be refused")

@@ -23,7 +23,9 @@ import pytest
 from contracts.base import Event
 from contracts.expert import ExpertCreated, Profile
 from runtime.codec import register_events
-from runtime.eventstore import H_EVENT_TYPE, H_TENANT, EventStore
+from runtime.eventstore import EventStore
+from runtime.headers import EVENT_TYPE as H_EVENT_TYPE
+from runtime.headers import TENANT as H_TENANT
 from runtime.holds import Holds
 from runtime.reactor import EXIT_FATAL, AttemptsExhausted, Reactor
 

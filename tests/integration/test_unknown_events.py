@@ -11,9 +11,10 @@ import pytest
 from contracts.base import Accepted, Event
 from contracts.expert import CreateExpert, ExpertView, GetExpert, Profile
 from runtime import codec
-from runtime.eventstore import H_EVENT_TYPE, H_TENANT
+from runtime.headers import EVENT_TYPE as H_EVENT_TYPE
+from runtime.headers import TENANT as H_TENANT
 from runtime.projector import Pacing
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from tests.integration.test_projector_faults import expert_row, until
 from tests.support.views import snapshot
 
@@ -44,7 +45,7 @@ async def test_an_unknown_event_is_held_until_a_build_knows_it(services, nc):
         assert health.detail == f"held at EXPERT {held}: needs a newer build for {TAG}"
         assert health.checkpoints["EXPERT"] == held - 1 and health.lag >= 2
         assert await expert_row(host, later.id) is None  # nothing past it is applied
-        with pytest.raises(ServiceError) as behind:
+        with pytest.raises(DomainError) as behind:
             query = GetExpert(expert_id=later.id, after_seq=later.seq)
             await request(nc, "qry.expert.get", query, ExpertView, timeout=10)
         assert behind.value.code == "unavailable"

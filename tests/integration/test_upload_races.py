@@ -19,7 +19,7 @@ from contracts.ingest import DOCUMENTS_BUCKET, DocumentList, DocumentUploaded, L
 from contracts.knowledge import GetIndexStatus, IndexStatuses
 from runtime.eventstore import EventStore
 from runtime.objects import ObjectMissing, Objects
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from services.ingest.handlers import document_id_for
 from tests.support import api as http
 from tests.support import pdfs
@@ -77,7 +77,7 @@ async def test_uploads_to_a_deleted_or_unknown_expert_are_refused(services, nc):
     expert = await create_expert(nc)
     await delete_expert(nc, expert)
     for expert_id in (expert, uuid.uuid4().hex[:12]):
-        with pytest.raises(ServiceError) as err:
+        with pytest.raises(DomainError) as err:
             await upload(nc, expert_id, "late.md", note(0), MD)
         assert err.value.code == "not_found"
         assert err.value.detail == f"expert {expert_id} was not found"
@@ -128,7 +128,7 @@ async def test_uploads_racing_an_experts_deletion_leave_no_document_behind(servi
         await asyncio.sleep(0.005 * n)  # spread over the moment of the deletion
         try:
             return await upload(nc, expert, f"note{n}.md", note(n), MD)
-        except ServiceError as err:
+        except DomainError as err:
             assert err.code == "not_found"
             return None
 

@@ -21,7 +21,7 @@ from contracts.benchmark import (
     Question,
     StartBenchmark,
 )
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 
 ENDED = ("succeeded", "failed", "cancelled")
 
@@ -35,7 +35,7 @@ async def view(nc, run_id: str, tenant: str = "local") -> BenchmarkView | None:
     try:
         query = GetBenchmark(tenant=tenant, run_id=run_id)
         return await request(nc, "qry.benchmark.run", query, BenchmarkView)
-    except ServiceError as exc:
+    except DomainError as exc:
         if exc.code == "not_found":
             return None  # queued a moment ago, not projected yet
         raise
@@ -97,7 +97,7 @@ async def end_all_benchmarks(nc, experts, tenants=("local",), timeout: float = 1
                 try:
                     cancel = CancelBenchmark(tenant=tenant, run_id=run.id)
                     await request(nc, "cmd.benchmark.cancel", cancel, Accepted)
-                except ServiceError:
+                except DomainError:
                     pass  # it ended meanwhile
                 while (await view(nc, run.id, tenant)).status not in ENDED:
                     assert asyncio.get_running_loop().time() < deadline, run.id

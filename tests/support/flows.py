@@ -18,7 +18,7 @@ from contracts.ingest import (
 )
 from contracts.knowledge import GetIndexStatus, IndexStatuses, Search, SearchResults
 from runtime.objects import Objects
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 
 
 async def create_expert(nc, name: str | None = None) -> str:
@@ -60,7 +60,7 @@ async def wait_settled(nc, document_id: str, timeout: float = 90.0) -> tuple[str
     while True:
         try:
             status, doc = await status_of(nc, document_id)
-        except ServiceError as err:  # a service restarting answers nothing for a moment
+        except DomainError as err:  # a service restarting answers nothing for a moment
             if err.code != "unavailable":
                 raise
             status = "unavailable"

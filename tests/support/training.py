@@ -20,7 +20,7 @@ from contracts.trainer import (
     TrainConfig,
 )
 from runtime.objects import Objects
-from runtime.rpc import ServiceError, request
+from runtime.rpc import DomainError, request
 from tests.support.flows import built_examples
 
 # A few steps on the session's tiny model: seconds, not minutes.
@@ -76,7 +76,7 @@ async def finished(nc, run_id: str, timeout: float = 120.0, tenant: str = "local
     while True:
         try:
             view = await run_view(nc, run_id, tenant=tenant)
-        except ServiceError as err:  # appended straight to the log, not projected yet
+        except DomainError as err:  # appended straight to the log, not projected yet
             assert err.code == "not_found" and asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.1)
             continue
@@ -99,7 +99,7 @@ async def reached(nc, run_id: str, predicate, timeout: float = 120.0) -> RunView
 
 async def fetch_adapter(nc, view: RunView, folder: Path) -> Path:
     """The adapter's files, from the bucket into `folder` (their sha256 checked on read)."""
-    from contracts.ingest import ObjectRef
+    from contracts.base import ObjectRef
 
     objects = Objects(nc.jetstream())
     folder.mkdir(parents=True, exist_ok=True)
@@ -125,7 +125,7 @@ async def end_all_runs(nc, tenants=("local",), timeout: float = 180.0) -> None:
                 try:
                     cancel = CancelFinetune(tenant=tenant, run_id=run.id)
                     await request(nc, "cmd.trainer.cancel", cancel, Accepted)
-                except ServiceError:
+                except DomainError:
                     pass  # it ended meanwhile
             assert asyncio.get_running_loop().time() < deadline, [r.status for r in active]
             await asyncio.sleep(0.5)

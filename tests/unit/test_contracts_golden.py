@@ -22,6 +22,7 @@ from contracts.answers import (
     FeedbackGiven,
     GivenSource,
 )
+from contracts.base import ObjectRef
 from contracts.benchmark import (
     BenchConfigured,
     BenchmarkCancelled,
@@ -72,7 +73,6 @@ from contracts.ingest import (
     DocumentParsingStarted,
     DocumentRejected,
     DocumentUploaded,
-    ObjectRef,
 )
 from contracts.knowledge import DocumentIndexed, DocumentUnindexed, EmbeddingStarted, IndexingFailed
 from contracts.registry import (

@@ -4,13 +4,12 @@ from functools import reduce
 
 import pytest
 
-from contracts.base import DomainError
+from contracts.base import DomainError, ObjectRef
 from contracts.ingest import (
     DocumentChunked,
     DocumentDeleted,
     DocumentParsingStarted,
     DocumentRejected,
-    ObjectRef,
     RegisterUpload,
 )
 from contracts.knowledge import DocumentIndexed, DocumentUnindexed, EmbeddingStarted

@@ -1,8 +1,9 @@
 """Ingest decisions around deletion: which original a cleanup may delete, uploads that
 outlived their expert, and whether an expert takes documents. Given / when / then."""
 
+from contracts.base import ObjectRef
 from contracts.expert import ExpertCreated, ExpertDeleted, ExpertUpdated, Profile, ProfilePatch
-from contracts.ingest import DocumentDeleted, DocumentRejected, ObjectRef, RegisterUpload
+from contracts.ingest import DocumentDeleted, DocumentRejected, RegisterUpload
 from services.ingest import domain
 
 REF = ObjectRef(bucket="documents", name="local/e1/abc", sha256="abc", size=10)

@@ -125,7 +125,7 @@ class DatasetReviewPages(Controller):
                 answer=example.answer,
                 tags=example.tags,
             )
-            new = await backend.revise_dataset("cmd.dataset.edit_example", cmd)
+            new = await backend.revise_dataset(cmd)
         except DomainError as exc:
             if exc.status != 400:
                 raise
@@ -143,7 +143,7 @@ class DatasetReviewPages(Controller):
         self, request: Request, dataset_id: str, example_id: str, backend: Backend
     ) -> Response:
         cmd = DeleteExample(dataset_id=dataset_id, example_id=example_id)
-        new = await backend.revise_dataset("cmd.dataset.delete_example", cmd)
+        new = await backend.revise_dataset(cmd)
         return self.changed(request, "delete", new, dataset_id, example_id)
 
     @post("/ui/datasets/{dataset_id:str}/examples")
@@ -156,7 +156,7 @@ class DatasetReviewPages(Controller):
     ) -> Response:
         try:
             cmd = AddExample(dataset_id=dataset_id, example=data.example())
-            new = await backend.revise_dataset("cmd.dataset.add_example", cmd)
+            new = await backend.revise_dataset(cmd)
         except DomainError as exc:
             if exc.status != 400:
                 raise

@@ -24,7 +24,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from contracts.base import Accepted, DomainError, ErrorCode
+from contracts.base import DomainError, ErrorCode
 from contracts.trainer import (
     RANGES,
     CancelFinetune,
@@ -34,8 +34,6 @@ from contracts.trainer import (
     GetFinetuneSettings,
     GetRun,
     ListRuns,
-    RunAccepted,
-    RunList,
     RunView,
 )
 from gateway.backend import Backend
@@ -54,19 +52,17 @@ OTHER_FIELDS = ("base_model", "backend", "budget_usd")
 
 
 async def run_view(backend: Backend, run_id: str, after_seq: int = 0) -> RunView:
-    return await backend.call(
-        "qry.trainer.run", GetRun(run_id=run_id, after_seq=after_seq), RunView
-    )
+    return await backend.ask(GetRun(run_id=run_id, after_seq=after_seq))
 
 
 async def settings_of(backend: Backend, expert_id: str, after_seq: int = 0) -> FinetuneSettings:
     query = GetFinetuneSettings(expert_id=expert_id, after_seq=after_seq)
-    return await backend.call("qry.trainer.settings", query, FinetuneSettings)
+    return await backend.ask(query)
 
 
 async def estimate_of(backend: Backend, expert_id: str, dataset_id: str | None, config=None):
     query = EstimateRun(expert_id=expert_id, dataset_id=dataset_id, config=config)
-    return await backend.call("qry.trainer.estimate", query, Estimate, timeout=60)
+    return await backend.ask(query, timeout=60)
 
 
 async def live_context(
@@ -85,7 +81,7 @@ async def live_context(
     expert, settings, listed, datasets = await asyncio.gather(
         backend.get_expert(expert_id),
         settings_of(backend, expert_id, after_seq),
-        backend.call("qry.trainer.runs", query, RunList),
+        backend.ask(query),
         backend.list_datasets(expert_id),
     )
     views = listed.runs
@@ -181,7 +177,7 @@ class FinetunePages(Controller):
         settings = await settings_of(backend, expert_id)  # 404 for an expert that is not there
         try:
             cmd = data.command(expert_id, settings)
-            accepted = await backend.call("cmd.trainer.start", cmd, RunAccepted)
+            accepted = await backend.ask(cmd)
         except DomainError as exc:
             if exc.status >= 500:
                 raise
@@ -206,7 +202,7 @@ class FinetunePages(Controller):
     @post("/ui/finetune/{run_id:str}/cancel")
     async def cancel(self, request: Request, run_id: str, backend: Backend) -> Response:
         cmd = CancelFinetune(run_id=run_id)
-        accepted = await backend.call("cmd.trainer.cancel", cmd, Accepted)
+        accepted = await backend.ask(cmd)
         view = await run_view(backend, run_id, after_seq=accepted.seq)
         if not is_htmx(request):
             return Redirect(f"/experts/{view.expert_id}/finetune", status_code=303)
@@ -226,7 +222,7 @@ class FinetunePages(Controller):
         cmd, errors = form.command(expert_id, api_key)
         if cmd is not None:
             try:
-                accepted = await backend.call("cmd.trainer.configure", cmd, Accepted)
+                accepted = await backend.ask(cmd)
             except DomainError as exc:
                 if exc.status != 400:
                     raise
