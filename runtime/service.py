@@ -11,10 +11,11 @@ import asyncio
 import os
 import signal
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import nats
 from nats.aio.client import Client as NATS
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.base import (
     DomainError,
@@ -22,13 +23,14 @@ from contracts.base import (
     GetHealth,
     GetRebuildJob,
     ProjectionsRebuilt,
+    Query,
     RebuildJob,
     RebuildProjections,
     ServiceHealth,
 )
 from contracts.events import STREAMS
 from runtime import db, telemetry
-from runtime.eventstore import EventStore
+from runtime.eventstore import EventStore, stream_for
 from runtime.health import service_health
 from runtime.jobs import Jobs
 from runtime.logs import configure_logging, get_logger
@@ -42,6 +44,7 @@ from runtime.settings import Settings, SettingsError
 from runtime.settings import settings as load_settings
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 READ_YOUR_WRITES_S = 5.0  # how long a query with `after_seq` waits for its projections
 EXIT_LOOP_DIED = 70  # EX_SOFTWARE: the supervisor restarts the process
@@ -51,6 +54,7 @@ class ServiceHost:
     def __init__(self, name: str, context: str, settings: Settings) -> None:
         self.name, self.context, self.settings = name, context, settings
         self.schema = context
+        self.stream = stream_for(context)  # the stream this service appends to
         self.nc: NATS | None = None
         self.engine: AsyncEngine | None = None
         self.projectors: dict[str, Projector] = {}
@@ -201,6 +205,31 @@ class ServiceHost:
                     f"the {projector.name} view is behind and does not show this change yet;"
                     " try again in a moment",
                 )
+
+    async def caught_up_with_log(self, stream: str | None = None, timeout: float = 30.0) -> None:
+        """Wait until this service's projections show everything on `stream` (its own by
+        default) as it stands now, not just what one command appended."""
+        stream = stream or self.stream
+        info = await self.js.stream_info(stream)
+        await self.caught_up(stream, info.state.last_seq, timeout=timeout)
+
+    async def read(
+        self,
+        query: Query,
+        read: Callable[[AsyncConnection], Awaitable[T | None]],
+        *,
+        missing: str = "",
+        stream: str | None = None,
+    ) -> T:
+        """The shape of every query: wait until the projections show `query.after_seq` of
+        `stream` (this service's own by default: read-your-writes), read on one connection, and
+        answer 404 naming `missing` ("expert e1") when the read finds nothing."""
+        await self.caught_up(stream or self.stream, query.after_seq)
+        async with self.engine.connect() as conn:
+            found = await read(conn)
+        if found is None and missing:
+            raise not_found(missing)
+        return found
 
     async def wait_caught_up(self, timeout: float = 60.0) -> None:
         for projector in self.projectors.values():
