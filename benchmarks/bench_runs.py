@@ -370,7 +370,7 @@ def report(reads: dict, quick: dict) -> None:
           f" {reads['projection_caught_up_s']:.1f} s, its reactors at"
           f" {reads['reactors_caught_up_s']:.1f} s")  # fmt: skip
     rows = []
-    for key, label in (("summary", "qry.benchmark.summary"), ("runs", "qry.benchmark.runs")):
+    for key, label in (("summary", GetSummary.subject), ("runs", ListBenchmarks.subject)):
         f = reads[key]
         rows += [
             (f"service: {label}, {RUNS:,} runs", f["service_p50_ms"], f["service_p95_ms"],

@@ -5,7 +5,8 @@ Every event, command, query and reply is a frozen msgspec Struct whose tag is a 
 
 Every command and query knows its address once: `subject` is the NATS subject the service
 serving it listens on (`cmd.<context>.<verb>`, `qry.<context>.<name>`) and `reply` names the
-contract it answers with (a name in the message's own module, or in this one). The runtime's
+contract it answers with (a name in the message's own module or context package, or in this
+one). The runtime's
 `send`/`ask` read both off the message, so no caller spells a subject.
 """
 
@@ -63,8 +64,9 @@ def subject_of(message: Message | type[Message], context: str = "") -> str:
 def reply_of(message: Message | type[Message]) -> type:
     """The contract `message` is answered with."""
     cls = message if isinstance(message, type) else type(message)
-    for module in (sys.modules[cls.__module__], sys.modules[__name__]):
-        found = getattr(module, cls.reply, None)
+    context = cls.__module__.split(".")[:2]  # contracts.<context>: a module or a package
+    for name in (cls.__module__, ".".join(context), __name__):
+        found = getattr(sys.modules[name], cls.reply, None)
         if isinstance(found, type):
             return found
     raise TypeError(f"{cls.__name__}.reply names {cls.reply!r}, which is not a contract")

@@ -1,0 +1,144 @@
+"""The benchmark context's events: what happened, kept on its stream forever."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from contracts.base import Event
+from contracts.benchmark.values import (
+    BenchMetrics,
+    BenchSettings,
+    Percent,
+    Question,
+    QuestionResult,
+    Reason,
+    Size,
+    Suite,
+    Trigger,
+)
+from contracts.rules import Count, Token, items
+
+# ---- events: the expert's bench -------------------------------------------------------------
+
+
+class BenchConfigured(Event, frozen=True, kw_only=True, tag="benchmark.BenchConfigured"):
+    expert_id: Token
+    settings: BenchSettings
+
+
+class QuestionsAdded(Event, frozen=True, kw_only=True, tag="benchmark.QuestionsAdded"):
+    """Custom questions, typed in or imported as JSONL."""
+
+    expert_id: Token
+    questions: items(Question, 500)
+
+
+class QuestionRemoved(Event, frozen=True, kw_only=True, tag="benchmark.QuestionRemoved"):
+    expert_id: Token
+    question_id: Token
+
+
+class ExpertSetGenerated(Event, frozen=True, kw_only=True, tag="benchmark.ExpertSetGenerated"):
+    """Questions written from the expert's documents, each with the page that answers it;
+    a new set replaces the last."""
+
+    expert_id: Token
+    questions: items(Question, 200)
+    documents: Count
+
+
+class PromotionDecided(Event, frozen=True, kw_only=True, tag="benchmark.PromotionDecided"):
+    """After a fine-tune's run: the new adapter was activated, or held back and why."""
+
+    expert_id: Token
+    adapter_id: Token
+    run_id: Token
+    promoted: bool
+    reason: Reason
+    against_run_id: Token | None = None
+    delta_points: float | None = None
+
+
+class RegressionDetected(Event, frozen=True, kw_only=True, tag="benchmark.RegressionDetected"):
+    """A run of the active adapter scored lower than the run before it, beyond noise."""
+
+    expert_id: Token
+    adapter_id: Token | None
+    run_id: Token
+    previous_run_id: Token
+    delta_points: float
+    rollback_to: Token | None = None  # the version a one-click rollback would restore
+
+
+# ---- events: a run -----------------------------------------------------------------------------
+
+
+class BenchmarkQueued(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkQueued"):
+    run_id: Token
+    expert_id: Token
+    suite: Suite
+    size: Size
+    adapter_id: Token | None  # None: the base model
+    questions: items(Question, 200)
+    trigger: Trigger = "api"
+    candidate: bool = False  # a fine-tune's new adapter: promote it if it is better
+    judge: bool = False
+    mode: Literal["rag", "closed"] | None = None  # None: the expert's usual (rag if it can)
+    diagnosis_id: Token | None = None  # one of a diagnosis's three runs
+    setup: Literal["closed_book", "retrieval", "adapter"] | None = None
+
+
+class BenchmarkStarted(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkStarted"):
+    run_id: Token
+    attempt: Count = 1
+
+
+class QuestionScored(Event, frozen=True, kw_only=True, tag="benchmark.QuestionScored"):
+    run_id: Token
+    index: Count  # its place in the run's questions
+    result: QuestionResult
+
+
+class BenchmarkCompleted(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkCompleted"):
+    run_id: Token
+    metrics: BenchMetrics
+    vs_baseline_pct: Percent | None = None  # against the latest base-model run
+    vs_previous_pct: Percent | None = None  # against this expert's run before it
+    baseline_run_id: Token | None = None
+    previous_run_id: Token | None = None
+    within_noise: bool = False  # the difference to the previous run is inside both CIs
+
+
+class BenchmarkFailed(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkFailed"):
+    run_id: Token
+    reason: Reason
+
+
+class BenchmarkCancelled(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkCancelled"):
+    run_id: Token
+
+
+class BenchmarkRescored(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkRescored"):
+    """The run's answers scored again by a newer scorer; the old scores stay on the log."""
+
+    run_id: Token
+    scorer_version: Count
+    results: items(QuestionResult, 200)
+    metrics: BenchMetrics
+
+
+BenchmarkEvent = (
+    BenchConfigured
+    | QuestionsAdded
+    | QuestionRemoved
+    | ExpertSetGenerated
+    | PromotionDecided
+    | RegressionDetected
+    | BenchmarkQueued
+    | BenchmarkStarted
+    | QuestionScored
+    | BenchmarkCompleted
+    | BenchmarkFailed
+    | BenchmarkCancelled
+    | BenchmarkRescored
+)

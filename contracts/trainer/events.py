@@ -1,0 +1,145 @@
+"""The trainer context's events: what happened, kept on its stream forever."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from contracts.base import Event, ObjectRef
+from contracts.rules import Count, Token, items, line
+from contracts.trainer.values import (
+    AdapterFile,
+    Backend,
+    Estimate,
+    HostedProvider,
+    Reason,
+    RunMetrics,
+    TrainConfig,
+    Trigger,
+    Usd,
+)
+
+# ---- events --------------------------------------------------------------------------------
+
+
+class FinetuneConfigured(Event, frozen=True, kw_only=True, tag="trainer.FinetuneConfigured"):
+    """On the expert's settings: its config, hosted provider (key sealed) and budget."""
+
+    expert_id: Token
+    config: TrainConfig
+    hosted: HostedProvider | None = None
+    api_key_sealed: line(4000) | None = None
+    budget_usd: Usd | None = None
+
+
+class ScheduledRunSkipped(Event, frozen=True, kw_only=True, tag="trainer.ScheduledRunSkipped"):
+    """On the expert's settings: a schedule tick that started nothing, and why."""
+
+    expert_id: Token
+    tick: line(40)  # the tick's time, ISO 8601
+    reason: Reason
+
+
+class RunQueued(Event, frozen=True, kw_only=True, tag="trainer.RunQueued"):
+    """On the expert's line: run `number` is to train `dataset_id` into an adapter."""
+
+    run_id: Token
+    expert_id: Token
+    number: Annotated[int, Meta(ge=1)]
+    dataset_id: Token
+    dataset: ObjectRef  # the version's examples (JSONL) as they were when queued
+    config: TrainConfig
+    backend: Backend  # resolved: never "auto"
+    base_model: line(200)
+    trigger: Trigger
+    estimate: Estimate
+    hosted: HostedProvider | None = None
+    api_key_sealed: line(4000) | None = None
+
+
+class RunStarted(Event, frozen=True, kw_only=True, tag="trainer.RunStarted"):
+    run_id: Token
+    attempt: Annotated[int, Meta(ge=1, le=1000)]
+    worker: line(200)
+    resumed_from_step: Count = 0
+
+
+class LossPoint(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    step: Count
+    loss: float | None = None
+    eval_loss: float | None = None
+
+
+class RunProgressed(Event, frozen=True, kw_only=True, tag="trainer.RunProgressed"):
+    """Where a run stands; `points` are the losses of every step since the last one, so the
+    chart misses none while the log hears of a run at most once a second."""
+
+    run_id: Token
+    step: Count
+    total_steps: Count
+    loss: float | None = None
+    eval_loss: float | None = None
+    learning_rate: float | None = None
+    epoch: float | None = None
+    eta_seconds: Count | None = None
+    stage: line(100) = ""  # hosted: the provider's latest event
+    points: items(LossPoint, 500) = []
+
+
+class RunCheckpointed(Event, frozen=True, kw_only=True, tag="trainer.RunCheckpointed"):
+    run_id: Token
+    step: Count
+    checkpoint: ObjectRef
+
+
+class HostedJobCreated(Event, frozen=True, kw_only=True, tag="trainer.HostedJobCreated"):
+    """The provider accepted the job: a restart follows it instead of starting another."""
+
+    run_id: Token
+    job_id: line(200, min_length=1)
+    training_file: line(200, min_length=1)
+    validation_file: line(200) | None = None
+
+
+class AdapterTrained(Event, frozen=True, kw_only=True, tag="trainer.AdapterTrained"):
+    """The run succeeded: its adapter, whatever trained it. A local adapter's files lie in
+    the `adapters` bucket under `<tenant>/<adapter_id>/`; a hosted one is the provider's
+    model id."""
+
+    run_id: Token
+    adapter_id: Token
+    expert_id: Token
+    dataset_id: Token
+    base_model: line(200)
+    backend: Backend
+    files: items(AdapterFile, 16) = []
+    provider_model: line(300) | None = None
+    metrics: RunMetrics
+    cost_usd: Usd | None = None
+    config: TrainConfig | None = None  # what it was trained with
+    train_examples: Count = 0  # the examples it learned from
+
+
+class RunFailed(Event, frozen=True, kw_only=True, tag="trainer.RunFailed"):
+    run_id: Token
+    reason: Reason
+
+
+class RunCancelled(Event, frozen=True, kw_only=True, tag="trainer.RunCancelled"):
+    run_id: Token
+
+
+TrainerEvent = (
+    FinetuneConfigured
+    | ScheduledRunSkipped
+    | RunQueued
+    | RunStarted
+    | RunProgressed
+    | RunCheckpointed
+    | HostedJobCreated
+    | AdapterTrained
+    | RunFailed
+    | RunCancelled
+)
