@@ -1,4 +1,4 @@
 from runtime.service import run_service
-from services.registry.api import NAME, build
+from services.registry.wiring import NAME, build
 
 run_service(NAME, "registry", build)

@@ -4,7 +4,7 @@
 root, with fixed metadata, so that the same version always packs to the same bytes. `unpack`
 takes an archive someone uploads, ours or another tool's (a PEFT `save_pretrained` folder,
 tarred as is), and extracts only the adapter's files, and only once the whole archive has
-been read and found safe (see `archive_checks`).
+been read and found safe (see `archive_checks` and `adapter_checks`).
 
 Plain synchronous file work, no NATS: the registry runs these in a thread.
 """
@@ -25,12 +25,11 @@ import msgspec
 
 from contracts.registry import MANIFEST, Manifest
 from contracts.trainer import AdapterFile
+from services.registry.adapter_checks import check_adapter, layout
 from services.registry.archive_checks import (
     ADAPTER_NAMES,
     CHUNK,
     ArchiveRefused,
-    check_adapter,
-    layout,
     open_members,
     path_parts,
     survey,

@@ -12,17 +12,17 @@ from contracts.registry import EXPORTS, AdapterExport, ExportAdapter
 from runtime.adapter_files import adapter_folder
 from services.registry import archive, domain
 from services.registry.aggregates import EXPERT_VERSIONS
+from services.registry.commands import RegistryCommands
 from services.registry.files import manifest_of
-from services.registry.handlers import RegistryHandlers
 
 
 class Exporting:
-    def __init__(self, handlers: RegistryHandlers) -> None:
-        self.handlers = handlers
-        self.host = handlers.host
+    def __init__(self, commands: RegistryCommands) -> None:
+        self.commands = commands
+        self.host = commands.host
 
     async def run(self, q: ExportAdapter) -> AdapterExport:
-        expert_id = await self.handlers.expert_of(q.tenant, q.adapter_id)
+        expert_id = await self.commands.expert_of(q.tenant, q.adapter_id)
         state, _ = await EXPERT_VERSIONS.load(self.host.store, q.tenant, expert_id)
         version = domain.version_of(state, q.adapter_id)
         if not version.registered.files:
@@ -31,7 +31,7 @@ class Exporting:
                 f"version {q.adapter_id} is a hosted model ({version.registered.provider_model}):"
                 " its weights stay with the provider, so there is nothing to export",
             )
-        problems = await self.handlers.checked(q.tenant, expert_id, q.adapter_id, "export",
+        problems = await self.commands.checked(q.tenant, expert_id, q.adapter_id, "export",
                                                always=False)  # fmt: skip
         if problems:
             raise DomainError(

@@ -28,7 +28,7 @@ from runtime.experts import require_expert
 from runtime.objects import ObjectCorrupt, ObjectMissing
 from services.registry import archive, views
 from services.registry.aggregates import EXPERT_VERSIONS
-from services.registry.handlers import RegistryHandlers
+from services.registry.commands import RegistryCommands
 
 MAX_FILES = 32
 REFUSED_STATUS = {"too_large": ErrorCode.TOO_LARGE, "too_many_files": ErrorCode.TOO_LARGE}
@@ -47,15 +47,15 @@ def same_base(theirs: str, ours: str) -> bool:
 
 
 class Importing:
-    def __init__(self, handlers: RegistryHandlers) -> None:
-        self.handlers = handlers
-        self.host = handlers.host
+    def __init__(self, commands: RegistryCommands) -> None:
+        self.commands = commands
+        self.host = commands.host
 
     async def run(self, cmd: ImportAdapter) -> AdapterImported:
         try:
             return await self._import(cmd)
         except DomainError as refusal:
-            await self.handlers.refused(cmd.tenant, cmd.expert_id, "import", None, refusal,
+            await self.commands.refused(cmd.tenant, cmd.expert_id, "import", None, refusal,
                                         cmd.by)  # fmt: skip
             raise
         finally:
@@ -155,7 +155,7 @@ class Importing:
             by=cmd.by,
         )
         try:
-            seq = await self.handlers.decide(
+            seq = await self.commands.decide(
                 cmd.tenant, cmd.expert_id, "import", adapter_id, cmd.by,
                 lambda s: None if adapter_id in s.versions else registered,
             )  # fmt: skip

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.registry import (
+    STREAM,
     AdapterActivated,
     AdapterChecked,
     AdapterDeleted,
@@ -130,7 +131,7 @@ def audit_row(rec: RecordedEvent) -> dict | None:
 
 class VersionsProjection:
     name = "registry.versions"
-    streams = ("REGISTRY",)
+    streams = (STREAM,)
     announce = True
 
     async def create(self, conn: AsyncConnection) -> None:

@@ -6,10 +6,10 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.base import DomainError, ErrorCode
 from contracts.registry import ActiveAdapter, AdapterView, AuditEntry, GetAudit
 from contracts.trainer import AdapterFile, RunMetrics, TrainConfig
 from runtime.moments import moment
+from runtime.rpc import not_found
 
 COLUMNS = (
     "a.id, a.expert_id, a.source, a.created_at, a.registered_at, a.base_model, a.backend,"
@@ -86,11 +86,18 @@ async def active(conn: AsyncConnection, tenant: str, expert_id: str) -> ActiveAd
     )
 
 
+async def versions_and_active(
+    conn: AsyncConnection, tenant: str, expert_id: str
+) -> tuple[list[AdapterView], ActiveAdapter]:
+    """An expert's versions, newest first, and its active one, read together."""
+    return await versions(conn, tenant, expert_id), await active(conn, tenant, expert_id)
+
+
 async def expert_of(conn: AsyncConnection, tenant: str, adapter_id: str) -> str:
     """The expert a version belongs to; 404 when there is no such version."""
     row = (await conn.execute(EXPERT_OF, {"t": tenant, "id": adapter_id})).first()
     if row is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"version {adapter_id} not found")
+        raise not_found(f"version {adapter_id}")
     return row.expert_id
 
 

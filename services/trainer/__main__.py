@@ -1,4 +1,4 @@
 from runtime.service import run_service
-from services.trainer.api import NAME, build
+from services.trainer.wiring import NAME, build
 
 run_service(NAME, "trainer", build)

@@ -40,8 +40,7 @@ class Data(msgspec.Struct, frozen=True):
 async def ready_dataset(nc, tenant: str, expert_id: str, dataset_id: str | None) -> DatasetView:
     """The version a run trains on (the expert's newest ready one when none is named)."""
     if dataset_id is None:
-        listed = await ask(
-            nc, ListDatasets(tenant=tenant, expert_id=expert_id))
+        listed = await ask(nc, ListDatasets(tenant=tenant, expert_id=expert_id))
         ready = [d for d in listed.datasets if d.status == "ready"]
         if not ready:
             raise DomainError(
@@ -50,8 +49,7 @@ async def ready_dataset(nc, tenant: str, expert_id: str, dataset_id: str | None)
             )
         return ready[0]
     try:
-        view = await ask(
-            nc, GetDataset(tenant=tenant, dataset_id=dataset_id))
+        view = await ask(nc, GetDataset(tenant=tenant, dataset_id=dataset_id))
     except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND:
             raise not_found(f"dataset {dataset_id}") from exc

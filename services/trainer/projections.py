@@ -13,8 +13,10 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.dataset import STREAM as DATASETS
 from contracts.dataset import DatasetBuilt, DatasetRevised
 from contracts.trainer import (
+    STREAM,
     AdapterTrained,
     FinetuneConfigured,
     LossPoint,
@@ -107,7 +109,7 @@ def _encode(value) -> str:
 
 class RunsProjection:
     name = "trainer.runs"
-    streams = ("TRAINER",)
+    streams = (STREAM,)
     announce = True
 
     async def create(self, conn: AsyncConnection) -> None:
@@ -205,7 +207,7 @@ class DatasetsProjection:
     """Ready dataset versions per expert: what a scheduled run would train on."""
 
     name = "trainer.datasets"
-    streams = ("DATASET",)
+    streams = (DATASETS,)
     announce = False
 
     async def create(self, conn: AsyncConnection) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from contracts.trainer import ADAPTER_FILES, BUCKET, RECORD_FILES, AdapterFile, AdapterTrained
 from runtime.cancellable import Cancelled
-from services.trainer.runner import RunContext, RunFailure
+from services.trainer.running import RunContext, RunFailure
 
 
 def adapter_id_of(run_id: str) -> str:

@@ -3,6 +3,8 @@ and the data waiting to be trained on."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,14 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.trainer import (
     AdapterFile,
     Estimate,
-    HostedProvider,
     LossPoint,
     RunMetrics,
     RunView,
     TrainConfig,
 )
-
-ACTIVE = ("queued", "running")
 
 
 def _iso(value) -> str | None:
@@ -112,17 +111,41 @@ async def active_runs(conn: AsyncConnection, tenant: str, expert_id: str) -> lis
     return list(rows)
 
 
-async def settings_row(conn: AsyncConnection, tenant: str, expert_id: str):
-    return (
+@dataclass(frozen=True)
+class TrainingData:
+    """Where an expert's data stands for its next run: what the schedule decides on and the
+    settings page shows."""
+
+    active_run: str | None  # its oldest run still queued or running
+    dataset_id: str | None  # its newest ready dataset version
+    examples: int  # the examples of that version
+    trained: int  # the examples of the version its latest run (not failed or stopped) used
+
+    @property
+    def fresh(self) -> int:
+        """Examples that arrived since the last run (negative when a smaller version came)."""
+        return self.examples - self.trained
+
+
+async def training_data(conn: AsyncConnection, tenant: str, expert_id: str) -> TrainingData:
+    newest = await newest_dataset(conn, tenant, expert_id)
+    return TrainingData(
+        active_run=await active_run(conn, tenant, expert_id),
+        dataset_id=newest.id if newest else None,
+        examples=newest.examples if newest else 0,
+        trained=await examples_of_last_run(conn, tenant, expert_id),
+    )
+
+
+async def settings_of(conn: AsyncConnection, tenant: str, expert_id: str):
+    """The expert's settings row (its last skipped tick), or None, and its training data."""
+    row = (
         await conn.execute(
             text("SELECT * FROM trainer.settings WHERE tenant = :t AND expert_id = :e"),
             {"t": tenant, "e": expert_id},
         )
     ).first()
-
-
-def hosted_of(row) -> HostedProvider | None:
-    return msgspec.convert(row.hosted, HostedProvider) if row and row.hosted else None
+    return row, await training_data(conn, tenant, expert_id)
 
 
 async def newest_dataset(conn: AsyncConnection, tenant: str, expert_id: str):

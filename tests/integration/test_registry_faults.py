@@ -80,7 +80,7 @@ async def test_a_trained_adapter_whose_files_are_gone_is_registered_invalid_alon
 async def test_a_registration_cut_short_by_a_stopped_registry_is_finished_once(
     nc, stack, servers, tmp_path, monkeypatch
 ):
-    import services.registry.registering as registering
+    import services.registry.reactors.adapter_trained as registering
 
     expert = await create_expert(nc)
     await stack.hosts.pop("registry").stop()

@@ -7,13 +7,10 @@ import json
 
 import pytest
 
-from services.trainer.hosted import (
-    HostedCancelled,
-    HostedError,
-    HostedFinetune,
-    HostedProgress,
-    chat_jsonl_ok,
-)
+from services.trainer.hosted.chat_file import chat_jsonl_ok
+from services.trainer.hosted.client import HostedFinetune
+from services.trainer.hosted.events import HostedProgress
+from services.trainer.hosted.provider import HostedCancelled, HostedError
 from tests.support.fake_finetune_api import KEY, fake_finetune_api
 from tests.support.scripted_llm import free_port
 

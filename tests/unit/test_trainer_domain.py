@@ -23,7 +23,7 @@ from contracts.trainer import (
 )
 from services.trainer import domain
 from services.trainer.data import Data, estimate, steps_of
-from services.trainer.schedule import next_tick
+from services.trainer.reactors.schedule import next_tick
 
 
 def test_the_defaults_are_the_prds():

@@ -15,6 +15,15 @@ class JobFailed(Exception):
     the run, sent as the "error" line."""
 
 
+def model_unloadable(path: str) -> JobFailed:
+    """The failure every backend reports when its loader cannot read the base model: any
+    loader error means the same thing to the person."""
+    return JobFailed(
+        f"The base model in {path} could not be loaded: its files are missing, incomplete"
+        " or damaged."
+    )
+
+
 class TrainingJob(msgspec.Struct, frozen=True, kw_only=True):
     model_path: str  # a local model folder: config.json, safetensors, tokenizer, chat template
     train_path: str  # chat JSONL, one {"messages": [...]} a line

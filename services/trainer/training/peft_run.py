@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.trainer.training import plan
 from services.trainer.training.fit import fit
-from services.trainer.training.job import JobFailed, TrainingJob
+from services.trainer.training.job import JobFailed, TrainingJob, model_unloadable
 from services.trainer.training.report import Reporter
 
 
@@ -40,10 +40,7 @@ def load_model(path: str, dtype):
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=True)
     except Exception as exc:  # any loader error means the same thing to the person
-        raise JobFailed(
-            f"The base model in {path} could not be loaded: its files are missing, incomplete"
-            " or damaged."
-        ) from exc
+        raise model_unloadable(path) from exc
     check_tokenizer(tokenizer)
     return model, tokenizer
 

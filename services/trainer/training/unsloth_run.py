@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from services.trainer.training.job import JobFailed, TrainingJob
+from services.trainer.training.job import JobFailed, TrainingJob, model_unloadable
 from services.trainer.training.report import Reporter
 
 NEEDS = (
@@ -46,10 +46,7 @@ def run(job: TrainingJob, train: list, val: list, reporter: Reporter) -> None:
             local_files_only=True,
         )
     except Exception as exc:  # any loader error means the same thing to the person
-        raise JobFailed(
-            f"The base model in {job.model_path} could not be loaded: its files are missing,"
-            " incomplete or damaged."
-        ) from exc
+        raise model_unloadable(job.model_path) from exc
     check_tokenizer(tokenizer)
     model = FastLanguageModel.get_peft_model(
         model,

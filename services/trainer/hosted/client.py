@@ -16,14 +16,14 @@ reported in the order they happened.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 import httpx
 
-from services.trainer.hosted_events import EventReader, HostedProgress, advance
-from services.trainer.hosted_http import (
+from services.trainer.hosted.chat_file import chat_jsonl_ok
+from services.trainer.hosted.events import EventReader, HostedProgress, advance
+from services.trainer.hosted.provider import (
     HostedCancelled,
     HostedError,
     Interrupted,
@@ -32,16 +32,6 @@ from services.trainer.hosted_http import (
     trim,
 )
 
-__all__ = [
-    "HostedCancelled",
-    "HostedError",
-    "HostedFinetune",
-    "HostedOutcome",
-    "HostedProgress",
-    "chat_jsonl_ok",
-]
-
-ROLES = ("system", "user", "assistant")
 ACTIVE = ("validating_files", "queued", "running")
 STAGES = {"validating_files": "Validating files", "queued": "Queued", "running": "Training"}
 
@@ -50,41 +40,6 @@ STAGES = {"validating_files": "Validating files", "queued": "Queued", "running":
 class HostedOutcome:
     model: str  # the provider's fine-tuned model id
     trained_tokens: int | None
-
-
-def chat_jsonl_ok(jsonl: bytes) -> None:
-    """Each line must be a chat example, `{"messages": [{"role", "content"}, ...]}` with
-    roles system, user and assistant and at least one assistant turn; blank lines are
-    skipped. Raises `HostedError` naming the first bad line."""
-    examples = 0
-    for n, raw in enumerate(jsonl.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        problem = _chat_problem(raw)
-        if problem:
-            raise HostedError(f"Line {n} of the training file is not a chat example: {problem}.")
-        examples += 1
-    if not examples:
-        raise HostedError("The training file has no examples.")
-
-
-def _chat_problem(raw: bytes) -> str | None:
-    try:
-        row = json.loads(raw)
-    except ValueError:
-        return "it is not valid JSON"
-    if not isinstance(row, dict) or not isinstance(row.get("messages"), list):
-        return 'it has no "messages" list'
-    if not row["messages"]:
-        return 'its "messages" list is empty'
-    for i, message in enumerate(row["messages"], start=1):
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
-            return f"message {i} has no role of system, user or assistant"
-        if not isinstance(message.get("content"), str):
-            return f"message {i} has no text content"
-    if not any(m["role"] == "assistant" for m in row["messages"]):
-        return "it has no assistant message to learn from"
-    return None
 
 
 class HostedFinetune:

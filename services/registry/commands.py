@@ -1,9 +1,10 @@
-"""Commands and queries of the registry.
+"""Commands of the registry: activate, roll back, tag, delete and verify versions.
 
 Every change is decided on the expert's versions and appended with the sequence it was
 decided on. A change that lost a race is decided again on the fresh state — and refused
 there if it no longer holds (an `expected_version` that moved on, a version deleted
-meanwhile). A refusal is recorded on the audit trail before it is answered.
+meanwhile). A refusal is recorded on the audit trail before it is answered. Importing and
+exporting decide through the same `decide` and `checked`.
 """
 
 from __future__ import annotations
@@ -16,14 +17,9 @@ from contracts.registry import (
     BASE,
     CONTEXT,
     ActivateAdapter,
-    AdapterList,
     AdapterView,
-    AuditTrail,
     DeleteAdapter,
-    GetActiveAdapter,
     GetAdapter,
-    GetAudit,
-    ListAdapters,
     RegistryActionRefused,
     RollbackAdapter,
     TagAdapter,
@@ -32,17 +28,17 @@ from contracts.registry import (
 from runtime.adapter_files import materialize
 from runtime.eventstore import ConcurrencyError
 from runtime.experts import require_expert
-from runtime.service import ServiceHost
+from runtime.service import READ_YOUR_WRITES_S, ServiceHost
 from services.registry import domain, views
 from services.registry.aggregates import EXPERT_VERSIONS
+from services.registry.queries import RegistryQueries
 
-STREAM = "REGISTRY"
 RACE_RETRIES = 30  # a change that lost a race is decided again, at most this often
 
 
-class RegistryHandlers:
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
+class RegistryCommands:
+    def __init__(self, host: ServiceHost, queries: RegistryQueries) -> None:
+        self.host, self.queries = host, queries
 
     # ---- deciding ---------------------------------------------------------------------------
 
@@ -91,13 +87,13 @@ class RegistryHandlers:
         await self.host.store.append(CONTEXT, tenant, AUDIT, expert_id, event, expected_seq=None)
 
     async def expert_of(self, tenant: str, adapter_id: str) -> str:
+        """The expert a version belongs to; 404 when there is no such version."""
         async with self.host.engine.connect() as conn:
             try:
                 return await views.expert_of(conn, tenant, adapter_id)
             except DomainError:
                 pass  # registered a moment ago, perhaps: look again once the view caught up
-        info = await self.host.js.stream_info(STREAM)
-        await self.host.caught_up(STREAM, info.state.last_seq)
+        await self.host.caught_up_with_log(timeout=READ_YOUR_WRITES_S)
         async with self.host.engine.connect() as conn:
             return await views.expert_of(conn, tenant, adapter_id)
 
@@ -178,69 +174,41 @@ class RegistryHandlers:
         return Accepted(id=cmd.expert_id, seq=seq)
 
     async def tag(self, cmd: TagAdapter) -> Accepted:
-        expert_id = await self.expert_of(cmd.tenant, cmd.adapter_id)
-        seq = await self.decide(
-            cmd.tenant,
-            expert_id,
+        return await self.change(
+            cmd,
             "tag",
-            cmd.adapter_id,
-            cmd.by,
-            lambda s: domain.decide_tag(s, expert_id, cmd.adapter_id, cmd.add, cmd.remove, cmd.by),
+            lambda s, expert_id: domain.decide_tag(
+                s, expert_id, cmd.adapter_id, cmd.add, cmd.remove, cmd.by
+            ),
         )
-        return Accepted(id=cmd.adapter_id, seq=seq)
 
     async def delete(self, cmd: DeleteAdapter) -> Accepted:
+        return await self.change(
+            cmd,
+            "delete",
+            lambda s, expert_id: domain.decide_delete(s, expert_id, cmd.adapter_id, cmd.by),
+        )
+
+    async def change(
+        self,
+        cmd: TagAdapter | DeleteAdapter,
+        action: str,
+        decide: Callable[[domain.Versions, str], object | None],
+    ) -> Accepted:
+        """A change to one version (named by its id alone), decided on its expert's versions."""
         expert_id = await self.expert_of(cmd.tenant, cmd.adapter_id)
         seq = await self.decide(
             cmd.tenant,
             expert_id,
-            "delete",
+            action,
             cmd.adapter_id,
             cmd.by,
-            lambda s: domain.decide_delete(s, expert_id, cmd.adapter_id, cmd.by),
+            lambda s: decide(s, expert_id),
         )
         return Accepted(id=cmd.adapter_id, seq=seq)
 
     async def verify(self, cmd: VerifyAdapter) -> AdapterView:
         expert_id = await self.expert_of(cmd.tenant, cmd.adapter_id)
         await self.checked(cmd.tenant, expert_id, cmd.adapter_id, cmd.by, always=True)
-        info = await self.host.js.stream_info(STREAM)
-        return await self.get(GetAdapter(tenant=cmd.tenant, adapter_id=cmd.adapter_id,
-                                         after_seq=info.state.last_seq))  # fmt: skip
-
-    # ---- queries ----------------------------------------------------------------------------
-
-    async def list(self, q: ListAdapters) -> AdapterList:
-        await self.host.caught_up(STREAM, q.after_seq)
-        async with self.host.engine.connect() as conn:
-            adapters = await views.versions(conn, q.tenant, q.expert_id)
-            active = await views.active(conn, q.tenant, q.expert_id)
-        if q.tag is not None:
-            adapters = [a for a in adapters if q.tag in a.tags]
-        return AdapterList(
-            expert_id=q.expert_id,
-            adapters=adapters,
-            active_adapter_id=active.adapter_id,
-            version=active.version,
-        )
-
-    async def get(self, q: GetAdapter) -> AdapterView:
-        await self.host.caught_up(STREAM, q.after_seq)
-        async with self.host.engine.connect() as conn:
-            view = await views.version(conn, q.tenant, q.adapter_id)
-        if view is None:
-            raise DomainError(ErrorCode.NOT_FOUND, f"version {q.adapter_id} not found")
-        return view
-
-    async def active(self, q: GetActiveAdapter):
-        await self.host.caught_up(STREAM, q.after_seq)
-        async with self.host.engine.connect() as conn:
-            return await views.active(conn, q.tenant, q.expert_id)
-
-    async def audit(self, q: GetAudit) -> AuditTrail:
-        # The trail is read as the log stands now: a refusal answered a moment ago is on it.
-        info = await self.host.js.stream_info(STREAM)
-        await self.host.caught_up(STREAM, max(q.after_seq, info.state.last_seq))
-        async with self.host.engine.connect() as conn:
-            entries = await views.audit(conn, q)
-        return AuditTrail(expert_id=q.expert_id, entries=entries)
+        await self.host.caught_up_with_log(timeout=READ_YOUR_WRITES_S)
+        return await self.queries.get(GetAdapter(tenant=cmd.tenant, adapter_id=cmd.adapter_id))

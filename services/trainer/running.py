@@ -1,11 +1,9 @@
-"""Running a queued run: long work off the `trainer.run` work queue, one run per worker.
+"""A run while it trains: what a backend (local or hosted) is handed.
 
-A `RunQueued` on an expert's line starts it. Every replica of the trainer pulls from the
-same durable consumer, one run at a time, so more workers train more runs at once. A run
-goes on the log as it goes: `RunStarted` (with its attempt, and the step it resumed from),
-throttled `RunProgressed`, `RunCheckpointed`, then one ending. A run redelivered after its
-worker died picks up where its last checkpoint left it; one whose every attempt failed is
-decided as `RunFailed` with the reason. A cancel is seen within `CANCEL_POLL_S`.
+`RunContext` puts the run on the log as it goes — `RunStarted` (with its attempt, and the
+step it resumed from), throttled `RunProgressed`, then what the backend appends — keeps the
+work-queue message alive, and sees a cancel within `CANCEL_POLL_S`. A backend that cannot
+succeed raises `RunFailure` with the sentence a person reads.
 """
 
 from __future__ import annotations
@@ -14,16 +12,14 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 
-from contracts.trainer import LossPoint, RunFailed, RunProgressed, RunQueued, RunStarted
+from contracts.trainer import LossPoint, RunProgressed, RunStarted
 from runtime.cancellable import Cancelled, unless_cancelled
 from runtime.eventstore import RecordedEvent, derived_id
-from runtime.logs import get_logger
 from runtime.reactor import Progress
 from runtime.service import ServiceHost
 from services.trainer import domain
 from services.trainer.aggregates import RUNS
 
-log = get_logger(__name__)
 TICK_S = 1.0  # progress goes on the log at most this often (an evaluation at once)
 CANCEL_POLL_S = 0.5
 HEARTBEAT_S = 5.0  # the work queue hears from a run at least this often (or thrice an ack wait)
@@ -140,40 +136,3 @@ class RunContext:
 
 
 Backend = Callable[[RunContext], Awaitable[None]]
-
-
-class Runner:
-    def __init__(self, host: ServiceHost, local: Backend, hosted: Backend) -> None:
-        self.host, self.local, self.hosted = host, local, hosted
-
-    async def on_line(self, rec: RecordedEvent, progress: Progress) -> None:
-        if isinstance(rec.event, RunQueued):
-            await self.run(rec, progress)
-
-    async def run(self, rec: RecordedEvent, progress: Progress) -> None:
-        ctx = RunContext(self.host, rec, progress)
-        if not domain.going(await ctx.load()):
-            return  # ended (or cancelled while queued) before this delivery
-        backend = self.hosted if rec.event.backend == "openai" else self.local
-        try:
-            await backend(ctx)
-        except Cancelled:
-            log.info("run.cancelled", run_id=ctx.run_id)
-        except RunFailure as exc:
-            log.warning("run.failed", run_id=ctx.run_id, reason=exc.reason)
-            await ctx.append(RunFailed(run_id=ctx.run_id, reason=exc.reason[:500]), "end")
-
-    async def gave_up(self, rec: RecordedEvent, error: BaseException) -> None:
-        """Every attempt failed (or its worker died each time): the run failed, and why."""
-        if not isinstance(rec.event, RunQueued):
-            return
-        ctx = RunContext(self.host, rec, _nothing)
-        reason = (
-            f"Simtune tried {self.host.settings.max_deliveries} times to run this and failed"
-            f" each time ({type(error).__name__}: {str(error)[:200]})"
-        )
-        await ctx.append(RunFailed(run_id=ctx.run_id, reason=reason[:500]), "end")
-
-
-async def _nothing() -> None:
-    return None

@@ -14,9 +14,10 @@ from runtime.cancellable import Cancelled
 from runtime.objects import ObjectCorrupt, ObjectMissing
 from runtime.secrets import SecretBox, SecretUnreadable
 from services.trainer import data
-from services.trainer.hosted import HostedCancelled, HostedError, HostedFinetune
+from services.trainer.hosted.client import HostedFinetune
+from services.trainer.hosted.provider import HostedCancelled, HostedError
 from services.trainer.publish import adapter_id_of
-from services.trainer.runner import RunContext, RunFailure
+from services.trainer.running import RunContext, RunFailure
 
 
 class HostedTraining:

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from croniter import croniter
 
 from contracts.base import DomainError
-from contracts.trainer import ScheduledRunSkipped
+from contracts.trainer import CONTEXT, SETTINGS, ScheduledRunSkipped
 from runtime.logs import get_logger
+from runtime.service import ServiceHost
 from services.trainer import views
+
+if TYPE_CHECKING:  # the queries read next_tick from here, and commands import the queries
+    from services.trainer.commands import TrainerCommands
+    from services.trainer.planning import Planner
 
 log = get_logger(__name__)
 
@@ -31,8 +37,8 @@ def next_tick(schedule: str, after: datetime | None = None) -> str | None:
 
 
 class Scheduler:
-    def __init__(self, host, handlers) -> None:
-        self.host, self.handlers = host, handlers
+    def __init__(self, host: ServiceHost, planner: Planner, commands: TrainerCommands) -> None:
+        self.host, self.planner, self.commands = host, planner, commands
 
     async def loop(self) -> None:
         schedule = self.host.settings.finetune_schedule
@@ -65,26 +71,24 @@ class Scheduler:
     async def consider(self, tenant: str, expert_id: str, tick: str) -> str:
         minimum = self.host.settings.min_training_examples
         async with self.host.engine.connect() as conn:
-            active = await views.active_run(conn, tenant, expert_id)
-            newest = await views.newest_dataset(conn, tenant, expert_id)
-            trained = await views.examples_of_last_run(conn, tenant, expert_id)
-        if active is not None:
-            return await self.skip(tenant, expert_id, tick, f"run {active} is still active")
-        fresh = (newest.examples if newest else 0) - trained
-        if newest is None or fresh < minimum:
+            waiting = await views.training_data(conn, tenant, expert_id)
+        if waiting.active_run is not None:
+            reason = f"run {waiting.active_run} is still active"
+            return await self.skip(tenant, expert_id, tick, reason)
+        if waiting.dataset_id is None or waiting.fresh < minimum:
             return await self.skip(
                 tenant,
                 expert_id,
                 tick,
-                f"{max(fresh, 0)} new examples since the last run; {minimum} are needed"
+                f"{max(waiting.fresh, 0)} new examples since the last run; {minimum} are needed"
                 " (FINETUNE_MIN_TRACES)",
             )
-        plan = await self.handlers.plan(tenant, expert_id, newest.id, None)
+        plan = await self.planner.plan(tenant, expert_id, waiting.dataset_id, None)
         if plan.backend == "openai":
             return await self.skip(
                 tenant, expert_id, tick, "a hosted run waits for a person to confirm its cost"
             )
-        run_id, _ = await self.handlers.queue(
+        run_id, _ = await self.commands.queue(
             tenant, expert_id, plan, "schedule", f"{tenant}/{expert_id}/tick/{tick}"
         )
         log.info("schedule.started", expert_id=expert_id, run_id=run_id, tick=tick)
@@ -94,9 +98,9 @@ class Scheduler:
         log.info("schedule.skipped", expert_id=expert_id, tick=tick, reason=reason)
         event = ScheduledRunSkipped(expert_id=expert_id, tick=tick[:40], reason=reason[:500])
         await self.host.store.append(
-            "trainer",
+            CONTEXT,
             tenant,
-            "settings",
+            SETTINGS,
             expert_id,
             event,
             expected_seq=None,

@@ -17,8 +17,7 @@ class Cascade:
     async def on_expert(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, ExpertDeleted):
             return
-        info = await self.host.js.stream_info("TRAINER")
-        await self.host.caught_up("TRAINER", info.state.last_seq, timeout=30.0)
+        await self.host.caught_up_with_log()
         async with self.host.engine.connect() as conn:
             runs = await views.active_runs(conn, rec.tenant, rec.event.expert_id)
         for run_id in runs:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from services.trainer.hosted_http import trim
+from services.trainer.hosted.provider import trim
 
 EVENTS_PAGE = 100
 EVENTS_PAGES = 20  # at most this many pages a poll; the rest come with the next polls

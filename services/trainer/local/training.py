@@ -33,9 +33,9 @@ from runtime.logs import get_logger
 from runtime.models import ModelUnavailable, model_source
 from runtime.objects import ObjectCorrupt, ObjectMissing
 from services.trainer import data
+from services.trainer.local.workdir import WorkDir
 from services.trainer.publish import publish_adapter
-from services.trainer.runner import RunContext, RunFailure
-from services.trainer.workdir import WorkDir
+from services.trainer.running import RunContext, RunFailure
 
 log = get_logger(__name__)
 STOP_GRACE_S = 5.0

@@ -12,8 +12,6 @@ from runtime.reactor import Progress
 from services.registry import files, views
 from services.registry.aggregates import EXPERT_VERSIONS
 
-VERSIONS_EVENTS = "evt.registry.*.versions.>"
-
 
 class Mirroring:
     def __init__(self, host) -> None:

@@ -1,0 +1,60 @@
+"""Wiring of the registry service: its endpoints, its read model, the reactor that registers
+every trained adapter and the one that keeps the plain files in step with the log."""
+
+from __future__ import annotations
+
+from contracts.registry import (
+    VERSIONS,
+    ActivateAdapter,
+    DeleteAdapter,
+    ExportAdapter,
+    GetActiveAdapter,
+    GetAdapter,
+    GetAudit,
+    ImportAdapter,
+    ListAdapters,
+    RollbackAdapter,
+    TagAdapter,
+    VerifyAdapter,
+)
+from contracts.trainer import RUN
+from contracts.trainer import STREAM as TRAINER
+from runtime.eventstore import events_of
+from runtime.service import ServiceHost
+from services.registry.commands import RegistryCommands
+from services.registry.exporting import Exporting
+from services.registry.importing import Importing
+from services.registry.projections import VersionsProjection
+from services.registry.queries import RegistryQueries
+from services.registry.reactors.adapter_trained import Registering
+from services.registry.reactors.version_changes import Mirroring
+
+NAME = "registry"
+
+
+async def build(host: ServiceHost) -> None:
+    queries = RegistryQueries(host)
+    commands = RegistryCommands(host, queries)
+    mirroring = Mirroring(host)
+    host.project(VersionsProjection())
+    host.react(
+        "registry.register", TRAINER, Registering(host).on_trainer, subject=events_of(TRAINER, RUN)
+    )
+    host.react(
+        "registry.files",
+        host.stream,
+        mirroring.on_registry,
+        subject=events_of(host.stream, VERSIONS),
+    )
+    host.after_rebuild(mirroring.rewrite_all)
+    host.endpoints.serve(ActivateAdapter, commands.activate)
+    host.endpoints.serve(RollbackAdapter, commands.rollback)
+    host.endpoints.serve(TagAdapter, commands.tag)
+    host.endpoints.serve(DeleteAdapter, commands.delete)
+    host.endpoints.serve(VerifyAdapter, commands.verify)
+    host.endpoints.serve(ImportAdapter, Importing(commands).run)
+    host.endpoints.serve(ListAdapters, queries.list)
+    host.endpoints.serve(GetAdapter, queries.get)
+    host.endpoints.serve(GetActiveAdapter, queries.active)
+    host.endpoints.serve(GetAudit, queries.audit)
+    host.endpoints.serve(ExportAdapter, Exporting(commands).run)

@@ -1,0 +1,61 @@
+"""Wiring of the trainer service: its endpoints, its projections, the reactors (a queued run
+trained, a deleted expert's runs cancelled) and the schedule."""
+
+from __future__ import annotations
+
+from contracts.expert import STREAM as EXPERTS
+from contracts.trainer import (
+    LINE,
+    CancelFinetune,
+    ConfigureFinetune,
+    EstimateRun,
+    GetFinetuneSettings,
+    GetRun,
+    ListRuns,
+    StartFinetune,
+)
+from runtime.eventstore import events_of
+from runtime.secrets import SecretBox
+from runtime.service import ServiceHost
+from services.trainer.commands import TrainerCommands
+from services.trainer.data import TokenCounter
+from services.trainer.hosted.training import HostedTraining
+from services.trainer.local.training import LocalTraining
+from services.trainer.planning import Planner
+from services.trainer.projections import DatasetsProjection, RunsProjection
+from services.trainer.queries import TrainerQueries
+from services.trainer.reactors.expert_deleted import Cascade
+from services.trainer.reactors.run_queued import Runner
+from services.trainer.reactors.schedule import Scheduler
+
+NAME = "trainer"
+RUNS_AT_ONCE = 1  # one run per worker: start more workers to train more at once
+
+
+async def build(host: ServiceHost) -> None:
+    secrets = SecretBox.open(host.settings.home, host.settings.secret_key)
+    planner = Planner(host, TokenCounter(host.settings))
+    queries = TrainerQueries(host, planner)
+    commands = TrainerCommands(host, secrets, planner, queries)
+    runner = Runner(host, LocalTraining(host), HostedTraining(host, secrets))
+    scheduler = Scheduler(host, planner, commands)
+    host.scheduler = scheduler  # tests and tools tick it by hand
+    host.project(RunsProjection())
+    host.project(DatasetsProjection())
+    host.react(
+        "trainer.run",
+        host.stream,
+        runner.on_line,
+        subject=events_of(host.stream, LINE),
+        give_up=runner.gave_up,
+        concurrency=RUNS_AT_ONCE,
+    )
+    host.react("trainer.cascade", EXPERTS, Cascade(host).on_expert)
+    host.background("schedule", scheduler.loop)
+    host.endpoints.serve(ConfigureFinetune, commands.configure)
+    host.endpoints.serve(StartFinetune, commands.start)
+    host.endpoints.serve(CancelFinetune, commands.cancel)
+    host.endpoints.serve(GetRun, queries.get)
+    host.endpoints.serve(ListRuns, queries.list)
+    host.endpoints.serve(GetFinetuneSettings, queries.settings)
+    host.endpoints.serve(EstimateRun, queries.estimate)
