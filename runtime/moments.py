@@ -18,3 +18,16 @@ def moment(value: str | None, field: str) -> datetime | None:
             ErrorCode.INVALID, f"{field} must be a date or time such as 2026-11-26"
         ) from exc
     return when if when.tzinfo else when.astimezone()
+
+
+def between(
+    column: str, since: str | None, until: str | None, where: list[str], params: dict
+) -> None:
+    """Narrow a read to `since <= column < until`, each bound only when the person gave it:
+    the conditions go on `where`, their values in `params`."""
+    if (start := moment(since, "since")) is not None:
+        where.append(f"{column} >= :since")
+        params["since"] = start
+    if (end := moment(until, "until")) is not None:
+        where.append(f"{column} < :until")
+        params["until"] = end

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.registry import ActiveAdapter, AdapterView, AuditEntry, GetAudit
 from contracts.trainer import AdapterFile, RunMetrics, TrainConfig
-from runtime.moments import moment
+from runtime.moments import between
 from runtime.rpc import not_found
 
 COLUMNS = (
@@ -117,12 +117,7 @@ async def audit(conn: AsyncConnection, q: GetAudit) -> list[AuditEntry]:
         if value is not None:
             where.append(f"{column} = :{column}")
             params[column] = value
-    if (since := moment(q.since, "since")) is not None:
-        where.append("at >= :since")
-        params["since"] = since
-    if (until := moment(q.until, "until")) is not None:
-        where.append("at < :until")
-        params["until"] = until
+    between("at", q.since, q.until, where, params)
     sql = text(
         "SELECT seq, at, expert_id, action, outcome, adapter_id, previous_adapter_id, by, reason"
         f" FROM registry.audit WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT :limit"
