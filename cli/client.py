@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -27,9 +27,9 @@ class ApiError(CliError):
 
 
 class Client:
-    def __init__(self, url: str, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, timeout: float = 60.0, headers: dict | None = None) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
 
     def close(self) -> None:
         self._http.close()
@@ -41,8 +41,18 @@ class Client:
         except httpx.TransportError as exc:
             raise CliError(f"cannot reach Simtune at {self.url} — is `make run` running?") from exc
         if response.status_code >= 400:
-            raise _api_error(response)
+            raise api_error(response)
         return response
+
+    @contextmanager
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A response read as it arrives (a download, an SSE stream); an error answer raises
+        ApiError. Transport errors are left to the caller, which may reconnect."""
+        with self._http.stream(method, path, **kwargs) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise api_error(response)
+            yield response
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.send(method, path, **kwargs)
@@ -78,7 +88,8 @@ class Client:
         return reply["documents"]
 
 
-def _api_error(response: httpx.Response) -> ApiError:
+def api_error(response: httpx.Response) -> ApiError:
+    """The gateway's `{error, detail}` body as an ApiError (a first line of text otherwise)."""
     try:
         body = response.json()
         return ApiError(response.status_code, body["error"], body["detail"])
@@ -101,9 +112,10 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def client_from(ctx: typer.Context) -> Client:
+def client_from(ctx: typer.Context, headers: dict | None = None) -> Client:
+    """The client of the gateway named by `--url`, closed when the command ends."""
     url = (ctx.obj or {}).get("url") or DEFAULT_URL
-    client = Client(url)
+    client = Client(url, headers=headers)
     ctx.call_on_close(client.close)
     return client
 

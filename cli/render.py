@@ -1,167 +1,88 @@
-"""How the CLI shows things (Rich tables and text; passages are never read as markup)."""
+"""How the CLI shows things, the pieces every group draws with: the console, statuses in
+colour, times and losses in words, a grid of labelled values and a titled table. Text a
+person or a document wrote is always a `Text`, never read as Rich markup."""
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from collections.abc import Callable, Iterable, Sequence
+
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.text import Text
 
 console = Console(highlight=False)
 
+# A document's, a dataset's and a run's statuses: waiting is yellow, working cyan, done green.
 STATUS_STYLE = {
     "uploaded": "yellow",
     "parsing": "yellow",
     "embedding": "yellow",
+    "building": "yellow",
+    "queued": "yellow",
+    "running": "cyan",
     "ready": "green",
+    "succeeded": "green",
     "rejected": "red",
+    "failed": "red",
+    "cancelled": "red",
 }
+NONE = "–"
 
 
 def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLE.get(status, ""))
 
 
-def experts_table(experts: list[dict]) -> Table:
-    table = Table(title="Experts", title_justify="left")
-    table.add_column("ID", no_wrap=True)
-    table.add_column("Name")
-    table.add_column("Domain")
-    table.add_column("Created", no_wrap=True)
-    for e in experts:
-        table.add_row(e["id"], Text(e["name"]), Text(e["domain"]), e["created_at"][:10])
-    return table
+def when(stamp: str | None) -> str:
+    """An ISO time to the minute, as every table shows times."""
+    return stamp[:16].replace("T", " ") if stamp else NONE
 
 
-def expert_details(expert: dict, documents: list[dict]) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    ready = sum(1 for d in documents if d["status"] == "ready")
-    rows = [
-        ("Name", expert["name"]),
-        ("ID", expert["id"]),
-        ("Domain", expert["domain"] or "—"),
-        ("Description", expert["description"] or "—"),
-        ("Goals", "\n".join(f"• {g}" for g in expert["goals"]) or "—"),
-        ("Influences", ", ".join(expert["influences"]) or "—"),
-        ("Documents", f"{len(documents)} ({ready} ready)"),
-        ("Version", str(expert["version"])),
-        ("Created", expert["created_at"]),
-    ]
+def loss(value: float | None) -> str:
+    return NONE if value is None else f"{value:.4f}"
+
+
+def say(text: str, style: str = "") -> None:
+    """One line to the person, printed as written (never as markup)."""
+    console.print(Text(text, style=style))
+
+
+def details(rows: Iterable[tuple[str, str | Text]]) -> Table:
+    """Label and value, one pair a line, the labels in bold: how one thing is shown."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
     for label, value in rows:
-        table.add_row(label, Text(value))
-    return table
+        grid.add_row(label, value if isinstance(value, Text) else Text(str(value)))
+    return grid
 
 
-def documents_table(documents: list[dict], title: str = "Documents") -> Group:
-    """The documents as a table; why a file was rejected follows below it, in full sentences
-    (a narrow table column would chop them into a word per line)."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("ID", no_wrap=True)
-    table.add_column("File", overflow="fold")
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Pages", justify="right")
-    table.add_column("Passages", justify="right")
-    notes = []
-    for d in documents:
-        table.add_row(
-            d["id"],
-            Text(d["filename"]),
-            status_text(d["status"]),
-            str(d.get("pages") or "–"),
-            str(d.get("chunks") or "–"),
-        )
-        if d.get("reason"):
-            note = Text(f"{d['filename']}: ", style="bold")
-            note.append(d["reason"])
-            notes.append(note)
-    return Group(table, *notes)
+def table(
+    title: str, columns: Sequence[str], no_wrap: Iterable[str] = (), right: Iterable[str] = ()
+) -> Table:
+    """A titled table with these columns; `no_wrap` ones stay on one line, `right` ones (numbers)
+    are aligned right."""
+    keep, numbers = set(no_wrap), set(right)
+    drawn = Table(title=title, title_justify="left")
+    for name in columns:
+        drawn.add_column(name, no_wrap=name in keep, justify="right" if name in numbers else "left")
+    return drawn
 
 
-def search_results(results: list[dict]) -> list[Text]:
-    out: list[Text] = []
-    for n, hit in enumerate(results, 1):
-        head = Text(f"{n}. ", style="bold")
-        head.append(hit["filename"], style="bold")
-        head.append(f", page {hit['page']}  ")
-        head.append(f"score {hit['score']:.3f}", style="dim")
-        out += [head, Text("   " + " ".join(hit["text"].split())), Text("")]
-    return out
+def print_list(
+    items: list, draw: Callable[..., RenderableType], empty: str, title: str | None = None
+) -> None:
+    """The items as `draw` shows them (under `title`, where there is one), or the sentence
+    `empty` saying there are none and what to do about it."""
+    if not items:
+        say(empty)
+        return
+    console.print(draw(items) if title is None else draw(items, title))
 
 
-# ---- datasets ------------------------------------------------------------------------------
-
-DATASET_STYLE = {"building": "yellow", "ready": "green", "failed": "red", "cancelled": "red"}
-
-
-def counted(counts: dict[str, int]) -> str:
-    """`{"manual": 12, "knowledge": 3}` as "manual 12, knowledge 3" ("–" when empty)."""
-    return ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "–"
-
-
-def readiness(view: dict) -> Text:
-    if view["ready_for_training"]:
-        return Text("ready for training", style="green")
-    missing = view["min_examples"] - view["train_examples"] - view["val_examples"]
-    return Text(f"needs {max(missing, 0)} more examples before training", style="yellow")
-
-
-def datasets_table(views: list[dict], title: str = "Datasets") -> Table:
-    numbers = {v["id"]: v["version"] for v in views}
-    table = Table(title=title, title_justify="left")
-    for name in ("Version", "ID", "Status", "Train", "Val", "Sources", "Left out", "Created"):
-        table.add_column(name, no_wrap=name in ("ID", "Status", "Created"))
-    for v in views:
-        parent = v.get("parent")
-        version = str(v["version"])
-        if parent:
-            version += f" (from {numbers.get(parent, parent)})"
-        table.add_row(
-            version,
-            v["id"],
-            Text(v["status"], style=DATASET_STYLE.get(v["status"], "")),
-            str(v["train_examples"]),
-            str(v["val_examples"]),
-            counted(v["sources"]),
-            counted(v["rejected"]),
-            v["created_at"][:16].replace("T", " "),
-        )
-    return table
-
-
-def dataset_details(view: dict) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    rows = [
-        ("Dataset", Text(f"{view['id']} (version {view['version']})")),
-        ("Status", Text(view["status"], style=DATASET_STYLE.get(view["status"], ""))),
-        ("Examples", Text(f"{view['train_examples']} train, {view['val_examples']} val")),
-        ("Sources", Text(counted(view["sources"]))),
-        ("Left out", Text(counted(view["rejected"]))),
-        ("Training", readiness(view)),
-    ]
-    if view.get("parent"):
-        rows.append(("Edited from", Text(view["parent"])))
-    if view.get("reason"):
-        rows.append(("Reason", Text(view["reason"], style="red")))
-    for label, value in rows:
-        table.add_row(label, value)
-    return table
-
-
-def examples_table(examples: list[dict], title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=True)
-    table.add_column("Source", no_wrap=True)
-    table.add_column("Question", ratio=1)
-    table.add_column("Answer", ratio=2)
-    table.add_column("Split", no_wrap=True)
-    for e in examples:
-        said = {m["role"]: m["content"] for m in e["messages"]}
-        table.add_row(
-            e["source"],
-            Text(said.get("user", "")),
-            Text(said.get("assistant", "")),
-            e["split"],
-        )
-    return table
+def progress_bars(*columns: ProgressColumn, transient: bool = True) -> Progress:
+    """A spinner, what is going on and a bar, then `columns`: how every follow looks. The
+    bars go away at the end (the outcome is printed instead) unless `transient` is False."""
+    lead = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn())
+    return Progress(*lead, *columns, console=console, transient=transient)

@@ -34,3 +34,17 @@ def test_an_unknown_name_suggests_a_near_miss():
         resolve_expert(EXPERTS[:2], "ada")
     with pytest.raises(CliError, match="no expert"):
         resolve_expert(EXPERTS, "Linus")
+
+
+def test_the_groups_go_by_their_context_and_the_earlier_names_still_answer():
+    import typer
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    shown = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200", "NO_COLOR": "1"}).stdout
+    groups = typer.main.get_command(app).commands
+    for old, new in (("train", "trainer"), ("adapters", "registry"), ("bench", "benchmark")):
+        assert f" {new} " in shown and f" {old} " not in shown
+        assert groups[old].hidden and not groups[new].hidden
+        assert sorted(groups[old].commands) == sorted(groups[new].commands)

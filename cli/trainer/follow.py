@@ -1,5 +1,5 @@
-"""Following a run from `simtune train`: its progress stream read into a progress bar, with a
-reconnect when the stream drops; Ctrl-C asks whether to cancel; the outcome as one line."""
+"""Following a run from `simtune trainer`: its progress stream read into a progress bar, with
+a reconnect when the stream drops; Ctrl-C asks whether to cancel; the outcome as one line."""
 
 from __future__ import annotations
 
@@ -9,18 +9,20 @@ from collections.abc import Iterator
 
 import httpx
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
-from rich.text import Text
+from rich.progress import TextColumn
 
-from cli.client import Client, CliError, _api_error
-from cli.finetune_views import clock, details, loss
-from cli.render import console
+from cli.client import Client, CliError
+from cli.render import console, loss, progress_bars, say
+from cli.trainer.views import clock, run_details
 
 ENDED = ("succeeded", "failed", "cancelled")
 RECONNECTS = 5
+STREAM_TIMEOUT = httpx.Timeout(30.0, read=60.0)
 
 
-# ---- following a run -------------------------------------------------------------------------
+def goes_on(run_id: str) -> str:
+    """Where to look at a run that is no longer followed."""
+    return f"the run goes on — see `simtune trainer status {run_id}`"
 
 
 def progress_events(client: Client, run_id: str, deadline: float) -> Iterator[dict]:
@@ -30,12 +32,8 @@ def progress_events(client: Client, run_id: str, deadline: float) -> Iterator[di
         if time.monotonic() > deadline:
             raise TimeoutError
         try:
-            with client._http.stream(
-                "GET", f"/api/finetune/{run_id}/progress", timeout=httpx.Timeout(30.0, read=60.0)
-            ) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise _api_error(response)
+            path = f"/api/finetune/{run_id}/progress"
+            with client.stream("GET", path, timeout=STREAM_TIMEOUT) as response:
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -48,8 +46,7 @@ def progress_events(client: Client, run_id: str, deadline: float) -> Iterator[di
             failures += 1
             if failures > RECONNECTS:
                 raise CliError(
-                    f"lost the connection to Simtune at {client.url}; the run goes on"
-                    f" — see `simtune train status {run_id}`"
+                    f"lost the connection to Simtune at {client.url}; {goes_on(run_id)}"
                 ) from exc
         time.sleep(min(2.0, 0.2 * 2**failures))
 
@@ -64,15 +61,12 @@ def describe(event: dict) -> str:
 def follow(client: Client, run_id: str, timeout: float) -> dict:
     """Show the run's progress until it ends; the run as it ended."""
     columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
         TextColumn("step {task.completed}/{task.fields[total_steps]}"),
         TextColumn("{task.fields[losses]}"),
         TextColumn("{task.fields[eta]}"),
     )
     deadline = time.monotonic() + timeout
-    with Progress(*columns, console=console, transient=True) as progress:
+    with progress_bars(*columns) as progress:
         task = progress.add_task("starting", total=None, total_steps="?", losses="", eta="")
         try:
             for event in progress_events(client, run_id, deadline):
@@ -88,10 +82,7 @@ def follow(client: Client, run_id: str, timeout: float) -> dict:
                     eta="" if eta is None else f"ETA {clock(eta)}",
                 )
         except TimeoutError:
-            raise CliError(
-                f"gave up waiting after {timeout:g} s; the run goes on"
-                f" — see `simtune train status {run_id}`"
-            ) from None
+            raise CliError(f"gave up waiting after {timeout:g} s; {goes_on(run_id)}") from None
     return client.get(f"/api/finetune/{run_id}")
 
 
@@ -101,9 +92,7 @@ def interrupted(client: Client, run: dict) -> None:
     if typer.confirm(f"Cancel run {run['number']}?", default=False):
         client.request("DELETE", f"/api/finetune/{run['id']}")
         raise CliError(f"run {run['number']} was cancelled")
-    console.print(
-        Text(f"Run {run['number']} goes on. Follow it with: simtune train status {run['id']}")
-    )
+    say(f"Run {run['number']} goes on. Follow it with: simtune trainer status {run['id']}")
     raise typer.Exit(130)
 
 
@@ -112,5 +101,5 @@ def outcome(run: dict) -> None:
         raise CliError(f"run {run['number']} failed: {run.get('error') or 'no reason was given'}")
     if run["status"] == "cancelled":
         raise CliError(f"run {run['number']} was cancelled")
-    console.print(Text(f"Run {run['number']} succeeded: adapter {run['adapter_id']}", "green"))
-    console.print(details(run))
+    say(f"Run {run['number']} succeeded: adapter {run['adapter_id']}", "green")
+    console.print(run_details(run))

@@ -1,4 +1,4 @@
-"""Following benchmark runs from `simtune bench`: each run polled into its own progress bar
+"""Following benchmark runs from `simtune benchmark`: each run polled into its own progress bar
 (answered of total, then its composite once it has one) until every run has ended; Ctrl-C
 asks whether to cancel them.
 
@@ -11,12 +11,11 @@ from __future__ import annotations
 import time
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-from rich.text import Text
+from rich.progress import MofNCompleteColumn, TextColumn
 
-from cli.bench_views import points
+from cli.benchmark.views import points
 from cli.client import ApiError, Client, CliError
-from cli.render import console
+from cli.render import console, progress_bars, say
 
 ENDED = ("succeeded", "failed", "cancelled")
 POLL_S = 0.5
@@ -46,23 +45,16 @@ def describe(label: str, run: dict | None) -> str:
 
 def follow(client: Client, runs: dict[str, str], timeout: float) -> dict[str, dict]:
     """Show each run's progress until all have ended; each run as it ended, by label."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("answered"),
-    )
     started = time.monotonic()
     ended: dict[str, dict] = {}
-    with Progress(*columns, console=console, transient=True) as progress:
+    with progress_bars(MofNCompleteColumn(), TextColumn("answered")) as progress:
         tasks = {label: progress.add_task(describe(label, None), total=None) for label in runs}
         while len(ended) < len(runs):
             if time.monotonic() - started > timeout:
                 waiting = ", ".join(runs[label] for label in runs if label not in ended)
                 raise CliError(
                     f"gave up waiting after {timeout:g} s; the runs go on"
-                    f" — see `simtune bench show RUN` for {waiting}"
+                    f" — see `simtune benchmark show RUN` for {waiting}"
                 )
             for label, run_id in runs.items():
                 if label in ended:
@@ -91,8 +83,8 @@ def interrupted(client: Client, run_ids: list[str]) -> None:
         for run_id in run_ids:
             cancel(client, run_id)
         raise CliError(f"{what} {'was' if one else 'were'} cancelled")
-    shows = "; ".join(f"simtune bench show {run_id}" for run_id in run_ids)
-    console.print(Text(f"{what[0].upper()}{what[1:]} {'goes' if one else 'go'} on. See: {shows}"))
+    shows = "; ".join(f"simtune benchmark show {run_id}" for run_id in run_ids)
+    say(f"{what[0].upper()}{what[1:]} {'goes' if one else 'go'} on. See: {shows}")
     raise typer.Exit(130)
 
 

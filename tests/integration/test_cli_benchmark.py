@@ -1,4 +1,4 @@
-"""`simtune bench` against the real gateway, benchmark service and the session's tiny model
+"""`simtune benchmark` against the real gateway, benchmark service and the session's tiny model
 (it answers 8 tokens, so a quick run takes seconds): a quick run of the base model followed to
 its composite and five domains, then listed, shown with its questions, compared in the
 summary, exported as CSV that `csv` reads back, and left as it was by a late cancel; custom
@@ -15,9 +15,9 @@ import re
 import pytest
 import transformers.utils.logging
 
-import cli.bench_follow
+import cli.benchmark.follow
 from tests.integration.test_cli import Simtune, one_line_error, simtune, unique  # noqa: F401
-from tests.integration.test_cli_adapters import printed
+from tests.integration.test_cli_registry import printed
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ async def test_a_quick_run_follows_to_its_composite_then_lists_shows_and_exports
     tmp_path,
 ):
     name = expert["name"]
-    ran = await simtune("bench", "run", name, "--size", "quick", "--adapter", "base")
+    ran = await simtune("benchmark", "run", name, "--size", "quick", "--adapter", "base")
     assert ran.exit_code == 0, ran.stderr
     out = ran.stdout
     run_id = re.search(rf"Queued benchmark run (\w+) of {name} \(builtin, quick\)", out).group(1)
@@ -63,22 +63,23 @@ async def test_a_quick_run_follows_to_its_composite_then_lists_shows_and_exports
     for domain in DOMAINS:
         assert re.search(rf"{domain}\s+│\s+\d+%", out), out
 
-    listed = await simtune("bench", "list", name, "--adapter", "base")
+    listed = await simtune("benchmark", "list", name, "--adapter", "base")
     assert listed.exit_code == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if run_id in line)
     assert "succeeded" in row and "10/10" in row and "the base model" in row
     assert shown_composite in row
 
-    shown = await simtune("bench", "show", run_id)
+    shown = await simtune("benchmark", "show", run_id)
     assert shown.exit_code == 0, shown.stderr
     scored = (await api.get(f"/api/benchmark/{run_id}/results")).json()
     assert "Questions" in shown.stdout and shown_composite in shown.stdout
     for result in scored["results"]:
         assert re.search(rf"{result['question_id']}\s.*{result['score']:.2f}", shown.stdout)
 
-    ended = await simtune("bench", "cancel", run_id)
+    ended = await simtune("benchmark", "cancel", run_id)
     assert ended.exit_code == 0 and f"run {run_id} had already succeeded" in ended.stdout
 
+    # `bench`, the group's earlier name, still works (hidden from the help) for old scripts.
     summary = await simtune("bench", "summary", name)
     assert summary.exit_code == 0, summary.stderr
     base_row = next(line for line in summary.stdout.splitlines() if "base model" in line)
@@ -86,7 +87,7 @@ async def test_a_quick_run_follows_to_its_composite_then_lists_shows_and_exports
     assert "No alerts." in summary.stdout
 
     target = tmp_path / "runs.csv"
-    exported = await simtune("bench", "export", name, "--format", "csv", "-o", str(target))
+    exported = await simtune("benchmark", "export", name, "--format", "csv", "-o", str(target))
     assert exported.exit_code == 0, exported.stderr
     assert f"to {target}" in exported.stdout
     [line] = list(csv.DictReader(target.open(encoding="utf-8")))
@@ -94,45 +95,47 @@ async def test_a_quick_run_follows_to_its_composite_then_lists_shows_and_exports
     assert {f"domain:{d}" for d in DOMAINS} <= set(line)
 
     as_json = tmp_path / "runs.json"
-    assert (await simtune("bench", "export", name, "-o", str(as_json))).exit_code == 0
+    assert (await simtune("benchmark", "export", name, "-o", str(as_json))).exit_code == 0
     assert [r["id"] for r in json.loads(as_json.read_text())] == [run_id]
 
 
 async def test_custom_questions_are_added_listed_removed_and_imported(simtune, expert, tmp_path):  # noqa: F811
     name = expert["name"]
-    one_line_error(await simtune("bench", "run", name, "--suite", "custom"), "no custom questions")
+    one_line_error(
+        await simtune("benchmark", "run", name, "--suite", "custom"), "no custom questions"
+    )
     added = await simtune(
-        "bench", "questions", "add", name, "--question", "How many steps to the lamp room?",
+        "benchmark", "questions", "add", name, "--question", "How many steps to the lamp room?",
         "--reference", "117", "--kind", "value", "--domain", "lighthouse",
     )  # fmt: skip
     assert added.exit_code == 0, added.stderr
     question_id = re.search(rf"Added question ([\w-]+) to the custom suite of {name}", added.stdout)
     question_id = question_id.group(1)
 
-    listed = await simtune("bench", "questions", "list", name, "--suite", "custom")
+    listed = await simtune("benchmark", "questions", "list", name, "--suite", "custom")
     assert listed.exit_code == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if question_id in line)
     assert "lighthouse" in row and "value" in row and "117" in row
-    everything = await simtune("bench", "questions", "list", name)
+    everything = await simtune("benchmark", "questions", "list", name)
     assert question_id in everything.stdout and "builtin" in everything.stdout
 
-    removed = await simtune("bench", "questions", "remove", name, question_id)
+    removed = await simtune("benchmark", "questions", "remove", name, question_id)
     assert removed.exit_code == 0 and f"Removed question {question_id}" in removed.stdout
-    empty = await simtune("bench", "questions", "list", name, "--suite", "custom")
+    empty = await simtune("benchmark", "questions", "list", name, "--suite", "custom")
     assert empty.exit_code == 0 and "has no custom questions yet" in empty.stdout
 
     bad = tmp_path / "bad.jsonl"
     lines = [{"question": "Who keeps the log?", "reference": "The keeper."}, {"question": "?"}]
     bad.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-    one_line_error(await simtune("bench", "questions", "import", name, str(bad)), "line 2")
+    one_line_error(await simtune("benchmark", "questions", "import", name, str(bad)), "line 2")
     good = tmp_path / "good.jsonl"
     lines[1] = {"question": "What colour is the lamp?", "reference": "White", "kind": "value"}
     good.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n")
-    imported = await simtune("bench", "questions", "import", name, str(good))
+    imported = await simtune("benchmark", "questions", "import", name, str(good))
     assert imported.exit_code == 0, imported.stderr
     assert f"Imported 2 questions from good.jsonl; {name} has 2 custom" in imported.stdout
     one_line_error(
-        await simtune("bench", "questions", "add", name, "--question", "a", "--reference", "b",
+        await simtune("benchmark", "questions", "add", name, "--question", "a", "--reference", "b",
                       "--kind", "essay"),
         "--kind", "text, value",
     )  # fmt: skip
@@ -144,7 +147,7 @@ async def test_ctrl_c_cancels_the_run_and_a_run_queued_without_following_is_canc
     expert,
     monkeypatch,
 ):
-    read = cli.bench_follow.view
+    read = cli.benchmark.follow.view
 
     def interrupted_after_an_answer(client, run_id, queued_at):
         run = read(client, run_id, queued_at)
@@ -152,8 +155,8 @@ async def test_ctrl_c_cancels_the_run_and_a_run_queued_without_following_is_canc
             raise KeyboardInterrupt
         return run
 
-    monkeypatch.setattr(cli.bench_follow, "view", interrupted_after_an_answer)
-    full = ("bench", "run", expert["name"], "--size", "full", "--adapter", "base")
+    monkeypatch.setattr(cli.benchmark.follow, "view", interrupted_after_an_answer)
+    full = ("benchmark", "run", expert["name"], "--size", "full", "--adapter", "base")
     cancelled = await simtune(*full, input="y\n")
     run_id = re.search(r"Queued benchmark run (\w+)", cancelled.stdout).group(1)
     one_line_error(cancelled, f"benchmark run {run_id} was cancelled")
@@ -163,27 +166,27 @@ async def test_ctrl_c_cancels_the_run_and_a_run_queued_without_following_is_canc
     queued = await simtune(*full, "--no-follow")
     assert queued.exit_code == 0, queued.stderr
     [other] = printed(queued).split()  # only the run id, for scripts
-    stopped = await simtune("bench", "cancel", other)
+    stopped = await simtune("benchmark", "cancel", other)
     assert stopped.exit_code == 0 and f"Cancelled benchmark run {other}." in stopped.stdout
 
 
 async def test_errors_are_one_line_and_exit_1(simtune, expert):  # noqa: F811
     name = expert["name"]
-    one_line_error(await simtune("bench", "diagnose", name), "no questions from its documents")
-    one_line_error(await simtune("bench", "questions", "generate", name), "no ready training")
+    one_line_error(await simtune("benchmark", "diagnose", name), "no questions from its documents")
+    one_line_error(await simtune("benchmark", "questions", "generate", name), "no ready training")
     one_line_error(
-        await simtune("bench", "settings", name, "--schedule", "every night"),
+        await simtune("benchmark", "settings", name, "--schedule", "every night"),
         "cron", "every night",
     )  # fmt: skip
-    one_line_error(await simtune("bench", "run", name, "--suite", "all"), "--suite", "builtin")
-    one_line_error(await simtune("bench", "run", name, "--size", "huge"), "--size", "quick")
-    one_line_error(await simtune("bench", "run", name, "--adapter", "zzz"), "no adapter", "zzz")
-    one_line_error(await simtune("bench", "export", name, "--format", "xml"), "--format")
-    one_line_error(await simtune("bench", "show", "nope"), "nope", "not found")
-    one_line_error(await simtune("bench", "list", unique("Nobody")), "no expert")
+    one_line_error(await simtune("benchmark", "run", name, "--suite", "all"), "--suite", "builtin")
+    one_line_error(await simtune("benchmark", "run", name, "--size", "huge"), "--size", "quick")
+    one_line_error(await simtune("benchmark", "run", name, "--adapter", "zzz"), "no adapter", "zzz")
+    one_line_error(await simtune("benchmark", "export", name, "--format", "xml"), "--format")
+    one_line_error(await simtune("benchmark", "show", "nope"), "nope", "not found")
+    one_line_error(await simtune("benchmark", "list", unique("Nobody")), "no expert")
 
     changed = await simtune(
-        "bench", "settings", name, "--always-promote", "--margin", "5",
+        "benchmark", "settings", name, "--always-promote", "--margin", "5",
         "--no-after-training", "--schedule", "0 3 * * *",
     )  # fmt: skip
     assert changed.exit_code == 0, changed.stderr
@@ -191,7 +194,7 @@ async def test_errors_are_one_line_and_exit_1(simtune, expert):  # noqa: F811
     assert f"Saved the benchmark settings of {name}." in out
     assert re.search(r"Promote a new adapter\s+always", out)
     assert re.search(r"Run after training\s+no", out) and "0 3 * * *" in out
-    kept = await simtune("bench", "settings", name, "--promote-only-if-better")
+    kept = await simtune("benchmark", "settings", name, "--promote-only-if-better")
     assert re.search(r"only if better by 5 composite points", kept.stdout), kept.stdout
     assert "0 3 * * *" in kept.stdout
 
@@ -200,14 +203,14 @@ async def test_a_failed_run_exits_1_with_its_reason_on_one_line(simtune, expert,
     """The service fails a run only after its expert stayed unreachable through every retry,
     which takes minutes; here the follower reads the real run as the gateway shows a failed
     one, so what is tested is what the command does with it."""
-    read = cli.bench_follow.view
+    read = cli.benchmark.follow.view
     reason = "The benchmark stopped and could not go on: the expert service is not running"
 
     def failing(client, run_id, queued_at):
         run = read(client, run_id, queued_at)
         return run and {**run, "status": "failed", "error": reason}
 
-    monkeypatch.setattr(cli.bench_follow, "view", failing)
-    failed = await simtune("bench", "run", expert["name"], "--adapter", "base")
+    monkeypatch.setattr(cli.benchmark.follow, "view", failing)
+    failed = await simtune("benchmark", "run", expert["name"], "--adapter", "base")
     run_id = re.search(r"Queued benchmark run (\w+)", failed.stdout).group(1)
     one_line_error(failed, f"benchmark run {run_id} failed: {reason}")

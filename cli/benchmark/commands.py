@@ -1,11 +1,10 @@
-"""`simtune bench`: measure whether an expert (with its active adapter, another version, or the
-base model) answers well — start a run and follow it, list, show, cancel and export runs,
-manage the questions, diagnose a weak expert, compare versions, and read or change the
+"""`simtune benchmark`: measure whether an expert (with its active adapter, another version,
+or the base model) answers well — start a run and follow it, list, show, cancel and export
+runs, manage the questions, diagnose a weak expert, compare versions, and read or change the
 settings that gate promotion and schedule runs.
 
-Choices (suite, size, format) are checked here so that a typo is one line naming the choices,
-not a usage box. ADAPTER takes the id or a unique prefix among the expert's own versions (as
-in `simtune adapters`), or `base` for the base model.
+ADAPTER takes the id or a unique prefix among the expert's own versions (as in `simtune
+registry`), or `base` for the base model.
 """
 
 from __future__ import annotations
@@ -13,15 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.text import Text
 
-from cli import bench_questions
-from cli.adapter_views import named
-from cli.adapters import BASE, resolve_adapter
-from cli.bench_follow import cancel as cancel_run
-from cli.bench_follow import follow, interrupted
-from cli.bench_questions import SUITES
-from cli.bench_views import (
+from cli.args import ExpertArg, SinceOption, UntilOption, expert_of, one_of, output_option, run_arg
+from cli.benchmark import questions
+from cli.benchmark.follow import cancel as cancel_run
+from cli.benchmark.follow import follow, interrupted
+from cli.benchmark.questions import SUITES
+from cli.benchmark.views import (
     SETUPS,
     composite,
     diagnosis_view,
@@ -31,36 +28,32 @@ from cli.bench_views import (
     settings_table,
     summary_view,
 )
-from cli.client import Client, CliError, client_from, friendly, write_out
-from cli.render import console
-from cli.resolve import resolve_expert
+from cli.client import CliError, client_from, friendly, write_out
+from cli.registry.lookup import adapter_ref, version_option
+from cli.registry.views import named
+from cli.render import console, print_list, say
 
 app = typer.Typer(
     help="Benchmark an expert: scored runs, their comparison, questions, a diagnosis.",
     no_args_is_help=True,
 )
-app.add_typer(bench_questions.app, name="questions")
+app.add_typer(questions.app, name="questions")
 
 SIZES = ("quick", "full")
 EXPORT_FORMATS = ("json", "csv")
 
-ExpertArg = typer.Argument(..., metavar="EXPERT", help="The expert's id or exact name.")
-RunArg = typer.Argument(..., metavar="RUN_ID", help="The benchmark run's id.")
+RunArg = run_arg("benchmark run")
+SizeOption = typer.Option("quick", "--size", help="quick (10 questions) or full (50).")
 FollowTimeout = typer.Option(3600.0, "--timeout", help="Seconds to follow before giving up.")
 
 
-def one_of(option: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise CliError(f"{option} must be one of {', '.join(allowed)}, not {value!r}")
-    return value
-
-
-def adapter_ref(client: Client, expert: dict, ref: str) -> str:
-    """`base`, or the id of the expert's own version that `ref` starts."""
-    if ref.strip() == BASE:
-        return BASE
-    versions = client.get("/api/lora", expert_id=expert["id"])
-    return resolve_adapter(versions, ref, expert["name"])["id"]
+def followed(client, runs: dict[str, str], timeout: float) -> dict[str, dict] | None:
+    """Follow the runs (by label) until each has ended; None when Ctrl-C left them going."""
+    try:
+        return follow(client, runs, timeout)
+    except KeyboardInterrupt:
+        interrupted(client, list(runs.values()))
+        return None
 
 
 def outcome(run: dict) -> None:
@@ -71,11 +64,8 @@ def outcome(run: dict) -> None:
         )
     if run["status"] == "cancelled":
         raise CliError(f"benchmark run {run['id']} was cancelled")
-    console.print(Text(f"Benchmark run {run['id']} succeeded: {composite(run)}.", style="green"))
+    say(f"Benchmark run {run['id']} succeeded: {composite(run)}.", "green")
     console.print(metrics(run))
-
-
-# ---- runs ------------------------------------------------------------------------------------
 
 
 @app.command("run")
@@ -88,12 +78,9 @@ def run(
         "--suite",
         help="builtin (50 general questions), expert (from its documents) or custom (its own).",
     ),
-    size: str = typer.Option("quick", "--size", help="quick (10 questions) or full (50)."),
-    adapter: str | None = typer.Option(
-        None,
-        "--adapter",
-        metavar="ADAPTER|base",
-        help="The version to measure, or base (no adapter). Default: the active one.",
+    size: str = SizeOption,
+    adapter: str | None = version_option(
+        "--adapter", "The version to measure, or base (no adapter). Default: the active one."
     ),
     follow_run: bool = typer.Option(
         True, "--follow/--no-follow", help="Follow the run to its end, or just print its id."
@@ -102,8 +89,7 @@ def run(
 ) -> None:
     """Start a benchmark run and follow it until it ends; exit 1 if it failed."""
     body = {"suite": one_of("--suite", suite, SUITES), "size": one_of("--size", size, SIZES)}
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    client, found = expert_of(ctx, expert)
     body["expert_id"] = found["id"]
     if adapter is not None:
         body["adapter_id"] = adapter_ref(client, found, adapter)
@@ -112,18 +98,13 @@ def run(
     if not follow_run:
         typer.echo(run_id)
         return
-    console.print(
-        Text(
-            f"Queued benchmark run {run_id} of {found['name']} ({suite}, {size})"
-            f" on {named(queued['adapter_id'])}."
-        )
+    say(
+        f"Queued benchmark run {run_id} of {found['name']} ({suite}, {size})"
+        f" on {named(queued['adapter_id'])}."
     )
-    try:
-        ended = follow(client, {"Benchmark": run_id}, timeout)["Benchmark"]
-    except KeyboardInterrupt:
-        interrupted(client, [run_id])
-        return
-    outcome(ended)
+    ended = followed(client, {"Benchmark": run_id}, timeout)
+    if ended is not None:
+        outcome(ended["Benchmark"])
 
 
 @app.command("list")
@@ -131,25 +112,18 @@ def run(
 def list_runs(
     ctx: typer.Context,
     expert: str = ExpertArg,
-    adapter: str | None = typer.Option(
-        None, "--adapter", metavar="ADAPTER|base", help="Only runs of this version."
-    ),
-    since: str | None = typer.Option(None, "--since", help="Queued from this date or time (ISO)."),
-    until: str | None = typer.Option(None, "--until", help="Queued before this date or time."),
+    adapter: str | None = version_option("--adapter", "Only runs of this version."),
+    since: str | None = SinceOption,
+    until: str | None = UntilOption,
 ) -> None:
     """List an expert's benchmark runs, newest first."""
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    client, found = expert_of(ctx, expert)
     params = {"expert_id": found["id"], "since": since, "until": until}
     if adapter is not None:
         params["adapter_id"] = adapter_ref(client, found, adapter)
     runs = client.get("/api/benchmark", **{k: v for k, v in params.items() if v is not None})
-    if not runs:
-        console.print(
-            Text(f"No benchmark runs of {found['name']} match. Start one: simtune bench run EXPERT")
-        )
-        return
-    console.print(runs_table(runs, f"Benchmark runs of {found['name']}"))
+    empty = f"No benchmark runs of {found['name']} match. Start one: simtune benchmark run EXPERT"
+    print_list(runs, runs_table, empty, f"Benchmark runs of {found['name']}")
 
 
 @app.command("show")
@@ -157,8 +131,7 @@ def list_runs(
 def show(ctx: typer.Context, run_id: str = RunArg) -> None:
     """Show a run's metrics and how each question's answer scored."""
     client = client_from(ctx)
-    shown = client.get(f"/api/benchmark/{run_id}")
-    console.print(metrics(shown))
+    console.print(metrics(client.get(f"/api/benchmark/{run_id}")))
     scored = client.get(f"/api/benchmark/{run_id}/results")
     if scored["results"]:
         console.print(results_table(scored))
@@ -170,9 +143,9 @@ def cancel(ctx: typer.Context, run_id: str = RunArg) -> None:
     """Cancel a run that is queued or running (one that has ended stays as it is)."""
     after = cancel_run(client_from(ctx), run_id)
     if after["status"] == "cancelled":
-        console.print(Text(f"Cancelled benchmark run {run_id}."))
+        say(f"Cancelled benchmark run {run_id}.")
         return
-    console.print(Text(f"Benchmark run {run_id} had already {after['status']}; it stays so."))
+    say(f"Benchmark run {run_id} had already {after['status']}; it stays so.")
 
 
 @app.command("export")
@@ -181,20 +154,15 @@ def export(
     ctx: typer.Context,
     expert: str = ExpertArg,
     format: str = typer.Option("json", "--format", help="json or csv."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="The file to write."),
+    output: Path | None = output_option("The file to write."),
 ) -> None:
     """Export an expert's runs and their metrics as JSON or CSV (to stdout, or -o FILE)."""
     one_of("--format", format, EXPORT_FORMATS)
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
-    text = client.send(
-        "GET", "/api/benchmark/export", params={"expert_id": found["id"], "format": format}
-    ).text
+    client, found = expert_of(ctx, expert)
+    params = {"expert_id": found["id"], "format": format}
+    text = client.send("GET", "/api/benchmark/export", params=params).text
     if write_out(text, output):
-        console.print(Text(f"Wrote the benchmark runs of {found['name']} ({format}) to {output}."))
-
-
-# ---- the expert's bench --------------------------------------------------------------------
+        say(f"Wrote the benchmark runs of {found['name']} ({format}) to {output}.")
 
 
 @app.command("diagnose")
@@ -202,25 +170,21 @@ def export(
 def diagnose(
     ctx: typer.Context,
     expert: str = ExpertArg,
-    size: str = typer.Option("quick", "--size", help="quick (10 questions) or full (50)."),
+    size: str = SizeOption,
     timeout: float = FollowTimeout,
 ) -> None:
     """Why is it weak? Its own questions closed book, with documents, with the adapter."""
     body = {"size": one_of("--size", size, SIZES)}
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    client, found = expert_of(ctx, expert)
     queued = client.request(
         "POST", "/api/benchmark/diagnose", json={**body, "expert_id": found["id"]}
     )
     runs = {SETUPS.get(s["setup"], s["setup"]): s["run_id"] for s in queued["steps"]}
-    console.print(Text(f"Diagnosing {found['name']} with {len(runs)} runs of its own questions."))
-    try:
-        ended = follow(client, runs, timeout)
-    except KeyboardInterrupt:
-        interrupted(client, list(runs.values()))
+    say(f"Diagnosing {found['name']} with {len(runs)} runs of its own questions.")
+    ended = followed(client, runs, timeout)
+    if ended is None:
         return
-    diagnosis = client.get("/api/benchmark/diagnosis", expert_id=found["id"])
-    console.print(diagnosis_view(diagnosis))
+    console.print(diagnosis_view(client.get("/api/benchmark/diagnosis", expert_id=found["id"])))
     unfinished = [r for r in ended.values() if r["status"] != "succeeded"]
     if unfinished:
         first = unfinished[0]
@@ -232,8 +196,7 @@ def diagnose(
 @friendly
 def summary(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """Compare the active version with the previous one and the base model; list alerts."""
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    client, found = expert_of(ctx, expert)
     shown = client.get("/api/benchmark/summary", expert_id=found["id"])
     console.print(summary_view(shown, f"Benchmarks of {found['name']}"))
 
@@ -259,8 +222,7 @@ def settings(
     ),
 ) -> None:
     """Show an expert's benchmark settings, or change them."""
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    client, found = expert_of(ctx, expert)
     params = {"expert_id": found["id"]}
     current = client.get("/api/benchmark/settings", **params)
     changes = {
@@ -273,5 +235,5 @@ def settings(
     if changes:
         body = {**current, **changes}
         current = client.request("PUT", "/api/benchmark/settings", params=params, json=body)
-        console.print(Text(f"Saved the benchmark settings of {found['name']}."))
+        say(f"Saved the benchmark settings of {found['name']}.")
     console.print(settings_table(current))

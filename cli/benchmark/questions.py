@@ -1,5 +1,5 @@
-"""`simtune bench questions`: the questions an expert is benchmarked on — list them, add or
-import custom ones, remove one, and write its own set from its documents.
+"""`simtune benchmark questions`: the questions an expert is benchmarked on — list them, add
+or import custom ones, remove one, and write its own set from its documents.
 
 An import sends the JSONL file as it is: the gateway checks every line and names the first
 bad one, so the rules live in one place and the CLI never accepts what the console refuses.
@@ -10,12 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.text import Text
 
-from cli.bench_views import questions_table
-from cli.client import CliError, client_from, friendly
-from cli.render import console
-from cli.resolve import resolve_expert
+from cli.args import ExpertArg, expert_of, input_file, one_of
+from cli.benchmark.views import questions_table
+from cli.client import CliError, friendly
+from cli.render import print_list, say
 
 app = typer.Typer(
     help="The questions an expert is benchmarked on: list, add, import, remove, generate.",
@@ -26,8 +25,6 @@ SUITES = ("builtin", "expert", "custom")
 KINDS = ("text", "value")
 PATH = "/api/benchmark/questions"
 
-ExpertArg = typer.Argument(..., metavar="EXPERT", help="The expert's id or exact name.")
-
 
 @app.command("list")
 @friendly
@@ -37,17 +34,12 @@ def list_questions(
     suite: str | None = typer.Option(None, "--suite", help="Only builtin, expert or custom."),
 ) -> None:
     """List the questions an expert can be benchmarked on."""
-    if suite is not None and suite not in SUITES:
-        raise CliError(f"--suite must be one of {', '.join(SUITES)}, not {suite!r}")
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    one_of("--suite", suite, SUITES)
+    client, found = expert_of(ctx, expert)
     params = {"expert_id": found["id"]} | ({"suite": suite} if suite else {})
-    questions = client.get(PATH, **params)
-    if not questions:
-        which = f"{suite} questions" if suite else "questions"
-        console.print(Text(f"{found['name']} has no {which} yet."))
-        return
-    console.print(questions_table(questions, f"Benchmark questions of {found['name']}"))
+    empty = f"{found['name']} has no {f'{suite} questions' if suite else 'questions'} yet."
+    title = f"Benchmark questions of {found['name']}"
+    print_list(client.get(PATH, **params), questions_table, empty, title)
 
 
 @app.command("add")
@@ -64,10 +56,8 @@ def add(
     rubric: str = typer.Option("", "--rubric", help="What a good answer must do."),
 ) -> None:
     """Add a custom question to an expert's own suite."""
-    if kind not in KINDS:
-        raise CliError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    one_of("--kind", kind, KINDS)
+    client, found = expert_of(ctx, expert)
     params = {"expert_id": found["id"]}
     before = {q["id"] for q in client.get(PATH, **params, suite="custom")}
     body = {
@@ -81,7 +71,7 @@ def add(
     # one that was not there before.
     after = client.request("POST", PATH, params=params, json=[body])
     added = ", ".join(q["id"] for q in after if q["id"] not in before)
-    console.print(Text(f"Added question {added} to the custom suite of {found['name']}."))
+    say(f"Added question {added} to the custom suite of {found['name']}.")
 
 
 @app.command("import")
@@ -89,13 +79,9 @@ def add(
 def import_questions(
     ctx: typer.Context,
     expert: str = ExpertArg,
-    file: Path = typer.Argument(
-        ...,
-        metavar="FILE.jsonl",
-        exists=True,
-        dir_okay=False,
-        readable=True,
-        help="One JSON object a line: question, reference, and optionally kind, domain, rubric.",
+    file: Path = input_file(
+        "FILE.jsonl",
+        "One JSON object a line: question, reference, and optionally kind, domain, rubric.",
     ),
 ) -> None:
     """Import custom questions from a JSONL file; nothing is added if one line is bad."""
@@ -103,8 +89,7 @@ def import_questions(
         content = file.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {file}: {exc.strerror}") from exc
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    client, found = expert_of(ctx, expert)
     imported = client.request(
         "POST",
         f"{PATH}/import",
@@ -113,11 +98,9 @@ def import_questions(
         headers={"Content-Type": "application/x-ndjson"},
     )
     lines = sum(1 for line in content.splitlines() if line.strip())
-    console.print(
-        Text(
-            f"Imported {lines} questions from {file.name}; {found['name']} has"
-            f" {len(imported)} custom questions."
-        )
+    say(
+        f"Imported {lines} questions from {file.name}; {found['name']} has"
+        f" {len(imported)} custom questions."
     )
 
 
@@ -129,10 +112,9 @@ def remove(
     question_id: str = typer.Argument(..., metavar="QUESTION_ID", help="The question's id."),
 ) -> None:
     """Remove a custom question."""
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    client, found = expert_of(ctx, expert)
     client.request("DELETE", f"{PATH}/{question_id}", params={"expert_id": found["id"]})
-    console.print(Text(f"Removed question {question_id} from {found['name']}."))
+    say(f"Removed question {question_id} from {found['name']}.")
 
 
 @app.command("generate")
@@ -141,7 +123,6 @@ def generate(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """Write the expert's own suite from its documents (replaces the last one)."""
     # The gateway takes the held-out examples of the newest ready dataset, never trained on,
     # so an adapter cannot pass them by having memorised them.
-    client = client_from(ctx)
-    found = resolve_expert(client.get("/api/experts"), expert)
+    client, found = expert_of(ctx, expert)
     written = client.request("POST", f"{PATH}/generate", params={"expert_id": found["id"]})
-    console.print(Text(f"Wrote {len(written)} questions from the documents of {found['name']}."))
+    say(f"Wrote {len(written)} questions from the documents of {found['name']}.")

@@ -1,5 +1,5 @@
-"""How `simtune train` words and draws runs: losses, durations, estimates, statuses, and the
-tables of a run, an expert's runs and its settings."""
+"""How `simtune trainer` words and draws runs: durations, estimates, and the tables of a
+run, an expert's runs and its settings."""
 
 from __future__ import annotations
 
@@ -8,26 +8,20 @@ from decimal import Decimal
 from rich.table import Table
 from rich.text import Text
 
-STYLE = {
-    "queued": "yellow",
-    "running": "cyan",
-    "succeeded": "green",
-    "failed": "red",
-    "cancelled": "red",
-}
+from cli.render import NONE, details, loss, status_text, table, when
 
-
-# ---- words -----------------------------------------------------------------------------------
-
-
-def loss(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4f}"
+FINAL_METRICS = (
+    ("train_loss", "Final loss"),
+    ("val_loss", "Final eval loss"),
+    ("best_val_loss", "Best eval loss"),
+    ("perplexity", "Perplexity"),
+)
 
 
 def clock(seconds: float | None) -> str:
     """12s, 3m 05s, 1h 20m."""
     if seconds is None:
-        return "–"
+        return NONE
     seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
@@ -57,17 +51,7 @@ def estimate_line(estimate: dict) -> str:
     return steps
 
 
-def status_text(status: str) -> Text:
-    return Text(status, style=STYLE.get(status, ""))
-
-
-# ---- tables ----------------------------------------------------------------------------------
-
-
-def details(run: dict) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+def run_details(run: dict) -> Table:
     rows = [
         ("Run", f"{run['number']} (id {run['id']})"),
         ("Status", status_text(run["status"])),
@@ -87,14 +71,9 @@ def details(run: dict) -> Table:
     if run.get("provider_model"):
         rows.append(("Provider model", run["provider_model"]))
     metrics = run.get("metrics") or {}
-    for key, label in (
-        ("train_loss", "Final loss"),
-        ("val_loss", "Final eval loss"),
-        ("best_val_loss", "Best eval loss"),
-        ("perplexity", "Perplexity"),
-    ):
-        if metrics.get(key) is not None:
-            rows.append((label, f"{metrics[key]:.4f}"))
+    rows += [
+        (label, f"{metrics[k]:.4f}") for k, label in FINAL_METRICS if metrics.get(k) is not None
+    ]
     if metrics.get("seconds"):
         took = metrics["seconds"]
         took = f"{took:.1f}s" if took < 60 else clock(took)
@@ -103,30 +82,17 @@ def details(run: dict) -> Table:
         rows.append(("Cost", f"${run['cost_usd']:.2f}"))
     if run.get("error"):
         rows.append(("Error", Text(run["error"], style="red")))
-    for label, value in rows:
-        table.add_row(label, value if isinstance(value, Text) else Text(str(value)))
-    return table
+    return details(rows)
 
 
 def runs_table(runs: list[dict], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name in (
-        "Run",
-        "ID",
-        "Status",
-        "Step",
-        "Loss",
-        "Eval loss",
-        "Backend",
-        "Adapter",
-        "Queued",
-    ):
-        table.add_column(name, no_wrap=name in ("ID", "Status", "Queued"))
+    columns = ("Run", "ID", "Status", "Step", "Loss", "Eval loss", "Backend", "Adapter", "Queued")
+    drawn = table(title, columns, no_wrap=("ID", "Status", "Queued"))
     for r in runs:
         status = status_text(r["status"])
         if r["status"] == "failed" and r.get("error"):
             status.append(f"\n{r['error']}", style="dim")
-        table.add_row(
+        drawn.add_row(
             str(r["number"]),
             r["id"],
             status,
@@ -134,47 +100,47 @@ def runs_table(runs: list[dict], title: str) -> Table:
             loss(r["loss"]),
             loss(r["eval_loss"]),
             r["backend"],
-            r.get("adapter_id") or "–",
-            r["queued_at"][:16].replace("T", " "),
+            r.get("adapter_id") or NONE,
+            when(r["queued_at"]),
         )
-    return table
+    return drawn
 
 
 def settings_table(settings: dict) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
     ranges = settings.get("ranges", {})
+    rows = []
     for key, value in settings["config"].items():
         span = ranges.get(key)
         note = f"  ({plain(span[0])} to {plain(span[1])})" if span else ""
-        table.add_row(key, Text(f"{'–' if value is None else value}{note}"))
+        rows.append((key, f"{NONE if value is None else value}{note}"))
     hosted = settings.get("hosted")
     if hosted:
         key = "a key is set" if hosted["key_set"] else "no key"
-        table.add_row(
-            "hosted",
-            Text(
+        rows.append(
+            (
+                "hosted",
                 f"{hosted['model']} at {hosted['base_url']},"
-                f" ${hosted['price_per_million_tokens_usd']:g} per million tokens, {key}"
-            ),
+                f" ${hosted['price_per_million_tokens_usd']:g} per million tokens, {key}",
+            )
         )
     budget = settings.get("budget_usd")
     limit = "no limit" if budget is None else f"${budget:.2f}"
-    table.add_row("spend", Text(f"${settings['spent_usd']:.2f} of {limit}"))
-    table.add_row(
-        "data",
-        Text(
+    rows.append(("spend", f"${settings['spent_usd']:.2f} of {limit}"))
+    rows.append(
+        (
+            "data",
             f"{settings['dataset_examples']} examples in the newest dataset,"
             f" {settings['examples_since_last_run']} new since the last run"
-            f" (a run needs {settings['min_examples']})"
-        ),
+            f" (a run needs {settings['min_examples']})",
+        )
     )
     schedule = settings["schedule"]
-    table.add_row(
-        "schedule",
-        Text("off" if schedule == "off" else f"{schedule} (next {settings.get('next_tick')})"),
+    rows.append(
+        (
+            "schedule",
+            "off" if schedule == "off" else f"{schedule} (next {settings.get('next_tick')})",
+        )
     )
     if settings.get("last_skip"):
-        table.add_row("last skipped", Text(settings["last_skip"]))
-    return table
+        rows.append(("last skipped", settings["last_skip"]))
+    return details(rows)

@@ -1,14 +1,14 @@
-"""`simtune ingest`: upload files, follow them until each is ready or rejected."""
+"""Following uploaded files until each is ready or rejected, one progress bar per file."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn, TimeElapsedColumn
 
 from cli.client import Client, CliError
-from cli.render import console, documents_table
+from cli.render import progress_bars
 
 STEP = {"uploaded": 1, "parsing": 2, "embedding": 3, "ready": 4, "rejected": 4, "deleted": 4}
 FINAL = {"ready", "rejected", "deleted"}
@@ -20,14 +20,9 @@ def ingest(client: Client, expert_id: str, files: list[Path], timeout: float) ->
     uploaded = client.upload(expert_id, files)
     ids = list(dict.fromkeys(d["id"] for d in uploaded))  # the same bytes twice: one document
     latest = {d["id"]: d for d in uploaded}
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
+    # The bars stay when it ends: they are the files' outcome.
+    columns = (TextColumn("{task.fields[status]}"), TimeElapsedColumn())
+    with progress_bars(*columns, transient=False) as progress:
         tasks = {
             i: progress.add_task(latest[i]["filename"], total=4, status=latest[i]["status"])
             for i in ids
@@ -49,15 +44,9 @@ def ingest(client: Client, expert_id: str, files: list[Path], timeout: float) ->
             time.sleep(POLL_S)
             current = {d["id"]: d for d in client.get_all(f"/api/experts/{expert_id}/documents")}
             for doc_id in ids:
-                latest[doc_id] = current.get(doc_id) or _gone(latest[doc_id])
+                latest[doc_id] = current.get(doc_id) or gone(latest[doc_id])
     return [latest[i] for i in ids]
 
 
-def _gone(doc: dict) -> dict:
+def gone(doc: dict) -> dict:
     return {**doc, "status": "deleted", "reason": "it was deleted while being processed"}
-
-
-def summary(docs: list[dict]) -> int:
-    """Print the outcome; the number of files that could not be used."""
-    console.print(documents_table(docs, title="Result"))
-    return sum(1 for d in docs if d["status"] != "ready")

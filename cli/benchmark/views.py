@@ -1,4 +1,4 @@
-"""How `simtune bench` words and draws benchmarks: scores, percentages, the metrics of a run,
+"""How `simtune benchmark` words and draws benchmarks: scores, percentages, the metrics of a run,
 its per-domain and per-question tables, an expert's runs and questions, the comparison of
 the active version with the previous one and the base model, and a diagnosis.
 
@@ -11,10 +11,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from cli.adapter_views import named, when
-from cli.finetune_views import status_text
+from cli.registry.views import named
+from cli.render import NONE, details, status_text, table, when
 
-NONE = "–"
 SETUPS = {
     "closed_book": "Closed book",
     "retrieval": "With its documents",
@@ -83,13 +82,9 @@ def run_label(run: dict) -> str:
 
 def metrics(run: dict) -> Group:
     """Everything measured about a run, then its per-domain scores."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    status = status_text(run["status"])
     rows: list[tuple[str, str | Text]] = [
         ("Run", run["id"]),
-        ("Status", status),
+        ("Status", status_text(run["status"])),
         ("Adapter", named(run.get("adapter_id"))),
         ("Questions", f"{run_label(run)}, {run['answered']} answered"),
         ("Composite", composite(run)),
@@ -108,28 +103,23 @@ def metrics(run: dict) -> Group:
     rows += [("Started", when(run.get("started_at"))), ("Finished", when(run.get("finished_at")))]
     if run.get("error"):
         rows.append(("Error", Text(run["error"], style="red")))
-    for label, value in rows:
-        table.add_row(label, value if isinstance(value, Text) else Text(value))
     if not run.get("per_domain"):
-        return Group(table)
-    return Group(table, Text(), domains_table(run["per_domain"]))
+        return Group(details(rows))
+    return Group(details(rows), Text(), domains_table(run["per_domain"]))
 
 
 def domains_table(per_domain: dict[str, float]) -> Table:
-    table = Table(title="Per domain", title_justify="left")
-    table.add_column("Domain")
-    table.add_column("Quality", justify="right")
+    drawn = table("Per domain", ("Domain", "Quality"), right=("Quality",))
     for domain, score in sorted(per_domain.items()):
-        table.add_row(Text(domain), share(score))
-    return table
+        drawn.add_row(Text(domain), share(score))
+    return drawn
 
 
 def results_table(results: dict) -> Table:
     """Each question asked, in the run's order, with how its answer scored."""
     asked = {q["id"]: q for q in results["questions"]}
-    table = Table(title="Questions", title_justify="left")
-    for name in ("ID", "Domain", "Question", "Answer", "Score", "Scorer", "Time"):
-        table.add_column(name, no_wrap=name in ("ID", "Score", "Time"))
+    columns = ("ID", "Domain", "Question", "Answer", "Score", "Scorer", "Time")
+    drawn = table("Questions", columns, no_wrap=("ID", "Score", "Time"))
     for r in results["results"]:
         question = asked.get(r["question_id"], {})
         answer = Text(excerpt(r.get("answer"), 50))
@@ -137,7 +127,7 @@ def results_table(results: dict) -> Table:
             answer = Text(r["error"], style="red")
         elif r.get("cut_off"):
             answer.append(" (cut off)", style="dim")
-        table.add_row(
+        drawn.add_row(
             r["question_id"],
             Text(r["domain"]),
             Text(excerpt(question.get("question"), 50)),
@@ -146,22 +136,20 @@ def results_table(results: dict) -> Table:
             Text(r["scorer"]),
             millis(r.get("response_ms")),
         )
-    return table
+    return drawn
 
 
 # ---- many runs, the questions, the comparison --------------------------------------------------
 
 
 def runs_table(runs: list[dict], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name in ("ID", "Queued", "Adapter", "Suite", "Status", "Answered", "Composite"):
-        table.add_column(name, no_wrap=name in ("ID", "Queued", "Status"))
-    table.add_column("vs previous", justify="right")
+    columns = ("ID", "Queued", "Adapter", "Suite", "Status", "Answered", "Composite")
+    drawn = table(title, (*columns, "vs previous"), ("ID", "Queued", "Status"), ("vs previous",))
     for r in runs:
         status = status_text(r["status"])
         if r.get("error"):
             status.append(f"\n{r['error']}", style="dim")
-        table.add_row(
+        drawn.add_row(
             r["id"],
             when(r.get("queued_at")),
             named(r.get("adapter_id")),
@@ -171,15 +159,14 @@ def runs_table(runs: list[dict], title: str) -> Table:
             composite(r),
             change(r.get("vs_previous_pct")),
         )
-    return table
+    return drawn
 
 
 def questions_table(questions: list[dict], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name in ("ID", "Suite", "Domain", "Kind", "Question", "Reference"):
-        table.add_column(name, no_wrap=name in ("ID", "Suite", "Kind"))
+    columns = ("ID", "Suite", "Domain", "Kind", "Question", "Reference")
+    drawn = table(title, columns, no_wrap=("ID", "Suite", "Kind"))
     for q in questions:
-        table.add_row(
+        drawn.add_row(
             q["id"],
             q.get("source", "builtin"),
             Text(q["domain"]),
@@ -187,18 +174,17 @@ def questions_table(questions: list[dict], title: str) -> Table:
             Text(excerpt(q["question"])),
             Text(excerpt(q["reference"], 40)),
         )
-    return table
+    return drawn
 
 
 def summary_view(summary: dict, title: str) -> Group:
     """The active version beside the previous one and the base model, the latest alerts, and
     how many questions each suite holds."""
-    table = Table(title=title, title_justify="left")
-    for name in ("", "Adapter", "Composite", "Quality", "Response", "Tokens/s", "Run", "When"):
-        table.add_column(name, no_wrap=name in ("", "Run", "When"))
+    columns = ("", "Adapter", "Composite", "Quality", "Response", "Tokens/s", "Run", "When")
+    drawn = table(title, columns, no_wrap=("", "Run", "When"))
     for row in summary["comparison"]:
         run = row.get("run") or {}
-        table.add_row(
+        drawn.add_row(
             Text(row["label"], style="bold"),
             named(row.get("adapter_id")),
             composite(run) if run else "no run yet",
@@ -208,7 +194,7 @@ def summary_view(summary: dict, title: str) -> Group:
             run.get("id", NONE),
             when(run.get("finished_at")),
         )
-    parts: list = [table]
+    parts: list = [drawn]
     counts = summary.get("questions") or {}
     if counts:
         parts.append(Text("Questions: " + ", ".join(f"{n} {s}" for s, n in counts.items())))
@@ -224,9 +210,6 @@ def summary_view(summary: dict, title: str) -> Group:
 
 
 def settings_table(settings: dict) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
     promote = (
         f"only if better by {settings['margin_points']:g} composite points"
         if settings["promote_only_if_better"]
@@ -238,24 +221,20 @@ def settings_table(settings: dict) -> Table:
         ("Schedule", settings["schedule"]),
         ("Judge with the rubric", "yes" if settings.get("judge") else "no"),
     ]
-    for label, value in rows:
-        table.add_row(label, Text(value))
-    return table
+    return details(rows)
 
 
 def diagnosis_view(diagnosis: dict) -> Group:
     """The three setups side by side, what to do, and the numbers that say why."""
-    table = Table(title="Diagnosis", title_justify="left")
-    for name in ("Setup", "Run", "Composite", "Quality"):
-        table.add_column(name, no_wrap=name == "Run")
+    drawn = table("Diagnosis", ("Setup", "Run", "Composite", "Quality"), no_wrap=("Run",))
     for step in diagnosis["steps"]:
-        table.add_row(
+        drawn.add_row(
             SETUPS.get(step["setup"], step["setup"]),
             step.get("run_id") or NONE,
             points(step.get("composite")),
             share(step.get("avg_quality")),
         )
-    parts: list = [table]
+    parts: list = [drawn]
     if diagnosis.get("verdict"):
         parts.append(Text(diagnosis["verdict"], style="bold"))
     parts += [Text(f"  • {line}") for line in diagnosis.get("advice", [])]

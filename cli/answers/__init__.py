@@ -1,0 +1,1 @@
+"""`simtune ask`, `draft`, `feedback`, `traces` and `backend`: the expert answering."""

@@ -1,0 +1,1 @@
+"""`simtune datasets`: an expert's training data, built, listed, shown and exported."""

@@ -1,0 +1,1 @@
+"""`simtune ingest`, `simtune documents` and `simtune search`: an expert's documents."""

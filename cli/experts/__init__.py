@@ -1,0 +1,1 @@
+"""`simtune experts`: an expert's profile."""

@@ -1,0 +1,1 @@
+"""`simtune projections`: the read models' state, and rebuilding them."""

@@ -1,0 +1,2 @@
+"""`simtune registry`: an expert's adapter versions and their audit trail (the registry
+context)."""

@@ -1,0 +1,1 @@
+"""`simtune trainer`: fine-tuning runs and their settings (the trainer context)."""
