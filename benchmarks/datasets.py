@@ -32,7 +32,8 @@ from runtime.rpc import ask
 from runtime.settings import load_settings
 from services.dataset.candidates import Candidate
 from services.dataset.exports import to_jsonl
-from services.dataset.offline_qa import backend_prompt, knowledge_candidates
+from services.dataset.model_qa import backend_prompt
+from services.dataset.offline_qa import knowledge_candidates
 from services.dataset.rules import screen
 from services.dataset.split import assign
 from tests.support.inprocess import start_service

@@ -1,4 +1,4 @@
 from runtime.service import run_service
-from services.benchmark.api import NAME, build
+from services.benchmark.wiring import NAME, build
 
 run_service(NAME, "benchmark", build)

@@ -4,7 +4,7 @@ retrieval and the active adapter — and the difference put in plain words."""
 
 from __future__ import annotations
 
-from contracts.benchmark import DiagnosisStep
+from contracts.benchmark import DiagnosisStep, DiagnosisView
 
 HELPS = 0.10  # a gain in mean quality (0–1) that counts as real help
 GOOD = 0.60  # mean quality that counts as answering well
@@ -47,3 +47,24 @@ def verdict(steps: list[DiagnosisStep]) -> tuple[str, list[str]]:
         " trained on the expert's own questions and answers should close the gap.",
         evidence,
     )
+
+
+def view_of(expert_id: str, runs) -> DiagnosisView:
+    """The latest diagnosis from its runs (rows of `views.diagnosis_runs`): its steps in
+    setup order, the status of the whole (the first of failed, cancelled, running, queued that
+    a step has, else succeeded) and, once every step has succeeded, the verdict."""
+    if not runs:
+        return DiagnosisView(expert_id=expert_id, status="none")
+    order = list(SETUPS)
+    runs = sorted(runs, key=lambda r: order.index(r.setup))
+    steps = [
+        DiagnosisStep(setup=r.setup, run_id=r.id, composite=r.composite, avg_quality=r.avg_quality)
+        for r in runs
+    ]
+    statuses = {r.status for r in runs}
+    status = next(
+        (s for s in ("failed", "cancelled", "running", "queued") if s in statuses), "succeeded"
+    )
+    said, evidence = verdict(steps) if status == "succeeded" else ("", [])
+    return DiagnosisView(expert_id=expert_id, status=status, steps=steps, verdict=said,
+                         advice=evidence)  # fmt: skip

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.benchmark import (
+    STREAM,
     BenchConfigured,
     BenchmarkCancelled,
     BenchmarkCompleted,
@@ -115,7 +116,7 @@ def metric_params(m) -> dict:
 
 class RunsProjection:
     name = "benchmark.runs"
-    streams = ("BENCHMARK",)
+    streams = (STREAM,)
     announce = True
 
     async def create(self, conn: AsyncConnection) -> None:

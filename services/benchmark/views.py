@@ -1,15 +1,15 @@
 """Reading the benchmark's read model: runs (filtered by date and adapter), one run, the
-dashboard's summary (time series, comparison table, alerts), and what the policies compare."""
+dashboard's summary (time series, comparison table, alerts), the latest diagnosis's runs, and
+what the reactors compare."""
 
 from __future__ import annotations
 
 import msgspec
-from croniter import croniter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.base import DomainError, ErrorCode
 from contracts.benchmark import (
+    BASE,
     Alert,
     BenchmarkView,
     BenchSummary,
@@ -18,19 +18,11 @@ from contracts.benchmark import (
     ListBenchmarks,
     Resources,
 )
-from runtime.moments import moment
-from services.benchmark import bank
+from runtime.moments import between
+from services.benchmark import domain
 
 ALERTS_SHOWN = 5
 POINTS_SHOWN = 2000  # the newest finished runs the time series shows (a date filter reaches older)
-
-
-def check_schedule(schedule: str) -> None:
-    if schedule != "off" and not croniter.is_valid(schedule):
-        raise DomainError(
-            ErrorCode.INVALID,
-            f"schedule must be a cron expression such as '0 3 * * *', or 'off' (got {schedule!r})",
-        )
 
 
 def _iso(value) -> str | None:
@@ -75,14 +67,9 @@ def to_view(row) -> BenchmarkView:
 def _filters(q, params: dict) -> list[str]:
     where = ["tenant = :t", "expert_id = :e"]
     if q.adapter_id is not None:
-        where.append("adapter_id IS NULL" if q.adapter_id == "base" else "adapter_id = :adapter")
+        where.append(_adapter_is(None if q.adapter_id == BASE else q.adapter_id))
         params["adapter"] = q.adapter_id
-    if (since := moment(q.since, "since")) is not None:
-        where.append("queued_at >= :since")
-        params["since"] = since
-    if (until := moment(q.until, "until")) is not None:
-        where.append("queued_at < :until")
-        params["until"] = until
+    between("queued_at", q.since, q.until, where, params)
     return where
 
 
@@ -103,6 +90,7 @@ async def run(conn: AsyncConnection, tenant: str, run_id: str) -> BenchmarkView 
     return to_view(row) if row else None
 
 
+ANY_ADAPTER = "*"  # `latest` of every adapter and the base model alike
 LATEST_OF = (
     "SELECT * FROM benchmark.runs WHERE tenant = :t AND expert_id = :e AND status = 'succeeded'"
     " AND suite = :suite AND {adapter} AND id <> :not_id AND setup IS NULL"
@@ -110,14 +98,21 @@ LATEST_OF = (
 )
 
 
+def _adapter_is(adapter_id: str | None) -> str:
+    if adapter_id == ANY_ADAPTER:
+        return "TRUE"
+    return "adapter_id IS NULL" if adapter_id is None else "adapter_id = :adapter"
+
+
 async def latest(
     conn: AsyncConnection, tenant: str, expert_id: str, suite: str, adapter_id: str | None,
     *, not_id: str = "",
 ) -> BenchmarkView | None:  # fmt: skip
-    """The newest finished run of one adapter (None: the base model) on one suite."""
-    adapter = "adapter_id IS NULL" if adapter_id is None else "adapter_id = :adapter"
+    """The newest finished run of one adapter (None: the base model, `ANY_ADAPTER`: any) on
+    one suite, but for the run `not_id`; diagnosis runs do not count."""
     params = {"t": tenant, "e": expert_id, "suite": suite, "adapter": adapter_id, "not_id": not_id}
-    row = (await conn.execute(text(LATEST_OF.format(adapter=adapter)), params)).first()
+    sql = LATEST_OF.format(adapter=_adapter_is(adapter_id))
+    row = (await conn.execute(text(sql), params)).first()
     return to_view(row) if row else None
 
 
@@ -125,10 +120,9 @@ async def pending(
     conn: AsyncConnection, tenant: str, expert_id: str, suite: str, adapter_id: str | None
 ) -> bool:
     """Whether a run of that adapter on that suite is still queued or running."""
-    adapter = "adapter_id IS NULL" if adapter_id is None else "adapter_id = :adapter"
     sql = (
         "SELECT 1 FROM benchmark.runs WHERE tenant = :t AND expert_id = :e AND suite = :suite"
-        f" AND {adapter} AND status IN ('queued', 'running') LIMIT 1"
+        f" AND {_adapter_is(adapter_id)} AND status IN ('queued', 'running') LIMIT 1"
     )
     params = {"t": tenant, "e": expert_id, "suite": suite, "adapter": adapter_id}
     return (await conn.execute(text(sql), params)).first() is not None
@@ -143,23 +137,6 @@ async def schedules(conn: AsyncConnection) -> list[tuple[str, str, str, str]]:
         (r.tenant, r.expert_id, r.schedule, "expert" if r.expert_questions else "builtin")
         for r in rows.all()
     ]
-
-
-async def previous_run(
-    conn: AsyncConnection, tenant: str, expert_id: str, suite: str, before: str
-) -> BenchmarkView | None:
-    """The expert's finished run on the same suite before the run `before`."""
-    row = (
-        await conn.execute(
-            text(
-                "SELECT * FROM benchmark.runs WHERE tenant = :t AND expert_id = :e"
-                " AND suite = :suite AND status = 'succeeded' AND id <> :id AND setup IS NULL"
-                " ORDER BY finished_at DESC LIMIT 1"
-            ),
-            {"t": tenant, "e": expert_id, "suite": suite, "id": before},
-        )
-    ).first()
-    return to_view(row) if row else None
 
 
 async def summary(conn: AsyncConnection, q: GetSummary, bench, active: str | None) -> BenchSummary:
@@ -186,34 +163,45 @@ async def summary(conn: AsyncConnection, q: GetSummary, bench, active: str | Non
             run=await latest(conn, q.tenant, q.expert_id, suite, None),
         ),
     ]
-    alerts = [
-        Alert(
-            kind=row.kind,
-            sentence=row.sentence,
-            adapter_id=row.adapter_id,
-            run_id=row.run_id,
-            rollback_to=row.rollback_to,
-            at=row.at.isoformat(),
-        )  # fmt: skip
-        for row in (
-            await conn.execute(
-                text(
-                    "SELECT * FROM benchmark.alerts WHERE tenant = :t AND expert_id = :e"
-                    " ORDER BY seq DESC LIMIT :n"
-                ),
-                {**params, "n": ALERTS_SHOWN},
-            )
-        ).all()
-    ]
     return BenchSummary(
         expert_id=q.expert_id,
         settings=bench.settings,
         points=points,
         comparison=comparison,
-        alerts=alerts,
-        questions={
-            "builtin": len(bank.builtin()),
-            "expert": len(bench.expert_set),
-            "custom": len(bench.custom),
-        },
+        alerts=await alerts(conn, q.tenant, q.expert_id),
+        questions={name: len(asked) for name, asked in domain.suites(bench).items()},
     )
+
+
+ALERTS = text(
+    "SELECT * FROM benchmark.alerts WHERE tenant = :t AND expert_id = :e ORDER BY seq DESC LIMIT :n"
+)
+
+
+async def alerts(conn: AsyncConnection, tenant: str, expert_id: str) -> list[Alert]:
+    """The newest of what a person should hear about the expert's runs."""
+    rows = await conn.execute(ALERTS, {"t": tenant, "e": expert_id, "n": ALERTS_SHOWN})
+    return [
+        Alert(
+            kind=r.kind,
+            sentence=r.sentence,
+            adapter_id=r.adapter_id,
+            run_id=r.run_id,
+            rollback_to=r.rollback_to,
+            at=r.at.isoformat(),
+        )  # fmt: skip
+        for r in rows.all()
+    ]
+
+
+DIAGNOSIS_RUNS = text(
+    "SELECT id, setup, status, composite, avg_quality FROM benchmark.runs"
+    " WHERE tenant = :t AND expert_id = :e AND diagnosis_id = ("
+    "  SELECT diagnosis_id FROM benchmark.runs WHERE tenant = :t AND expert_id = :e"
+    "  AND diagnosis_id IS NOT NULL ORDER BY queued_at DESC LIMIT 1)"
+)
+
+
+async def diagnosis_runs(conn: AsyncConnection, tenant: str, expert_id: str) -> list:
+    """The runs of the expert's latest diagnosis (none before its first)."""
+    return (await conn.execute(DIAGNOSIS_RUNS, {"t": tenant, "e": expert_id})).all()

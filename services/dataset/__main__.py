@@ -1,4 +1,4 @@
 from runtime.service import run_service
-from services.dataset.api import NAME, build
+from services.dataset.wiring import NAME, build
 
 run_service(NAME, "dataset", build)

@@ -1,5 +1,6 @@
 """A candidate example: what a source (knowledge, traces, feedback, manual) proposes before the
-data rules screen it and the split places it.
+data rules screen it and the split places it; and the candidates each source's material makes
+(a passage's question and answer, a person's example, an answer from the traces).
 
 Candidates are plain frozen dataclasses rather than contracts: they never travel or get
 stored; `split.assign` turns the survivors into `TrainingExample`s, the stored schema.
@@ -8,10 +9,12 @@ stored; `split.assign` turns the survivors into `TrainingExample`s, the stored s
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from contracts.answers import Citation
-from contracts.dataset import Provenance, Source
+from contracts.answers import Citation, TraceView
+from contracts.dataset import BuildSpec, ManualExample, Provenance, Source, TracesSource
 
 ID_LENGTH = 16
 
@@ -39,3 +42,100 @@ def example_id(candidate: Candidate) -> str:
     """
     key = "\0".join((candidate.source, candidate.question, candidate.answer))
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:ID_LENGTH]
+
+
+def knowledge_candidate(
+    passage: Any, question: str, cited: str, *, system: str, tag: str
+) -> Candidate:
+    """A question about a passage and its answer (`cited`: ending with its `[1]`), citing the
+    passage. `passage` is a mapping or an object with document_id, filename, page, chunk_id."""
+    document_id, filename, page, chunk_id = (
+        passage_field(passage, f) for f in ("document_id", "filename", "page", "chunk_id")
+    )
+    where = dict(document_id=document_id, filename=filename, page=page, chunk_id=chunk_id)
+    return Candidate(
+        source="knowledge",
+        question=question,
+        answer=cited,
+        system=system,
+        group=chunk_id,
+        provenance=Provenance(**where),
+        citations=[Citation(n=1, **where)],
+        tags=[tag],
+    )
+
+
+def passage_field(passage: Any, name: str) -> Any:
+    """A field of a passage given as a mapping or as an object."""
+    return passage[name] if isinstance(passage, Mapping) else getattr(passage, name)
+
+
+def manual_candidate(example: ManualExample, system: str, group: str) -> Candidate:
+    """A person's own question and answer."""
+    return Candidate(
+        source="manual",
+        question=example.question,
+        answer=example.answer,
+        system=system,
+        group=group,
+        provenance=Provenance(),
+        tags=list(example.tags),
+    )
+
+
+def manual_candidates(spec: BuildSpec, system: str) -> list[Candidate]:
+    return [manual_candidate(m, system, f"manual-{n}") for n, m in enumerate(spec.sources.manual)]
+
+
+def traces_candidates(traces: list[TraceView], spec: TracesSource, system: str) -> list[Candidate]:
+    """Answers good enough to learn from: scored at least `min_quality`, or rated at least
+    `min_rating` (a person's edit, when there is one, is the answer)."""
+    found = []
+    for t in traces:
+        score = t.score.score if t.score else None
+        rating = t.feedback.rating if t.feedback else None
+        good = (score is not None and score >= spec.min_quality) or (
+            rating is not None and rating >= spec.min_rating
+        )
+        if not good or t.refused:
+            continue
+        edited = t.feedback.edited_answer if t.feedback else None
+        found.append(answer_candidate(t, "traces", edited or t.answer, system, score))
+    return found
+
+
+def feedback_candidates(traces: list[TraceView], system: str) -> list[Candidate]:
+    """Every answer a person edited: the edit is the target, the original the rejected side
+    of a preference pair."""
+    found = []
+    for t in traces:
+        edited = t.feedback.edited_answer if t.feedback else None
+        if edited and edited.strip() != t.answer.strip():
+            score = t.score.score if t.score else None
+            candidate = answer_candidate(t, "feedback", edited, system, score)
+            found.append(replace(candidate, rejected=t.answer))
+    return found
+
+
+def answer_candidate(
+    t: TraceView, source: str, answer: str, system: str, score: float | None
+) -> Candidate:
+    """An answer the expert gave (or a person's edit of it), citing what it cited first."""
+    first = t.citations[0] if t.citations else None
+    return Candidate(
+        source=source,
+        question=t.question,
+        answer=answer,
+        system=system,
+        group=t.answer_id,
+        provenance=Provenance(
+            answer_id=t.answer_id,
+            document_id=first.document_id if first else None,
+            filename=first.filename if first else None,
+            page=first.page if first else None,
+            chunk_id=first.chunk_id if first else None,
+        ),
+        citations=list(t.citations),
+        score=score,
+        tags=[t.mode],
+    )

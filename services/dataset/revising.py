@@ -15,11 +15,10 @@ from contracts.dataset import (
     EditExample,
     ManualExample,
     Message,
-    Provenance,
     Sources,
     TrainingExample,
 )
-from services.dataset.candidates import Candidate
+from services.dataset.candidates import manual_candidate
 from services.dataset.split import assign
 
 
@@ -77,15 +76,7 @@ def add(
     m = cmd.example
     if not m.question.strip() or not m.answer.strip():
         raise DomainError(ErrorCode.INVALID, "a new example needs a question and an answer")
-    candidate = Candidate(
-        source="manual",
-        question=m.question,
-        answer=m.answer,
-        system=system,
-        group=f"manual-{len(examples)}-{m.question[:40]}",
-        provenance=Provenance(),
-        tags=list(m.tags),
-    )
+    candidate = manual_candidate(m, system, f"manual-{len(examples)}-{m.question[:40]}")
     [added] = assign([candidate], seed)
     if any(e.id == added.id for e in examples):
         raise DomainError(ErrorCode.CONFLICT, "this version already has that example")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from contracts.dataset import Message, TrainingExample
+from contracts.dataset import Counts, Message, TrainingExample
 from services.dataset.candidates import Candidate, example_id
 
 Side = Literal["train", "val"]
@@ -72,4 +72,18 @@ def example(candidate: Candidate, split: Side = "train") -> TrainingExample:
         score=candidate.score,
         rejected=candidate.rejected,
         split=split,
+    )
+
+
+def counts_of(examples, rejected: dict[str, int]) -> Counts:
+    """A version's counts: its examples per split and source, and the candidates left out
+    by reason (`rejected`)."""
+    by_source: dict[str, int] = {}
+    for e in examples:
+        by_source[e.source] = by_source.get(e.source, 0) + 1
+    return Counts(
+        train=sum(1 for e in examples if e.split == "train"),
+        val=sum(1 for e in examples if e.split == "val"),
+        by_source=by_source,
+        rejected=rejected,
     )

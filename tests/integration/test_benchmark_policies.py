@@ -17,8 +17,9 @@ from contracts.benchmark import BenchmarkList, BenchSummary, GetSummary, ListBen
 from contracts.registry import ActiveAdapter, GetActiveAdapter
 from runtime.eventstore import RecordedEvent
 from runtime.rpc import request
-from services.benchmark.handlers import BenchmarkHandlers
-from services.benchmark.policies import AfterTraining
+from services.benchmark.commands import BenchmarkCommands
+from services.benchmark.examiner import Examiner
+from services.benchmark.reactors.adapter_registered import AfterTraining
 from tests.support.adapters import lora_folder
 from tests.support.benchmarks import (
     add_questions,
@@ -63,7 +64,8 @@ async def test_promotion_activates_the_better_adapter_and_holds_back_the_worse(
     expert = await create_expert(nc)
     good, bad = await new_versions(nc, servers.base_model, tmp_path, expert, seeds=(21, 22))
     await add_questions(nc, expert, await questions_answered_by(nc, expert, good))
-    handlers = BenchmarkHandlers(stack.hosts["benchmark"])
+    host = stack.hosts["benchmark"]
+    handlers = BenchmarkCommands(host, Examiner(host))
     base = await finished(nc, await start(nc, expert, suite="custom", adapter_id="base"))
 
     promoted, _ = await handlers.queue("local", expert, "custom", "quick", good,
@@ -135,7 +137,7 @@ async def test_a_fine_tunes_adapter_is_measured_once_however_often_it_is_deliver
 
         events, _ = await host.store.load("registry", "local", "versions", expert)
         registered: RecordedEvent = events[0]
-        again = AfterTraining(BenchmarkHandlers(host))
+        again = AfterTraining(BenchmarkCommands(host, Examiner(host)))
         await again.on_registry(registered, lambda: None)  # delivered once more
         await again.on_registry(registered, lambda: None)
         await asyncio.sleep(0.5)

@@ -17,7 +17,7 @@ from contracts.benchmark import (
 )
 from services.benchmark import domain
 from services.benchmark.diagnosis import verdict
-from services.benchmark.schedule import due
+from services.benchmark.reactors.schedule import due
 
 QUESTION = Question(id="q1", domain="log", question="What?", reference="This.")
 

@@ -2,12 +2,8 @@ import re
 
 from contracts.answers import Citation
 from contracts.dataset import Provenance
-from services.dataset.offline_qa import (
-    backend_prompt,
-    knowledge_candidates,
-    parse_backend_reply,
-    questions_from_passage,
-)
+from services.dataset.model_qa import backend_prompt, parse_backend_reply
+from services.dataset.offline_qa import knowledge_candidates, questions_from_passage
 
 PASSAGE = """ing threshold in the previous tax year, as explained above.
 

@@ -6,7 +6,13 @@ scored again with a newer `SCORER_VERSION` and the difference is the scorer's al
 """
 
 from services.benchmark.scoring.citations import Citation, score_citations, score_knowledge
-from services.benchmark.scoring.composite import metrics, percent_change, within_noise
+from services.benchmark.scoring.composite import (
+    change_from,
+    metrics,
+    metrics_of,
+    percent_change,
+    within_noise,
+)
 from services.benchmark.scoring.judge import judge_messages, parse_judgement
 from services.benchmark.scoring.match import score_value
 from services.benchmark.scoring.scorer import SCORER_VERSION, score
@@ -15,9 +21,11 @@ from services.benchmark.scoring.text import cosine, normalize, score_text, token
 __all__ = [
     "SCORER_VERSION",
     "Citation",
+    "change_from",
     "cosine",
     "judge_messages",
     "metrics",
+    "metrics_of",
     "normalize",
     "parse_judgement",
     "percent_change",

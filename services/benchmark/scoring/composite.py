@@ -18,7 +18,7 @@ import math
 from collections import defaultdict
 from statistics import fmean, stdev
 
-from contracts.benchmark import BenchMetrics, Question, QuestionResult, Resources
+from contracts.benchmark import BenchmarkView, BenchMetrics, Question, QuestionResult, Resources
 
 QUALITY_WEIGHT, SPEED_WEIGHT, COMPLETION_WEIGHT = 0.70, 0.15, 0.15
 SLOW_MS = 30_000.0  # a mean response time this long or longer earns no speed
@@ -85,3 +85,21 @@ def within_noise(a: BenchMetrics, b: BenchMetrics) -> bool:
     √(h₁² + h₂²): the difference could be the luck of the questions, not a real change."""
     half_a, half_b = (a.ci_high - a.ci_low) / 2, (b.ci_high - b.ci_low) / 2
     return abs(a.composite - b.composite) < math.hypot(half_a, half_b)
+
+
+def metrics_of(view: BenchmarkView) -> BenchMetrics:
+    """A finished run's view as metrics, for comparing with a new run."""
+    return BenchMetrics(
+        questions=view.total,
+        composite=view.composite_score or 0.0,
+        avg_quality=view.avg_quality or 0.0,
+        ci_low=view.ci_low or 0.0,
+        ci_high=view.ci_high or 0.0,
+    )
+
+
+def change_from(composite: float, other: BenchmarkView | None) -> float | None:
+    """`percent_change` of a new composite from another run's, None without that run."""
+    if other is None or other.composite_score is None:
+        return None
+    return percent_change(composite, other.composite_score)

@@ -1,74 +1,35 @@
-"""What follows on its own.
+"""When a run completes, what follows on its own.
 
-- After every fine-tune (`AdapterRegistered` from a training run), a quick run of the new
-  adapter on the expert's own set (the built-in bank when it has none). The run is named
-  after the registration event, so a redelivered event queues no second run.
-- When that run ends: with "promote only if better" on, the new adapter is activated through
-  the registry only if it beats the active version's latest run on the same questions by the
-  margin; otherwise it stays inactive and `PromotionDecided` says why. With it off, the new
-  adapter is activated.
-- When any other run of the active adapter scores below the run before it by more than the
-  margin, and not within noise, `RegressionDetected` raises the alert (and is on the log for
+- A fine-tune's candidate run: with "promote only if better" on, the new adapter is activated
+  through the registry only if it beats the active version's latest run on the same questions
+  by the margin; otherwise it stays inactive and `PromotionDecided` says why. With it off,
+  the new adapter is activated.
+- Any other run of the active adapter that scores below the run before it by more than the
+  margin, and not within noise: `RegressionDetected` raises the alert (and is on the log for
   integrations), naming the version a rollback would restore.
 """
 
 from __future__ import annotations
 
 from contracts.base import DomainError
-from contracts.benchmark import (
-    BenchmarkCompleted,
-    PromotionDecided,
-    RegressionDetected,
-)
-from contracts.registry import (
-    ActivateAdapter,
-    AdapterRegistered,
-    GetAudit,
-)
+from contracts.benchmark import BenchmarkCompleted, PromotionDecided, RegressionDetected
+from contracts.registry import ActivateAdapter
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.reactor import Progress
 from runtime.rpc import ask
-from services.benchmark import domain, scoring, views
+from services.benchmark import domain, scoring, versions, views
 from services.benchmark.aggregates import BENCHES, RUNS
-from services.benchmark.handlers import BenchmarkHandlers
-from services.benchmark.runner import metrics_of
 
 
 class NotYet(Exception):
     """The decision waits for another run to finish; the reaction is tried again later."""
 
 
-class AfterTraining:
-    def __init__(self, handlers: BenchmarkHandlers) -> None:
-        self.handlers, self.host = handlers, handlers.host
-
-    async def on_registry(self, rec: RecordedEvent, _: Progress) -> None:
-        ev = rec.event
-        if not isinstance(ev, AdapterRegistered) or ev.source != "trained" or not ev.valid:
-            return
-        bench, _ = await BENCHES.load(self.host.store, rec.tenant, ev.expert_id)
-        if not (self.host.settings.bench_after_training and bench.settings.after_training):
-            return
-        suite = "expert" if bench.expert_set else "builtin"
-        active = await self.handlers.adapter_for(rec.tenant, ev.expert_id, None)
-        async with self.host.engine.connect() as conn:
-            measured = await views.latest(conn, rec.tenant, ev.expert_id, suite, active)
-        if measured is None:  # first measure what answers now, to have something to beat
-            await self.handlers.queue(
-                rec.tenant, ev.expert_id, suite, "quick", active, "after_training",
-                seed=f"after-active:{rec.event_id}",
-            )  # fmt: skip
-        await self.handlers.queue(
-            rec.tenant, ev.expert_id, suite, "quick", ev.adapter_id, "after_training",
-            seed=f"after:{rec.event_id}", candidate=True,
-        )  # fmt: skip
-
-
 class Decisions:
     """Promotion of a fine-tune's adapter, and regression alerts, once a run completes."""
 
-    def __init__(self, handlers: BenchmarkHandlers) -> None:
-        self.handlers, self.host = handlers, handlers.host
+    def __init__(self, host) -> None:
+        self.host = host
 
     async def on_run(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, BenchmarkCompleted):
@@ -85,7 +46,7 @@ class Decisions:
 
     async def promote(self, rec, queued, completed: BenchmarkCompleted, settings) -> None:
         tenant, expert_id, adapter_id = rec.tenant, queued.expert_id, queued.adapter_id
-        active = await self.handlers.adapter_for(tenant, expert_id, None)
+        active = await versions.active(self.host.nc, tenant, expert_id)
         async with self.host.engine.connect() as conn:
             against = await views.latest(conn, tenant, expert_id, queued.suite, active,
                                          not_id=queued.run_id)  # fmt: skip
@@ -137,7 +98,7 @@ class Decisions:
 
     async def watch_for_regression(self, rec, queued, completed, settings) -> None:
         tenant, expert_id = rec.tenant, queued.expert_id
-        active = await self.handlers.adapter_for(tenant, expert_id, None)
+        active = await versions.active(self.host.nc, tenant, expert_id)
         if queued.adapter_id != active:
             return
         async with self.host.engine.connect() as conn:
@@ -146,27 +107,15 @@ class Decisions:
         if before is None or before.composite_score is None:
             return
         delta = completed.metrics.composite - before.composite_score
-        noise = scoring.within_noise(completed.metrics, metrics_of(before))
+        noise = scoring.within_noise(completed.metrics, scoring.metrics_of(before))
         if delta > -settings.margin_points or noise:
             return
         detected = RegressionDetected(
             expert_id=expert_id, adapter_id=active, run_id=queued.run_id,
             previous_run_id=before.id, delta_points=round(delta, 2),
-            rollback_to=await self.previous_version(tenant, expert_id),
+            rollback_to=await versions.rollback_target(self.host.nc, tenant, expert_id),
         )  # fmt: skip
         await BENCHES.execute(
             self.host.store, tenant, expert_id, domain.once_per_run(detected),
             event_id=derived_id(rec.event_id, "regression"),
         )  # fmt: skip
-
-    async def previous_version(self, tenant: str, expert_id: str) -> str | None:
-        """The version the latest activation replaced: what a rollback would restore."""
-        query = GetAudit(tenant=tenant, expert_id=expert_id, outcome="succeeded", limit=50)
-        try:
-            trail = await ask(self.host.nc, query)
-        except DomainError:
-            return None
-        for entry in trail.entries:
-            if entry.action in ("activate", "rollback"):
-                return entry.previous_adapter_id
-        return None

@@ -1,4 +1,5 @@
-"""Building a dataset version: long work off the `dataset.build` work queue.
+"""The dataset service's one reactor: building a version when it is requested, long work off
+the `dataset.build` work queue.
 
 A `DatasetBuildRequested` on an expert's line starts it. The candidates come from each
 chosen source (manual first, then people's edits, then good answers, then the documents:
@@ -18,7 +19,8 @@ from collections import Counter
 
 from contracts.base import DomainError
 from contracts.dataset import (
-    Counts,
+    AGGREGATE,
+    CONTEXT,
     DatasetBuildFailed,
     DatasetBuildProgressed,
     DatasetBuildRequested,
@@ -31,33 +33,19 @@ from runtime.reactor import Progress
 from runtime.service import ServiceHost
 from services.dataset import domain
 from services.dataset.aggregates import BUILD
-from services.dataset.content import Content
-from services.dataset.gather import (
-    Gatherer,
+from services.dataset.candidates import (
     feedback_candidates,
     manual_candidates,
     traces_candidates,
 )
+from services.dataset.content import Content
+from services.dataset.gather import Gatherer
 from services.dataset.rules import screen
-from services.dataset.split import assign
+from services.dataset.split import assign, counts_of
 
 log = get_logger(__name__)
 TICK_S = 0.5  # how often a build notes its progress within one stage
 CANCEL_POLL_S = 0.5  # how often a build waiting on a model asks whether it was cancelled
-
-
-def counts_of(examples, rejected: dict[str, int]) -> Counts:
-    """A version's counts: its examples per split and source, and the candidates left out
-    by reason (`rejected`)."""
-    by_source: dict[str, int] = {}
-    for e in examples:
-        by_source[e.source] = by_source.get(e.source, 0) + 1
-    return Counts(
-        train=sum(1 for e in examples if e.split == "train"),
-        val=sum(1 for e in examples if e.split == "val"),
-        by_source=by_source,
-        rejected=rejected,
-    )
 
 
 class Builder:
@@ -79,13 +67,14 @@ class Builder:
             return
         except DomainError as exc:  # the expert is gone, its model failed...
             outcome = DatasetBuildFailed(dataset_id=ev.dataset_id, reason=failure(exc.detail))
+        await self.end(rec, ev, outcome)
+
+    async def end(self, rec: RecordedEvent, ev: DatasetBuildRequested, outcome) -> None:
+        """The build's last word, built or failed, once (a redelivery decides nothing)."""
         await BUILD.execute(
-            self.host.store,
-            rec.tenant,
-            ev.dataset_id,
-            lambda s: domain.decide_end(s, outcome),
+            self.host.store, rec.tenant, ev.dataset_id, lambda s: domain.decide_end(s, outcome),
             event_id=derived_id(rec.event_id, "end"),
-        )
+        )  # fmt: skip
 
     async def build(
         self, tenant: str, ev: DatasetBuildRequested, progress: Progress
@@ -110,7 +99,7 @@ class Builder:
                 dataset_id=ev.dataset_id, stage=stage, done=done, total=total
             )
             await self.host.store.append(
-                "dataset", tenant, "dataset", ev.dataset_id, step, expected_seq=None
+                CONTEXT, tenant, AGGREGATE, ev.dataset_id, step, expected_seq=None
             )
 
         await tick("reading the expert's style", 0, 4)
@@ -177,13 +166,7 @@ class Builder:
                 f" ({type(error).__name__})"
             ),
         )
-        await BUILD.execute(
-            self.host.store,
-            rec.tenant,
-            ev.dataset_id,
-            lambda s: domain.decide_end(s, failed),
-            event_id=derived_id(rec.event_id, "end"),
-        )
+        await self.end(rec, ev, failed)
 
 
 def failure(detail: str) -> str:

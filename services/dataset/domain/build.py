@@ -1,5 +1,4 @@
-"""The dataset context's aggregates, pure: an expert's line of versions (who gets which
-version number) and one version's build (building → ready | failed | cancelled)."""
+"""One dataset version's build, pure: building → ready | failed | cancelled."""
 
 from __future__ import annotations
 
@@ -10,28 +9,8 @@ from contracts.dataset import (
     DatasetBuildCancelled,
     DatasetBuildFailed,
     DatasetBuildProgressed,
-    DatasetBuildRequested,
     DatasetBuilt,
-    DatasetRevised,
 )
-
-
-class LineState(msgspec.Struct, frozen=True):
-    versions: int = 0  # the highest version number handed out
-
-
-LINE = LineState()
-
-
-def evolve_line(state: LineState, event: object) -> LineState:
-    match event:
-        case DatasetBuildRequested(version=version) | DatasetRevised(version=version):
-            return LineState(versions=max(state.versions, version))
-    return state
-
-
-def next_version(state: LineState) -> int:
-    return state.versions + 1
 
 
 class BuildState(msgspec.Struct, frozen=True):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from croniter import croniter
 
 from runtime.logs import get_logger
-from services.benchmark import views
+from services.benchmark import versions, views
 
 log = get_logger(__name__)
 LOOK_EVERY_S = 60.0
@@ -25,8 +25,8 @@ def due(schedule: str, since: datetime, now: datetime) -> datetime | None:
 
 
 class Scheduler:
-    def __init__(self, host, handlers) -> None:
-        self.host, self.handlers = host, handlers
+    def __init__(self, host, commands) -> None:
+        self.host, self.commands = host, commands
         self.since = datetime.now(UTC)
 
     async def loop(self) -> None:
@@ -46,8 +46,8 @@ class Scheduler:
             tick = due(schedule, self.since, now)
             if tick is None:
                 continue
-            active = await self.handlers.adapter_for(tenant, expert_id, None)
-            run_id, _ = await self.handlers.queue(
+            active = await versions.active(self.host.nc, tenant, expert_id)
+            run_id, _ = await self.commands.queue(
                 tenant, expert_id, suite, "quick", active, "schedule",
                 seed=f"schedule:{tick.isoformat()}",
             )  # fmt: skip

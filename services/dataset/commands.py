@@ -1,0 +1,111 @@
+"""Commands of the dataset service: start and cancel builds, and edit, delete or add an example,
+each making a new version (the parent stays as it was)."""
+
+from __future__ import annotations
+
+import uuid
+
+from contracts.base import Accepted, DomainError, ErrorCode
+from contracts.dataset import (
+    AddExample,
+    BuildDataset,
+    CancelBuild,
+    DatasetBuildRequested,
+    DatasetRevised,
+    DeleteExample,
+    EditExample,
+)
+from runtime.experts import require_expert
+from runtime.rpc import not_found
+from runtime.service import ServiceHost
+from services.dataset import domain, revising, views
+from services.dataset.aggregates import BUILD, LINES
+from services.dataset.content import Content
+from services.dataset.manual_import import ManualImportError, parse_manual_jsonl
+from services.dataset.split import counts_of
+
+
+class DatasetCommands:
+    def __init__(self, host: ServiceHost, content: Content) -> None:
+        self.host, self.content = host, content
+
+    async def build(self, cmd: BuildDataset) -> Accepted:
+        await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
+        spec = cmd.spec
+        if cmd.manual_jsonl:
+            try:
+                imported = parse_manual_jsonl(cmd.manual_jsonl.encode("utf-8"))
+            except ManualImportError as exc:
+                raise DomainError(ErrorCode.INVALID, f"the manual examples: {exc}") from exc
+            sources = revising.with_manual(spec.sources, imported)
+            spec = revising.replace(spec, sources=sources)
+        if not revising.any_source(spec.sources):
+            raise DomainError(ErrorCode.INVALID, "choose at least one source of examples")
+        dataset_id = uuid.uuid4().hex[:16]
+        return await self._new_version(
+            cmd.tenant, cmd.expert_id, dataset_id,
+            lambda version: DatasetBuildRequested(
+                dataset_id=dataset_id, expert_id=cmd.expert_id, version=version, spec=spec
+            ),
+        )  # fmt: skip
+
+    async def cancel(self, cmd: CancelBuild) -> Accepted:
+        await self._row(cmd.tenant, cmd.dataset_id)
+        outcome = await BUILD.execute(
+            self.host.store, cmd.tenant, cmd.dataset_id,
+            lambda s: domain.decide_cancel(s, cmd.dataset_id),
+        )  # fmt: skip
+        return Accepted(id=cmd.dataset_id, seq=outcome.seq)
+
+    async def edit(self, cmd: EditExample) -> Accepted:
+        return await self._revise(cmd, lambda examples, row: revising.edit(examples, cmd))
+
+    async def delete(self, cmd: DeleteExample) -> Accepted:
+        return await self._revise(cmd, lambda examples, row: revising.delete(examples, cmd))
+
+    async def add(self, cmd: AddExample) -> Accepted:
+        row = await self._row(cmd.tenant, cmd.dataset_id)
+        system = (await require_expert(self.host.nc, cmd.tenant, row.expert_id)).text
+        return await self._revise(
+            cmd, lambda examples, row: revising.add(examples, cmd, system=system, seed=row.seed)
+        )
+
+    async def _revise(self, cmd, change) -> Accepted:
+        """A new version: the parent's examples with one change, stored, then announced on
+        the expert's line (the parent stays as it was)."""
+        row = await self._row(cmd.tenant, cmd.dataset_id)
+        if row.status != "ready":
+            raise DomainError(
+                ErrorCode.CONFLICT, f"dataset {cmd.dataset_id} is {row.status}; wait until ready"
+            )
+        parent = views.to_view(row)
+        examples = list(await self.content.examples(parent.content))
+        kind, example_id, changed = change(examples, row)
+        count = await self.content.token_counter()
+        revising.check_length(changed, example_id, count, self.host.settings.max_seq_length)
+        stored = await self.content.put_examples(cmd.tenant, row.expert_id, changed)
+        new_id = uuid.uuid4().hex[:16]
+        return await self._new_version(
+            cmd.tenant, row.expert_id, new_id,
+            lambda version: DatasetRevised(
+                dataset_id=new_id, expert_id=row.expert_id, version=version,
+                parent=cmd.dataset_id, change=kind, example_id=example_id, content=stored,
+                counts=counts_of(changed, parent.rejected),  # the build's, not redone
+                min_examples=self.host.settings.min_training_examples,
+            ),
+        )  # fmt: skip
+
+    async def _new_version(self, tenant: str, expert_id: str, dataset_id: str, version_of):
+        """Append `version_of(number)` on the expert's line, numbered after every version
+        handed out, and accept `dataset_id`."""
+        outcome = await LINES.execute(
+            self.host.store, tenant, expert_id, lambda s: version_of(domain.next_version(s))
+        )
+        return Accepted(id=dataset_id, seq=outcome.seq)
+
+    async def _row(self, tenant: str, dataset_id: str):
+        async with self.host.engine.connect() as conn:
+            row = await views.row(conn, tenant, dataset_id)
+        if row is None:
+            raise not_found(f"dataset {dataset_id}")
+        return row
