@@ -39,6 +39,11 @@ def encode(value: Any) -> bytes:
     return _encoder.encode(value)
 
 
+def json_text(value: Any) -> str:
+    """`value` as JSON text: what a projection stores in a JSON column."""
+    return _encoder.encode(value).decode()
+
+
 def decode(data: bytes, type_: type[T]) -> T:
     return msgspec.json.decode(data, type=type_)
 

@@ -3,7 +3,6 @@ reads it)."""
 
 from __future__ import annotations
 
-import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,10 +15,9 @@ from contracts.dataset import (
     DatasetBuilt,
     DatasetRevised,
 )
+from runtime.codec import json_text
 from runtime.eventstore import RecordedEvent
 from runtime.projection import Writes
-
-_json = msgspec.json.Encoder()
 
 TABLE = (
     "CREATE TABLE IF NOT EXISTS datasets ("
@@ -61,9 +59,6 @@ ENDED = text(
 CANCELLED = "Cancelled before it was finished."
 
 
-def _encode(value) -> str:
-    return _json.encode(value).decode()
-
 
 class DatasetsProjection:
     name = "dataset.datasets"
@@ -81,20 +76,20 @@ class DatasetsProjection:
         match rec.event:
             case DatasetBuildRequested() as ev:
                 out.add(REQUESTED, {**key, "e": ev.expert_id, "v": ev.version,
-                                    "seed": ev.spec.seed, "spec": _encode(ev.spec)})  # fmt: skip
+                                    "seed": ev.spec.seed, "spec": json_text(ev.spec)})  # fmt: skip
             case DatasetRevised() as ev:
                 change = {"change": ev.change, "example_id": ev.example_id}
                 out.add(REVISED, {
                     **key, "e": ev.expert_id, "v": ev.version, "parent": ev.parent,
-                    "counts": _encode(ev.counts), "content": _encode(ev.content),
-                    "min": ev.min_examples, "change": _encode(change),
+                    "counts": json_text(ev.counts), "content": json_text(ev.content),
+                    "min": ev.min_examples, "change": json_text(change),
                 })  # fmt: skip
             case DatasetBuildProgressed() as ev:
                 out.add(PROGRESSED, {**key, "stage": ev.stage, "done": ev.done, "total": ev.total})
             case DatasetBuilt() as ev:
                 out.add(BUILT, {
-                    **key, "counts": _encode(ev.counts), "content": _encode(ev.content),
-                    "rejections": _encode(ev.rejections), "min": ev.min_examples,
+                    **key, "counts": json_text(ev.counts), "content": json_text(ev.content),
+                    "rejections": json_text(ev.rejections), "min": ev.min_examples,
                 })  # fmt: skip
             case DatasetBuildFailed() as ev:
                 out.add(ENDED, {**key, "status": "failed", "reason": ev.reason})

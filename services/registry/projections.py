@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,10 +23,10 @@ from contracts.registry import (
     AdapterTagged,
     RegistryActionRefused,
 )
+from runtime.codec import json_text
 from runtime.eventstore import RecordedEvent
 from runtime.projection import Writes
 
-_json = msgspec.json.Encoder()
 MB = 1024 * 1024
 
 ADAPTERS_TABLE = (
@@ -82,9 +81,6 @@ AUDITED = text(
     " :adapter, :previous, :by, :reason) ON CONFLICT DO NOTHING"
 )
 
-
-def _encode(value) -> str:
-    return _json.encode(value).decode()
 
 
 def audit_row(rec: RecordedEvent) -> dict | None:
@@ -155,12 +151,12 @@ class VersionsProjection:
             case AdapterRegistered() as ev:
                 out.add(REGISTERED, {**key, **registered_row(ev)})
             case AdapterTagged() as ev:
-                out.add(TAGGED, {"t": rec.tenant, "id": ev.adapter_id, "tags": _encode(ev.tags)})
+                out.add(TAGGED, {"t": rec.tenant, "id": ev.adapter_id, "tags": json_text(ev.tags)})
             case AdapterChecked() as ev:
                 out.add(
                     CHECKED,
                     {"t": rec.tenant, "id": ev.adapter_id, "valid": ev.valid,
-                     "problems": _encode(ev.problems)},
+                     "problems": json_text(ev.problems)},
                 )  # fmt: skip
             case AdapterDeleted() as ev:
                 out.add(DELETED, {**key, "id": ev.adapter_id})
@@ -186,15 +182,15 @@ def registered_row(ev: AdapterRegistered) -> dict:
         "backend": ev.backend,
         "dataset": ev.dataset_id,
         "run": ev.run_id,
-        "config": _encode(ev.config),
-        "metrics": _encode(ev.metrics),
+        "config": json_text(ev.config),
+        "metrics": json_text(ev.metrics),
         "traces": ev.traces_used,
         "size": ev.size_bytes,
         "sha": ev.sha256,
-        "files": _encode(ev.files),
+        "files": json_text(ev.files),
         "provider": ev.provider_model,
         "filename": ev.filename,
-        "tags": _encode(ev.tags),
+        "tags": json_text(ev.tags),
         "valid": ev.valid,
-        "problems": _encode(ev.problems),
+        "problems": json_text(ev.problems),
     }

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,10 +26,10 @@ from contracts.trainer import (
     RunStarted,
     ScheduledRunSkipped,
 )
+from runtime.codec import json_text
 from runtime.eventstore import RecordedEvent
 from runtime.projection import Writes
 
-_json = msgspec.json.Encoder()
 HISTORY_POINTS = 2000  # loss points kept per run for the chart
 
 RUNS_TABLE = (
@@ -103,9 +102,6 @@ DATASET_READY = text(
 )
 
 
-def _encode(value) -> str:
-    return _json.encode(value).decode()
-
 
 class RunsProjection:
     name = "trainer.runs"
@@ -139,8 +135,8 @@ class RunsProjection:
                         "b": ev.backend,
                         "m": ev.base_model,
                         "trigger": ev.trigger,
-                        "config": _encode(ev.config),
-                        "estimate": _encode(ev.estimate),
+                        "config": json_text(ev.config),
+                        "estimate": json_text(ev.estimate),
                         "train": ev.estimate.train_examples,
                         "total": ev.estimate.total_steps,
                     },
@@ -167,7 +163,7 @@ class RunsProjection:
                         "lr": ev.learning_rate,
                         "eta": ev.eta_seconds,
                         "stage": ev.stage,
-                        "points": _encode(points),
+                        "points": json_text(points),
                         "cap": HISTORY_POINTS,
                     },
                 )
@@ -179,8 +175,8 @@ class RunsProjection:
                         "id": ev.run_id,
                         "adapter": ev.adapter_id,
                         "provider": ev.provider_model,
-                        "files": _encode(ev.files),
-                        "metrics": _encode(ev.metrics),
+                        "files": json_text(ev.files),
+                        "metrics": json_text(ev.metrics),
                         "cost": ev.cost_usd,
                     },
                 )
@@ -194,8 +190,8 @@ class RunsProjection:
                     {
                         "t": rec.tenant,
                         "e": ev.expert_id,
-                        "config": _encode(ev.config),
-                        "hosted": _encode(ev.hosted),
+                        "config": json_text(ev.config),
+                        "hosted": json_text(ev.hosted),
                         "budget": ev.budget_usd,
                     },
                 )
