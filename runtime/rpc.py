@@ -13,6 +13,8 @@ the serving service appends names the same cause.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import typing
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -26,10 +28,12 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.micro.request import ERROR_CODE_HEADER, ERROR_HEADER
 
 from contracts.base import (
+    Command,
     DomainError,
     ErrorCode,
     ErrorReply,
     Message,
+    Query,
     context_of,
     reply_of,
     subject_of,
@@ -65,9 +69,25 @@ class Endpoints:
         subject = subject_of(request, self.context)
         if context_of(subject) != self.context:
             raise ValueError(f"{request.__name__} is served by the {context_of(subject)} service")
+        if subject in self.contracts:
+            raise ValueError(f"{request.__name__} is served twice")
         name = subject.rsplit(".", 1)[-1]
         self._routes.append((name, subject, self._wrap(request, handler)))
         self.contracts[subject] = request
+
+    def serve_handlers(self, *handlers: object) -> None:
+        """Serve every public async method of `handlers` whose first parameter is a command or
+        query: the message type in its signature is what it answers, so a handler class states
+        its endpoints once (`async def get(self, q: GetRun) -> RunView`)."""
+        for obj in handlers:
+            for name, method in inspect.getmembers(obj, inspect.iscoroutinefunction):
+                if name.startswith("_"):
+                    continue
+                hints = typing.get_type_hints(method)
+                first = next(iter(inspect.signature(method).parameters), None)
+                message = hints.get(first) if first else None
+                if isinstance(message, type) and issubclass(message, Command | Query):
+                    self.serve(message, method)
 
     async def start(self) -> None:
         self._svc = await micro.add_service(

@@ -32,17 +32,4 @@ async def build(host: ServiceHost) -> None:
     host.react("benchmark.after_training", registry.STREAM, AfterTraining(commands).on_registry,
                subject=events_of(registry.STREAM, registry.VERSIONS))  # fmt: skip
     host.background("schedule", scheduler.loop)
-    host.endpoints.serve(benchmark.StartBenchmark, commands.start)
-    host.endpoints.serve(benchmark.CancelBenchmark, commands.cancel)
-    host.endpoints.serve(benchmark.RescoreBenchmark, commands.rescore)
-    host.endpoints.serve(benchmark.Diagnose, commands.diagnose)
-    host.endpoints.serve(benchmark.ConfigureBench, commands.configure)
-    host.endpoints.serve(benchmark.AddQuestions, commands.add_questions)
-    host.endpoints.serve(benchmark.RemoveQuestion, commands.remove_question)
-    host.endpoints.serve(benchmark.GenerateExpertSet, commands.generate_set)
-    host.endpoints.serve(benchmark.GetBenchmark, queries.get)
-    host.endpoints.serve(benchmark.ListBenchmarks, queries.list)
-    host.endpoints.serve(benchmark.GetResults, queries.results)
-    host.endpoints.serve(benchmark.ListQuestions, queries.questions)
-    host.endpoints.serve(benchmark.GetSummary, queries.summary)
-    host.endpoints.serve(benchmark.GetDiagnosis, queries.diagnosis)
+    host.endpoints.serve_handlers(commands, queries)

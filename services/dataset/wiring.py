@@ -22,13 +22,4 @@ async def build(host: ServiceHost) -> None:
     host.project(DatasetsProjection())
     host.react("dataset.build", host.stream, builder.on_line, subject=line_events,
                give_up=builder.gave_up, concurrency=BUILDS_AT_ONCE)  # fmt: skip
-    host.endpoints.serve(dataset.BuildDataset, commands.build)
-    host.endpoints.serve(dataset.CancelBuild, commands.cancel)
-    host.endpoints.serve(dataset.EditExample, commands.edit)
-    host.endpoints.serve(dataset.DeleteExample, commands.delete)
-    host.endpoints.serve(dataset.AddExample, commands.add)
-    host.endpoints.serve(dataset.GetDataset, queries.get)
-    host.endpoints.serve(dataset.ListDatasets, queries.list)
-    host.endpoints.serve(dataset.ListExamples, queries.examples)
-    host.endpoints.serve(dataset.ListRejections, queries.rejections)
-    host.endpoints.serve(dataset.ExportDataset, queries.export)
+    host.endpoints.serve_handlers(commands, queries)

@@ -5,17 +5,8 @@ from __future__ import annotations
 
 from contracts.registry import (
     VERSIONS,
-    ActivateAdapter,
-    DeleteAdapter,
     ExportAdapter,
-    GetActiveAdapter,
-    GetAdapter,
-    GetAudit,
     ImportAdapter,
-    ListAdapters,
-    RollbackAdapter,
-    TagAdapter,
-    VerifyAdapter,
 )
 from contracts.trainer import RUN
 from contracts.trainer import STREAM as TRAINER
@@ -47,14 +38,6 @@ async def build(host: ServiceHost) -> None:
         subject=events_of(host.stream, VERSIONS),
     )
     host.after_rebuild(mirroring.rewrite_all)
-    host.endpoints.serve(ActivateAdapter, commands.activate)
-    host.endpoints.serve(RollbackAdapter, commands.rollback)
-    host.endpoints.serve(TagAdapter, commands.tag)
-    host.endpoints.serve(DeleteAdapter, commands.delete)
-    host.endpoints.serve(VerifyAdapter, commands.verify)
+    host.endpoints.serve_handlers(commands, queries)
     host.endpoints.serve(ImportAdapter, Importing(commands).run)
-    host.endpoints.serve(ListAdapters, queries.list)
-    host.endpoints.serve(GetAdapter, queries.get)
-    host.endpoints.serve(GetActiveAdapter, queries.active)
-    host.endpoints.serve(GetAudit, queries.audit)
     host.endpoints.serve(ExportAdapter, Exporting(commands).run)

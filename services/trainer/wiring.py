@@ -6,13 +6,6 @@ from __future__ import annotations
 from contracts.expert import STREAM as EXPERTS
 from contracts.trainer import (
     LINE,
-    CancelFinetune,
-    ConfigureFinetune,
-    EstimateRun,
-    GetFinetuneSettings,
-    GetRun,
-    ListRuns,
-    StartFinetune,
 )
 from runtime.eventstore import events_of
 from runtime.secrets import SecretBox
@@ -52,10 +45,4 @@ async def build(host: ServiceHost) -> None:
     )
     host.react("trainer.cascade", EXPERTS, Cascade(host).on_expert)
     host.background("schedule", scheduler.loop)
-    host.endpoints.serve(ConfigureFinetune, commands.configure)
-    host.endpoints.serve(StartFinetune, commands.start)
-    host.endpoints.serve(CancelFinetune, commands.cancel)
-    host.endpoints.serve(GetRun, queries.get)
-    host.endpoints.serve(ListRuns, queries.list)
-    host.endpoints.serve(GetFinetuneSettings, queries.settings)
-    host.endpoints.serve(EstimateRun, queries.estimate)
+    host.endpoints.serve_handlers(commands, queries)

@@ -20,6 +20,8 @@ from contracts.base import (
 )
 from contracts.events import STREAMS
 from contracts.expert import CreateExpert, ExpertView, GetExpert
+from contracts.trainer import GetRun, RunView, StartFinetune
+from runtime.rpc import Endpoints
 from tests.unit.test_contract_rules import every_subclass
 
 COMMANDS, QUERIES = every_subclass(Command), every_subclass(Query)
@@ -63,3 +65,30 @@ def test_a_message_every_service_answers_needs_the_service_named():
     assert reply_of(GetHealth) is ServiceHealth
     with pytest.raises(TypeError, match="name the context"):
         subject_of(GetHealth())
+
+
+class RunHandlers:
+    """A handler class as a service writes one: the message type in each signature."""
+
+    async def get(self, q: GetRun) -> RunView: ...
+
+    async def start(self, cmd: StartFinetune) -> Accepted: ...
+
+    async def plan(self, expert_id: str) -> None: ...  # not a message: not an endpoint
+
+    async def _again(self, q: GetRun) -> RunView: ...  # private: not an endpoint
+
+
+def test_a_handler_class_serves_the_messages_its_methods_take():
+    endpoints = Endpoints(None, service="trainer", context="trainer")
+    endpoints.serve_handlers(RunHandlers())
+    assert endpoints.contracts == {"qry.trainer.run": GetRun, "cmd.trainer.start": StartFinetune}
+
+
+def test_a_message_served_twice_or_by_the_wrong_service_is_refused_at_start():
+    endpoints = Endpoints(None, service="trainer", context="trainer")
+    endpoints.serve(GetRun, RunHandlers().get)
+    with pytest.raises(ValueError, match="served twice"):
+        endpoints.serve_handlers(RunHandlers())
+    with pytest.raises(ValueError, match="served by the expert service"):
+        endpoints.serve(GetExpert, RunHandlers().get)
