@@ -1,4 +1,4 @@
 from runtime.service import run_service
-from services.expert.api import NAME, build
+from services.expert.wiring import NAME, build
 
 run_service(NAME, "expert", build)

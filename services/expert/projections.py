@@ -1,4 +1,14 @@
-"""The experts read model: one row per live expert, rebuilt from the EXPERT stream."""
+"""The read models of the expert service, each rebuilt from the log:
+
+- `ExpertsProjection` (`expert.experts`): one row per live expert, from the EXPERT stream.
+- `TracesProjection` (`expert.traces`): one row per answer or draft, with its latest score
+  and feedback, from the EXPERT stream.
+- `DeploymentsProjection` (`expert.deployments`, `expert.versions`): which adapter version
+  answers for each expert, following the registry's activations and rollbacks on the
+  REGISTRY stream, so the very next answer after an activation uses the new version.
+
+Their reads are `views.py`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +16,26 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.answers import BackendConfigured
-from contracts.expert import ExpertCreated, ExpertDeleted, ExpertUpdated, ExpertView, Profile
+from contracts import expert, registry
+from contracts.answers import AnswerGiven, AnswerScored, BackendConfigured, FeedbackGiven, ScoreView
+from contracts.expert import ExpertCreated, ExpertDeleted, ExpertUpdated
+from contracts.registry import (
+    AdapterActivated,
+    AdapterDeleted,
+    AdapterRegistered,
+    AdapterRolledBack,
+)
 from runtime.eventstore import RecordedEvent
 from runtime.projection import Writes
 
-SCHEMA = "expert"
+_json = msgspec.json.Encoder()
 
+
+def _encode(value) -> str:
+    return _json.encode(value).decode()
+
+
+# ---- experts --------------------------------------------------------------------------------
 
 CREATED = text(
     "INSERT INTO experts VALUES (:t, :id, CAST(:p AS jsonb), 1, :at, :at) ON CONFLICT DO NOTHING"
@@ -29,12 +52,11 @@ BACKEND = text(
     "UPDATE experts SET backend = CAST(:b AS jsonb), version = version + 1, updated_at = :at"
     " WHERE tenant = :t AND id = :id"
 )
-_json = msgspec.json.Encoder()
 
 
 class ExpertsProjection:
     name = "expert.experts"
-    streams = ("EXPERT",)
+    streams = (expert.STREAM,)
     announce = True
 
     async def create(self, conn: AsyncConnection) -> None:
@@ -56,9 +78,9 @@ class ExpertsProjection:
         key = {"t": rec.tenant, "id": rec.aggregate_id, "at": rec.at}
         match rec.event:
             case ExpertCreated(profile=profile):
-                out.add(CREATED, {**key, "p": _json.encode(profile).decode()})
+                out.add(CREATED, {**key, "p": _encode(profile)})
             case ExpertUpdated(changes=changes):
-                out.add(UPDATED, {**key, "p": _json.encode(changes).decode()})
+                out.add(UPDATED, {**key, "p": _encode(changes)})
             case ExpertDeleted():
                 out.add(DELETED, key)
             case BackendConfigured() as ev:
@@ -69,40 +91,155 @@ class ExpertsProjection:
                     "api_key_set": ev.api_key_sealed is not None,
                     "timeout_s": ev.timeout_s,
                 }
-                out.add(BACKEND, {**key, "b": _json.encode(shown).decode()})
+                out.add(BACKEND, {**key, "b": _encode(shown)})
 
 
-def to_view(row) -> ExpertView:
-    profile = msgspec.convert(row.profile, Profile)
-    return ExpertView(
-        id=row.id,
-        name=profile.name,
-        description=profile.description,
-        domain=profile.domain,
-        goals=profile.goals,
-        influences=profile.influences,
-        style_guide=profile.style_guide,
-        base_model=profile.base_model,
-        banned_topics=profile.banned_topics,
-        version=row.version,
-        created_at=row.created_at.isoformat(),
-        updated_at=row.updated_at.isoformat(),
-    )
+# ---- traces ---------------------------------------------------------------------------------
+
+GIVEN = text(
+    "INSERT INTO traces (tenant, answer_id, expert_id, kind, mode, question, answer, trace,"
+    " created_at) VALUES (:t, :id, :e, :kind, :mode, :q, :a, CAST(:trace AS jsonb), :at)"
+    " ON CONFLICT DO NOTHING"
+)
+SCORED = text(
+    "UPDATE traces SET score = :score, score_detail = CAST(:detail AS jsonb)"
+    " WHERE tenant = :t AND answer_id = :id"
+)
+FEEDBACK = text(
+    "UPDATE traces SET rating = :rating, feedback = CAST(:fb AS jsonb),"
+    " feedback_count = feedback_count + 1, feedback_at = :at"
+    " WHERE tenant = :t AND answer_id = :id"
+)
+EXPERT_GONE = text("DELETE FROM traces WHERE tenant = :t AND expert_id = :e")
 
 
-async def get_expert(conn: AsyncConnection, tenant: str, expert_id: str) -> ExpertView | None:
-    row = (
+class TracesProjection:
+    name = "expert.traces"
+    streams = (expert.STREAM,)
+    announce = False  # the experts projection announces the EXPERT stream's events
+
+    async def create(self, conn: AsyncConnection) -> None:
         await conn.execute(
-            text("SELECT * FROM expert.experts WHERE tenant = :t AND id = :id"),
-            {"t": tenant, "id": expert_id},
+            text(
+                "CREATE TABLE IF NOT EXISTS traces ("
+                " tenant text NOT NULL, answer_id text NOT NULL, expert_id text NOT NULL,"
+                " kind text NOT NULL, mode text NOT NULL, question text NOT NULL,"
+                " answer text NOT NULL, trace jsonb NOT NULL, created_at timestamptz NOT NULL,"
+                " score real, score_detail jsonb, rating int, feedback jsonb,"
+                " feedback_count int NOT NULL DEFAULT 0, feedback_at timestamptz,"
+                " PRIMARY KEY (tenant, answer_id))"
+            )
         )
-    ).first()
-    return to_view(row) if row else None
+
+    async def indexes(self, conn: AsyncConnection) -> None:
+        await conn.execute(
+            text(
+                "CREATE INDEX IF NOT EXISTS traces_by_expert"
+                " ON traces (tenant, expert_id, created_at DESC, answer_id DESC)"
+            )
+        )
+
+    async def apply(self, out: Writes, rec: RecordedEvent) -> None:
+        key = {"t": rec.tenant, "id": rec.aggregate_id, "at": rec.at}
+        match rec.event:
+            case AnswerGiven() as ev:
+                out.add(
+                    GIVEN,
+                    {
+                        **key,
+                        "e": ev.expert_id,
+                        "kind": ev.kind,
+                        "mode": ev.mode,
+                        "q": ev.question,
+                        "a": ev.answer,
+                        "trace": _encode(ev),
+                    },
+                )
+            case AnswerScored() as ev:
+                detail = ScoreView(
+                    score=ev.score,
+                    groundedness=ev.groundedness,
+                    citation_validity=ev.citation_validity,
+                    sanity=ev.sanity,
+                    refusal=ev.refusal,
+                    reasons=ev.reasons,
+                    scorer_version=ev.scorer_version,
+                )
+                out.add(SCORED, {**key, "score": ev.score, "detail": _encode(detail)})
+            case FeedbackGiven() as ev:
+                feedback = {
+                    "rating": ev.rating,
+                    "edited_answer": ev.edited_answer,
+                    "tags": ev.tags,
+                    "comment": ev.comment,
+                }
+                out.add(FEEDBACK, {**key, "rating": ev.rating, "fb": _encode(feedback)})
+            case ExpertDeleted(expert_id=expert_id):
+                out.add(EXPERT_GONE, {"t": rec.tenant, "e": expert_id})
 
 
-async def list_experts(conn: AsyncConnection, tenant: str) -> list[ExpertView]:
-    rows = await conn.execute(
-        text("SELECT * FROM expert.experts WHERE tenant = :t ORDER BY created_at, id"),
-        {"t": tenant},
-    )
-    return [to_view(r) for r in rows]
+# ---- deployments ----------------------------------------------------------------------------
+
+TABLE = (
+    "CREATE TABLE IF NOT EXISTS deployments ("
+    " tenant text NOT NULL, expert_id text NOT NULL, adapter_id text, base_model text,"
+    " files jsonb NOT NULL DEFAULT '[]', provider_model text, version int NOT NULL,"
+    " PRIMARY KEY (tenant, expert_id))"
+)
+DEPLOYED = text(
+    "INSERT INTO deployments (tenant, expert_id, adapter_id, base_model, files,"
+    " provider_model, version) VALUES (:t, :e, :adapter, :base, CAST(:files AS jsonb),"
+    " :provider, :version) ON CONFLICT (tenant, expert_id) DO UPDATE SET"
+    " adapter_id = EXCLUDED.adapter_id, base_model = EXCLUDED.base_model,"
+    " files = EXCLUDED.files, provider_model = EXCLUDED.provider_model,"
+    " version = EXCLUDED.version WHERE deployments.version < EXCLUDED.version"
+)
+VERSIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS versions ("
+    " tenant text NOT NULL, adapter_id text NOT NULL, expert_id text NOT NULL,"
+    " files jsonb NOT NULL, provider_model text, deleted boolean NOT NULL DEFAULT false,"
+    " PRIMARY KEY (tenant, adapter_id))"
+)
+VERSION_ADDED = text(
+    "INSERT INTO versions (tenant, adapter_id, expert_id, files, provider_model)"
+    " VALUES (:t, :id, :e, CAST(:files AS jsonb), :provider) ON CONFLICT DO NOTHING"
+)
+VERSION_DELETED = text("UPDATE versions SET deleted = true WHERE tenant = :t AND adapter_id = :id")
+
+
+class DeploymentsProjection:
+    name = "expert.deployments"
+    streams = (registry.STREAM,)
+    announce = False
+
+    async def create(self, conn: AsyncConnection) -> None:
+        await conn.execute(text(TABLE))
+        await conn.execute(text(VERSIONS_TABLE))
+
+    async def indexes(self, conn: AsyncConnection) -> None:
+        return None
+
+    async def apply(self, out: Writes, rec: RecordedEvent) -> None:
+        match rec.event:
+            case AdapterRegistered() as ev:
+                out.add(
+                    VERSION_ADDED,
+                    {"t": rec.tenant, "id": ev.adapter_id, "e": ev.expert_id,
+                     "files": _encode(ev.files), "provider": ev.provider_model},
+                )  # fmt: skip
+            case AdapterDeleted() as ev:
+                out.add(VERSION_DELETED, {"t": rec.tenant, "id": ev.adapter_id})
+            case AdapterActivated() | AdapterRolledBack() as ev:
+                adapter = ev.adapter
+                out.add(
+                    DEPLOYED,
+                    {
+                        "t": rec.tenant,
+                        "e": ev.expert_id,
+                        "adapter": adapter.adapter_id if adapter else None,
+                        "base": adapter.base_model if adapter else None,
+                        "files": _encode(adapter.files if adapter else []),
+                        "provider": adapter.provider_model if adapter else None,
+                        "version": ev.version,
+                    },
+                )

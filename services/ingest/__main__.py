@@ -1,4 +1,4 @@
 from runtime.service import run_service
-from services.ingest.api import NAME, build
+from services.ingest.wiring import NAME, build
 
 run_service(NAME, "ingest", build)

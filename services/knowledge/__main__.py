@@ -1,4 +1,4 @@
 from runtime.service import run_service
-from services.knowledge.api import NAME, build
+from services.knowledge.wiring import NAME, build
 
 run_service(NAME, "knowledge", build)

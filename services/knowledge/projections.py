@@ -6,30 +6,24 @@ the object store by the references that DocumentIndexed carries.
 
 from __future__ import annotations
 
-import msgspec
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.base import DomainError, ErrorCode
-from contracts.ingest import Chunk
 from contracts.knowledge import (
+    STREAM,
     DocumentIndexed,
     DocumentUnindexed,
     EmbeddingStarted,
     IndexingFailed,
-    IndexStatus,
-    ListPassages,
-    Passage,
-    PassagePage,
 )
 from runtime.eventstore import RecordedEvent
 from runtime.logs import get_logger
 from runtime.objects import ObjectMissing, Objects
 from runtime.projection import Writes
+from services.knowledge.stored import load_chunks
 
 log = get_logger(__name__)
-_chunks = msgspec.json.Decoder(list[Chunk])
 
 
 def chunk_id(document_id: str, revision: int, index: int) -> str:
@@ -73,7 +67,7 @@ INDEXES = (
 
 class IndexProjection:
     name = "knowledge.index"
-    streams = ("KNOWLEDGE",)
+    streams = (STREAM,)
     announce = True
     extensions = ("vector",)
 
@@ -117,7 +111,7 @@ class IndexProjection:
 
     async def _index(self, out: Writes, tenant: str, ev: DocumentIndexed) -> None:
         try:
-            chunks = _chunks.decode(await self.objects.get(ev.chunks))
+            chunks = await load_chunks(self.objects, ev.chunks)
             matrix = np.frombuffer(await self.objects.get(ev.embeddings), dtype=np.float32)
         except ObjectMissing:
             log.info("index.skipped_missing_objects", document_id=ev.document_id)
@@ -154,60 +148,3 @@ def _status(tenant: str, ev, status: str, chunks: int = 0) -> dict:
         "s": status,
         "c": chunks,
     }
-
-
-async def index_statuses(conn: AsyncConnection, tenant: str, ids: list[str]) -> list[IndexStatus]:
-    rows = await conn.execute(
-        text(
-            "SELECT document_id, revision, status, chunks, reason FROM knowledge.documents"
-            " WHERE tenant = :t AND document_id = ANY(:ids)"
-        ),
-        {"t": tenant, "ids": ids},
-    )
-    return [
-        IndexStatus(
-            document_id=r.document_id,
-            revision=r.revision,
-            status=r.status,
-            chunks=r.chunks,
-            reason=r.reason,
-        )
-        for r in rows
-    ]
-
-
-async def passages_page(conn: AsyncConnection, query: ListPassages) -> PassagePage:
-    """The expert's passages in (document, position) order; `next` is "<document>|<ord>"."""
-    params = {"t": query.tenant, "e": query.expert_id, "n": query.limit + 1}
-    after = ""
-    if query.after:
-        document_id, _, ord_ = query.after.rpartition("|")
-        if not ord_.isdigit():
-            raise DomainError(ErrorCode.INVALID, "after must be the `next` of a page")
-        after = " AND (document_id, ord) > (:d, :o)"
-        params.update(d=document_id, o=int(ord_))
-    rows = list(
-        await conn.execute(
-            text(
-                "SELECT document_id, filename, page, chunk_id, body, ord FROM knowledge.chunks"
-                f" WHERE tenant = :t AND expert_id = :e{after}"
-                " ORDER BY document_id, ord LIMIT :n"
-            ),
-            params,
-        )
-    )
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    return PassagePage(
-        passages=[
-            Passage(
-                document_id=r.document_id,
-                filename=r.filename,
-                page=r.page,
-                chunk_id=r.chunk_id,
-                text=r.body,
-            )
-            for r in rows
-        ],
-        next=f"{rows[-1].document_id}|{rows[-1].ord}" if more else None,
-    )

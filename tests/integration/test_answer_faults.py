@@ -27,7 +27,7 @@ from runtime.eventstore import EventStore
 from runtime.reactor import Reactor
 from runtime.rpc import DomainError, request
 from services.expert.answering import scoring
-from services.expert.scorer_policy import SUBJECT, Scorer
+from services.expert.reactors import SUBJECT, Scorer
 from tests.support.flows import create_expert
 from tests.support.scripted_llm import ScriptedLLM, serving
 

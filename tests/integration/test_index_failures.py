@@ -11,7 +11,7 @@ from contracts.knowledge import GetIndexStatus, IndexStatus, IndexStatuses
 from runtime.eventstore import EventStore, RecordedEvent
 from runtime.objects import Objects
 from runtime.rpc import request
-from services.knowledge.policies import PASSAGES_UNREADABLE, KnowledgePolicies, gave_up
+from services.knowledge.reactors import PASSAGES_UNREADABLE, OnDocuments, gave_up
 from tests.support.flows import create_expert
 
 
@@ -73,9 +73,9 @@ async def test_giving_up_marks_the_document_failed_even_before_embedding_started
         occurred_at="",
         correlation_id="test",
     )
-    policies = KnowledgePolicies(host, embedder=None)
-    await policies.index_failed(rec, RuntimeError("the embedder crashed every time"))
-    await policies.index_failed(rec, RuntimeError("and once more, redelivered"))
+    documents = OnDocuments(host, embedder=None)
+    await documents.give_up(rec, RuntimeError("the embedder crashed every time"))
+    await documents.give_up(rec, RuntimeError("and once more, redelivered"))
 
     status = await index_status(nc, document_id)
     assert (status.status, status.reason) == ("failed", gave_up(host.settings.max_deliveries))

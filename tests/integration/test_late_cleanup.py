@@ -13,7 +13,8 @@ from nats.js.errors import ObjectNotFoundError
 from contracts.ingest import DERIVED_BUCKET, DOCUMENTS_BUCKET
 from runtime.consumers import delete_durable
 from runtime.reactor import Reactor
-from services.ingest.policies import IngestPolicies, chunks_object_name
+from services.ingest.reactors.deletions import OnDocumentDeleted
+from services.ingest.reactors.uploads import chunks_object_name
 from tests.support import api as http
 from tests.support import pdfs
 
@@ -41,7 +42,7 @@ async def replay_cleanup(stack, nc, document_id: str) -> None:
         nc,
         f"test.late-cleanup.{uuid.uuid4().hex[:8]}",
         "INGEST",
-        IngestPolicies(stack.hosts["ingest"]).cleanup,
+        OnDocumentDeleted(stack.hosts["ingest"]).react,
         subject=subject,
     )
     await late.start()

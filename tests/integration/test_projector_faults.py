@@ -17,7 +17,7 @@ from contracts.expert import ExpertView, GetExpert, ProfilePatch, UpdateExpert
 from runtime import db
 from runtime.projector import Pacing, Projector
 from runtime.rpc import request
-from services.expert import projections
+from services.expert import views
 from tests.integration.test_cli import Simtune
 from tests.support.api import HTML
 from tests.support.flows import create_expert
@@ -41,7 +41,7 @@ async def until(check, timeout: float = 15.0, what: str = "the condition"):
 
 async def expert_row(host, expert_id: str):
     async with host.engine.connect() as conn:
-        return await projections.get_expert(conn, "local", expert_id)
+        return await views.get_expert(conn, "local", expert_id)
 
 
 async def test_a_database_restored_behind_its_reader_is_read_again(services, nc):

@@ -20,7 +20,7 @@ from contracts.knowledge import GetIndexStatus, IndexStatuses
 from runtime.eventstore import EventStore
 from runtime.objects import ObjectMissing, Objects
 from runtime.rpc import DomainError, request
-from services.ingest.handlers import document_id_for
+from services.ingest.aggregates import document_id_for
 from tests.support import api as http
 from tests.support import pdfs
 from tests.support.flows import create_expert, upload

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+
 from runtime.service import ServiceHost
 from runtime.settings import Settings
 
 
 async def start_service(settings: Settings, context: str, embedder=None) -> ServiceHost:
     """Start one service; the knowledge service can share an already loaded embedder."""
-    module = __import__(f"services.{context}.api", fromlist=["build"])
+    module = importlib.import_module(f"services.{context}.wiring")
     host = ServiceHost(context, context, settings)
     await host.connect()
     if context == "knowledge":

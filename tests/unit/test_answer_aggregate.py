@@ -15,7 +15,8 @@ from contracts.answers import (
 )
 from contracts.base import DomainError
 from contracts.expert import CreateExpert, Profile
-from services.expert import answer_domain, domain
+from services.expert.domain import answers as answer_domain
+from services.expert.domain import profile as domain
 
 
 def replay(module, events):

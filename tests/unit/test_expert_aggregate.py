@@ -16,7 +16,7 @@ from contracts.expert import (
     StyleGuide,
     UpdateExpert,
 )
-from services.expert import domain
+from services.expert.domain import profile as domain
 
 
 def given(*events):

@@ -7,7 +7,7 @@ import pytest
 
 from services.ingest import reasons
 from services.ingest.sandbox import Limits, ReaderCrashed, TooComplex
-from services.knowledge import policies as knowledge
+from services.knowledge import reactors as knowledge
 
 LIMITS = Limits(max_pages=10, chunk_size=400, chunk_overlap=60, memory_bytes=256 << 20, timeout_s=1)
 SLOW = Limits(max_pages=10, chunk_size=400, chunk_overlap=60, memory_bytes=1 << 30, timeout_s=300)

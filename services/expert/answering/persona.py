@@ -31,17 +31,8 @@ PRIORITY = (
     "description",
     "influences",
 )
-DRAFT_PRIORITY = (
-    "identity",
-    "tone",
-    "dont",
-    "do",
-    "sentence_length",
-    "vocabulary",
-    "influences",
-    "goals",
-    "description",
-)
+# A draft keeps the same order, except that influences come before goals and description.
+DRAFT_PRIORITY = (*PRIORITY[:6], "influences", "goals", "description")
 
 Parts = dict[str, str | list[str]]
 

@@ -2,60 +2,31 @@
 
 Ollama also speaks the OpenAI API, but its native one reports exact token counts and takes
 `num_predict`, and it is what a default Ollama install is known to serve. Errors read the same
-as the OpenAI-compatible backend's.
+as the OpenAI-compatible backend's (`remote.py` words them).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 
-from services.expert.llm.base import (
-    Adapter,
-    BackendBusy,
-    BackendError,
-    Finished,
-    Message,
-    Params,
-    Piece,
-    approx_tokens,
-    plain_prompt,
-    retry_after_s,
-    validate,
-)
-from services.expert.llm.remote import DEFAULT_CONTEXT_TOKENS, RemoteBackend
+from services.expert.llm.base import Adapter, BackendError, Finished, Message, Params, Piece
+from services.expert.llm.remote import RemoteBackend
 
 
 class OllamaBackend(RemoteBackend):
     kind = "ollama"
 
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        *,
-        api_key: str | None = None,
-        timeout_s: float = 60.0,
-        context_tokens: int = DEFAULT_CONTEXT_TOKENS,
-    ):
-        super().__init__(base_url, model, timeout_s=timeout_s, context_tokens=context_tokens)
+    def _client_for(self, base_url: str, api_key: str | None, timeout_s: float):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s
-        )
+        return httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s)
 
-    async def stream(
-        self,
-        messages: list[Message],
-        params: Params,
-        *,
-        adapter: Adapter | None = None,
-        on_wait: Callable[[int], None] | None = None,
+    async def _generate(
+        self, messages: list[Message], params: Params, adapter: Adapter | None
     ) -> AsyncIterator[Piece | Finished]:
-        validate(messages, params)
         parts: list[str] = []
         try:
             async with self._client.stream(
@@ -112,8 +83,8 @@ class OllamaBackend(RemoteBackend):
         return Finished(
             prompt_tokens
             if isinstance(prompt_tokens, int)
-            else approx_tokens(plain_prompt(messages)),
-            completion_tokens if isinstance(completion_tokens, int) else approx_tokens(text),
+            else self.count_tokens(self.render_prompt(messages)),
+            completion_tokens if isinstance(completion_tokens, int) else self.count_tokens(text),
             "length" if final.get("done_reason") == "length" else "stop",
         )
 
@@ -123,9 +94,7 @@ class OllamaBackend(RemoteBackend):
         except ValueError:
             message = None
         if not isinstance(message, dict):
-            raise BackendError(
-                "bad_response", f"The server at {self.host} sent an answer Simtune could not read."
-            )
+            raise self.unreadable()
         if "error" in message:
             raise BackendError(
                 "model", f"The model {self.model} at {self.host} failed while answering."
@@ -133,32 +102,9 @@ class OllamaBackend(RemoteBackend):
         return message
 
     def _status_error(self, response: httpx.Response) -> BackendError:
-        host, status = self.host, response.status_code
-        if status in (401, 403):
-            return BackendError(
-                "auth",
-                f"The server at {host} refused the API key; check it in the expert's backend settings.",
-            )
-        if status == 404:
-            return BackendError(
-                "not_found", f"The server at {host} has no model named {self.model}."
-            )
-        if status in (429, 503):
-            wait_s = retry_after_s(response.headers.get("retry-after"))
-            return BackendBusy(
-                f"The server at {host} is busy; try again in about {wait_s} seconds.", wait_s
-            )
-        return BackendError(
-            "bad_response",
-            f"The server at {host} answered with an error (HTTP {status}); "
-            "check the expert's backend settings or try again later.",
-        )
+        return self.refused(response.status_code, response.headers.get("retry-after"))
 
     def _transport_error(self, exc: httpx.HTTPError) -> BackendError:
         if isinstance(exc, httpx.TimeoutException):
-            return BackendError(
-                "timeout", f"The server at {self.host} did not answer within {self.timeout_s:g} s."
-            )
-        return BackendError(
-            "unreachable", f"Simtune could not reach {self.host}; is the server running?"
-        )
+            return self.timed_out()
+        return self.unreachable()

@@ -9,23 +9,12 @@ server's own error text is left out too: it may echo the key back).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import openai
 
-from services.expert.llm.base import (
-    Adapter,
-    BackendBusy,
-    BackendError,
-    Finished,
-    Message,
-    Params,
-    Piece,
-    approx_tokens,
-    retry_after_s,
-    validate,
-)
-from services.expert.llm.remote import DEFAULT_CONTEXT_TOKENS, RemoteBackend
+from services.expert.llm.base import Adapter, BackendError, Finished, Message, Params, Piece
+from services.expert.llm.remote import RemoteBackend
 
 NO_KEY = "no-key"  # the client insists on a key; servers without auth ignore it
 
@@ -33,29 +22,14 @@ NO_KEY = "no-key"  # the client insists on a key; servers without auth ignore it
 class OpenAICompatBackend(RemoteBackend):
     kind = "openai"
 
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        *,
-        api_key: str | None = None,
-        timeout_s: float = 60.0,
-        context_tokens: int = DEFAULT_CONTEXT_TOKENS,
-    ):
-        super().__init__(base_url, model, timeout_s=timeout_s, context_tokens=context_tokens)
-        self._client = openai.AsyncOpenAI(
+    def _client_for(self, base_url: str, api_key: str | None, timeout_s: float):
+        return openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout_s, max_retries=2
         )
 
-    async def stream(
-        self,
-        messages: list[Message],
-        params: Params,
-        *,
-        adapter: Adapter | None = None,
-        on_wait: Callable[[int], None] | None = None,
+    async def _generate(
+        self, messages: list[Message], params: Params, adapter: Adapter | None
     ) -> AsyncIterator[Piece | Finished]:
-        validate(messages, params)
         parts: list[str] = []
         usage = None
         finish_reason = None
@@ -80,8 +54,8 @@ class OpenAICompatBackend(RemoteBackend):
         if usage is not None:
             prompt_tokens, completion_tokens = usage.prompt_tokens, usage.completion_tokens
         else:
-            prompt_tokens = approx_tokens(self.render_prompt(messages))
-            completion_tokens = approx_tokens("".join(parts))
+            prompt_tokens = self.count_tokens(self.render_prompt(messages))
+            completion_tokens = self.count_tokens("".join(parts))
         reason = "length" if finish_reason == "length" else "stop"
         yield Finished(prompt_tokens, completion_tokens, reason)
 
@@ -114,35 +88,13 @@ class OpenAICompatBackend(RemoteBackend):
         return request
 
     def _error(self, exc: openai.OpenAIError) -> BackendError:
-        host = self.host
-        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-            return BackendError(
-                "auth",
-                f"The server at {host} refused the API key; check it in the expert's backend settings.",
-            )
         if isinstance(exc, openai.APITimeoutError):
-            return BackendError(
-                "timeout", f"The server at {host} did not answer within {self.timeout_s:g} s."
-            )
+            return self.timed_out()
         if isinstance(exc, openai.APIConnectionError):
-            return BackendError(
-                "unreachable", f"Simtune could not reach {host}; is the server running?"
-            )
-        if isinstance(exc, openai.NotFoundError):
-            return BackendError(
-                "not_found", f"The server at {host} has no model named {self.model}."
-            )
-        if isinstance(exc, openai.RateLimitError):
-            wait_s = retry_after_s(exc.response.headers.get("retry-after"))
-            return BackendBusy(
-                f"The server at {host} is busy; try again in about {wait_s} seconds.", wait_s
-            )
+            return self.unreachable()
         if isinstance(exc, openai.APIStatusError):
-            return BackendError(
-                "bad_response",
-                f"The server at {host} answered with an error (HTTP {exc.status_code}); "
-                "check the expert's backend settings or try again later.",
+            # The client has already retried 5xx; only a 429 (its RateLimitError) is "busy".
+            return self.refused(
+                exc.status_code, exc.response.headers.get("retry-after"), busy=(429,)
             )
-        return BackendError(
-            "bad_response", f"The server at {host} sent an answer Simtune could not read."
-        )
+        return self.unreadable()

@@ -1,4 +1,4 @@
-"""Query handlers of the knowledge service."""
+"""Query handlers of the knowledge service: search, index status, passages, embeddings."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from contracts.knowledge import (
     SearchResults,
 )
 from runtime.service import ServiceHost
+from services.knowledge import views
 from services.knowledge.embedder import Embedder
-from services.knowledge.projections import index_statuses, passages_page
 from services.knowledge.search import Searcher
 
 
-class KnowledgeHandlers:
+class KnowledgeQueries:
     def __init__(self, host: ServiceHost, embedder: Embedder) -> None:
         self.host, self.embedder = host, embedder
         self.searcher = Searcher(host.engine, embedder)
@@ -28,26 +28,24 @@ class KnowledgeHandlers:
         q = " ".join(query.q.split())  # the contract bounds its length and characters
         if not q:
             raise DomainError(ErrorCode.INVALID, "q must not be empty: say what to look for")
-        await self.host.caught_up("KNOWLEDGE", query.after_seq)
+        await self.host.caught_up(self.host.stream, query.after_seq)
         hits = await self.searcher.search(query.tenant, query.expert_id, q, query.k)
         return SearchResults(results=hits)
 
     async def status(self, query: GetIndexStatus) -> IndexStatuses:
-        await self.host.caught_up("KNOWLEDGE", query.after_seq)
-        async with self.host.engine.connect() as conn:
-            return IndexStatuses(
-                statuses=await index_statuses(conn, query.tenant, query.document_ids)
-            )
+        return await self.host.read(
+            query,
+            lambda conn: views.index_statuses(conn, query.tenant, query.document_ids),
+        )
+
+    async def passages(self, query: ListPassages) -> PassagePage:
+        return await self.host.read(query, lambda conn: views.passages_page(conn, query))
 
     async def embed(self, query: Embed) -> Embeddings:
+        """Embeddings by the model that built the index (the scorer compares with them)."""
         matrix = await self.embedder.embed(list(query.texts))
         return Embeddings(
             model=self.embedder.name,
             dimensions=self.embedder.dimensions,
             vectors=matrix.astype("float32").tobytes(),
         )
-
-    async def passages(self, query: ListPassages) -> PassagePage:
-        await self.host.caught_up("KNOWLEDGE", query.after_seq)
-        async with self.host.engine.connect() as conn:
-            return await passages_page(conn, query)

@@ -1,9 +1,10 @@
-"""Reactions of the knowledge service to the ingest log.
+"""What the knowledge service does when ingest's documents change (`OnDocuments`, the
+reactor "knowledge.index" on the INGEST stream):
 
 - DocumentChunked -> EmbeddingStarted -> (embed in batches) -> DocumentIndexed | IndexingFailed
 - DocumentDeleted -> DocumentUnindexed (its chunks leave the index) and its matrix is deleted.
 Every event appended here has an id derived from the triggering event, so a redelivery
-after a crash appends nothing twice. When every attempt at indexing failed, `index_failed`
+after a crash appends nothing twice. When every attempt at indexing failed, `give_up`
 decides IndexingFailed with a reason a person can act on.
 """
 
@@ -11,27 +12,19 @@ from __future__ import annotations
 
 import msgspec
 
-from contracts.ingest import DERIVED_BUCKET, Chunk, DocumentChunked, DocumentDeleted
-from contracts.knowledge import (
-    AGGREGATE,
-    CONTEXT,
-    DocumentIndexed,
-    DocumentUnindexed,
-    EmbeddingStarted,
-    IndexingFailed,
-)
-from runtime.aggregate import AggregateType
+from contracts.ingest import DERIVED_BUCKET, DocumentChunked, DocumentDeleted
+from contracts.knowledge import DocumentIndexed, DocumentUnindexed, EmbeddingStarted, IndexingFailed
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.objects import ObjectCorrupt, ObjectMissing
 from runtime.reactor import Progress
 from runtime.service import ServiceHost
 from services.knowledge import domain
+from services.knowledge.aggregates import INDEX
 from services.knowledge.embedder import Embedder
+from services.knowledge.stored import embeddings_object_name, load_chunks
 
 log = get_logger(__name__)
-INDEX = AggregateType(CONTEXT, AGGREGATE, domain.INITIAL, domain.evolve)
-_chunks = msgspec.json.Decoder(list[Chunk])
 
 
 PASSAGES_UNREADABLE = (
@@ -47,15 +40,14 @@ def gave_up(attempts: int) -> str:
     )
 
 
-def embeddings_object_name(tenant: str, document_id: str, revision: int) -> str:
-    return f"{tenant}/{document_id}/{revision}.embeddings.f32"
+class OnDocuments:
+    """Reacts to ingest's document events: a chunked revision is indexed, a deleted one
+    leaves the index."""
 
-
-class KnowledgePolicies:
     def __init__(self, host: ServiceHost, embedder: Embedder) -> None:
         self.host, self.embedder = host, embedder
 
-    async def on_ingest(self, rec: RecordedEvent, progress: Progress) -> None:
+    async def react(self, rec: RecordedEvent, progress: Progress) -> None:
         if isinstance(rec.event, DocumentChunked):
             await self.index(rec, rec.event, progress)
         elif isinstance(rec.event, DocumentDeleted):
@@ -66,7 +58,7 @@ class KnowledgePolicies:
         if not domain.still_embedding(outcome.state, ev.revision):
             return  # already indexed before a crash, removed, or superseded
         try:
-            chunks = _chunks.decode(await self.host.objects.get(ev.chunks))
+            chunks = await load_chunks(self.host.objects, ev.chunks)
         except (ObjectMissing, ObjectCorrupt, msgspec.DecodeError):
             await self._fail(rec, ev, PASSAGES_UNREADABLE)
             return
@@ -94,7 +86,7 @@ class KnowledgePolicies:
         await self._append(rec, ev, lambda s: domain.decide_finish(s, indexed), "done")
         log.info("document.indexed", document_id=ev.document_id, chunks=len(chunks))
 
-    async def index_failed(self, rec: RecordedEvent, error: BaseException) -> None:
+    async def give_up(self, rec: RecordedEvent, error: BaseException) -> None:
         """Every attempt at indexing failed: the document is marked failed, saying why."""
         if isinstance(rec.event, DocumentChunked):
             await self._start(rec, rec.event)  # so the failure has a revision to land on
@@ -114,7 +106,11 @@ class KnowledgePolicies:
         await self._append(rec, ev, lambda s: domain.decide_finish(s, failed), "done")
         log.info("document.indexing_failed", document_id=ev.document_id)
 
-    async def _append(self, rec: RecordedEvent, ev: DocumentChunked, decide, step: str):
+    async def _append(
+        self, rec: RecordedEvent, ev: DocumentChunked | DocumentDeleted, decide, step: str
+    ):
+        """Decide on the document's index state and append, with an id derived from `rec`
+        and `step` (a redelivery appends nothing twice)."""
         return await INDEX.execute(
             self.host.store,
             rec.tenant,
@@ -126,14 +122,7 @@ class KnowledgePolicies:
 
     async def unindex(self, rec: RecordedEvent, ev: DocumentDeleted) -> None:
         removed = DocumentUnindexed(document_id=ev.document_id, revision=ev.revision)
-        await INDEX.execute(
-            self.host.store,
-            rec.tenant,
-            ev.document_id,
-            lambda s: domain.decide_remove(s, removed),
-            event_id=derived_id(rec.event_id, "unindexed"),
-            correlation_id=rec.correlation_id,
-        )
+        await self._append(rec, ev, lambda s: domain.decide_remove(s, removed), "unindexed")
         await self.host.objects.delete(
             DERIVED_BUCKET, embeddings_object_name(rec.tenant, ev.document_id, ev.revision)
         )

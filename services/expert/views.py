@@ -1,20 +1,18 @@
-"""The traces read model: one row per answer or draft, with its latest score and feedback,
-rebuilt from the EXPERT stream; and the queries over it (filters, pages, best examples)."""
+"""The SQL reads of the expert service's read models (`projections.py`), for its queries,
+its answers and its scorer: experts, traces, and the adapter version deployed."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.answers import (
     AnswerGiven,
-    AnswerScored,
     Citation,
     Feedback,
-    FeedbackGiven,
     GivenSource,
     ListTraces,
     ScoreView,
@@ -22,99 +20,61 @@ from contracts.answers import (
     TraceView,
 )
 from contracts.base import DomainError, ErrorCode
-from contracts.expert import ExpertDeleted
-from runtime.eventstore import RecordedEvent
-from runtime.projection import Writes
+from contracts.expert import ExpertView, Profile
 
-_json = msgspec.json.Encoder()
-
-GIVEN = text(
-    "INSERT INTO traces (tenant, answer_id, expert_id, kind, mode, question, answer, trace,"
-    " created_at) VALUES (:t, :id, :e, :kind, :mode, :q, :a, CAST(:trace AS jsonb), :at)"
-    " ON CONFLICT DO NOTHING"
-)
-SCORED = text(
-    "UPDATE traces SET score = :score, score_detail = CAST(:detail AS jsonb)"
-    " WHERE tenant = :t AND answer_id = :id"
-)
-FEEDBACK = text(
-    "UPDATE traces SET rating = :rating, feedback = CAST(:fb AS jsonb),"
-    " feedback_count = feedback_count + 1, feedback_at = :at"
-    " WHERE tenant = :t AND answer_id = :id"
-)
-EXPERT_GONE = text("DELETE FROM traces WHERE tenant = :t AND expert_id = :e")
+EXPERT = text("SELECT * FROM expert.experts WHERE tenant = :t AND id = :id")
+EXPERT_BACKEND = text("SELECT backend FROM expert.experts WHERE tenant = :t AND id = :id")
+TRACE = text("SELECT * FROM expert.traces WHERE tenant = :t AND answer_id = :id")
 
 
-def _encode(value) -> str:
-    return _json.encode(value).decode()
+async def _one(conn: AsyncConnection, sql, tenant: str, id_: str) -> Row | None:
+    """The one row `sql` finds for (tenant, id), or None."""
+    return (await conn.execute(sql, {"t": tenant, "id": id_})).first()
 
 
-class TracesProjection:
-    name = "expert.traces"
-    streams = ("EXPERT",)
-    announce = False  # the experts projection announces the EXPERT stream's events
-
-    async def create(self, conn: AsyncConnection) -> None:
-        await conn.execute(
-            text(
-                "CREATE TABLE IF NOT EXISTS traces ("
-                " tenant text NOT NULL, answer_id text NOT NULL, expert_id text NOT NULL,"
-                " kind text NOT NULL, mode text NOT NULL, question text NOT NULL,"
-                " answer text NOT NULL, trace jsonb NOT NULL, created_at timestamptz NOT NULL,"
-                " score real, score_detail jsonb, rating int, feedback jsonb,"
-                " feedback_count int NOT NULL DEFAULT 0, feedback_at timestamptz,"
-                " PRIMARY KEY (tenant, answer_id))"
-            )
-        )
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        await conn.execute(
-            text(
-                "CREATE INDEX IF NOT EXISTS traces_by_expert"
-                " ON traces (tenant, expert_id, created_at DESC, answer_id DESC)"
-            )
-        )
-
-    async def apply(self, out: Writes, rec: RecordedEvent) -> None:
-        key = {"t": rec.tenant, "id": rec.aggregate_id, "at": rec.at}
-        match rec.event:
-            case AnswerGiven() as ev:
-                out.add(
-                    GIVEN,
-                    {
-                        **key,
-                        "e": ev.expert_id,
-                        "kind": ev.kind,
-                        "mode": ev.mode,
-                        "q": ev.question,
-                        "a": ev.answer,
-                        "trace": _encode(ev),
-                    },
-                )
-            case AnswerScored() as ev:
-                detail = ScoreView(
-                    score=ev.score,
-                    groundedness=ev.groundedness,
-                    citation_validity=ev.citation_validity,
-                    sanity=ev.sanity,
-                    refusal=ev.refusal,
-                    reasons=ev.reasons,
-                    scorer_version=ev.scorer_version,
-                )
-                out.add(SCORED, {**key, "score": ev.score, "detail": _encode(detail)})
-            case FeedbackGiven() as ev:
-                feedback = {
-                    "rating": ev.rating,
-                    "edited_answer": ev.edited_answer,
-                    "tags": ev.tags,
-                    "comment": ev.comment,
-                }
-                out.add(FEEDBACK, {**key, "rating": ev.rating, "fb": _encode(feedback)})
-            case ExpertDeleted(expert_id=expert_id):
-                out.add(EXPERT_GONE, {"t": rec.tenant, "e": expert_id})
+# ---- experts --------------------------------------------------------------------------------
 
 
-def to_view(row) -> TraceView:
+def expert_view(row) -> ExpertView:
+    profile = msgspec.convert(row.profile, Profile)
+    return ExpertView(
+        id=row.id,
+        name=profile.name,
+        description=profile.description,
+        domain=profile.domain,
+        goals=profile.goals,
+        influences=profile.influences,
+        style_guide=profile.style_guide,
+        base_model=profile.base_model,
+        banned_topics=profile.banned_topics,
+        version=row.version,
+        created_at=row.created_at.isoformat(),
+        updated_at=row.updated_at.isoformat(),
+    )
+
+
+async def get_expert(conn: AsyncConnection, tenant: str, expert_id: str) -> ExpertView | None:
+    row = await _one(conn, EXPERT, tenant, expert_id)
+    return expert_view(row) if row else None
+
+
+async def list_experts(conn: AsyncConnection, tenant: str) -> list[ExpertView]:
+    rows = await conn.execute(
+        text("SELECT * FROM expert.experts WHERE tenant = :t ORDER BY created_at, id"),
+        {"t": tenant},
+    )
+    return [expert_view(r) for r in rows]
+
+
+async def expert_backend(conn: AsyncConnection, tenant: str, expert_id: str) -> Row | None:
+    """The expert's row with only its backend as shown (None: no such expert)."""
+    return await _one(conn, EXPERT_BACKEND, tenant, expert_id)
+
+
+# ---- traces ---------------------------------------------------------------------------------
+
+
+def trace_view(row) -> TraceView:
     given = msgspec.convert(row.trace, AnswerGiven)
     score = msgspec.convert(row.score_detail, ScoreView) if row.score_detail else None
     feedback = None
@@ -151,13 +111,8 @@ def to_view(row) -> TraceView:
 
 
 async def get_trace(conn: AsyncConnection, tenant: str, answer_id: str) -> TraceView | None:
-    row = (
-        await conn.execute(
-            text("SELECT * FROM expert.traces WHERE tenant = :t AND answer_id = :id"),
-            {"t": tenant, "id": answer_id},
-        )
-    ).first()
-    return to_view(row) if row else None
+    row = await _one(conn, TRACE, tenant, answer_id)
+    return trace_view(row) if row else None
 
 
 async def list_traces(conn: AsyncConnection, q: ListTraces) -> TracePage:
@@ -197,7 +152,7 @@ async def list_traces(conn: AsyncConnection, q: ListTraces) -> TracePage:
     more = len(rows) > q.limit
     rows = rows[: q.limit]
     cursor = f"{rows[-1].created_at.isoformat()}|{rows[-1].answer_id}" if more else None
-    return TracePage(traces=[to_view(r) for r in rows], next=cursor)
+    return TracePage(traces=[trace_view(r) for r in rows], next=cursor)
 
 
 async def best_examples(
@@ -231,3 +186,24 @@ async def answers_not_scored_by(
         {"t": tenant, "e": expert_id, "v": version},
     )
     return [r.trace for r in rows]
+
+
+# ---- deployments ----------------------------------------------------------------------------
+
+CHOSEN = text(
+    "SELECT adapter_id, files, provider_model FROM expert.versions"
+    " WHERE tenant = :t AND adapter_id = :id AND expert_id = :e AND NOT deleted"
+)
+CURRENT = text(
+    "SELECT adapter_id, files, provider_model FROM expert.deployments WHERE tenant = :t AND expert_id = :e"
+)
+
+
+async def deployed(
+    conn: AsyncConnection, tenant: str, expert_id: str, chosen: str | None = None
+) -> Row | None:
+    """The adapter version deployed for the expert (None, or a row without an adapter_id:
+    the base model), or its `chosen` version (None when it has no such live version)."""
+    if chosen is None:
+        return (await conn.execute(CURRENT, {"t": tenant, "e": expert_id})).first()
+    return (await conn.execute(CHOSEN, {"t": tenant, "id": chosen, "e": expert_id})).first()

@@ -1,8 +1,10 @@
-"""The automatic scorer: every `AnswerGiven` gets an `AnswerScored` from the current scorer
-version, and `RescoreAnswers` scores old traces again after the scorer improved.
+"""What the expert service does on its own when events arrive: the automatic scorer (the
+reactor "expert.score" on the answers of the EXPERT stream) gives every `AnswerGiven` an
+`AnswerScored` from the current scorer version; `RescoreAnswers` (`commands.py`) has it score
+old traces again after the scorer improved.
 
 Groundedness needs embeddings of the answer's sentences and of the passages it was given;
-they come from the knowledge service (`qry.knowledge.embed`), whose model indexed those
+they come from the knowledge service (an `Embed` query), whose model indexed those
 passages. The score's event id derives from the answer and the scorer version, and the
 aggregate refuses a second score by the same version, so a redelivery adds nothing.
 """
@@ -11,28 +13,27 @@ from __future__ import annotations
 
 from functools import partial
 
-import msgspec
 import numpy as np
 
-from contracts.answers import AnswerGiven, AnswerScored, RescoreAnswers, Rescored
+from contracts import answers, expert
+from contracts.answers import AnswerGiven, AnswerScored
 from contracts.knowledge import MAX_EMBED_TEXT, MAX_EMBED_TEXTS, Embed
-from runtime.eventstore import ConcurrencyError, RecordedEvent, derived_id
-from runtime.logs import get_logger
+from runtime.eventstore import RecordedEvent, derived_id, events_of
 from runtime.reactor import Progress
 from runtime.rpc import ask
 from runtime.service import ServiceHost
-from services.expert import answer_domain
 from services.expert.aggregates import ANSWER
 from services.expert.answering import scoring
 from services.expert.answering.citations import CheckedAnswer, check_citations
-from services.expert.answering.sources import Source
-from services.expert.traces import answers_not_scored_by
+from services.expert.answering.sources import source_of
+from services.expert.domain import answers as answer_domain
 
-log = get_logger(__name__)
-SUBJECT = "evt.expert.*.answer.>"
+SUBJECT = events_of(expert.STREAM, answers.AGGREGATE)  # the answers' events only
 
 
 class Scorer:
+    """Reacts to `AnswerGiven`: scores the answer once per scorer version."""
+
     def __init__(self, host: ServiceHost) -> None:
         self.host = host
 
@@ -45,16 +46,14 @@ class Scorer:
         if scoring.SCORER_VERSION in state.scored_by:
             return
         scored = await self.judge(given)
-        decide = partial(answer_domain.decide_score, scored=scored)
-        event_id = derived_id("score", given.answer_id, scoring.SCORER_VERSION)
-        try:
-            await ANSWER.execute(
-                self.host.store, tenant, given.answer_id, decide, event_id=event_id
-            )
-        except ConcurrencyError:  # feedback, or another replica's score, came first: decide again
-            await ANSWER.execute(
-                self.host.store, tenant, given.answer_id, decide, event_id=event_id
-            )
+        await ANSWER.execute(
+            self.host.store,
+            tenant,
+            given.answer_id,
+            partial(answer_domain.decide_score, scored=scored),
+            event_id=derived_id("score", given.answer_id, scoring.SCORER_VERSION),
+            races=1,  # feedback, or another replica's score, came first: decide again
+        )
 
     async def judge(self, given: AnswerGiven) -> AnswerScored:
         # A draft need not cite: it is judged as RAG only when it did.
@@ -99,39 +98,18 @@ class Scorer:
         )
 
     async def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings from the knowledge service, in batches it accepts."""
         rows: list[np.ndarray] = []
         for start in range(0, len(texts), MAX_EMBED_TEXTS):
             batch = [t[:MAX_EMBED_TEXT] for t in texts[start : start + MAX_EMBED_TEXTS]]
-            reply = await ask(
-                self.host.nc, Embed(texts=batch), timeout=60
-            )
+            reply = await ask(self.host.nc, Embed(texts=batch), timeout=60)
             rows.append(
                 np.frombuffer(reply.vectors, dtype=np.float32).reshape(-1, reply.dimensions)
             )
         return np.vstack(rows)
 
-    async def rescore(self, cmd: RescoreAnswers) -> Rescored:
-        """Score again every answer of the expert that the current scorer has not scored."""
-        async with self.host.engine.connect() as conn:
-            pending = await answers_not_scored_by(
-                conn, cmd.tenant, cmd.expert_id, scoring.SCORER_VERSION
-            )
-        for trace in pending:
-            await self.score(cmd.tenant, msgspec.convert(trace, AnswerGiven))
-        return Rescored(scored=len(pending), scorer_version=scoring.SCORER_VERSION)
-
 
 def count_markers(given: AnswerGiven) -> int:
     """Markers the model wrote: the valid ones still in the text, and those removed."""
-    sources = [
-        Source(
-            n=s.n,
-            document_id=s.document_id,
-            filename=s.filename,
-            page=s.page,
-            chunk_id=s.chunk_id,
-            text=s.text,
-        )
-        for s in given.sources
-    ]
+    sources = [source_of(s.n, s) for s in given.sources]
     return check_citations(given.answer, sources).markers + given.removed_citations

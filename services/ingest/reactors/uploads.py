@@ -1,27 +1,23 @@
-"""Reactions of the ingest service.
+"""DocumentUploaded -> DocumentParsingStarted -> DocumentChunked | DocumentRejected (the
+reactor "ingest.parse").
 
-- parse: DocumentUploaded -> DocumentParsingStarted -> DocumentChunked | DocumentRejected.
-  The file is read in a child process with a memory and a time limit (`sandbox.py`); a
-  crash mid-way redelivers the upload, and every event appended here has an id derived
-  from the upload's id, so nothing is appended twice. An upload that reached the log after
-  its expert was deleted is deleted instead of parsed. When every attempt failed,
-  `parse_failed` rejects the document with a reason (`reasons.py`).
-- cleanup: DocumentDeleted -> the chunk list and, unless the document was uploaded again
-  since, the original file leave the object store.
-- cascade: ExpertDeleted -> every document of that expert is deleted.
+The file is read in a child process with a memory and a time limit (`sandbox.py`); a crash
+mid-way redelivers the upload, and every event appended here has an id derived from the
+upload's id, so nothing is appended twice. An upload that reached the log after its expert
+was deleted is deleted instead of parsed. When every attempt failed, `give_up` rejects the
+document with a reason (`reasons.py`).
 """
 
 from __future__ import annotations
 
-from contracts.expert import ExpertDeleted
-from contracts.ingest import DERIVED_BUCKET, DocumentChunked, DocumentDeleted, DocumentUploaded
-from runtime.eventstore import RecordedEvent, derived_id
+from contracts.ingest import DERIVED_BUCKET, DocumentChunked, DocumentUploaded
+from runtime.eventstore import RecordedEvent
 from runtime.logs import get_logger
 from runtime.objects import ObjectCorrupt, ObjectMissing
 from runtime.reactor import Progress
 from runtime.service import ServiceHost
-from services.ingest import domain, projections, reasons
-from services.ingest.handlers import DOCUMENT, expert_is_live
+from services.ingest import domain, reasons
+from services.ingest.aggregates import decide_in_reaction, expert_is_live
 from services.ingest.parsing import ParseError
 from services.ingest.sandbox import Limits, TooComplex, read_in_child
 
@@ -32,14 +28,16 @@ def chunks_object_name(tenant: str, document_id: str, revision: int) -> str:
     return f"{tenant}/{document_id}/{revision}.chunks.json"
 
 
-class IngestPolicies:
+class OnUpload:
+    """Reads an uploaded file into its chunk list, or rejects it saying why."""
+
     def __init__(self, host: ServiceHost) -> None:
         self.host = host
         self.settings = s = host.settings
         self.limits = Limits.of(s)
         self.heartbeat_s = max(s.work_ack_wait_s / 3, 0.5)
 
-    async def parse(self, rec: RecordedEvent, progress: Progress) -> None:
+    async def react(self, rec: RecordedEvent, progress: Progress) -> None:
         if not isinstance(rec.event, DocumentUploaded):
             return
         up = rec.event
@@ -49,13 +47,8 @@ class IngestPolicies:
             )
             log.info("document.orphan_deleted", document_id=up.document_id)
             return
-        started = await DOCUMENT.execute(
-            self.host.store,
-            rec.tenant,
-            up.document_id,
-            lambda s: domain.decide_start_parsing(s, up.revision),
-            event_id=derived_id(rec.event_id, "parsing"),
-            correlation_id=rec.correlation_id,
+        started = await self._decide(
+            rec, up, lambda s: domain.decide_start_parsing(s, up.revision), step="parsing"
         )
         if not domain.still_parsing(started.state, up.revision):
             return  # finished before a crash, deleted, or superseded by a newer upload
@@ -102,8 +95,8 @@ class IngestPolicies:
             chunks=read.chunk_count,
         )
 
-    async def parse_failed(self, rec: RecordedEvent, error: BaseException) -> None:
-        """Every attempt at `parse` failed: the document is rejected, saying why."""
+    async def give_up(self, rec: RecordedEvent, error: BaseException) -> None:
+        """Every attempt at reading the upload failed: the document is rejected, saying why."""
         if isinstance(rec.event, DocumentUploaded):
             code, reason = reasons.gave_up(
                 error, self.settings.max_deliveries, self.settings.parse_memory_bytes
@@ -116,46 +109,6 @@ class IngestPolicies:
         await self._decide(rec, up, lambda s: domain.decide_rejected(s, up.revision, code, reason))
         log.info("document.rejected", document_id=up.document_id, code=code)
 
-    async def _decide(
-        self, rec: RecordedEvent, up: DocumentUploaded, decide, *, step: str = "done"
-    ) -> None:
+    async def _decide(self, rec: RecordedEvent, up: DocumentUploaded, decide, *, step="done"):
         """Append what `decide` makes of this upload's document, once however often it runs."""
-        await DOCUMENT.execute(
-            self.host.store,
-            rec.tenant,
-            up.document_id,
-            decide,
-            event_id=derived_id(rec.event_id, step),
-            correlation_id=rec.correlation_id,
-        )
-
-    async def cleanup(self, rec: RecordedEvent, _: Progress) -> None:
-        if not isinstance(rec.event, DocumentDeleted):
-            return
-        ev = rec.event
-        state, _seq = await DOCUMENT.load(self.host.store, rec.tenant, ev.document_id)
-        original = domain.original_to_delete(state, ev.revision)
-        if original is not None:
-            await self.host.objects.delete(original.bucket, original.name)
-        else:
-            log.info("document.original_kept", document_id=ev.document_id, revision=ev.revision)
-        await self.host.objects.delete(
-            DERIVED_BUCKET, chunks_object_name(rec.tenant, ev.document_id, ev.revision)
-        )
-
-    async def cascade(self, rec: RecordedEvent, _: Progress) -> None:
-        if not isinstance(rec.event, ExpertDeleted):
-            return
-        info = await self.host.js.stream_info("INGEST")
-        await self.host.caught_up("INGEST", info.state.last_seq, timeout=30.0)
-        async with self.host.engine.connect() as conn:
-            docs = await projections.list_documents(conn, rec.tenant, rec.event.expert_id)
-        for doc in docs.documents:
-            await DOCUMENT.execute(
-                self.host.store,
-                rec.tenant,
-                doc.id,
-                lambda s, d=doc.id: domain.decide_delete(s, d) if s.status in domain.LIVE else None,
-                event_id=derived_id(rec.event_id, doc.id),
-                correlation_id=rec.correlation_id,
-            )
+        return await decide_in_reaction(self.host.store, rec, up.document_id, decide, step)

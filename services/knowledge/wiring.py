@@ -1,0 +1,31 @@
+"""Wiring of the knowledge service: the embedder, the index projection, the reactor that
+indexes ingest's documents, and the query endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+
+from contracts import ingest
+from contracts.knowledge import Embed, GetIndexStatus, ListPassages, Search
+from runtime.service import ServiceHost
+from services.knowledge.embedder import Embedder
+from services.knowledge.projections import IndexProjection
+from services.knowledge.queries import KnowledgeQueries
+from services.knowledge.reactors import OnDocuments
+
+NAME = "knowledge"
+
+
+async def build(host: ServiceHost, embedder: Embedder | None = None) -> None:
+    if embedder is None:
+        s = host.settings
+        embedder = await asyncio.to_thread(
+            Embedder, s.embedding_model, batch_size=s.embedding_batch_size
+        )
+    queries, documents = KnowledgeQueries(host, embedder), OnDocuments(host, embedder)
+    host.project(IndexProjection(host.objects, embedder.dimensions))
+    host.react("knowledge.index", ingest.STREAM, documents.react, give_up=documents.give_up)
+    host.endpoints.serve(Search, queries.search)
+    host.endpoints.serve(GetIndexStatus, queries.status)
+    host.endpoints.serve(Embed, queries.embed)
+    host.endpoints.serve(ListPassages, queries.passages)
