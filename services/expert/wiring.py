@@ -3,19 +3,6 @@ the answers (asking, feedback, traces, the scorer)."""
 
 from __future__ import annotations
 
-from contracts.answers import (
-    Ask,
-    Complete,
-    ConfigureBackend,
-    GetAnswer,
-    GetBackend,
-    GetPersona,
-    GiveFeedback,
-    ListTraces,
-    RescoreAnswers,
-    TestBackend,
-)
-from contracts.expert import CreateExpert, DeleteExpert, GetExpert, ListExperts, UpdateExpert
 from runtime.secrets import SecretBox
 from runtime.service import ServiceHost
 from services.expert.answering.asking import Answering
@@ -40,21 +27,6 @@ async def build(host: ServiceHost) -> None:
     host.react("expert.score", host.stream, scorer.on_answer, subject=SUBJECT)
 
     profiles, experts = ProfileCommands(host, secrets), ProfileQueries(host)
-    host.endpoints.serve(CreateExpert, profiles.create)
-    host.endpoints.serve(UpdateExpert, profiles.update)
-    host.endpoints.serve(DeleteExpert, profiles.delete)
-    host.endpoints.serve(ConfigureBackend, profiles.configure_backend)
-    host.endpoints.serve(GetExpert, experts.get)
-    host.endpoints.serve(ListExperts, experts.list)
-    host.endpoints.serve(GetBackend, experts.backend)
-
     answers, traces = AnswerCommands(host, scorer), AnswerQueries(host)
     answering, completions = Answering(host, backends), Completions(host, backends)
-    host.endpoints.serve(Ask, answering.ask)
-    host.endpoints.serve(GiveFeedback, answers.feedback)
-    host.endpoints.serve(RescoreAnswers, answers.rescore)
-    host.endpoints.serve(GetAnswer, traces.answer)
-    host.endpoints.serve(ListTraces, traces.traces)
-    host.endpoints.serve(GetPersona, completions.persona)
-    host.endpoints.serve(Complete, completions.complete)
-    host.endpoints.serve(TestBackend, completions.test_backend)
+    host.endpoints.serve_handlers(profiles, experts, answers, traces, answering, completions)

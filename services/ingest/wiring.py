@@ -4,7 +4,6 @@ endpoints."""
 from __future__ import annotations
 
 from contracts import expert
-from contracts.ingest import DeleteDocument, GetDocument, ListDocuments, RegisterUpload
 from runtime.service import ServiceHost
 from services.ingest.commands import IngestCommands
 from services.ingest.projections import DocumentsProjection
@@ -30,7 +29,4 @@ async def build(host: ServiceHost) -> None:
     )
     host.react("ingest.cleanup", host.stream, OnDocumentDeleted(host).react)
     host.react("ingest.cascade", expert.STREAM, OnExpertDeleted(host).react)
-    host.endpoints.serve(RegisterUpload, commands.register_upload)
-    host.endpoints.serve(DeleteDocument, commands.delete)
-    host.endpoints.serve(GetDocument, queries.get)
-    host.endpoints.serve(ListDocuments, queries.list)
+    host.endpoints.serve_handlers(commands, queries)

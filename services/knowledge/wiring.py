@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 from contracts import ingest
-from contracts.knowledge import Embed, GetIndexStatus, ListPassages, Search
 from runtime.service import ServiceHost
 from services.knowledge.embedder import Embedder
 from services.knowledge.projections import IndexProjection
@@ -25,7 +24,4 @@ async def build(host: ServiceHost, embedder: Embedder | None = None) -> None:
     queries, documents = KnowledgeQueries(host, embedder), OnDocuments(host, embedder)
     host.project(IndexProjection(host.objects, embedder.dimensions))
     host.react("knowledge.index", ingest.STREAM, documents.react, give_up=documents.give_up)
-    host.endpoints.serve(Search, queries.search)
-    host.endpoints.serve(GetIndexStatus, queries.status)
-    host.endpoints.serve(Embed, queries.embed)
-    host.endpoints.serve(ListPassages, queries.passages)
+    host.endpoints.serve_handlers(queries)
