@@ -1,4 +1,4 @@
-"""The benchmark dashboard in a browser: how long `/experts/{id}/benchmarks` takes to draw its
+"""The benchmark dashboard in a browser: how long `/experts/{id}/benchmark` takes to draw its
 two charts for an expert with 1,000 finished runs, beside Chart.js alone drawing the same
 points on a bare page. The PRD asks the charts to render in under a second with 1,000+
 points.
@@ -182,7 +182,7 @@ async def timed_load(page: Page, url: str, errors: list[str]) -> dict:
 
 
 async def measure(base: str, expert_id: str, workdir: Path) -> dict:
-    dashboard = f"{base}/experts/{expert_id}/benchmarks"
+    dashboard = f"{base}/experts/{expert_id}/benchmark"
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -275,7 +275,7 @@ def report(figures: dict) -> None:
         "navigation start → both charts rendered (ms, median)",
         ("page", "charts drawn", "HTML received", "DOMContentLoaded", "HTML KB", "÷ bare"),
         [
-            ("dashboard: /experts/{id}/benchmarks", d["drawn_ms"], d["response_end_ms"],
+            ("dashboard: /experts/{id}/benchmark", d["drawn_ms"], d["response_end_ms"],
              d["dom_content_loaded_ms"], round(d["html_bytes"] / 1024),
              round(d["drawn_ms"] / b["drawn_ms"], 2)),
             ("bare page: Chart.js alone, same points and options", b["drawn_ms"],

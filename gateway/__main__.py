@@ -25,7 +25,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        access_log=False,  # gateway.observability logs every request with its trace id
+        access_log=False,  # gateway.http.observability logs every request with its trace id
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
 

@@ -1,7 +1,10 @@
 """The gateway: Simtune's HTTP face (JSON API, SSE, pages), a NATS client of the services.
 
-The routes come from `gateway.api` (JSON API, one module per context) and `gateway.console`
-(htmx pages, likewise); the modules at the top of `gateway/` are what both share.
+One package per bounded context (`expert` with its `answers`, `ingest`, `knowledge`,
+`dataset`, `trainer`, `registry`, `benchmark`, `admin`), each holding that context's JSON
+routes, console pages, forms and views and ending with `ROUTES`; a new context is one import
+and one line below. `http` is the HTTP plumbing they share, `sse` the Server-Sent Events
+plumbing, `backend` the one door to the services.
 
 `create_app(settings, nc=None)`: with `nc` the app uses that connection (and leaves it
 open); without, it connects to `settings.nats_url` on startup and closes on shutdown.
@@ -20,13 +23,14 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from nats.aio.client import Client as NATS
 
-from gateway import api, console
+from gateway import admin, benchmark, dataset, expert, ingest, knowledge, registry, sse, trainer
 from gateway.backend import Backend
-from gateway.errors import EXCEPTION_HANDLERS
-from gateway.hub import EventHub
-from gateway.observability import observe
-from gateway.security import guard
-from gateway.templating import environment, static_routers, template_config
+from gateway.http import moved
+from gateway.http.errors import EXCEPTION_HANDLERS
+from gateway.http.observability import observe
+from gateway.http.security import guard
+from gateway.http.templating import environment, static_routers, template_config
+from gateway.sse.hub import EventHub
 from runtime.logs import get_logger, redact_url
 from runtime.settings import Settings
 from runtime.settings import settings as load_settings
@@ -35,6 +39,18 @@ log = get_logger(__name__)
 
 JSON_BODY_LIMIT = 1024 * 1024  # JSON bodies; the upload routes stream with their own limits
 VERSION = "0.1.0"
+ROUTES = [
+    *expert.ROUTES,  # /api/experts, /api/.../ask|drafts|traces|backend, /v1/..., /, /experts/{id}
+    *ingest.ROUTES,  # /api/experts/{id}/documents, /api/documents/{id}, /ui/.../documents
+    *knowledge.ROUTES,  # /api/experts/{id}/search, /ui/experts/{id}/search
+    *dataset.ROUTES,  # /api/.../datasets, /experts/{id}/datasets, /datasets/{id}
+    *trainer.ROUTES,  # /api/finetune, /experts/{id}/trainer, /trainer/{run}
+    *registry.ROUTES,  # /api/lora, /experts/{id}/registry, /ui/registry/{adapter}
+    *benchmark.ROUTES,  # /api/benchmark, /experts/{id}/benchmark, /benchmark/{run}
+    *admin.ROUTES,  # /health, /api/admin/projections
+    *sse.ROUTES,  # /api/events
+    *moved.ROUTES,  # the old console URLs, redirected
+]
 
 
 def provide_backend(state: State) -> Backend:
@@ -63,7 +79,7 @@ def create_app(settings: Settings | None = None, nc: NATS | None = None) -> Lite
             log.info("gateway.stopped")
 
     return Litestar(
-        route_handlers=[*api.ROUTES, *console.ROUTES, *static_routers()],
+        route_handlers=[*ROUTES, *static_routers()],
         dependencies={"backend": Provide(provide_backend, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[observe, DefineMiddleware(guard, allowed_hosts=settings.allowed_hosts)],

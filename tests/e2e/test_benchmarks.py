@@ -49,7 +49,7 @@ async def test_the_dashboard_draws_both_charts_of_two_finished_runs(
         ended = await benchmarks.finished(nc, run_id, timeout=RUN_TIMEOUT_S)
         assert ended.status == "succeeded", ended
 
-    await page.goto(f"/experts/{expert['id']}/benchmarks")
+    await page.goto(f"/experts/{expert['id']}/benchmark")
     await expect(page.locator("#bench-chart-data")).to_have_count(1)
     await page.wait_for_function(DRAWN, arg=list(CHARTS))
     trend, radar = await page.evaluate(PAINTED, list(CHARTS))
@@ -60,6 +60,6 @@ async def test_the_dashboard_draws_both_charts_of_two_finished_runs(
         has=page.locator("th[scope=row]", has_text="Base model")
     )
     await expect(base).to_have_count(1)
-    await expect(base.locator("td a[href^='/benchmarks/']")).to_have_count(1)  # its latest run
+    await expect(base.locator("td a[href^='/benchmark/']")).to_have_count(1)  # its latest run
     await expect(page.locator("#bench-formula")).to_have_text(COMPOSITE_FORMULA)
     await screenshot(page, "benchmarks-dashboard.png")

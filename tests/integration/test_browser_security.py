@@ -14,7 +14,7 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from gateway.app import create_app
-from gateway.security import CSP, UNSAFE_METHODS, AllowedHosts, same_origin
+from gateway.http.security import CSP, UNSAFE_METHODS, AllowedHosts, same_origin
 from runtime.settings import SettingsError, load_settings
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-from gateway.console.answers import pages as answer_pages
-from gateway.console.answers.views import is_bundled
+from gateway.expert.answers import pages as answer_pages
+from gateway.expert.answers.views import is_bundled
 from tests.integration.test_answers import harbour_expert
 from tests.support.api import HTML, HTMX, new_expert, quick_answer, ui_post
 from tests.support.scripted_llm import cite_the_source_containing, scripted_model

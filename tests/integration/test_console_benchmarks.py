@@ -40,23 +40,23 @@ def chart_block(text_: str) -> dict:
 async def test_the_dashboard_is_linked_and_runs_a_quick_benchmark(api):
     expert = await new_expert(api, name="Benched")
     home = await page(api, f"/experts/{expert['id']}")
-    assert f'href="/experts/{expert["id"]}/benchmarks"' in home
-    empty = await page(api, f"/experts/{expert['id']}/benchmarks")
+    assert f'href="/experts/{expert["id"]}/benchmark"' in home
+    empty = await page(api, f"/experts/{expert['id']}/benchmark")
     assert "No runs yet" in empty and "Run quick" in empty and "composite = 100" in empty
 
-    url = f"/ui/experts/{expert['id']}/benchmarks/runs"
+    url = f"/ui/experts/{expert['id']}/benchmark/runs"
     queued = await ui_post(api, url, {"size": "quick", "suite": "builtin", "adapter": "base"},
                            htmx=True)  # fmt: skip
     assert queued.status_code == 200, queued.text
-    run_id = re.search(r'href="/benchmarks/([A-Za-z0-9_-]+)"', queued.text).group(1)
+    run_id = re.search(r'href="/benchmark/([A-Za-z0-9_-]+)"', queued.text).group(1)
     assert 'hx-trigger="every 1s"' in queued.text and "bench-cancel" in queued.text
 
     await ended(api, run_id)
-    panel = await api.get(f"/ui/benchmarks/{run_id}/live", headers={"HX-Request": "true"})
+    panel = await api.get(f"/ui/benchmark/{run_id}/live", headers={"HX-Request": "true"})
     assert panel.status_code == 200 and panel.headers["hx-trigger"] == "benchmark-ended"
     assert "every 1s" not in panel.text and "Composite score" in panel.text
 
-    dashboard = await page(api, f"/experts/{expert['id']}/benchmarks")
+    dashboard = await page(api, f"/experts/{expert['id']}/benchmark")
     data = chart_block(dashboard)
     assert data["series"][0]["label"] == "Base model" and len(data["series"][0]["points"]) == 1
     assert set(data["radar"]["labels"]) == {
@@ -71,18 +71,18 @@ async def test_the_dashboard_is_linked_and_runs_a_quick_benchmark(api):
     assert 'id="bench-compare"' in dashboard and "Base model" in dashboard
     assert f"/api/benchmark/export?expert_id={expert['id']}&format=csv" in dashboard
     summary = await api.get(
-        f"/ui/experts/{expert['id']}/benchmarks/summary", headers={"HX-Request": "true"}
+        f"/ui/experts/{expert['id']}/benchmark/summary", headers={"HX-Request": "true"}
     )
     assert summary.status_code == 200 and "bench-chart-data" in summary.text
 
-    run = await page(api, f"/benchmarks/{run_id}")
+    run = await page(api, f"/benchmark/{run_id}")
     assert run.count("<tr>") >= 11 and "Average quality" in run and "Scorer" in run
 
 
 async def test_a_run_is_cancelled_from_the_dashboard(api):
     expert = await new_expert(api)
     run = await started(api, expert["id"], adapter_id="base", size="full")
-    cancelled = await ui_post(api, f"/ui/benchmarks/{run['run_id']}/cancel", htmx=True)
+    cancelled = await ui_post(api, f"/ui/benchmark/{run['run_id']}/cancel", htmx=True)
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.headers["hx-trigger"] == "benchmark-ended"
     assert (await ended(api, run["run_id"]))["status"] == "cancelled"
@@ -90,9 +90,9 @@ async def test_a_run_is_cancelled_from_the_dashboard(api):
 
 async def test_filters_and_a_refused_run_are_said_in_plain_words(api):
     expert = await new_expert(api)
-    bad = await page(api, f"/experts/{expert['id']}/benchmarks?since=yesterday")
+    bad = await page(api, f"/experts/{expert['id']}/benchmark?since=yesterday")
     assert "since must be a date" in bad and "Showing every run instead" in bad
-    url = f"/ui/experts/{expert['id']}/benchmarks/runs"
+    url = f"/ui/experts/{expert['id']}/benchmark/runs"
     refused = await ui_post(api, url, {"size": "quick", "suite": "custom"}, htmx=True)
     assert refused.status_code == 400 and "no custom questions" in html.unescape(refused.text)
 
@@ -105,7 +105,7 @@ async def test_a_regression_alert_has_its_roll_back_button(api, stack):
                                  previous_run_id=run["id"], delta_points=-9.0, rollback_to="v1")  # fmt: skip
     outcome = await BENCHES.execute(host.store, "local", expert["id"], lambda state: noticed)
     await host.caught_up("BENCHMARK", outcome.seq)
-    dashboard = await page(api, f"/experts/{expert['id']}/benchmarks")
+    dashboard = await page(api, f"/experts/{expert['id']}/benchmark")
     assert "scored 9.0 points lower" in dashboard
     button = re.search(r"<button[^>]*data-rollback[^>]*>", dashboard, re.S).group(0)
     assert 'data-rollback="/api/lora/rollback"' in button
@@ -114,7 +114,7 @@ async def test_a_regression_alert_has_its_roll_back_button(api, stack):
 
 async def test_settings_save_and_a_bad_cron_is_named_beside_its_field(api):
     expert = await new_expert(api)
-    url = f"/ui/experts/{expert['id']}/benchmarks/settings"
+    url = f"/ui/experts/{expert['id']}/benchmark/settings"
     form = {"promote_only_if_better": "on", "margin_points": "3", "schedule": "every night"}
     bad = await ui_post(api, url, form, htmx=True)
     assert bad.status_code == 400, bad.text
@@ -131,10 +131,10 @@ async def test_settings_save_and_a_bad_cron_is_named_beside_its_field(api):
 
 async def test_the_questions_page_adds_imports_and_deletes(api):
     expert = await new_expert(api)
-    listed = await page(api, f"/experts/{expert['id']}/benchmarks/questions")
+    listed = await page(api, f"/experts/{expert['id']}/benchmark/questions")
     assert "Built-in questions (50)" in listed and "Generate from my documents" in listed
 
-    url = f"/ui/experts/{expert['id']}/benchmarks/questions"
+    url = f"/ui/experts/{expert['id']}/benchmark/questions"
     form = {"question": "Who keeps the lighthouse?", "reference": "The keeper", "kind": "text",
             "domain": "lighthouses", "rubric": "Names the keeper."}  # fmt: skip
     added = await ui_post(api, url, form, htmx=True)
@@ -167,10 +167,10 @@ async def test_the_questions_page_adds_imports_and_deletes(api):
 
 async def test_the_diagnosis_page_says_what_is_needed(api):
     expert = await new_expert(api)
-    shown = await page(api, f"/experts/{expert['id']}/benchmarks/diagnosis")
+    shown = await page(api, f"/experts/{expert['id']}/benchmark/diagnosis")
     assert "No diagnosis yet" in shown and 'id="diagnose"' in shown
     refused = await ui_post(
-        api, f"/ui/experts/{expert['id']}/benchmarks/diagnose", {"size": "quick"}
+        api, f"/ui/experts/{expert['id']}/benchmark/diagnose", {"size": "quick"}
     )
     assert refused.status_code == 400 and "<html" in refused.text
     assert "generate its question set" in html.unescape(refused.text)
@@ -186,14 +186,14 @@ async def test_the_compare_page_shows_each_versions_latest_score(api, archives):
     a, b = [(await imported(api, expert["id"], archive))["id"] for archive in archives]
     run = await ended(api, (await started(api, expert["id"], adapter_id=a))["run_id"])
     assert run["status"] == "succeeded" and run["adapter_id"] == a, run
-    compared = await page(api, f"/experts/{expert['id']}/versions/compare?a={a}&b={b}")
+    compared = await page(api, f"/experts/{expert['id']}/registry/compare?a={a}&b={b}")
     row = re.search(r'<tr id="benchmark-row".*?</tr>', compared, re.S).group(0)
     assert f"{run['composite_score']:.1f} (" in row and "quick run of the builtin" in row
     assert "no benchmark yet" in row
 
 
 async def test_unknown_ids_are_404_pages(api):
-    for url in ("/benchmarks/nope", "/experts/nope/benchmarks", "/experts/nope/benchmarks/questions",
-                "/experts/nope/benchmarks/diagnosis", "/ui/benchmarks/nope/live"):  # fmt: skip
+    for url in ("/benchmark/nope", "/experts/nope/benchmark", "/experts/nope/benchmark/questions",
+                "/experts/nope/benchmark/diagnosis", "/ui/benchmark/nope/live"):  # fmt: skip
         response = await api.get(url, headers=HTML)
         assert response.status_code == 404, (url, response.status_code)

@@ -60,7 +60,7 @@ def field(fragment: str, name: str) -> str:
 
 
 async def save_settings(api, expert_id: str, form: dict) -> str:
-    url = f"/ui/experts/{expert_id}/finetune/config"
+    url = f"/ui/experts/{expert_id}/trainer/config"
     saved = await ui_post(api, url, form, htmx=True)
     assert saved.status_code == 200, saved.text
     return html.unescape(saved.text)
@@ -69,9 +69,9 @@ async def save_settings(api, expert_id: str, form: dict) -> str:
 async def test_the_dashboard_is_linked_and_shows_data_schedule_spend_and_each_range(api):
     expert = await new_expert(api, name="Tuning guide")
     home = await page(api, f"/experts/{expert['id']}")
-    assert f'href="/experts/{expert["id"]}/finetune"' in home and ">Fine-tuning</a>" in home
+    assert f'href="/experts/{expert["id"]}/trainer"' in home and ">Fine-tuning</a>" in home
 
-    dashboard = await page(api, f"/experts/{expert['id']}/finetune")
+    dashboard = await page(api, f"/experts/{expert['id']}/trainer")
     for text in (
         "Fine-tuning Tuning guide",
         "No runs yet.",
@@ -100,7 +100,7 @@ async def test_run_now_trains_and_the_runs_page_shows_its_loss_and_adapter(api):
     assert "Saved. The next run uses these settings." in saved
     assert 'value="0.001"' in field(saved, "learning_rate")  # 1e-3, as a person writes it
 
-    dashboard = await page(api, f"/experts/{expert['id']}/finetune")
+    dashboard = await page(api, f"/experts/{expert['id']}/trainer")
     assert f'<a href="/datasets/{dataset_id}">Version 1</a>' in dashboard
     assert "10 examples, 10 new since the last run." in dashboard
     assert re.search(
@@ -108,7 +108,7 @@ async def test_run_now_trains_and_the_runs_page_shows_its_loss_and_adapter(api):
         dashboard,
     )
 
-    url = f"/ui/experts/{expert['id']}/finetune/runs"
+    url = f"/ui/experts/{expert['id']}/trainer/runs"
     started = await ui_post(api, url, {"dataset_id": dataset_id, "backend": ""}, htmx=True)
     assert started.status_code == 200, started.text
     fragment = html.unescape(started.text)
@@ -119,18 +119,18 @@ async def test_run_now_trains_and_the_runs_page_shows_its_loss_and_adapter(api):
 
     view = await finished(api, run["id"])
     assert view["status"] == "succeeded", view
-    shown = await page(api, f"/finetune/{run['id']}")
+    shown = await page(api, f"/trainer/{run['id']}")
     metrics = shown.split('id="run-metrics"')[1]
     assert "Run 1 of" in shown and "Trained: the adapter is ready" in shown
     assert f"<code>{view['adapter_id']}</code>" in shown
     assert f"{view['metrics']['train_loss']:.4f}" in metrics
     assert f"{view['metrics']['val_loss']:.4f}" in metrics
     assert "adapter_model.safetensors" in shown and "Cancel the run" not in shown
-    raw = (await api.get(f"/finetune/{run['id']}", headers=HTML)).text
+    raw = (await api.get(f"/trainer/{run['id']}", headers=HTML)).text
     points = html.unescape(re.search(r'data-points="([^"]*)"', raw).group(1))
     assert '"loss":' in points and '"eval_loss":' in points  # what the chart draws
 
-    live = await page(api, f"/ui/experts/{expert['id']}/finetune/live")
+    live = await page(api, f"/ui/experts/{expert['id']}/trainer/live")
     row = re.search(rf'<tr id="finetune-run-{run["id"]}".*?</tr>', live, re.S).group(0)
     for text in ("Run 1", "by you", "Done", "Version 1", "PEFT", view["adapter_id"]):
         assert text in row, text
@@ -139,7 +139,7 @@ async def test_run_now_trains_and_the_runs_page_shows_its_loss_and_adapter(api):
 
 async def test_a_bad_setting_is_named_next_to_its_field_and_what_was_typed_stays(api):
     expert = await new_expert(api)
-    url = f"/ui/experts/{expert['id']}/finetune/config"
+    url = f"/ui/experts/{expert['id']}/trainer/config"
     typed = form_of(
         TINY,
         lora_rank="200",
@@ -183,10 +183,10 @@ async def test_a_bad_setting_is_named_next_to_its_field_and_what_was_typed_stays
 async def test_too_few_examples_is_said_before_and_after_pressing_run_now(api):
     expert = await new_expert(api)
     dataset_id = await dataset(api, expert["id"], count=3)
-    dashboard = await page(api, f"/experts/{expert['id']}/finetune")
+    dashboard = await page(api, f"/experts/{expert['id']}/trainer")
     assert "A run needs at least 6 examples: 3 more." in dashboard
 
-    url = f"/ui/experts/{expert['id']}/finetune/runs"
+    url = f"/ui/experts/{expert['id']}/trainer/runs"
     refused = await ui_post(api, url, {"dataset_id": dataset_id}, htmx=True)
     assert refused.status_code == 422
     error = re.search(r'<div class="alert error" role="alert" id="start-error">(.*?)</div>',
@@ -206,7 +206,7 @@ async def test_a_hosted_run_shows_its_cost_and_budget_and_waits_for_a_yes(api):
                     hosted_model="gpt-mini", hosted_price="2000", hosted_api_key=PROVIDER_KEY,
                     budget_usd="500"),
         )  # fmt: skip
-        url = f"/ui/experts/{expert['id']}/finetune/runs"
+        url = f"/ui/experts/{expert['id']}/trainer/runs"
         asked = await ui_post(api, url, {"dataset_id": dataset_id, "backend": ""}, htmx=True)
         assert asked.status_code == 200, asked.text
         text = html.unescape(asked.text)
@@ -228,7 +228,7 @@ async def test_a_hosted_run_shows_its_cost_and_budget_and_waits_for_a_yes(api):
         [run] = (await api.get("/api/finetune", params={"expert_id": expert["id"]})).json()["runs"]
         view = await finished(api, run["id"])
         assert view["status"] == "succeeded" and view["provider_model"], view
-        dashboard = await page(api, f"/experts/{expert['id']}/finetune")
+        dashboard = await page(api, f"/experts/{expert['id']}/trainer")
         assert "Hosted" in dashboard and f"{cost} of $500.00" in dashboard
 
         provider.fail_job = True
@@ -237,7 +237,7 @@ async def test_a_hosted_run_shows_its_cost_and_budget_and_waits_for_a_yes(api):
         runs = (await api.get("/api/finetune", params={"expert_id": expert["id"]})).json()["runs"]
         failed = await finished(api, runs[0]["id"])
     assert failed["status"] == "failed" and failed["error"]
-    live = await page(api, f"/ui/experts/{expert['id']}/finetune/live")
+    live = await page(api, f"/ui/experts/{expert['id']}/trainer/live")
     row = re.search(rf'<tr id="finetune-run-{failed["id"]}".*?</tr>', live, re.S).group(0)
     assert "Failed" in row and failed["error"] in row
     assert "invalid format" in failed["error"]  # the provider's own words
@@ -247,13 +247,13 @@ async def test_cancel_stops_a_run_from_the_dashboard(api):
     expert = await new_expert(api)
     dataset_id = await dataset(api, expert["id"])
     await save_settings(api, expert["id"], form_of(LONG))
-    url = f"/ui/experts/{expert['id']}/finetune/runs"
+    url = f"/ui/experts/{expert['id']}/trainer/runs"
     started = await ui_post(api, url, {"dataset_id": dataset_id}, htmx=True)
     assert started.status_code == 200, started.text
     run_id = re.search(r'data-run="([^"]+)"', started.text).group(1)
     view = await running(api, run_id)
     assert view["status"] == "running"
-    now = await page(api, f"/experts/{expert['id']}/finetune")
+    now = await page(api, f"/experts/{expert['id']}/trainer")
     assert "Training" in now and re.search(r"Step \d+ of \d+", now)
     assert '<meta http-equiv="refresh" content="5">' in now  # without JavaScript: reloads
 
@@ -264,13 +264,13 @@ async def test_cancel_stops_a_run_from_the_dashboard(api):
     assert "Waiting" in row and "Waiting in the queue, position 1" in row
     assert f'id="run-{run_id}"' in behind.text  # the run going stays the one shown
 
-    cancelled = await ui_post(api, f"/ui/finetune/{run_id}/cancel", htmx=True)
+    cancelled = await ui_post(api, f"/ui/trainer/{run_id}/cancel", htmx=True)
     assert cancelled.status_code == 200, cancelled.text
     text = html.unescape(cancelled.text)
     assert f'<tr id="finetune-run-{run_id}" data-status="cancelled">' in text
     assert (await finished(api, run_id))["status"] == "cancelled"
-    assert (await ui_post(api, f"/ui/finetune/{second['id']}/cancel", htmx=True)).status_code == 200
+    assert (await ui_post(api, f"/ui/trainer/{second['id']}/cancel", htmx=True)).status_code == 200
     assert (await finished(api, second["id"]))["status"] == "cancelled"
-    plain = await ui_post(api, f"/ui/finetune/{run_id}/cancel")
+    plain = await ui_post(api, f"/ui/trainer/{run_id}/cancel")
     assert plain.status_code == 303
-    assert plain.headers["location"] == f"/experts/{expert['id']}/finetune"
+    assert plain.headers["location"] == f"/experts/{expert['id']}/trainer"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from contracts.base import DomainError
-from gateway.cursor import Cursor, parse_event_id, parse_topics
+from gateway.sse.cursor import Cursor, parse_event_id, parse_topics
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from contracts.events import STREAMS
 from contracts.expert import Profile, ProfilePatch
 from contracts.rules import is_token
 from gateway.app import create_app
-from runtime.filetypes import HEAD_SIZE
+from gateway.http.filetypes import HEAD_SIZE
 from tests.support.api import HTML, csrf_token, new_expert, settled, upload
 from tests.support.contract_strategies import text_fields
 

@@ -7,8 +7,8 @@ from litestar import Litestar, Router, get
 from litestar.testing import TestClient
 
 from contracts.base import DomainError, ErrorCode
-from gateway.api.openai import openai_errors
-from gateway.errors import EXCEPTION_HANDLERS, RETRY_AFTER_S
+from gateway.expert.answers.openai import openai_errors
+from gateway.http.errors import EXCEPTION_HANDLERS, RETRY_AFTER_S
 
 
 @get("/api/busy")

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from runtime.filetypes import (
+from gateway.http.filetypes import (
     HEAD_SIZE,
     EmptyFile,
     UnsupportedType,

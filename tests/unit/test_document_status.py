@@ -6,7 +6,12 @@ import pytest
 
 from contracts.ingest import DocumentView
 from contracts.knowledge import IndexStatus
-from gateway.status import INDEX_FAILED_REASON, merge_documents, merge_status, needs_index_status
+from gateway.ingest.status import (
+    INDEX_FAILED_REASON,
+    merge_documents,
+    merge_status,
+    needs_index_status,
+)
 
 
 def doc(status: str, *, revision: int = 1, reason: str | None = None, id: str = "d1"):

@@ -1,0 +1,12 @@
+"""Operations: `/health` (`health`), the projections' state and their rebuild
+(`projections`), and the probes both ask the services with (`probes`, also the console's
+banner of stuck projections)."""
+
+from __future__ import annotations
+
+from gateway.admin import health, projections
+
+ROUTES = [
+    *health.ROUTES,  # /health
+    *projections.ROUTES,  # /api/admin/projections[/{service}/rebuild[/{job}]]
+]

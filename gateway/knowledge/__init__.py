@@ -1,0 +1,11 @@
+"""The knowledge context: searching an expert's documents, as JSON (`api`) and as the
+search box of the expert's page (`pages`), both through `search`."""
+
+from __future__ import annotations
+
+from gateway.knowledge import api, pages
+
+ROUTES = [
+    *api.ROUTES,  # /api/experts/{id}/search
+    *pages.ROUTES,  # /ui/experts/{id}/search
+]

@@ -1,0 +1,80 @@
+"""`GET /api/events`: domain events as Server-Sent Events, once their projection committed.
+
+`id:` is the stream sequence (see `gateway.sse.cursor` for the composite form used when several
+topics are requested). A reconnect with `Last-Event-ID` (or `?last_event_id=` for clients
+that cannot set headers) first replays what it missed from JetStream, then goes on live,
+without duplicates. A comment line is sent every 15 s of quiet to keep proxies from
+closing the connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from litestar import get
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from contracts.events import STREAMS
+from gateway.backend import Backend
+from gateway.http.errors import error_responses
+from gateway.sse.cursor import DEFAULT_TOPICS, Cursor, parse_event_id, parse_topics, topic_of_stream
+from gateway.sse.hub import Closed
+from gateway.sse.replay import last_seq, replay
+
+KEEPALIVE_S = 15.0
+
+
+@get(
+    "/api/events",
+    tags=["events"],
+    summary="Domain events as they are projected (SSE)",
+    responses=error_responses(400),
+)
+async def events(
+    backend: Backend,
+    topics: str = Parameter(
+        default=DEFAULT_TOPICS, description=f"comma-separated, of: {DEFAULT_TOPICS}"
+    ),
+    last_event_id_header: str | None = Parameter(header="Last-Event-ID", default=None),
+    last_event_id: str | None = Parameter(
+        query="last_event_id", default=None, description="same as the Last-Event-ID header"
+    ),
+) -> ServerSentEvent:
+    chosen = parse_topics(topics)
+    resume = parse_event_id(last_event_id_header or last_event_id, chosen)
+    return ServerSentEvent(event_stream(backend, chosen, resume))
+
+
+async def event_stream(
+    backend: Backend, topics: list[str], resume: dict[str, int]
+) -> AsyncIterator[ServerSentEventMessage]:
+    cursor = Cursor(topics)
+    async with backend.hub.listen([STREAMS[t] for t in topics], backend.tenant) as listener:
+        # Subscribed first, so nothing committed from here on is missed while replaying.
+        for topic in topics:
+            if topic in resume:
+                cursor.resume(topic, resume[topic])
+            else:
+                cursor.begin(topic, await last_seq(backend.js, STREAMS[topic]))
+        yield ServerSentEventMessage(data=None, comment="connected", id=cursor.event_id())
+        for topic, seq in resume.items():
+            async for replayed, data in replay(
+                backend.js, topic, STREAMS[topic], backend.tenant, seq + 1
+            ):
+                if cursor.accept(topic, replayed):
+                    yield ServerSentEventMessage(data=data.decode(), id=cursor.event_id())
+        while True:
+            try:
+                ann = await listener.next(KEEPALIVE_S)
+            except Closed:
+                return
+            if ann is None:
+                yield ServerSentEventMessage(data=None, comment="keep-alive")
+                continue
+            topic = topic_of_stream(ann.stream)
+            if topic is not None and cursor.accept(topic, ann.seq):
+                yield ServerSentEventMessage(data=ann.raw.decode(), id=cursor.event_id())
+
+
+ROUTES = [events]

@@ -1,0 +1,75 @@
+"""One run (a fine-tune, a benchmark) as Server-Sent Events until it ends: its view now,
+then again after each committed change that concerns it, read with `after_seq` so each event
+already shows the change. Bursts of events are coalesced into one read; a comment is sent
+every 15 s of quiet so proxies keep the connection open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import msgspec
+from litestar.response import ServerSentEventMessage
+
+from contracts.base import DomainError
+from gateway.backend import Backend
+from gateway.sse.hub import Announcement, Closed
+
+KEEPALIVE_S = 15.0
+COALESCE_S = 0.05
+ENDED = ("succeeded", "failed", "cancelled")  # a run in one of these changes no more
+
+
+def about_run(ann: Announcement, run_id: str) -> bool:
+    """Is this event about the run (its own, or one naming it)?"""
+    return ann.aggregate_id == run_id or ann.data.get("run_id") == run_id
+
+
+async def follow_run(
+    backend: Backend,
+    stream: str,
+    read: Callable[[int], Awaitable[Any]],
+    concerns: Callable[[Announcement, Any], bool],
+    shown: Callable[[Any], Any | None],
+) -> AsyncIterator[ServerSentEventMessage]:
+    """`read(after_seq)` the run's view; `shown(view)` what to send of it (None: nothing new);
+    `concerns(announcement, view)` whether an event of `stream` changes what is shown."""
+    async with backend.hub.listen([stream], backend.tenant) as listener:
+        after = 0
+        while True:
+            try:
+                view = await read(after)
+            except DomainError:
+                return  # gone or the service is down: the client reads the run again
+            event = shown(view)
+            if event is not None:
+                yield ServerSentEventMessage(data=msgspec.json.encode(event).decode())
+            if view.status in ENDED:
+                return
+            while True:  # until something that concerns the run is committed
+                try:
+                    batch = await listener.burst(KEEPALIVE_S, COALESCE_S)
+                except Closed:
+                    return
+                if batch is None:
+                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+                    continue
+                relevant = [a for a in batch if concerns(a, view)]
+                if relevant:
+                    after = max(a.seq for a in relevant)
+                    break
+
+
+def when_changed() -> Callable[[Any], Any | None]:
+    """A `shown` that sends the view itself, each time it differs from the last one sent."""
+    last = None
+
+    def shown(view: Any) -> Any | None:
+        nonlocal last
+        if view == last:
+            return None
+        last = view
+        return view
+
+    return shown

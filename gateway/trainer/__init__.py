@@ -1,0 +1,13 @@
+"""The trainer context: fine-tuning runs. The JSON API (`api`: `/api/finetune`, its path fixed
+by the contract: queue, runs, progress, cancel, settings, estimate) and the console's
+dashboard and run page (`pages`); `forms` are what their forms become, `views` how runs,
+estimates and settings are shown."""
+
+from __future__ import annotations
+
+from gateway.trainer import api, pages
+
+ROUTES = [
+    *api.ROUTES,  # /api/finetune (runs, progress SSE, cancel), /api/finetune/config|estimate
+    *pages.ROUTES,  # /experts/{id}/trainer (dashboard, run now, settings), /trainer/{run}
+]
