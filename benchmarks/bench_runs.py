@@ -38,6 +38,7 @@ from contracts.answers import Ask
 from contracts.benchmark import (
     CONTEXT,
     RUN,
+    STREAM,
     BenchmarkCompleted,
     BenchmarkQueued,
     BenchmarkResults,
@@ -143,7 +144,7 @@ async def reactors_drained(js, timeout: float = 1800.0) -> float:
     """Seconds until the benchmark service's reactors have handled every event."""
     started = time.perf_counter()
     while True:
-        infos = [await js.consumer_info("BENCHMARK", name) for name in REACTORS]
+        infos = [await js.consumer_info(STREAM, name) for name in REACTORS]
         if all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos):
             return time.perf_counter() - started
         if time.perf_counter() - started > timeout:

@@ -147,7 +147,7 @@ async def service_split(host, samples: int = 200) -> dict[str, float]:
             last = await store.append(
                 "expert", "local", "expert", expert_id, update, expected_seq=last
             )
-        await host.caught_up("EXPERT", last)
+        await host.caught_up(host.stream, last)
         with Timer() as loaded:
             _, last = await EXPERT.load(store, "local", expert_id)
         update = ExpertUpdated(expert_id=expert_id, changes=ProfilePatch(domain=f"s{n}"))
@@ -156,7 +156,7 @@ async def service_split(host, samples: int = 200) -> dict[str, float]:
                 "expert", "local", "expert", expert_id, update, expected_seq=last
             )
         with Timer() as projected:
-            await host.caught_up("EXPERT", seq)
+            await host.caught_up(host.stream, seq)
         steps["load aggregate"].append(loaded.s * 1000)
         steps["append"].append(appended.s * 1000)
         steps["projection reached"].append(projected.s * 1000)

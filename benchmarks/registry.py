@@ -56,6 +56,7 @@ from contracts.registry import (
     CONTEXT,
     EXPORTS,
     IMPORTS,
+    STREAM,
     VERSIONS,
     ActivateAdapter,
     AdapterActivated,
@@ -137,7 +138,7 @@ async def reactor_drained(js, timeout: float = 1800.0) -> float:
     """Seconds until the registry's file reactor has handled every event of the log."""
     started = time.perf_counter()
     while True:
-        info = await js.consumer_info("REGISTRY", FILES_REACTOR)
+        info = await js.consumer_info(STREAM, FILES_REACTOR)
         if info.num_pending == 0 and info.num_ack_pending == 0:
             return time.perf_counter() - started
         if time.perf_counter() - started > timeout:
@@ -153,7 +154,7 @@ async def list_figures(nc, stack, registry) -> dict:
     for size, expert_id in experts.items():
         last, ids[size] = await register_hosted(store, expert_id, size)
     append_s = time.perf_counter() - appended
-    await registry.caught_up("REGISTRY", last, timeout=600.0)
+    await registry.caught_up(STREAM, last, timeout=600.0)
     projected_s = time.perf_counter() - appended
     await reactor_drained(nc.jetstream())
     drained_s = time.perf_counter() - appended

@@ -44,7 +44,7 @@ class Writes:
 
 class Projection(Protocol):
     name: str  # "ingest.documents"
-    streams: tuple[str, ...]  # the context streams it reads, e.g. ("INGEST",)
+    streams: tuple[str, ...]  # the context streams it reads, e.g. (contracts.ingest.STREAM,)
     announce: bool  # publish each applied event on `projected.<stream>.<tenant>` after commit
     # optional: `extensions: tuple[str, ...]`, Postgres extensions it needs (created in public)
 
