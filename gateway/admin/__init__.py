@@ -5,8 +5,14 @@ banner of stuck projections)."""
 from __future__ import annotations
 
 from gateway.admin import health, projections
+from gateway.http.routes import tagged
 
 ROUTES = [
-    *health.ROUTES,  # /health
-    *projections.ROUTES,  # /api/admin/projections[/{service}/rebuild[/{job}]]
+    tagged(
+        "operations",
+        [
+            *health.ROUTES,  # /health
+            *projections.ROUTES,  # /api/admin/projections[/{service}/rebuild[/{job}]]
+        ],
+    )
 ]

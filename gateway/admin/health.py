@@ -23,7 +23,6 @@ class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 @get(
     "/health",
-    tags=["operations"],
     summary="Is the gateway connected, is every service answering, is any projection stuck?",
     responses={503: ResponseSpec(data_container=Health, description="what is down")},
 )

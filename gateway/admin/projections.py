@@ -22,7 +22,6 @@ class ProjectionsOverview(msgspec.Struct, frozen=True, kw_only=True):
 
 @get(
     "/api/admin/projections",
-    tags=["operations"],
     summary="Every projection: its checkpoint per stream, its lag and its state",
     responses=error_responses(503),
 )
@@ -35,7 +34,6 @@ async def list_projections(backend: Backend) -> ProjectionsOverview:
 @post(
     "/api/admin/projections/{service:str}/rebuild",
     status_code=202,
-    tags=["operations"],
     summary="Start rebuilding a service's read models from the event log",
     description=(
         "The log is replayed into shadow tables that replace the live ones in one transaction"
@@ -53,7 +51,6 @@ async def rebuild_projections(service: str, backend: Backend) -> Response[Rebuil
 
 @get(
     "/api/admin/projections/{service:str}/rebuild/{job_id:str}",
-    tags=["operations"],
     summary="How far a rebuild has come (state running, done or failed)",
     responses=error_responses(404, 503),
 )

@@ -8,9 +8,10 @@ what the context adds to its queries."""
 from __future__ import annotations
 
 from gateway.benchmark import api, pages, question_pages
+from gateway.http.routes import tagged
 
 ROUTES = [
-    *api.ROUTES,  # /api/benchmark (runs, progress SSE, results, questions, summary, export)
+    tagged("benchmarks", api.ROUTES),  # /api/benchmark (runs, SSE, results, questions, summary)
     *pages.ROUTES,  # /experts/{id}/benchmark (dashboard), /benchmark/{run}, /ui/benchmark/...
     *question_pages.ROUTES,  # /experts/{id}/benchmark/questions|diagnosis
 ]

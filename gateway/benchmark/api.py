@@ -43,8 +43,7 @@ from gateway.benchmark import api_questions, runs
 from gateway.benchmark import export as benchmark_export
 from gateway.http.errors import error_responses
 from gateway.http.routes import one_message
-from gateway.sse.follow import about_run, follow_run, when_changed
-from gateway.sse.hub import Announcement
+from gateway.sse.follow import run_progress
 
 TAGS = ["benchmarks"]
 EXPERT_ID = Parameter(query="expert_id", description="The expert's id.")
@@ -83,7 +82,6 @@ class DiagnoseBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 @post(
     "/api/benchmark",
-    tags=TAGS,
     summary="Queue a benchmark run of an expert",
     description="Answers 202 at once with the queued run; follow"
     " `GET /api/benchmark/{run_id}/progress` (SSE) or `GET /api/benchmark/{run_id}` until"
@@ -103,7 +101,6 @@ async def start(data: BenchmarkBody, backend: Backend) -> Response[BenchmarkAcce
 
 @get(
     "/api/benchmark",
-    tags=TAGS,
     summary="Benchmark runs, newest first (of one expert with `expert_id`)",
     description="Each: `{id, expert_id, adapter_id, status, progress, composite_score,"
     " avg_quality, per_domain, avg_response_ms, tokens_per_s, vs_baseline_pct,"
@@ -134,7 +131,6 @@ async def list_runs(
 
 @get(
     "/api/benchmark/summary",
-    tags=TAGS,
     summary="The dashboard: finished runs oldest first, active vs previous vs base, alerts",
     description="`points` are the finished runs (the time series), `comparison` the active"
     " version's, the previous version's and the base model's latest runs, `alerts` the"
@@ -154,7 +150,6 @@ async def summary(
 
 @get(
     "/api/benchmark/export",
-    tags=TAGS,
     summary="Every finished run's metrics, one row per run, as JSON or CSV",
     description="The same rows and numbers in both formats; CSV has a header row. Filter"
     " with `adapter_id`, `since`, `until` as the summary does.",
@@ -180,7 +175,6 @@ async def export(
 
 @get(
     "/api/benchmark/settings",
-    tags=TAGS,
     summary="An expert's benchmark settings",
     description="`{promote_only_if_better, margin_points, after_training, schedule, judge}`.",
     responses=error_responses(400, 404),
@@ -191,7 +185,6 @@ async def get_settings(backend: Backend, expert_id: str = EXPERT_ID) -> BenchSet
 
 @put(
     "/api/benchmark/settings",
-    tags=TAGS,
     summary="Change an expert's benchmark settings",
     description="Replaces them (what is left out goes back to its default). A schedule that"
     " is not a cron expression nor `off` is a 400 naming it.",
@@ -207,7 +200,6 @@ async def put_settings(
 
 @post(
     "/api/benchmark/diagnose",
-    tags=TAGS,
     summary="Diagnose a weak expert: its own questions closed book, with retrieval, with"
     " the adapter",
     description="Queues the runs and answers 202 with the diagnosis; follow"
@@ -222,7 +214,6 @@ async def diagnose(data: DiagnoseBody, backend: Backend) -> DiagnosisView:
 
 @get(
     "/api/benchmark/diagnosis",
-    tags=TAGS,
     summary="The latest diagnosis: each step's score, the verdict and its evidence",
     description="`status` is `none` before the first diagnosis.",
     responses=error_responses(400, 404),
@@ -236,7 +227,6 @@ get_one = one_message(
     "/api/benchmark/{run_id:str}",
     GetBenchmark,
     name="get_one",
-    tags=TAGS,
     summary="One run: status, progress, composite score with its interval, metrics, trends",
     responses=error_responses(404),
 )
@@ -247,7 +237,6 @@ results = one_message(
     "/api/benchmark/{run_id:str}/results",
     GetResults,
     name="results",
-    tags=TAGS,
     summary="A run's questions and each answer's score, scorer and reasons",
     responses=error_responses(404),
 )
@@ -259,7 +248,6 @@ cancel = one_message(
     CancelBenchmark,
     name="cancel",
     then=GetBenchmark,
-    tags=TAGS,
     summary="Cancel a run that is queued or running",
     description="Answers the run as it is after the cancel (a run that had ended already is"
     " left as it was).",
@@ -275,7 +263,6 @@ rescore = one_message(
     name="rescore",
     then=GetBenchmark,
     timeout=runs.RESCORE_TIMEOUT_S,
-    tags=TAGS,
     summary="Score a finished run's answers again with the newest scorer",
     description="The old scores stay on the record. A run already scored by the newest"
     " scorer, or not finished, is a 409.",
@@ -286,7 +273,6 @@ rescore = one_message(
 
 @get(
     "/api/benchmark/{run_id:str}/progress",
-    tags=TAGS,
     summary="A run as Server-Sent Events, until it ends",
     description="The run (as `GET /api/benchmark/{run_id}` shows it) now, then each time it"
     " changes; the stream ends after the event whose status is succeeded, failed or"
@@ -294,15 +280,7 @@ rescore = one_message(
     responses=error_responses(404),
 )
 async def progress(run_id: str, backend: Backend) -> ServerSentEvent:
-    await backend.ask(GetBenchmark(run_id=run_id))  # 404 before the stream starts
-
-    async def read(after_seq: int) -> BenchmarkView:
-        return await backend.ask(GetBenchmark(run_id=run_id, after_seq=after_seq))
-
-    def concerns(ann: Announcement, view: BenchmarkView) -> bool:
-        return about_run(ann, run_id)
-
-    return ServerSentEvent(follow_run(backend, STREAM, read, concerns, when_changed()))
+    return await run_progress(backend, STREAM, GetBenchmark, run_id)
 
 
 ROUTES = [

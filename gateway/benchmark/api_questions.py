@@ -20,7 +20,6 @@ from gateway.benchmark.questions import QuestionIn, from_jsonl
 from gateway.benchmark.runs import GENERATE_TIMEOUT_S, questions
 from gateway.http.errors import error_responses
 
-TAGS = ["benchmarks"]
 EXPERT_ID = Parameter(query="expert_id", description="The expert's id.")
 MAX_QUESTIONS = 500  # at once: what one AddQuestions holds
 
@@ -31,7 +30,6 @@ async def listed(backend: Backend, expert_id: str) -> Response[list[Question]]:
 
 @get(
     "/api/benchmark/questions",
-    tags=TAGS,
     summary="An expert's benchmark questions: built-in, its own set and its custom ones",
     description="Each: `{id, domain, question, reference, kind, difficulty, rubric, source,"
     " document_id, filename, page}`; `suite` keeps one source.",
@@ -45,7 +43,6 @@ async def list_questions(
 
 @post(
     "/api/benchmark/questions",
-    tags=TAGS,
     summary="Add custom questions (a JSON list)",
     description="Each `{question, reference, id?, domain?, kind?, difficulty?, rubric?}`; an id"
     " already taken replaces that question. Answers 201 with the expert's custom questions.",
@@ -63,7 +60,6 @@ async def add_questions(
 
 @post(
     "/api/benchmark/questions/import",
-    tags=TAGS,
     summary="Import custom questions from JSONL (one question object a line)",
     description="Send the file as the body (Content-Type application/x-ndjson,"
     " application/jsonl or application/json). A bad line refuses the whole file with a 400"
@@ -82,7 +78,6 @@ async def import_questions(
 
 @post(
     "/api/benchmark/questions/generate",
-    tags=TAGS,
     summary="Write the expert's own question set from its newest ready training dataset",
     description="The held-out examples that came from its documents, each with the page that"
     " answers it; a new set replaces the last. Without a ready dataset, a 400 saying so."
@@ -98,7 +93,6 @@ async def generate(backend: Backend, expert_id: str = EXPERT_ID) -> list[Questio
 
 @delete(
     "/api/benchmark/questions/{question_id:str}",
-    tags=TAGS,
     summary="Delete one of the expert's custom questions",
     status_code=204,
     responses=error_responses(400, 404),

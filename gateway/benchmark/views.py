@@ -13,15 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.benchmark import Alert, BenchmarkView, BenchSummary, Question, QuestionResult
-from gateway.http.pages import when
+from gateway.http.pages import RunShown, when
 
-STATUS = {
-    "queued": "Waiting",
-    "running": "Running",
-    "succeeded": "Done",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
-}
 SUITES = {
     "builtin": "Built-in questions",
     "expert": "Its own questions (from its documents)",
@@ -39,7 +32,6 @@ SETUPS = {
     "retrieval": "With its documents",
     "adapter": "With its documents and the active adapter",
 }
-ENDED = ("succeeded", "failed", "cancelled")
 BASE_LABEL = "Base model"
 
 
@@ -65,22 +57,17 @@ def trend(pct: float | None, within_noise: bool = False) -> str:
 
 
 @dataclass(frozen=True)
-class Run:
+class Run(RunShown):
     """A run as the dashboard, the tables and its page show it."""
 
     view: BenchmarkView
-
-    @property
-    def id(self) -> str:
-        return self.view.id
-
-    @property
-    def active(self) -> bool:
-        return self.view.status not in ENDED
-
-    @property
-    def status_label(self) -> str:
-        return STATUS.get(self.view.status, self.view.status)
+    STATUS = {
+        "queued": "Waiting",
+        "running": "Running",
+        "succeeded": "Done",
+        "failed": "Failed",
+        "cancelled": "Cancelled",
+    }
 
     @property
     def adapter(self) -> str:
@@ -127,14 +114,6 @@ class Run:
     @property
     def vs_baseline(self) -> str:
         return trend(self.view.vs_baseline_pct)
-
-    @property
-    def queued(self) -> str:
-        return when(self.view.queued_at)
-
-    @property
-    def finished(self) -> str:
-        return when(self.view.finished_at) if self.view.finished_at else "–"
 
     @property
     def metric_rows(self) -> list[tuple[str, str]]:

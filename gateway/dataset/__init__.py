@@ -6,9 +6,10 @@ shown, `datasets` what the context adds to its queries."""
 from __future__ import annotations
 
 from gateway.dataset import api, pages, review
+from gateway.http.routes import tagged
 
 ROUTES = [
-    *api.ROUTES,  # /api/experts/{id}/datasets, /api/datasets/{id}/... (review, export)
+    tagged("datasets", api.ROUTES),  # /api/experts/{id}/datasets, /api/datasets/{id}/...
     *pages.ROUTES,  # /experts/{id}/datasets (builder, versions), /ui/datasets/{id}/cancel
     *review.ROUTES,  # /datasets/{id} (review), /ui/datasets/{id}/examples[/{ex}]
 ]

@@ -35,7 +35,7 @@ from contracts.dataset import (
 from gateway.backend import Backend
 from gateway.dataset import datasets
 from gateway.dataset.datasets import EXPORT_TIMEOUT_S, new_version
-from gateway.http.downloads import download, stream_file
+from gateway.http.downloads import export_download
 from gateway.http.errors import error_responses
 from gateway.http.routes import one_message
 
@@ -63,7 +63,6 @@ class ExampleChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 @post(
     "/api/experts/{expert_id:str}/datasets",
-    tags=["datasets"],
     summary="Build a training dataset from the expert's sources",
     description="Answers 202 at once; follow `GET /api/datasets/{dataset_id}` (or the"
     " `dataset` topic of `/api/events`) until `status` is ready or failed.",
@@ -83,7 +82,6 @@ async def build(expert_id: str, data: BuildBody, backend: Backend) -> Response[D
 
 @get(
     "/api/experts/{expert_id:str}/datasets",
-    tags=["datasets"],
     summary="The expert's dataset versions, newest first",
     responses=error_responses(404),
 )
@@ -96,7 +94,6 @@ get_dataset = one_message(
     "/api/datasets/{dataset_id:str}",
     GetDataset,
     name="get_dataset",
-    tags=["datasets"],
     summary="One dataset version: status, counts per split and source, rejections by reason",
     responses=error_responses(404),
 )
@@ -108,7 +105,6 @@ cancel = one_message(
     CancelBuild,
     name="cancel",
     then=GetDataset,
-    tags=["datasets"],
     summary="Stop a build that is still running",
     status_code=200,
     responses=error_responses(404, 409),
@@ -117,7 +113,6 @@ cancel = one_message(
 
 @get(
     "/api/datasets/{dataset_id:str}/examples",
-    tags=["datasets"],
     summary="The version's examples, for review",
     responses=error_responses(404, 409),
 )
@@ -137,7 +132,6 @@ async def examples(
 
 @post(
     "/api/datasets/{dataset_id:str}/examples",
-    tags=["datasets"],
     summary="Add an example by hand (makes a new version)",
     status_code=201,
     responses=error_responses(400, 404, 409),
@@ -149,7 +143,6 @@ async def add_example(dataset_id: str, data: ManualExample, backend: Backend) ->
 
 @patch(
     "/api/datasets/{dataset_id:str}/examples/{example_id:str}",
-    tags=["datasets"],
     summary="Edit an example (makes a new version)",
     responses=error_responses(400, 404, 409),
 )
@@ -168,7 +161,6 @@ async def edit_example(
 
 @delete(
     "/api/datasets/{dataset_id:str}/examples/{example_id:str}",
-    tags=["datasets"],
     summary="Delete an example (makes a new version)",
     status_code=200,
     responses=error_responses(404, 409),
@@ -183,7 +175,6 @@ rejections = one_message(
     "/api/datasets/{dataset_id:str}/rejections",
     ListRejections,
     name="rejections",
-    tags=["datasets"],
     summary="Every candidate that did not make it, and why",
     responses=error_responses(404),
 )
@@ -191,7 +182,6 @@ rejections = one_message(
 
 @get(
     "/api/datasets/{dataset_id:str}/export",
-    tags=["datasets"],
     summary="Download a split as JSONL: chat (OpenAI fine-tuning), alpaca, or preference pairs",
     responses=error_responses(404, 409),
 )
@@ -203,16 +193,7 @@ async def export(
 ) -> Stream:
     query = ExportDataset(dataset_id=dataset_id, format=format, split=split)
     ready = await backend.ask(query, timeout=EXPORT_TIMEOUT_S)
-    ref = ready.object
-    sink, size = await download(backend, BUCKET, ref.name, ref.sha256, missing="this export")
-    return Stream(
-        stream_file(sink),
-        media_type="application/jsonl",
-        headers={
-            "Content-Disposition": f'attachment; filename="{ready.filename}"',
-            "Content-Length": str(size),
-        },
-    )
+    return await export_download(backend, BUCKET, ready, "application/jsonl")
 
 
 ROUTES = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.dataset import DatasetView, TrainingExample
-from gateway.http.pages import when
+from gateway.http.pages import Shown, when
 
 SOURCES = {
     "knowledge": "From my documents",
@@ -25,12 +25,6 @@ REASONS = {
     "banned_topic": "A banned topic",
     "over_cap": "Over the maximum number of examples",
     "unusable_reply": "The model wrote nothing usable",
-}
-STATUS = {
-    "building": "Building",
-    "ready": "Ready",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
 }
 EXPORTS = (
     ("chat", "Chat messages (OpenAI fine-tuning)"),
@@ -48,23 +42,21 @@ def reason_label(code: str) -> str:
 
 
 @dataclass(frozen=True)
-class Version:
+class Version(Shown):
     """A dataset version as the lists and its page show it."""
 
     view: DatasetView
     parent_version: int | None = None
-
-    @property
-    def id(self) -> str:
-        return self.view.id
+    STATUS = {
+        "building": "Building",
+        "ready": "Ready",
+        "failed": "Failed",
+        "cancelled": "Cancelled",
+    }
 
     @property
     def building(self) -> bool:
         return self.view.status == "building"
-
-    @property
-    def status_label(self) -> str:
-        return STATUS.get(self.view.status, self.view.status)
 
     @property
     def examples(self) -> int:

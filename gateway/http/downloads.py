@@ -1,18 +1,27 @@
 """Objects from the store as HTTP downloads: spooled to a temporary file, checked against
-their sha256, then streamed (an original document, a dataset export)."""
+their sha256, then streamed (an original document, a dataset's or an adapter's export)."""
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
 from collections.abc import AsyncIterator
-from typing import IO
+from typing import IO, Protocol
 
-from contracts.base import DomainError, ErrorCode
+from litestar.response import Stream
+
+from contracts.base import DomainError, ErrorCode, ObjectRef
 from gateway.backend import Backend
 from runtime.objects import ObjectCorrupt, ObjectMissing
 
 READ_BLOCK = 64 * 1024
+
+
+class Export(Protocol):
+    """A service's reply saying where its export is stored and what to call the file."""
+
+    object: ObjectRef
+    filename: str
 
 
 async def download(
@@ -46,3 +55,40 @@ async def stream_file(sink: IO[bytes]) -> AsyncIterator[bytes]:
             yield block
     finally:
         sink.close()
+
+
+async def streamed(
+    backend: Backend,
+    bucket: str,
+    name: str,
+    sha256: str,
+    *,
+    missing: str,
+    media_type: str,
+    disposition: str,
+    headers: dict[str, str] | None = None,
+) -> Stream:
+    """The object (checked by `download`) as a response with its length and `headers`."""
+    sink, size = await download(backend, bucket, name, sha256, missing=missing)
+    return Stream(
+        stream_file(sink),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(size),
+            **(headers or {}),
+        },
+    )
+
+
+async def export_download(backend: Backend, bucket: str, ready: Export, media_type: str) -> Stream:
+    """An export the service has stored in `bucket`, as an attachment named as it says."""
+    return await streamed(
+        backend,
+        bucket,
+        ready.object.name,
+        ready.object.sha256,
+        missing="this export",
+        media_type=media_type,
+        disposition=f'attachment; filename="{ready.filename}"',
+    )

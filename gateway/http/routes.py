@@ -3,21 +3,26 @@ after a command, the query that reads the result), the reply is the answer. Writ
 call instead of a handler each:
 
     one_message(get, "/api/datasets/{dataset_id:str}", GetDataset, name="get_dataset",
-                summary="One dataset version", tags=["datasets"], responses=...)
+                summary="One dataset version", responses=...)
 
 The handler gets `name` (OpenAPI's operationId comes from it), a signature naming each path
 parameter and `backend`, and the reply contract of the message (or of `then`) as its return
 type, so Litestar validates and documents it as it does a written one.
+
+A context's JSON routes carry no tags of their own: `tagged("datasets", api.ROUTES)` in
+the context's package puts them all under its one OpenAPI tag.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from litestar import Router
 from litestar.handlers import HTTPRouteHandler
+from litestar.types import ControllerRouterHandler
 
 from contracts.base import reply_of
 from gateway.backend import TIMEOUT_S, Backend
@@ -52,3 +57,8 @@ def one_message(
     handler.__annotations__ = {**dict.fromkeys(names, str), "backend": Backend, "return": answer}
     handler.__name__ = handler.__qualname__ = name
     return route(path, **options)(handler)
+
+
+def tagged(tag: str, handlers: Sequence[ControllerRouterHandler]) -> Router:
+    """`handlers` under the OpenAPI tag `tag`, their paths as they are."""
+    return Router("/", tags=[tag], route_handlers=handlers)

@@ -5,9 +5,10 @@ ingest's view with the knowledge index's by the rules of `status`)."""
 
 from __future__ import annotations
 
+from gateway.http.routes import tagged
 from gateway.ingest import api, pages
 
 ROUTES = [
-    *api.ROUTES,  # /api/experts/{id}/documents (upload, list), /api/documents/{id}[/file]
+    tagged("knowledge", api.ROUTES),  # /api/experts/{id}/documents, /api/documents/{id}[/file]
     *pages.ROUTES,  # /ui/experts/{id}/documents (upload, table, live), /ui/documents/{id}/delete
 ]

@@ -20,7 +20,7 @@ from litestar.response import Stream
 from contracts.expert import GetExpert
 from contracts.ingest import DOCUMENTS_BUCKET, MAX_PAGE_SIZE, PAGE_SIZE
 from gateway.backend import Backend
-from gateway.http.downloads import download, stream_file
+from gateway.http.downloads import streamed
 from gateway.http.errors import error_responses
 from gateway.ingest.documents import delete_document as delete_one
 from gateway.ingest.documents import documents_page
@@ -50,7 +50,6 @@ class UploadOperation(Operation):
 @post(
     "/api/experts/{expert_id:str}/documents",
     status_code=202,
-    tags=["knowledge"],
     summary="Upload documents (PDF, .txt, .md) to an expert",
     description="The type is judged by content, not name. If any file is empty, of another type"
     " or over the size limit, the answer names it and no file is kept.",
@@ -64,7 +63,6 @@ async def upload(request: Request, expert_id: str, backend: Backend) -> UploadAc
 
 @get(
     "/api/experts/{expert_id:str}/documents",
-    tags=["knowledge"],
     summary="An expert's documents with their status",
     description="Oldest first, `limit` at a time. When more follow, the `Link` header"
     ' (`rel="next"`) and `X-Next-Cursor` say where: pass the cursor back as `after`.',
@@ -90,7 +88,6 @@ async def list_documents(
 
 @get(
     "/api/documents/{document_id:str}",
-    tags=["knowledge"],
     summary="One document",
     responses=error_responses(404),
 )
@@ -101,7 +98,6 @@ async def get_document(document_id: str, backend: Backend) -> DocumentOut:
 @delete(
     "/api/documents/{document_id:str}",
     status_code=204,
-    tags=["knowledge"],
     summary="Delete a document (its passages leave the index)",
     responses=error_responses(404),
 )
@@ -111,27 +107,24 @@ async def delete_document(document_id: str, backend: Backend) -> None:
 
 @get(
     "/api/documents/{document_id:str}/file",
-    tags=["knowledge"],
     summary="The original file, with its media type (PDF viewers open `#page=N`)",
     responses=error_responses(404),
 )
 async def document_file(document_id: str, backend: Backend) -> Stream:
     doc = await get_one(backend, document_id)
     name = f"{backend.tenant}/{doc.expert_id}/{doc.sha256}"
-    sink, size = await download(
-        backend, DOCUMENTS_BUCKET, name, doc.sha256, missing="the original file of this document"
-    )
     media_type = doc.media_type or "application/octet-stream"
     if media_type.startswith("text/"):
         media_type += "; charset=utf-8"
-    return Stream(
-        stream_file(sink),
+    return await streamed(
+        backend,
+        DOCUMENTS_BUCKET,
+        name,
+        doc.sha256,
+        missing="the original file of this document",
         media_type=media_type,
-        headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(doc.filename)}",
-            "Content-Length": str(size),
-            "X-Content-Type-Options": "nosniff",
-        },
+        disposition=f"inline; filename*=UTF-8''{quote(doc.filename)}",
+        headers={"X-Content-Type-Options": "nosniff"},
     )
 
 

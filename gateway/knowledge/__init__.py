@@ -3,9 +3,10 @@ search box of the expert's page (`pages`), both through `search`."""
 
 from __future__ import annotations
 
+from gateway.http.routes import tagged
 from gateway.knowledge import api, pages
 
 ROUTES = [
-    *api.ROUTES,  # /api/experts/{id}/search
+    tagged("knowledge", api.ROUTES),  # /api/experts/{id}/search
     *pages.ROUTES,  # /ui/experts/{id}/search
 ]

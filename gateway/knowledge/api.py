@@ -13,7 +13,6 @@ from gateway.knowledge.search import search as search_documents
 
 @get(
     "/api/experts/{expert_id:str}/search",
-    tags=["knowledge"],
     summary="Search an expert's documents",
     description="`page` in each result is the 1-based physical page where the passage starts.",
     responses=error_responses(400, 404),

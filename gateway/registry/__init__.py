@@ -6,9 +6,10 @@ shown, `adapters` what the context adds to its commands."""
 
 from __future__ import annotations
 
+from gateway.http.routes import tagged
 from gateway.registry import api, pages
 
 ROUTES = [
-    *api.ROUTES,  # /api/lora (versions, active, activate, rollback, tag, import, export, audit)
+    tagged("adapters", api.ROUTES),  # /api/lora (versions, active, rollback, import, export, audit)
     *pages.ROUTES,  # /experts/{id}/registry[/compare|/audit], /ui/experts/{id}/registry/*, /ui/registry/*
 ]

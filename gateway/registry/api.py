@@ -40,7 +40,7 @@ from contracts.registry import (
     VerifyAdapter,
 )
 from gateway.backend import Backend
-from gateway.http.downloads import download, stream_file
+from gateway.http.downloads import export_download
 from gateway.http.errors import error_responses
 from gateway.http.routes import one_message
 from gateway.registry import audit
@@ -92,7 +92,6 @@ def actor(request: Request) -> str:
 
 @get(
     "/api/lora",
-    tags=TAGS,
     summary="An expert's adapter versions, newest first (every expert's without `expert_id`)",
     description="Each version: `{id, expert_id, created_at, base_model, backend, dataset_id,"
     " run_id, metrics, tags, is_active, valid, size_bytes, source, problems, files, ...}`. With"
@@ -115,7 +114,6 @@ async def list_adapters(
 
 @get(
     "/api/lora/active",
-    tags=TAGS,
     summary="Which version answers for an expert (`adapter_id` null: the base model)",
     description="`version` is the deployment's version: send it back as `expected_version`.",
     responses=error_responses(400, 404),
@@ -129,7 +127,6 @@ async def active(
 
 @post(
     "/api/lora/import",
-    tags=TAGS,
     summary="Import an adapter from a .tar.gz (multipart `file` and an `expert_id` field)",
     description="Answers 201 with the new version (200 when the same files already were one"
     " of this expert's). An archive over the limit is a 413; an empty one, one that is not a"
@@ -154,7 +151,6 @@ async def import_adapter(request: Request, backend: Backend) -> Response[Importe
 
 @post(
     "/api/lora/rollback",
-    tags=TAGS,
     summary="Roll an expert back to the version before, or to a chosen one (`base` too)",
     description="Answers which version is active afterwards. Nothing to roll back to, or a"
     " stale `expected_version`, is a 409.",
@@ -177,7 +173,6 @@ get_one = one_message(
     "/api/lora/{adapter_id:str}",
     GetAdapter,
     name="get_one",
-    tags=TAGS,
     summary="One version: its metrics, config, files with their sha256, tags, validity",
     responses=error_responses(404),
 )
@@ -185,7 +180,6 @@ get_one = one_message(
 
 @post(
     "/api/lora/{adapter_id:str}/activate",
-    tags=TAGS,
     summary="Make a version the one that answers for its expert (`base` + `?expert_id=`:"
     " the base model)",
     description="Optional body `{expected_version, reason}`. Answers which version is active"
@@ -226,7 +220,6 @@ async def activate(
 
 @post(
     "/api/lora/{adapter_id:str}/tag",
-    tags=TAGS,
     summary="Add and remove a version's tags (`stable` protects it from deletion)",
     status_code=200,
     responses=error_responses(400, 404),
@@ -238,7 +231,6 @@ async def tag(adapter_id: str, data: TagBody, request: Request, backend: Backend
 
 @post(
     "/api/lora/{adapter_id:str}/verify",
-    tags=TAGS,
     summary="Hash a version's files again: `valid`, and `problems` naming what is wrong",
     status_code=200,
     responses=error_responses(404),
@@ -250,7 +242,6 @@ async def verify(adapter_id: str, request: Request, backend: Backend) -> Adapter
 
 @delete(
     "/api/lora/{adapter_id:str}",
-    tags=TAGS,
     summary="Delete a version and its files",
     description="The active version and versions tagged `stable` cannot be deleted (409).",
     status_code=204,
@@ -262,22 +253,12 @@ async def remove(adapter_id: str, request: Request, backend: Backend) -> None:
 
 @get(
     "/api/lora/{adapter_id:str}/export",
-    tags=TAGS,
     summary="Download a version as .tar.gz: its files and manifest.json",
     responses=error_responses(404, 409),
 )
 async def export(adapter_id: str, backend: Backend) -> Stream:
     ready = await backend.ask(ExportAdapter(adapter_id=adapter_id), timeout=ARCHIVE_TIMEOUT_S)
-    ref = ready.object
-    sink, size = await download(backend, EXPORTS, ref.name, ref.sha256, missing="this export")
-    return Stream(
-        stream_file(sink),
-        media_type="application/gzip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{ready.filename}"',
-            "Content-Length": str(size),
-        },
-    )
+    return await export_download(backend, EXPORTS, ready, "application/gzip")
 
 
 ROUTES = [

@@ -18,12 +18,10 @@ from gateway.http.errors import error_responses
 from gateway.http.tables import as_csv, inert
 
 AUDIT_COLUMNS = [f.name for f in msgspec.structs.fields(AuditEntry)]
-TAGS = ["adapters"]
 
 
 @get(
     "/api/lora/audit",
-    tags=TAGS,
     summary="The audit trail of an expert's versions: every action, done or refused",
     description="Newest first. `since` (inclusive) and `until` (exclusive) are ISO dates or"
     " times. `format=csv` answers the same rows as CSV with a header row.",

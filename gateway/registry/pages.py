@@ -114,6 +114,12 @@ async def act(
     return await panel(request, backend, expert_id, after_seq=seq, notice=notice)
 
 
+async def act_on(request: Request, backend: Backend, adapter_id: str, action: Action) -> Response:
+    """`act` on one version (404 if there is none): its expert's panel, `about` the version."""
+    view = await backend.ask(GetAdapter(adapter_id=adapter_id))
+    return await act(request, backend, view.expert_id, action, adapter_id)
+
+
 async def stale_or(backend: Backend, expert_id: str, exc: DomainError, seen: int | None):
     """A 409 because the deployment moved on since the page was loaded says so; any other
     refusal keeps the registry's own sentence."""
@@ -173,29 +179,23 @@ class VersionPages(Controller):
     async def tag(
         self, request: Request, adapter_id: str, backend: Backend, data: TagForm = FORM
     ) -> Response:
-        view = await backend.ask(GetAdapter(adapter_id=adapter_id))
-
         async def run() -> tuple[int, str]:
             then = GetAdapter(adapter_id=adapter_id)
             tagged = await backend.send(data.command(adapter_id), then=then)
             return 0, f"{adapter_id} is tagged {', '.join(tagged.tags) or 'with nothing'} now."
 
-        return await act(request, backend, view.expert_id, run, adapter_id)
+        return await act_on(request, backend, adapter_id, run)
 
     @post("/ui/registry/{adapter_id:str}/delete")
     async def delete(self, request: Request, adapter_id: str, backend: Backend) -> Response:
-        view = await backend.ask(GetAdapter(adapter_id=adapter_id))
-
         async def run() -> tuple[int, str]:
             await delete_adapter(backend, DeleteAdapter(adapter_id=adapter_id, by=BY))
             return 0, f"{adapter_id} is deleted, with its files."
 
-        return await act(request, backend, view.expert_id, run, adapter_id)
+        return await act_on(request, backend, adapter_id, run)
 
     @post("/ui/registry/{adapter_id:str}/verify")
     async def verify(self, request: Request, adapter_id: str, backend: Backend) -> Response:
-        view = await backend.ask(GetAdapter(adapter_id=adapter_id))
-
         async def run() -> tuple[int, str]:
             cmd = VerifyAdapter(adapter_id=adapter_id, by=BY)
             checked = await backend.send(cmd, timeout=ARCHIVE_TIMEOUT_S)
@@ -205,7 +205,7 @@ class VersionPages(Controller):
                 ErrorCode.CONFLICT, f"{adapter_id} is damaged: {'; '.join(checked.problems)}"
             )
 
-        return await act(request, backend, view.expert_id, run, adapter_id)
+        return await act_on(request, backend, adapter_id, run)
 
     @post("/ui/experts/{expert_id:str}/registry/import", request_max_body_size=None)
     async def import_archive(self, request: Request, expert_id: str, backend: Backend) -> Response:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
-from litestar.response import ServerSentEventMessage
+from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from contracts.base import DomainError
 from gateway.backend import Backend
@@ -59,6 +59,31 @@ async def follow_run(
                 if relevant:
                     after = max(a.seq for a in relevant)
                     break
+
+
+async def run_progress(
+    backend: Backend,
+    stream: str,
+    get: Callable[..., Any],
+    run_id: str,
+    shown: Callable[[Any], Any | None] | None = None,
+    *,
+    queue_moves: bool = False,
+) -> ServerSentEvent:
+    """A run's `/progress` route: a 404 before the stream starts if there is no such run,
+    then `follow_run` reading `get(run_id=, after_seq=)` after each event about the run (with
+    `queue_moves`, a queued run after any event of `stream`: its place in the queue may move),
+    sending `shown(view)` (default: the view, when it changed)."""
+    await backend.ask(get(run_id=run_id))
+
+    async def read(after_seq: int) -> Any:
+        return await backend.ask(get(run_id=run_id, after_seq=after_seq))
+
+    def concerns(ann: Announcement, view: Any) -> bool:
+        return (queue_moves and view.status == "queued") or about_run(ann, run_id)
+
+    events = follow_run(backend, stream, read, concerns, shown or when_changed())
+    return ServerSentEvent(events)
 
 
 def when_changed() -> Callable[[Any], Any | None]:

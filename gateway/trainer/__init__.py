@@ -5,9 +5,10 @@ estimates and settings are shown."""
 
 from __future__ import annotations
 
+from gateway.http.routes import tagged
 from gateway.trainer import api, pages
 
 ROUTES = [
-    *api.ROUTES,  # /api/finetune (runs, progress SSE, cancel), /api/finetune/config|estimate
+    tagged("fine-tuning", api.ROUTES),  # /api/finetune (runs, SSE, cancel, config, estimate)
     *pages.ROUTES,  # /experts/{id}/trainer (dashboard, run now, settings), /trainer/{run}
 ]

@@ -10,13 +10,13 @@ reach the console).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Literal
 
 import msgspec
 from litestar import Response, delete, get, post, put
 from litestar.params import Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEvent
 
 from contracts.expert import GetExpert
 from contracts.trainer import (
@@ -41,8 +41,7 @@ from contracts.trainer import Backend as TrainBackend
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
 from gateway.http.routes import one_message
-from gateway.sse.follow import about_run, follow_run
-from gateway.sse.hub import Announcement
+from gateway.sse.follow import run_progress
 
 ESTIMATE_TIMEOUT_S = 60.0  # the dataset is counted in tokens meanwhile
 EXPERT_ID = Parameter(query="expert_id", description="The expert's id.")
@@ -94,7 +93,6 @@ class Progress(msgspec.Struct, frozen=True, kw_only=True):
 
 @post(
     "/api/finetune",
-    tags=["fine-tuning"],
     summary="Queue a fine-tuning run of an expert",
     description="Answers 202 at once with the queued run; follow"
     " `GET /api/finetune/{run_id}/progress` (SSE) or `GET /api/finetune/{run_id}` until"
@@ -121,7 +119,6 @@ async def start(data: FinetuneBody, backend: Backend) -> Response[FinetuneAccept
 
 @get(
     "/api/finetune",
-    tags=["fine-tuning"],
     summary="Fine-tuning runs, newest first (of one expert with `expert_id`)",
     responses=error_responses(400, 404),
 )
@@ -137,7 +134,6 @@ async def list_runs(
 
 @get(
     "/api/finetune/config",
-    tags=["fine-tuning"],
     summary="An expert's fine-tuning settings, what it has to train on, schedule and spend",
     description="`ranges` gives each config key's smallest and largest value. A hosted"
     " provider's key is never returned, only `hosted.key_set`.",
@@ -149,7 +145,6 @@ async def get_config(backend: Backend, expert_id: str = EXPERT_ID) -> FinetuneSe
 
 @put(
     "/api/finetune/config",
-    tags=["fine-tuning"],
     summary="Change an expert's fine-tuning settings (config, hosted provider, budget)",
     description="Replaces the settings; answers them as they are after the change.",
     responses=error_responses(400, 404),
@@ -165,7 +160,6 @@ async def put_config(
 
 @get(
     "/api/finetune/estimate",
-    tags=["fine-tuning"],
     summary="What a run would take: tokens, steps, and cost (hosted) or time (local)",
     responses=error_responses(400, 404, 409, 422),
 )
@@ -196,7 +190,6 @@ get_one = one_message(
     "/api/finetune/{run_id:str}",
     GetRun,
     name="get_one",
-    tags=["fine-tuning"],
     summary="One run: status, step of total, loss, eval loss, adapter, error, history",
     responses=error_responses(404),
 )
@@ -208,7 +201,6 @@ cancel = one_message(
     CancelFinetune,
     name="cancel",
     then=GetRun,
-    tags=["fine-tuning"],
     summary="Cancel a run that is queued or running",
     description="Answers the run as it is after the cancel; a run that already succeeded or"
     " failed is a 409.",
@@ -219,7 +211,6 @@ cancel = one_message(
 
 @get(
     "/api/finetune/{run_id:str}/progress",
-    tags=["fine-tuning"],
     summary="A run's progress as Server-Sent Events, until it ends",
     description="One event now, then one each time the run changes: `{step, total_steps,"
     " loss, eval_loss, eta_seconds, status, queue_position, stage, adapter_id, error, points}`"
@@ -228,20 +219,13 @@ cancel = one_message(
     responses=error_responses(404),
 )
 async def progress(run_id: str, backend: Backend) -> ServerSentEvent:
-    await backend.ask(GetRun(run_id=run_id))  # 404 before the stream starts
-    return ServerSentEvent(progress_events(backend, run_id))
+    return await run_progress(backend, STREAM, GetRun, run_id, progress_shown(), queue_moves=True)
 
 
-def progress_events(backend: Backend, run_id: str) -> AsyncIterator[ServerSentEventMessage]:
-    """The run now, then again after each committed change to it; a queued run also after
-    any other run's change (its place in the queue may move)."""
+def progress_shown() -> Callable[[RunView], Progress | None]:
+    """Each view of the run as its event, with the loss points since the last event sent;
+    nothing when neither the state nor the points changed."""
     sent, last = 0, None
-
-    async def read(after_seq: int) -> RunView:
-        return await backend.ask(GetRun(run_id=run_id, after_seq=after_seq))
-
-    def concerns(ann: Announcement, view: RunView) -> bool:
-        return view.status == "queued" or about_run(ann, run_id)
 
     def shown(view: RunView) -> Progress | None:
         nonlocal sent, last
@@ -252,7 +236,7 @@ def progress_events(backend: Backend, run_id: str) -> AsyncIterator[ServerSentEv
         last = msgspec.structs.replace(event, points=[])
         return event
 
-    return follow_run(backend, STREAM, read, concerns, shown)
+    return shown
 
 
 def progress_of(view: RunView, sent: int) -> Progress:

@@ -14,19 +14,11 @@ import msgspec
 
 from contracts.dataset import DatasetView
 from contracts.trainer import Estimate, FinetuneSettings, RunView
-from gateway.http.pages import when
+from gateway.http.pages import RunShown, when
 from gateway.trainer.forms import BACKENDS, WHOLE, plain
 
-STATUS = {
-    "queued": "Waiting",
-    "running": "Training",
-    "succeeded": "Done",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
-}
 BACKEND_LABELS = {value: label for value, label, _ in BACKENDS}
 TRIGGERS = {"manual": "by you", "schedule": "on schedule", "api": "through the API"}
-ENDED = ("succeeded", "failed", "cancelled")
 # key -> (label, what it does); the order the settings form shows them in.
 KEYS = {
     "epochs": ("Epochs", "Times through the examples."),
@@ -82,23 +74,18 @@ def loss_text(value: float | None) -> str:
 
 
 @dataclass(frozen=True)
-class Run:
+class Run(RunShown):
     """A run as the dashboard, the runs table and its page show it."""
 
     view: RunView
     dataset_version: int | None = None
-
-    @property
-    def id(self) -> str:
-        return self.view.id
-
-    @property
-    def status_label(self) -> str:
-        return STATUS.get(self.view.status, self.view.status)
-
-    @property
-    def active(self) -> bool:
-        return self.view.status not in ENDED
+    STATUS = {
+        "queued": "Waiting",
+        "running": "Training",
+        "succeeded": "Done",
+        "failed": "Failed",
+        "cancelled": "Cancelled",
+    }
 
     @property
     def backend_label(self) -> str:
@@ -167,14 +154,6 @@ class Run:
     def percent(self) -> int:
         v = self.view
         return round(100 * v.step / v.total_steps) if v.total_steps else 0
-
-    @property
-    def queued(self) -> str:
-        return when(self.view.queued_at)
-
-    @property
-    def finished(self) -> str:
-        return when(self.view.finished_at) if self.view.finished_at else "–"
 
     @property
     def points_json(self) -> str:

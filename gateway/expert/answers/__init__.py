@@ -7,9 +7,10 @@ console's chat page (`chat`), answer cards and traces (`pages`), model settings
 from __future__ import annotations
 
 from gateway.expert.answers import api, backend_settings, chat, openai, pages
+from gateway.http.routes import tagged
 
 ROUTES = [
-    *api.ROUTES,  # /api/experts/{id}/ask, drafts, traces, backend; /api/answers/{id}
+    tagged("answers", api.ROUTES),  # /api/experts/{id}/ask|drafts|traces|backend, /api/answers/{id}
     *openai.ROUTES,  # /v1/models, /v1/chat/completions
     *chat.ROUTES,  # /experts/{id}/chat, /ui/experts/{id}/ask
     *pages.ROUTES,  # /ui/answers/{id}/card|score|feedback, /experts/{id}/traces

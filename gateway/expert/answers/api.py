@@ -118,7 +118,6 @@ ASK_ERRORS = error_responses(400, 404, 502, 503)
 
 @post(
     "/api/experts/{expert_id:str}/ask",
-    tags=["answers"],
     summary="Ask an expert (JSON, or SSE with Accept: text/event-stream)",
     status_code=200,
     responses=ASK_ERRORS,
@@ -134,7 +133,6 @@ async def ask(
 
 @post(
     "/api/experts/{expert_id:str}/drafts",
-    tags=["answers"],
     summary="A draft in the expert's voice (JSON, or SSE with Accept: text/event-stream)",
     status_code=200,
     responses=ASK_ERRORS,
@@ -148,7 +146,6 @@ async def draft(
 
 @post(
     "/api/answers/{answer_id:str}/feedback",
-    tags=["answers"],
     summary="Rate an answer, edit it, tag it, comment on it",
     status_code=201,
     responses=error_responses(400, 404),
@@ -169,7 +166,6 @@ answer = one_message(
     "/api/answers/{answer_id:str}",
     GetAnswer,
     name="answer",
-    tags=["answers"],
     summary="One answer with its sources, score and feedback",
     responses=error_responses(404),
 )
@@ -177,7 +173,6 @@ answer = one_message(
 
 @get(
     "/api/experts/{expert_id:str}/traces",
-    tags=["answers"],
     summary="An expert's answers with their scores and feedback, newest first",
     description="Pages: pass the `next` of a page (also in `X-Next-Cursor`) as `after`.",
     responses=error_responses(400, 404),
@@ -210,7 +205,6 @@ async def traces(
 
 @post(
     "/api/experts/{expert_id:str}/traces/rescore",
-    tags=["answers"],
     summary="Score the expert's answers again with the current scorer",
     status_code=200,
     responses=error_responses(404),
@@ -232,7 +226,6 @@ get_backend = one_message(
     "/api/experts/{expert_id:str}/backend",
     GetBackend,
     name="get_backend",
-    tags=["answers"],
     summary="The expert's model backend (the API key is never returned)",
     responses=error_responses(404),
 )
@@ -240,7 +233,6 @@ get_backend = one_message(
 
 @put(
     "/api/experts/{expert_id:str}/backend",
-    tags=["answers"],
     summary="Choose the expert's model backend",
     description='Leave `api_key` out to keep the stored key (same server); send "" to remove it.',
     responses=error_responses(400, 404),
@@ -256,7 +248,6 @@ test_backend = one_message(
     TestBackend,
     name="test_backend",
     timeout=TEST_TIMEOUT_S,
-    tags=["answers"],
     summary="Try the expert's backend with a one-token request",
     status_code=200,
     responses=error_responses(404),
