@@ -18,10 +18,15 @@ import threading
 import time
 
 import httpx
-import uvicorn
 
-from benchmarks.commands import free_port
-from benchmarks.common import begin, embedded_stack, percentile, print_table, record
+from benchmarks.common import (
+    begin,
+    embedded_stack,
+    percentile,
+    print_table,
+    record,
+    served_gateway,
+)
 from contracts.expert import Profile
 from services.expert.answering.prompts import rag_messages
 from services.expert.answering.sources import Source
@@ -115,17 +120,11 @@ async def run() -> None:
     async with embedded_stack() as stack:
         settings = stack.settings()
         hosts = [await start_service(settings, c) for c in ("expert", "ingest", "knowledge")]
-        from gateway.app import create_app
-
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-        )
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600) as api:
+            async with (
+                served_gateway(settings) as url,
+                httpx.AsyncClient(base_url=url, timeout=600) as api,
+            ):
                 expert = (await api.post("/api/experts", json={"name": "Orchard guide",
                           "domain": "the Brambleton orchard"})).json()  # fmt: skip
                 files = {"file": ("orchard.txt", DOCUMENT.encode(), "text/plain")}
@@ -147,8 +146,6 @@ async def run() -> None:
                             messages = await prompt_of(api, expert["id"], local, question)
                             raw.append(await asyncio.to_thread(raw_generate, local, messages))
         finally:
-            server.should_exit = True
-            await serving
             for host in hosts:
                 await host.stop()
 

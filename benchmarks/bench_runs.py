@@ -33,7 +33,7 @@ import uuid
 
 from sqlalchemy import text
 
-from benchmarks.common import begin, embedded_stack, percentile, print_table, record
+from benchmarks.common import begin, embedded_stack, print_table, record, timed_pair
 from contracts.answers import Ask
 from contracts.benchmark import (
     CONTEXT,
@@ -72,11 +72,6 @@ REACTORS = ("react-benchmark-run", "react-benchmark-decide")
 ENDED = ("succeeded", "failed", "cancelled")
 RUN_TIMEOUT_S = 3600.0
 PROFILE = Profile(name="Bench subject", domain="general knowledge")
-
-
-def percentiles(values: list[float]) -> tuple[float, float]:
-    """Median and p95, in milliseconds."""
-    return percentile(values, 50) * 1000, percentile(values, 95) * 1000
 
 
 async def new_expert(nc, profile: Profile) -> str:
@@ -152,26 +147,6 @@ async def reactors_drained(js, timeout: float = 1800.0) -> float:
         await asyncio.sleep(0.25)
 
 
-async def timed_pair(service, raw, check) -> dict:
-    """CALLS calls of each side after WARMUP, alternating which goes first."""
-    for _ in range(WARMUP):
-        check(await service(), "service")
-        check(await raw(), "raw")
-    served, bare = [], []
-    for n in range(CALLS):
-        for side in ("service", "raw") if n % 2 == 0 else ("raw", "service"):
-            started = time.perf_counter()
-            got = await (service() if side == "service" else raw())
-            (served if side == "service" else bare).append(time.perf_counter() - started)
-            check(got, side)
-    return {
-        "service_p50_ms": percentiles(served)[0],
-        "service_p95_ms": percentiles(served)[1],
-        "raw_p50_ms": percentiles(bare)[0],
-        "raw_p95_ms": percentiles(bare)[1],
-    }
-
-
 async def read_figures(nc, engine, store: EventStore, expert_id: str) -> dict:
     params = {"t": TENANT, "e": expert_id}
     summary_sql = text(
@@ -195,13 +170,16 @@ async def read_figures(nc, engine, store: EventStore, expert_id: str) -> dict:
         lambda: ask(nc, GetSummary(expert_id=expert_id), timeout=60.0),
         lambda: raw(summary_sql),
         lambda got, side: count(got, side, "points"),
-    )  # fmt: skip
+        calls=CALLS,
+        warmup=WARMUP,
+    )
     listing = await timed_pair(
-        lambda: ask(nc, ListBenchmarks(expert_id=expert_id,
-                        limit=RUNS), timeout=60.0),
+        lambda: ask(nc, ListBenchmarks(expert_id=expert_id, limit=RUNS), timeout=60.0),
         lambda: raw(runs_sql, {"limit": RUNS}),
         lambda got, side: count(got, side, "runs"),
-    )  # fmt: skip
+        calls=CALLS,
+        warmup=WARMUP,
+    )
     summary["split"] = await summary_split(nc, engine, store, expert_id, summary_sql, params)
     listing["reply_bytes"] = len(
         encode(await ask(nc,
@@ -333,6 +311,32 @@ def raw_generations(settings, results: BenchmarkResults) -> dict:
 # ---- the run -------------------------------------------------------------------------------
 
 
+async def seeded_expert(hosts: dict, settings) -> tuple[str, dict]:
+    """An expert with RUNS finished runs appended to the log, then the benchmark service
+    started over them (into `hosts`) and caught up with what its reactors add: the expert's
+    id, and how long appending, projecting and reacting took."""
+    nc = hosts["expert"].nc
+    store = EventStore(nc.jetstream())
+    expert_id = await new_expert(nc, Profile(name="A thousand runs"))
+    await store.ensure_stream(CONTEXT)
+    started = time.perf_counter()
+    await seed_runs(store, expert_id)
+    append_s = time.perf_counter() - started
+    started = time.perf_counter()
+    hosts["benchmark"] = await start_service(settings, "benchmark")
+    await hosts["benchmark"].wait_caught_up(timeout=600.0)
+    projected_s = time.perf_counter() - started
+    await reactors_drained(nc.jetstream())
+    await hosts["benchmark"].wait_caught_up(timeout=600.0)  # what the reactors added
+    drained_s = time.perf_counter() - started
+    timings = {
+        "append_s": append_s,
+        "projection_caught_up_s": projected_s,
+        "reactors_caught_up_s": drained_s,
+    }
+    return expert_id, timings
+
+
 async def run() -> None:
     begin()
     async with embedded_stack() as stack:
@@ -340,23 +344,10 @@ async def run() -> None:
         hosts = {c: await start_service(settings, c) for c in ("expert", "knowledge", "registry")}
         engine = make_engine(stack.database_url)
         try:
+            expert_id, timings = await seeded_expert(hosts, settings)
             nc = hosts["expert"].nc
-            store = EventStore(nc.jetstream())
-            expert_id = await new_expert(nc, Profile(name="A thousand runs"))
-            await store.ensure_stream(CONTEXT)
-            started = time.perf_counter()
-            await seed_runs(store, expert_id)
-            append_s = time.perf_counter() - started
-            started = time.perf_counter()
-            hosts["benchmark"] = await start_service(settings, "benchmark")
-            await hosts["benchmark"].wait_caught_up(timeout=600.0)
-            projected_s = time.perf_counter() - started
-            await reactors_drained(nc.jetstream())
-            await hosts["benchmark"].wait_caught_up(timeout=600.0)  # what the reactors added
-            drained_s = time.perf_counter() - started
-            reads = await read_figures(nc, engine, store, expert_id)
-            reads |= {"append_s": append_s, "projection_caught_up_s": projected_s,
-                      "reactors_caught_up_s": drained_s}  # fmt: skip
+            reads = await read_figures(nc, engine, EventStore(nc.jetstream()), expert_id)
+            reads |= timings
             quick = await quick_run(nc, settings)
         finally:
             await engine.dispose()

@@ -31,9 +31,16 @@ from contextlib import contextmanager
 
 import httpx
 import nats
-import uvicorn
 
-from benchmarks.common import Timer, begin, embedded_stack, percentile, print_table, record
+from benchmarks.common import (
+    Timer,
+    begin,
+    embedded_stack,
+    percentile,
+    print_table,
+    record,
+    served_gateway,
+)
 from contracts.expert import ExpertCreated, ExpertUpdated, Profile, ProfilePatch
 from runtime.eventstore import EventStore
 from tests.support.inprocess import start_service
@@ -181,21 +188,11 @@ async def alternate(url: str, store: EventStore) -> tuple[float, list[float], fl
 async def one_process(stack, store: EventStore) -> tuple[tuple, dict[str, float]]:
     settings = stack.settings()
     host = await start_service(settings, "expert")
-    from gateway.app import create_app
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
     try:
-        runs = await alternate(f"http://127.0.0.1:{port}", store)
-        split = await service_split(host)
+        async with served_gateway(settings) as url:
+            runs = await alternate(url, store)
+            split = await service_split(host)
     finally:
-        server.should_exit = True
-        await serving
         await host.stop()
     return runs, split
 

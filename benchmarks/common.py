@@ -3,6 +3,7 @@ the printed table and the JSON line appended to `.bench/results.jsonl`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -17,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import uvicorn
 
 from runtime import telemetry
+from runtime.devstack.util import free_port
 from runtime.logs import configure_logging
 from runtime.settings import Settings, load_settings
 from tests.support.servers import start_embedded_servers, stop_embedded_servers
@@ -62,6 +65,28 @@ async def embedded_stack() -> AsyncIterator[Stack]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+@asynccontextmanager
+async def served_gateway(settings: Settings) -> AsyncIterator[str]:
+    """The real gateway, served by uvicorn in this process on a free port: its base URL, once
+    it listens (a start that fails raises); stopped when the block ends."""
+    from gateway.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
 _load_at_start: list[float] = []
 
 
@@ -86,6 +111,32 @@ class Timer:
 
 def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p))
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    """Median and p95, in milliseconds."""
+    return percentile(values, 50) * 1000, percentile(values, 95) * 1000
+
+
+async def timed_pair(service, raw, check, *, calls: int, warmup: int) -> dict:
+    """`calls` calls of each side after `warmup`, alternating which goes first; `check(got,
+    side)` looks at every answer. Median and p95 of each side, in milliseconds."""
+    for _ in range(warmup):
+        check(await service(), "service")
+        check(await raw(), "raw")
+    served, bare = [], []
+    for n in range(calls):
+        for side in ("service", "raw") if n % 2 == 0 else ("raw", "service"):
+            started = time.perf_counter()
+            got = await (service() if side == "service" else raw())
+            (served if side == "service" else bare).append(time.perf_counter() - started)
+            check(got, side)
+    return {
+        "service_p50_ms": percentiles(served)[0],
+        "service_p95_ms": percentiles(served)[1],
+        "raw_p50_ms": percentiles(bare)[0],
+        "raw_p95_ms": percentiles(bare)[1],
+    }
 
 
 def print_table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:

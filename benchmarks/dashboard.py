@@ -40,21 +40,10 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import uvicorn
 from playwright.async_api import Page, async_playwright
 
-from benchmarks.bench_runs import (
-    RUNS,
-    new_expert,
-    reactors_drained,
-    seed_runs,
-    settings_for,
-)
-from benchmarks.commands import free_port
-from benchmarks.common import begin, embedded_stack, print_table, record
-from contracts.benchmark import CONTEXT
-from contracts.expert import Profile
-from runtime.eventstore import EventStore
+from benchmarks.bench_runs import RUNS, seeded_expert, settings_for
+from benchmarks.common import begin, embedded_stack, print_table, record, served_gateway
 from tests.e2e.test_benchmarks import CHARTS, PAINTED
 from tests.e2e.test_chat import screenshot
 from tests.e2e.test_console import CHROMIUM, CHROMIUM_ARGS
@@ -231,36 +220,13 @@ async def run() -> None:
     async with embedded_stack() as stack:
         settings = settings_for(stack)
         hosts = {c: await start_service(settings, c) for c in ("expert", "knowledge", "registry")}
-        serving = server = None
         try:
-            nc = hosts["expert"].nc
-            store = EventStore(nc.jetstream())
-            expert_id = await new_expert(nc, Profile(name="A thousand runs"))
-            await store.ensure_stream(CONTEXT)
-            started = time.perf_counter()
-            await seed_runs(store, expert_id)
-            append_s = time.perf_counter() - started
-            hosts["benchmark"] = await start_service(settings, "benchmark")
-            await hosts["benchmark"].wait_caught_up(timeout=600.0)
-            await reactors_drained(nc.jetstream())
-            await hosts["benchmark"].wait_caught_up(timeout=600.0)  # what the reactors added
-            from gateway.app import create_app
-
-            port = free_port()
-            server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1",
-                                                   port=port, log_level="warning"))  # fmt: skip
-            serving = asyncio.create_task(server.serve())
-            while not server.started:
-                if serving.done():
-                    serving.result()
-                await asyncio.sleep(0.05)
-            with tempfile.TemporaryDirectory(prefix="simtune-bench-bare-") as workdir:
-                figures = await measure(f"http://127.0.0.1:{port}", expert_id, Path(workdir))
-            figures["append_s"] = append_s
+            expert_id, timings = await seeded_expert(hosts, settings)
+            async with served_gateway(settings) as url:
+                with tempfile.TemporaryDirectory(prefix="simtune-bench-bare-") as workdir:
+                    figures = await measure(url, expert_id, Path(workdir))
+            figures["append_s"] = timings["append_s"]
         finally:
-            if server is not None:
-                server.should_exit = True
-                await serving
             for host in reversed(list(hosts.values())):
                 await host.stop()
     report(figures)

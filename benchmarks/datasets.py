@@ -20,10 +20,8 @@ import time
 
 import httpx
 import openai
-import uvicorn
 
-from benchmarks.commands import free_port
-from benchmarks.common import begin, embedded_stack, print_table, record
+from benchmarks.common import begin, embedded_stack, print_table, record, served_gateway
 from benchmarks.corpus import book
 from contracts.dataset import Provenance
 from contracts.knowledge import ListPassages
@@ -80,18 +78,12 @@ async def run() -> None:
         settings = load_settings(env)
         contexts = ("expert", "ingest", "knowledge", "dataset")
         hosts = [await start_service(settings, c) for c in contexts]
-        from gateway.app import create_app
-
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-        )
-        serving_task = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
         figures: dict[str, tuple[float, float]] = {}
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600) as api:
+            async with (
+                served_gateway(settings) as url,
+                httpx.AsyncClient(base_url=url, timeout=600) as api,
+            ):
                 expert = (await api.post("/api/experts", json={"name": "Bench"})).json()
                 text = "\n\n".join(book(40)).encode()
                 files = {"file": ("book.txt", text, "text/plain")}
@@ -142,8 +134,6 @@ async def run() -> None:
                 ]  # fmt: skip
                 figures["manual examples"] = (served, raw_rules(candidates, count))
         finally:
-            server.should_exit = True
-            await serving_task
             for host in hosts:
                 await host.stop()
 

@@ -46,9 +46,9 @@ from benchmarks.common import (
     ROOT,
     begin,
     embedded_stack,
-    percentile,
     print_table,
     record,
+    timed_pair,
 )
 from contracts.answers import AnswerReply, Ask
 from contracts.expert import CreateExpert, Profile
@@ -88,11 +88,6 @@ TRANSFERS = 5
 MB = 1_000_000
 FILES_REACTOR = "react-registry-files"  # the registry's file reactor (manifests, active.json)
 QUESTION = "What is the rule?"
-
-
-def percentiles(values: list[float]) -> tuple[float, float]:
-    """Median and p95, in milliseconds."""
-    return percentile(values, 50) * 1000, percentile(values, 95) * 1000
 
 
 async def new_expert(nc, name: str) -> str:
@@ -216,24 +211,12 @@ async def list_latency(nc, engine, expert_id: str, size: int) -> dict:
         async with engine.connect() as conn:
             return (await conn.execute(views.LIST, params)).all()
 
-    for _ in range(WARMUP):
-        await service()
-        await raw()
-    served, bare = [], []
-    for n in range(LIST_CALLS):
-        for side in ("service", "raw") if n % 2 == 0 else ("raw", "service"):
-            started = time.perf_counter()
-            got = await (service() if side == "service" else raw())
-            (served if side == "service" else bare).append(time.perf_counter() - started)
-            count = len(got.adapters) if side == "service" else len(got)
-            assert count == size, f"listed {count} versions, not {size}"
-    return {
-        "service_p50_ms": percentiles(served)[0],
-        "service_p95_ms": percentiles(served)[1],
-        "raw_p50_ms": percentiles(bare)[0],
-        "raw_p95_ms": percentiles(bare)[1],
-        "split": await list_split(engine, expert_id, params),
-    }
+    def check(got, side: str) -> None:
+        count = len(got.adapters) if side == "service" else len(got)
+        assert count == size, f"listed {count} versions, not {size}"
+
+    figures = await timed_pair(service, raw, check, calls=LIST_CALLS, warmup=WARMUP)
+    return figures | {"split": await list_split(engine, expert_id, params)}
 
 
 async def list_split(engine, expert_id: str, params: dict) -> dict:

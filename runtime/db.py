@@ -7,10 +7,15 @@ rebuild), with `public` after it, where extension types such as pgvector's live.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, TypeVar
+
 import numpy as np
 from pgvector import Vector
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+S = TypeVar("S")
 
 # A session that sits in an open transaction this long is ended by Postgres: a task cancelled
 # mid-query can leave its connection so, holding locks that a rebuild's swap would wait on.
@@ -85,6 +90,29 @@ async def ensure_extensions(engine: AsyncEngine, extensions: tuple[str, ...]) ->
 async def use_schema(conn: AsyncConnection, schema: str) -> None:
     """Unqualified names in this transaction mean `schema`'s tables (then `public`'s)."""
     await conn.execute(text(f'SET LOCAL search_path TO "{schema}", public'))
+
+
+async def row_by_id(conn: AsyncConnection, table: str, tenant: str, id_: str, *, key: str = "id"):
+    """The row of `table` ("schema.table") whose `key` column is `id_` for `tenant`, or None:
+    the read behind every query for one thing by its id."""
+    sql = text(f"SELECT * FROM {table} WHERE tenant = :t AND {key} = :id")
+    return (await conn.execute(sql, {"t": tenant, "id": id_})).first()
+
+
+def struct_of(cls: type[S], row: Any, **given: Any) -> S:
+    """The contract `cls` (a msgspec Struct) of a read model's row: each field from the column
+    of its name (a time as ISO text), or from `given`, which also names what has no column."""
+    columns = row._mapping
+    found = {
+        name: _plain(columns[name])
+        for name in cls.__struct_fields__  # type: ignore[attr-defined]
+        if name in columns and name not in given
+    }
+    return cls(**found, **given)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 async def ensure_schema(engine: AsyncEngine, schema: str) -> None:

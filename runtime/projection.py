@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import TextClause
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from runtime.codec import encode
@@ -51,6 +51,23 @@ class Projection(Protocol):
     async def create(self, conn: AsyncConnection) -> None: ...  # tables, idempotent, unqualified
     async def indexes(self, conn: AsyncConnection) -> None: ...  # built after a rebuild's replay
     async def apply(self, out: Writes, event: RecordedEvent) -> None: ...
+
+
+class Tables:
+    """`create` and `indexes` for a projection whose tables and indexes are plain DDL, run in
+    order: `table_ddl` (each `CREATE TABLE IF NOT EXISTS` or the like, idempotent) at start,
+    `index_ddl` after a rebuild's replay (the indexes a live projector builds at start too)."""
+
+    table_ddl: tuple[str, ...] = ()
+    index_ddl: tuple[str, ...] = ()
+
+    async def create(self, conn: AsyncConnection) -> None:
+        for statement in self.table_ddl:
+            await conn.execute(text(statement))
+
+    async def indexes(self, conn: AsyncConnection) -> None:
+        for statement in self.index_ddl:
+            await conn.execute(text(statement))
 
 
 def announcement(rec: RecordedEvent, projection: str) -> bytes:

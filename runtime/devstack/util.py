@@ -4,6 +4,24 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Self
+
+
+class ChildServer:
+    """A server the dev stack runs as a child process: `with server:` starts it (the value
+    is the started server) and stops it after, however the block ends."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
 
 def free_port(host: str = "127.0.0.1") -> int:

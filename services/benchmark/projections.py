@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import msgspec
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.benchmark import (
     STREAM,
@@ -26,7 +25,7 @@ from contracts.benchmark import (
     RegressionDetected,
 )
 from runtime.eventstore import RecordedEvent
-from runtime.projection import Writes
+from runtime.projection import Tables, Writes
 
 _json = msgspec.json.Encoder()
 
@@ -114,20 +113,14 @@ def metric_params(m) -> dict:
     }
 
 
-class RunsProjection:
+class RunsProjection(Tables):
     name = "benchmark.runs"
     streams = (STREAM,)
     announce = True
-
-    async def create(self, conn: AsyncConnection) -> None:
-        await conn.execute(text(RUNS_TABLE))
-        await conn.execute(text(ALERTS_TABLE))
-        await conn.execute(text(SETTINGS_TABLE))
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        await conn.execute(
-            text("CREATE INDEX IF NOT EXISTS runs_by_expert ON runs (tenant, expert_id, queued_at)")
-        )
+    table_ddl = (RUNS_TABLE, ALERTS_TABLE, SETTINGS_TABLE)
+    index_ddl = (
+        "CREATE INDEX IF NOT EXISTS runs_by_expert ON runs (tenant, expert_id, queued_at)",
+    )
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         key = {"t": rec.tenant, "at": rec.at}

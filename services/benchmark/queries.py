@@ -18,18 +18,14 @@ from contracts.benchmark import (
     ListQuestions,
     QuestionList,
 )
-from runtime.service import ServiceHost
+from runtime.service import Hosted
 from services.benchmark import diagnosis, domain, versions, views
 from services.benchmark.aggregates import BENCHES, RUNS
 
 
-class BenchmarkQueries:
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
-
+class BenchmarkQueries(Hosted):
     async def get(self, q: GetBenchmark) -> BenchmarkView:
-        return await self.host.read(q, lambda conn: views.run(conn, q.tenant, q.run_id),
-                                    missing=f"benchmark run {q.run_id}")  # fmt: skip
+        return await self.host.read_by_id(q, views.run, q.run_id, "benchmark run")
 
     async def list(self, q: ListBenchmarks) -> BenchmarkList:
         return BenchmarkList(runs=await self.host.read(q, lambda conn: views.runs(conn, q)))

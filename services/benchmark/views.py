@@ -18,6 +18,7 @@ from contracts.benchmark import (
     ListBenchmarks,
     Resources,
 )
+from runtime.db import row_by_id, struct_of
 from runtime.moments import between
 from services.benchmark import domain
 
@@ -81,12 +82,7 @@ async def runs(conn: AsyncConnection, q: ListBenchmarks) -> list[BenchmarkView]:
 
 
 async def run(conn: AsyncConnection, tenant: str, run_id: str) -> BenchmarkView | None:
-    row = (
-        await conn.execute(
-            text("SELECT * FROM benchmark.runs WHERE tenant = :t AND id = :id"),
-            {"t": tenant, "id": run_id},
-        )
-    ).first()
+    row = await row_by_id(conn, "benchmark.runs", tenant, run_id)
     return to_view(row) if row else None
 
 
@@ -181,17 +177,7 @@ ALERTS = text(
 async def alerts(conn: AsyncConnection, tenant: str, expert_id: str) -> list[Alert]:
     """The newest of what a person should hear about the expert's runs."""
     rows = await conn.execute(ALERTS, {"t": tenant, "e": expert_id, "n": ALERTS_SHOWN})
-    return [
-        Alert(
-            kind=r.kind,
-            sentence=r.sentence,
-            adapter_id=r.adapter_id,
-            run_id=r.run_id,
-            rollback_to=r.rollback_to,
-            at=r.at.isoformat(),
-        )  # fmt: skip
-        for r in rows.all()
-    ]
+    return [struct_of(Alert, r) for r in rows.all()]
 
 
 DIAGNOSIS_RUNS = text(

@@ -4,7 +4,6 @@ reads it)."""
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.dataset import (
     STREAM,
@@ -17,7 +16,7 @@ from contracts.dataset import (
 )
 from runtime.codec import json_text
 from runtime.eventstore import RecordedEvent
-from runtime.projection import Writes
+from runtime.projection import Tables, Writes
 
 TABLE = (
     "CREATE TABLE IF NOT EXISTS datasets ("
@@ -59,17 +58,12 @@ ENDED = text(
 CANCELLED = "Cancelled before it was finished."
 
 
-
-class DatasetsProjection:
+class DatasetsProjection(Tables):
     name = "dataset.datasets"
     streams = (STREAM,)
     announce = True
-
-    async def create(self, conn: AsyncConnection) -> None:
-        await conn.execute(text(TABLE))
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        await conn.execute(text(BY_EXPERT))
+    table_ddl = (TABLE,)
+    index_ddl = (BY_EXPERT,)
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         key = {"t": rec.tenant, "at": rec.at, "id": getattr(rec.event, "dataset_id", None)}

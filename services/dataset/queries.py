@@ -65,10 +65,7 @@ class DatasetQueries:
 
     async def _row(self, query: Query):
         """The row of the version `query` names, as of `query.after_seq`; 404 without one."""
-        return await self.host.read(
-            query, lambda conn: views.row(conn, query.tenant, query.dataset_id),
-            missing=f"dataset {query.dataset_id}",
-        )  # fmt: skip
+        return await self.host.read_by_id(query, views.row, query.dataset_id, "dataset")
 
     async def _ready(self, query: Query) -> DatasetView:
         view = views.to_view(await self._row(query))

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.base import ObjectRef
 from contracts.dataset import Counts, DatasetView
+from runtime.db import row_by_id
 
 
 def to_view(row) -> DatasetView:
@@ -41,12 +42,7 @@ def to_view(row) -> DatasetView:
 
 async def row(conn: AsyncConnection, tenant: str, dataset_id: str):
     """The row (with its spec, seed and rejections object), or None."""
-    return (
-        await conn.execute(
-            text("SELECT * FROM dataset.datasets WHERE tenant = :t AND id = :id"),
-            {"t": tenant, "id": dataset_id},
-        )
-    ).first()
+    return await row_by_id(conn, "dataset.datasets", tenant, dataset_id)
 
 
 async def versions(conn: AsyncConnection, tenant: str, expert_id: str) -> list[DatasetView]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import msgspec
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import expert, registry
 from contracts.answers import AnswerGiven, AnswerScored, BackendConfigured, FeedbackGiven, ScoreView
@@ -26,7 +25,7 @@ from contracts.registry import (
     AdapterRolledBack,
 )
 from runtime.eventstore import RecordedEvent
-from runtime.projection import Writes
+from runtime.projection import Tables, Writes
 
 _json = msgspec.json.Encoder()
 
@@ -54,25 +53,18 @@ BACKEND = text(
 )
 
 
-class ExpertsProjection:
+class ExpertsProjection(Tables):
     name = "expert.experts"
     streams = (expert.STREAM,)
     announce = True
-
-    async def create(self, conn: AsyncConnection) -> None:
-        await conn.execute(
-            text(
-                "CREATE TABLE IF NOT EXISTS experts ("
-                " tenant text NOT NULL, id text NOT NULL, profile jsonb NOT NULL,"
-                " version int NOT NULL, created_at timestamptz NOT NULL,"
-                " updated_at timestamptz NOT NULL, backend jsonb,"
-                " PRIMARY KEY (tenant, id))"
-            )
-        )
-        await conn.execute(text("ALTER TABLE experts ADD COLUMN IF NOT EXISTS backend jsonb"))
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        pass  # the primary key is all it needs
+    table_ddl = (
+        "CREATE TABLE IF NOT EXISTS experts ("
+        " tenant text NOT NULL, id text NOT NULL, profile jsonb NOT NULL,"
+        " version int NOT NULL, created_at timestamptz NOT NULL,"
+        " updated_at timestamptz NOT NULL, backend jsonb,"
+        " PRIMARY KEY (tenant, id))",
+        "ALTER TABLE experts ADD COLUMN IF NOT EXISTS backend jsonb",
+    )  # no index_ddl: the primary key is all it needs
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         key = {"t": rec.tenant, "id": rec.aggregate_id, "at": rec.at}
@@ -113,31 +105,23 @@ FEEDBACK = text(
 EXPERT_GONE = text("DELETE FROM traces WHERE tenant = :t AND expert_id = :e")
 
 
-class TracesProjection:
+class TracesProjection(Tables):
     name = "expert.traces"
     streams = (expert.STREAM,)
     announce = False  # the experts projection announces the EXPERT stream's events
-
-    async def create(self, conn: AsyncConnection) -> None:
-        await conn.execute(
-            text(
-                "CREATE TABLE IF NOT EXISTS traces ("
-                " tenant text NOT NULL, answer_id text NOT NULL, expert_id text NOT NULL,"
-                " kind text NOT NULL, mode text NOT NULL, question text NOT NULL,"
-                " answer text NOT NULL, trace jsonb NOT NULL, created_at timestamptz NOT NULL,"
-                " score real, score_detail jsonb, rating int, feedback jsonb,"
-                " feedback_count int NOT NULL DEFAULT 0, feedback_at timestamptz,"
-                " PRIMARY KEY (tenant, answer_id))"
-            )
-        )
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        await conn.execute(
-            text(
-                "CREATE INDEX IF NOT EXISTS traces_by_expert"
-                " ON traces (tenant, expert_id, created_at DESC, answer_id DESC)"
-            )
-        )
+    table_ddl = (
+        "CREATE TABLE IF NOT EXISTS traces ("
+        " tenant text NOT NULL, answer_id text NOT NULL, expert_id text NOT NULL,"
+        " kind text NOT NULL, mode text NOT NULL, question text NOT NULL,"
+        " answer text NOT NULL, trace jsonb NOT NULL, created_at timestamptz NOT NULL,"
+        " score real, score_detail jsonb, rating int, feedback jsonb,"
+        " feedback_count int NOT NULL DEFAULT 0, feedback_at timestamptz,"
+        " PRIMARY KEY (tenant, answer_id))",
+    )
+    index_ddl = (
+        "CREATE INDEX IF NOT EXISTS traces_by_expert"
+        " ON traces (tenant, expert_id, created_at DESC, answer_id DESC)",
+    )
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         key = {"t": rec.tenant, "id": rec.aggregate_id, "at": rec.at}
@@ -207,17 +191,11 @@ VERSION_ADDED = text(
 VERSION_DELETED = text("UPDATE versions SET deleted = true WHERE tenant = :t AND adapter_id = :id")
 
 
-class DeploymentsProjection:
+class DeploymentsProjection(Tables):
     name = "expert.deployments"
     streams = (registry.STREAM,)
     announce = False
-
-    async def create(self, conn: AsyncConnection) -> None:
-        await conn.execute(text(TABLE))
-        await conn.execute(text(VERSIONS_TABLE))
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        return None
+    table_ddl = (TABLE, VERSIONS_TABLE)
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         match rec.event:

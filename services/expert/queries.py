@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from contracts.answers import BackendView, GetAnswer, GetBackend, ListTraces, TracePage, TraceView
 from contracts.expert import ExpertList, ExpertView, GetExpert, ListExperts
-from runtime.service import ServiceHost
+from runtime.service import Hosted
 from services.expert import views
 from services.expert.aggregates import EXPERT
 from services.expert.backends import label
@@ -15,16 +15,9 @@ from services.expert.backends import label
 LOCAL = {"kind": "local", "api_key_set": False, "timeout_s": 60.0}  # no backend configured
 
 
-class ProfileQueries:
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
-
+class ProfileQueries(Hosted):
     async def get(self, query: GetExpert) -> ExpertView:
-        return await self.host.read(
-            query,
-            lambda conn: views.get_expert(conn, query.tenant, query.expert_id),
-            missing=f"expert {query.expert_id}",
-        )
+        return await self.host.read_by_id(query, views.get_expert, query.expert_id, "expert")
 
     async def list(self, query: ListExperts) -> ExpertList:
         async def experts(conn) -> ExpertList:
@@ -34,11 +27,7 @@ class ProfileQueries:
 
     async def backend(self, query: GetBackend) -> BackendView:
         """The backend as the settings form shows it: never the key, only whether one is set."""
-        row = await self.host.read(
-            query,
-            lambda conn: views.expert_backend(conn, query.tenant, query.expert_id),
-            missing=f"expert {query.expert_id}",
-        )
+        row = await self.host.read_by_id(query, views.expert_backend, query.expert_id, "expert")
         shown = row.backend or LOCAL
         state, _ = await EXPERT.load(self.host.store, query.tenant, query.expert_id)
         return BackendView(
@@ -51,16 +40,9 @@ class ProfileQueries:
         )
 
 
-class AnswerQueries:
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
-
+class AnswerQueries(Hosted):
     async def answer(self, query: GetAnswer) -> TraceView:
-        return await self.host.read(
-            query,
-            lambda conn: views.get_trace(conn, query.tenant, query.answer_id),
-            missing=f"answer {query.answer_id}",
-        )
+        return await self.host.read_by_id(query, views.get_trace, query.answer_id, "answer")
 
     async def traces(self, query: ListTraces) -> TracePage:
         async def page(conn) -> TracePage | None:

@@ -21,7 +21,7 @@ from contracts.knowledge import MAX_EMBED_TEXT, MAX_EMBED_TEXTS, Embed
 from runtime.eventstore import RecordedEvent, derived_id, events_of
 from runtime.reactor import Progress
 from runtime.rpc import ask
-from runtime.service import ServiceHost
+from runtime.service import Hosted
 from services.expert.aggregates import ANSWER
 from services.expert.answering import scoring
 from services.expert.answering.citations import CheckedAnswer, check_citations
@@ -31,11 +31,8 @@ from services.expert.domain import answers as answer_domain
 SUBJECT = events_of(expert.STREAM, answers.AGGREGATE)  # the answers' events only
 
 
-class Scorer:
+class Scorer(Hosted):
     """Reacts to `AnswerGiven`: scores the answer once per scorer version."""
-
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
 
     async def on_answer(self, rec: RecordedEvent, progress: Progress) -> None:
         if isinstance(rec.event, AnswerGiven):

@@ -21,15 +21,9 @@ from contracts.answers import (
 )
 from contracts.base import DomainError, ErrorCode
 from contracts.expert import ExpertView, Profile
+from runtime.db import row_by_id, struct_of
 
-EXPERT = text("SELECT * FROM expert.experts WHERE tenant = :t AND id = :id")
 EXPERT_BACKEND = text("SELECT backend FROM expert.experts WHERE tenant = :t AND id = :id")
-TRACE = text("SELECT * FROM expert.traces WHERE tenant = :t AND answer_id = :id")
-
-
-async def _one(conn: AsyncConnection, sql, tenant: str, id_: str) -> Row | None:
-    """The one row `sql` finds for (tenant, id), or None."""
-    return (await conn.execute(sql, {"t": tenant, "id": id_})).first()
 
 
 # ---- experts --------------------------------------------------------------------------------
@@ -37,24 +31,11 @@ async def _one(conn: AsyncConnection, sql, tenant: str, id_: str) -> Row | None:
 
 def expert_view(row) -> ExpertView:
     profile = msgspec.convert(row.profile, Profile)
-    return ExpertView(
-        id=row.id,
-        name=profile.name,
-        description=profile.description,
-        domain=profile.domain,
-        goals=profile.goals,
-        influences=profile.influences,
-        style_guide=profile.style_guide,
-        base_model=profile.base_model,
-        banned_topics=profile.banned_topics,
-        version=row.version,
-        created_at=row.created_at.isoformat(),
-        updated_at=row.updated_at.isoformat(),
-    )
+    return struct_of(ExpertView, row, **msgspec.structs.asdict(profile))
 
 
 async def get_expert(conn: AsyncConnection, tenant: str, expert_id: str) -> ExpertView | None:
-    row = await _one(conn, EXPERT, tenant, expert_id)
+    row = await row_by_id(conn, "expert.experts", tenant, expert_id)
     return expert_view(row) if row else None
 
 
@@ -68,7 +49,7 @@ async def list_experts(conn: AsyncConnection, tenant: str) -> list[ExpertView]:
 
 async def expert_backend(conn: AsyncConnection, tenant: str, expert_id: str) -> Row | None:
     """The expert's row with only its backend as shown (None: no such expert)."""
-    return await _one(conn, EXPERT_BACKEND, tenant, expert_id)
+    return (await conn.execute(EXPERT_BACKEND, {"t": tenant, "id": expert_id})).first()
 
 
 # ---- traces ---------------------------------------------------------------------------------
@@ -111,7 +92,7 @@ def trace_view(row) -> TraceView:
 
 
 async def get_trace(conn: AsyncConnection, tenant: str, answer_id: str) -> TraceView | None:
-    row = await _one(conn, TRACE, tenant, answer_id)
+    row = await row_by_id(conn, "expert.traces", tenant, answer_id, key="answer_id")
     return trace_view(row) if row else None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.ingest import (
     STREAM,
@@ -14,7 +13,7 @@ from contracts.ingest import (
     DocumentUploaded,
 )
 from runtime.eventstore import RecordedEvent
-from runtime.projection import Writes
+from runtime.projection import Tables, Writes
 
 TABLE = (
     "CREATE TABLE IF NOT EXISTS documents ("
@@ -49,17 +48,12 @@ REJECTED = text(
 DELETED = text("DELETE FROM documents WHERE tenant = :t AND id = :id AND revision = :r")
 
 
-class DocumentsProjection:
+class DocumentsProjection(Tables):
     name = "ingest.documents"
     streams = (STREAM,)
     announce = True
-
-    async def create(self, conn: AsyncConnection) -> None:
-        await conn.execute(text(TABLE))
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        for statement in INDEXES:
-            await conn.execute(text(statement))
+    table_ddl = (TABLE,)
+    index_ddl = INDEXES
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         ev = rec.event

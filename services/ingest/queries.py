@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from contracts.base import DomainError, ErrorCode
 from contracts.ingest import DocumentList, DocumentView, GetDocument, ListDocuments
-from runtime.service import ServiceHost
+from runtime.service import Hosted
 from services.ingest import views
 
 
-class IngestQueries:
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
-
+class IngestQueries(Hosted):
     async def get(self, query: GetDocument) -> DocumentView:
-        return await self.host.read(
-            query,
-            lambda conn: views.get_document(conn, query.tenant, query.document_id),
-            missing=f"document {query.document_id}",
-        )
+        return await self.host.read_by_id(query, views.get_document, query.document_id, "document")
 
     async def list(self, query: ListDocuments) -> DocumentList:
         after = None

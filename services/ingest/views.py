@@ -9,33 +9,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.ingest import DocumentList, DocumentView
+from runtime.db import row_by_id, struct_of
 
 
 def to_view(row) -> DocumentView:
-    return DocumentView(
-        id=row.id,
-        expert_id=row.expert_id,
-        filename=row.filename,
-        status=row.status,
-        revision=row.revision,
-        pages=row.pages,
-        chunks=row.chunks,
-        sha256=row.sha256,
-        size=row.size,
-        media_type=row.media_type,
-        reason=row.reason,
-        created_at=row.created_at.isoformat(),
-        updated_at=row.updated_at.isoformat(),
-    )
+    return struct_of(DocumentView, row)
 
 
 async def get_document(conn: AsyncConnection, tenant: str, document_id: str) -> DocumentView | None:
-    row = (
-        await conn.execute(
-            text("SELECT * FROM ingest.documents WHERE tenant = :t AND id = :id"),
-            {"t": tenant, "id": document_id},
-        )
-    ).first()
+    row = await row_by_id(conn, "ingest.documents", tenant, document_id)
     return to_view(row) if row else None
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.knowledge import (
     STREAM,
@@ -20,7 +19,7 @@ from contracts.knowledge import (
 from runtime.eventstore import RecordedEvent
 from runtime.logs import get_logger
 from runtime.objects import ObjectMissing, Objects
-from runtime.projection import Writes
+from runtime.projection import Tables, Writes
 from services.knowledge.stored import load_chunks
 
 log = get_logger(__name__)
@@ -65,7 +64,7 @@ INDEXES = (
 )
 
 
-class IndexProjection:
+class IndexProjection(Tables):
     name = "knowledge.index"
     streams = (STREAM,)
     announce = True
@@ -74,8 +73,11 @@ class IndexProjection:
     def __init__(self, objects: Objects, dimensions: int) -> None:
         self.objects, self.dimensions = objects, dimensions
 
-    async def create(self, conn: AsyncConnection) -> None:
-        for statement in (
+    index_ddl = INDEXES
+
+    @property
+    def table_ddl(self) -> tuple[str, ...]:
+        return (
             "CREATE TABLE IF NOT EXISTS documents ("
             " tenant text NOT NULL, document_id text NOT NULL, expert_id text NOT NULL,"
             " revision int NOT NULL, status text NOT NULL, chunks int NOT NULL DEFAULT 0,"
@@ -87,12 +89,7 @@ class IndexProjection:
             f" embedding vector({self.dimensions}) NOT NULL,"
             " tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED,"
             " PRIMARY KEY (tenant, chunk_id))",
-        ):
-            await conn.execute(text(statement))
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        for statement in INDEXES:
-            await conn.execute(text(statement))
+        )
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         ev = rec.event

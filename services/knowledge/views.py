@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.base import DomainError, ErrorCode
 from contracts.knowledge import IndexStatus, IndexStatuses, ListPassages, Passage, PassagePage
+from runtime.db import struct_of
 
 
 async def index_statuses(conn: AsyncConnection, tenant: str, ids: list[str]) -> IndexStatuses:
@@ -20,18 +21,7 @@ async def index_statuses(conn: AsyncConnection, tenant: str, ids: list[str]) -> 
         ),
         {"t": tenant, "ids": ids},
     )
-    return IndexStatuses(
-        statuses=[
-            IndexStatus(
-                document_id=r.document_id,
-                revision=r.revision,
-                status=r.status,
-                chunks=r.chunks,
-                reason=r.reason,
-            )
-            for r in rows
-        ]
-    )
+    return IndexStatuses(statuses=[struct_of(IndexStatus, r) for r in rows])
 
 
 async def passages_page(conn: AsyncConnection, query: ListPassages) -> PassagePage:
@@ -57,15 +47,6 @@ async def passages_page(conn: AsyncConnection, query: ListPassages) -> PassagePa
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     return PassagePage(
-        passages=[
-            Passage(
-                document_id=r.document_id,
-                filename=r.filename,
-                page=r.page,
-                chunk_id=r.chunk_id,
-                text=r.body,
-            )
-            for r in rows
-        ],
+        passages=[struct_of(Passage, r, text=r.body) for r in rows],
         next=f"{rows[-1].document_id}|{rows[-1].ord}" if more else None,
     )

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.registry import (
     STREAM,
@@ -25,7 +24,7 @@ from contracts.registry import (
 )
 from runtime.codec import json_text
 from runtime.eventstore import RecordedEvent
-from runtime.projection import Writes
+from runtime.projection import Tables, Writes
 
 MB = 1024 * 1024
 
@@ -82,7 +81,6 @@ AUDITED = text(
 )
 
 
-
 def audit_row(rec: RecordedEvent) -> dict | None:
     """The audit trail's line for an event: what was done, to what, by whom, and why."""
     ev = rec.event
@@ -125,25 +123,16 @@ def audit_row(rec: RecordedEvent) -> dict | None:
     return None
 
 
-class VersionsProjection:
+class VersionsProjection(Tables):
     name = "registry.versions"
     streams = (STREAM,)
     announce = True
-
-    async def create(self, conn: AsyncConnection) -> None:
-        for table in (ADAPTERS_TABLE, DEPLOYMENTS_TABLE, AUDIT_TABLE):
-            await conn.execute(text(table))
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        await conn.execute(
-            text(
-                "CREATE INDEX IF NOT EXISTS adapters_by_expert"
-                " ON adapters (tenant, expert_id, registered_at DESC)"
-            )
-        )
-        await conn.execute(
-            text("CREATE INDEX IF NOT EXISTS audit_by_expert ON audit (tenant, expert_id, seq)")
-        )
+    table_ddl = (ADAPTERS_TABLE, DEPLOYMENTS_TABLE, AUDIT_TABLE)
+    index_ddl = (
+        "CREATE INDEX IF NOT EXISTS adapters_by_expert"
+        " ON adapters (tenant, expert_id, registered_at DESC)",
+        "CREATE INDEX IF NOT EXISTS audit_by_expert ON audit (tenant, expert_id, seq)",
+    )
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         key = {"t": rec.tenant, "at": rec.at}

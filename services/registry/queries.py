@@ -13,14 +13,11 @@ from contracts.registry import (
     GetAudit,
     ListAdapters,
 )
-from runtime.service import READ_YOUR_WRITES_S, ServiceHost
+from runtime.service import READ_YOUR_WRITES_S, Hosted
 from services.registry import views
 
 
-class RegistryQueries:
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
-
+class RegistryQueries(Hosted):
     async def list(self, q: ListAdapters) -> AdapterList:
         adapters, active = await self.host.read(
             q, lambda conn: views.versions_and_active(conn, q.tenant, q.expert_id)
@@ -35,11 +32,7 @@ class RegistryQueries:
         )
 
     async def get(self, q: GetAdapter) -> AdapterView:
-        return await self.host.read(
-            q,
-            lambda conn: views.version(conn, q.tenant, q.adapter_id),
-            missing=f"version {q.adapter_id}",
-        )
+        return await self.host.read_by_id(q, views.version, q.adapter_id, "version")
 
     async def active(self, q: GetActiveAdapter) -> ActiveAdapter:
         return await self.host.read(q, lambda conn: views.active(conn, q.tenant, q.expert_id))

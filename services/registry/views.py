@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.registry import ActiveAdapter, AdapterView, AuditEntry, GetAudit
 from contracts.trainer import AdapterFile, RunMetrics, TrainConfig
+from runtime.db import struct_of
 from runtime.moments import between
 from runtime.rpc import not_found
 
@@ -123,17 +124,4 @@ async def audit(conn: AsyncConnection, q: GetAudit) -> list[AuditEntry]:
         f" FROM registry.audit WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT :limit"
     )
     rows = (await conn.execute(sql, params)).all()
-    return [
-        AuditEntry(
-            seq=row.seq,
-            at=row.at.isoformat(),
-            expert_id=row.expert_id,
-            action=row.action,
-            outcome=row.outcome,
-            adapter_id=row.adapter_id,
-            previous_adapter_id=row.previous_adapter_id,
-            by=row.by,
-            reason=row.reason,
-        )
-        for row in rows
-    ]
+    return [struct_of(AuditEntry, row) for row in rows]

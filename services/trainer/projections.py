@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.dataset import STREAM as DATASETS
 from contracts.dataset import DatasetBuilt, DatasetRevised
@@ -28,7 +27,7 @@ from contracts.trainer import (
 )
 from runtime.codec import json_text
 from runtime.eventstore import RecordedEvent
-from runtime.projection import Writes
+from runtime.projection import Tables, Writes
 
 HISTORY_POINTS = 2000  # loss points kept per run for the chart
 
@@ -102,23 +101,15 @@ DATASET_READY = text(
 )
 
 
-
-class RunsProjection:
+class RunsProjection(Tables):
     name = "trainer.runs"
     streams = (STREAM,)
     announce = True
-
-    async def create(self, conn: AsyncConnection) -> None:
-        await conn.execute(text(RUNS_TABLE))
-        await conn.execute(text(SETTINGS_TABLE))
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        await conn.execute(
-            text("CREATE INDEX IF NOT EXISTS runs_by_expert ON runs (tenant, expert_id, number)")
-        )
-        await conn.execute(
-            text("CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, queued_at)")
-        )
+    table_ddl = (RUNS_TABLE, SETTINGS_TABLE)
+    index_ddl = (
+        "CREATE INDEX IF NOT EXISTS runs_by_expert ON runs (tenant, expert_id, number)",
+        "CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, queued_at)",
+    )
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         key = {"t": rec.tenant, "at": rec.at}
@@ -199,23 +190,16 @@ class RunsProjection:
                 out.add(SKIPPED, {**key, "e": ev.expert_id, "why": ev.reason})
 
 
-class DatasetsProjection:
+class DatasetsProjection(Tables):
     """Ready dataset versions per expert: what a scheduled run would train on."""
 
     name = "trainer.datasets"
     streams = (DATASETS,)
     announce = False
-
-    async def create(self, conn: AsyncConnection) -> None:
-        await conn.execute(text(DATASETS_TABLE))
-
-    async def indexes(self, conn: AsyncConnection) -> None:
-        await conn.execute(
-            text(
-                "CREATE INDEX IF NOT EXISTS datasets_newest"
-                " ON datasets (tenant, expert_id, built_at DESC)"
-            )
-        )
+    table_ddl = (DATASETS_TABLE,)
+    index_ddl = (
+        "CREATE INDEX IF NOT EXISTS datasets_newest ON datasets (tenant, expert_id, built_at DESC)",
+    )
 
     async def apply(self, out: Writes, rec: RecordedEvent) -> None:
         match rec.event:

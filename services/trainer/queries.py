@@ -27,11 +27,7 @@ class TrainerQueries:
         self.host, self.planner = host, planner
 
     async def get(self, query: GetRun) -> RunView:
-        return await self.host.read(
-            query,
-            lambda conn: views.get_run(conn, query.tenant, query.run_id),
-            missing=f"run {query.run_id}",
-        )
+        return await self.host.read_by_id(query, views.get_run, query.run_id, "run")
 
     async def list(self, query: ListRuns) -> RunList:
         runs = await self.host.read(

@@ -17,6 +17,7 @@ from contracts.trainer import (
     RunView,
     TrainConfig,
 )
+from runtime.db import row_by_id
 
 
 def _iso(value) -> str | None:
@@ -73,12 +74,7 @@ async def queue_position(conn: AsyncConnection, tenant: str, row) -> int | None:
 
 
 async def get_run(conn: AsyncConnection, tenant: str, run_id: str) -> RunView | None:
-    row = (
-        await conn.execute(
-            text("SELECT * FROM trainer.runs WHERE tenant = :t AND id = :id"),
-            {"t": tenant, "id": run_id},
-        )
-    ).first()
+    row = await row_by_id(conn, "trainer.runs", tenant, run_id)
     return to_view(row, await queue_position(conn, tenant, row)) if row else None
 
 

@@ -17,6 +17,7 @@ from contracts.registry import ActivateAdapter
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.reactor import Progress
 from runtime.rpc import ask
+from runtime.service import Hosted
 from services.benchmark import domain, scoring, versions, views
 from services.benchmark.aggregates import BENCHES, RUNS
 
@@ -25,11 +26,8 @@ class NotYet(Exception):
     """The decision waits for another run to finish; the reaction is tried again later."""
 
 
-class Decisions:
+class Decisions(Hosted):
     """Promotion of a fine-tune's adapter, and regression alerts, once a run completes."""
-
-    def __init__(self, host) -> None:
-        self.host = host
 
     async def on_run(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, BenchmarkCompleted):

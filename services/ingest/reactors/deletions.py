@@ -7,7 +7,7 @@ from contracts.ingest import DERIVED_BUCKET, DocumentDeleted
 from runtime.eventstore import RecordedEvent
 from runtime.logs import get_logger
 from runtime.reactor import Progress
-from runtime.service import ServiceHost
+from runtime.service import Hosted
 from services.ingest import domain
 from services.ingest.aggregates import DOCUMENT
 from services.ingest.reactors.uploads import chunks_object_name
@@ -15,11 +15,8 @@ from services.ingest.reactors.uploads import chunks_object_name
 log = get_logger(__name__)
 
 
-class OnDocumentDeleted:
+class OnDocumentDeleted(Hosted):
     """Deletes what a deleted document revision left in the object store."""
-
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
 
     async def react(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, DocumentDeleted):

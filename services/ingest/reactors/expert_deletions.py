@@ -6,16 +6,13 @@ from __future__ import annotations
 from contracts.expert import ExpertDeleted
 from runtime.eventstore import RecordedEvent
 from runtime.reactor import Progress
-from runtime.service import ServiceHost
+from runtime.service import Hosted
 from services.ingest import domain, views
 from services.ingest.aggregates import decide_in_reaction
 
 
-class OnExpertDeleted:
+class OnExpertDeleted(Hosted):
     """Deletes the documents of a deleted expert, each once however often this runs."""
-
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
 
     async def react(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, ExpertDeleted):

@@ -13,13 +13,11 @@ from contracts.trainer import AdapterTrained
 from runtime.adapter_files import materialize
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.reactor import Progress
+from runtime.service import Hosted
 from services.registry.aggregates import EXPERT_VERSIONS
 
 
-class Registering:
-    def __init__(self, host) -> None:
-        self.host = host
-
+class Registering(Hosted):
     async def on_trainer(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, AdapterTrained):
             return

@@ -9,14 +9,12 @@ from contracts.registry import AdapterActivated, AdapterDeleted, AdapterRolledBa
 from contracts.trainer import BUCKET
 from runtime.eventstore import RecordedEvent
 from runtime.reactor import Progress
+from runtime.service import Hosted
 from services.registry import files, views
 from services.registry.aggregates import EXPERT_VERSIONS
 
 
-class Mirroring:
-    def __init__(self, host) -> None:
-        self.host = host
-
+class Mirroring(Hosted):
     async def on_registry(self, rec: RecordedEvent, _: Progress) -> None:
         if isinstance(rec.event, AdapterDeleted):
             await self.forget(rec.tenant, rec.event)

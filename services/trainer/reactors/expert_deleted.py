@@ -6,14 +6,12 @@ from __future__ import annotations
 from contracts.expert import ExpertDeleted
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.reactor import Progress
+from runtime.service import Hosted
 from services.trainer import domain, views
 from services.trainer.aggregates import RUNS
 
 
-class Cascade:
-    def __init__(self, host) -> None:
-        self.host = host
-
+class Cascade(Hosted):
     async def on_expert(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, ExpertDeleted):
             return
