@@ -7,10 +7,13 @@ not a usage box)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import typer
+from rich.console import RenderableType
 
 from cli.client import Client, CliError, client_from
+from cli.render import print_list
 from cli.resolve import resolve_expert
 
 ExpertArg = typer.Argument(..., metavar="EXPERT", help="The expert's id or exact name.")
@@ -65,3 +68,21 @@ def expert_of(ctx: typer.Context, ref: str, headers: dict | None = None) -> tupl
 
 def find_expert(client: Client, ref: str) -> dict:
     return resolve_expert(client.get("/api/experts"), ref)
+
+
+def list_owned(
+    ctx: typer.Context,
+    ref: str,
+    what: str,
+    draw: Callable[..., RenderableType],
+    hint: str,
+    paged: bool = False,
+) -> None:
+    """The expert's `what` (`GET /api/experts/{id}/{what}`, every page of it when `paged`) as
+    `draw` shows them under "What of NAME", or "NAME has no `what` yet." and `hint` when there
+    are none."""
+    client, found = expert_of(ctx, ref)
+    path = f"/api/experts/{found['id']}/{what}"
+    items = client.get_all(path) if paged else client.get(path)
+    name = found["name"]
+    print_list(items, draw, f"{name} has no {what} yet. {hint}", f"{what.capitalize()} of {name}")

@@ -112,6 +112,16 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def command(group: typer.Typer, name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Register a function as the command `name` of `group`, its CliErrors one line
+    (`friendly`): how every command of the CLI is declared."""
+
+    def register(fn: Callable[P, R]) -> Callable[P, R]:
+        return group.command(name)(friendly(fn))
+
+    return register
+
+
 def client_from(ctx: typer.Context, headers: dict | None = None) -> Client:
     """The client of the gateway named by `--url`, closed when the command ends."""
     url = (ctx.obj or {}).get("url") or DEFAULT_URL

@@ -9,7 +9,7 @@ import typer
 from cli.answers.stream import show_sources, stream_answer
 from cli.answers.views import backend_details, traces_table
 from cli.args import ExpertArg, NewestOption, expert_of, key_from_env, one_of
-from cli.client import CliError, client_from, friendly
+from cli.client import CliError, client_from, command
 from cli.render import console, print_list, say
 
 commands = typer.Typer()  # ask, draft, feedback and traces, at the top level of `simtune`
@@ -31,8 +31,7 @@ def answer(ctx: typer.Context, expert: str, route: str, body: dict, max_tokens: 
     show_sources(stream_answer(client, f"/api/experts/{found['id']}/{route}", body))
 
 
-@commands.command("ask")
-@friendly
+@command(commands, "ask")
 def ask(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -52,8 +51,7 @@ def ask(
     answer(ctx, expert, "ask", body, max_tokens)
 
 
-@commands.command("draft")
-@friendly
+@command(commands, "draft")
 def draft(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -64,8 +62,7 @@ def draft(
     answer(ctx, expert, "drafts", {"prompt": prompt}, max_tokens)
 
 
-@commands.command("feedback")
-@friendly
+@command(commands, "feedback")
 def feedback(
     ctx: typer.Context,
     answer_id: str = typer.Argument(..., help="The answer's id (printed under each answer)."),
@@ -89,8 +86,7 @@ def feedback(
     say(f"Thanks: answer {answer_id} rated {rating}/5.")
 
 
-@commands.command("traces")
-@friendly
+@command(commands, "traces")
 def traces(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -108,16 +104,14 @@ def traces(
     print_list(page["traces"], traces_table, empty, f"Answers of {name}")
 
 
-@backend.command("show")
-@friendly
+@command(backend, "show")
 def backend_show(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """Show which model answers for an expert."""
     client, found = expert_of(ctx, expert)
     console.print(backend_details(client.get(f"/api/experts/{found['id']}/backend")))
 
 
-@backend.command("set")
-@friendly
+@command(backend, "set")
 def backend_set(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -138,8 +132,7 @@ def backend_set(
     console.print(backend_details(shown))
 
 
-@backend.command("test")
-@friendly
+@command(backend, "test")
 def backend_test(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """Send a one-token request to the expert's backend."""
     client, found = expert_of(ctx, expert)

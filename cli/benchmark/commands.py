@@ -28,7 +28,7 @@ from cli.benchmark.views import (
     settings_table,
     summary_view,
 )
-from cli.client import CliError, client_from, friendly, write_out
+from cli.client import CliError, client_from, command, write_out
 from cli.registry.lookup import adapter_ref, version_option
 from cli.registry.views import named
 from cli.render import console, print_list, say
@@ -68,8 +68,7 @@ def outcome(run: dict) -> None:
     console.print(metrics(run))
 
 
-@app.command("run")
-@friendly
+@command(app, "run")
 def run(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -107,8 +106,7 @@ def run(
         outcome(ended["Benchmark"])
 
 
-@app.command("list")
-@friendly
+@command(app, "list")
 def list_runs(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -126,8 +124,7 @@ def list_runs(
     print_list(runs, runs_table, empty, f"Benchmark runs of {found['name']}")
 
 
-@app.command("show")
-@friendly
+@command(app, "show")
 def show(ctx: typer.Context, run_id: str = RunArg) -> None:
     """Show a run's metrics and how each question's answer scored."""
     client = client_from(ctx)
@@ -137,8 +134,7 @@ def show(ctx: typer.Context, run_id: str = RunArg) -> None:
         console.print(results_table(scored))
 
 
-@app.command("cancel")
-@friendly
+@command(app, "cancel")
 def cancel(ctx: typer.Context, run_id: str = RunArg) -> None:
     """Cancel a run that is queued or running (one that has ended stays as it is)."""
     after = cancel_run(client_from(ctx), run_id)
@@ -148,8 +144,7 @@ def cancel(ctx: typer.Context, run_id: str = RunArg) -> None:
     say(f"Benchmark run {run_id} had already {after['status']}; it stays so.")
 
 
-@app.command("export")
-@friendly
+@command(app, "export")
 def export(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -165,8 +160,7 @@ def export(
         say(f"Wrote the benchmark runs of {found['name']} ({format}) to {output}.")
 
 
-@app.command("diagnose")
-@friendly
+@command(app, "diagnose")
 def diagnose(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -192,8 +186,7 @@ def diagnose(
         raise CliError(f"the diagnosis is incomplete: run {first['id']} {first['status']} ({why})")
 
 
-@app.command("summary")
-@friendly
+@command(app, "summary")
 def summary(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """Compare the active version with the previous one and the base model; list alerts."""
     client, found = expert_of(ctx, expert)
@@ -201,8 +194,7 @@ def summary(ctx: typer.Context, expert: str = ExpertArg) -> None:
     console.print(summary_view(shown, f"Benchmarks of {found['name']}"))
 
 
-@app.command("settings")
-@friendly
+@command(app, "settings")
 def settings(
     ctx: typer.Context,
     expert: str = ExpertArg,

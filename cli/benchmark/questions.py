@@ -13,7 +13,7 @@ import typer
 
 from cli.args import ExpertArg, expert_of, input_file, one_of
 from cli.benchmark.views import questions_table
-from cli.client import CliError, friendly
+from cli.client import CliError, command
 from cli.render import print_list, say
 
 app = typer.Typer(
@@ -26,8 +26,7 @@ KINDS = ("text", "value")
 PATH = "/api/benchmark/questions"
 
 
-@app.command("list")
-@friendly
+@command(app, "list")
 def list_questions(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -42,8 +41,7 @@ def list_questions(
     print_list(client.get(PATH, **params), questions_table, empty, title)
 
 
-@app.command("add")
-@friendly
+@command(app, "add")
 def add(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -74,8 +72,7 @@ def add(
     say(f"Added question {added} to the custom suite of {found['name']}.")
 
 
-@app.command("import")
-@friendly
+@command(app, "import")
 def import_questions(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -104,8 +101,7 @@ def import_questions(
     )
 
 
-@app.command("remove")
-@friendly
+@command(app, "remove")
 def remove(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -117,8 +113,7 @@ def remove(
     say(f"Removed question {question_id} from {found['name']}.")
 
 
-@app.command("generate")
-@friendly
+@command(app, "generate")
 def generate(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """Write the expert's own suite from its documents (replaces the last one)."""
     # The gateway takes the held-out examples of the newest ready dataset, never trained on,

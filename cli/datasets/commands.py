@@ -7,11 +7,11 @@ from pathlib import Path
 
 import typer
 
-from cli.args import ExpertArg, expert_of, one_of, output_option
-from cli.client import CliError, client_from, friendly, write_out
+from cli.args import ExpertArg, expert_of, list_owned, one_of, output_option
+from cli.client import CliError, client_from, command, write_out
 from cli.datasets.follow import follow, outcome
 from cli.datasets.views import dataset_details, datasets_table, examples_table
-from cli.render import console, print_list, say
+from cli.render import console, say
 
 app = typer.Typer(help="Build, list, show and download training datasets.", no_args_is_help=True)
 
@@ -36,8 +36,7 @@ def manual_text(path: Path) -> str:
     return text
 
 
-@app.command("build")
-@friendly
+@command(app, "build")
 def build(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -81,18 +80,13 @@ def build(
     outcome(client, follow(client, started["dataset_id"], timeout))
 
 
-@app.command("list")
-@friendly
+@command(app, "list")
 def list_versions(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """List an expert's dataset versions, newest first."""
-    client, found = expert_of(ctx, expert)
-    views = client.get(f"/api/experts/{found['id']}/datasets")
-    empty = f"{found['name']} has no datasets yet. Build one with: simtune datasets build"
-    print_list(views, datasets_table, empty, f"Datasets of {found['name']}")
+    list_owned(ctx, expert, "datasets", datasets_table, "Build one with: simtune datasets build")
 
 
-@app.command("show")
-@friendly
+@command(app, "show")
 def show(
     ctx: typer.Context,
     dataset_id: str = DatasetArg,
@@ -111,8 +105,7 @@ def show(
         console.print(examples_table(page["examples"], title))
 
 
-@app.command("export")
-@friendly
+@command(app, "export")
 def export(
     ctx: typer.Context,
     dataset_id: str = DatasetArg,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cli.args import ExpertArg, expert_of
-from cli.client import CliError, client_from, friendly
+from cli.args import ExpertArg, expert_of, list_owned
+from cli.client import CliError, client_from, command
 from cli.documents.follow import ingest as upload_and_follow
 from cli.documents.views import documents_table, search_results
 from cli.render import console, print_list, say
@@ -16,8 +16,7 @@ app = typer.Typer(help="List and delete an expert's documents.", no_args_is_help
 commands = typer.Typer()  # `ingest` and `search`, at the top level of `simtune`
 
 
-@commands.command("ingest")
-@friendly
+@command(commands, "ingest")
 def ingest(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -35,8 +34,7 @@ def ingest(
         raise CliError(f"{failed} of {len(docs)} files could not be used (see the reasons above)")
 
 
-@commands.command("search")
-@friendly
+@command(commands, "search")
 def search(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -50,18 +48,14 @@ def search(
     print_list(reply["results"], search_results, empty)
 
 
-@app.command("list")
-@friendly
+@command(app, "list")
 def list_documents(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """List an expert's documents with their status."""
-    client, found = expert_of(ctx, expert)
-    docs = client.get_all(f"/api/experts/{found['id']}/documents")
-    empty = f"{found['name']} has no documents yet. Add some with: simtune ingest"
-    print_list(docs, documents_table, empty, f"Documents of {found['name']}")
+    hint = "Add some with: simtune ingest"
+    list_owned(ctx, expert, "documents", documents_table, hint, paged=True)
 
 
-@app.command("delete")
-@friendly
+@command(app, "delete")
 def delete(ctx: typer.Context, document_id: str = typer.Argument(...)) -> None:
     """Delete a document (the expert forgets its passages)."""
     client = client_from(ctx)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import typer
 
 from cli.args import ExpertArg, YesOption, confirmed, expert_of
-from cli.client import client_from, friendly
+from cli.client import client_from, command
 from cli.experts.views import expert_details, experts_table
 from cli.render import console, print_list, say
 
 app = typer.Typer(help="Create, list, show and delete experts.", no_args_is_help=True)
 
 
-@app.command("create")
-@friendly
+@command(app, "create")
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="What to call the expert."),
@@ -27,8 +26,7 @@ def create(
     say(f"Created expert {expert['name']} (id {expert['id']}).")
 
 
-@app.command("list")
-@friendly
+@command(app, "list")
 def list_experts(ctx: typer.Context) -> None:
     """List experts."""
     experts = client_from(ctx).get("/api/experts")
@@ -37,8 +35,7 @@ def list_experts(ctx: typer.Context) -> None:
     )
 
 
-@app.command("show")
-@friendly
+@command(app, "show")
 def show(ctx: typer.Context, expert: str = ExpertArg) -> None:
     """Show an expert's profile."""
     client, found = expert_of(ctx, expert)
@@ -46,8 +43,7 @@ def show(ctx: typer.Context, expert: str = ExpertArg) -> None:
     console.print(expert_details(found, documents))
 
 
-@app.command("delete")
-@friendly
+@command(app, "delete")
 def delete(ctx: typer.Context, expert: str = ExpertArg, yes: bool = YesOption) -> None:
     """Delete an expert and everything it owns."""
     client, found = expert_of(ctx, expert)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.client import CliError, client_from, friendly
+from cli.client import CliError, client_from, command
 from cli.projections.follow import rebuild as rebuild_and_follow
 from cli.projections.views import status_table
 from cli.render import console, say
@@ -12,8 +12,7 @@ from cli.render import console, say
 app = typer.Typer(help="Maintenance of the read models.", no_args_is_help=True)
 
 
-@app.command("status")
-@friendly
+@command(app, "status")
 def status(ctx: typer.Context) -> None:
     """List each projection's checkpoint, lag and state (exit status 1 if one is stuck)."""
     overview = client_from(ctx).get("/api/admin/projections")
@@ -29,8 +28,7 @@ def status(ctx: typer.Context) -> None:
         )
 
 
-@app.command("rebuild")
-@friendly
+@command(app, "rebuild")
 def rebuild(
     ctx: typer.Context,
     service: str = typer.Argument(..., help="expert, ingest or knowledge"),

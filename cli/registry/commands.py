@@ -22,7 +22,7 @@ from cli.args import (
     one_of,
     output_option,
 )
-from cli.client import CliError, friendly, write_out
+from cli.client import CliError, command, write_out
 from cli.registry.lookup import ACTOR, AdapterArg, Chosen, version_option
 from cli.registry.transfer import download, upload
 from cli.registry.views import adapter_details, adapters_table, audit_table, named, size
@@ -41,8 +41,7 @@ TargetArg = typer.Argument(
 )
 
 
-@app.command("list")
-@friendly
+@command(app, "list")
 def list_adapters(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -60,15 +59,13 @@ def list_adapters(
     print_list(chosen.adapters, adapters_table, empty, f"Adapters of {chosen.name}")
 
 
-@app.command("show")
-@friendly
+@command(app, "show")
 def show(ctx: typer.Context, expert: str = ExpertArg, adapter: str = AdapterArg) -> None:
     """Show every field of a version: metrics, files with their sha256, problems."""
     console.print(adapter_details(Chosen(ctx, expert).adapter(adapter)))
 
 
-@app.command("activate")
-@friendly
+@command(app, "activate")
 def activate(ctx: typer.Context, expert: str = ExpertArg, adapter: str = TargetArg) -> None:
     """Make a version the one the expert answers with, from its next answer."""
     chosen = Chosen(ctx, expert)
@@ -89,8 +86,7 @@ def activate(ctx: typer.Context, expert: str = ExpertArg, adapter: str = TargetA
     say(f"{chosen.name} now answers with {now} (was {was}).")
 
 
-@app.command("rollback")
-@friendly
+@command(app, "rollback")
 def rollback(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -111,8 +107,7 @@ def rollback(
     )
 
 
-@app.command("tag")
-@friendly
+@command(app, "tag")
 def tag(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -130,8 +125,7 @@ def tag(
     say(f"Adapter {found['id']} is tagged: {', '.join(tags) or 'no tags'}.")
 
 
-@app.command("delete")
-@friendly
+@command(app, "delete")
 def delete(
     ctx: typer.Context, expert: str = ExpertArg, adapter: str = AdapterArg, yes: bool = YesOption
 ) -> None:
@@ -143,8 +137,7 @@ def delete(
     say(f"Deleted adapter {found['id']} of {chosen.name}.")
 
 
-@app.command("export")
-@friendly
+@command(app, "export")
 def export(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -159,8 +152,7 @@ def export(
     say(f"Wrote {target} ({size(written)}).")
 
 
-@app.command("import")
-@friendly
+@command(app, "import")
 def import_adapter(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -183,8 +175,7 @@ def import_adapter(
         say(f"It cannot be activated: {problems}.", "red")
 
 
-@app.command("audit")
-@friendly
+@command(app, "audit")
 def audit(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -218,8 +209,7 @@ def audit(
         say(f"Wrote the audit trail of {found['name']} ({format}) to {output}.")
 
 
-@app.command("verify")
-@friendly
+@command(app, "verify")
 def verify(ctx: typer.Context, expert: str = ExpertArg, adapter: str = AdapterArg) -> None:
     """Hash a version's files again; exit status 1 if they no longer match."""
     chosen = Chosen(ctx, expert)

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli.args import ExpertArg, NewestOption, expert_of, key_from_env, run_arg
-from cli.client import ApiError, CliError, client_from, friendly
+from cli.client import ApiError, CliError, client_from, command
 from cli.render import console, print_list, say
 from cli.trainer.follow import follow, interrupted, outcome
 from cli.trainer.settings import budget_of, hosted_body, with_sets
@@ -56,8 +56,7 @@ def queue(client, body: dict) -> dict:
     return client.request("POST", "/api/finetune", json={**body, "confirm": True})
 
 
-@app.command("run")
-@friendly
+@command(app, "run")
 def run(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -94,15 +93,13 @@ def run(
     outcome(ended)
 
 
-@app.command("status")
-@friendly
+@command(app, "status")
 def status(ctx: typer.Context, run_id: str = RunArg) -> None:
     """Show a run: its status, step, losses, adapter or error."""
     console.print(run_details(client_from(ctx).get(f"/api/finetune/{run_id}")))
 
 
-@app.command("list")
-@friendly
+@command(app, "list")
 def list_runs(
     ctx: typer.Context,
     expert: str = ExpertArg,
@@ -115,16 +112,14 @@ def list_runs(
     print_list(runs, runs_table, empty, f"Fine-tuning runs of {found['name']}")
 
 
-@app.command("cancel")
-@friendly
+@command(app, "cancel")
 def cancel(ctx: typer.Context, run_id: str = RunArg) -> None:
     """Cancel a run that is queued or running."""
     run = client_from(ctx).request("DELETE", f"/api/finetune/{run_id}")
     say(f"Run {run['number']} is {run['status']}.")
 
 
-@app.command("config")
-@friendly
+@command(app, "config")
 def config(
     ctx: typer.Context,
     expert: str = ExpertArg,

@@ -38,6 +38,25 @@ def unique(prefix: str) -> str:
     return f"{prefix} {uuid.uuid4().hex[:6]}"
 
 
+async def created_expert(simtune, api, prefix: str) -> dict:
+    """An expert made with `simtune experts create`, as the API shows it."""
+    name = unique(prefix)
+    created = await simtune("experts", "create", name)
+    assert created.exit_code == 0, created.stderr
+    [found] = [e for e in (await api.get("/api/experts")).json() if e["name"] == name]
+    return found
+
+
+def expert_fixture(prefix: str):
+    """A fixture `expert`: a new expert named after `prefix`, made with the CLI."""
+
+    @pytest.fixture
+    async def expert(simtune, api) -> dict:
+        return await created_expert(simtune, api, prefix)
+
+    return expert
+
+
 def one_line_error(result, *words: str) -> None:
     assert result.exit_code != 0
     lines = result.stderr.strip().splitlines()

@@ -16,7 +16,7 @@ import pytest
 import transformers.utils.logging
 
 import cli.benchmark.follow
-from tests.integration.test_cli import Simtune, one_line_error, simtune, unique  # noqa: F401
+from tests.integration.test_cli import expert_fixture, one_line_error, simtune, unique  # noqa: F401
 from tests.integration.test_cli_registry import printed
 
 pytestmark = pytest.mark.integration
@@ -32,13 +32,7 @@ def quiet_model_loading(monkeypatch) -> None:
     monkeypatch.setattr(transformers.utils.logging, "_tqdm_active", False)
 
 
-@pytest.fixture
-async def expert(simtune, api) -> dict:  # noqa: F811
-    name = unique("Surveyor")
-    created = await simtune("experts", "create", name)
-    assert created.exit_code == 0, created.stderr
-    [found] = [e for e in (await api.get("/api/experts")).json() if e["name"] == name]
-    return found
+expert = expert_fixture("Surveyor")
 
 
 async def test_a_quick_run_follows_to_its_composite_then_lists_shows_and_exports(

@@ -22,7 +22,7 @@ import pytest
 from cli.client import CliError
 from cli.resolve import resolve_adapter
 from runtime.adapter_files import adapter_folder
-from tests.integration.test_cli import Simtune, one_line_error, unique
+from tests.integration.test_cli import Simtune, created_expert, one_line_error, unique
 from tests.support.adapters import lora_folder, tar_gz
 
 pytestmark = pytest.mark.integration
@@ -49,12 +49,8 @@ def archives(servers, tmp_path_factory) -> list[Path]:
 
 @pytest.fixture(scope="module")
 async def expert(run, stack) -> dict:
-    name = unique("Cartographer")
-    created = await run("experts", "create", name)
-    assert created.exit_code == 0, created.stderr
     async with httpx.AsyncClient(base_url=stack.url) as api:
-        [found] = [e for e in (await api.get("/api/experts")).json() if e["name"] == name]
-    return found
+        return await created_expert(run, api, "Cartographer")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import re
 import pytest
 
 import cli.trainer.follow
-from tests.integration.test_cli import Simtune, one_line_error, simtune, unique  # noqa: F401
+from tests.integration.test_cli import expert_fixture, one_line_error, simtune, unique  # noqa: F401
 from tests.integration.test_finetune_api import LONG, TINY, dataset, finished, running
 from tests.support.fake_finetune_api import KEY as PROVIDER_KEY
 from tests.support.fake_finetune_api import fake_finetune_api
@@ -23,13 +23,7 @@ def sets(config: dict) -> list[str]:
     return [arg for key, value in config.items() for arg in ("--set", f"{key}={value}")]
 
 
-@pytest.fixture
-async def expert(simtune, api) -> dict:  # noqa: F811
-    name = unique("Ferryman")
-    created = await simtune("experts", "create", name)
-    assert created.exit_code == 0, created.stderr
-    [found] = [e for e in (await api.get("/api/experts")).json() if e["name"] == name]
-    return found
+expert = expert_fixture("Ferryman")
 
 
 async def test_train_follows_a_run_to_its_adapter_then_lists_and_shows_it(

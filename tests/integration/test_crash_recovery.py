@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import nats
@@ -24,7 +23,7 @@ from runtime.db import make_engine
 from runtime.eventstore import EventStore
 from tests.support import pdfs
 from tests.support.flows import create_expert, search, upload, wait_settled
-from tests.support.servers import start_embedded_servers, stop_embedded_servers
+from tests.support.servers import own_servers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,28 +83,24 @@ async def until_logged(store: EventStore, context: str, document_id: str, kind: 
 
 @pytest.fixture
 async def crashable():
-    home = Path(tempfile.mkdtemp(prefix="simtune-crash-"))
-    nats_server, pg = start_embedded_servers(home)
-    env = {
-        **os.environ,
-        "NATS_URL": nats_server.url,
-        "DATABASE_URL": pg.url,
-        "SIMTUNE_HOME": str(home),
-        "SIMTUNE_WORK_ACK_WAIT_S": "2",
-        "SIMTUNE_CHUNK_SIZE": "300",
-        "SIMTUNE_CHUNK_OVERLAP": "40",
-        "SIMTUNE_EMBEDDING_BATCH": "8",
-        "SIMTUNE_LOG_FORMAT": "json",
-        "HF_HUB_OFFLINE": "1",
-    }
-    procs = Processes(env, home)
-    nc = await nats.connect(nats_server.url)
-    try:
-        yield procs, nc, pg.url
-    finally:
-        procs.stop_all()
-        await nc.close()
-        stop_embedded_servers(nats_server, pg)
+    with own_servers("simtune-crash-", keep_home=True) as servers:
+        env = {
+            **os.environ,
+            **servers,
+            "SIMTUNE_WORK_ACK_WAIT_S": "2",
+            "SIMTUNE_CHUNK_SIZE": "300",
+            "SIMTUNE_CHUNK_OVERLAP": "40",
+            "SIMTUNE_EMBEDDING_BATCH": "8",
+            "SIMTUNE_LOG_FORMAT": "json",
+            "HF_HUB_OFFLINE": "1",
+        }
+        procs = Processes(env, Path(servers["SIMTUNE_HOME"]))
+        nc = await nats.connect(servers["NATS_URL"])
+        try:
+            yield procs, nc, servers["DATABASE_URL"]
+        finally:
+            procs.stop_all()
+            await nc.close()
 
 
 async def test_killing_ingest_and_knowledge_mid_work_loses_and_duplicates_nothing(crashable):

@@ -20,11 +20,10 @@ from contracts.trainer import CHECKPOINTS, CancelFinetune, RunQueued
 from runtime.eventstore import EventStore
 from runtime.objects import Objects
 from runtime.rpc import DomainError, request
-from services.expert.llm import Adapter, LocalBackend, LocalModel, Params, Piece
 from tests.conftest import TRAINER_ENV
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
-from tests.support.training import TINY, dataset, fetch_adapter, finished, reached, start
+from tests.support.training import TINY, base_and_tuned, dataset, finished, reached, start
 
 pytestmark = pytest.mark.integration
 
@@ -35,17 +34,6 @@ class DatasetFiles:
 
     async def delete(self, ref) -> None:
         await self.objects.delete(ref.bucket, ref.name)
-
-
-async def greedy(backend, adapter=None) -> str:
-    messages = [{"role": "user", "content": "What colour is the harbour light?"}]
-    pieces = []
-    async for item in backend.stream(
-        messages, Params(max_tokens=12, temperature=0), adapter=adapter
-    ):
-        if isinstance(item, Piece):
-            pieces.append(item.text)
-    return "".join(pieces)
 
 
 async def test_a_local_run_makes_an_adapter_that_changes_the_experts_answers(
@@ -65,14 +53,15 @@ async def test_a_local_run_makes_an_adapter_that_changes_the_experts_answers(
     assert {"adapter_model.safetensors", "adapter_config.json", "metrics.json"} <= names
     assert "training_args.json" in names
 
-    folder = await fetch_adapter(nc, view, tmp_path / "adapter")
-    model = await asyncio.to_thread(LocalModel.load, str(servers.base_model), tmp_path)
-    backend = LocalBackend(model)
-    try:
-        base = await greedy(backend)
-        tuned = await greedy(backend, Adapter(view.adapter_id, folder))
-    finally:
-        await backend.close()
+    base, tuned = await base_and_tuned(
+        nc,
+        view,
+        tmp_path / "adapter",
+        str(servers.base_model),
+        tmp_path,
+        "What colour is the harbour light?",
+        max_tokens=12,
+    )
     assert tuned != base
 
 

@@ -12,20 +12,19 @@ from runtime.eventstore import EventStore, RecordedEvent
 from runtime.objects import Objects
 from runtime.rpc import request
 from services.knowledge.reactors import PASSAGES_UNREADABLE, OnDocuments, gave_up
+from tests.support.document_events import chunked
 from tests.support.flows import create_expert
 
 
-def chunked(document_id: str, expert_id: str, chunks) -> DocumentChunked:
-    return DocumentChunked(
+def chunked_notes(document_id: str, expert_id: str, chunks) -> DocumentChunked:
+    """notes.md, one page cut into one passage."""
+    return chunked(
+        chunks,
         document_id=document_id,
         expert_id=expert_id,
-        revision=1,
         filename="notes.md",
         pages=1,
         chunk_count=1,
-        chunks=chunks,
-        chunk_size=400,
-        chunk_overlap=60,
     )
 
 
@@ -46,7 +45,7 @@ async def test_a_chunk_list_that_cannot_be_decoded_fails_at_once(services, nc):
         DERIVED_BUCKET, f"local/{document_id}/1.chunks.json", b'{"not": "a chunk list"}'
     )
     store = EventStore(nc.jetstream())
-    event = chunked(document_id, expert, ref)
+    event = chunked_notes(document_id, expert, ref)
     await store.append("ingest", "local", "document", document_id, event, expected_seq=None)
 
     status = await index_status(nc, document_id)
@@ -63,7 +62,7 @@ async def test_giving_up_marks_the_document_failed_even_before_embedding_started
     ref = await Objects(nc.jetstream()).put(DERIVED_BUCKET, f"local/{document_id}/x", b"[]")
     host = services["knowledge"]
     rec = RecordedEvent(
-        event=chunked(document_id, expert, ref),
+        event=chunked_notes(document_id, expert, ref),
         stream="INGEST",
         seq=1,
         subject=f"evt.ingest.local.document.{document_id}",

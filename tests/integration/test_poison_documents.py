@@ -11,11 +11,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import hashlib
-import shutil
-import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import nats
 import pytest
@@ -38,7 +35,7 @@ from tests.support import pdfs
 from tests.support.flows import create_expert, upload
 from tests.support.hostile_pdfs import make_pdf_bomb
 from tests.support.inprocess import start_service
-from tests.support.servers import start_embedded_servers, stop_embedded_servers
+from tests.support.servers import own_servers
 
 PDF = "application/pdf"
 
@@ -52,23 +49,15 @@ class Stack:
 
 @pytest.fixture(scope="module")
 async def stack():
-    home = Path(tempfile.mkdtemp(prefix="simtune-poison-"))
-    nats_server, pg = start_embedded_servers(home)
-    env = {
-        **TEST_ENV,
-        "NATS_URL": nats_server.url,
-        "DATABASE_URL": pg.url,
-        "SIMTUNE_HOME": str(home),
-    }
-    expert = await start_service(load_settings(env), "expert")
-    nc = await nats.connect(nats_server.url)
-    try:
-        yield Stack(env, nc, EventStore(nc.jetstream()))
-    finally:
-        await nc.close()
-        await expert.stop()
-        stop_embedded_servers(nats_server, pg)
-        shutil.rmtree(home, ignore_errors=True)
+    with own_servers("simtune-poison-") as servers:
+        env = {**TEST_ENV, **servers}
+        expert = await start_service(load_settings(env), "expert")
+        nc = await nats.connect(servers["NATS_URL"])
+        try:
+            yield Stack(env, nc, EventStore(nc.jetstream()))
+        finally:
+            await nc.close()
+            await expert.stop()
 
 
 @asynccontextmanager

@@ -28,6 +28,17 @@ async def follow(api, response) -> dict:
     return job
 
 
+async def one_document(api, host, filename: str, content: bytes) -> tuple[str, str, list]:
+    """The ids of a new expert and of its one document, settled, and `host`'s views once
+    caught up with it."""
+    expert = await new_expert(api)
+    doc = (await upload(api, expert["id"], (filename, content))).json()
+    document_id = doc["documents"][0]["id"]
+    await settled(api, document_id)
+    await host.wait_caught_up()
+    return expert["id"], document_id, await snapshot(host)
+
+
 async def test_search_and_reads_answer_throughout_a_rebuild(stack, api, nc):
     expert = await new_expert(api)
     accepted = (await upload(api, expert["id"], ("light.txt", (LIGHT + "\n") * 40))).json()
@@ -65,14 +76,10 @@ async def test_search_and_reads_answer_throughout_a_rebuild(stack, api, nc):
 
 async def test_a_damaged_view_is_repaired_by_the_rebuild(stack, api):
     host = stack.hosts["ingest"]
-    expert = await new_expert(api)
-    doc = (await upload(api, expert["id"], ("keep.txt", b"Kept through the rebuild.\n"))).json()
-    await settled(api, doc["documents"][0]["id"])
-    await host.wait_caught_up()
-    live = await snapshot(host)
+    expert_id, _, live = await one_document(api, host, "keep.txt", b"Kept through the rebuild.\n")
     async with host.engine.begin() as conn:
         await conn.execute(text("DELETE FROM ingest.documents"))  # someone broke the view
-    assert (await api.get(f"/api/experts/{expert['id']}/documents")).json() == []
+    assert (await api.get(f"/api/experts/{expert_id}/documents")).json() == []
     await follow(api, await api.post("/api/admin/projections/ingest/rebuild"))
     assert await snapshot(host) == live
     async with host.engine.connect() as conn:  # the index is back (built after the replay)
@@ -132,11 +139,7 @@ async def test_a_reader_holding_the_live_table_delays_the_swap_but_never_hangs_i
 
     monkeypatch.setattr(rebuild, "LOCK_WAIT_S", 0.5)
     host = stack.hosts["ingest"]
-    expert = await new_expert(api)
-    doc = (await upload(api, expert["id"], ("held.txt", b"Held by a slow reader.\n"))).json()
-    await settled(api, doc["documents"][0]["id"])
-    await host.wait_caught_up()
-    live = await snapshot(host)
+    _, document_id, live = await one_document(api, host, "held.txt", b"Held by a slow reader.\n")
 
     async def hold_documents(seconds: float) -> None:
         """A reader whose transaction stays open on the live table (a leaked connection)."""
@@ -156,7 +159,7 @@ async def test_a_reader_holding_the_live_table_delays_the_swap_but_never_hangs_i
     assert job["state"] == "failed", job
     assert "held the live tables" in job["error"] and "try again" in job["error"]
     assert await snapshot(host) == live  # the live view is as it was, and still serves
-    assert (await api.get(f"/api/documents/{doc['documents'][0]['id']}")).status_code == 200
+    assert (await api.get(f"/api/documents/{document_id}")).status_code == 200
 
     held = asyncio.create_task(hold_documents(0.8))  # let go during the swap's second try
     await asyncio.sleep(0.2)

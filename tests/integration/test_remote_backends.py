@@ -23,7 +23,16 @@ from services.expert.llm import (
     Piece,
     make_backend,
 )
-from tests.support.scripted_llm import free_port, read_json, respond, serving
+from tests.support.scripted_llm import (
+    completion,
+    free_port,
+    read_json,
+    respond,
+    send_part,
+    serving,
+    start_stream,
+    usage_of,
+)
 
 KEY = "sk-test-4f9a1c"
 MODEL = "tiny-chat"
@@ -38,15 +47,32 @@ QUESTION = [
 PARAMS = Params(max_tokens=32, temperature=0.2, top_p=0.9, stop=("\n\n",))
 
 
-class FakeOpenAI:
-    """POST /v1/chat/completions, streaming (SSE) or not."""
+class FakeServer:
+    """An ASGI app of HTTP requests that records each request it reads (`requests`) and
+    dawdles past the client's timeout for SLOW_MODEL."""
 
     def __init__(self):
         self.requests: list[dict] = []
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return
+        if scope["type"] == "http":
+            await self.serve(scope, receive, send)
+
+    async def serve(self, scope, receive, send) -> None:
+        raise NotImplementedError
+
+    async def request(self, receive) -> dict:
+        request = await read_json(receive)
+        self.requests.append(request)
+        if request["model"] == SLOW_MODEL:
+            await asyncio.sleep(1.5)
+        return request
+
+
+class FakeOpenAI(FakeServer):
+    """POST /v1/chat/completions, streaming (SSE) or not."""
+
+    async def serve(self, scope, receive, send):
         headers = dict(scope["headers"])
         if scope["path"] != "/v1/chat/completions":
             return await respond(send, 404, b'{"error": {"message": "no such route"}}')
@@ -59,43 +85,17 @@ class FakeOpenAI:
                 }
             }
             return await respond(send, 401, json.dumps(error).encode())
-        request = await read_json(receive)
-        self.requests.append(request)
-        if request["model"] == SLOW_MODEL:
-            await asyncio.sleep(1.5)
+        request = await self.request(receive)
         if request["model"] not in (MODEL, SLOW_MODEL, BARE_MODEL, FINE_TUNED):
             error = {"error": {"message": f"The model `{request['model']}` does not exist"}}
             return await respond(send, 404, json.dumps(error).encode())
         words = WORDS[: request.get("max_tokens", 99)]
         finish = "length" if len(words) < len(WORDS) else "stop"
-        usage = {
-            "prompt_tokens": 21,
-            "completion_tokens": len(words),
-            "total_tokens": 21 + len(words),
-        }
+        usage = usage_of(21, len(words))
         if not request.get("stream"):
-            answer = {
-                "id": "c1",
-                "object": "chat.completion",
-                "created": 0,
-                "model": request["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": finish,
-                        "message": {"role": "assistant", "content": "".join(words)},
-                    }
-                ],
-                "usage": usage,
-            }
+            answer = completion("c1", request["model"], "".join(words), finish, usage)
             return await respond(send, 200, json.dumps(answer).encode())
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"text/event-stream")],
-            }
-        )
+        await start_stream(send)
 
         async def event(choices, usage=None):
             chunk = {
@@ -106,13 +106,7 @@ class FakeOpenAI:
                 "choices": choices,
                 "usage": usage,
             }
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": f"data: {json.dumps(chunk)}\n\n".encode(),
-                    "more_body": True,
-                }
-            )
+            await send_part(send, f"data: {json.dumps(chunk)}\n\n".encode())
 
         await event(
             [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
@@ -126,22 +120,14 @@ class FakeOpenAI:
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
 
 
-class FakeOllama:
+class FakeOllama(FakeServer):
     """POST /api/chat, NDJSON when streaming."""
 
-    def __init__(self):
-        self.requests: list[dict] = []
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return
+    async def serve(self, scope, receive, send):
         if scope["path"] != "/api/chat":
             return await respond(send, 404, b"404 page not found", "text/plain")
-        request = await read_json(receive)
-        self.requests.append(request)
-        if request["model"] == SLOW_MODEL:
-            await asyncio.sleep(1.5)
-        elif request["model"] != MODEL:
+        request = await self.request(receive)
+        if request["model"] not in (MODEL, SLOW_MODEL):
             return await respond(
                 send, 404, json.dumps({"error": f"model '{request['model']}' not found"}).encode()
             )
@@ -157,26 +143,14 @@ class FakeOllama:
         if not request.get("stream", True):
             final["message"]["content"] = "".join(words)
             return await respond(send, 200, json.dumps(final).encode())
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/x-ndjson")],
-            }
-        )
+        await start_stream(send, "application/x-ndjson")
         for word in words:
             line = {
                 "model": MODEL,
                 "message": {"role": "assistant", "content": word},
                 "done": False,
             }
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": (json.dumps(line) + "\n").encode(),
-                    "more_body": True,
-                }
-            )
+            await send_part(send, (json.dumps(line) + "\n").encode())
         await send({"type": "http.response.body", "body": (json.dumps(final) + "\n").encode()})
 
 

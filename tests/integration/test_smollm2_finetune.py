@@ -4,18 +4,15 @@ real model in its child process, and the model answers with that adapter."""
 
 from __future__ import annotations
 
-import asyncio
-
 import msgspec
 import pytest
 
 from contracts.base import Accepted
 from contracts.dataset import BuildDataset, BuildSpec, KnowledgeSource, ManualExample, Sources
 from runtime.rpc import request
-from services.expert.llm import Adapter, LocalBackend, LocalModel, Params, Piece
 from tests.support import pdfs
 from tests.support.flows import built_examples, create_expert, upload, wait_settled
-from tests.support.training import TINY, fetch_adapter, finished, start
+from tests.support.training import TINY, base_and_tuned, finished, start
 
 pytestmark = pytest.mark.slow
 
@@ -27,13 +24,6 @@ PAGES = [
     "Frost in May can ruin the blossom, so the keepers light braziers at night.",
     "The orchard shop sells apple juice, cider vinegar and dried apple rings.",
 ]
-
-
-async def answer(backend, adapter=None) -> str:
-    question = [{"role": "user", "content": "Who planted the oldest tree in the orchard?"}]
-    params = Params(max_tokens=24, temperature=0)
-    items = [i async for i in backend.stream(question, params, adapter=adapter)]
-    return "".join(i.text for i in items if isinstance(i, Piece))
 
 
 async def test_smollm2_is_fine_tuned_on_a_pdf_and_answers_with_its_adapter(
@@ -60,12 +50,13 @@ async def test_smollm2_is_fine_tuned_on_a_pdf_and_answers_with_its_adapter(
     assert view.status == "succeeded", view.error
     assert view.base_model == "smollm2" and view.metrics.steps == 12
 
-    folder = await fetch_adapter(nc, view, tmp_path / "adapter")
-    model = await asyncio.to_thread(LocalModel.load, "smollm2", servers.home)
-    backend = LocalBackend(model)
-    try:
-        base = await answer(backend)
-        tuned = await answer(backend, Adapter(view.adapter_id, folder))
-    finally:
-        await backend.close()
+    base, tuned = await base_and_tuned(
+        nc,
+        view,
+        tmp_path / "adapter",
+        "smollm2",
+        servers.home,
+        "Who planted the oldest tree in the orchard?",
+        max_tokens=24,
+    )
     assert tuned.strip() and tuned != base

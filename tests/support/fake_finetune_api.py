@@ -43,7 +43,7 @@ from email.policy import HTTP
 from typing import Literal
 from urllib.parse import parse_qsl
 
-from tests.support.scripted_llm import respond, serving
+from tests.support.scripted_llm import read_body, respond, serving
 
 KEY = "sk-test"
 ROLES = ("system", "user", "assistant", "tool", "function")
@@ -191,7 +191,7 @@ class FakeFinetuneAPI:
             return
         method, path = scope["method"], scope["path"].removeprefix("/v1")
         self.requests.append((method, path))
-        body = await _read(receive)
+        body = await read_body(receive)
         if self.drop_connections > 0:
             self.drop_connections -= 1
             if self.drop_status:
@@ -332,15 +332,6 @@ def _refuse(message: str, code: str):
 async def _error(send, status: int, message: str, code: str) -> None:
     error = {"error": {"message": message, "type": "invalid_request_error", "code": code}}
     await respond(send, status, json.dumps(error).encode())
-
-
-async def _read(receive) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            return body
 
 
 async def _hang_up(send) -> None:

@@ -53,34 +53,11 @@ class ScriptedLLM:
         self.requests.append(request)
         await asyncio.sleep(self.delay_s)
         words = re.findall(r"\S+\s*", self.reply(request["messages"]))
-        usage = {
-            "prompt_tokens": 40,
-            "completion_tokens": len(words),
-            "total_tokens": 40 + len(words),
-        }
+        usage = usage_of(40, len(words))
         if not request.get("stream"):
-            answer = {
-                "id": "cmpl-1",
-                "object": "chat.completion",
-                "created": 0,
-                "model": request["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": "".join(words)},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": usage,
-            }
+            answer = completion("cmpl-1", request["model"], "".join(words), "stop", usage)
             return await respond(send, 200, json.dumps(answer).encode())
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"text/event-stream")],
-            }
-        )
+        await start_stream(send)
         gone = asyncio.Event()  # the client closed the connection: stop writing, as servers do
 
         async def watch() -> None:
@@ -104,22 +81,61 @@ class ScriptedLLM:
             }
             if n == len(chunks) - 1:
                 chunk["usage"] = usage
-            line = f"data: {json.dumps(chunk)}\n\n".encode()
-            await send({"type": "http.response.body", "body": line, "more_body": True})
+            await send_part(send, f"data: {json.dumps(chunk)}\n\n".encode())
             self.words_sent += 1
             await asyncio.sleep(self.word_delay_s)
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
         watcher.cancel()
 
 
-async def read_json(receive) -> dict:
-    """The request body of an ASGI app, as JSON."""
+def usage_of(prompt_tokens: int, completion_tokens: int) -> dict:
+    """A chat completion's `usage`."""
+    total = prompt_tokens + completion_tokens
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": total,
+    }
+
+
+def completion(id: str, model: str, content: str, finish: str, usage: dict) -> dict:
+    """A whole (not streamed) chat-completion answer."""
+    message = {"role": "assistant", "content": content}
+    return {
+        "id": id,
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": usage,
+    }
+
+
+async def start_stream(send, content_type: str = "text/event-stream") -> None:
+    """The start of an answer sent in parts (SSE events unless said otherwise); `send_part`
+    sends each."""
+    headers = [(b"content-type", content_type.encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+
+async def send_part(send, body: bytes) -> None:
+    """One part of a streamed answer, more to follow."""
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+async def read_body(receive) -> bytes:
+    """The whole request body of an ASGI app."""
     body = b""
     while True:
         message = await receive()
         body += message.get("body", b"")
         if not message.get("more_body"):
-            return json.loads(body)
+            return body
+
+
+async def read_json(receive) -> dict:
+    """The request body of an ASGI app, as JSON."""
+    return json.loads(await read_body(receive))
 
 
 async def respond(send, status: int, body: bytes, content_type: str = "application/json") -> None:

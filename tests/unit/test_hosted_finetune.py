@@ -49,18 +49,32 @@ class Recorder:
         return steps
 
 
-async def start(hosted: HostedFinetune, train: bytes = TRAIN, **kw) -> str:
-    training = await hosted.upload(train, "run-1-train.jsonl", check=kw.pop("check", True))
+PLAIN_JOB = {
+    "validation_file": None,
+    "n_epochs": 1,
+    "batch_size": 1,
+    "learning_rate_multiplier": None,
+    "seed": 0,
+    "suffix": None,
+}
+
+
+async def create(
+    hosted: HostedFinetune, training_file: str, model: str = "gpt-4o-mini", **settings
+) -> str:
+    """A job on `training_file`; the settings not given are PLAIN_JOB's."""
     return await hosted.create_job(
-        model="gpt-4o-mini",
-        training_file=training,
-        validation_file=kw.pop("validation_file", None),
-        n_epochs=3,
-        batch_size=4,
-        learning_rate_multiplier=kw.pop("learning_rate_multiplier", None),
-        seed=7,
-        suffix="simtune-1",
+        model=model, training_file=training_file, **(PLAIN_JOB | settings)
     )
+
+
+async def start(
+    hosted: HostedFinetune, train: bytes = TRAIN, check: bool = True, **settings
+) -> str:
+    """Upload `train` and create a job of 3 epochs on it as a run would."""
+    training = await hosted.upload(train, "run-1-train.jsonl", check=check)
+    job = {"n_epochs": 3, "batch_size": 4, "seed": 7, "suffix": "simtune-1"}
+    return await create(hosted, training, **job, **settings)
 
 
 async def test_a_job_is_followed_to_its_model_with_progress_in_step_order():
@@ -189,16 +203,7 @@ async def test_a_job_created_on_a_try_whose_answer_was_lost_is_not_created_twice
     async with fake_finetune_api() as api, client(api.url) as hosted:
         training = await hosted.upload(TRAIN, "train.jsonl")
         api.drop_responses = 1  # the job is created, its answer lost
-        job_id = await hosted.create_job(
-            model="gpt-4o-mini",
-            training_file=training,
-            validation_file=None,
-            n_epochs=1,
-            batch_size=1,
-            learning_rate_multiplier=None,
-            seed=0,
-            suffix=None,
-        )
+        job_id = await create(hosted, training)
     assert list(api.jobs) == [job_id] and len(api.created) == 1
 
 
@@ -231,31 +236,13 @@ async def test_a_wrong_key_is_refused_plainly_without_showing_it():
 async def test_a_missing_key_is_asked_for():
     async with fake_finetune_api() as api, client(api.url, None) as hosted:
         with pytest.raises(HostedError, match="asks for an API key"):
-            await hosted.create_job(
-                model="m",
-                training_file="file-x",
-                validation_file=None,
-                n_epochs=1,
-                batch_size=1,
-                learning_rate_multiplier=None,
-                seed=0,
-                suffix=None,
-            )
+            await create(hosted, "file-x", model="m")
 
 
 async def test_a_refused_request_says_what_the_provider_said():
     async with fake_finetune_api() as api, client(api.url) as hosted:
         with pytest.raises(HostedError, match="invalid training_file: file-nope") as caught:
-            await hosted.create_job(
-                model="gpt-4o-mini",
-                training_file="file-nope",
-                validation_file=None,
-                n_epochs=1,
-                batch_size=1,
-                learning_rate_multiplier=None,
-                seed=0,
-                suffix=None,
-            )
+            await create(hosted, "file-nope")
         with pytest.raises(HostedError, match="No such fine-tuning job"):
             await hosted.follow("ftjob-nope", Recorder(), never)
     assert not caught.value.retryable and len(api.created) == 1

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -184,21 +187,38 @@ async def until_heard(places: dict[str, list[int]], who: str) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_a_full_queue_turns_requests_away_and_waiters_hear_their_place(endless, tmp_path):
-    local = await asyncio.to_thread(LocalModel.load, str(endless), tmp_path, queue_limit=2)
+@asynccontextmanager
+async def occupied(model: Path, tmp_path: Path, **load) -> AsyncIterator[tuple[LocalBackend, Any]]:
+    """A backend on `model` and the long answer that keeps its worker busy, already under
+    way; the test closes the long answer when it wants the worker free (it is closed at the
+    end in any case)."""
+    local = await asyncio.to_thread(LocalModel.load, str(model), tmp_path, **load)
     backend = LocalBackend(local)
     long = backend.stream(SKY, Params(max_tokens=2000, temperature=0))
     try:
         await first_piece(long)
+        yield backend, long
+    finally:
+        await long.aclose()
+        await backend.close()
+
+
+async def queued(
+    backend: LocalBackend, places: dict[str, list[int]], who: str, **params
+) -> asyncio.Task:
+    """A short answer that waits behind the long one, once it has heard its first place in
+    the queue (in `places[who]`)."""
+    stream = backend.stream(SKY, Params(3, 0.0, **params), on_wait=places[who].append)
+    task = asyncio.create_task(collect(stream))
+    await until_heard(places, who)
+    return task
+
+
+async def test_a_full_queue_turns_requests_away_and_waiters_hear_their_place(endless, tmp_path):
+    async with occupied(endless, tmp_path, queue_limit=2) as (backend, long):
         places: dict[str, list[int]] = {"second": [], "third": []}
-        second = asyncio.create_task(
-            collect(backend.stream(SKY, Params(3, 0.0), on_wait=places["second"].append))
-        )
-        await until_heard(places, "second")  # queued first, before the third asks
-        third = asyncio.create_task(
-            collect(backend.stream(SKY, Params(3, 0.0), on_wait=places["third"].append))
-        )
-        await until_heard(places, "third")
+        second = await queued(backend, places, "second")  # queued first, before the third asks
+        third = await queued(backend, places, "third")
         assert places == {"second": [1], "third": [2]}
 
         with pytest.raises(BackendBusy) as caught:
@@ -209,27 +229,13 @@ async def test_a_full_queue_turns_requests_away_and_waiters_hear_their_place(end
         assert (await second)[2].completion_tokens == 3
         assert (await third)[2].completion_tokens == 3
         assert places["third"] == [2, 1]
-    finally:
-        await long.aclose()
-        await backend.close()
 
 
 async def test_a_persons_question_goes_ahead_of_a_benchmarks(endless, tmp_path):
-    local = await asyncio.to_thread(LocalModel.load, str(endless), tmp_path)
-    backend = LocalBackend(local)
-    long = backend.stream(SKY, Params(max_tokens=2000, temperature=0))
-    try:
-        await first_piece(long)
+    async with occupied(endless, tmp_path) as (backend, long):
         places: dict[str, list[int]] = {"bench": [], "person": []}
-        bench = asyncio.create_task(
-            collect(backend.stream(SKY, Params(3, 0.0, background=True),
-                                   on_wait=places["bench"].append))
-        )  # fmt: skip
-        await until_heard(places, "bench")
-        person = asyncio.create_task(
-            collect(backend.stream(SKY, Params(3, 0.0), on_wait=places["person"].append))
-        )
-        await until_heard(places, "person")
+        bench = await queued(backend, places, "bench", background=True)
+        person = await queued(backend, places, "person")
         assert places == {"bench": [1, 2], "person": [1]}
         finished: list[str] = []
         bench.add_done_callback(lambda _: finished.append("bench"))
@@ -237,17 +243,10 @@ async def test_a_persons_question_goes_ahead_of_a_benchmarks(endless, tmp_path):
         await long.aclose()
         await asyncio.gather(bench, person)
         assert finished == ["person", "bench"]
-    finally:
-        await long.aclose()
-        await backend.close()
 
 
 async def test_closing_a_stream_frees_the_worker_within_a_token(endless, tmp_path):
-    local = await asyncio.to_thread(LocalModel.load, str(endless), tmp_path)
-    backend = LocalBackend(local)
-    long = backend.stream(SKY, Params(max_tokens=2000, temperature=0))
-    try:
-        await first_piece(long)
+    async with occupied(endless, tmp_path) as (backend, long):
         waiting: list[int] = []
         next_one = asyncio.create_task(
             first_piece(backend.stream(SKY, Params(5, 0.0), on_wait=waiting.append))
@@ -261,8 +260,6 @@ async def test_closing_a_stream_frees_the_worker_within_a_token(endless, tmp_pat
         # 2,000 tokens take tens of seconds here; being served within a second means the
         # long generation stopped at its next token instead of running to the end.
         assert time.perf_counter() - started < 1.0
-    finally:
-        await backend.close()
 
 
 async def test_sampling_respects_the_token_budget(backend):

@@ -18,11 +18,16 @@ GROUNDED = (
 )
 
 
-def rag(answer, vectors, passages=PASSAGES, **kwargs):
+CITED = "checked against SOURCES"
+
+
+def scored(answer, vectors, passages=PASSAGES, mode="rag", checked=CITED, **kwargs):
+    """`score_answer` of `answer`, its sentences' vectors `vectors`, its citations checked
+    against SOURCES unless `checked` says otherwise."""
     return score_answer(
-        mode="rag",
+        mode=mode,
         answer=answer,
-        checked=check_citations(answer, SOURCES),
+        checked=check_citations(answer, SOURCES) if checked is CITED else checked,
         sentence_vectors=np.stack(vectors) if vectors else NONE,
         passage_vectors=passages,
         **kwargs,
@@ -44,15 +49,15 @@ def test_sentences_split_on_ends_and_list_items_without_markers():
 
 
 def test_a_grounded_well_cited_answer_scores_top_marks():
-    score = rag(GROUNDED, [ON, ON, ON])
+    score = scored(GROUNDED, [ON, ON, ON])
     assert score.parts.groundedness == 1.0 and score.parts.citation_validity == 1.0
     assert score.score == 10.0
     assert "3 of 3 sentences are supported by the source passages." in score.reasons
 
 
 def test_ungrounded_sentences_lower_groundedness_and_the_score():
-    grounded = rag(GROUNDED, [ON, ON, ON])
-    partly = rag(GROUNDED, [ON, OFF, OFF])
+    grounded = scored(GROUNDED, [ON, ON, ON])
+    partly = scored(GROUNDED, [ON, OFF, OFF])
     assert partly.parts.groundedness == pytest.approx(1 / 3)
     assert partly.score < grounded.score
     assert "1 of 3 sentences is supported by the source passages." in partly.reasons
@@ -60,42 +65,42 @@ def test_ungrounded_sentences_lower_groundedness_and_the_score():
 
 def test_a_sentence_just_below_the_threshold_is_not_supported():
     close = np.array([0.3, 0.0, 0.0, np.sqrt(1 - 0.09)])
-    assert rag("VAT is 20% [1].", [close]).parts.groundedness == 0.0
+    assert scored("VAT is 20% [1].", [close]).parts.groundedness == 0.0
 
 
 def test_invalid_citations_lower_the_score_and_are_explained():
     answer = "VAT is charged at 20% [1]. Businesses register above £90,000 [7]."
-    score = rag(answer, [ON, ON])
-    clean = rag("VAT is charged at 20% [1]. Businesses register above £90,000 [2].", [ON, ON])
+    score = scored(answer, [ON, ON])
+    clean = scored("VAT is charged at 20% [1]. Businesses register above £90,000 [2].", [ON, ON])
     assert score.parts.citation_validity == 0.5
     assert score.score < clean.score
     assert "1 citation named no source and was removed." in score.reasons
 
 
 def test_a_rag_answer_citing_nothing_gets_no_citation_credit():
-    score = rag("VAT is charged at 20%. Businesses register above £90,000.", [ON, ON])
+    score = scored("VAT is charged at 20%. Businesses register above £90,000.", [ON, ON])
     assert score.parts.citation_validity == 0.0
     assert "The answer cites no source." in score.reasons
 
 
 def test_repetition_is_detected_and_costs():
     loop = "The rate is twenty percent and it is due. " * 6
-    score = rag(loop.strip(), [ON] * 6)
+    score = scored(loop.strip(), [ON] * 6)
     assert score.parts.sanity < 0.5
     assert "The answer repeats itself." in score.reasons
-    assert score.score < rag(GROUNDED, [ON, ON, ON]).score
+    assert score.score < scored(GROUNDED, [ON, ON, ON]).score
 
 
 def test_cut_off_short_and_empty_answers_lose_sanity():
-    cut = rag(GROUNDED, [ON, ON, ON], max_tokens_hit=True)
+    cut = scored(GROUNDED, [ON, ON, ON], max_tokens_hit=True)
     assert cut.parts.sanity < 1 and "The answer was cut off at the length limit." in cut.reasons
-    assert rag("Yes [1].", [ON]).parts.sanity < 1
-    empty = rag("", [])
+    assert scored("Yes [1].", [ON]).parts.sanity < 1
+    empty = scored("", [])
     assert empty.score == 0.0 and "The answer is empty." in empty.reasons
 
 
 def test_a_refusal_is_detected_and_capped():
-    score = rag("I don't know.", [OFF])
+    score = scored("I don't know.", [OFF])
     assert score.parts.refusal
     assert score.parts.groundedness is None and score.parts.citation_validity is None
     assert score.score <= 5.0
@@ -104,8 +109,8 @@ def test_a_refusal_is_detected_and_capped():
 
 def test_declining_is_honest_when_the_passages_do_not_cover_the_question():
     answer = "The sources do not say when VAT is due."
-    honest = rag(answer, [ON], question_vector=OFF)
-    missed = rag(answer, [ON], question_vector=ON)
+    honest = scored(answer, [ON], question_vector=OFF)
+    missed = scored(answer, [ON], question_vector=ON)
     assert honest.parts.refusal and missed.parts.refusal
     assert honest.score > missed.score
     assert any("declining is honest" in reason for reason in honest.reasons)
@@ -116,18 +121,12 @@ def test_an_answer_that_mentions_a_gap_but_cites_is_not_a_refusal():
     answer = (
         "The sources do not give a date [1]. They do say the rate is 20% [1]. Pay quarterly [2]."
     )
-    assert not rag(answer, [ON, ON, ON]).parts.refusal
+    assert not scored(answer, [ON, ON, ON]).parts.refusal
 
 
 def test_closed_book_is_not_judged_on_groundedness_or_citations():
     answer = "VAT is charged at 20%. Businesses register above £90,000."
-    score = score_answer(
-        mode="closed",
-        answer=answer,
-        checked=None,
-        sentence_vectors=np.stack([OFF, OFF]),
-        passage_vectors=NONE,
-    )
+    score = scored(answer, [OFF, OFF], NONE, mode="closed", checked=None)
     assert score.parts.groundedness is None and score.parts.citation_validity is None
     assert score.score == 10.0
 
@@ -139,20 +138,13 @@ def test_closed_book_is_not_judged_on_groundedness_or_citations():
 def test_score_is_within_zero_and_ten_with_one_decimal(answer):
     vectors = [ON] * len(sentences(answer))
     for mode in ("rag", "closed", "draft"):
-        score = score_answer(
-            mode=mode,
-            answer=answer,
-            checked=check_citations(answer, SOURCES),
-            sentence_vectors=np.stack(vectors) if vectors else NONE,
-            passage_vectors=PASSAGES,
-            max_tokens_hit=True,
-        )
+        score = scored(answer, vectors, mode=mode, max_tokens_hit=True)
         assert 0.0 <= score.score <= 10.0 and score.score == round(score.score, 1)
 
 
 def test_vectors_must_match_the_sentences():
     with pytest.raises(ValueError, match="one row each"):
-        rag(GROUNDED, [ON])
+        scored(GROUNDED, [ON])
 
 
 def test_without_passages_the_sentences_need_no_vectors():
@@ -169,11 +161,5 @@ def test_without_passages_the_sentences_need_no_vectors():
 def test_valid_markers_alone_show_an_answer_is_not_a_refusal():
     answer = "The sources do not give a date [1]. The rate is 20% [1]."
     from_counts = CheckedAnswer(text=answer, cited=[], removed=0, markers=2)
-    score = score_answer(
-        mode="rag",
-        answer=answer,
-        checked=from_counts,
-        sentence_vectors=np.stack([ON, ON]),
-        passage_vectors=PASSAGES,
-    )
+    score = scored(answer, [ON, ON], checked=from_counts)
     assert not score.parts.refusal
