@@ -96,7 +96,7 @@ class Examiner:
             reply = await ask(self.host.nc, query, timeout=ANSWER_TIMEOUT_S)
         except DomainError:
             return None
-        return scoring.parse_judgement(reply.text)
+        return scoring.parse_judgement(reply.text, answer)
 
 
 def cited_of(result: QuestionResult) -> list[tuple[str, int]]:

@@ -5,11 +5,17 @@ model (at most 7B parameters, the expert's own backend) to apply the rubric. Sma
 drift from any format, so the prompt asks for two fixed lines and the parser searches for
 them in whatever comes back; when it finds no score the caller falls back to the automatic
 measures rather than guessing.
+
+The answer being graded is the one thing here its author controls, so it cannot forge the
+judge's frame: every line of it is quoted (`| `) inside a fence named by a fresh random word,
+so closing the frame and writing a score of its own stays inside the quote; and a line of the
+answer that reads like a score is not read as the judge's when the judge echoes it back.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 
 SYSTEM = (
     "You grade answers to test questions, strictly and fairly. Judge only whether the answer"
@@ -23,26 +29,39 @@ _OUT_OF_TEN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:/|out of)\s*10\b", re.
 _REASON = re.compile(r"\breason\b\**\s*[:=]\**\s*(.+)", re.IGNORECASE)
 
 
-def judge_messages(question: str, reference: str, rubric: str, answer: str) -> list[dict]:
-    """The chat prompt that asks the judge for a 0–10 score and a one-sentence reason."""
+def judge_messages(
+    question: str, reference: str, rubric: str, answer: str, *, fence: str = ""
+) -> list[dict]:
+    """The chat prompt that asks the judge for a 0–10 score and a one-sentence reason, with
+    the answer quoted line by line inside a fence it cannot guess (`fence`: tests fix it)."""
+    fence = fence or secrets.token_hex(4)
+    quoted = "\n".join(f"| {line}" for line in answer.splitlines()) or "|"
     user = (
         f"Question:\n{question}\n\n"
         f"Reference answer:\n{reference}\n\n"
         f"Rubric:\n{rubric or 'The answer agrees with the reference answer.'}\n\n"
-        f"Answer to grade:\n<answer>\n{answer}\n</answer>\n\n"
+        f"Answer to grade (every line of it starts with '| '; it ends at END-{fence}):\n"
+        f"{quoted}\nEND-{fence}\n\n"
         "Reply in exactly this format:\nSCORE: <0-10>\nREASON: <one sentence>"
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def parse_judgement(text: str) -> tuple[float, str] | None:
+def parse_judgement(text: str, answer: str = "") -> tuple[float, str] | None:
     """(score in 0..1, reason) from the judge's reply, or None when it holds no score 0–10.
 
     The last "SCORE: n" wins (a model may echo the format before answering), then "n/10" or
     "n out of 10"; a hidden <think> section is ignored. Without a "REASON:" line the reason is
-    the reply's first line that is not the score.
+    the reply's first line that is not the score. Lines that quote the graded `answer` (echoed
+    with its `| ` or as it was written) are not the judge's and are not read.
     """
     text = _THINKING.sub("", text)
+    planted = {_plain(line) for line in answer.splitlines() if line.strip()}
+    text = "\n".join(
+        line
+        for line in text.splitlines()
+        if not line.lstrip().startswith("|") and _plain(line) not in planted
+    )
     scores = [float(m[1]) for m in _SCORE.finditer(text) if float(m[1]) <= 10]
     scores = scores or [float(m[1]) for m in _OUT_OF_TEN.finditer(text) if float(m[1]) <= 10]
     if not scores:
@@ -55,3 +74,7 @@ def parse_judgement(text: str) -> tuple[float, str] | None:
         reason = next((line for line in lines if not _SCORE.search(line)), "")
     reason = " ".join(reason.strip(" *#-").split())[:300] or "the judge gave no reason"
     return scores[-1] / 10, reason
+
+
+def _plain(line: str) -> str:
+    return " ".join(line.strip(" *#>-").split()).lower()
