@@ -18,7 +18,7 @@ class HostedInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     base_url: line(500, min_length=1)
     model: line(200, min_length=1)
     price_per_million_tokens_usd: Annotated[float, Meta(ge=0, le=10_000)] = 0.0
-    api_key: line(400) | None = None  # None keeps the key already set
+    api_key: line(400) | None = None  # None keeps the key set for the same base_url
 
 
 class ConfigureFinetune(Command, frozen=True, kw_only=True, tag="trainer.ConfigureFinetune"):

@@ -41,7 +41,13 @@ class TrainerCommands:
         def decide(state: domain.SettingsState) -> FinetuneConfigured:
             hosted, sealed = None, None
             if cmd.hosted is not None:
-                sealed = state.api_key_sealed if cmd.hosted.api_key is None else None
+                # A key is kept only for the server it was given for: sent to another address,
+                # it would hand one provider's secret to whoever runs the other.
+                same_server = state.hosted is not None and _same_url(
+                    state.hosted.base_url, cmd.hosted.base_url
+                )
+                kept = state.api_key_sealed if same_server else None
+                sealed = kept if cmd.hosted.api_key is None else None
                 if cmd.hosted.api_key:
                     sealed = self.secrets.seal(cmd.hosted.api_key)
                 hosted = HostedProvider(
@@ -121,3 +127,7 @@ def confirm_sentence(estimate: Estimate) -> str:
         f" {estimate.training_tokens} training tokens (${estimate.spent_usd:.2f} spent so far"
         f"{budget}); confirm it to start"
     )
+
+
+def _same_url(a: str, b: str) -> bool:
+    return a.strip().rstrip("/") == b.strip().rstrip("/")

@@ -103,3 +103,19 @@ async def test_a_wrong_key_fails_the_run_saying_so_without_the_key(services, nc)
         view = await finished(nc, accepted.run_id)
     assert view.status == "failed" and "API key" in view.error
     assert "sk-wrong-key" not in view.error
+
+
+async def test_a_key_is_never_sent_to_a_server_it_was_not_given_for(services, nc):
+    expert = await create_expert(nc, "Moved keeper")
+    data = await dataset(nc, expert)
+    async with fake_finetune_api(steps=2) as first, fake_finetune_api(require_key=None) as other:
+        assert (await configure(nc, expert, first.url)).hosted.key_set
+        again = await configure(nc, expert, first.url + "/", key=None)  # same server: kept
+        assert again.hosted.key_set
+
+        moved = await configure(nc, expert, other.url, key=None)  # a new address, no new key
+        assert not moved.hosted.key_set  # the settings say no key is stored for it
+
+        accepted = await start(nc, expert, data, config=None, confirm=True)
+        await finished(nc, accepted.run_id)
+        assert KEY not in other.keys_seen  # the old key never reached the other server

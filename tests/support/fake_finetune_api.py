@@ -71,6 +71,7 @@ class FakeFinetuneAPI:
         events_order: Literal["newest_first", "oldest_first"] = "newest_first",
     ) -> None:
         self.require_key = require_key
+        self.keys_seen: set[str] = set()  # every bearer key a request carried
         self.steps = steps
         self.fail_job = fail_job
         self.drop_connections = drop_connections
@@ -199,6 +200,8 @@ class FakeFinetuneAPI:
                 return await respond(send, self.drop_status, json.dumps(error).encode())
             return await _hang_up(send)
         headers = dict(scope["headers"])
+        if b"authorization" in headers:
+            self.keys_seen.add(headers[b"authorization"].decode().removeprefix("Bearer "))
         if (
             self.require_key
             and headers.get(b"authorization") != f"Bearer {self.require_key}".encode()
