@@ -17,6 +17,10 @@ from runtime.rpc import ask
 from services.benchmark import scoring
 
 ANSWER_TIMEOUT_S = 600.0  # one answer of a slow local model, queued behind people
+# The expert service down, its model queue full, or its remote model server refusing (429,
+# 5xx): trouble that passes, never a wrong answer. The run's work-queue message is tried again
+# with a growing pause and resumes at this question; a run that keeps meeting it ends failed.
+PASSING = (ErrorCode.UNAVAILABLE, ErrorCode.BUSY, ErrorCode.BACKEND)
 
 
 class Examiner:
@@ -25,7 +29,7 @@ class Examiner:
 
     async def answer(self, tenant: str, ev: BenchmarkQueued, q: Question) -> QuestionResult:
         """The expert's answer to `q`, scored; an answer refused for good scores 0 with the
-        reason (an expert that is down or busy raises, so the question is asked again)."""
+        reason (an outage raises, so the question is asked again)."""
         question = Ask(
             tenant=tenant,
             expert_id=ev.expert_id,
@@ -39,8 +43,8 @@ class Examiner:
         try:
             reply = await ask(self.host.nc, question, timeout=ANSWER_TIMEOUT_S)
         except DomainError as exc:
-            if exc.code == ErrorCode.UNAVAILABLE:
-                raise  # the expert service is down or busy: try this question again later
+            if exc.code in PASSING:
+                raise  # an outage, not an answer: the question is asked again after a pause
             return QuestionResult(question_id=q.id, domain=q.domain, answer="", score=0.0,
                                   scorer="none", scorer_version=scoring.SCORER_VERSION,
                                   error=exc.detail[:300])  # fmt: skip

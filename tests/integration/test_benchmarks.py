@@ -179,3 +179,57 @@ async def test_a_schedule_queues_one_run_per_tick(nc, stack, expert):
     off = BenchSettings(schedule="off")
     await request(nc, "cmd.benchmark.configure", ConfigureBench(expert_id=expert, settings=off),
                   Accepted)  # fmt: skip
+
+
+async def test_a_schedule_that_never_falls_due_is_refused_and_one_already_on_the_log_stops_no_one(
+    nc, stack, expert
+):
+    from datetime import UTC, datetime, timedelta
+
+    from contracts.benchmark import BENCH, CONTEXT, BenchConfigured, BenchSettings, ConfigureBench
+
+    for never in ("0 0 31 2 *", "* * * * * *"):  # February 31st; a sixth field (seconds)
+        with pytest.raises(DomainError) as refused:
+            await request(nc, "cmd.benchmark.configure",
+                          ConfigureBench(expert_id=expert, settings=BenchSettings(schedule=never)),
+                          Accepted)  # fmt: skip
+        assert "five fields" in refused.value.detail and never in refused.value.detail
+
+    # A February-31st schedule saved before the check existed lies on the log for another expert.
+    broken = await create_expert(nc)
+    settings = BenchSettings(schedule="0 0 31 2 *", after_training=False)
+    host = stack.hosts["benchmark"]
+    seq = await host.store.append(CONTEXT, "local", BENCH, broken,
+                                  BenchConfigured(expert_id=broken, settings=settings),
+                                  expected_seq=None)  # fmt: skip
+    good = BenchSettings(schedule="* * * * *", after_training=False)
+    done = await request(nc, "cmd.benchmark.configure",
+                         ConfigureBench(expert_id=expert, settings=good), Accepted)  # fmt: skip
+    await host.caught_up(host.stream, max(seq, done.seq))
+    now = datetime.now(UTC)
+    host.scheduler.since = now - timedelta(minutes=1)
+    queued = await host.scheduler.look(now)  # the broken schedule is skipped, not fatal
+    runs = [await finished(nc, run_id) for run_id in queued]
+    assert [r.expert_id for r in runs if r.expert_id in (expert, broken)] == [expert]
+    await request(nc, "cmd.benchmark.configure",
+                  ConfigureBench(expert_id=expert, settings=BenchSettings(schedule="off")),
+                  Accepted)  # fmt: skip
+
+
+async def test_a_model_server_down_for_a_moment_is_waited_out_not_scored_as_wrong(nc, stack, expert):
+    from contracts.answers import ConfigureBackend
+    from tests.support.scripted_llm import scripted_model
+
+    async with scripted_model("sk-bench-1", lambda messages: "The answer is 42.") as llm:
+        await request(nc, "cmd.expert.configure_backend",
+                      ConfigureBackend(expert_id=expert, kind="openai", base_url=llm.url,
+                                       model="scripted", api_key="sk-bench-1"),
+                      Accepted)  # fmt: skip
+        llm.fail_next = 3  # the first question's request and both of the client's retries: 503
+        run_id = await start(nc, expert, suite="builtin", size="quick", adapter_id="base")
+        run = await finished(nc, run_id)
+        assert run.status == "succeeded", run.error
+        scored = await results(nc, run_id)
+        assert len(scored.results) == 10
+        assert all(r.error is None for r in scored.results)  # the outage scored no question 0
+        assert llm.fail_next == 0 and len(llm.requests) >= 13  # it was met, then waited out

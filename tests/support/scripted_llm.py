@@ -1,7 +1,7 @@
 """A model server whose answers a test decides: it speaks the OpenAI chat-completions API
 (SSE streaming and plain), checks a bearer key, records every request, and answers with
 `reply(messages)` — so an end-to-end test can make the "model" cite a source it was given,
-invent one, or stall past a timeout.
+invent one, stall past a timeout, or be down for a while (`fail_next`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class ScriptedLLM:
         self.key, self.reply, self.delay_s, self.word_delay_s = key, reply, delay_s, word_delay_s
         self.requests: list[dict] = []
         self.words_sent = 0  # of streamed answers, across requests
+        self.fail_next = 0  # answer this many requests with 503 "overloaded" (an outage)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -51,6 +52,10 @@ class ScriptedLLM:
             return await respond(send, 401, json.dumps(error).encode())
         request = await read_json(receive)
         self.requests.append(request)
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            error = {"error": {"message": "The server is overloaded", "type": "server_error"}}
+            return await respond(send, 503, json.dumps(error).encode())
         await asyncio.sleep(self.delay_s)
         words = re.findall(r"\S+\s*", self.reply(request["messages"]))
         usage = usage_of(40, len(words))

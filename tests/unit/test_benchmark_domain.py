@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from contracts.base import DomainError
@@ -104,3 +105,24 @@ def test_a_schedule_is_due_once_per_tick():
     assert due("0 3 * * *", since, now) == datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
     assert due("0 3 * * *", now, datetime(2026, 11, 26, 3, 1, 30, tzinfo=UTC)) is None
     assert due("off", since, now) is None
+
+
+@pytest.mark.parametrize(
+    ("unanswered", "ends"), [(0, "succeeded"), (1, "succeeded"), (2, "failed")]
+)
+def test_a_run_with_too_many_unanswered_questions_ends_failed_not_scored(unanswered, ends):
+    from contracts.benchmark import BenchmarkCompleted, BenchMetrics
+
+    state = domain.evolve_run(domain.RUN, queued())
+    outage = msgspec.structs.replace(result(0.0), error="the model server answered 500")
+    for i in range(10):
+        scored = domain.decide_scored(state, "r1", i, outage if i < unanswered else result())
+        state = domain.evolve_run(state, scored)
+    completed = BenchmarkCompleted(
+        run_id="r1", metrics=BenchMetrics(questions=10, composite=50.0, avg_quality=0.5)
+    )
+    ending = domain.decide_ending(state, "r1", completed)
+    assert domain.evolve_run(state, ending).status == ends
+    if ends == "failed":
+        assert ending.reason.startswith("2 of 10 questions could not be answered")
+        assert "the model server answered 500" in ending.reason

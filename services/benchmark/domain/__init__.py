@@ -17,11 +17,13 @@ from services.benchmark.domain.run import (
     RUN,
     RunState,
     decide_cancel,
+    decide_ending,
     decide_failed,
     decide_scored,
     decide_start,
     evolve_run,
     going,
+    unanswered,
 )
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "decide_add",
     "decide_cancel",
     "decide_configure",
+    "decide_ending",
     "decide_failed",
     "decide_remove",
     "decide_scored",
@@ -42,4 +45,5 @@ __all__ = [
     "once_per_run",
     "questions_for",
     "suites",
+    "unanswered",
 ]

@@ -4,6 +4,7 @@ regression was decided on; folded from events and decided on."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import msgspec
 from croniter import croniter
@@ -89,12 +90,29 @@ def once_per_run(event: PromotionDecided | RegressionDetected):
 
 def decide_configure(state: BenchState, expert_id: str, settings: BenchSettings) -> BenchConfigured:
     schedule = settings.schedule
-    if schedule != "off" and not croniter.is_valid(schedule):
+    if schedule != "off" and not runnable_cron(schedule):
         raise DomainError(
             ErrorCode.INVALID,
-            f"schedule must be a cron expression such as '0 3 * * *', or 'off' (got {schedule!r})",
+            "schedule must be a cron expression of five fields (minute hour day month weekday)"
+            f" that falls on real days, such as '0 3 * * *', or 'off' (got {schedule!r})",
         )
     return BenchConfigured(expert_id=expert_id, settings=settings)
+
+
+TRIAL_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def runnable_cron(schedule: str) -> bool:
+    """Five fields, and a tick both before and after now: `0 0 31 2 *` (February 31st) reads
+    as valid but has no tick, and a sixth field would mean seconds (a run every minute)."""
+    if len(schedule.split()) != 5 or not croniter.is_valid(schedule):
+        return False
+    try:  # from a fixed moment, so the decision stays pure
+        croniter(schedule, TRIAL_FROM).get_next(datetime)
+        croniter(schedule, TRIAL_FROM).get_prev(datetime)
+    except Exception:  # croniter gives up on a date that never comes (CroniterBadDateError, …)
+        return False
+    return True
 
 
 def decide_add(state: BenchState, expert_id: str, questions: list[Question]) -> QuestionsAdded:

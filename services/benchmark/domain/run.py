@@ -29,6 +29,12 @@ class RunState:
 
 
 RUN = RunState()
+ERRORS_ALLOWED = 0.1  # a run with more of its questions unanswered than this is no measure
+
+
+def unanswered(state: RunState) -> list[QuestionResult]:
+    """The questions the expert could not answer (an error, not a wrong answer)."""
+    return [r for r in state.results.values() if r.error is not None]
 
 
 def evolve_run(state: RunState, event: object) -> RunState:
@@ -80,3 +86,20 @@ def decide_failed(state: RunState, run_id: str, reason: str) -> BenchmarkFailed 
     if not going(state):
         return None
     return BenchmarkFailed(run_id=run_id, reason=reason[:500])
+
+
+def decide_ending(
+    state: RunState, run_id: str, completed: BenchmarkCompleted
+) -> BenchmarkCompleted | BenchmarkFailed | None:
+    """The run's end: its score, unless too many of its questions could not be answered — a
+    score made of failures would raise false alarms and promote or hold back on noise."""
+    if not going(state):
+        return None
+    failed = unanswered(state)
+    if len(failed) > ERRORS_ALLOWED * max(len(state.results), 1):
+        reason = (
+            f"{len(failed)} of {len(state.results)} questions could not be answered, so the run"
+            f" is not scored; the first error: {failed[0].error}"
+        )
+        return BenchmarkFailed(run_id=run_id, reason=reason[:500])
+    return completed

@@ -3,10 +3,11 @@
 - A fine-tune's candidate run: with "promote only if better" on, the new adapter is activated
   through the registry only if it beats the active version's latest run on the same questions
   by the margin; otherwise it stays inactive and `PromotionDecided` says why. With it off,
-  the new adapter is activated.
+  the new adapter is activated. Never from a run with questions it could not answer.
 - Any other run of the active adapter that scores below the run before it by more than the
   margin, and not within noise: `RegressionDetected` raises the alert (and is on the log for
-  integrations), naming the version a rollback would restore.
+  integrations), naming the version a rollback would restore. A run with questions it could
+  not answer raises none.
 """
 
 from __future__ import annotations
@@ -37,12 +38,15 @@ class Decisions(Hosted):
         if queued is None or queued.setup is not None:
             return
         bench, _ = await BENCHES.load(self.host.store, rec.tenant, queued.expert_id)
+        failed = domain.unanswered(state)
         if queued.candidate:
-            await self.promote(rec, queued, rec.event, bench.settings)
-        else:
+            await self.promote(rec, queued, rec.event, bench.settings, len(failed))
+        elif not failed:  # a run with unanswered questions measured an outage too: no alarm
             await self.watch_for_regression(rec, queued, rec.event, bench.settings)
 
-    async def promote(self, rec, queued, completed: BenchmarkCompleted, settings) -> None:
+    async def promote(
+        self, rec, queued, completed: BenchmarkCompleted, settings, unanswered: int
+    ) -> None:
         tenant, expert_id, adapter_id = rec.tenant, queued.expert_id, queued.adapter_id
         active = await versions.active(self.host.nc, tenant, expert_id)
         async with self.host.engine.connect() as conn:
@@ -57,6 +61,12 @@ class Decisions(Hosted):
         delta = None if against is None else new - (against.composite_score or 0.0)
         if active == adapter_id:
             promoted, reason = True, "activated (it already answers for the expert)"
+        elif unanswered:
+            promoted = False
+            reason = (
+                f"held back: {unanswered} of its questions could not be answered in this run,"
+                " so its score is no evidence; run a benchmark of it again"
+            )
         elif not settings.promote_only_if_better:
             promoted, reason = True, "activated: 'promote only if better' is off"
         elif against is None:

@@ -87,7 +87,7 @@ class Runner:
             and scoring.within_noise(metrics, scoring.metrics_of(previous)),
         )
         await self.append(rec, rec.tenant, ev.run_id,
-                          lambda s: completed if domain.going(s) else None, "end")  # fmt: skip
+                          lambda s: domain.decide_ending(s, ev.run_id, completed), "end")  # fmt: skip
 
     async def gave_up(self, rec: RecordedEvent, error: BaseException) -> None:
         if not isinstance(rec.event, BenchmarkQueued):

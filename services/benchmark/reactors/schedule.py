@@ -43,14 +43,27 @@ class Scheduler:
             schedules = await views.schedules(conn)
         queued = []
         for tenant, expert_id, schedule, suite in schedules:
-            tick = due(schedule, self.since, now)
-            if tick is None:
+            try:  # one expert's trouble (a schedule saved before it was checked) is its own
+                run_id = await self.queue_due(tenant, expert_id, schedule, suite, now)
+            except Exception:
+                log.exception("benchmark.schedule_skipped", expert=expert_id, schedule=schedule)
                 continue
-            active = await versions.active(self.host.nc, tenant, expert_id)
-            run_id, _ = await self.commands.queue(
-                tenant, expert_id, suite, "quick", active, "schedule",
-                seed=f"schedule:{tick.isoformat()}",
-            )  # fmt: skip
-            queued.append(run_id)
+            if run_id is not None:
+                queued.append(run_id)
         self.since = now
         return queued
+
+    async def queue_due(
+        self, tenant: str, expert_id: str, schedule: str, suite: str, now: datetime
+    ) -> str | None:
+        """Queue the expert's run for its latest tick since the last look: one run however
+        many ticks were missed (a backlog is never replayed)."""
+        tick = due(schedule, self.since, now)
+        if tick is None:
+            return None
+        active = await versions.active(self.host.nc, tenant, expert_id)
+        run_id, _ = await self.commands.queue(
+            tenant, expert_id, suite, "quick", active, "schedule",
+            seed=f"schedule:{tick.isoformat()}",
+        )  # fmt: skip
+        return run_id
