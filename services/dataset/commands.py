@@ -71,16 +71,23 @@ class DatasetCommands:
         )
 
     async def _revise(self, cmd, change) -> Accepted:
-        """A new version: the parent's examples with one change, stored, then announced on
-        the expert's line (the parent stays as it was)."""
+        """A new version: the examples of the newest version edited on from the page's one,
+        with one change, stored, then announced on the expert's line (every older version
+        stays as it was). Two edits made from one page both land, one after the other; an
+        edit of an example that a newer version changed meanwhile is refused (409)."""
+        await self.host.caught_up_with_log()  # every version handed out so far is in view
         row = await self._row(cmd.tenant, cmd.dataset_id)
         if row.status != "ready":
             raise DomainError(
                 ErrorCode.CONFLICT, f"dataset {cmd.dataset_id} is {row.status}; wait until ready"
             )
-        parent = views.to_view(row)
-        examples = list(await self.content.examples(parent.content))
-        kind, example_id, changed = change(examples, row)
+        shown = list(await self.content.examples(views.to_view(row).content))
+        kind, example_id, changed = change(shown, row)  # checked against what the page shows
+        async with self.host.engine.connect() as conn:
+            newest = await views.newest_from(conn, cmd.tenant, row.id)
+        if newest.id != row.id:
+            changed = await self._onto(newest, shown, kind, example_id, change)
+        parent = views.to_view(newest)
         count = await self.content.token_counter()
         revising.check_length(changed, example_id, count, self.host.settings.max_seq_length)
         stored = await self.content.put_examples(cmd.tenant, row.expert_id, changed)
@@ -89,18 +96,38 @@ class DatasetCommands:
             cmd.tenant, row.expert_id, new_id,
             lambda version: DatasetRevised(
                 dataset_id=new_id, expert_id=row.expert_id, version=version,
-                parent=cmd.dataset_id, change=kind, example_id=example_id, content=stored,
+                parent=newest.id, change=kind, example_id=example_id, content=stored,
                 counts=counts_of(changed, parent.rejected),  # the build's, not redone
                 min_examples=self.host.settings.min_training_examples,
             ),
+            revising=newest.id,
         )  # fmt: skip
 
-    async def _new_version(self, tenant: str, expert_id: str, dataset_id: str, version_of):
+    async def _onto(self, newest, shown: list, kind: str, example_id: str, change) -> list:
+        """The change made again on the newest version's examples, unless that version
+        changed the example the page showed."""
+        current = list(await self.content.examples(views.to_view(newest).content))
+        if kind != "added" and _example(current, example_id) != _example(shown, example_id):
+            raise DomainError(
+                ErrorCode.CONFLICT,
+                f"a newer version exists: version {newest.version} changed this example since"
+                " this page was loaded; open that version and edit it there",
+            )
+        return change(current, newest)[2]
+
+    async def _new_version(
+        self, tenant: str, expert_id: str, dataset_id: str, version_of, revising: str = ""
+    ):
         """Append `version_of(number)` on the expert's line, numbered after every version
-        handed out, and accept `dataset_id`."""
-        outcome = await LINES.execute(
-            self.host.store, tenant, expert_id, lambda s: version_of(domain.next_version(s))
-        )
+        handed out (and, for an edit, from a version no other edit has gone on from), and
+        accept `dataset_id`."""
+
+        def decide(state: domain.LineState):
+            if revising:
+                domain.check_unrevised(state, revising)
+            return version_of(domain.next_version(state))
+
+        outcome = await LINES.execute(self.host.store, tenant, expert_id, decide)
         return Accepted(id=dataset_id, seq=outcome.seq)
 
     async def _row(self, tenant: str, dataset_id: str):
@@ -109,3 +136,7 @@ class DatasetCommands:
         if row is None:
             raise not_found(f"dataset {dataset_id}")
         return row
+
+
+def _example(examples: list, example_id: str):
+    return next((e for e in examples if e.id == example_id), None)

@@ -55,3 +55,17 @@ async def versions(conn: AsyncConnection, tenant: str, expert_id: str) -> list[D
         {"t": tenant, "e": expert_id},
     )
     return [to_view(r) for r in rows]
+
+
+async def newest_from(conn: AsyncConnection, tenant: str, dataset_id: str):
+    """The newest ready version made by edits from `dataset_id` (itself when none was): where
+    an edit made on its page goes on from."""
+    sql = text(
+        "WITH RECURSIVE line(id) AS ("
+        " SELECT id FROM dataset.datasets WHERE tenant = :t AND id = :id"
+        " UNION SELECT d.id FROM dataset.datasets d JOIN line ON d.parent = line.id"
+        " WHERE d.tenant = :t)"
+        " SELECT d.* FROM dataset.datasets d JOIN line ON d.id = line.id"
+        " WHERE d.tenant = :t AND d.status = 'ready' ORDER BY d.version DESC LIMIT 1"
+    )
+    return (await conn.execute(sql, {"t": tenant, "id": dataset_id})).first()

@@ -269,3 +269,28 @@ async def test_unknown_experts_and_datasets_are_404(api):
     empty = await new_expert(api)
     none = await api.post(f"/api/experts/{empty['id']}/datasets", json={"sources": {}})
     assert none.status_code == 400 and "source" in none.json()["detail"]
+
+
+async def test_two_edits_from_one_page_both_land_and_a_stale_one_is_refused(api, harbour):
+    manual = [{"question": f"Harbour question {n}?", "answer": f"Reply {n}."} for n in range(6)]
+    page = await build(api, harbour["id"], sources={"manual": manual})  # the review page's version
+    first, second = (await examples(api, page["id"]))[:2]
+
+    def patch(example: dict, answer: str):
+        url = f"/api/datasets/{page['id']}/examples/{example['id']}"
+        return api.patch(url, json={"answer": answer})
+
+    one = await patch(first, "First fix.")
+    assert one.status_code == 200, one.text
+    two = await patch(second, "Second fix.")  # from the same page, which now shows an old version
+    assert two.status_code == 200, two.text
+    assert two.json()["parent"] == one.json()["id"]  # it went on from the first edit
+    both = {e["id"]: e["messages"][2]["content"] for e in await examples(api, two.json()["id"])}
+    assert both[first["id"]] == "First fix." and both[second["id"]] == "Second fix."
+
+    listed = f"/api/experts/{harbour['id']}/datasets"
+    before = [v["id"] for v in (await api.get(listed)).json()]
+    stale = await patch(first, "An edit of what the page showed before the first fix.")
+    assert stale.status_code == 409, stale.text
+    assert "newer version" in stale.json()["detail"]
+    assert [v["id"] for v in (await api.get(listed)).json()] == before  # no version was made

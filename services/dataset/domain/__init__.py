@@ -10,13 +10,20 @@ from services.dataset.domain.build import (
     evolve_build,
     still_building,
 )
-from services.dataset.domain.line import LINE, LineState, evolve_line, next_version
+from services.dataset.domain.line import (
+    LINE,
+    LineState,
+    check_unrevised,
+    evolve_line,
+    next_version,
+)
 
 __all__ = [
     "BUILD",
     "LINE",
     "BuildState",
     "LineState",
+    "check_unrevised",
     "decide_cancel",
     "decide_end",
     "evolve_build",
