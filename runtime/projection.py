@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import msgspec
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from runtime.codec import encode
 from runtime.eventstore import RecordedEvent
+
+SECRET = "_sealed"  # the ending of a field that never leaves the log and its service
 
 
 class Writes:
@@ -71,6 +74,8 @@ class Tables:
 
 
 def announcement(rec: RecordedEvent, projection: str) -> bytes:
+    """What the live feed (`projected.<STREAM>.<tenant>`) and the SSE endpoint say of an
+    event: where it lies on the log and its public view."""
     return encode(
         {
             "stream": rec.stream,
@@ -80,6 +85,20 @@ def announcement(rec: RecordedEvent, projection: str) -> bytes:
             "aggregate_id": rec.aggregate_id,
             "occurred_at": rec.occurred_at,
             "projection": projection,
-            "data": rec.event,
+            "data": public_view(rec.event),
         }
     )
+
+
+def public_view(event: object) -> dict:
+    """The event without its secrets: a field named `*_sealed` (an API key sealed for the
+    service that uses it) stays on the log and in that service, sealed or not."""
+    return _without_secrets(msgspec.to_builtins(event))
+
+
+def _without_secrets(value):
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if not k.endswith(SECRET)}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value

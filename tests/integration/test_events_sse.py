@@ -256,3 +256,34 @@ async def test_documents_table_updates_live(api):
 async def test_documents_table_of_an_unknown_expert_is_404(api):
     response = await api.get("/ui/experts/nobody/documents/stream")
     assert response.status_code == 404
+
+
+async def test_a_sealed_key_never_leaves_on_the_live_feed_or_the_replay(api, nc):
+    from contracts.answers import BackendConfigured
+    from contracts.expert import AGGREGATE, CONTEXT, STREAM
+    from runtime.eventstore import EventStore
+
+    expert_id = await new_expert(api)
+
+    def configured(e: dict) -> bool:
+        return e["type"] == "expert.BackendConfigured" and e["aggregate_id"] == expert_id
+
+    body = {
+        "kind": "openai",
+        "base_url": "http://127.0.0.1:9/v1",
+        "model": "m",
+        "api_key": "sk-feed-1",
+    }
+    async with sse(api, "/api/events?topics=expert") as live:
+        assert (await api.put(f"/api/experts/{expert_id}/backend", json=body)).status_code == 200
+        (announced,) = (await live.until(configured))[-1:]
+    async with sse(api, "/api/events?topics=expert&last_event_id=0") as again:
+        (replayed,) = (await again.until(configured))[-1:]
+
+    events, _ = await EventStore(nc.jetstream()).load(CONTEXT, "local", AGGREGATE, expert_id)
+    (on_log,) = [r.event for r in events if isinstance(r.event, BackendConfigured)]
+    assert on_log.api_key_sealed  # the log keeps the sealed key, for the expert service alone
+    for event in (announced, replayed):
+        assert event["json"]["stream"] == STREAM and event["json"]["data"]["kind"] == "openai"
+        assert "api_key_sealed" not in event["json"]["data"]
+        assert on_log.api_key_sealed not in event["data"] and "sk-feed-1" not in event["data"]
