@@ -30,6 +30,7 @@ from pathlib import Path
 
 import msgspec
 
+from runtime.child_env import child_env
 from runtime.settings import Settings
 from services.ingest.parsing import ParseError
 
@@ -118,6 +119,7 @@ async def read_in_child(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=ROOT,
+        env=child_env(),  # no key, no address: it reads an untrusted file
     )
     talk = asyncio.create_task(child.communicate(data))
     try:

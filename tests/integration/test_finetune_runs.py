@@ -120,14 +120,19 @@ def child_of(home: Path, run_id: str) -> int | None:
 
 
 async def test_a_cancel_stops_the_run_within_seconds_and_keeps_nothing(
-    servers, services, nc, slow_trainer
+    servers, services, nc, slow_trainer, monkeypatch
 ):
+    monkeypatch.setenv("SIMTUNE_SECRET_KEY", "k" * 44)  # in the service's environment
+    monkeypatch.setenv("DATABASE_URL", "postgresql://simtune:hunter2@db/simtune")
     expert = await create_expert(nc, "Cancelled keeper")
     config = msgspec.structs.replace(TINY, epochs=8, max_steps=40, eval_steps=2)
     accepted = await start(nc, expert, await dataset(nc, expert), config=config)
     await reached(nc, accepted.run_id, lambda v: v.step >= 3)
     pid = child_of(servers.home, accepted.run_id)
     assert pid is not None
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert b"PATH" in {v.split(b"=", 1)[0] for v in environ}  # what it runs with, and
+    assert not [v for v in environ if v.startswith((b"SIMTUNE_SECRET_KEY=", b"DATABASE_URL="))]
 
     await request(nc, "cmd.trainer.cancel", CancelFinetune(run_id=accepted.run_id), msgspec.Raw)
     view = await finished(nc, accepted.run_id, timeout=15)

@@ -29,6 +29,7 @@ import msgspec
 
 from contracts.trainer import CHECKPOINTS, RunCheckpointed, RunMetrics
 from runtime.cancellable import Cancelled
+from runtime.child_env import child_env
 from runtime.logs import get_logger
 from runtime.models import ModelUnavailable, model_source
 from runtime.objects import ObjectCorrupt, ObjectMissing
@@ -144,7 +145,7 @@ class LocalTraining:
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
             preexec_fn=_die_with_parent,
-            env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
+            env=child_env(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1"),
         )
         stderr: deque[str] = deque(maxlen=STDERR_LINES)
         drain = asyncio.create_task(_collect(proc.stderr, stderr))
