@@ -27,6 +27,7 @@ ADAPTER_NAMES = frozenset((*ADAPTER_FILES, *RECORD_FILES, MANIFEST))  # all that
 CONFIG, WEIGHTS = "adapter_config.json", "adapter_model.safetensors"
 PICKLED_WEIGHTS = "adapter_model.bin"  # refused: unpickling it can run any code
 CHUNK = 1 << 20
+JSON_CAP = 1 << 20  # an adapter's config or manifest is a few kB: more is no adapter's
 # Room for what a tar holds besides its files' bytes: each member's header (and pax or long
 # name header) and padding, the end-of-archive blocks and the last record's padding.
 _ROOM_PER_MEMBER, _ROOM = 8 * 1024, 64 * 1024
@@ -148,7 +149,14 @@ def _read(tar: tarfile.TarFile, info: tarfile.TarInfo, parts: tuple[str, ...]) -
     if not info.isreg():
         return Member(parts, is_file=False)
     digest, kept = hashlib.sha256(), bytearray()
-    keep = parts[-1] in (CONFIG, MANIFEST)
+    # Only the JSON files where an adapter's root can be (the archive's root or its one top
+    # folder) are read into memory, each at most JSON_CAP: a member of that name elsewhere is
+    # skipped like any other file, however many the archive holds.
+    keep = parts[-1] in (CONFIG, MANIFEST) and len(parts) <= 2
+    if keep and info.size > JSON_CAP:
+        raise ArchiveRefused(
+            "too_large", f"{'/'.join(parts)!r} is over {JSON_CAP} bytes: no adapter's is"
+        )
     with tar.extractfile(info) as source:
         while chunk := source.read(CHUNK):
             digest.update(chunk)

@@ -129,9 +129,11 @@ class Importing:
                     skipped=unpacked.skipped,
                 )  # fmt: skip
         adapter_id = await self.new_id(cmd, manifest, digest)
-        for f in files:
-            body = await asyncio.to_thread((incoming / f.name).read_bytes)
-            await self.host.objects.put(BUCKET, f"{cmd.tenant}/{adapter_id}/{f.name}", body)
+        for f in files:  # streamed from the folder: weights are never held in memory whole
+            with (incoming / f.name).open("rb") as body:
+                await self.host.objects.put(
+                    BUCKET, f"{cmd.tenant}/{adapter_id}/{f.name}", body, known=(f.sha256, f.size)
+                )
         target = adapter_folder(self.host.settings.home, adapter_id)
         (incoming / "manifest.json").unlink(missing_ok=True)  # written again from the log
         await asyncio.to_thread(move_into_place, incoming, target)

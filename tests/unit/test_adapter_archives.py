@@ -251,3 +251,32 @@ def test_pack_refuses_a_manifest_listing_a_file_that_is_not_the_adapters(adapter
     listed = [*adapter.manifest.files, AdapterFile(name="README.md", sha256="3" * 64, size=1)]
     with pytest.raises(ValueError, match="README.md"):
         pack(adapter.folder, msgspec.structs.replace(adapter.manifest, files=listed), io.BytesIO())
+
+
+def test_json_files_are_read_into_memory_only_at_the_adapters_root_and_only_small(
+    adapter, tmp_path
+):
+    from services.registry.archive_checks import JSON_CAP, survey
+
+    zeros = b"\0" * (4 * JSON_CAP)  # a gzip of zeros: 4 MB each that cost the upload ~4 kB
+    bomb = targz(
+        *adapter.entries(adapter.manifest),
+        *((f"deep/{n}/adapter_config.json", zeros) for n in range(8)),
+        *((f"deep/{n}/x/manifest.json", zeros) for n in range(8)),
+    )
+    assert len(bomb) < len(zeros) / 10
+    (archive := tmp_path / "bomb.tar.gz").write_bytes(bomb)
+    members = survey(archive, tmp_path / "dest", max_bytes=100 * JSON_CAP, max_files=64)
+    read = {key: len(m.data) for key, m in members.items() if m.data is not None}
+    assert read.keys() == {"adapter_config.json", MANIFEST}  # only the adapter's own two
+    assert sum(read.values()) < 2 * JSON_CAP
+
+    unpacked = unpack_to(tmp_path, bomb, max_bytes=100 * JSON_CAP)  # and it still imports
+    assert [f.name for f in unpacked.files] == sorted(ADAPTER_FILES)
+    assert len(unpacked.skipped) == 16
+
+    oversized = targz(("adapter_config.json", b"{" + b" " * JSON_CAP + b"}"), ("w", b"1"))
+    (again := tmp_path / "again").mkdir()
+    with pytest.raises(ArchiveRefused) as refused:
+        unpack_to(again, oversized)
+    assert refused.value.code == "too_large" and "adapter_config.json" in refused.value.sentence
