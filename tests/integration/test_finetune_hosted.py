@@ -116,6 +116,7 @@ async def test_a_key_is_never_sent_to_a_server_it_was_not_given_for(services, nc
         moved = await configure(nc, expert, other.url, key=None)  # a new address, no new key
         assert not moved.hosted.key_set  # the settings say no key is stored for it
 
-        accepted = await start(nc, expert, data, config=None, confirm=True)
-        await finished(nc, accepted.run_id)
-        assert KEY not in other.keys_seen  # the old key never reached the other server
+        with pytest.raises(DomainError) as refused:  # no key for it: nothing is sent there
+            await start(nc, expert, data, config=None, confirm=True)
+        assert "API key" in refused.value.detail
+        assert KEY not in other.keys_seen and other.requests == []
