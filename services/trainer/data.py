@@ -3,7 +3,8 @@
 The examples come from the version's JSONL object in the `datasets` bucket (its sha256 is
 checked on read), so a run trains on exactly what the person reviewed. Tokens are counted
 with the base model's tokenizer for a local run; a hosted provider's tokenizer is not here,
-so its estimate counts four characters a token, the usual rule of thumb for English.
+so its estimate counts cautiously (`cautious_tokens`): it errs high, never low, as a cost
+held against a budget must.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from runtime.objects import Objects
 from runtime.rpc import ask, not_found
 from runtime.settings import Settings
 
-CHARS_PER_TOKEN = 4  # hosted estimates: no provider tokenizer here
+CHARS_PER_TOKEN = 4  # English text, roughly
+BYTES_PER_TOKEN = 3  # what no tokenizer packs tighter: a CJK character (3 bytes) is a token
+
+
+def cautious_tokens(text: str) -> int:
+    """Tokens `text` may take when no tokenizer of the model is at hand, erring high: four
+    characters a token holds for English, but Cyrillic, Greek or CJK text takes two to four
+    times that, so the count is never below one token for every three bytes of UTF-8."""
+    return -(-max(len(text) // CHARS_PER_TOKEN, len(text.encode("utf-8"))) // BYTES_PER_TOKEN)
 DEFAULT_LOCAL_TOKENS_PER_S = 300.0  # before any local run has measured this machine
 _examples = msgspec.json.Decoder(TrainingExample)
 _line = msgspec.json.Encoder()
@@ -34,7 +43,7 @@ class Data(msgspec.Struct, frozen=True):
     val: bytes
     train_examples: int
     val_examples: int
-    characters: int
+    cautious_tokens: int  # what the examples' text may take, erring high (no tokenizer at hand)
 
 
 async def ready_dataset(nc, tenant: str, expert_id: str, dataset_id: str | None) -> DatasetView:
@@ -77,20 +86,20 @@ def check_enough(view: DatasetView, minimum: int) -> None:
 
 async def load(objects: Objects, content: ObjectRef) -> Data:
     raw = await objects.get(content)
-    train, val, characters = [], [], 0
+    train, val, tokens = [], [], 0
     for line in raw.splitlines():
         if not line.strip():
             continue
         example = _examples.decode(line)
         messages = [{"role": m.role, "content": m.content} for m in example.messages]
-        characters += sum(len(m["content"]) for m in messages)
+        tokens += sum(cautious_tokens(m["content"]) for m in messages)
         (val if example.split == "val" else train).append(_line.encode({"messages": messages}))
     return Data(
         train=b"\n".join(train) + b"\n" if train else b"",
         val=b"\n".join(val) + b"\n" if val else b"",
         train_examples=len(train),
         val_examples=len(val),
-        characters=characters,
+        cautious_tokens=tokens,
     )
 
 
@@ -113,7 +122,7 @@ class TokenCounter:
 
     Loading can take a minute the first time (the bundled model is converted on first use);
     a request does not wait for that: until the tokenizer is there, the count is the
-    characters / 4 rule of thumb, and the tokenizer goes on loading in the background."""
+    cautious count (`cautious_tokens`), and the tokenizer goes on loading in the background."""
 
     WAIT_S = 3.0
 
@@ -138,7 +147,7 @@ class TokenCounter:
         try:
             tokenizer = await asyncio.wait_for(asyncio.shield(task), self.WAIT_S)
         except Exception:  # still loading, or unloadable: the training run will say which
-            return len(chat_jsonl.decode("utf-8", "replace")) // CHARS_PER_TOKEN
+            return cautious_tokens(chat_jsonl.decode("utf-8", "replace"))
         self._counted[key] = await asyncio.to_thread(_count, tokenizer, chat_jsonl)
         if len(self._counted) > self.KEPT:
             self._counted.popitem(last=False)

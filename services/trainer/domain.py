@@ -40,12 +40,20 @@ def evolve_line(state: LineState, event: object) -> LineState:
     return state
 
 
+BUDGET_NEEDS_A_PRICE = (
+    "a budget needs the provider's price per million training tokens to keep to: set the"
+    " price in the fine-tuning settings, or remove the budget"
+)
+
+
 def check_budget(state: LineState, estimate: Estimate, budget_usd: float | None) -> None:
     """A hosted run whose estimate would take the expert's spend past its budget is refused,
     with the figures."""
     cost = estimate.cost_usd or 0.0
-    if budget_usd is None or cost == 0.0:
+    if budget_usd is None or estimate.backend != "openai":
         return
+    if cost == 0.0:  # no price: the budget could not hold anything back
+        raise DomainError(ErrorCode.OVER_BUDGET, BUDGET_NEEDS_A_PRICE)
     if state.committed_usd + cost > budget_usd + 1e-9:
         raise DomainError(
             ErrorCode.OVER_BUDGET,

@@ -52,7 +52,7 @@ class Planner:
         line, _ = await LINES.load(self.host.store, tenant, expert_id)
         if backend == "openai":
             base_model = settings.hosted.model
-            tokens = content.characters // data.CHARS_PER_TOKEN
+            tokens = content.cautious_tokens
             rate = None
         else:
             base_model = config.base_model or self.host.settings.base_model

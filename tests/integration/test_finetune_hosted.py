@@ -120,3 +120,16 @@ async def test_a_key_is_never_sent_to_a_server_it_was_not_given_for(services, nc
             await start(nc, expert, data, config=None, confirm=True)
         assert "API key" in refused.value.detail
         assert KEY not in other.keys_seen and other.requests == []
+
+
+async def test_a_budget_without_a_price_holds_a_hosted_run_back(services, nc):
+    expert = await create_expert(nc, "Unpriced keeper")
+    data = await dataset(nc, expert)
+    async with fake_finetune_api() as api:
+        free = HostedInput(base_url=api.url, model="gpt-mini", api_key=KEY)  # no price given
+        cmd = ConfigureFinetune(expert_id=expert, config=HOSTED, hosted=free, budget_usd=5.0)
+        await request(nc, "cmd.trainer.configure", cmd, Accepted)
+        with pytest.raises(DomainError) as refused:
+            await start(nc, expert, data, config=None, confirm=True)
+        assert refused.value.code == "over_budget" and "price per million" in refused.value.detail
+        assert api.created == [] and api.uploads == {}  # nothing was sent, nothing billed

@@ -107,7 +107,7 @@ def test_steps_and_the_estimate():
     assert steps_of(config, 9) == 9  # ceil(9 / 4) a epoch
     assert steps_of(msgspec.structs.replace(config, max_steps=5), 9) == 5
     assert steps_of(msgspec.structs.replace(config, max_steps=50), 9) == 50  # as the loop does
-    data = Data(train=b"", val=b"", train_examples=9, val_examples=1, characters=4000)
+    data = Data(train=b"", val=b"", train_examples=9, val_examples=1, cautious_tokens=1000)
     hosted = estimate(config, "openai", data, 1000, price_per_million=8.0,
                       local_tokens_per_s=None, budget_usd=5.0, spent_usd=1.0)  # fmt: skip
     assert hosted.training_tokens == 3000 and hosted.cost_usd == 0.024
@@ -121,3 +121,30 @@ def test_the_default_schedule_ticks_on_sunday_at_two():
     thursday = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     assert next_tick("0 2 * * 0", thursday) == "2026-11-29T02:00:00+00:00"
     assert next_tick("off", thursday) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "at_least"),
+    [
+        ("Harbour fees are paid in April. " * 20, 640 / 4),  # English: above the 4-a-token rule
+        ("Портовые сборы платят в апреле. " * 20, 620 / 2),  # Cyrillic: 2 bytes a letter
+        ("港口费用在四月支付。" * 20, 200),  # CJK: a token for every character at least
+    ],
+    ids=["english", "cyrillic", "cjk"],
+)
+def test_a_hosted_estimate_counts_tokens_cautiously(text, at_least):
+    from services.trainer.data import cautious_tokens
+
+    assert at_least <= cautious_tokens(text) <= len(text.encode("utf-8"))
+
+
+def test_a_budget_without_a_price_refuses_a_hosted_run_but_not_a_local_one():
+    free = Estimate(backend="openai", train_examples=9, val_examples=1,
+                    tokens_per_epoch=100, training_tokens=300, total_steps=3,
+                    cost_usd=0.0)  # fmt: skip
+    with pytest.raises(DomainError) as refused:
+        domain.check_budget(domain.LINE, free, budget_usd=20.0)
+    assert refused.value.code == "over_budget" and "price per million" in refused.value.detail
+    domain.check_budget(domain.LINE, free, budget_usd=None)  # no budget: nothing to keep to
+    local = msgspec.structs.replace(free, backend="peft", cost_usd=None)
+    domain.check_budget(domain.LINE, local, budget_usd=20.0)  # a local run costs no money
