@@ -16,3 +16,14 @@ async def require_expert(nc, tenant: str, expert_id: str) -> PersonaView:
         if exc.code == ErrorCode.NOT_FOUND:
             raise not_found(f"expert {expert_id}") from exc
         raise
+
+
+async def expert_exists(nc, tenant: str, expert_id: str) -> bool:
+    """Whether the expert is there (not deleted); any other failure is raised."""
+    try:
+        await require_expert(nc, tenant, expert_id)
+    except DomainError as exc:
+        if exc.code == ErrorCode.NOT_FOUND:
+            return False
+        raise
+    return True

@@ -233,3 +233,23 @@ async def test_a_model_server_down_for_a_moment_is_waited_out_not_scored_as_wron
         assert len(scored.results) == 10
         assert all(r.error is None for r in scored.results)  # the outage scored no question 0
         assert llm.fail_next == 0 and len(llm.requests) >= 13  # it was met, then waited out
+
+
+async def test_a_deleted_experts_schedule_queues_nothing(nc, stack):
+    from datetime import UTC, datetime, timedelta
+
+    from contracts.benchmark import BenchSettings, ConfigureBench
+    from contracts.expert import DeleteExpert
+
+    gone = await create_expert(nc)
+    every_minute = BenchSettings(schedule="* * * * *", after_training=False)
+    await request(nc, "cmd.benchmark.configure",
+                  ConfigureBench(expert_id=gone, settings=every_minute), Accepted)  # fmt: skip
+    await request(nc, "cmd.expert.delete", DeleteExpert(expert_id=gone), Accepted)
+    host = stack.hosts["benchmark"]
+    await host.caught_up_with_log()
+    now = datetime.now(UTC)
+    host.scheduler.since = now - timedelta(minutes=1)
+    queued = await host.scheduler.look(now)
+    runs = [await finished(nc, run_id) for run_id in queued]
+    assert gone not in {r.expert_id for r in runs}

@@ -63,3 +63,21 @@ async def test_ticks_start_a_run_on_new_data_and_otherwise_say_why_not(services,
     assert shown.dataset_examples == 10 and shown.examples_since_last_run == 0
     assert shown.schedule == "off" and shown.next_tick is None
     assert shown.ranges["lora_rank"] == [4, 128]
+
+
+async def test_a_deleted_expert_is_neither_trained_nor_noted_by_the_schedule(services, nc):
+    from contracts.expert import DeleteExpert
+
+    tenant = "scheduled-gone"
+    trainer = services["trainer"]
+    created = CreateExpert(tenant=tenant, profile=Profile(name="Retired keeper"))
+    expert = (await request(nc, "cmd.expert.create", created, Accepted)).id
+    await dataset(nc, expert, tenant=tenant)  # enough new examples for a run
+    await request(nc, "cmd.expert.delete", DeleteExpert(tenant=tenant, expert_id=expert), Accepted)
+    await trainer.wait_caught_up()
+
+    outcome = await trainer.scheduler.tick(SUNDAY, tenant=tenant)
+    assert outcome[expert] == "skipped: the expert was deleted"
+    await trainer.wait_caught_up()
+    runs = await request(nc, "qry.trainer.runs", ListRuns(tenant=tenant, expert_id=expert), RunList)
+    assert runs.runs == []

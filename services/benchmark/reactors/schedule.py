@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 
+from runtime.experts import expert_exists
 from runtime.logs import get_logger
 from services.benchmark import versions, views
 
@@ -59,8 +60,8 @@ class Scheduler:
         """Queue the expert's run for its latest tick since the last look: one run however
         many ticks were missed (a backlog is never replayed)."""
         tick = due(schedule, self.since, now)
-        if tick is None:
-            return None
+        if tick is None or not await expert_exists(self.host.nc, tenant, expert_id):
+            return None  # not due, or the expert was deleted: its schedule went with it
         active = await versions.active(self.host.nc, tenant, expert_id)
         run_id, _ = await self.commands.queue(
             tenant, expert_id, suite, "quick", active, "schedule",

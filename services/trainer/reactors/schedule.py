@@ -18,6 +18,7 @@ from croniter import croniter
 
 from contracts.base import DomainError
 from contracts.trainer import CONTEXT, SETTINGS, ScheduledRunSkipped
+from runtime.experts import expert_exists
 from runtime.logs import get_logger
 from runtime.service import ServiceHost
 from services.trainer import views
@@ -69,6 +70,8 @@ class Scheduler:
         return outcome
 
     async def consider(self, tenant: str, expert_id: str, tick: str) -> str:
+        if not await expert_exists(self.host.nc, tenant, expert_id):
+            return "skipped: the expert was deleted"  # nothing to train, nothing to note
         minimum = self.host.settings.min_training_examples
         async with self.host.engine.connect() as conn:
             waiting = await views.training_data(conn, tenant, expert_id)
