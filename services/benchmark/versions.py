@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contracts.base import DomainError, ErrorCode
 from contracts.benchmark import BASE
-from contracts.registry import GetActiveAdapter, GetAdapter, GetAudit
+from contracts.registry import ActiveAdapter, GetActiveAdapter, GetAdapter, GetAudit
 from runtime.rpc import ask
 
 
@@ -46,3 +46,20 @@ async def rollback_target(nc, tenant: str, expert_id: str) -> str | None:
         if entry.action in ("activate", "rollback"):
             return entry.previous_adapter_id
     return None
+
+
+async def deployment(nc, tenant: str, expert_id: str) -> ActiveAdapter:
+    """The version that answers now and the deployment's version number, which an activation
+    sends back so that it loses to any change made since it was read."""
+    return await ask(nc, GetActiveAdapter(tenant=tenant, expert_id=expert_id))
+
+
+async def activated_by_benchmark(nc, tenant: str, expert_id: str, adapter_id: str) -> bool:
+    """Whether the benchmark service activated `adapter_id` already: a decision delivered
+    again after a crash must not undo what a person chose since."""
+    query = GetAudit(
+        tenant=tenant, expert_id=expert_id, action="activate", outcome="succeeded",
+        adapter_id=adapter_id, limit=50,
+    )  # fmt: skip
+    trail = await ask(nc, query)
+    return any(entry.by == "benchmark" for entry in trail.entries)

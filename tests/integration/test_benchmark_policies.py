@@ -148,3 +148,39 @@ async def test_a_fine_tunes_adapter_is_measured_once_however_often_it_is_deliver
         assert (await listed(nc, expert)).adapters[0].id == ev.adapter_id
     finally:
         host.settings = normal
+
+
+async def test_a_persons_rollback_stands_when_a_promotion_is_delivered_again(
+    nc, stack, servers, tmp_path
+):
+    from contracts.base import Accepted
+    from contracts.benchmark import CONTEXT, RUN, BenchmarkCompleted
+    from contracts.registry import STREAM as REGISTRY
+    from contracts.registry import RollbackAdapter
+    from services.benchmark.reactors.run_completed import Decisions
+
+    expert = await create_expert(nc)
+    (good,) = await new_versions(nc, servers.base_model, tmp_path, expert, seeds=(25,))
+    await add_questions(nc, expert, await questions_answered_by(nc, expert, good))
+    host = stack.hosts["benchmark"]
+    handlers = BenchmarkCommands(host, Examiner(host))
+    await finished(nc, await start(nc, expert, suite="custom", adapter_id="base"))
+    run_id, _ = await handlers.queue("local", expert, "custom", "quick", good, "after_training",
+                                     seed="again", candidate=True)  # fmt: skip
+    await finished(nc, run_id)
+    await alert(nc, expert, "promoted")
+    assert await active(nc, expert) == good
+
+    async def answering_now():  # as the registry's log stands, not a view that may lag
+        last = (await nc.jetstream().stream_info(REGISTRY)).state.last_seq
+        query = GetActiveAdapter(expert_id=expert, after_seq=last)
+        return (await request(nc, "qry.registry.active", query, ActiveAdapter)).adapter_id
+
+    back = RollbackAdapter(expert_id=expert, to_adapter_id="base", reason="I prefer the base")
+    await request(nc, "cmd.registry.rollback", back, Accepted)  # a person's choice
+    assert await answering_now() is None
+
+    events, _ = await host.store.load(CONTEXT, "local", RUN, run_id)
+    (completed,) = [rec for rec in events if isinstance(rec.event, BenchmarkCompleted)]
+    await Decisions(host).on_run(completed, None)  # the decision delivered again
+    assert await answering_now() is None  # the person's choice stands

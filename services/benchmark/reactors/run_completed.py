@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from contracts.base import DomainError
+from contracts.base import DomainError, ErrorCode
 from contracts.benchmark import BenchmarkCompleted, PromotionDecided, RegressionDetected
 from contracts.registry import ActivateAdapter
 from runtime.eventstore import RecordedEvent, derived_id
@@ -48,7 +48,8 @@ class Decisions(Hosted):
         self, rec, queued, completed: BenchmarkCompleted, settings, unanswered: int
     ) -> None:
         tenant, expert_id, adapter_id = rec.tenant, queued.expert_id, queued.adapter_id
-        active = await versions.active(self.host.nc, tenant, expert_id)
+        deployed = await versions.deployment(self.host.nc, tenant, expert_id)
+        active = deployed.adapter_id
         async with self.host.engine.connect() as conn:
             against = await views.latest(conn, tenant, expert_id, queued.suite, active,
                                          not_id=queued.run_id)  # fmt: skip
@@ -87,13 +88,8 @@ class Decisions(Hosted):
                 f"held back: {new:.1f} against {against.composite_score:.1f} for {name},"
                 f" {delta:+.1f} points; it must win by {settings.margin_points:g}"
             )
-        if promoted:
-            try:
-                cmd = ActivateAdapter(tenant=tenant, expert_id=expert_id, adapter_id=adapter_id,
-                                      by="benchmark", reason=reason[:500])  # fmt: skip
-                await ask(self.host.nc, cmd)
-            except DomainError as exc:
-                promoted, reason = False, f"held back: the registry refused ({exc.detail})"
+        if promoted and active != adapter_id:
+            promoted, reason = await self.activate(deployed, adapter_id, tenant, reason)
         decided = PromotionDecided(
             expert_id=expert_id, adapter_id=adapter_id, run_id=queued.run_id, promoted=promoted,
             reason=reason[:500], against_run_id=against.id if against else None,
@@ -103,6 +99,24 @@ class Decisions(Hosted):
             self.host.store, tenant, expert_id, domain.once_per_run(decided),
             event_id=derived_id(rec.event_id, "promotion"),
         )  # fmt: skip
+
+    async def activate(self, deployed, adapter_id: str, tenant: str, reason: str):
+        """Activate the candidate on the deployment as it was read, once: a person's choice
+        made since (a rollback, another version) wins, and a decision delivered again after
+        its activation does not activate a second time."""
+        expert_id = deployed.expert_id
+        if await versions.activated_by_benchmark(self.host.nc, tenant, expert_id, adapter_id):
+            return True, reason  # an earlier delivery did; whatever followed was a person's
+        cmd = ActivateAdapter(tenant=tenant, expert_id=expert_id, adapter_id=adapter_id,
+                              expected_version=deployed.version, by="benchmark",
+                              reason=reason[:500])  # fmt: skip
+        try:
+            await ask(self.host.nc, cmd)
+        except DomainError as exc:
+            if exc.code == ErrorCode.CONFLICT:
+                return False, "held back: the active version was changed meanwhile; that stands"
+            return False, f"held back: the registry refused ({exc.detail})"
+        return True, reason
 
     async def watch_for_regression(self, rec, queued, completed, settings) -> None:
         tenant, expert_id = rec.tenant, queued.expert_id
