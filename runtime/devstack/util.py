@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import socket
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Self
 
 
-class ChildServer:
+class ChildServer(ABC):
     """A server the dev stack runs as a child process: `with server:` starts it (the value
     is the started server) and stops it after, however the block ends."""
 
+    @abstractmethod
     def start(self) -> Self:
-        raise NotImplementedError
+        """Start the child and wait until it serves; the started server."""
 
+    @abstractmethod
     def stop(self) -> None:
-        raise NotImplementedError
+        """Stop the child (a server already stopped stays so)."""
 
     def __enter__(self) -> Self:
         return self.start()

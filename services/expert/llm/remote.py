@@ -8,6 +8,7 @@ and how it checks that the server answers (`check`).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 
@@ -29,7 +30,7 @@ from services.expert.llm.base import (
 DEFAULT_CONTEXT_TOKENS = 8192
 
 
-class RemoteBackend:
+class RemoteBackend(ABC):
     kind: str
 
     def __init__(
@@ -47,15 +48,19 @@ class RemoteBackend:
         self._context_tokens = context_tokens
         self._client = self._client_for(base_url, api_key, timeout_s)
 
+    @abstractmethod
     def _client_for(self, base_url: str, api_key: str | None, timeout_s: float):
         """The HTTP client every request of this backend goes through."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _generate(
         self, messages: list[Message], params: Params, adapter: Adapter | None
     ) -> AsyncIterator[Piece | Finished]:
         """The answer to a checked request: pieces, then one `Finished`."""
-        raise NotImplementedError
+
+    @abstractmethod
+    async def check(self) -> float:
+        """Milliseconds the server took to answer a tiny request; BackendError when it did not."""
 
     async def stream(
         self,
