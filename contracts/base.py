@@ -6,8 +6,7 @@ Every event, command, query and reply is a frozen msgspec Struct whose tag is a 
 Every command and query knows its address once: `subject` is the NATS subject the service
 serving it listens on (`cmd.<context>.<verb>`, `qry.<context>.<name>`) and `reply` names the
 contract it answers with (a name in the message's own module or context package, or in this
-one). The runtime's
-`send`/`ask` read both off the message, so no caller spells a subject.
+one). The runtime's `ask` reads both off the message, so no caller spells a subject.
 """
 
 from __future__ import annotations

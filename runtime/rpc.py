@@ -2,8 +2,9 @@
 
 Every command and query contract carries its subject (`cmd.<context>.<verb>`,
 `qry.<context>.<name>`) and its reply contract, so a service serves a message type
-(`Endpoints.serve(GetExpert, handler)`) and a caller sends a message (`ask(nc, query)`,
-`send(nc, command)`) without spelling either. A failure is a typed error reply
+(`Endpoints.serve(GetExpert, handler)`) and a caller sends a message (`ask(nc, query)`, a
+command likewise) without spelling either. The correlation and causation ids travel from the
+work in progress (`runtime.logs.bind_request_context`). A failure is a typed error reply
 (`ErrorReply{error, detail}` in the body plus the micro error headers) that the caller turns
 back into a `DomainError`. Each request is handled in its own task, so one slow query does
 not queue the others. A request sent while a reactor reacts carries that event's id, so what
@@ -157,7 +158,6 @@ async def ask(
     message: Message,
     *,
     timeout: float = 10.0,
-    correlation_id: str | None = None,
     context: str = "",
 ) -> Any:
     """Send a command or query to the service that serves it and decode its reply (the
@@ -169,11 +169,7 @@ async def ask(
         message,
         reply_of(message),
         timeout=timeout,
-        correlation_id=correlation_id,
     )
-
-
-send = ask  # a command's name for the same round trip: `send(nc, DeleteExpert(...))`
 
 
 async def request(
@@ -183,12 +179,11 @@ async def request(
     reply_type: type[T],
     *,
     timeout: float = 10.0,
-    correlation_id: str | None = None,
 ) -> T:
     """The round trip under `ask`, to a subject spelled out (a test proving the wire format)."""
     headers = {
         h.TENANT: getattr(payload, "tenant", "local"),
-        h.CORRELATION: correlation_id or bound("correlation_id") or str(uuid.uuid4()),
+        h.CORRELATION: bound("correlation_id") or str(uuid.uuid4()),
     }
     if cause := bound("causation_id"):
         headers[h.CAUSATION] = cause
