@@ -43,9 +43,9 @@ class TrainerCommands:
             if cmd.hosted is not None:
                 # A key is kept only for the server it was given for: sent to another address,
                 # it would hand one provider's secret to whoever runs the other.
-                same_server = state.hosted is not None and _same_url(
-                    state.hosted.base_url, cmd.hosted.base_url
-                )
+                same_server = state.hosted is not None and (
+                    state.hosted.base_url == cmd.hosted.base_url
+                )  # as the expert's model backend decides it
                 kept = state.api_key_sealed if same_server else None
                 sealed = kept if cmd.hosted.api_key is None else None
                 if cmd.hosted.api_key:
@@ -127,7 +127,3 @@ def confirm_sentence(estimate: Estimate) -> str:
         f" {estimate.training_tokens} training tokens (${estimate.spent_usd:.2f} spent so far"
         f"{budget}); confirm it to start"
     )
-
-
-def _same_url(a: str, b: str) -> bool:
-    return a.strip().rstrip("/") == b.strip().rstrip("/")
