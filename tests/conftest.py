@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -28,6 +29,19 @@ from tests.support.servers import start_embedded_servers, stop_embedded_servers
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# The services run in this process, and the CLI tests read what a command printed to stdout:
+# route their log lines through the standard logging module, which pytest captures apart, so
+# a logged traceback from a service can never land in the middle of a command's output.
+structlog.configure(
+    processors=[
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.format_exc_info,
+        structlog.processors.KeyValueRenderer(key_order=["event"]),
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+)
 
 SPANS = InMemorySpanExporter()
 telemetry.setup_tracing("simtune-tests")

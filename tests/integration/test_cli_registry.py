@@ -27,9 +27,6 @@ from tests.support.adapters import lora_folder, tar_gz
 
 pytestmark = pytest.mark.integration
 
-LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
-
-
 @pytest.fixture(scope="module")
 def run(stack) -> Simtune:
     return Simtune(stack.url)
@@ -66,14 +63,6 @@ async def versions(run, expert, archives) -> list[str]:
     return ids
 
 
-def printed(result) -> str:
-    """What the command printed: the gateway runs in this process, and its log lines land in
-    the same captured stdout."""
-    return "".join(
-        line for line in result.stdout.splitlines(keepends=True) if not LOG_LINE.match(line)
-    )
-
-
 def row_of(listing: str, adapter_id: str) -> str:
     return next(line for line in listing.splitlines() if adapter_id in line)
 
@@ -94,7 +83,7 @@ async def test_imported_versions_are_listed_with_the_base_model_active(run, api,
 
     as_json = await run("registry", "list", expert["id"], "--json")
     assert as_json.exit_code == 0, as_json.stderr
-    adapters = json.loads(printed(as_json))
+    adapters = json.loads(as_json.stdout)
     assert {a["id"] for a in adapters} == set(versions)
     assert all(a["expert_id"] == expert["id"] and not a["is_active"] for a in adapters)
 
@@ -207,7 +196,7 @@ async def test_the_audit_trail_as_csv_has_the_activation(run, expert, versions, 
 
     as_csv = await run("registry", "audit", name, "--format", "csv", "--action", "activate")
     assert as_csv.exit_code == 0, as_csv.stderr
-    rows = list(csv.DictReader(io.StringIO(printed(as_csv))))
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     mine = [r for r in rows if r["adapter_id"] == second]
     assert mine and mine[0]["outcome"] == "succeeded" and mine[0]["by"] == "cli"
     assert {r["action"] for r in rows} == {"activate"}

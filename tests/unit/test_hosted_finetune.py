@@ -157,7 +157,7 @@ async def test_a_job_the_provider_cancels_is_an_error():
 
 
 @pytest.mark.parametrize("drop_status", [None, 503, 429])
-async def test_dropped_connections_while_following_are_waited_out(drop_status, capsys):
+async def test_dropped_connections_while_following_are_waited_out(drop_status, capsys, caplog):
     async with (
         fake_finetune_api(steps=4, drop_status=drop_status) as api,
         client(api.url) as hosted,
@@ -175,7 +175,8 @@ async def test_dropped_connections_while_following_are_waited_out(drop_status, c
     assert outcome.model.startswith("ft:gpt-4o-mini:")
     assert progress.steps() == [1, 2, 3, 4]
     assert api.drop_connections == 0
-    assert KEY not in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert KEY not in printed.out + printed.err + caplog.text
 
 
 async def test_following_gives_up_once_the_service_stays_away_too_long():
