@@ -1,8 +1,12 @@
 """Objects from the store as HTTP downloads: spooled to a temporary file, checked against
-their sha256, then streamed (an original document, a dataset's or an adapter's export)."""
+their sha256, then streamed (an original document, a dataset's or an adapter's export).
+
+An export can be gigabytes: the file is hashed in a worker thread (`checked_size`, through
+`verified`), never on the event loop, so every other request and stream goes on meanwhile."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import tempfile
 from collections.abc import AsyncIterator
@@ -15,6 +19,7 @@ from gateway.backend import Backend
 from runtime.objects import ObjectCorrupt, ObjectMissing
 
 READ_BLOCK = 64 * 1024
+HASH_BLOCK = 1024 * 1024
 
 
 class Export(Protocol):
@@ -37,15 +42,32 @@ async def download(
     except ObjectCorrupt as exc:
         sink.close()
         raise DomainError(ErrorCode.INTERNAL, "the stored file is damaged") from exc
-    sink.seek(0)
+    try:
+        size = await verified(sink, sha256)
+    except BaseException:
+        sink.close()
+        raise
+    return sink, size
+
+
+async def verified(file: IO[bytes], sha256: str) -> int:
+    """The size of `file` once it hashes to `sha256` (read from its start in a worker thread,
+    off the event loop); a mismatch is an internal error, the stored file being damaged."""
+    size = await asyncio.to_thread(checked_size, file, sha256)
+    if size is None:
+        raise DomainError(ErrorCode.INTERNAL, "the stored file does not match its checksum")
+    return size
+
+
+def checked_size(file: IO[bytes], sha256: str) -> int | None:
+    """The size of `file` read whole from its start, or None when it does not hash to
+    `sha256`. Blocking: file reads and hashing (which releases the GIL on large blocks)."""
+    file.seek(0)
     digest, size = hashlib.sha256(), 0
-    while block := sink.read(READ_BLOCK):
+    while block := file.read(HASH_BLOCK):
         digest.update(block)
         size += len(block)
-    if digest.hexdigest() != sha256:
-        sink.close()
-        raise DomainError(ErrorCode.INTERNAL, "the stored file does not match its checksum")
-    return sink, size
+    return size if digest.hexdigest() == sha256 else None
 
 
 async def stream_file(sink: IO[bytes]) -> AsyncIterator[bytes]:
