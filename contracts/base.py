@@ -198,6 +198,7 @@ class ErrorCode:
     NOT_ENOUGH_DATA = "not_enough_data"  # too few examples to train on (422)
     CONFIRM = "confirmation_required"  # a hosted run's cost must be confirmed first (409)
     OVER_BUDGET = "over_budget"  # a hosted run would pass the expert's budget (422)
+    WRONG_BASE_MODEL = "wrong_base_model"  # an adapter for another base model (422)
     INTERNAL = "internal"
 
 
@@ -213,5 +214,6 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.NOT_ENOUGH_DATA: 422,
     ErrorCode.CONFIRM: 409,
     ErrorCode.OVER_BUDGET: 422,
+    ErrorCode.WRONG_BASE_MODEL: 422,
     ErrorCode.INTERNAL: 500,
 }

@@ -36,7 +36,7 @@ STREAM = "REGISTRY"
 VERSIONS = "versions"
 AUDIT = "audit"
 BUCKET = "adapters"  # the same bucket the trainer writes: <tenant>/<adapter_id>/<file>
-IMPORTS = "adapter-imports"  # archives received for import: <tenant>/<sha256>
+IMPORTS = "adapter-imports"  # archives received for import: <tenant>/<sha256>-<random>
 EXPORTS = "exports"  # archives made for download: <tenant>/adapters/<adapter_id>.tar.gz
 BASE = "base"  # in a path or a CLI argument: the base model, no adapter
 STABLE = "stable"  # the tag that protects a version from deletion
@@ -180,6 +180,13 @@ class RegistryActionRefused(Event, frozen=True, kw_only=True, tag="registry.Acti
     by: Actor
 
 
+class VersionsErased(Event, frozen=True, kw_only=True, tag="registry.VersionsErased"):
+    """The expert was deleted: every version of it is gone (rows, folders, stored files and
+    exports), whatever its tags or whether it was active."""
+
+    expert_id: Token
+
+
 RegistryEvent = (
     AdapterRegistered
     | AdapterTagged
@@ -188,6 +195,7 @@ RegistryEvent = (
     | AdapterActivated
     | AdapterRolledBack
     | RegistryActionRefused
+    | VersionsErased
 )
 
 

@@ -4,11 +4,15 @@ One `.tar.gz` in the multipart `file` part, beside an `expert_id` field (the con
 the expert in its path instead). What can be refused without the registry is refused before
 anything is stored: a body whose Content-Length is over `SIMTUNE_MAX_ADAPTER_MB` (413, before
 reading it), a file over it while streaming (413), an empty file or one that is not gzip data
-(400). The archive then goes to the `adapter-imports` bucket under `<tenant>/<sha256>` and the
-registry unpacks, checks and registers it; what it refuses it says in one sentence.
+(400). The archive then goes to the `adapter-imports` bucket under a name of this upload's own,
+`<tenant>/<sha256>-<random>` (the registry deletes it once read: two uploads of one archive
+at once must not share it), and the registry unpacks, checks and registers it; what it
+refuses it says in one sentence.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from litestar import Request
 
@@ -48,7 +52,7 @@ async def receive_adapter(
             )
         await backend.ask(GetExpert(expert_id=expert_id))
         archive.file.seek(0)
-        name = f"{backend.tenant}/{archive.sha256}"
+        name = f"{backend.tenant}/{archive.sha256}-{uuid.uuid4().hex}"
         ref = await backend.objects.put(
             IMPORTS, name, archive.file, known=(archive.sha256, archive.size)
         )

@@ -110,6 +110,8 @@ async def act(
             request, backend, expert_id, exc.status, error=exc.detail, error_for=about
         )
     if not is_htmx(request):
+        if seq:  # the page it leads to shows what was done: its view has caught up first
+            await backend.ask(GetActiveAdapter(expert_id=expert_id, after_seq=seq))
         return Redirect(f"/experts/{expert_id}/registry", status_code=303)
     return await panel(request, backend, expert_id, after_seq=seq, notice=notice)
 

@@ -30,7 +30,8 @@ from runtime.eventstore import ConcurrencyError
 from runtime.experts import require_expert
 from runtime.service import READ_YOUR_WRITES_S, ServiceHost
 from services.registry import domain, views
-from services.registry.aggregates import EXPERT_VERSIONS
+from services.registry.aggregates import EXPERT_VERSIONS, expert_base
+from services.registry.bases import ExpertBase
 from services.registry.queries import RegistryQueries
 
 RACE_RETRIES = 30  # a change that lost a race is decided again, at most this often
@@ -97,6 +98,10 @@ class RegistryCommands:
         async with self.host.engine.connect() as conn:
             return await views.expert_of(conn, tenant, adapter_id)
 
+    async def base_of(self, tenant: str, expert_id: str) -> ExpertBase:
+        """The base model the expert's versions must have been trained on."""
+        return await expert_base(self.host.store, tenant, expert_id, self.host.settings.base_model)
+
     async def checked(
         self, tenant: str, expert_id: str, adapter_id: str, by: str, *, always: bool
     ) -> list[str]:
@@ -130,6 +135,7 @@ class RegistryCommands:
         adapter_id = None if cmd.adapter_id in (None, BASE) else cmd.adapter_id
         if adapter_id is not None:
             await self.checked(cmd.tenant, cmd.expert_id, adapter_id, cmd.by, always=False)
+        base = await self.base_of(cmd.tenant, cmd.expert_id)
         seq = await self.decide(
             cmd.tenant,
             cmd.expert_id,
@@ -137,7 +143,7 @@ class RegistryCommands:
             adapter_id,
             cmd.by,
             lambda s: domain.decide_activate(
-                s, cmd.expert_id, adapter_id, cmd.expected_version, cmd.by, cmd.reason
+                s, cmd.expert_id, adapter_id, cmd.expected_version, cmd.by, cmd.reason, base
             ),
         )
         return Accepted(id=cmd.expert_id, seq=seq)
@@ -155,6 +161,7 @@ class RegistryCommands:
                 await self.checked(cmd.tenant, cmd.expert_id, target, cmd.by, always=False)
             except DomainError:
                 pass  # deleted or unknown: the decision below says so, on the audit trail
+        base = await self.base_of(cmd.tenant, cmd.expert_id)
         seq = await self.decide(
             cmd.tenant,
             cmd.expert_id,
@@ -169,6 +176,7 @@ class RegistryCommands:
                 cmd.expected_version,
                 cmd.by,
                 cmd.reason,
+                base,
             ),
         )
         return Accepted(id=cmd.expert_id, seq=seq)

@@ -5,6 +5,8 @@ a person reads (and the audit trail keeps).
 The deployment is the chain of versions activated, newest last (`history`); the base model
 is `None`. Activating pushes onto it; rolling back to the previous pops the newest; rolling
 back to a chosen version pushes that one, so undoing that rollback works the same way.
+Only a valid version trained on the expert's base model (`bases.ExpertBase`) is deployed.
+An import registers under an id of its own (`decide_import`), the same files once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from contracts.registry import (
     AdapterTagged,
     DeployedAdapter,
 )
+from services.registry.bases import ExpertBase
 
 MAX_TAGS = 32
 
@@ -111,8 +114,11 @@ def check_expected(state: Versions, expected: int | None) -> None:
         )
 
 
-def activatable(state: Versions, adapter_id: str | None) -> DeployedAdapter | None:
-    """The version to deploy (None: the base model), or a refusal saying why not."""
+def activatable(
+    state: Versions, adapter_id: str | None, base: ExpertBase | None = None
+) -> DeployedAdapter | None:
+    """The version to deploy (None: the base model), or a refusal saying why not: it is
+    invalid, or (`base` given) it was trained on another base model than the expert's."""
     if adapter_id is None:
         return None
     version = version_of(state, adapter_id)
@@ -122,15 +128,17 @@ def activatable(state: Versions, adapter_id: str | None) -> DeployedAdapter | No
             f"version {adapter_id} is invalid and cannot be activated: "
             + "; ".join(version.problems or ("its files failed their integrity check",)),
         )
+    if base is not None:
+        base.check(version.registered)
     return version.deployed()
 
 
 def decide_activate(
     state: Versions, expert_id: str, adapter_id: str | None, expected: int | None, by: str,
-    reason: str = "",
+    reason: str = "", base: ExpertBase | None = None,
 ) -> AdapterActivated | None:  # fmt: skip
     check_expected(state, expected)
-    adapter = activatable(state, adapter_id)
+    adapter = activatable(state, adapter_id, base)
     if adapter_id == state.active:
         return None  # already answering with it: nothing changes, nothing to record
     return AdapterActivated(
@@ -161,7 +169,7 @@ def rollback_target(state: Versions, to: str | None, chosen: bool) -> str | None
 
 def decide_rollback(
     state: Versions, expert_id: str, to: str | None, chosen: bool, expected: int | None,
-    by: str, reason: str = "",
+    by: str, reason: str = "", base: ExpertBase | None = None,
 ) -> AdapterRolledBack:  # fmt: skip
     check_expected(state, expected)
     target = rollback_target(state, to, chosen)
@@ -172,7 +180,7 @@ def decide_rollback(
         )
     return AdapterRolledBack(
         expert_id=expert_id,
-        adapter=activatable(state, target),
+        adapter=activatable(state, target, base),
         previous_adapter_id=state.active,
         version=state.deployment + 1,
         chosen=chosen,
@@ -221,6 +229,26 @@ def decide_delete(state: Versions, expert_id: str, adapter_id: str, by: str) -> 
         freed_bytes=version.registered.size_bytes,
         by=by,
     )
+
+
+def duplicate_of(state: Versions, digest: str) -> Version | None:
+    """The expert's live version with these very files (`whole_digest`), if it has one."""
+    for version in state.versions.values():
+        if version.registered.sha256 == digest:
+            return version
+    return None
+
+
+def decide_import(state: Versions, registered: AdapterRegistered) -> AdapterRegistered:
+    """An imported version under the id allocated for this import (never its manifest's:
+    a manifest's id may be another expert's version, whose files would then be shared).
+    An id this expert ever had is refused: its files and its history are that version's."""
+    if registered.adapter_id in state.versions or registered.adapter_id in state.deleted:
+        raise DomainError(
+            ErrorCode.CONFLICT,
+            f"the id {registered.adapter_id} is already a version of this expert; import again",
+        )
+    return registered
 
 
 def decide_checked(

@@ -1,9 +1,16 @@
 """Importing a `.tar.gz` as a version: ours (with its manifest) or another tool's (a PEFT
 folder). The archive is unpacked into a fresh folder with every check in `archive.py`; the
-base model it was trained on must be the one the expert answers with; its files then go to
-the `adapters` bucket, the folder moves into place, and one `AdapterRegistered` records it.
+base model it was trained on must be the expert's (`bases`); its files then go to the
+`adapters` bucket, the folder moves into place, and one `AdapterRegistered` records it.
 Anything refused leaves nothing behind: no folder, no stored file, and the uploaded archive
-is deleted either way."""
+is deleted either way.
+
+Every import gets an id of its own, new and random, never its manifest's: a manifest's id may
+be another expert's version (the same export imported twice), and a version's folder and
+stored files are keyed by its id alone, so deleting one copy would take the other's files.
+The registration is decided on the expert's versions with that id: the same files imported
+again (even by two requests at once) are one version, and the one that lost the race takes
+back what it stored."""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import asyncio
 import hashlib
 import shutil
 import tempfile
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,29 +29,18 @@ from contracts.registry import (
     ImportAdapter,
     whole_digest,
 )
-from contracts.rules import clean_text, is_token
+from contracts.rules import clean_text
 from contracts.trainer import BUCKET, RunMetrics
 from runtime.adapter_files import adapter_folder, incoming_folder, move_into_place
 from runtime.experts import require_expert
 from runtime.objects import ObjectCorrupt, ObjectMissing
-from services.registry import archive, views
+from services.registry import archive, domain
 from services.registry.aggregates import EXPERT_VERSIONS
+from services.registry.bases import same_base
 from services.registry.commands import RegistryCommands
 
 MAX_FILES = 32
 REFUSED_STATUS = {"too_large": ErrorCode.TOO_LARGE, "too_many_files": ErrorCode.TOO_LARGE}
-ALIASES = {  # names of the bundled base model, as other tools write it
-    "smollm2": ("smollm2", "smollm2-135m-instruct", "huggingfacetb/smollm2-135m-instruct"),
-}
-
-
-def same_base(theirs: str, ours: str) -> bool:
-    """Whether an adapter trained on `theirs` fits the base model `ours` (a name or a path)."""
-    a, b = theirs.strip().rstrip("/").lower(), ours.strip().rstrip("/").lower()
-    if a == b or Path(a).name == Path(b).name:
-        return True
-    names = ALIASES.get(b, ())
-    return a in names or Path(a).name in {Path(n).name for n in names}
 
 
 class Importing:
@@ -106,7 +103,7 @@ class Importing:
     ) -> AdapterImported:
         manifest = unpacked.manifest
         theirs = (manifest.base_model if manifest else None) or unpacked.base_model
-        ours = self.host.settings.base_model
+        ours = (await self.commands.base_of(cmd.tenant, cmd.expert_id)).model
         if not theirs:
             raise DomainError(
                 ErrorCode.INVALID,
@@ -122,13 +119,9 @@ class Importing:
         files = unpacked.files
         digest = whole_digest(files)
         state, _ = await EXPERT_VERSIONS.load(self.host.store, cmd.tenant, cmd.expert_id)
-        for version in state.versions.values():
-            if version.registered.sha256 == digest:
-                return AdapterImported(
-                    adapter_id=version.adapter_id, seq=0, valid=version.valid, duplicate=True,
-                    skipped=unpacked.skipped,
-                )  # fmt: skip
-        adapter_id = await self.new_id(cmd, manifest, digest)
+        if (same := domain.duplicate_of(state, digest)) is not None:
+            return duplicate(same, unpacked)
+        adapter_id = new_id()
         for f in files:  # streamed from the folder: weights are never held in memory whole
             with (incoming / f.name).open("rb") as body:
                 await self.host.objects.put(
@@ -156,32 +149,42 @@ class Importing:
             filename=clean_text(cmd.filename)[:255],
             by=cmd.by,
         )
+        raced: list[domain.Version | None] = [None]  # the same files, registered meanwhile
+
+        def decide(s: domain.Versions):
+            raced[0] = domain.duplicate_of(s, digest)
+            return None if raced[0] else domain.decide_import(s, registered)
+
         try:
             seq = await self.commands.decide(
-                cmd.tenant, cmd.expert_id, "import", adapter_id, cmd.by,
-                lambda s: None if adapter_id in s.versions else registered,
-            )  # fmt: skip
+                cmd.tenant, cmd.expert_id, "import", adapter_id, cmd.by, decide
+            )
         except BaseException:
-            await asyncio.to_thread(shutil.rmtree, target, True)
-            for f in files:
-                await self.host.objects.delete(BUCKET, f"{cmd.tenant}/{adapter_id}/{f.name}")
+            await self.take_back(cmd.tenant, adapter_id, target, files)
             raise
+        if raced[0] is not None:
+            await self.take_back(cmd.tenant, adapter_id, target, files)
+            return duplicate(raced[0], unpacked)
         return AdapterImported(adapter_id=adapter_id, seq=seq, valid=True,
                                skipped=unpacked.skipped)  # fmt: skip
 
-    async def new_id(self, cmd: ImportAdapter, manifest, digest: str) -> str:
-        """The manifest's id when it is free here (an export coming home keeps its name),
-        else one derived from the expert and the files."""
-        async with self.host.engine.connect() as conn:
-            ours = manifest is not None and is_token(manifest.id)
-            if ours and not await views.id_taken(conn, manifest.id):
-                return manifest.id
-            for n in range(1000):
-                seed = f"import:{cmd.tenant}:{cmd.expert_id}:{digest}:{n}"
-                candidate = hashlib.sha256(seed.encode()).hexdigest()[:16]
-                if not await views.id_taken(conn, candidate):
-                    return candidate
-        raise DomainError(ErrorCode.CONFLICT, "no free id for this version; try again")
+    async def take_back(self, tenant: str, adapter_id: str, target: Path, files) -> None:
+        """What an import that registered nothing stored: its folder and its files."""
+        await asyncio.to_thread(shutil.rmtree, target, True)
+        for f in files:
+            await self.host.objects.delete(BUCKET, f"{tenant}/{adapter_id}/{f.name}")
+
+
+def new_id() -> str:
+    """A version id no other import or run has: random, never taken from the archive."""
+    return uuid.uuid4().hex[:16]
+
+
+def duplicate(version: domain.Version, unpacked: archive.Unpacked) -> AdapterImported:
+    return AdapterImported(
+        adapter_id=version.adapter_id, seq=0, valid=version.valid, duplicate=True,
+        skipped=unpacked.skipped,
+    )  # fmt: skip
 
 
 def now() -> str:

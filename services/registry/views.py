@@ -34,7 +34,6 @@ ACTIVE = text(
 EXPERT_OF = text(
     "SELECT expert_id, deleted_at FROM registry.adapters WHERE tenant = :t AND id = :id"
 )
-ID_TAKEN = text("SELECT 1 FROM registry.adapters WHERE id = :id")
 EXPERTS = text("SELECT DISTINCT tenant, expert_id FROM registry.adapters")
 
 
@@ -100,10 +99,6 @@ async def expert_of(conn: AsyncConnection, tenant: str, adapter_id: str) -> str:
     if row is None:
         raise not_found(f"version {adapter_id}")
     return row.expert_id
-
-
-async def id_taken(conn: AsyncConnection, adapter_id: str) -> bool:
-    return (await conn.execute(ID_TAKEN, {"id": adapter_id})).first() is not None
 
 
 async def experts(conn: AsyncConnection) -> list[tuple[str, str]]:

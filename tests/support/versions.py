@@ -4,6 +4,7 @@ answered."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -68,20 +69,25 @@ async def greedy(nc, expert_id: str) -> AnswerReply:
     return await request(nc, "cmd.expert.ask", ask, AnswerReply, timeout=60.0)
 
 
-async def trained(nc, expert_id: str, folder=None, *, tenant: str = "local") -> AdapterTrained:
+async def trained(
+    nc, expert_id: str, folder=None, *, tenant: str = "local", base_model: str | None = None
+) -> AdapterTrained:
     """An `AdapterTrained` as a run would append it: `folder`'s files stored in the bucket
-    first (or, without a folder, files that were never stored)."""
+    first (or, without a folder, files that were never stored), trained on `base_model`
+    (by default the one the folder's adapter_config.json names)."""
     adapter_id = uuid.uuid4().hex[:16]
     objects, files = Objects(nc.jetstream()), []
     if folder is None:
         files = [AdapterFile(name="adapter_model.safetensors", sha256="0" * 64, size=10)]
     else:
+        config = json.loads((folder / "adapter_config.json").read_text())
+        base_model = base_model or config["base_model_name_or_path"]
         for path in sorted(folder.iterdir()):
             ref = await objects.put(BUCKET, f"{tenant}/{adapter_id}/{path.name}", path.read_bytes())
             files.append(AdapterFile(name=path.name, sha256=ref.sha256, size=ref.size))
     return AdapterTrained(
         run_id=uuid.uuid4().hex[:16], adapter_id=adapter_id, expert_id=expert_id,
-        dataset_id="ds", base_model="tiny", backend="peft", files=files,
+        dataset_id="ds", base_model=base_model or "tiny", backend="peft", files=files,
         metrics=RunMetrics(train_loss=0.5, steps=4), train_examples=9,
     )  # fmt: skip
 
