@@ -165,6 +165,13 @@ class DatasetBuildCancelled(Event, frozen=True, kw_only=True, tag="dataset.Datas
     dataset_id: Token
 
 
+class DatasetsErased(Event, frozen=True, kw_only=True, tag="dataset.DatasetsErased"):
+    """On the expert's line: the expert was deleted; every version of it is gone, with its
+    examples, rejections and exports."""
+
+    expert_id: Token
+
+
 DatasetEvent = (
     DatasetBuildRequested
     | DatasetRevised
@@ -172,6 +179,7 @@ DatasetEvent = (
     | DatasetBuilt
     | DatasetBuildFailed
     | DatasetBuildCancelled
+    | DatasetsErased
 )
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-from typing import BinaryIO
+from datetime import UTC, datetime
+from typing import BinaryIO, NamedTuple
 
 from nats.js import JetStreamContext, api
 from nats.js.errors import (
@@ -44,6 +45,13 @@ class ObjectCorrupt(Exception):
 INTEGRITY_ERRORS = (DigestMismatchError, BadObjectMetaError, LinkIsABucketError)
 HASH_OFF_LOOP = 1 << 20  # bytes: hashing more than this would stall the event loop
 RECHECK_S = 2.0  # while a read waits: how often to ask whether the object is still there
+
+
+class Stored(NamedTuple):
+    """An object as a listing shows it: its name and when it was written."""
+
+    name: str
+    mtime: datetime
 
 
 class Objects:
@@ -114,6 +122,36 @@ class Objects:
         except (ObjectNotFoundError, NotFoundError):
             return False
         return True
+
+    async def list(self, bucket: str, prefix: str = "") -> list[Stored]:
+        """The objects of `bucket` whose names start with `prefix` (deleted ones left out)."""
+        store = await self.bucket(bucket)
+        try:
+            infos = await store.list(ignore_deletes=True)
+        except (NotFoundError, ObjectNotFoundError):
+            return []  # an empty bucket
+        return [
+            Stored(i.name, _when(i.mtime))
+            for i in infos
+            if not i.deleted and i.name.startswith(prefix)
+        ]
+
+    async def delete_under(self, bucket: str, prefix: str) -> int:
+        """Delete every object whose name starts with `prefix`; how many there were."""
+        gone = 0
+        for stored in await self.list(bucket, prefix):
+            gone += await self.delete(bucket, stored.name)
+        return gone
+
+
+def _when(mtime: str | None) -> datetime:
+    """An object's mtime (RFC 3339, nanoseconds) as a datetime; unknown: now (kept longest)."""
+    if not mtime:
+        return datetime.now(UTC)
+    head, _, rest = mtime.rstrip("Z").partition(".")
+    fraction = "".join(c for c in rest if c.isdigit())[:6]
+    stamp = datetime.fromisoformat(f"{head}.{fraction or '0'}")
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp
 
 
 async def _read(store, name: str) -> bytes:

@@ -50,11 +50,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     train_checkpoint_steps: int  # a local run saves a checkpoint this often (0: each evaluation)
     train_restarts: int  # a killed training process is started again from its checkpoint
     train_step_delay_ms: int  # a pause after each training step (tests, demos); 0 in use
+    train_threads: int  # CPU threads a training child may use; 0: every core but one
+    train_nice: int  # the niceness a training child runs at (0-19), below answering
     hosted_poll_s: float  # how often a hosted fine-tune is asked how it goes
     max_adapter_bytes: int  # an adapter archive to import, at most (compressed)
     max_adapter_unpacked_bytes: int  # what an imported archive may unpack to, at most
     bench_max_tokens: int  # a benchmark answer's length, at most
     bench_after_training: bool  # a quick benchmark after every fine-tune (experts may opt out)
+    sweep_grace_s: int  # what nothing refers to is swept once this old (in-flight work is not)
 
 
 class SettingsError(ValueError):
@@ -184,7 +187,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_adapter_unpacked_bytes=_int(env, "SIMTUNE_MAX_ADAPTER_UNPACKED_MB", 4096, 1, 262144)
         * MB,
         train_step_delay_ms=_int(env, "SIMTUNE_TRAIN_STEP_DELAY_MS", 0, 0, 60_000),
+        train_threads=_int(env, "SIMTUNE_TRAIN_THREADS", 0, 0, 1024),
+        train_nice=_int(env, "SIMTUNE_TRAIN_NICE", 10, 0, 19),
         hosted_poll_s=_float(env, "SIMTUNE_HOSTED_POLL_S", 0.05, 3600) or 5.0,
+        sweep_grace_s=_int(env, "SIMTUNE_SWEEP_GRACE_S", 6 * 3600, 60, 30 * 86_400),
     )
 
 

@@ -127,6 +127,12 @@ class BenchmarkRescored(Event, frozen=True, kw_only=True, tag="benchmark.Benchma
     metrics: BenchMetrics
 
 
+class BenchErased(Event, frozen=True, kw_only=True, tag="benchmark.BenchErased"):
+    """On the expert's bench: the expert was deleted; its runs, alerts and settings are gone."""
+
+    expert_id: Token
+
+
 BenchmarkEvent = (
     BenchConfigured
     | QuestionsAdded
@@ -141,4 +147,5 @@ BenchmarkEvent = (
     | BenchmarkFailed
     | BenchmarkCancelled
     | BenchmarkRescored
+    | BenchErased
 )

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from contracts.benchmark import (
     STREAM,
     BenchConfigured,
+    BenchErased,
     BenchmarkCancelled,
     BenchmarkCompleted,
     BenchmarkFailed,
@@ -113,6 +114,12 @@ def metric_params(m) -> dict:
     }
 
 
+ERASED = tuple(
+    text(f"DELETE FROM {table} WHERE tenant = :t AND expert_id = :e")
+    for table in ("runs", "alerts", "settings")
+)
+
+
 class RunsProjection(Tables):
     name = "benchmark.runs"
     streams = (STREAM,)
@@ -164,6 +171,9 @@ class RunsProjection(Tables):
                     "kind": "promoted" if ev.promoted else "held_back", "sentence": ev.reason,
                     "adapter": ev.adapter_id, "run": ev.run_id, "rollback": None,
                 })  # fmt: skip
+            case BenchErased() as ev:
+                for statement in ERASED:
+                    out.add(statement, {"t": rec.tenant, "e": ev.expert_id})
             case RegressionDetected() as ev:
                 sentence = (
                     f"The active version scored {abs(ev.delta_points):.1f} points lower than"

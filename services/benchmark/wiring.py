@@ -3,7 +3,7 @@ runs, fine-tunes and schedules, and its endpoints."""
 
 from __future__ import annotations
 
-from contracts import benchmark, registry
+from contracts import benchmark, expert, registry
 from runtime.eventstore import events_of
 from runtime.service import ServiceHost
 from services.benchmark.commands import BenchmarkCommands
@@ -11,6 +11,7 @@ from services.benchmark.examiner import Examiner
 from services.benchmark.projections import RunsProjection
 from services.benchmark.queries import BenchmarkQueries
 from services.benchmark.reactors.adapter_registered import AfterTraining
+from services.benchmark.reactors.expert_deleted import Cascade
 from services.benchmark.reactors.run_completed import Decisions
 from services.benchmark.reactors.run_queued import Runner
 from services.benchmark.reactors.schedule import Scheduler
@@ -31,5 +32,7 @@ async def build(host: ServiceHost) -> None:
     host.react("benchmark.decide", host.stream, Decisions(host).on_run, subject=run_events)
     host.react("benchmark.after_training", registry.STREAM, AfterTraining(commands).on_registry,
                subject=events_of(registry.STREAM, registry.VERSIONS))  # fmt: skip
+    host.react("benchmark.cascade", expert.STREAM, Cascade(host).on_expert,
+               subject=events_of(expert.STREAM, expert.AGGREGATE))  # fmt: skip
     host.background("schedule", scheduler.loop)
     host.endpoints.serve_handlers(commands, queries)

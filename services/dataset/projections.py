@@ -13,6 +13,7 @@ from contracts.dataset import (
     DatasetBuildRequested,
     DatasetBuilt,
     DatasetRevised,
+    DatasetsErased,
 )
 from runtime.codec import json_text
 from runtime.eventstore import RecordedEvent
@@ -55,6 +56,7 @@ ENDED = text(
     "UPDATE datasets SET status = :status, reason = :reason, stage = NULL, updated_at = :at"
     " WHERE tenant = :t AND id = :id"
 )
+ERASED = text("DELETE FROM datasets WHERE tenant = :t AND expert_id = :e")
 CANCELLED = "Cancelled before it was finished."
 
 
@@ -89,3 +91,5 @@ class DatasetsProjection(Tables):
                 out.add(ENDED, {**key, "status": "failed", "reason": ev.reason})
             case DatasetBuildCancelled():
                 out.add(ENDED, {**key, "status": "cancelled", "reason": CANCELLED})
+            case DatasetsErased() as ev:
+                out.add(ERASED, {"t": rec.tenant, "e": ev.expert_id})

@@ -1,15 +1,19 @@
-"""Wiring of the dataset service: its read model, the build reactor, its endpoints."""
+"""Wiring of the dataset service: its read model, the build reactor, the cascade of a deleted
+expert, the sweeper of unreferenced objects, its endpoints."""
 
 from __future__ import annotations
 
-from contracts import dataset
+from contracts import dataset, expert
 from runtime.eventstore import events_of
 from runtime.service import ServiceHost
+from runtime.sweeping import sweep_forever
 from services.dataset.commands import DatasetCommands
 from services.dataset.content import Content
+from services.dataset.erasing import OnExpertDeleted
 from services.dataset.projections import DatasetsProjection
 from services.dataset.queries import DatasetQueries
 from services.dataset.reactors import Builder
+from services.dataset.sweeper import DatasetSweeper
 
 NAME = "dataset"
 BUILDS_AT_ONCE = 2  # a build mostly waits on other services; two keep one slow build from blocking
@@ -22,4 +26,8 @@ async def build(host: ServiceHost) -> None:
     host.project(DatasetsProjection())
     host.react("dataset.build", host.stream, builder.on_line, subject=line_events,
                give_up=builder.gave_up, concurrency=BUILDS_AT_ONCE)  # fmt: skip
+    host.react("dataset.cascade", expert.STREAM, OnExpertDeleted(host).react,
+               subject=events_of(expert.STREAM, expert.AGGREGATE))  # fmt: skip
+    host.sweeper = DatasetSweeper(host)  # tests and tools sweep by hand
+    host.background("sweep", lambda: sweep_forever("dataset", host.sweeper.sweep))
     host.endpoints.serve_handlers(commands, queries)

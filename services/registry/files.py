@@ -84,6 +84,11 @@ def remove_version(home: Path, adapter_id: str) -> None:
     shutil.rmtree(adapter_folder(home, adapter_id), ignore_errors=True)
 
 
+def remove_expert(home: Path, tenant: str, expert_id: str) -> None:
+    """An erased expert's folder of plain files (its `active.json`)."""
+    shutil.rmtree(pointer_path(home, tenant, expert_id).parent, ignore_errors=True)
+
+
 async def sync(
     home: Path, tenant: str, expert_id: str, state: Versions, only: set[str] | None = None
 ) -> None:

@@ -21,6 +21,7 @@ from contracts.registry import (
     AdapterRolledBack,
     AdapterTagged,
     RegistryActionRefused,
+    VersionsErased,
 )
 from runtime.codec import json_text
 from runtime.eventstore import RecordedEvent
@@ -78,6 +79,10 @@ AUDITED = text(
     "INSERT INTO audit (tenant, seq, at, expert_id, action, outcome, adapter_id,"
     " previous_adapter_id, by, reason) VALUES (:t, :seq, :at, :e, :action, :outcome,"
     " :adapter, :previous, :by, :reason) ON CONFLICT DO NOTHING"
+)
+ERASED = tuple(
+    text(f"DELETE FROM {table} WHERE tenant = :t AND expert_id = :e")
+    for table in ("adapters", "deployments", "audit")
 )
 
 
@@ -156,6 +161,9 @@ class VersionsProjection(Tables):
                     {**key, "e": ev.expert_id, "adapter": adapter, "version": ev.version,
                      "by": ev.by},
                 )  # fmt: skip
+            case VersionsErased() as ev:
+                for statement in ERASED:  # the expert is gone: its audit trail goes with it
+                    out.add(statement, {"t": rec.tenant, "e": ev.expert_id})
         row = audit_row(rec)
         if row is not None:
             out.add(AUDITED, row)

@@ -3,6 +3,7 @@ every trained adapter and the one that keeps the plain files in step with the lo
 
 from __future__ import annotations
 
+from contracts import expert
 from contracts.registry import (
     VERSIONS,
     ExportAdapter,
@@ -12,13 +13,16 @@ from contracts.trainer import RUN
 from contracts.trainer import STREAM as TRAINER
 from runtime.eventstore import events_of
 from runtime.service import ServiceHost
+from runtime.sweeping import sweep_forever
 from services.registry.commands import RegistryCommands
 from services.registry.exporting import Exporting
 from services.registry.importing import Importing
 from services.registry.projections import VersionsProjection
 from services.registry.queries import RegistryQueries
 from services.registry.reactors.adapter_trained import Registering
+from services.registry.reactors.expert_deleted import Cascade
 from services.registry.reactors.version_changes import Mirroring
+from services.registry.sweeper import RegistrySweeper
 
 NAME = "registry"
 
@@ -37,7 +41,11 @@ async def build(host: ServiceHost) -> None:
         mirroring.on_registry,
         subject=events_of(host.stream, VERSIONS),
     )
+    host.react("registry.cascade", expert.STREAM, Cascade(host).on_expert,
+               subject=events_of(expert.STREAM, expert.AGGREGATE))  # fmt: skip
     host.after_rebuild(mirroring.rewrite_all)
+    host.sweeper = RegistrySweeper(host)  # tests and tools sweep by hand
+    host.background("sweep", lambda: sweep_forever("registry", host.sweeper.sweep))
     host.endpoints.serve_handlers(commands, queries)
     host.endpoints.serve(ImportAdapter, Importing(commands).run)
     host.endpoints.serve(ExportAdapter, Exporting(commands).run)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from contracts.dataset import STREAM as DATASETS
-from contracts.dataset import DatasetBuilt, DatasetRevised
+from contracts.dataset import DatasetBuilt, DatasetRevised, DatasetsErased
 from contracts.trainer import (
     STREAM,
     AdapterTrained,
@@ -190,6 +190,9 @@ class RunsProjection(Tables):
                 out.add(SKIPPED, {**key, "e": ev.expert_id, "why": ev.reason})
 
 
+DATASETS_ERASED = text("DELETE FROM datasets WHERE tenant = :t AND expert_id = :e")
+
+
 class DatasetsProjection(Tables):
     """Ready dataset versions per expert: what a scheduled run would train on."""
 
@@ -217,3 +220,5 @@ class DatasetsProjection(Tables):
                     {"t": rec.tenant, "id": ev.dataset_id, "e": ev.expert_id, "v": ev.version,
                      "n": n, "at": rec.at},
                 )  # fmt: skip
+            case DatasetsErased() as ev:  # the expert was deleted: nothing left to train on
+                out.add(DATASETS_ERASED, {"t": rec.tenant, "e": ev.expert_id})

@@ -13,6 +13,7 @@ from contracts.base import DomainError, ErrorCode
 from contracts.benchmark import (
     SIZES,
     BenchConfigured,
+    BenchErased,
     BenchSettings,
     ExpertSetGenerated,
     PromotionDecided,
@@ -51,6 +52,8 @@ def evolve_bench(state: BenchState, event: object) -> BenchState:
             return replace(state, expert_set=tuple(ev.questions))
         case PromotionDecided() | RegressionDetected() as ev:
             return replace(state, decided=state.decided | {ev.run_id})
+        case BenchErased():
+            return BENCH  # the expert is gone: nothing of its bench is kept
     return state
 
 

@@ -9,12 +9,13 @@ marked invalid with the reason: a person sees it and why, and it cannot be activ
 from __future__ import annotations
 
 from contracts.registry import AdapterRegistered, whole_digest
-from contracts.trainer import AdapterTrained
+from contracts.trainer import BUCKET, AdapterTrained
 from runtime.adapter_files import materialize
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.reactor import Progress
 from runtime.service import Hosted
 from services.registry.aggregates import EXPERT_VERSIONS
+from services.registry.reactors.expert_deleted import erased
 
 
 class Registering(Hosted):
@@ -22,6 +23,9 @@ class Registering(Hosted):
         if not isinstance(rec.event, AdapterTrained):
             return
         ev = rec.event
+        if await erased(self.host, rec.tenant, ev.expert_id):  # trained for a deleted expert
+            await self.host.objects.delete_under(BUCKET, f"{rec.tenant}/{ev.adapter_id}/")
+            return
         problems: list[str] = []
         if ev.files:
             _, problems = await materialize(

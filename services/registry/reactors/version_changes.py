@@ -1,24 +1,51 @@
 """Keeping the plain files in step with the log: after each change to an expert's versions,
-its manifests and `active.json` are written again from the log; a deleted version's folder
-and stored files are removed. After a rebuild every expert's files are written again, so
+its manifests and `active.json` are written again from the log; a deleted version's folder,
+stored files and export are removed; once the expert's versions are erased (the expert was
+deleted) every version's folder, stored files and export, and its `active.json`, are removed
+and nothing of it is written again. After a rebuild every expert's files are written again, so
 the files are a projection like any table: delete them, rebuild, and they come back equal."""
 
 from __future__ import annotations
 
-from contracts.registry import AdapterActivated, AdapterDeleted, AdapterRolledBack
+import asyncio
+
+from contracts.registry import (
+    EXPORTS,
+    AdapterActivated,
+    AdapterDeleted,
+    AdapterRolledBack,
+    VersionsErased,
+)
 from contracts.trainer import BUCKET
 from runtime.eventstore import RecordedEvent
 from runtime.reactor import Progress
 from runtime.service import Hosted
 from services.registry import files, views
 from services.registry.aggregates import EXPERT_VERSIONS
+from services.registry.reactors.expert_deleted import erased
 
 
 class Mirroring(Hosted):
     async def on_registry(self, rec: RecordedEvent, _: Progress) -> None:
+        if isinstance(rec.event, VersionsErased) or await erased(
+            self.host, rec.tenant, rec.aggregate_id
+        ):
+            await self.erase(rec.tenant, rec.aggregate_id)
+            return
         if isinstance(rec.event, AdapterDeleted):
             await self.forget(rec.tenant, rec.event)
         await self.write(rec.tenant, rec.aggregate_id, touched(rec.event))
+
+    async def erase(self, tenant: str, expert_id: str) -> None:
+        """Everything of an erased expert's versions, each removed once however often this
+        runs: folders, stored files, exports, the expert's `active.json`."""
+        state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, expert_id)
+        home = self.host.settings.home
+        for adapter_id in {**state.versions, **state.deleted}:
+            await self.host.objects.delete_under(BUCKET, f"{tenant}/{adapter_id}/")
+            await self.host.objects.delete(EXPORTS, f"{tenant}/adapters/{adapter_id}.tar.gz")
+            await asyncio.to_thread(files.remove_version, home, adapter_id)
+        await asyncio.to_thread(files.remove_expert, home, tenant, expert_id)
 
     async def write(self, tenant: str, expert_id: str, only: set[str] | None = None) -> None:
         state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, expert_id)
@@ -31,6 +58,7 @@ class Mirroring(Hosted):
             return
         for f in version.registered.files:
             await self.host.objects.delete(BUCKET, f"{tenant}/{deleted.adapter_id}/{f.name}")
+        await self.host.objects.delete(EXPORTS, f"{tenant}/adapters/{deleted.adapter_id}.tar.gz")
         files.remove_version(self.host.settings.home, deleted.adapter_id)
 
     async def rewrite_all(self) -> None:
@@ -38,7 +66,8 @@ class Mirroring(Hosted):
         async with self.host.engine.connect() as conn:
             experts = await views.experts(conn)
         for tenant, expert_id in experts:
-            await self.write(tenant, expert_id)
+            if not await erased(self.host, tenant, expert_id):
+                await self.write(tenant, expert_id)
 
 
 def touched(event) -> set[str]:
