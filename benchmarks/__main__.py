@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention]` (none: all)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ NAMES = (
     "registry",
     "bench_runs",
     "dashboard",
+    "contention",
 )
 
 

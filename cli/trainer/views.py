@@ -44,7 +44,7 @@ def estimate_line(estimate: dict) -> str:
         limit = f" of a ${budget:.2f} budget" if budget is not None else ""
         return (
             f"estimated cost ${estimate['cost_usd']:.2f} ({steps});"
-            f" ${estimate['spent_usd']:.2f} spent so far{limit}"
+            f" ${estimate['spent_usd']:.2f} spent or committed so far{limit}"
         )
     if estimate.get("expected_seconds") is not None:
         return f"expected to take about {clock(estimate['expected_seconds'])} ({steps})"

@@ -94,6 +94,19 @@ class RunCheckpointed(Event, frozen=True, kw_only=True, tag="trainer.RunCheckpoi
     checkpoint: ObjectRef
 
 
+class HostedJobRequested(Event, frozen=True, kw_only=True, tag="trainer.HostedJobRequested"):
+    """About to ask the provider for a job, on the run before the request is sent: the job
+    carries `job_key` (in its metadata), so a retry after a crash or a lost answer finds
+    that job at the provider instead of paying for a second one, and an ended run's job is
+    found and cancelled even if its id never reached the log."""
+
+    run_id: Token
+    expert_id: Token  # whose line holds the run's provider and key
+    job_key: Token
+    training_file: line(200, min_length=1)
+    validation_file: line(200) | None = None
+
+
 class HostedJobCreated(Event, frozen=True, kw_only=True, tag="trainer.HostedJobCreated"):
     """The provider accepted the job: a restart follows it instead of starting another."""
 
@@ -131,6 +144,17 @@ class RunCancelled(Event, frozen=True, kw_only=True, tag="trainer.RunCancelled")
     run_id: Token
 
 
+class RunSettled(Event, frozen=True, kw_only=True, tag="trainer.RunSettled"):
+    """On the expert's line: an ended hosted run's spend, which replaces its estimate in the
+    expert's committed spend. `billed`: the figure is the provider's (the tokens it trained);
+    False when the provider's figure is unknown and the estimate is kept, or when no job was
+    ever created (cost 0)."""
+
+    run_id: Token
+    cost_usd: Usd
+    billed: bool = False
+
+
 TrainerEvent = (
     FinetuneConfigured
     | ScheduledRunSkipped
@@ -138,8 +162,10 @@ TrainerEvent = (
     | RunStarted
     | RunProgressed
     | RunCheckpointed
+    | HostedJobRequested
     | HostedJobCreated
     | AdapterTrained
     | RunFailed
     | RunCancelled
+    | RunSettled
 )

@@ -124,6 +124,7 @@ def confirm_sentence(estimate: Estimate) -> str:
     )
     return (
         f"this hosted run is estimated at ${estimate.cost_usd or 0:.2f} for"
-        f" {estimate.training_tokens} training tokens (${estimate.spent_usd:.2f} spent so far"
+        f" {estimate.training_tokens} training tokens (an estimate, counted high: the provider"
+        f" bills the tokens it trains; ${estimate.spent_usd:.2f} spent or committed so far"
         f"{budget}); confirm it to start"
     )

@@ -11,11 +11,13 @@ from contracts.trainer import (
     Estimate,
     FinetuneConfigured,
     HostedJobCreated,
+    HostedJobRequested,
     HostedProvider,
     RunCancelled,
     RunCheckpointed,
     RunFailed,
     RunQueued,
+    RunSettled,
     RunStarted,
     TrainConfig,
 )
@@ -25,7 +27,10 @@ from contracts.trainer import (
 
 class LineState(msgspec.Struct, frozen=True):
     runs: int = 0  # the highest run number handed out
-    committed_usd: float = 0.0  # the estimates of every hosted run queued
+    # What the expert's hosted runs cost: the estimate of each run not yet settled, and what
+    # each settled one cost (what the provider billed, or the estimate where that is unknown)
+    committed_usd: float = 0.0
+    unsettled: dict[str, float] = msgspec.field(default_factory=dict)  # run id -> estimate
 
 
 LINE = LineState()
@@ -34,10 +39,25 @@ LINE = LineState()
 def evolve_line(state: LineState, event: object) -> LineState:
     if isinstance(event, RunQueued):
         spend = event.estimate.cost_usd or 0.0
+        unsettled = state.unsettled
+        if spend:
+            unsettled = {**unsettled, event.run_id: spend}
         return LineState(
-            runs=max(state.runs, event.number), committed_usd=state.committed_usd + spend
+            runs=max(state.runs, event.number),
+            committed_usd=state.committed_usd + spend,
+            unsettled=unsettled,
         )
+    if isinstance(event, RunSettled) and event.run_id in state.unsettled:
+        unsettled = dict(state.unsettled)
+        estimate = unsettled.pop(event.run_id)
+        committed = max(0.0, state.committed_usd - estimate + event.cost_usd)
+        return LineState(runs=state.runs, committed_usd=committed, unsettled=unsettled)
     return state
+
+
+def decide_settle(state: LineState, settled: RunSettled) -> RunSettled | None:
+    """A run's spend is settled once: a redelivery finds it settled and decides nothing."""
+    return settled if settled.run_id in state.unsettled else None
 
 
 BUDGET_NEEDS_A_PRICE = (
@@ -57,8 +77,9 @@ def check_budget(state: LineState, estimate: Estimate, budget_usd: float | None)
     if state.committed_usd + cost > budget_usd + 1e-9:
         raise DomainError(
             ErrorCode.OVER_BUDGET,
-            f"this run is estimated at ${cost:.2f}; with ${state.committed_usd:.2f} already spent"
-            f" the expert's budget of ${budget_usd:.2f} would be passed",
+            f"this run is estimated at ${cost:.2f}; with ${state.committed_usd:.2f} already"
+            " committed (what ended runs cost, the estimates of runs not yet ended) the"
+            f" expert's budget of ${budget_usd:.2f} would be passed",
         )
 
 
@@ -74,6 +95,9 @@ class RunState(msgspec.Struct, frozen=True):
     attempts: int = 0
     checkpoint: ObjectRef | None = None  # the latest checkpoint a restart resumes from
     hosted_job: str | None = None  # the provider's job, once created
+    job_key: str | None = None  # the key a job was asked for under (before its creation)
+    expert_id: str | None = None  # known once a job was asked for
+    job_files: tuple[str, str | None] | None = None  # training, validation file it was for
 
 
 RUN = RunState()
@@ -87,6 +111,12 @@ def evolve_run(state: RunState, event: object) -> RunState:
             )
         case RunCheckpointed(checkpoint=checkpoint):
             return msgspec.structs.replace(state, checkpoint=checkpoint)
+        case HostedJobRequested(
+            job_key=key, expert_id=expert, training_file=train, validation_file=val
+        ):
+            return msgspec.structs.replace(
+                state, job_key=key, expert_id=expert, job_files=(train, val)
+            )
         case HostedJobCreated(job_id=job_id):
             return msgspec.structs.replace(state, hosted_job=job_id)
         case AdapterTrained():

@@ -6,10 +6,12 @@ from __future__ import annotations
 from contracts.expert import STREAM as EXPERTS
 from contracts.trainer import (
     LINE,
+    RUN,
 )
 from runtime.eventstore import events_of
 from runtime.secrets import SecretBox
 from runtime.service import ServiceHost
+from runtime.sweeping import sweep_forever
 from services.trainer.commands import TrainerCommands
 from services.trainer.data import TokenCounter
 from services.trainer.hosted.training import HostedTraining
@@ -18,8 +20,10 @@ from services.trainer.planning import Planner
 from services.trainer.projections import DatasetsProjection, RunsProjection
 from services.trainer.queries import TrainerQueries
 from services.trainer.reactors.expert_deleted import Cascade
+from services.trainer.reactors.run_ended import RunEnded
 from services.trainer.reactors.run_queued import Runner
 from services.trainer.reactors.schedule import Scheduler
+from services.trainer.sweeper import TrainerSweeper
 
 NAME = "trainer"
 RUNS_AT_ONCE = 1  # one run per worker: start more workers to train more at once
@@ -44,5 +48,13 @@ async def build(host: ServiceHost) -> None:
         concurrency=RUNS_AT_ONCE,
     )
     host.react("trainer.cascade", EXPERTS, Cascade(host).on_expert)
+    host.react(  # a run's end stops its provider job and settles its spend
+        "trainer.ended",
+        host.stream,
+        RunEnded(host, secrets).on_run,
+        subject=events_of(host.stream, RUN),
+    )
     host.background("schedule", scheduler.loop)
+    host.sweeper = TrainerSweeper(host)  # tests and tools sweep by hand
+    host.background("sweep", lambda: sweep_forever("trainer", host.sweeper.sweep))
     host.endpoints.serve_handlers(commands, queries)

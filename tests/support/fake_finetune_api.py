@@ -16,6 +16,15 @@ Knobs (constructor arguments, and attributes a test may change at any time):
   (the connection closes): a client cannot tell whether they went through.
 - `pause`: while True, a job's GET does not move it on (drive it with `advance(job_id)`).
 - `events_order`: "newest_first" (OpenAI) or "oldest_first" (`after` pages towards newer).
+- `down`: while True, every request gets `drop_status` (503 when unset): an outage.
+- `lose_created`: the answers of the next N job creations are lost after the job is made.
+- `on_create`: called with each job as it is created, before it is answered (a test may
+  kill the client's process there: a crash between the creation and its record).
+- `billed_tokens_per_byte`: `trained_tokens` = the training file's bytes times this
+  (default 1/4), so a job can bill more than the client estimated.
+
+Jobs keep the `metadata` they were created with; the job list filters on
+`metadata[<key>]=<value>` and pages with `after`, as OpenAI's does.
 
 Records: `uploads` (file id → `Upload`), `created` (each job-create body as received),
 `cancels` (job ids POSTed to cancel), `requests` ((method, path) of every request),
@@ -35,7 +44,7 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.parser import BytesParser
@@ -69,6 +78,10 @@ class FakeFinetuneAPI:
         drop_responses: int = 0,
         pause: bool = False,
         events_order: Literal["newest_first", "oldest_first"] = "newest_first",
+        down: bool = False,
+        lose_created: int = 0,
+        on_create: Callable[[dict], None] | None = None,
+        billed_tokens_per_byte: float = 0.25,
     ) -> None:
         self.require_key = require_key
         self.keys_seen: set[str] = set()  # every bearer key a request carried
@@ -79,6 +92,11 @@ class FakeFinetuneAPI:
         self.drop_responses = drop_responses
         self.pause = pause
         self.events_order = events_order
+        self.down = down
+        self.lose_created = lose_created
+        self.on_create = on_create
+        self.billed_tokens_per_byte = billed_tokens_per_byte
+        self.refused_while_down = 0  # requests answered with an error during an outage
         self.url = ""  # set while served: the base URL a client takes (…/v1)
         self.uploads: dict[str, Upload] = {}
         self.created: list[dict] = []
@@ -134,7 +152,8 @@ class FakeFinetuneAPI:
         elif status == "running":
             suffix = job["user_provided_suffix"] or ""
             job["fine_tuned_model"] = f"ft:{job['model']}:simtune:{suffix}:{job['_number']}"
-            job["trained_tokens"] = len(self.uploads[job["training_file"]].content) // 4
+            size = len(self.uploads[job["training_file"]].content)
+            job["trained_tokens"] = int(size * self.billed_tokens_per_byte)
             self._event(job_id, f"New fine-tuned model created: {job['fine_tuned_model']}")
             self._finish(job, "succeeded", "The job has successfully completed")
 
@@ -193,6 +212,10 @@ class FakeFinetuneAPI:
         method, path = scope["method"], scope["path"].removeprefix("/v1")
         self.requests.append((method, path))
         body = await read_body(receive)
+        if self.down:
+            self.refused_while_down += 1
+            error = {"error": {"message": "The service is unavailable", "type": "server_error"}}
+            return await respond(send, self.drop_status or 503, json.dumps(error).encode())
         if self.drop_connections > 0:
             self.drop_connections -= 1
             if self.drop_status:
@@ -210,7 +233,11 @@ class FakeFinetuneAPI:
             message = f"Incorrect API key provided: {shown[:3]}***{shown[-4:]}."
             return await _error(send, 401, message, "invalid_api_key")
         query = dict(parse_qsl(scope["query_string"].decode()))
+        created = len(self.jobs)
         status, answer = self._route(method, path, body, headers.get(b"content-type", b""), query)
+        if len(self.jobs) > created and self.lose_created > 0:
+            self.lose_created -= 1
+            return await _hang_up(send)
         if self.drop_responses > 0:
             self.drop_responses -= 1
             return await _hang_up(send)
@@ -224,9 +251,7 @@ class FakeFinetuneAPI:
             if method == "POST" and len(parts) == 2:
                 return self._create(json.loads(body or b"{}"))
             if method == "GET" and len(parts) == 2:
-                jobs = [self._public(j) for j in reversed(self.jobs.values())]
-                limit = int(query.get("limit", 20))
-                return 200, {"object": "list", "data": jobs[:limit], "has_more": len(jobs) > limit}
+                return 200, self._list_jobs(query)
             job = self.jobs.get(parts[2]) if len(parts) > 2 else None
             if job is None:
                 return _missing(f"No such fine-tuning job: {parts[2] if len(parts) > 2 else ''}")
@@ -300,13 +325,31 @@ class FakeFinetuneAPI:
             "error": None,
             "seed": request.get("seed"),
             "user_provided_suffix": request.get("suffix"),
+            "metadata": request.get("metadata"),
             "_step": 0,
             "_number": number,
         }
         self.jobs[job["id"]] = job
         self._event(job["id"], f"Created fine-tuning job: {job['id']}")
         self._event(job["id"], f"Validating training file: {job['training_file']}")
+        if self.on_create is not None:
+            self.on_create(job)
         return 200, self._public(job)
+
+    def _list_jobs(self, query: dict) -> dict:
+        jobs = [self._public(j) for j in reversed(self.jobs.values())]  # newest first
+        wanted = {
+            k[9:-1]: v for k, v in query.items() if k.startswith("metadata[") and k[-1] == "]"
+        }
+        jobs = [
+            j for j in jobs if all((j["metadata"] or {}).get(k) == v for k, v in wanted.items())
+        ]
+        after = query.get("after")
+        if after:
+            ids = [j["id"] for j in jobs]
+            jobs = jobs[ids.index(after) + 1 :] if after in ids else []
+        limit = min(int(query.get("limit", 20)), 100)
+        return {"object": "list", "data": jobs[:limit], "has_more": len(jobs) > limit}
 
     def _list_events(self, job_id: str, query: dict) -> dict:
         events = list(self.events.get(job_id, []))

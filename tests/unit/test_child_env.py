@@ -38,3 +38,52 @@ def test_a_child_gets_what_it_runs_with_and_no_secret_or_address():
         "HF_HUB_OFFLINE": "1",
     }
     assert not any(secret in str(env) for secret in ("hunter2", "sk-live", "hf_abc", "k" * 44))
+
+
+def test_training_leaves_a_core_for_answering_unless_told_otherwise(monkeypatch):
+    from runtime import child_env as module
+
+    monkeypatch.setattr(module, "cores", lambda: 8)
+    assert module.training_threads() == 7
+    assert module.training_threads(3) == 3
+    assert module.training_threads(64) == 8  # never more than the cores
+    monkeypatch.setattr(module, "cores", lambda: 1)
+    assert module.training_threads() == 1
+    caps = module.thread_caps(2)
+    assert caps["OMP_NUM_THREADS"] == caps["MKL_NUM_THREADS"] == "2"
+
+
+def test_a_lowered_child_runs_below_its_parent():
+    import os
+    import subprocess
+    import sys
+
+    from runtime.child_env import lowered
+
+    script = (
+        "import ctypes, os; signal = ctypes.c_int();"
+        " ctypes.CDLL(None).prctl(2, ctypes.byref(signal));"  # PR_GET_PDEATHSIG
+        " print(os.getpriority(os.PRIO_PROCESS, 0), signal.value)"
+    )
+    said = subprocess.run(
+        [sys.executable, "-c", script],
+        preexec_fn=lowered(5),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    nice, death_signal = map(int, said.stdout.split())
+    assert nice == min(os.getpriority(os.PRIO_PROCESS, 0) + 5, 19)
+    assert death_signal == 9  # SIGKILL when its parent dies
+
+
+def test_the_training_limits_are_checked_when_read():
+    import pytest
+
+    from runtime.settings import SettingsError, load_settings
+
+    assert load_settings({}).train_nice == 10 and load_settings({}).train_threads == 0
+    for bad in ({"SIMTUNE_TRAIN_NICE": "20"}, {"SIMTUNE_TRAIN_THREADS": "-1"},
+                {"SIMTUNE_TRAIN_NICE": "high"}):  # fmt: skip
+        with pytest.raises(SettingsError):
+            load_settings(bad)

@@ -81,6 +81,11 @@ TRAINER_SAMPLES = [
         run_id="r1", reason="The training process ended unexpectedly: out of memory"
     ),
     trainer.RunCancelled(run_id="r1"),
+    trainer.RunSettled(run_id="r1", cost_usd=1.25, billed=True),
+    trainer.HostedJobRequested(
+        run_id="r1", expert_id="e1", job_key="simtune-r1", training_file="file-1",
+        validation_file="file-2",
+    ),
 ]  # fmt: skip
 
 DEPLOYED = registry.DeployedAdapter(
@@ -139,6 +144,7 @@ REGISTRY_SAMPLES = [
         reason="version a1 is active",
         by="console",
     ),
+    registry.VersionsErased(expert_id="e1"),
 ]
 
 QUESTION = benchmark.Question(
@@ -244,6 +250,7 @@ BENCHMARK_SAMPLES = [
     benchmark.BenchmarkRescored(
         run_id="b1", scorer_version=2, results=[RESULT], metrics=BENCH_METRICS
     ),
+    benchmark.BenchErased(expert_id="e1"),
 ]
 
 
@@ -371,6 +378,7 @@ SAMPLES = [
         dataset_id="ds1", reason="The dataset could not be built: no passages."
     ),
     dataset.DatasetBuildCancelled(dataset_id="ds1"),
+    dataset.DatasetsErased(expert_id="e1"),
     chunked(
         REF, filename="notes.pdf", pages=12, chunk_count=30, chunk_size=1000, chunk_overlap=150
     ),

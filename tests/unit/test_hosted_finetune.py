@@ -208,6 +208,24 @@ async def test_a_job_created_on_a_try_whose_answer_was_lost_is_not_created_twice
     assert list(api.jobs) == [job_id] and len(api.created) == 1
 
 
+async def test_a_job_is_found_again_by_the_key_it_was_created_under():
+    async with fake_finetune_api() as api, client(api.url) as hosted:
+        training = await hosted.upload(TRAIN, "train.jsonl")
+        other = await create(hosted, training, job_key="simtune-other")
+        api.lose_created = 1  # the job is created, its answer lost: the retry finds it
+        job_id = await create(hosted, training, job_key="simtune-run-1")
+        for _ in range(120):  # more than a page of jobs created since
+            await create(hosted, training)
+        found = await hosted.find_job("simtune-run-1")
+        assert await hosted.find_job("simtune-run-2") is None
+    assert found["id"] == job_id != other
+    assert found["metadata"] == {"simtune_job": "simtune-run-1"}
+    assert (
+        sum((j["metadata"] or {}).get("simtune_job") == "simtune-run-1" for j in api.jobs.values())
+        == 1
+    )
+
+
 async def test_cancelling_while_following_cancels_the_providers_job():
     async with fake_finetune_api(steps=50) as api, client(api.url) as hosted:
         job_id = await start(hosted)
@@ -273,5 +291,14 @@ def test_a_malformed_chat_file_is_caught_naming_the_line(jsonl, words):
     assert HostedFinetune.chat_jsonl_ok is chat_jsonl_ok
 
 
-def test_a_good_chat_file_passes():
-    chat_jsonl_ok(TRAIN)
+async def test_a_good_chat_file_passes():
+    """The check lets a good file through (a system turn is optional, blank lines are
+    skipped), and the provider, which checks files on its own, trains on what it let
+    through."""
+    good = TRAIN + json.dumps({"messages": EXAMPLE["messages"][1:]}).encode() + b"\n"
+    assert chat_jsonl_ok(good) is None
+    assert chat_jsonl_ok(b"\n" + good + b"\n\n") is None
+    async with fake_finetune_api(steps=2) as api, client(api.url) as hosted:
+        outcome = await hosted.follow(await start(hosted, good), Recorder(), never)
+    assert outcome.model.startswith("ft:gpt-4o-mini:")
+    assert [u.content for u in api.uploads.values()] == [good]

@@ -16,6 +16,7 @@ from contracts.trainer import (
     RunMetrics,
     RunProgressed,
     RunQueued,
+    RunSettled,
     RunStarted,
     StartFinetune,
     TrainConfig,
@@ -83,6 +84,21 @@ def test_the_budget_counts_every_hosted_run_queued_and_refuses_with_the_figures(
     assert "$2.60" in refused.value.detail and "$7.50" in refused.value.detail
     assert "$10.00" in refused.value.detail
     domain.check_budget(line, queued(1e6).estimate, None)  # no budget set
+
+
+def test_an_ended_run_counts_what_it_cost_instead_of_its_estimate_once():
+    line = domain.evolve_line(domain.LINE, queued(4.0))
+    line = domain.evolve_line(line, queued(3.5, 2))
+    settled = RunSettled(run_id="r1", cost_usd=9.0, billed=True)  # billed past its estimate
+    assert domain.decide_settle(line, settled) is settled
+    line = domain.evolve_line(line, settled)
+    assert line.committed_usd == 12.5 and set(line.unsettled) == {"r2"}
+    assert domain.decide_settle(line, settled) is None  # a redelivery settles nothing again
+    assert domain.evolve_line(line, settled) == line
+    with pytest.raises(DomainError):  # the estimates alone (7.5 + 2.5) would fit 10.0
+        domain.check_budget(line, queued(2.5).estimate, 10.0)
+    released = domain.evolve_line(line, RunSettled(run_id="r2", cost_usd=0.0))
+    assert released.committed_usd == 9.0 and released.unsettled == {}
 
 
 def test_a_run_ends_once_and_nothing_counts_after_its_end():

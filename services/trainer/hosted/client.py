@@ -5,8 +5,9 @@ upload the training file, create the job, follow it to its end, cancel it.
 429 or a 5xx is waited out (backoff from `backoff_s` doubling to `poll_s * 8`) for up to
 `give_up_after_s` at a stretch, so a blip does not fail a long job. Uploads and job
 creation try `attempts` times, then say the service could not be reached
-(`HostedError(retryable=True)`). A job created on a try whose answer was lost is found
-again by its training file, so a retry does not pay for a second job.
+(`HostedError(retryable=True)`). A job is created under a key (`job_key`, in its metadata,
+which the list of jobs filters on): a try whose answer was lost, or a run restarted after a
+crash, finds that job again by its key instead of paying for a second one.
 
 Events: OpenAI lists them newest first, `after` paging towards older ones; a server that
 lists them oldest first is followed with `after` as a cursor instead. Either way they are
@@ -33,6 +34,8 @@ from services.trainer.hosted.provider import (
 )
 
 ACTIVE = ("validating_files", "queued", "running")
+KEY_FIELD = "simtune_job"  # the metadata field a job's key travels in
+JOB_PAGES = 5  # pages of 100 jobs looked through for a key (newest first)
 STAGES = {"validating_files": "Validating files", "queued": "Queued", "running": "Training"}
 
 
@@ -104,8 +107,10 @@ class HostedFinetune:
         learning_rate_multiplier: float | None,
         seed: int,
         suffix: str | None,
+        job_key: str | None = None,
     ) -> str:
-        """Create the fine-tuning job; returns its id."""
+        """Create the fine-tuning job (under `job_key`, found again by `find_job`); returns
+        its id."""
         hyperparameters: dict = {"n_epochs": n_epochs, "batch_size": batch_size}
         if learning_rate_multiplier is not None:
             hyperparameters["learning_rate_multiplier"] = learning_rate_multiplier
@@ -119,15 +124,58 @@ class HostedFinetune:
             request["validation_file"] = validation_file
         if suffix:
             request["suffix"] = suffix
+        if job_key:
+            request["metadata"] = {KEY_FIELD: job_key}
+
+        async def earlier_try() -> dict | None:
+            if job_key:
+                return await self._quietly(self.find_job(job_key))
+            return await self._job_for(training_file)
+
         body = await self._http.call(
             "POST",
             "/fine_tuning/jobs",
             what="create the fine-tuning job",
             attempts=self.attempts,
-            before_retry=lambda: self._job_for(training_file),
+            before_retry=earlier_try,
             json=request,
         )
         return self._id(body, "the new job")
+
+    async def find_job(self, job_key: str) -> dict | None:
+        """The job created under `job_key` (any status), or None when the provider has none;
+        `HostedError` when it cannot be asked."""
+        after = None
+        for _ in range(JOB_PAGES):
+            params: dict = {"limit": 100, f"metadata[{KEY_FIELD}]": job_key}
+            if after:
+                params["after"] = after
+            page = await self._http.call(
+                "GET", "/fine_tuning/jobs", what="list its jobs", attempts=self.attempts,
+                params=params,
+            )  # fmt: skip
+            jobs = [j for j in page.get("data") or [] if isinstance(j, dict)]
+            for job in jobs:  # a server that ignores the filter is checked here
+                metadata = job.get("metadata") if isinstance(job.get("metadata"), dict) else {}
+                if metadata.get(KEY_FIELD) == job_key and isinstance(job.get("id"), str):
+                    return job
+            if not jobs or not page.get("has_more") or not isinstance(jobs[-1].get("id"), str):
+                return None
+            after = jobs[-1]["id"]
+        return None
+
+    async def job(self, job_id: str) -> dict:
+        return await self._http.call(
+            "GET", f"/fine_tuning/jobs/{job_id}", what=f"report on the job {job_id}",
+            attempts=self.attempts,
+        )  # fmt: skip
+
+    @staticmethod
+    async def _quietly(lookup) -> dict | None:
+        try:
+            return await lookup
+        except HostedError:
+            return None  # not listed: the retry goes ahead
 
     async def _job_for(self, training_file: str) -> dict | None:
         """A live job already training on `training_file`: an earlier try went through."""

@@ -1,15 +1,19 @@
 """A hosted run: the dataset uploaded to a provider that speaks the OpenAI fine-tuning API,
 its job followed to the end, the resulting model recorded as the run's adapter.
 
-The job id goes on the log (`HostedJobCreated`) as soon as the provider accepts it, so a
-restarted worker follows that job instead of paying for a second one. A cancel cancels the
-provider's job too. A blip in the connection is retried by the client; an error the
+Before the job is asked for, its key goes on the log (`HostedJobRequested`, the key derived
+from the run id); the job carries it in its metadata. The job id goes on the log
+(`HostedJobCreated`) as soon as the provider accepts it. A restarted worker follows that
+job; one restarted between the request and its record (a crash, a lost answer, an outage)
+finds the job at the provider by its key: one job per run, whatever happens. A cancel seen
+while following cancels the provider's job; a run that ends any other way has its job
+cancelled by `reactors/run_ended.py`. A blip in the connection is retried by the client; an error the
 provider reports fails the run with the provider's words.
 """
 
 from __future__ import annotations
 
-from contracts.trainer import AdapterTrained, HostedJobCreated, RunMetrics
+from contracts.trainer import AdapterTrained, HostedJobCreated, HostedJobRequested, RunMetrics
 from runtime.cancellable import Cancelled
 from runtime.objects import ObjectCorrupt, ObjectMissing
 from runtime.secrets import SecretBox, SecretUnreadable
@@ -67,15 +71,23 @@ class HostedTraining:
 
     async def create(self, ctx: RunContext, client: HostedFinetune) -> str:
         ev = ctx.ev
-        try:
-            content = await data.load(self.host.objects, ev.dataset)
-        except (ObjectMissing, ObjectCorrupt) as exc:
-            raise RunFailure(f"The dataset's examples cannot be read: {exc}.") from exc
-        await ctx.report(0, ev.estimate.total_steps, stage="uploading the examples", force=True)
-        training = await client.upload(content.train, f"{ctx.run_id}-train.jsonl")
-        validation = None
-        if content.val:
-            validation = await client.upload(content.val, f"{ctx.run_id}-val.jsonl")
+        key = job_key(ctx.run_id)
+        if ctx.state.job_key is not None:  # asked for before: the job may exist already
+            job = await client.find_job(ctx.state.job_key)
+            if job is not None:
+                return await self.record(ctx, client, job["id"], *ctx.state.job_files)
+            training, validation = ctx.state.job_files
+        else:
+            training, validation = await self.upload(ctx, client)
+            requested = HostedJobRequested(
+                run_id=ctx.run_id,
+                expert_id=ev.expert_id,
+                job_key=key,
+                training_file=training[:200],
+                validation_file=validation[:200] if validation else None,
+            )
+            if not await ctx.append(requested, "job-requested"):
+                raise Cancelled
         job_id = await client.create_job(
             model=ev.hosted.model,
             training_file=training,
@@ -85,7 +97,31 @@ class HostedTraining:
             learning_rate_multiplier=None,
             seed=ev.config.seed,
             suffix=f"simtune-{ev.number}",
+            job_key=key,
         )
+        return await self.record(ctx, client, job_id, training, validation)
+
+    async def upload(self, ctx: RunContext, client: HostedFinetune) -> tuple[str, str | None]:
+        ev = ctx.ev
+        try:
+            content = await data.load(self.host.objects, ev.dataset)
+        except (ObjectMissing, ObjectCorrupt) as exc:
+            raise RunFailure(f"The dataset's examples cannot be read: {exc}.") from exc
+        await ctx.report(0, ev.estimate.total_steps, stage="uploading the examples", force=True)
+        training = await client.upload(content.train, f"{ctx.run_id}-train.jsonl")
+        validation = None
+        if content.val:
+            validation = await client.upload(content.val, f"{ctx.run_id}-val.jsonl")
+        return training, validation
+
+    async def record(
+        self,
+        ctx: RunContext,
+        client: HostedFinetune,
+        job_id: str,
+        training: str,
+        validation: str | None,
+    ) -> str:
         created = HostedJobCreated(
             run_id=ctx.run_id,
             job_id=job_id[:200],
@@ -119,3 +155,8 @@ class HostedTraining:
             return await ctx.cancelled()
 
         return await client.follow(job_id, on_progress, cancelled), last
+
+
+def job_key(run_id: str) -> str:
+    """The key a run's provider job is created under: one per run."""
+    return f"simtune-{run_id}"

@@ -10,13 +10,16 @@ done or error); this side turns them into events, stores each checkpoint in the
   `SIMTUNE_TRAIN_RESTARTS` times, then the run fails saying so;
 - a child that reports an error, or ends without `done`, fails the run with its reason;
 - a cancel stops the child (SIGTERM, then SIGKILL) within seconds; nothing is published.
+
+The child shares the machine with answering: it runs `SIMTUNE_TRAIN_NICE` steps below the
+service, its numeric libraries hold to `SIMTUNE_TRAIN_THREADS` threads (every core but one
+by default), and it dies with the service (as does Axolotl, its own child).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import json
 import os
 import re
@@ -29,7 +32,7 @@ import msgspec
 
 from contracts.trainer import CHECKPOINTS, RunCheckpointed, RunMetrics
 from runtime.cancellable import Cancelled
-from runtime.child_env import child_env
+from runtime.child_env import child_env, lowered, thread_caps, training_threads
 from runtime.logs import get_logger
 from runtime.models import ModelUnavailable, model_source
 from runtime.objects import ObjectCorrupt, ObjectMissing
@@ -41,7 +44,6 @@ from services.trainer.running import RunContext, RunFailure
 log = get_logger(__name__)
 STOP_GRACE_S = 5.0
 STDERR_LINES = 40
-PR_SET_PDEATHSIG = 1
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)$")
 
 
@@ -49,11 +51,6 @@ class ChildKilled(Exception):
     def __init__(self, sig: int) -> None:
         super().__init__(f"signal {sig}")
         self.sig = sig
-
-
-def _die_with_parent() -> None:  # runs in the child before exec: never outlive the service
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def latest_checkpoint(folder: Path) -> int:
@@ -124,6 +121,7 @@ class LocalTraining:
             "checkpoint_steps": settings.train_checkpoint_steps,
             "resume": True,
             "step_delay_s": settings.train_step_delay_ms / 1000,
+            "threads": training_threads(settings.train_threads),
         }
         await asyncio.to_thread(work.job.write_text, json.dumps(job, indent=1))
         state = ctx.state
@@ -136,6 +134,7 @@ class LocalTraining:
             await asyncio.to_thread(work.unpack_checkpoint, archive)
 
     async def child(self, ctx: RunContext, work: WorkDir) -> RunMetrics:
+        threads = training_threads(self.host.settings.train_threads)
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -144,8 +143,8 @@ class LocalTraining:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
-            env=child_env(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1"),
+            preexec_fn=lowered(self.host.settings.train_nice),
+            env=child_env(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **thread_caps(threads)),
         )
         stderr: deque[str] = deque(maxlen=STDERR_LINES)
         drain = asyncio.create_task(_collect(proc.stderr, stderr))

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from contracts.trainer import ADAPTER_FILES, RunMetrics
+from runtime.child_env import die_with_parent
 from services.trainer.training import plan
 from services.trainer.training.job import JobFailed, TrainingJob
 from services.trainer.training.report import Reporter
@@ -131,7 +132,12 @@ def run(job: TrainingJob, train: list, val: list, reporter: Reporter) -> None:
     reporter.emit("started", total_steps=total, resumed_from_step=0, device=_device(),
                   train_examples=len(train), val_examples=len(val))  # fmt: skip
     started = time.perf_counter()
-    done = subprocess.run([*command(), str(yml)], stdout=sys.stderr, stdin=subprocess.DEVNULL)
+    done = subprocess.run(  # dies with this child, as this child dies with the service
+        [*command(), str(yml)],
+        stdout=sys.stderr,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
+    )
     seconds = time.perf_counter() - started
     produced = Path(job.checkpoint_dir)
     if done.returncode != 0 or any(not (produced / f).is_file() for f in ADAPTER_FILES):
