@@ -30,6 +30,7 @@ from contracts.registry import (
 from contracts.trainer import BUCKET
 from runtime.objects import ObjectMissing, Objects
 from runtime.rpc import DomainError, request
+from tests.support import waiting
 from tests.support.adapters import lora_folder
 from tests.support.flows import create_expert
 from tests.support.versions import (
@@ -42,7 +43,7 @@ from tests.support.versions import (
     rollback,
 )
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 
 @pytest.fixture
@@ -143,10 +144,16 @@ async def test_of_twenty_concurrent_activations_made_on_one_view_exactly_one_win
     assert view.version == seen + 1
     winner = view.active_adapter_id
     assert winner in (one, two)
-    await asyncio.sleep(0.3)  # the refusals are appended just after their answers
-    trail = await request(nc, "qry.registry.audit", GetAudit(expert_id=expert), AuditTrail)
-    refused = [e for e in trail.entries if e.action == "activate" and e.outcome == "refused"]
-    succeeded = [e for e in trail.entries if e.action == "activate" and e.outcome == "succeeded"]
+
+    async def all_audited() -> list | None:
+        trail = await request(nc, "qry.registry.audit", GetAudit(expert_id=expert), AuditTrail)
+        found = [e for e in trail.entries if e.action == "activate"]
+        return found if len(found) >= 20 else None
+
+    # The refusals are appended just after their answers: wait until all twenty are audited.
+    audited = await waiting.until(all_audited, what="all twenty activations in the audit")
+    refused = [e for e in audited if e.outcome == "refused"]
+    succeeded = [e for e in audited if e.outcome == "succeeded"]
     assert len(refused) == 19 and [e.adapter_id for e in succeeded] == [winner]
 
 

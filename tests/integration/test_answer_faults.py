@@ -30,6 +30,9 @@ from services.expert.answering import scoring
 from services.expert.reactors import SUBJECT, Scorer
 from tests.support.flows import create_expert
 from tests.support.scripted_llm import ScriptedLLM, serving
+from tests.support.waiting import until
+
+pytestmark = pytest.mark.integration
 
 KEY = "sk-faults-0a1b2c"
 
@@ -54,19 +57,6 @@ async def append(nc, event: AnswerGiven) -> int:
 async def scores_on_log(nc, answer_id: str) -> list[str]:
     events, _ = await EventStore(nc.jetstream()).load("expert", "local", "answer", answer_id)
     return [rec.event.scorer_version for rec in events if rec.type == "expert.AnswerScored"]
-
-
-async def until(condition, timeout: float = 60.0) -> None:
-    """Wait for `condition()` (a value or an awaitable) to be true."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        met = condition()
-        if asyncio.iscoroutine(met):
-            met = await met
-        if met:
-            return
-        assert asyncio.get_running_loop().time() < deadline, "it did not happen in time"
-        await asyncio.sleep(0.1)
 
 
 class FailsOn(Scorer):
@@ -100,7 +90,9 @@ async def test_a_trace_that_breaks_the_scorer_costs_only_itself(services, nc):
     await append(nc, good)
     await reactor.start()
     try:
-        await until(lambda: reactor.health()["parked"] == 1 and good.answer_id in scorer.scored)
+        await until(
+            lambda: reactor.health()["parked"] == 1 and good.answer_id in scorer.scored, timeout=60
+        )
         assert await scores_on_log(nc, good.answer_id) == [scoring.SCORER_VERSION]
     finally:
         await reactor.stop()
@@ -111,7 +103,7 @@ async def test_scoring_again_records_one_score_per_scorer_version(services, nc, 
     expert = await create_expert(nc)
     answer = given(expert)
     await append(nc, answer)
-    await until(lambda: scores_on_log(nc, answer.answer_id))  # the service's own scorer
+    await until(lambda: scores_on_log(nc, answer.answer_id), timeout=60)  # its own scorer
 
     scorer = Scorer(host)  # a redelivery after a crash, three times at once
     await asyncio.gather(*(scorer.score("local", answer) for _ in range(3)))
@@ -129,7 +121,9 @@ async def test_scoring_again_records_one_score_per_scorer_version(services, nc, 
 
 @pytest.fixture
 async def slow_model():
-    llm = ScriptedLLM(KEY, lambda messages: "Slowly, " * 50, delay_s=3.0)
+    # It takes longer to begin than the question may wait (30 s): an answer that ends
+    # before it does was stopped, not answered.
+    llm = ScriptedLLM(KEY, lambda messages: "Slowly, " * 50, delay_s=120.0)
     async with serving(llm) as url:
         llm.url = f"{url}/v1"
         yield llm
@@ -143,14 +137,12 @@ async def test_a_reader_who_leaves_stops_the_answer_and_leaves_no_trace(services
     await request(nc, "cmd.expert.configure_backend", backend, Accepted)
     stream_id = uuid.uuid4().hex
     ask = Ask(expert_id=expert, question="Take your time?", mode="closed", stream_id=stream_id)
-    started = asyncio.get_running_loop().time()
     answer = asyncio.create_task(request(nc, "cmd.expert.ask", ask, AnswerReply, timeout=30))
-    await asyncio.sleep(0.5)
+    await until(lambda: slow_model.requests)  # the model is at work on it
     await nc.publish(cancel_subject("local", stream_id), b"")
     with pytest.raises(DomainError) as stopped:
         await answer
     assert "stopped" in stopped.value.detail
-    assert asyncio.get_running_loop().time() - started < 3.0  # did not wait for the model
+    assert slow_model.replied == 0  # it did not wait for the model
     page = await request(nc, "qry.expert.traces", ListTraces(expert_id=expert), TracePage)
     assert page.traces == []  # no answer was recorded
-    assert slow_model.requests  # the model had been asked

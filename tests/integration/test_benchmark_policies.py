@@ -13,8 +13,19 @@ import asyncio
 import msgspec
 import pytest
 
-from contracts.benchmark import BenchmarkList, BenchSummary, GetSummary, ListBenchmarks
+from contracts.benchmark import CONTEXT as BENCHMARK
+from contracts.benchmark import (
+    RUN,
+    STREAM,
+    BenchmarkCompleted,
+    BenchmarkList,
+    BenchSummary,
+    GetSummary,
+    ListBenchmarks,
+)
+from contracts.registry import STREAM as REGISTRY
 from contracts.registry import ActiveAdapter, GetActiveAdapter
+from runtime.consumers import durable_name
 from runtime.eventstore import RecordedEvent
 from runtime.rpc import request
 from services.benchmark.commands import BenchmarkCommands
@@ -29,8 +40,9 @@ from tests.support.benchmarks import (
 )
 from tests.support.flows import create_expert
 from tests.support.versions import append_trained, listed, new_versions, trained
+from tests.support.waiting import until
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def summary(nc, expert_id: str) -> BenchSummary:
@@ -51,6 +63,25 @@ async def alert(nc, expert_id: str, kind: str, timeout: float = 60.0):
 async def active(nc, expert_id: str) -> str | None:
     query = GetActiveAdapter(expert_id=expert_id)
     return (await request(nc, "qry.registry.active", query, ActiveAdapter)).adapter_id
+
+
+async def active_now(nc, expert_id: str) -> str | None:
+    """The active adapter as the registry's log stands now, not a view that may lag."""
+    last = (await nc.jetstream().stream_info(REGISTRY)).state.last_seq
+    query = GetActiveAdapter(expert_id=expert_id, after_seq=last)
+    return (await request(nc, "qry.registry.active", query, ActiveAdapter)).adapter_id
+
+
+async def decided(nc, host, run_id: str) -> None:
+    """Wait until the deciding reactor has acknowledged the run's end."""
+    events, _ = await host.store.load(BENCHMARK, "local", RUN, run_id)
+    (ended,) = [rec for rec in events if isinstance(rec.event, BenchmarkCompleted)]
+    js, durable = nc.jetstream(), durable_name("react", "benchmark.decide")
+
+    async def acknowledged() -> bool:
+        return (await js.consumer_info(STREAM, durable)).ack_floor.stream_seq >= ended.seq
+
+    await until(acknowledged, what=f"the decision on run {run_id}")
 
 
 async def runs_of(nc, expert_id: str, adapter_id: str) -> list:
@@ -82,8 +113,10 @@ async def test_promotion_activates_the_better_adapter_and_holds_back_the_worse(
     said = await alert(nc, expert, "held_back")
     assert said.adapter_id == bad and "held back" in said.sentence
     assert f"version {good}" in said.sentence and "it must win by 2" in said.sentence
-    await asyncio.sleep(0.5)
-    assert await active(nc, expert) == good
+    # The deciding reactor is done with the held run's result once it has acknowledged it:
+    # whatever it was to activate is on the registry's log by then.
+    await decided(nc, host, held)
+    assert await active_now(nc, expert) == good
 
     table = {row.label: row for row in (await summary(nc, expert)).comparison}
     assert table["active"].adapter_id == good and table["active"].run.id == promoted
@@ -140,7 +173,7 @@ async def test_a_fine_tunes_adapter_is_measured_once_however_often_it_is_deliver
         again = AfterTraining(BenchmarkCommands(host, Examiner(host)))
         await again.on_registry(registered, lambda: None)  # delivered once more
         await again.on_registry(registered, lambda: None)
-        await asyncio.sleep(0.5)
+        await host.caught_up_with_log()  # the view shows whatever those deliveries queued
         assert len(await runs_of(nc, expert, ev.adapter_id)) == 1
         baseline = await runs_of(nc, expert, "base")
         assert [r.trigger for r in baseline] == ["after_training"]  # what it must beat

@@ -6,8 +6,8 @@ route is covered the day it is added.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -16,6 +16,7 @@ from litestar.routes import HTTPRoute
 from gateway.app import create_app
 from gateway.http.security import CSP, UNSAFE_METHODS, AllowedHosts, same_origin
 from runtime.settings import SettingsError, load_settings
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -67,10 +68,15 @@ def assert_error(response: httpx.Response, status: int, code: str) -> None:
     assert response.json()["error"] == code and response.json()["detail"]
 
 
-@pytest.fixture
-async def victim(api) -> dict[str, str]:
+@pytest.fixture(scope="module")
+async def victim(stack) -> AsyncIterator[dict[str, str]]:
     """An expert with one document and one answer: the values every path parameter is
-    filled with."""
+    filled with. One for the module: every test that uses it checks that it is unchanged."""
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as api:
+        yield await make_victim(api)
+
+
+async def make_victim(api: httpx.AsyncClient) -> dict[str, str]:
     created = await api.post("/api/experts", json={"name": f"Victim {uuid.uuid4().hex[:6]}"})
     assert created.status_code == 201, created.text
     expert_id = created.json()["id"]
@@ -89,11 +95,11 @@ async def victim(api) -> dict[str, str]:
     )
     assert built.status_code == 202, built.text
     dataset_id = built.json()["dataset_id"]
-    for _ in range(200):
-        dataset = (await api.get(f"/api/datasets/{dataset_id}")).json()
-        if dataset["status"] != "building":
-            break
-        await asyncio.sleep(0.05)
+
+    async def built() -> bool:
+        return (await api.get(f"/api/datasets/{dataset_id}")).json()["status"] != "building"
+
+    await until(built, what=f"dataset {dataset_id} to be built")
     examples = (await api.get(f"/api/datasets/{dataset_id}/examples")).json()["examples"]
     return {
         "expert_id": expert_id,

@@ -17,7 +17,6 @@ import transformers.utils.logging
 
 import cli.benchmark.follow
 from tests.integration.test_cli import expert_fixture, one_line_error, simtune, unique  # noqa: F401
-from tests.integration.test_cli_registry import printed
 
 pytestmark = pytest.mark.integration
 
@@ -159,7 +158,7 @@ async def test_ctrl_c_cancels_the_run_and_a_run_queued_without_following_is_canc
 
     queued = await simtune(*full, "--no-follow")
     assert queued.exit_code == 0, queued.stderr
-    [other] = printed(queued).split()  # only the run id, for scripts
+    [other] = queued.stdout.split()  # only the run id, for scripts
     stopped = await simtune("benchmark", "cancel", other)
     assert stopped.exit_code == 0 and f"Cancelled benchmark run {other}." in stopped.stdout
 
@@ -208,3 +207,4 @@ async def test_a_failed_run_exits_1_with_its_reason_on_one_line(simtune, expert,
     failed = await simtune("benchmark", "run", expert["name"], "--adapter", "base")
     run_id = re.search(r"Queued benchmark run (\w+)", failed.stdout).group(1)
     one_line_error(failed, f"benchmark run {run_id} failed: {reason}")
+    assert failed.exit_code == 1

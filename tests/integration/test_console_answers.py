@@ -21,6 +21,8 @@ from tests.integration.test_answers import harbour_expert
 from tests.support.api import HTML, HTMX, new_expert, quick_answer, ui_post
 from tests.support.scripted_llm import cite_the_source_containing, scripted_model
 
+pytestmark = pytest.mark.integration
+
 KEY = "sk-console-test-1a2b3c4d5e"
 
 

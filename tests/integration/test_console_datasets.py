@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from tests.support.api import HTML, dataset_settled, new_expert, settled, ui_post, upload
 from tests.support.scripted_llm import scripted_model
+
+pytestmark = pytest.mark.integration
 
 KEY = "sk-console-datasets-9f8e7d"
 PAIRS = "\n".join(
@@ -217,7 +221,7 @@ async def test_a_running_build_shows_its_progress_and_can_be_cancelled(api):
     [doc] = (await upload(api, expert["id"], notes)).json()["documents"]
     assert (await settled(api, doc["id"]))["status"] == "ready"
     async with scripted_model(KEY, lambda m: '{"question": "Q?", "answer": "A."}') as llm:
-        llm.delay_s = 2.0
+        llm.delay_s = 60.0  # the build is surely still going when the page is read
         slow = {"kind": "openai", "base_url": llm.url, "model": "slow", "api_key": KEY}
         await api.put(f"/api/experts/{expert['id']}/backend", json=slow)
         sources = {"knowledge": {"questions": 3, "generator": "backend"}, "feedback": True}

@@ -25,6 +25,8 @@ from tests.support import pdfs
 from tests.support.flows import create_expert, search, upload, wait_settled
 from tests.support.servers import own_servers
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

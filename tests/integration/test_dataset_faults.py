@@ -4,14 +4,18 @@ reason; the projection applies whatever the log holds, replayed or live."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
+
+import pytest
 
 from runtime.eventstore import EventStore
 from tests.integration.test_datasets import KEY, ready
 from tests.support.api import new_expert, settled, upload
 from tests.support.scripted_llm import scripted_model
+from tests.support.waiting import until
+
+pytestmark = pytest.mark.integration
 
 
 def reply(messages: list[dict]) -> str:
@@ -40,11 +44,13 @@ async def test_a_build_whose_service_stops_midway_is_finished_once(api, stack, n
         sources = {"knowledge": {"questions": 4, "generator": "backend"}}
         started = await api.post(f"/api/experts/{expert['id']}/datasets", json={"sources": sources})
         dataset_id = started.json()["dataset_id"]
-        for _ in range(300):  # until it is writing questions
+
+        async def writing() -> bool:
             view = (await api.get(f"/api/datasets/{dataset_id}")).json()
-            if (view.get("stage") or "").startswith("writing") and view["progress"]["done"] >= 1:
-                break
-            await asyncio.sleep(0.05)
+            stage = view.get("stage") or ""
+            return stage.startswith("writing") and view["progress"]["done"] >= 1
+
+        await until(writing, timeout=60, what="the build to be writing its questions")
         await builder.stop()  # the service stops: the work goes back on the queue
         asked_before = len(llm.requests)
         await builder.start()  # ... and a fresh one takes it up

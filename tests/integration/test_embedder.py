@@ -1,6 +1,9 @@
 """The embedder (the real offline model from its wheel): batching must never mix up rows."""
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.integration
 
 
 async def test_batched_embeddings_come_back_in_the_order_of_the_texts(embedder):

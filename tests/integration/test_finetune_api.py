@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.support.api import dataset_settled, new_expert
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -58,9 +59,12 @@ async def start(api: httpx.AsyncClient, expert_id: str, dataset_id: str | None, 
     return await api.post("/api/finetune", json=body)
 
 
-async def progress(api: httpx.AsyncClient, run_id: str, timeout: float = 180.0) -> list[dict]:
-    """Every event of the run's progress stream, until the stream ends."""
-    events = []
+async def progress(
+    api: httpx.AsyncClient, run_id: str, timeout: float = 180.0, events: list | None = None
+) -> list[dict]:
+    """Every event of the run's progress stream, until the stream ends (in `events` too, as
+    they come)."""
+    events = [] if events is None else events
     async with asyncio.timeout(timeout):
         async with api.stream("GET", f"/api/finetune/{run_id}/progress", timeout=timeout) as stream:
             assert stream.status_code == 200
@@ -298,9 +302,10 @@ async def test_a_run_behind_another_streams_its_place_in_the_queue_then_trains(a
     waiting = second.json()
     assert waiting["status"] == "queued" and waiting["queue_position"] == 1, waiting
 
-    following = asyncio.create_task(progress(api, waiting["run_id"]))
-    await asyncio.sleep(0.5)
-    assert not following.done()
+    heard: list[dict] = []
+    following = asyncio.create_task(progress(api, waiting["run_id"], events=heard))
+    await until(lambda: heard, what="the queued run's first progress event")
+    assert not following.done()  # the stream of a queued run stays open
     settings = await api.get("/api/finetune/config", params={"expert_id": expert["id"]})
     assert settings.json()["active_run"] == first
     assert (await api.delete(f"/api/finetune/{first}")).json()["status"] == "cancelled"

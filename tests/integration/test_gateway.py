@@ -163,7 +163,7 @@ async def test_text_and_markdown_in_one_upload(api):
     for accepted in docs:
         assert (await settled(api, accepted["id"]))["status"] == "ready"
     markdown = await api.get(f"/api/documents/{docs[1]['id']}/file")
-    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert markdown.headers["content-type"] == "text/markdown; charset=utf-8"  # one charset
     assert markdown.text.startswith("# Guide")
 
 
@@ -358,6 +358,25 @@ async def test_openapi_schema_is_complete(api):
         "ErrorBody",
     } <= names
     assert not any(p.startswith(("/ui", "/experts")) for p in paths)
+    # Every error is documented in the shape it is answered in (the fuzzer checks the
+    # answers against this), and every JSON route can answer 400 and 503.
+    for path, operations in paths.items():
+        shape = "OpenAIError" if path.startswith("/v1/") else "ErrorBody"
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert path.startswith("/v1/") or {"400", "503"} <= set(responses), (method, path)
+            for status, response in responses.items():
+                if status[0] in "45" and (path, status) != ("/health", "503"):
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema["$ref"].endswith(f"/{shape}"), (method, path, status)
+    answers = {
+        ("/api/events", "get"): ["text/event-stream"],
+        ("/api/documents/{document_id}/file", "get"): ["*/*"],
+        ("/api/lora/audit", "get"): ["application/json", "text/csv"],
+        ("/v1/chat/completions", "post"): ["application/json", "text/event-stream"],
+    }
+    for (path, method), media_types in answers.items():
+        assert list(paths[path][method]["responses"]["200"]["content"]) == media_types, path
 
 
 async def test_a_request_is_one_trace_across_gateway_and_service(api, spans):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
+
 from contracts.ingest import DERIVED_BUCKET, DocumentChunked
 from contracts.knowledge import GetIndexStatus, IndexStatus, IndexStatuses
 from runtime.eventstore import EventStore, RecordedEvent
@@ -14,6 +16,8 @@ from runtime.rpc import request
 from services.knowledge.reactors import PASSAGES_UNREADABLE, OnDocuments, gave_up
 from tests.support.document_events import chunked
 from tests.support.flows import create_expert
+
+pytestmark = pytest.mark.integration
 
 
 def chunked_notes(document_id: str, expert_id: str, chunks) -> DocumentChunked:

@@ -10,6 +10,8 @@ from runtime.rpc import DomainError, request
 from tests.support import pdfs
 from tests.support.flows import create_expert, search, upload, wait_settled
 
+pytestmark = pytest.mark.integration
+
 FILLER = (
     "This page discusses general background material about the history of measurement, "
     "units, and the habits of careful record keeping in laboratories. "

@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import uuid
 
+import pytest
 from nats.js.errors import ObjectNotFoundError
 
 from contracts.ingest import DERIVED_BUCKET, DOCUMENTS_BUCKET
@@ -17,6 +18,8 @@ from services.ingest.reactors.deletions import OnDocumentDeleted
 from services.ingest.reactors.uploads import chunks_object_name
 from tests.support import api as http
 from tests.support import pdfs
+
+pytestmark = pytest.mark.integration
 
 
 async def stored(nc, bucket: str, name: str) -> bool:

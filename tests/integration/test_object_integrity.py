@@ -9,6 +9,8 @@ import pytest
 from contracts.base import ObjectRef
 from runtime.objects import ObjectCorrupt, ObjectMissing, Objects
 
+pytestmark = pytest.mark.integration
+
 BUCKET = "integrity_tests"
 
 

@@ -36,6 +36,9 @@ from tests.support.flows import create_expert, upload
 from tests.support.hostile_pdfs import make_pdf_bomb
 from tests.support.inprocess import start_service
 from tests.support.servers import own_servers
+from tests.support.waiting import until
+
+pytestmark = pytest.mark.integration
 
 PDF = "application/pdf"
 
@@ -156,9 +159,15 @@ async def test_a_long_read_keeps_its_document_from_other_workers(stack):
         reg = await upload(stack.nc, expert, "big.pdf", make_pdf_bomb(), PDF)  # ~3 s to read
         assert (await settled(stack.nc, reg.document.id)).status == "chunked"
 
-        await asyncio.sleep(1.5)  # a redelivery would have happened by now
-        stream_after = (await js.stream_info("INGEST")).state.last_seq
-        delivered = (await js.consumer_info("INGEST", parse.durable)).delivered.consumer_seq
+
+        async def all_acknowledged():
+            last = (await js.stream_info("INGEST")).state.last_seq
+            info = await js.consumer_info("INGEST", parse.durable)
+            return (last, info) if info.num_pending == info.num_ack_pending == 0 else None
+
+        # Once every event is delivered and acknowledged, none can be delivered again.
+        stream_after, done = await until(all_acknowledged, what="every event acknowledged")
+        delivered = done.delivered.consumer_seq
         assert delivered - delivered_before == stream_after - stream_before  # each event once
 
 

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from contracts.base import Accepted
+from contracts.benchmark import BenchSettings, ConfigureBench
 from contracts.dataset import BuildDataset, BuildSpec, ManualExample, Sources
 from contracts.expert import CreateExpert, DeleteExpert, Profile, ProfilePatch, UpdateExpert
 from runtime.projector import Projector
 from runtime.rpc import DomainError, request
 from tests.support import pdfs
 from tests.support.flows import built_examples, create_expert, upload, wait_settled
+from tests.support.versions import activate, new_versions
 from tests.support.views import snapshot
 
+pytestmark = pytest.mark.integration
 
-async def some_history(nc) -> None:
+
+async def some_history(nc, base_model, tmp) -> None:
+    """Something in every service's read model, so the test needs no other test before it."""
     expert = await create_expert(nc, "Historian")
     await request(
         nc,
@@ -46,10 +53,17 @@ async def some_history(nc) -> None:
         nc, "cmd.dataset.build", BuildDataset(expert_id=expert, spec=spec), Accepted
     )
     assert len(await built_examples(nc, built)) == 3
+    (version,) = await new_versions(nc, base_model, tmp, expert, seeds=(3,))
+    await activate(nc, expert, version)
+    settings = BenchSettings(margin_points=3.0, after_training=False)
+    await request(nc, "cmd.benchmark.configure", ConfigureBench(expert_id=expert, settings=settings),
+                  Accepted)  # fmt: skip
 
 
-async def test_every_projection_rebuilt_from_the_log_equals_the_live_one(services, nc):
-    await some_history(nc)
+async def test_every_projection_rebuilt_from_the_log_equals_the_live_one(
+    services, nc, servers, tmp_path
+):
+    await some_history(nc, servers.base_model, tmp_path)
     for host in services.values():
         await host.wait_caught_up()
     for host in services.values():

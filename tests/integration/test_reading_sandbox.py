@@ -16,6 +16,8 @@ from services.ingest.sandbox import Limits, ReaderCrashed, TooComplex, read_in_c
 from tests.support import pdfs
 from tests.support.hostile_pdfs import make_pdf_bomb
 
+pytestmark = pytest.mark.integration
+
 PDF = "application/pdf"
 MB = 1024 * 1024
 
@@ -95,13 +97,11 @@ async def test_a_read_past_its_time_is_killed_and_heartbeats_ran_meanwhile():
     async def heartbeat() -> None:
         beats.append(asyncio.get_running_loop().time())
 
-    started = asyncio.get_running_loop().time()
     with pytest.raises(TooComplex) as err:
         await read_in_child(
             make_pdf_bomb(), PDF, limits(4096, timeout_s=1.5), heartbeat=heartbeat, heartbeat_s=0.2
         )
-    assert err.value.limit == "time"
-    assert asyncio.get_running_loop().time() - started < 5
+    assert err.value.limit == "time"  # stopped by its limit, not by finishing the read
     assert len(beats) >= 5
     assert readers() == []  # killed and reaped
 

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from tests.integration.test_cli import Simtune
 from tests.support.api import new_expert, settled, upload
 from tests.support.views import snapshot
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -107,12 +108,33 @@ async def test_rebuilds_leave_no_consumer_or_subscription_behind(stack, api, nc)
     assert await counts() == before
 
 
+async def holding(host, table: str, release: asyncio.Event, holds: asyncio.Event) -> None:
+    """A reader whose transaction stays open on a live table (a leaked connection) until
+    `release` is set; `holds` is set once it has the table."""
+    async with host.engine.begin() as conn:
+        await conn.execute(text(f"SELECT count(*) FROM {table}"))
+        holds.set()
+        await release.wait()
+
+
 async def test_a_second_rebuild_request_follows_the_running_one(stack, api):
-    first = await api.post("/api/admin/projections/knowledge/rebuild")
-    second = await api.post("/api/admin/projections/knowledge/rebuild")
-    assert second.status_code == 202
-    if first.json()["state"] == "running" and second.json()["state"] == "running":
+    host = stack.hosts["ingest"]
+    await one_document(api, host, "twice.txt", b"Rebuilt once, asked for twice.\n")
+    # A reader holds the live table, so the first rebuild cannot swap and is surely still
+    # running when the second request comes.
+    release, holds = asyncio.Event(), asyncio.Event()
+    held = asyncio.create_task(holding(host, "ingest.documents", release, holds))
+    await asyncio.wait_for(holds.wait(), timeout=30)
+    try:
+        first = await api.post("/api/admin/projections/ingest/rebuild")
+        second = await api.post("/api/admin/projections/ingest/rebuild")
+        assert first.status_code == second.status_code == 202
+        assert first.json()["state"] == second.json()["state"] == "running"
         assert second.json()["id"] == first.json()["id"]
+        assert second.headers["location"] == first.headers["location"]
+    finally:
+        release.set()
+        await held
     await follow(api, first)
     missing = await api.get("/api/admin/projections/knowledge/rebuild/nosuchjob")
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
@@ -133,7 +155,7 @@ async def test_the_cli_rebuilds_with_progress_and_lists_the_projections(stack):
 
 
 async def test_a_reader_holding_the_live_table_delays_the_swap_but_never_hangs_it(
-    stack, api, monkeypatch
+    stack, api, monkeypatch, caplog
 ):
     from runtime import rebuild
 
@@ -141,28 +163,29 @@ async def test_a_reader_holding_the_live_table_delays_the_swap_but_never_hangs_i
     host = stack.hosts["ingest"]
     _, document_id, live = await one_document(api, host, "held.txt", b"Held by a slow reader.\n")
 
-    async def hold_documents(seconds: float) -> None:
-        """A reader whose transaction stays open on the live table (a leaked connection)."""
-        async with host.engine.begin() as conn:
-            await conn.execute(text("SELECT count(*) FROM ingest.documents"))
-            await asyncio.sleep(seconds)
-
-    held = asyncio.create_task(hold_documents(60.0))
-    await asyncio.sleep(0.2)
+    release, holds = asyncio.Event(), asyncio.Event()
+    held = asyncio.create_task(holding(host, "ingest.documents", release, holds))
+    await asyncio.wait_for(holds.wait(), timeout=30)
     started = await api.post("/api/admin/projections/ingest/rebuild")
     job = started.json()
     while job["state"] == "running":
         await asyncio.sleep(0.1)
         job = (await api.get(started.headers["location"])).json()
-    held.cancel()
-    await asyncio.gather(held, return_exceptions=True)
+    release.set()
+    await held
     assert job["state"] == "failed", job
     assert "held the live tables" in job["error"] and "try again" in job["error"]
     assert await snapshot(host) == live  # the live view is as it was, and still serves
     assert (await api.get(f"/api/documents/{document_id}")).status_code == 200
 
-    held = asyncio.create_task(hold_documents(0.8))  # let go during the swap's second try
-    await asyncio.sleep(0.2)
-    await follow(api, await api.post("/api/admin/projections/ingest/rebuild"))
+    # A reader that lets go while the swap waits: the swap's next try succeeds.
+    caplog.clear()
+    release, holds = asyncio.Event(), asyncio.Event()
+    held = asyncio.create_task(holding(host, "ingest.documents", release, holds))
+    await asyncio.wait_for(holds.wait(), timeout=30)
+    again = await api.post("/api/admin/projections/ingest/rebuild")
+    await until(lambda: "rebuild.swap_waited" in caplog.text, what="the swap to wait once")
+    release.set()
     await held
+    await follow(api, again)
     assert await snapshot(host) == live

@@ -10,14 +10,18 @@ import json
 import pytest
 
 from contracts.registry import AuditTrail, GetAudit
+from contracts.trainer import STREAM as TRAINER
+from contracts.trainer import AdapterTrained
+from runtime.consumers import durable_name
 from runtime.rpc import request
 from tests.support.adapters import lora_folder
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
 from tests.support.training import dataset, finished, start
 from tests.support.versions import activate, append_trained, deployed, greedy, listed, trained
+from tests.support.waiting import until
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def registered(nc, expert_id: str, timeout: float = 60.0):
@@ -49,10 +53,7 @@ async def test_a_trained_adapter_becomes_one_version_that_answers(nc, stack):
     await deployed(stack, await activate(nc, expert, version.id))
     assert (await greedy(nc, expert)).adapter_id == version.id
     folder = stack.settings.home / "lora-adapters" / version.id
-    for _ in range(100):
-        if (folder / "manifest.json").is_file():
-            break
-        await asyncio.sleep(0.05)
+    await until((folder / "manifest.json").is_file, what="the version's manifest on disk")
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["runId"] == run.id and manifest["tracesUsed"] == version.traces_used
     assert [e.action for e in await audit(nc, expert)] == ["activate", "register"]
@@ -103,5 +104,15 @@ async def test_a_registration_cut_short_by_a_stopped_registry_is_finished_once(
 
     view = await registered(nc, expert)
     assert [a.id for a in view.adapters] == [ev.adapter_id] and view.adapters[0].valid
-    await asyncio.sleep(1.0)  # a second registration, if there were one, would land now
+    # Once the registry has acknowledged the trained event, nothing delivers it again: a
+    # second registration would have been appended before that.
+    events, _ = await stack.hosts["trainer"].store.load("trainer", "local", "run", ev.run_id)
+    (trained_at,) = [rec.seq for rec in events if isinstance(rec.event, AdapterTrained)]
+    js, durable = nc.jetstream(), durable_name("react", "registry.register")
+
+    async def acknowledged() -> bool:
+        return (await js.consumer_info(TRAINER, durable)).ack_floor.stream_seq >= trained_at
+
+    await until(acknowledged, what="the registry to acknowledge the trained event")
+    await stack.hosts["registry"].wait_caught_up()
     assert [e.action for e in await audit(nc, expert)] == ["register"]

@@ -34,6 +34,8 @@ from tests.support.scripted_llm import (
     usage_of,
 )
 
+pytestmark = pytest.mark.integration
+
 KEY = "sk-test-4f9a1c"
 MODEL = "tiny-chat"
 SLOW_MODEL = "slow-chat"  # the servers sleep past the client's timeout for this one

@@ -14,7 +14,7 @@ from tests.support import pdfs
 from tests.support.flows import built_examples, create_expert, upload, wait_settled
 from tests.support.training import TINY, base_and_tuned, finished, start
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
 PAGES = [
     "The Brambleton orchard grows Russet, Pippin and Bramley apples on the southern slope.",

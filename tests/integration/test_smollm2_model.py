@@ -9,7 +9,7 @@ import pytest
 
 from services.expert.llm import Finished, LocalBackend, LocalModel, Params, Piece
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 async def test_bundled_model_is_converted_once_and_answers(tmp_path):

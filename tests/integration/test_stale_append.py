@@ -9,6 +9,8 @@ import pytest
 from contracts.expert import ExpertCreated, ExpertDeleted, ExpertUpdated, Profile, ProfilePatch
 from runtime.eventstore import ConcurrencyError, EventStore
 
+pytestmark = pytest.mark.integration
+
 
 async def test_an_append_with_a_stale_expected_sequence_raises_and_writes_nothing(services, nc):
     store = EventStore(nc.jetstream())

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+pytestmark = pytest.mark.integration
+
 
 async def test_creating_an_expert_is_one_trace_from_gateway_to_projector(api, spans):
     created = await api.post("/api/experts", json={"name": "Traced"})

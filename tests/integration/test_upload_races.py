@@ -23,7 +23,10 @@ from runtime.rpc import DomainError, request
 from services.ingest.aggregates import document_id_for
 from tests.support import api as http
 from tests.support import pdfs
-from tests.support.flows import create_expert, upload
+from tests.support.flows import create_expert, upload, wait_settled
+from tests.support.waiting import until
+
+pytestmark = pytest.mark.integration
 
 MD = "text/markdown"
 
@@ -125,20 +128,35 @@ async def test_uploads_racing_an_experts_deletion_leave_no_document_behind(servi
     expert = await create_expert(nc)
 
     async def try_upload(n: int):
-        await asyncio.sleep(0.005 * n)  # spread over the moment of the deletion
+        await asyncio.sleep(0.005 * (n % 8))  # spread over the moment of the deletion
         try:
             return await upload(nc, expert, f"note{n}.md", note(n), MD)
         except DomainError as err:
             assert err.code == "not_found"
             return None
 
-    uploads = [asyncio.create_task(try_upload(n)) for n in range(16)]
-    await asyncio.sleep(0.03)
+    # Both outcomes surely happen: uploads finished before the deletion are registered (and
+    # indexed, so the index has something to let go of), those asked after it are refused,
+    # and the ones in between race it either way.
+    before = [await try_upload(n) for n in range(2)]
+    for reg in before:
+        assert (await wait_settled(nc, reg.document.id))[0] == "ready"
+
+    async def both_indexed() -> bool:
+        query = GetIndexStatus(document_ids=[reg.document.id for reg in before])
+        statuses = (await request(nc, "qry.knowledge.status", query, IndexStatuses)).statuses
+        return [s.status for s in statuses] == ["ready", "ready"]
+
+    await until(both_indexed, what="the first two documents in the index")
+    racing = [asyncio.create_task(try_upload(n)) for n in range(2, 14)]
     await delete_expert(nc, expert)
-    registered = [reg for reg in await asyncio.gather(*uploads) if reg is not None]
+    after = [await try_upload(n) for n in range(14, 16)]
+    raced = await asyncio.gather(*racing)
+    assert None not in before and after == [None, None]
+    registered = [reg for reg in before + raced if reg is not None]
 
     for reg in registered:
-        await until_deleted(nc, reg.document.id)
+        assert await until_deleted(nc, reg.document.id)
     assert (await documents_of(services, nc, expert)).documents == []
     ids = [reg.document.id for reg in registered]
     deadline = asyncio.get_running_loop().time() + 30

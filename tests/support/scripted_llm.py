@@ -41,6 +41,8 @@ class ScriptedLLM:
         self.key, self.reply, self.delay_s, self.word_delay_s = key, reply, delay_s, word_delay_s
         self.requests: list[dict] = []
         self.words_sent = 0  # of streamed answers, across requests
+        self.replied = 0  # answers begun (after `delay_s`), streamed or whole
+        self.hung_up = 0  # streamed answers whose client closed the connection before the end
         self.fail_next = 0  # answer this many requests with 503 "overloaded" (an outage)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -57,6 +59,7 @@ class ScriptedLLM:
             error = {"error": {"message": "The server is overloaded", "type": "server_error"}}
             return await respond(send, 503, json.dumps(error).encode())
         await asyncio.sleep(self.delay_s)
+        self.replied += 1
         words = re.findall(r"\S+\s*", self.reply(request["messages"]))
         usage = usage_of(40, len(words))
         if not request.get("stream"):
@@ -74,6 +77,7 @@ class ScriptedLLM:
         chunks = [{"content": w} for w in words] + [{}]
         for n, delta in enumerate(chunks):
             if gone.is_set():
+                self.hung_up += 1
                 return
             chunk = {
                 "id": "cmpl-1",
