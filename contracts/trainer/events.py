@@ -155,6 +155,13 @@ class RunSettled(Event, frozen=True, kw_only=True, tag="trainer.RunSettled"):
     billed: bool = False
 
 
+class RunsErased(Event, frozen=True, kw_only=True, tag="trainer.RunsErased"):
+    """On the expert's line: the expert was deleted and every run of it has ended and left
+    nothing on disk; its runs and fine-tuning settings (a sealed key among them) are gone."""
+
+    expert_id: Token
+
+
 TrainerEvent = (
     FinetuneConfigured
     | ScheduledRunSkipped
@@ -168,4 +175,5 @@ TrainerEvent = (
     | RunFailed
     | RunCancelled
     | RunSettled
+    | RunsErased
 )

@@ -17,6 +17,7 @@ from contracts.trainer import (
     RunCheckpointed,
     RunFailed,
     RunQueued,
+    RunsErased,
     RunSettled,
     RunStarted,
     TrainConfig,
@@ -31,6 +32,7 @@ class LineState(msgspec.Struct, frozen=True):
     # each settled one cost (what the provider billed, or the estimate where that is unknown)
     committed_usd: float = 0.0
     unsettled: dict[str, float] = msgspec.field(default_factory=dict)  # run id -> estimate
+    erased: bool = False  # the expert was deleted and its runs erased
 
 
 LINE = LineState()
@@ -47,12 +49,19 @@ def evolve_line(state: LineState, event: object) -> LineState:
             committed_usd=state.committed_usd + spend,
             unsettled=unsettled,
         )
+    if isinstance(event, RunsErased):
+        return LineState(runs=state.runs, committed_usd=state.committed_usd, erased=True)
     if isinstance(event, RunSettled) and event.run_id in state.unsettled:
         unsettled = dict(state.unsettled)
         estimate = unsettled.pop(event.run_id)
         committed = max(0.0, state.committed_usd - estimate + event.cost_usd)
         return LineState(runs=state.runs, committed_usd=committed, unsettled=unsettled)
     return state
+
+
+def decide_erase(state: LineState, expert_id: str) -> RunsErased | None:
+    """The expert's runs are erased once: a redelivery finds them erased and decides nothing."""
+    return None if state.erased else RunsErased(expert_id=expert_id)
 
 
 def decide_settle(state: LineState, settled: RunSettled) -> RunSettled | None:

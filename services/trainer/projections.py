@@ -22,6 +22,7 @@ from contracts.trainer import (
     RunFailed,
     RunProgressed,
     RunQueued,
+    RunsErased,
     RunStarted,
     ScheduledRunSkipped,
 )
@@ -188,8 +189,15 @@ class RunsProjection(Tables):
                 )
             case ScheduledRunSkipped() as ev:
                 out.add(SKIPPED, {**key, "e": ev.expert_id, "why": ev.reason})
+            case RunsErased() as ev:  # the expert was deleted: its runs and settings go too
+                for statement in RUNS_ERASED:
+                    out.add(statement, {"t": rec.tenant, "e": ev.expert_id})
 
 
+RUNS_ERASED = tuple(
+    text(f"DELETE FROM {table} WHERE tenant = :t AND expert_id = :e")
+    for table in ("runs", "settings")
+)
 DATASETS_ERASED = text("DELETE FROM datasets WHERE tenant = :t AND expert_id = :e")
 
 

@@ -28,7 +28,7 @@ from contracts.registry import (
     GetAudit,
     ListAdapters,
 )
-from contracts.trainer import BUCKET, CHECKPOINTS
+from contracts.trainer import BUCKET, CHECKPOINTS, ListRuns, RunList
 from runtime import headers as H
 from runtime.codec import encode, event_type
 from runtime.eventstore import EventStore
@@ -175,6 +175,8 @@ class Expert:
                 continue
             if items:
                 found.append(f"{subject} lists {len(items)}")
+        every_run = (await request(nc, "qry.trainer.runs", ListRuns(limit=200), RunList)).runs
+        found += [f"run {r.id} still listed" for r in every_run if r.expert_id == expert]
         return found
 
 
@@ -213,6 +215,7 @@ async def test_each_service_records_the_erasure_once(nc, erased):
     assert (await events_of(nc, "dataset", "line", expert)).count("DatasetsErased") == 1
     assert (await events_of(nc, "registry", "versions", expert)).count("VersionsErased") == 1
     assert (await events_of(nc, "benchmark", "bench", expert)).count("BenchErased") == 1
+    assert (await events_of(nc, "trainer", "line", expert)).count("RunsErased") == 1
 
 
 async def test_a_redelivered_deletion_appends_nothing_and_removes_what_came_back(nc, stack, erased):

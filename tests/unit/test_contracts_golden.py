@@ -82,6 +82,7 @@ TRAINER_SAMPLES = [
     ),
     trainer.RunCancelled(run_id="r1"),
     trainer.RunSettled(run_id="r1", cost_usd=1.25, billed=True),
+    trainer.RunsErased(expert_id="e1"),
     trainer.HostedJobRequested(
         run_id="r1", expert_id="e1", job_key="simtune-r1", training_file="file-1",
         validation_file="file-2",

@@ -210,9 +210,9 @@ class LocalTraining:
         return name
 
     async def forget_checkpoints(self, ctx: RunContext) -> None:
-        state = await ctx.load()
-        if state.checkpoint is not None:
-            await self.host.objects.delete(CHECKPOINTS, state.checkpoint.name)
+        """Every checkpoint archive the run left, not only the last one on the log: a training
+        process killed between storing one and recording it leaves an archive behind."""
+        await self.host.objects.delete_under(CHECKPOINTS, f"{ctx.tenant}/{ctx.run_id}/")
 
 
 async def _collect(stream, lines: deque) -> None:
