@@ -13,6 +13,7 @@ when run as root, creates and runs as a ``pgserver`` system user.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import subprocess
@@ -33,6 +34,16 @@ with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR at i
 POSTGRES_BIN_PATH = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _alive(info: PostmasterInfo) -> bool:
+    """Whether the postmaster runs: a killed one nobody has reaped yet (a zombie) does not."""
+    if info.process is None or not info.is_running():
+        return False
+    try:
+        return info.process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 class PostgresStartError(RuntimeError):
@@ -62,6 +73,7 @@ class EmbeddedPostgres(ChildServer):
         self.log_path = self.data_dir / "log"
         self._server: pgserver.PostgresServer | None = None
         self._info: PostmasterInfo | None = None
+        self._socket_dirs: set[Path] = {self.data_dir}  # where a socket's lock file may be
 
     @property
     def socket_dir(self) -> Path:
@@ -94,8 +106,14 @@ class EmbeddedPostgres(ChildServer):
 
     @property
     def running(self) -> bool:
-        """Whether the postmaster we attached to is alive."""
-        return self._info is not None and self._info.is_running()
+        """Whether the postmaster we attached to is alive (a killed one that nobody has
+        reaped yet is not: its pid still exists, as a zombie)."""
+        return self._info is not None and _alive(self._info)
+
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id while it runs."""
+        return self._info.pid if self.running and self._info is not None else None
 
     def start(self) -> EmbeddedPostgres:
         """Start (or attach to) the server, then create the database and extensions."""
@@ -103,13 +121,17 @@ class EmbeddedPostgres(ChildServer):
             return self
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._clear_stale_pidfile()
+        self._clear_stale_socket_locks()
         try:
             self._server = pgserver.get_server(self.data_dir, cleanup_mode=None)
         except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            # pgserver keeps the half-started server; a later start() must begin afresh
+            pgserver.PostgresServer._instances.pop(self.data_dir, None)
             raise PostgresStartError(
                 f"PostgreSQL did not start ({exc}):\n{self._log_tail()}"
             ) from exc
         self._info = self._server.get_postmaster_info()
+        self._socket_dirs.add(self.socket_dir)
         atexit.register(self.stop)
         exists = self.psql(
             "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"
@@ -136,7 +158,7 @@ class EmbeddedPostgres(ChildServer):
         atexit.unregister(self.stop)
         if server is None:
             return
-        if info is not None and info.is_running():
+        if info is not None and _alive(info):
             try:
                 pgexec(
                     "pg_ctl",
@@ -145,7 +167,8 @@ class EmbeddedPostgres(ChildServer):
                     user=server.system_user,
                 )
             except subprocess.CalledProcessError:
-                info.process.terminate()
+                with contextlib.suppress(psutil.Error):
+                    info.process.terminate()
         # Detach from pgserver's per-process bookkeeping so a later start() starts afresh.
         atexit.unregister(server._cleanup)
         server.global_process_id_list.get_and_remove(os.getpid())
@@ -164,6 +187,23 @@ class EmbeddedPostgres(ChildServer):
             alive = False
         if not alive:
             pidfile.unlink(missing_ok=True)
+
+    def _clear_stale_socket_locks(self) -> None:
+        """Drop a socket's lock file left by a postmaster that was killed: Postgres refuses
+        to start while the pid in it exists, and a killed one that nobody has reaped yet
+        (a zombie, in a container whose first process reaps nothing) exists for ever."""
+        for folder in self._socket_dirs:
+            for lock in folder.glob(".s.PGSQL.*.lock"):
+                try:
+                    pid = int(lock.read_text().split("\n", 1)[0])
+                    proc = psutil.Process(pid)
+                    alive = proc.name() == "postgres" and proc.status() != psutil.STATUS_ZOMBIE
+                except (OSError, ValueError):
+                    continue
+                except psutil.Error:
+                    alive = False
+                if not alive:
+                    lock.unlink(missing_ok=True)
 
     def _log_tail(self) -> str:
         return tail(self.log_path, 20)

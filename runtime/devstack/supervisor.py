@@ -7,7 +7,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ DEFAULT_CHILDREN: tuple[Child, ...] = (
     Child("gateway", "gateway"),
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SERVER_CHECK_S = 0.25  # how often the supervisor looks whether NATS and Postgres still run
 
 
 class StackError(RuntimeError):
@@ -46,6 +47,9 @@ class Stack:
     ``port`` is the gateway's: it must be free at start, and the stack is ready when
     ``GET http://host:port{health_path}`` answers 200. With ``port=None`` there is no
     port check and no health check (the stack is ready once the children are spawned).
+
+    When NATS or Postgres dies, it is started again (same port, socket and data) after
+    ``server_restart_delay`` seconds; ``env`` is added to the children's environment.
     """
 
     def __init__(
@@ -60,11 +64,15 @@ class Stack:
         stop_timeout: float = 10.0,
         policy: RestartPolicy | None = None,
         console: Console | None = None,
+        env: Mapping[str, str] | None = None,
+        server_restart_delay: float = 0.0,
     ):
         self.home = Path(home).expanduser().resolve()
         self.host, self.port = host, port
         self.health_path, self.health_timeout = health_path, health_timeout
         self.stop_timeout = stop_timeout
+        self.extra_env = dict(env or {})
+        self.server_restart_delay = server_restart_delay
         self.console = console or Console(soft_wrap=True)
         self.logs_dir = self.home / "logs"
         self.nats = EmbeddedNats(self.home / "nats")
@@ -83,6 +91,8 @@ class Stack:
             for i, c in enumerate(children)
         }
         self._tasks: list[asyncio.Task[None]] = []
+        self._keepers: list[asyncio.Task[None]] = []
+        self.server_restarts = {"nats": 0, "postgres": 0}
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Stack:
@@ -100,7 +110,7 @@ class Stack:
 
     def child_env(self) -> dict[str, str]:
         """The environment for children: ours plus the servers' URLs and the home dir."""
-        env = dict(os.environ)
+        env = {**os.environ, **self.extra_env}
         env.update(
             NATS_URL=self.nats.url,
             DATABASE_URL=self.postgres.url,
@@ -131,6 +141,8 @@ class Stack:
             await asyncio.to_thread(self.nats.start)
             await asyncio.to_thread(self.postgres.start)
             self._say(f"NATS at {self.nats.url}; Postgres at {self.postgres.url}", "dim")
+            for name, server in (("nats", self.nats), ("postgres", self.postgres)):
+                self._keepers.append(asyncio.create_task(self._keep_up(name, server)))
             env = self.child_env()
             for runner in self.runners.values():
                 if not self._stopping.is_set():
@@ -171,6 +183,35 @@ class Stack:
                 await asyncio.sleep(0.25)
         return False
 
+    async def _keep_up(self, name: str, server: EmbeddedNats | EmbeddedPostgres) -> None:
+        """Start `server` again whenever it dies (same port, socket and data): the services
+        reconnect by themselves, as they would to a server restarted by hand."""
+        streak = 0
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), SERVER_CHECK_S)
+            if self._stopping.is_set() or server.running:
+                continue
+            self._say(f"{name} stopped unexpectedly; starting it again", "bold yellow")
+            await asyncio.to_thread(server.stop)  # forget the dead process
+            if self.server_restart_delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.server_restart_delay)
+                if self._stopping.is_set():
+                    return
+            try:
+                await asyncio.to_thread(server.start)
+            except Exception as exc:  # an orphaned backend still holds its memory, say
+                streak += 1
+                delay = RestartPolicy().delay(streak)
+                self._say(f"{name} did not start ({exc}); trying again in {delay:g}s", "red")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                continue
+            streak = 0
+            self.server_restarts[name] += 1
+            self._say(f"{name} is running again", "bold green")
+
     def _timeout_message(self, url: str) -> str:
         lines = [f"{url} did not answer 200 within {self.health_timeout:g}s."]
         troubled = [r for r in self.runners.values() if r.exit_codes or not r.running]
@@ -183,6 +224,8 @@ class Stack:
     async def _shutdown(self) -> None:
         """Stop the children (in reverse order of start), then NATS and Postgres."""
         self._stopping.set()
+        if self._keepers:  # a restart under way finishes before the servers are stopped
+            await asyncio.gather(*self._keepers, return_exceptions=True)
         runners = list(self.runners.values())[::-1]
         await asyncio.gather(*(r.terminate(self.stop_timeout) for r in runners))
         if self._tasks:
