@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
+import asyncpg
 import numpy as np
 from pgvector import Vector
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 S = TypeVar("S")
@@ -20,6 +22,44 @@ S = TypeVar("S")
 # A session that sits in an open transaction this long is ended by Postgres: a task cancelled
 # mid-query can leave its connection so, holding locks that a rebuild's swap would wait on.
 IDLE_IN_TRANSACTION_MS = 60_000
+
+
+class DatabaseUnreachable(ConnectionError):
+    """A connection to the database could not be made: it is down, restarting or hung."""
+
+
+# What the driver raises when the server is shutting down, starting, recovering, or when a
+# connection is lost mid-query (not when a statement fails).
+_UNREACHABLE = (
+    DatabaseUnreachable,
+    asyncpg.exceptions.PostgresConnectionError,  # the connection failed or is gone
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, recovering
+)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached right now (it is down, starting
+    or was lost mid-query), so the same request may well succeed in a moment."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, DBAPIError) and found.connection_invalidated:
+            return True
+        if isinstance(found, _UNREACHABLE):
+            return True
+        found = found.__cause__ or found.__context__
+    return False
+
+
+def _connect(dialect, _record, cargs, cparams):
+    """Open a driver connection; a refused, missing or silent server becomes
+    DatabaseUnreachable (the driver raises a bare OSError or TimeoutError, which a
+    handler's own file or network trouble would raise too)."""
+    try:
+        return dialect.loaded_dbapi.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as exc:
+        raise DatabaseUnreachable(f"cannot connect to the database: {exc}") from exc
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
@@ -32,6 +72,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         connect_args={"server_settings": settings},
     )
     event.listen(engine.sync_engine, "connect", _on_connect)
+    event.listen(engine.sync_engine, "do_connect", _connect)
     return engine
 
 

@@ -18,6 +18,9 @@ A poison event costs that event, never the queue:
   it. JetStream's own delivery limit is off for this reason (`runtime/consumers.py`); the
   deliveries spent holding, like those handed back when the service stops, are noted in
   `runtime/holds.py` and do not count as attempts. A worker that dies mid-work notes nothing.
+- A reaction stopped by an outage (the database unreachable, the disk full: see
+  `runtime/outages.py`) is not an attempt either: it is tried again every few seconds until
+  the outage passes, so a database restart or a full disk decides no work as failed.
 - Anything else that escapes the loop (an ack or nak on a closed connection, a bug here)
   calls `on_fatal(name, error)`. By default that logs and ends the process with status 70,
   so its supervisor starts a fresh one; `health()` says "failed" meanwhile.
@@ -43,6 +46,7 @@ from runtime.consumers import durable_name, work_queue
 from runtime.eventstore import RecordedEvent, events_of, to_recorded
 from runtime.holds import Holds
 from runtime.logs import bind_request_context, get_logger
+from runtime.outages import passing
 
 log = get_logger(__name__)
 
@@ -53,6 +57,7 @@ OnFatal = Callable[[str, BaseException], object]
 
 EXIT_FATAL = 70  # EX_SOFTWARE: the supervisor restarts the process
 MAX_BACKOFF_S = 60.0
+OUTAGE_RETRY_S = 5.0  # how often a reaction stopped by an outage (database, disk) tries again
 
 
 class AttemptsExhausted(Exception):
@@ -237,6 +242,13 @@ class Reactor:
                 await asyncio.shield(self._hand_back(msg, seq))  # stopping: another replica
                 raise  # takes it now, and this delivery does not count as an attempt
             except Exception as exc:
+                if passing(exc):  # the database is down or the disk full: not this event's fault
+                    log.warning(
+                        "reaction.outage", reactor=self.name, seq=seq, error=f"{exc!r}"[:300]
+                    )
+                    await self._not_an_attempt(seq)
+                    await msg.nak(delay=OUTAGE_RETRY_S)
+                    return
                 if attempt >= self.max_deliver:
                     await self._give_up(msg, rec, attempt, exc, spared)
                     return

@@ -40,11 +40,12 @@ from contracts.base import (
     subject_of,
 )
 from contracts.rules import explain
+from runtime import db, telemetry
 from runtime import headers as h
-from runtime import telemetry
 from runtime.codec import decode, encode
 from runtime.eventstore import ConcurrencyError
 from runtime.logs import bind_request_context, bound, get_logger
+from runtime.outages import disk_full
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -134,10 +135,33 @@ class Endpoints:
                 await _respond_error(req, DomainError(ErrorCode.CONFLICT, str(exc)))
             except DomainError as exc:
                 await _respond_error(req, exc)
-            except Exception:
+            except Exception as exc:
                 # The details (a SQL statement, a driver's message) go to the log only.
+                if db.unreachable(exc):
+                    log.warning("rpc.database_unreachable", subject=req.subject, error=repr(exc))
+                    await _respond_error(req, _database_unreachable(self.service))
+                    return
+                if disk_full(exc):
+                    log.warning("rpc.disk_full", subject=req.subject, error=repr(exc))
+                    await _respond_error(req, _disk_full(self.service))
+                    return
                 log.exception("rpc.failed", subject=req.subject)
                 await _respond_error(req, DomainError(ErrorCode.INTERNAL, _internal(self.service)))
+
+
+def _database_unreachable(service: str) -> DomainError:
+    return DomainError(
+        ErrorCode.UNAVAILABLE,
+        f"the {service} service cannot reach its database right now; try again in a moment",
+    )
+
+
+def _disk_full(service: str) -> DomainError:
+    return DomainError(
+        ErrorCode.UNAVAILABLE,
+        f"the {service} service's disk is full, so nothing was stored; free some space"
+        " and try again",
+    )
 
 
 def _internal(service: str) -> str:

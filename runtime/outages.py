@@ -1,0 +1,44 @@
+"""Failures that say the surroundings are down, not that the work is wrong: the database
+cannot be reached, or the disk (or the event store's space) is full."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterator
+
+from nats.js.errors import ServiceUnavailableError
+
+from runtime.db import unreachable
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+NATS_INSUFFICIENT_RESOURCES = 10023  # JetStream's "insufficient resources": its store is full
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        yield found
+        found = found.__cause__ or found.__context__
+
+
+def _local_disk_full(error: BaseException) -> bool:
+    return any(isinstance(e, OSError) and e.errno in DISK_FULL for e in _chain(error))
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) is a write refused for want of space: a local
+    disk (ENOSPC, over quota) or the event store (JetStream out of storage)."""
+    return _local_disk_full(error) or any(
+        isinstance(e, ServiceUnavailableError) and e.err_code == NATS_INSUFFICIENT_RESOURCES
+        for e in _chain(error)
+    )
+
+
+def passing(error: BaseException) -> bool:
+    """An outage that passes by itself or once a person frees space, so the work should be
+    tried again rather than decided as failed: the database unreachable, a local disk full.
+    (JetStream sizes its store when it starts, so its "insufficient resources" lasts until a
+    restart: work that meets it fails as it would have.)"""
+    return unreachable(error) or _local_disk_full(error)
