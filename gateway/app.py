@@ -26,7 +26,7 @@ from nats.aio.client import Client as NATS
 from gateway import admin, benchmark, dataset, expert, ingest, knowledge, registry, sse, trainer
 from gateway.backend import Backend
 from gateway.http import moved
-from gateway.http.errors import EXCEPTION_HANDLERS
+from gateway.http.errors import EXCEPTION_HANDLERS, document_errors
 from gateway.http.observability import observe
 from gateway.http.security import guard
 from gateway.http.templating import environment, static_routers, template_config
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, nc: NATS | None = None) -> Lite
                 await conn.close()
             log.info("gateway.stopped")
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTES, *static_routers()],
         dependencies={"backend": Provide(provide_backend, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
@@ -94,3 +94,5 @@ def create_app(settings: Settings | None = None, nc: NATS | None = None) -> Lite
         state=State({"jinja": env, "settings": settings}),
         request_max_body_size=JSON_BODY_LIMIT,
     )
+    document_errors(app)
+    return app

@@ -42,6 +42,7 @@ from gateway.backend import Backend
 from gateway.benchmark import api_questions, runs
 from gateway.benchmark import export as benchmark_export
 from gateway.http.errors import error_responses
+from gateway.http.openapi import CSV, JSON, SSE, answering
 from gateway.http.routes import one_message
 from gateway.sse.follow import run_progress
 
@@ -154,6 +155,7 @@ async def summary(
     description="The same rows and numbers in both formats; CSV has a header row. Filter"
     " with `adapter_id`, `since`, `until` as the summary does.",
     responses=error_responses(400, 404),
+    operation_class=answering(JSON, CSV),
 )
 async def export(
     backend: Backend,
@@ -278,6 +280,7 @@ rescore = one_message(
     " changes; the stream ends after the event whose status is succeeded, failed or"
     " cancelled.",
     responses=error_responses(404),
+    operation_class=answering(SSE),
 )
 async def progress(run_id: str, backend: Backend) -> ServerSentEvent:
     return await run_progress(backend, STREAM, GetBenchmark, run_id)

@@ -37,6 +37,7 @@ from gateway.dataset import datasets
 from gateway.dataset.datasets import EXPORT_TIMEOUT_S, new_version
 from gateway.http.downloads import export_download
 from gateway.http.errors import error_responses
+from gateway.http.openapi import answering
 from gateway.http.routes import one_message
 
 
@@ -184,6 +185,7 @@ rejections = one_message(
     "/api/datasets/{dataset_id:str}/export",
     summary="Download a split as JSONL: chat (OpenAI fine-tuning), alpaca, or preference pairs",
     responses=error_responses(404, 409),
+    operation_class=answering("application/jsonl"),
 )
 async def export(
     dataset_id: str,

@@ -11,14 +11,16 @@ from typing import Any
 
 import msgspec
 import structlog
-from litestar import MediaType, Request, Response
+from litestar import Litestar, MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
+from litestar.routes import HTTPRoute
 
 from contracts.base import HTTP_STATUS, DomainError, ErrorCode
 from contracts.rules import explain
 from runtime.logs import get_logger
+from runtime.outages import disk_full
 
 log = get_logger(__name__)
 
@@ -26,6 +28,7 @@ CODE_OF_STATUS = {status: code for code, status in reversed(HTTP_STATUS.items())
 CODE_OF_STATUS.update({401: "unauthorized", 403: "forbidden", 405: "method_not_allowed"})
 RETRY_AFTER_S = 5  # what a full queue asks a client to wait before trying again
 JSON_PREFIXES = ("/api/", "/health", "/schema", "/v1/")
+DISK_FULL = "the server's disk is full, so this could not be stored; free some space and try again"
 DESCRIPTIONS = {
     400: "The request is not valid (the detail says what to change).",
     404: "Nothing with that id exists.",
@@ -54,6 +57,24 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
+# What any JSON route can answer, whatever else it documents: a request it cannot read (in
+# this shape, not Litestar's own validation body), and a service that does not answer.
+ANY_ROUTE = (400, 503)
+
+
+def document_errors(app: Litestar) -> None:
+    """Document `ANY_ROUTE`'s errors on every JSON route of `app` (before its OpenAPI document
+    is first built), so the document declares every answer the routes give. `/v1/` routes
+    answer in OpenAI's shape and declare their own."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith(JSON_PREFIXES):
+            continue
+        if route.path.startswith("/v1/"):
+            continue
+        for handler in route.route_handlers:
+            handler.responses = {**error_responses(*ANY_ROUTE), **(handler.responses or {})}
+
+
 def _validation_detail(exc: HTTPException) -> str:
     extra = exc.extra if isinstance(exc.extra, list) else []
     parts = []
@@ -78,6 +99,8 @@ def code_and_detail(exc: Exception) -> tuple[int, str, str]:
         if status == 413:
             return status, code, "the request is larger than the upload size limit"
         return status, code, str(exc.detail)
+    if disk_full(exc):  # nothing half-written is kept: the request can simply be sent again
+        return 503, ErrorCode.UNAVAILABLE, DISK_FULL
     return 500, ErrorCode.INTERNAL, "something went wrong inside Simtune"
 
 

@@ -22,6 +22,7 @@ from contracts.ingest import DOCUMENTS_BUCKET, MAX_PAGE_SIZE, PAGE_SIZE
 from gateway.backend import Backend
 from gateway.http.downloads import streamed
 from gateway.http.errors import error_responses
+from gateway.http.openapi import ANY_FILE, answering
 from gateway.ingest.documents import delete_document as delete_one
 from gateway.ingest.documents import documents_page
 from gateway.ingest.documents import get_document as get_one
@@ -109,13 +110,12 @@ async def delete_document(document_id: str, backend: Backend) -> None:
     "/api/documents/{document_id:str}/file",
     summary="The original file, with its media type (PDF viewers open `#page=N`)",
     responses=error_responses(404),
+    operation_class=answering(ANY_FILE),
 )
 async def document_file(document_id: str, backend: Backend) -> Stream:
     doc = await get_one(backend, document_id)
     name = f"{backend.tenant}/{doc.expert_id}/{doc.sha256}"
-    media_type = doc.media_type or "application/octet-stream"
-    if media_type.startswith("text/"):
-        media_type += "; charset=utf-8"
+    media_type = doc.media_type or "application/octet-stream"  # text/* gets "; charset=utf-8"
     return await streamed(
         backend,
         DOCUMENTS_BUCKET,

@@ -42,6 +42,7 @@ from contracts.registry import (
 from gateway.backend import Backend
 from gateway.http.downloads import export_download
 from gateway.http.errors import error_responses
+from gateway.http.openapi import answering
 from gateway.http.routes import one_message
 from gateway.registry import audit
 from gateway.registry.adapters import ARCHIVE_TIMEOUT_S, delete_adapter
@@ -130,8 +131,9 @@ async def active(
     summary="Import an adapter from a .tar.gz (multipart `file` and an `expert_id` field)",
     description="Answers 201 with the new version (200 when the same files already were one"
     " of this expert's). An archive over the limit is a 413; an empty one, one that is not a"
-    " .tar.gz or holds no adapter a 400 saying why; an adapter made for another base model is"
-    " imported but marked invalid, with the problem named.",
+    " .tar.gz or holds no adapter a 400 saying why, as is an adapter made for another base"
+    " model than the expert's (naming both). Every import gets a new id of its own, never the"
+    " id its manifest names.",
     status_code=201,
     request_max_body_size=None,  # the import enforces its own limit while streaming
     responses=error_responses(400, 404, 413),
@@ -153,9 +155,10 @@ async def import_adapter(request: Request, backend: Backend) -> Response[Importe
     "/api/lora/rollback",
     summary="Roll an expert back to the version before, or to a chosen one (`base` too)",
     description="Answers which version is active afterwards. Nothing to roll back to, or a"
-    " stale `expected_version`, is a 409.",
+    " stale `expected_version`, is a 409; a version trained on another base model than the"
+    " expert's is a 422 (`wrong_base_model`).",
     status_code=200,
-    responses=error_responses(400, 404, 409),
+    responses=error_responses(400, 404, 409, 422),
 )
 async def rollback(data: RollbackBody, request: Request, backend: Backend) -> ActiveAdapter:
     cmd = RollbackAdapter(
@@ -184,9 +187,10 @@ get_one = one_message(
     " the base model)",
     description="Optional body `{expected_version, reason}`. Answers which version is active"
     " afterwards; the expert answers with it from its next answer. A stale `expected_version`"
-    " or an invalid version is a 409.",
+    " or an invalid version is a 409; a version trained on another base model than the"
+    " expert's is a 422 (`wrong_base_model`), naming both models.",
     status_code=200,
-    responses=error_responses(400, 404, 409),
+    responses=error_responses(400, 404, 409, 422),
 )
 async def activate(
     adapter_id: str,
@@ -255,6 +259,7 @@ async def remove(adapter_id: str, request: Request, backend: Backend) -> None:
     "/api/lora/{adapter_id:str}/export",
     summary="Download a version as .tar.gz: its files and manifest.json",
     responses=error_responses(404, 409),
+    operation_class=answering("application/gzip"),
 )
 async def export(adapter_id: str, backend: Backend) -> Stream:
     ready = await backend.ask(ExportAdapter(adapter_id=adapter_id), timeout=ARCHIVE_TIMEOUT_S)

@@ -15,6 +15,7 @@ from contracts.registry import AuditEntry, GetAudit
 from contracts.registry import Outcome as AuditOutcome
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
+from gateway.http.openapi import CSV, JSON, answering
 from gateway.http.tables import as_csv, inert
 
 AUDIT_COLUMNS = [f.name for f in msgspec.structs.fields(AuditEntry)]
@@ -26,6 +27,7 @@ AUDIT_COLUMNS = [f.name for f in msgspec.structs.fields(AuditEntry)]
     description="Newest first. `since` (inclusive) and `until` (exclusive) are ISO dates or"
     " times. `format=csv` answers the same rows as CSV with a header row.",
     responses=error_responses(400, 404),
+    operation_class=answering(JSON, CSV),
 )
 async def audit(
     backend: Backend,

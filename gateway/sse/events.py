@@ -18,6 +18,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from contracts.events import STREAMS
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
+from gateway.http.openapi import SSE, answering
 from gateway.sse.cursor import DEFAULT_TOPICS, Cursor, parse_event_id, parse_topics, topic_of_stream
 from gateway.sse.hub import Closed
 from gateway.sse.replay import last_seq, replay
@@ -30,6 +31,7 @@ KEEPALIVE_S = 15.0
     tags=["events"],
     summary="Domain events as they are projected (SSE)",
     responses=error_responses(400),
+    operation_class=answering(SSE),
 )
 async def events(
     backend: Backend,

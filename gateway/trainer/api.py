@@ -40,6 +40,7 @@ from contracts.trainer import (
 from contracts.trainer import Backend as TrainBackend
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
+from gateway.http.openapi import SSE, answering
 from gateway.http.routes import one_message
 from gateway.sse.follow import run_progress
 
@@ -217,6 +218,7 @@ cancel = one_message(
     " where `points` are the loss points recorded since the previous event. The stream ends"
     " after the event whose status is succeeded, failed or cancelled.",
     responses=error_responses(404),
+    operation_class=answering(SSE),
 )
 async def progress(run_id: str, backend: Backend) -> ServerSentEvent:
     return await run_progress(backend, STREAM, GetRun, run_id, progress_shown(), queue_moves=True)

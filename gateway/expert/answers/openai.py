@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from msgspec import Meta
 
@@ -36,7 +37,8 @@ from contracts.base import DomainError, ErrorCode
 from contracts.expert import ExpertView, ListExperts
 from gateway.backend import Backend
 from gateway.expert.answers.live import answer_frames
-from gateway.http.errors import RETRY_AFTER_S, code_and_detail, with_reference
+from gateway.http.errors import DESCRIPTIONS, RETRY_AFTER_S, code_and_detail, with_reference
+from gateway.http.openapi import JSON, SSE, answering
 from runtime.logs import get_logger
 
 log = get_logger(__name__)
@@ -102,7 +104,30 @@ async def find_expert(backend: Backend, model: str) -> ExpertView:
     raise DomainError(ErrorCode.NOT_FOUND, detail)
 
 
-@get("/models", summary="The experts, as models")
+class OpenAIErrorDetail(msgspec.Struct, frozen=True):
+    message: str
+    type: str
+    param: str | None
+    code: str
+
+
+class OpenAIError(msgspec.Struct, frozen=True):
+    """Every error the `/v1` routes answer, in OpenAI's shape."""
+
+    error: OpenAIErrorDetail
+
+
+def openai_error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the errors a `/v1` route documents."""
+    return {
+        status: ResponseSpec(
+            data_container=OpenAIError, description=DESCRIPTIONS.get(status, "Error")
+        )
+        for status in statuses
+    }
+
+
+@get("/models", summary="The experts, as models", responses=openai_error_responses(503))
 async def models(backend: Backend) -> dict:
     experts = (await backend.ask(ListExperts())).experts
     return {
@@ -120,7 +145,15 @@ async def models(backend: Backend) -> dict:
     }
 
 
-@post("/chat/completions", summary="Chat with an expert", status_code=200)
+@post(
+    "/chat/completions",
+    summary="Chat with an expert",
+    description="Answers a `chat.completion`, or with `stream` its `chat.completion.chunk`s as"
+    " Server-Sent Events.",
+    status_code=200,
+    responses=openai_error_responses(400, 404, 502, 503),
+    operation_class=answering(JSON, SSE),
+)
 async def chat(data: ChatRequest, backend: Backend) -> Response | ServerSentEvent:
     expert = await find_expert(backend, data.model)
     frames = answer_frames(backend, ask_of(data, expert.id))
