@@ -1,0 +1,345 @@
+"""Crashes on the real stack: `make run`'s supervisor with NATS, Postgres, every service and
+the gateway as processes; one of them is SIGKILLed (or held down) by its pid, mid-work.
+
+The stack must come back by itself (the supervisor restarts what died, the others
+reconnect), and the work in flight must finish exactly once: each document `ready` with one
+of each ingest and knowledge event and one chunk per position, each run ended once.
+"""
+
+from __future__ import annotations
+
+import collections
+import uuid
+
+import httpx
+import nats
+import pytest
+from sqlalchemy import text
+
+from contracts import benchmark as bench_contracts
+from contracts import dataset as dataset_contracts
+from contracts import registry as registry_contracts
+from contracts import trainer as trainer_contracts
+from contracts.base import Accepted, DomainError
+from contracts.dataset import (
+    BuildDataset,
+    BuildSpec,
+    DatasetView,
+    GetDataset,
+    ManualExample,
+    Sources,
+)
+from runtime.db import make_engine
+from runtime.eventstore import EventStore
+from runtime.rpc import request
+from tests.support import benchmarks as bench
+from tests.support import training
+from tests.support.devstack import (
+    child_pid,
+    document_settled,
+    get_json,
+    healthy,
+    kill,
+    restarted,
+    running_stack,
+    stack_log,
+    until,
+)
+from tests.support.pdfs import make_pdf
+from tests.support.tiny_llm import build_tiny_llm
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+INGEST_EVENTS = {"DocumentUploaded": 1, "DocumentParsingStarted": 1, "DocumentChunked": 1}
+KNOWLEDGE_EVENTS = {"EmbeddingStarted": 1, "DocumentIndexed": 1}
+
+
+class Faults:
+    def __init__(self, stack, api: httpx.AsyncClient, nc) -> None:
+        self.stack, self.api, self.nc = stack, api, nc
+        self.store = EventStore(nc.jetstream())
+
+    async def expert(self) -> str:
+        body = {"name": f"Faults {uuid.uuid4().hex[:8]}"}
+        response = await self.api.post("/api/experts", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    async def upload(self, expert_id: str, count: int, pages: int = 12) -> list[str]:
+        """`count` PDFs of `pages` pages each, accepted; their document ids."""
+        files = [
+            (
+                "file",
+                (
+                    f"manual-{n}.pdf",
+                    make_pdf(
+                        [
+                            f"Manual {n}, page {p}. " + f"Step {p} of procedure {n} is short. " * 30
+                            for p in range(1, pages + 1)
+                        ]
+                    ),
+                    "application/pdf",
+                ),
+            )
+            for n in range(count)
+        ]
+        response = await self.api.post(f"/api/experts/{expert_id}/documents", files=files)
+        assert response.status_code == 202, response.text
+        return [d["id"] for d in response.json()["documents"]]
+
+    async def some_started(self, ids: list[str]) -> None:
+        """Wait until the ingest of at least one of `ids` is under way and not all are done."""
+
+        async def started() -> bool:
+            states = [(await get_json(self.api, f"/api/documents/{i}") or {}) for i in ids]
+            statuses = [s.get("status") for s in states]
+            return any(s not in (None, "uploaded") for s in statuses)
+
+        await until(started, "an ingest under way")
+
+    async def events(
+        self, context: str, aggregate_id: str, aggregate: str = "document"
+    ) -> collections.Counter:
+        events, _ = await self.store.load(context, "local", aggregate, aggregate_id)
+        return collections.Counter(rec.type.split(".")[1] for rec in events)
+
+    async def kill_child(self, name: str) -> None:
+        """SIGKILL the service `name`; return once the supervisor runs a new one and the
+        stack answers healthy again."""
+        old = child_pid(self.stack, name)
+        kill(old)
+        await restarted(self.stack, name, old)
+        await healthy(self.api)
+
+    async def build_dataset(self, expert_id: str) -> Accepted:
+        manual = [ManualExample(question=q, answer=a) for q, a in training.FACTS]
+        build = BuildDataset(expert_id=expert_id, spec=BuildSpec(sources=Sources(manual=manual)))
+        return await request(self.nc, "cmd.dataset.build", build, Accepted)
+
+    async def dataset_built(self, accepted: Accepted) -> DatasetView:
+        async def built() -> DatasetView | None:
+            query = GetDataset(dataset_id=accepted.id, after_seq=accepted.seq)
+            view = await request(self.nc, "qry.dataset.get", query, DatasetView)
+            return view if view.status != "building" else None
+
+        return await self.through(built, "the dataset built")
+
+    async def through(self, call, what: str, timeout: float = 120.0):
+        """`call()`'s result, asked again while a service is away (answers unavailable)."""
+
+        async def attempt():
+            try:
+                return await call()
+            except DomainError as err:
+                assert err.code == "unavailable", err
+                return None
+
+        return await until(attempt, what, timeout)
+
+    async def all_ready_once(self, ids: list[str]) -> None:
+        """Every document ends ready, with each of its events once and no chunk twice."""
+        for doc_id in ids:
+            doc = await document_settled(self.api, doc_id)
+            assert doc["status"] == "ready", doc
+            assert await self.events("ingest", doc_id) == INGEST_EVENTS
+            assert await self.events("knowledge", doc_id) == KNOWLEDGE_EVENTS
+        engine = make_engine(self.stack.postgres.url)
+        try:
+            async with engine.connect() as conn:
+                rows = (
+                    await conn.execute(
+                        text(
+                            "SELECT document_id, count(*), count(DISTINCT ord)"
+                            " FROM knowledge.chunks WHERE document_id = ANY(:ids)"
+                            " GROUP BY document_id"
+                        ),
+                        {"ids": ids},
+                    )
+                ).all()
+        finally:
+            await engine.dispose()
+        assert len(rows) == len(ids)
+        for doc_id, count, distinct in rows:
+            assert count == distinct > 0, doc_id
+
+
+@pytest.fixture(scope="module")
+async def faults(tmp_path_factory):
+    model = build_tiny_llm(tmp_path_factory.mktemp("faults-llm"))
+    async with (
+        running_stack("simtune-faults-", {"SIMTUNE_BASE_MODEL": str(model)}) as stack,
+        httpx.AsyncClient(base_url=stack.base_url, timeout=30.0) as api,
+    ):
+        nc = await nats.connect(stack.nats.url, max_reconnect_attempts=-1)
+        try:
+            yield Faults(stack, api, nc)
+        finally:
+            await nc.close()
+
+
+async def test_nats_killed_mid_ingest_comes_back_and_finishes_once(faults: Faults) -> None:
+    stack = faults.stack
+    expert = await faults.expert()
+    ids = await faults.upload(expert, 3)
+    await faults.some_started(ids)
+    restarts, old = stack.server_restarts["nats"], stack.nats.pid
+    assert old is not None
+    kill(old)
+
+    await until(lambda: _true(stack.nats.running and stack.nats.pid != old), "nats restarted")
+    await faults.all_ready_once(ids)
+    await healthy(faults.api)
+    assert stack.server_restarts["nats"] == restarts + 1
+    assert "nats stopped unexpectedly; starting it again" in stack_log(stack)
+    assert not any(r.gave_up for r in stack.runners.values())
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_nats_killed_mid_training_comes_back_and_the_run_ends_once(faults: Faults) -> None:
+    stack, nc = faults.stack, faults.nc
+    expert = await faults.expert()
+    accepted = await faults.build_dataset(expert)
+    assert (await faults.dataset_built(accepted)).status == "ready"
+    run = await training.start(nc, expert, accepted.id)
+    await faults.through(
+        lambda: training.reached(nc, run.run_id, lambda v: v.status == "running"), "running"
+    )
+    old = stack.nats.pid
+    assert old is not None
+    kill(old)
+
+    await until(lambda: _true(stack.nats.running and stack.nats.pid != old), "nats restarted")
+    ended = await faults.through(lambda: training.finished(nc, run.run_id), "run ended", 300)
+    assert ended.status == "succeeded", ended
+    events = await faults.events(trainer_contracts.CONTEXT, run.run_id, trainer_contracts.RUN)
+    assert events["AdapterTrained"] == 1 and events["RunFailed"] == 0, events
+    await healthy(faults.api)
+    assert not any(r.gave_up for r in stack.runners.values())
+
+
+async def test_postgres_killed_mid_ingest_comes_back_and_finishes_once(faults: Faults) -> None:
+    stack = faults.stack
+    expert = await faults.expert()
+    ids = await faults.upload(expert, 3)
+    await faults.some_started(ids)
+    restarts, old = stack.server_restarts["postgres"], stack.postgres.pid
+    assert old is not None
+    kill(old)
+
+    await until(
+        lambda: _true(stack.postgres.running and stack.postgres.pid != old), "postgres restarted"
+    )
+    await faults.all_ready_once(ids)
+    await healthy(faults.api)
+    assert stack.server_restarts["postgres"] == restarts + 1
+    assert not any(r.gave_up for r in stack.runners.values())
+
+
+async def test_postgres_down_30s_answers_503_then_resumes(faults: Faults) -> None:
+    stack, api = faults.stack, faults.api
+    expert = await faults.expert()
+    ids = await faults.upload(expert, 2)
+    stack.server_restart_delay = 30.0
+    try:
+        old = stack.postgres.pid
+        assert old is not None
+        kill(old)
+        await until(lambda: _true(not stack.postgres.running), "postgres down")
+        seen = {}
+        for what, call in {
+            "query": lambda: api.get(f"/api/experts/{expert}"),
+            "list": lambda: api.get("/api/experts"),
+            "command": lambda: api.post("/api/experts", json={"name": "During the outage"}),
+            "upload": lambda: api.post(
+                f"/api/experts/{expert}/documents",
+                files=[("file", ("outage.txt", b"Written while the database was down.\n" * 40))],
+            ),
+        }.items():
+            response = await call()
+            seen[what] = (response.status_code, response.json())
+        assert stack.postgres.running is False  # all of it was asked while it was down
+    finally:
+        stack.server_restart_delay = 0.0
+    for what, (status, body) in seen.items():
+        assert status == 503, (what, body)
+        assert body["error"] == "unavailable", (what, body)
+        assert "cannot reach its database right now; try again" in body["detail"], (what, body)
+        for internal in ("asyncpg", "sqlalchemy", "Errno", "socket", "Traceback", "SELECT"):
+            assert internal not in body["detail"], (what, body)
+    await until(lambda: _true(stack.postgres.running), "postgres restarted", timeout=90)
+    await faults.all_ready_once(ids)
+    await healthy(api)
+    assert not any(r.gave_up for r in stack.runners.values())
+    # the refused upload was not registered after all, and what came before is all there
+    documents = (await api.get(f"/api/experts/{expert}/documents")).json()
+    assert sorted(d["id"] for d in documents) == sorted(ids)
+
+
+async def test_each_service_killed_under_load_restarts_and_finishes_its_work_once(
+    faults: Faults,
+) -> None:
+    stack, nc = faults.stack, faults.nc
+    expert = await faults.expert()
+
+    # gateway and expert: killed with documents in flight
+    ids = await faults.upload(expert, 2)
+    await faults.some_started(ids)
+    await faults.kill_child("gateway")
+    await faults.kill_child("expert")
+    await faults.all_ready_once(ids)
+
+    # dataset: killed while it builds
+    accepted = await faults.build_dataset(expert)
+    await faults.kill_child("dataset")
+    built = await faults.dataset_built(accepted)
+    assert built.status == "ready", built
+    builds = await faults.events(
+        dataset_contracts.CONTEXT, accepted.id, dataset_contracts.AGGREGATE
+    )
+    assert builds["DatasetBuilt"] == 1, builds
+
+    # trainer: killed while it trains
+    run = await training.start(nc, expert, accepted.id)
+    await faults.through(
+        lambda: training.reached(nc, run.run_id, lambda v: v.status == "running"), "running"
+    )
+    await faults.kill_child("trainer")
+    ended = await faults.through(lambda: training.finished(nc, run.run_id), "run ended", 300)
+    assert ended.status == "succeeded", ended
+    events = await faults.events(trainer_contracts.CONTEXT, run.run_id, trainer_contracts.RUN)
+    assert events["AdapterTrained"] == 1 and events["RunFailed"] == 0, events
+
+    # registry: killed as the trained adapter reaches it
+    await faults.kill_child("registry")
+
+    async def registered() -> collections.Counter | None:
+        versions = await faults.events(
+            registry_contracts.CONTEXT, expert, registry_contracts.VERSIONS
+        )
+        return versions if versions["AdapterRegistered"] else None
+
+    versions = await until(registered, "the adapter registered")
+    assert versions["AdapterRegistered"] == 1, versions
+
+    # benchmark: killed mid-run
+    bench_id = await faults.through(
+        lambda: bench.start(nc, expert, suite="builtin", size="quick", adapter_id="base"),
+        "benchmark started",
+    )
+    await faults.through(
+        lambda: bench.reached(nc, bench_id, lambda v: v.status != "queued"), "benchmark running"
+    )
+    await faults.kill_child("benchmark")
+    finished = await faults.through(lambda: bench.finished(nc, bench_id, 240), "benchmark", 300)
+    assert finished.status == "succeeded", finished
+    events, _ = await faults.store.load(
+        bench_contracts.CONTEXT, "local", bench_contracts.RUN, bench_id
+    )
+    kinds = collections.Counter(rec.type.split(".")[1] for rec in events)
+    assert kinds["BenchmarkCompleted"] == 1 and kinds["BenchmarkFailed"] == 0, kinds
+    scored = [rec.event.index for rec in events if rec.type.endswith("QuestionScored")]
+    assert scored and len(scored) == len(set(scored)), scored
+    assert not any(r.gave_up for r in stack.runners.values())
