@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import msgspec
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Parameter
 
@@ -38,9 +41,25 @@ def parse_if_match(raw: str | None) -> int | None:
 
 
 async def create_expert(backend: Backend, profile: Profile) -> ExpertView:
-    """The new expert, as it is once created (the console's create form too)."""
+    """The new expert, as it is once created (the console's create form too).
+
+    Once the expert is on the log it exists: if its view cannot be read back (the database is
+    out of reach for a moment) the answer is what was decided, never an error that invites a
+    retry and with it a second expert."""
     accepted = await backend.send(CreateExpert(profile=profile))
-    return await backend.ask(GetExpert(expert_id=accepted.id, after_seq=accepted.seq))
+    try:
+        return await backend.ask(GetExpert(expert_id=accepted.id, after_seq=accepted.seq))
+    except DomainError as exc:
+        if exc.code != ErrorCode.UNAVAILABLE:
+            raise
+        return decided_view(accepted.id, profile)
+
+
+def decided_view(expert_id: str, profile: Profile) -> ExpertView:
+    """A just-created expert as its creation decided it (version 1, created now)."""
+    now = datetime.now(UTC).isoformat()
+    fields = msgspec.structs.asdict(profile)
+    return ExpertView(id=expert_id, **fields, version=1, created_at=now, updated_at=now)
 
 
 class ExpertsController(Controller):
