@@ -39,6 +39,6 @@ def disk_full(error: BaseException) -> bool:
 def passing(error: BaseException) -> bool:
     """An outage that passes by itself or once a person frees space, so the work should be
     tried again rather than decided as failed: the database unreachable, a local disk full.
-    (JetStream sizes its store when it starts, so its "insufficient resources" lasts until a
-    restart: work that meets it fails as it would have.)"""
+    JetStream's "insufficient resources" is not retried: the store stays full until a person
+    deletes something, so the work fails at once with a sentence saying what to free."""
     return unreachable(error) or _local_disk_full(error)

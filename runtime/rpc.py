@@ -159,8 +159,8 @@ def _database_unreachable(service: str) -> DomainError:
 def _disk_full(service: str) -> DomainError:
     return DomainError(
         ErrorCode.UNAVAILABLE,
-        f"the {service} service's disk is full, so nothing was stored; free some space"
-        " and try again",
+        f"the server's storage is full, so the {service} service stored nothing; free some"
+        " space (delete old datasets, adapters or documents) and try again",
     )
 
 

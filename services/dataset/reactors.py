@@ -29,6 +29,7 @@ from contracts.dataset import (
 from runtime.cancellable import Cancelled, unless_cancelled
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.logs import get_logger
+from runtime.outages import disk_full, passing
 from runtime.reactor import Progress
 from runtime.service import ServiceHost
 from services.dataset import domain
@@ -46,6 +47,10 @@ from services.dataset.split import assign, counts_of
 log = get_logger(__name__)
 TICK_S = 0.5  # how often a build notes its progress within one stage
 CANCEL_POLL_S = 0.5  # how often a build waiting on a model asks whether it was cancelled
+STORE_FULL = (
+    "the server's storage is full, so the dataset could not be stored (nothing of it was"
+    " kept); free some space (delete old datasets, adapters or documents) and build again"
+)
 
 
 class Builder:
@@ -67,6 +72,12 @@ class Builder:
             return
         except DomainError as exc:  # the expert is gone, its model failed...
             outcome = DatasetBuildFailed(dataset_id=ev.dataset_id, reason=failure(exc.detail))
+        except Exception as exc:
+            if not disk_full(exc) or passing(exc):
+                raise  # a local disk full or the database down: tried again until it passes
+            # JetStream's store is full: the object's chunks were taken back (nothing of it is
+            # left or registered); trying again fails the same until a person frees space.
+            outcome = DatasetBuildFailed(dataset_id=ev.dataset_id, reason=failure(STORE_FULL))
         await self.end(rec, ev, outcome)
 
     async def end(self, rec: RecordedEvent, ev: DatasetBuildRequested, outcome) -> None:
@@ -159,13 +170,13 @@ class Builder:
         ev = rec.event
         if not isinstance(ev, DatasetBuildRequested):
             return
-        failed = DatasetBuildFailed(
-            dataset_id=ev.dataset_id,
-            reason=failure(
-                f"Simtune tried {self.host.settings.max_deliveries} times and failed each time"
-                f" ({type(error).__name__})"
-            ),
+        reason = (
+            f"Simtune tried {self.host.settings.max_deliveries} times and failed each time"
+            f" ({type(error).__name__})"
         )
+        if disk_full(error):
+            reason = STORE_FULL
+        failed = DatasetBuildFailed(dataset_id=ev.dataset_id, reason=failure(reason))
         await self.end(rec, ev, failed)
 
 
