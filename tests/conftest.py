@@ -29,6 +29,10 @@ from tests.support.servers import start_embedded_servers, stop_embedded_servers
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# A pytest-xdist worker inherits COLUMNS=80, which the CLI's rich console would keep from its
+# import on, ignoring the width each CLI test asks for; a plain pytest process has none.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
 
 # The services run in this process, and the CLI tests read what a command printed to stdout:
 # route their log lines through the standard logging module, which pytest captures apart, so

@@ -1,0 +1,22 @@
+"""The browser tests first check that the pinned Playwright can drive this machine's Chromium
+(see tests/support/chromium.py): outside the range, every e2e test fails in CI, or is
+skipped elsewhere, with one message saying what to install or pin, instead of failing later
+in ways that do not name the cause."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support import chromium
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chromium_suits_playwright() -> None:
+    found = chromium.problem()
+    if found is None:
+        return
+    if os.environ.get("CI"):  # in CI a missing or mismatched browser fails, as .ci/run sets
+        pytest.fail(found, pytrace=False)
+    pytest.skip(found)
