@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import msgspec
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Parameter
 
@@ -43,23 +40,20 @@ def parse_if_match(raw: str | None) -> int | None:
 async def create_expert(backend: Backend, profile: Profile) -> ExpertView:
     """The new expert, as it is once created (the console's create form too).
 
-    Once the expert is on the log it exists: if its view cannot be read back (the database is
-    out of reach for a moment) the answer is what was decided, never an error that invites a
-    retry and with it a second expert."""
+    Once the expert is on the log it exists: if its view cannot be read back yet (the database
+    out of reach, the view stuck), the 503 says it was created and under which id, so nobody
+    sends it again and makes a second one."""
     accepted = await backend.send(CreateExpert(profile=profile))
     try:
         return await backend.ask(GetExpert(expert_id=accepted.id, after_seq=accepted.seq))
     except DomainError as exc:
         if exc.code != ErrorCode.UNAVAILABLE:
             raise
-        return decided_view(accepted.id, profile)
-
-
-def decided_view(expert_id: str, profile: Profile) -> ExpertView:
-    """A just-created expert as its creation decided it (version 1, created now)."""
-    now = datetime.now(UTC).isoformat()
-    fields = msgspec.structs.asdict(profile)
-    return ExpertView(id=expert_id, **fields, version=1, created_at=now, updated_at=now)
+        raise DomainError(
+            exc.code,
+            f"the expert was created (id {accepted.id}) but cannot be shown yet: {exc.detail};"
+            " it appears once the service catches up, so do not create it again",
+        ) from exc
 
 
 class ExpertsController(Controller):

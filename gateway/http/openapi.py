@@ -25,11 +25,29 @@ ANY_FILE = "*/*"  # a stored file, with the media type it was uploaded as
 
 _TEXT = Schema(type=OpenAPIType.STRING)
 _BYTES = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+# One event of a Server-Sent Events stream, its fields as a client reads them (`data` is the
+# event's JSON, as text).
+_SSE_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    properties={
+        "event": _TEXT,
+        "data": _TEXT,
+        "id": _TEXT,
+        "retry": Schema(type=OpenAPIType.INTEGER),
+    },
+)
+
+
+def _schema_of(media_type: str) -> Schema:
+    if media_type == SSE:
+        return _SSE_EVENT
+    return _TEXT if media_type.startswith("text/") else _BYTES
 
 
 def answering(*media_types: str) -> type[Operation]:
     """An `operation_class` whose success answer is documented as each of `media_types`:
-    JSON with the schema Litestar found for it, any other type as text (bytes for files)."""
+    JSON with the schema Litestar found for it, SSE as its events, any other type as text
+    (bytes for files)."""
 
     @dataclass
     class Answering(Operation):
@@ -41,9 +59,7 @@ def answering(*media_types: str) -> type[Operation]:
                 response.content = {
                     media_type: found
                     if media_type == JSON and found is not None
-                    else OpenAPIMediaType(
-                        schema=_TEXT if media_type.startswith("text/") else _BYTES
-                    )
+                    else OpenAPIMediaType(schema=_schema_of(media_type))
                     for media_type in media_types
                 }
 

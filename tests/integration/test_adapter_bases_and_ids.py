@@ -95,7 +95,8 @@ def files_of(stack, adapter_id: str) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in folder.iterdir()
-        if p.is_file() and p.name != "manifest.json"
+        # the manifest is written again after each change (a temporary file, then renamed)
+        if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json"
     }
 
 

@@ -19,6 +19,7 @@ from tests.integration.test_finetune_api import LONG, TINY, dataset, finished, r
 from tests.support.api import HTML, new_expert, ui_post
 from tests.support.fake_finetune_api import KEY as PROVIDER_KEY
 from tests.support.fake_finetune_api import fake_finetune_api
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -228,8 +229,15 @@ async def test_a_hosted_run_shows_its_cost_and_budget_and_waits_for_a_yes(api):
         [run] = (await api.get("/api/finetune", params={"expert_id": expert["id"]})).json()["runs"]
         view = await finished(api, run["id"])
         assert view["status"] == "succeeded" and view["provider_model"], view
-        dashboard = await page(api, f"/experts/{expert['id']}/trainer")
-        assert "Hosted" in dashboard and f"{cost} of $500.00" in dashboard
+        # once the run is settled, what it cost (the provider's tokens) is what counts
+        spent = f"${view['cost_usd']:.2f} of $500.00"
+
+        async def settled() -> str | None:
+            shown = await page(api, f"/experts/{expert['id']}/trainer")
+            return shown if spent in shown else None
+
+        dashboard = await until(settled, what=f"the dashboard showing {spent}")
+        assert "Hosted" in dashboard
 
         provider.fail_job = True
         again = await ui_post(api, url, confirm, htmx=True)

@@ -23,7 +23,16 @@ from runtime.rpc import DomainError, request
 from tests.conftest import TRAINER_ENV
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
-from tests.support.training import TINY, base_and_tuned, dataset, finished, reached, start
+from tests.support.training import (
+    TINY,
+    base_and_tuned,
+    dataset,
+    finished,
+    reached,
+    run_view,
+    start,
+)
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -158,8 +167,25 @@ async def test_deleting_the_expert_cancels_its_runs(servers, services, nc, slow_
     accepted = await start(nc, expert, await dataset(nc, expert), config=config)
     await reached(nc, accepted.run_id, lambda v: v.step >= 1)
     await request(nc, "cmd.expert.delete", DeleteExpert(expert_id=expert), msgspec.Raw)
-    view = await finished(nc, accepted.run_id, timeout=30)
-    assert view.status == "cancelled" and view.adapter_id is None
+
+    async def ended() -> list[str] | None:
+        events, _ = await EventStore(nc.jetstream()).load(
+            "trainer", "local", "run", accepted.run_id
+        )
+        names = [type(r.event).__name__ for r in events]
+        return names if names[-1] in ("RunCancelled", "RunFailed", "AdapterTrained") else None
+
+    ended_with = await until(ended, timeout=30, what="the run's end")
+    assert ended_with[-1] == "RunCancelled" and "AdapterTrained" not in ended_with
+
+    async def gone() -> bool:  # then the run leaves the views with its expert
+        try:
+            await run_view(nc, accepted.run_id)
+        except DomainError as exc:
+            return exc.code == "not_found"
+        return False
+
+    await until(gone, timeout=60, what="the deleted expert's run leaving the views")
 
 
 async def _any(store) -> bool:

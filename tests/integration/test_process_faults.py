@@ -9,6 +9,7 @@ of each ingest and knowledge event and one chunk per position, each run ended on
 from __future__ import annotations
 
 import collections
+import re
 import uuid
 
 import httpx
@@ -249,8 +250,8 @@ async def test_postgres_down_30s_answers_503_then_resumes(faults: Faults) -> Non
         kill(old)
         await until(lambda: _true(not stack.postgres.running), "postgres down")
         seen = {}
-        # an expert is on the log once created: its creation answers what it decided, so
-        # nobody retries it into a second expert
+        # an expert is on the log once created: the 503 says so and names it, so nobody
+        # sends it again and makes a second one
         created = await api.post("/api/experts", json={"name": "During the outage"})
         for what, call in {
             "query": lambda: api.get(f"/api/experts/{expert}"),
@@ -265,8 +266,9 @@ async def test_postgres_down_30s_answers_503_then_resumes(faults: Faults) -> Non
         assert stack.postgres.running is False  # all of it was asked while it was down
     finally:
         stack.server_restart_delay = 0.0
-    assert created.status_code == 201, created.text
-    assert created.json()["name"] == "During the outage" and created.json()["version"] == 1
+    assert created.status_code == 503, created.text
+    said = re.search(r"the expert was created \(id (\w+)\)", created.json()["detail"])
+    assert said and "do not create it again" in created.json()["detail"], created.text
     for what, (status, body) in seen.items():
         assert status == 503, (what, body)
         assert body["error"] == "unavailable", (what, body)
@@ -281,7 +283,7 @@ async def test_postgres_down_30s_answers_503_then_resumes(faults: Faults) -> Non
     documents = (await api.get(f"/api/experts/{expert}/documents")).json()
     assert sorted(d["id"] for d in documents) == sorted(ids)
     experts = (await api.get("/api/experts")).json()
-    assert [e["id"] for e in experts if e["name"] == "During the outage"] == [created.json()["id"]]
+    assert [e["id"] for e in experts if e["name"] == "During the outage"] == [said.group(1)]
 
 
 async def test_each_service_killed_under_load_restarts_and_finishes_its_work_once(
