@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution]` (none: all)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ NAMES = (
     "bench_runs",
     "dashboard",
     "contention",
+    "attribution",
 )
 
 
