@@ -23,6 +23,7 @@ from contracts.registry import (
     AdapterRolledBack,
     AdapterTagged,
     DeployedAdapter,
+    VersionsErased,
 )
 from services.registry.bases import ExpertBase
 
@@ -56,6 +57,7 @@ class Versions:
     deleted: dict[str, Version] = field(default_factory=dict)  # what each deleted one was
     history: tuple[str | None, ...] = ()  # activated versions, newest last; () = base model
     deployment: int = 0  # activations and rollbacks so far
+    erased: bool = False  # the expert was deleted: nothing of its versions may come back
 
     @property
     def active(self) -> str | None:
@@ -87,6 +89,8 @@ def evolve(state: Versions, event: object) -> Versions:
         case AdapterActivated() as ev:
             target = ev.adapter.adapter_id if ev.adapter else None
             return replace(state, history=(*state.history, target), deployment=ev.version)
+        case VersionsErased():
+            return replace(state, erased=True)
         case AdapterRolledBack() as ev:
             target = ev.adapter.adapter_id if ev.adapter else None
             history = (*state.history, target) if ev.chosen else state.history[:-1]

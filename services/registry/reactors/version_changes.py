@@ -14,7 +14,6 @@ from contracts.registry import (
     AdapterActivated,
     AdapterDeleted,
     AdapterRolledBack,
-    VersionsErased,
 )
 from contracts.trainer import BUCKET
 from runtime.eventstore import RecordedEvent
@@ -22,24 +21,23 @@ from runtime.reactor import Progress
 from runtime.service import Hosted
 from services.registry import files, views
 from services.registry.aggregates import EXPERT_VERSIONS
-from services.registry.reactors.expert_deleted import erased
+from services.registry.domain import Versions
 
 
 class Mirroring(Hosted):
     async def on_registry(self, rec: RecordedEvent, _: Progress) -> None:
-        if isinstance(rec.event, VersionsErased) or await erased(
-            self.host, rec.tenant, rec.aggregate_id
-        ):
-            await self.erase(rec.tenant, rec.aggregate_id)
+        tenant, expert_id = rec.tenant, rec.aggregate_id
+        state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, expert_id)
+        if state.erased:
+            await self.erase(tenant, expert_id, state)
             return
         if isinstance(rec.event, AdapterDeleted):
-            await self.forget(rec.tenant, rec.event)
-        await self.write(rec.tenant, rec.aggregate_id, touched(rec.event))
+            await self.forget(tenant, rec.event, state)
+        await files.sync(self.host.settings.home, tenant, expert_id, state, touched(rec.event))
 
-    async def erase(self, tenant: str, expert_id: str) -> None:
+    async def erase(self, tenant: str, expert_id: str, state: Versions) -> None:
         """Everything of an erased expert's versions, each removed once however often this
         runs: folders, stored files, exports, the expert's `active.json`."""
-        state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, expert_id)
         home = self.host.settings.home
         for adapter_id in {**state.versions, **state.deleted}:
             await self.host.objects.delete_under(BUCKET, f"{tenant}/{adapter_id}/")
@@ -47,12 +45,7 @@ class Mirroring(Hosted):
             await asyncio.to_thread(files.remove_version, home, adapter_id)
         await asyncio.to_thread(files.remove_expert, home, tenant, expert_id)
 
-    async def write(self, tenant: str, expert_id: str, only: set[str] | None = None) -> None:
-        state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, expert_id)
-        await files.sync(self.host.settings.home, tenant, expert_id, state, only)
-
-    async def forget(self, tenant: str, deleted: AdapterDeleted) -> None:
-        state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, deleted.expert_id)
+    async def forget(self, tenant: str, deleted: AdapterDeleted, state: Versions) -> None:
         version = state.deleted.get(deleted.adapter_id)
         if version is None or deleted.adapter_id in state.versions:
             return
@@ -66,8 +59,9 @@ class Mirroring(Hosted):
         async with self.host.engine.connect() as conn:
             experts = await views.experts(conn)
         for tenant, expert_id in experts:
-            if not await erased(self.host, tenant, expert_id):
-                await self.write(tenant, expert_id)
+            state, _ = await EXPERT_VERSIONS.load(self.host.store, tenant, expert_id)
+            if not state.erased:
+                await files.sync(self.host.settings.home, tenant, expert_id, state)
 
 
 def touched(event) -> set[str]:
