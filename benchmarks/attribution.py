@@ -88,7 +88,7 @@ def citation_checks(encode) -> dict:
         for name, marker in markers:
             body = case.sentence.rstrip(".")
             (claim,) = attribute(f"{body}{marker}.", given, encode)
-            ends[name] += claim.citations == (case.passage,)
+            ends[name] += claim.citations == [case.passage]
     invented = len(CASES) - len(supported)
     return {
         **{f"cited_{k}_then_right": v / len(supported) for k, v in ends.items()},

@@ -72,6 +72,26 @@ class Turn(msgspec.Struct, frozen=True, kw_only=True):
 # ---- events --------------------------------------------------------------------------------
 
 
+Support = Literal["supported", "unsupported", "not_a_claim", "unchecked"]
+Origin = Literal["documents", "model"]
+MAX_CLAIMS = 400
+MAX_CLAIM_TEXT = 4000
+
+
+class Claim(msgspec.Struct, frozen=True, kw_only=True):
+    """One sentence of an answer as shown (citation markers left out) and what attribution
+    after generation found: the numbers of the given passages that support it ("supported"),
+    none ("unsupported"), not a claim (a question, a lead-in, a refusal, code), or
+    "unchecked" (the embedder could not be reached while answering).
+    `origin` is "documents" for a sentence quoted from a passage ahead of the model's text
+    (see the expert's `quote_sources` setting), "model" for the model's own words."""
+
+    text: prose(MAX_CLAIM_TEXT)
+    citations: items(Annotated[int, Meta(ge=1, le=MAX_SOURCES)], MAX_SOURCES) = []
+    support: Support = "not_a_claim"
+    origin: Origin = "model"
+
+
 class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
     answer_id: Token
     expert_id: Token
@@ -95,6 +115,8 @@ class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
     tokens_per_s: Annotated[float, Meta(ge=0.0)] = 0.0
     retrieval_ms: Millis = 0.0  # finding the passages
     prompt_ms: Millis = 0.0  # building the prompt (persona, sources, token counting)
+    claims: items(Claim, MAX_CLAIMS) = []  # per sentence, in order (empty before v0.3)
+    attribution_ms: Millis = 0.0  # attributing the answer's sentences to the passages
 
 
 class AnswerScored(Event, frozen=True, kw_only=True, tag="expert.AnswerScored"):
@@ -284,6 +306,8 @@ class AnswerReply(Reply, frozen=True, kw_only=True):
     retrieval_ms: float = 0.0
     prompt_ms: float = 0.0
     seq: int = 0
+    claims: list[Claim] = []
+    attribution_ms: float = 0.0
 
 
 class Feedback(msgspec.Struct, frozen=True, kw_only=True):
@@ -330,6 +354,7 @@ class TraceView(Reply, frozen=True, kw_only=True):
     prompt_ms: float = 0.0
     score: ScoreView | None = None
     feedback: Feedback | None = None
+    claims: list[Claim] = []
 
 
 class TracePage(Reply, frozen=True, kw_only=True):

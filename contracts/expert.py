@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from contracts.base import Command, Event, Query, Reply
@@ -26,6 +28,9 @@ class StyleGuide(msgspec.Struct, frozen=True, kw_only=True):
     dont: items(ListItem, MAX_ITEMS) = msgspec.field(default_factory=list)
 
 
+QuoteSources = Literal["auto", "always", "never"]
+
+
 class Profile(msgspec.Struct, frozen=True, kw_only=True):
     """The editable part of an expert."""
 
@@ -37,6 +42,10 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     style_guide: StyleGuide = msgspec.field(default_factory=StyleGuide)
     base_model: ShortText | None = None
     banned_topics: items(ListItem, MAX_ITEMS) = msgspec.field(default_factory=list)
+    # Lead an answer with what the documents say, quoted and cited, before the model's own
+    # words: "auto" when the model is the small bundled one or its answer is poorly
+    # supported, "always", or "never".
+    quote_sources: QuoteSources = "auto"
 
 
 class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -50,6 +59,7 @@ class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     style_guide: StyleGuide | msgspec.UnsetType = msgspec.UNSET
     base_model: ShortText | None | msgspec.UnsetType = msgspec.UNSET
     banned_topics: items(ListItem, MAX_ITEMS) | msgspec.UnsetType = msgspec.UNSET
+    quote_sources: QuoteSources | msgspec.UnsetType = msgspec.UNSET
 
 
 # ---- events --------------------------------------------------------------------------------
@@ -127,6 +137,7 @@ class ExpertView(Reply, frozen=True, kw_only=True):
     version: int
     created_at: str
     updated_at: str
+    quote_sources: str = "auto"
 
 
 class ExpertList(Reply, frozen=True, kw_only=True):

@@ -1,5 +1,5 @@
-"""Editing an expert's profile: who it is, what it is for, how it writes (the style guide)
-and what it will not talk about.
+"""Editing an expert's profile: who it is, what it is for, how it writes (the style guide),
+what it will not talk about, and whether its answers open with quotes from the documents.
 
 Lists are textareas with one item per line. The form carries the version it was read at,
 so a save over someone else's newer change is refused (409) instead of undoing it.
@@ -11,11 +11,12 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.response import Redirect, Template
 
-from contracts.base import DomainError
+from contracts.base import DomainError, ErrorCode
 from contracts.expert import ExpertView, GetExpert, ProfilePatch, StyleGuide, UpdateExpert
 from gateway.backend import Backend
 from gateway.http.pages import FORM, lines
 
+QUOTE_CHOICES = ("auto", "always", "never")
 CHANGED_ELSEWHERE = (
     "Someone else changed this expert while you were editing. Reload the page to see "
     "their changes, then make yours again."
@@ -34,6 +35,7 @@ class ProfileForm(msgspec.Struct, kw_only=True):
     do: str = ""
     dont: str = ""
     banned_topics: str = ""
+    quote_sources: str = "auto"
     version: str = ""
 
     @classmethod
@@ -51,10 +53,16 @@ class ProfileForm(msgspec.Struct, kw_only=True):
             do="\n".join(style.do),
             dont="\n".join(style.dont),
             banned_topics="\n".join(expert.banned_topics),
+            quote_sources=expert.quote_sources,
             version=str(expert.version),
         )
 
     def patch(self) -> ProfilePatch:
+        if self.quote_sources not in QUOTE_CHOICES:
+            raise DomainError(
+                ErrorCode.INVALID,
+                "Choose when answers quote your documents: auto, always or never.",
+            )
         return ProfilePatch(
             name=self.name.strip(),
             domain=self.domain.strip(),
@@ -69,6 +77,7 @@ class ProfileForm(msgspec.Struct, kw_only=True):
                 dont=lines(self.dont),
             ),
             banned_topics=lines(self.banned_topics),
+            quote_sources=self.quote_sources,
         )
 
     def expected_version(self) -> int | None:

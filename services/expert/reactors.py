@@ -3,9 +3,10 @@ reactor "expert.score" on the answers of the EXPERT stream) gives every `AnswerG
 `AnswerScored` from the current scorer version; `RescoreAnswers` (`commands.py`) has it score
 old traces again after the scorer improved.
 
-Groundedness needs embeddings of the answer's sentences and of the passages it was given;
-they come from the knowledge service (an `Embed` query), whose model indexed those
-passages. The score's event id derives from the answer and the scorer version, and the
+Groundedness is the supported share of the answer's claims (attribution, at answer time);
+the refusal check, and groundedness of a trace written before claims, need embeddings of the
+passages it was given (and of the answer's sentences); they come from the knowledge service
+(an `Embed` query), whose model indexed those passages. The score's event id derives from the answer and the scorer version, and the
 aggregate refuses a second score by the same version, so a redelivery adds nothing.
 """
 
@@ -17,16 +18,15 @@ import numpy as np
 
 from contracts import answers, expert
 from contracts.answers import AnswerGiven, AnswerScored
-from contracts.knowledge import MAX_EMBED_TEXT, MAX_EMBED_TEXTS, Embed
 from runtime.eventstore import RecordedEvent, derived_id, events_of
 from runtime.reactor import Progress
-from runtime.rpc import ask
 from runtime.service import Hosted
 from services.expert.aggregates import ANSWER
 from services.expert.answering import scoring
 from services.expert.answering.citations import CheckedAnswer, check_citations
 from services.expert.answering.sources import source_of
 from services.expert.domain import answers as answer_domain
+from services.expert.embedding import embed
 
 SUBJECT = events_of(expert.STREAM, answers.AGGREGATE)  # the answers' events only
 
@@ -55,7 +55,8 @@ class Scorer(Hosted):
     async def judge(self, given: AnswerGiven) -> AnswerScored:
         # A draft need not cite: it is judged as RAG only when it did.
         mode = given.mode if given.kind == "answer" or given.citations else "closed"
-        sentences = scoring.sentences(given.answer)
+        supported = claimed(given)
+        sentences = scoring.sentences(given.answer) if supported is None else []
         passages = [s.text for s in given.sources]
         empty = np.zeros((0, 0), dtype=np.float32)
         sentence_vectors, passage_vectors, question_vector = empty, empty, None
@@ -80,6 +81,7 @@ class Scorer(Hosted):
             passage_vectors=passage_vectors,
             max_tokens_hit=given.finish_reason == "length",
             question_vector=question_vector,
+            supported=supported,
         )
         parts = verdict.parts
         return AnswerScored(
@@ -95,15 +97,17 @@ class Scorer(Hosted):
         )
 
     async def embed(self, texts: list[str]) -> np.ndarray:
-        """Embeddings from the knowledge service, in batches it accepts."""
-        rows: list[np.ndarray] = []
-        for start in range(0, len(texts), MAX_EMBED_TEXTS):
-            batch = [t[:MAX_EMBED_TEXT] for t in texts[start : start + MAX_EMBED_TEXTS]]
-            reply = await ask(self.host.nc, Embed(texts=batch), timeout=60)
-            rows.append(
-                np.frombuffer(reply.vectors, dtype=np.float32).reshape(-1, reply.dimensions)
-            )
-        return np.vstack(rows)
+        return await embed(self.host.nc, texts)
+
+
+def claimed(given: AnswerGiven) -> tuple[int, int] | None:
+    """(supported, judged) among the model's own claim sentences; None for a trace written
+    before claims, or whose claims could not be checked."""
+    own = [c for c in given.claims if c.origin == "model"]
+    if not given.claims or any(c.support == "unchecked" for c in own):
+        return None
+    judged = [c for c in own if c.support in ("supported", "unsupported")]
+    return sum(c.support == "supported" for c in judged), len(judged)
 
 
 def count_markers(given: AnswerGiven) -> int:

@@ -88,6 +88,7 @@ def trace_view(row) -> TraceView:
         prompt_ms=given.prompt_ms,
         score=score,
         feedback=feedback,
+        claims=list(given.claims),
     )
 
 

@@ -79,7 +79,14 @@ async def test_ask_watch_it_stream_rate_and_edit_then_find_it_in_the_traces(
     await expect(link).to_have_attribute("href", f"/api/documents/{doc['id']}/file#page=3")
     marker = await link.text_content()
     answer = exchange.locator(".answer-text")
-    await expect(answer).to_contain_text(f"The answer is Varnholm {marker}.")
+    supported = answer.locator(".claim.supported")
+    await expect(supported).to_have_text(
+        re.compile(r"^The lighthouse keeper of Varnholm .* dawn\.")
+    )
+    await expect(supported.locator("a.cite")).to_have_text(marker)
+    flagged = answer.locator(".claim.unsupported")  # "It is well known [7]." cites nothing real
+    await expect(flagged).to_contain_text("It is well known.")
+    await expect(flagged.locator(".claim-note")).to_have_text("(not found in the sources)")
     await expect(answer).not_to_contain_text("[7]")
     await expect(exchange.locator(".sources li")).to_have_text(["lighthouse-book.pdf, page 3"])
     await expect(exchange.locator(".answer-meta")).to_contain_text("1 made-up source removed")
@@ -113,6 +120,7 @@ async def test_ask_watch_it_stream_rate_and_edit_then_find_it_in_the_traces(
     await expect(row.locator(".badge.edited")).to_be_visible()
     await row.locator(".trace-question").click()
     await expect(row.locator(".given")).to_contain_text(edit)
+    await expect(row.locator(".claim.unsupported .claim-note")).to_be_visible()
     await screenshot(page, "traces-page.png")
 
 

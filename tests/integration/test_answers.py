@@ -66,7 +66,7 @@ async def scored(api: httpx.AsyncClient, answer_id: str) -> dict:
 
     async def with_score() -> dict | None:
         trace = (await api.get(f"/api/answers/{answer_id}")).json()
-        return trace if trace["score"] else None
+        return trace if trace.get("score") else None  # 404 until the view has it
 
     return await until(with_score, timeout=30, what=f"a score for answer {answer_id}")
 
@@ -93,7 +93,7 @@ async def test_rag_answer_cites_the_right_page_and_drops_an_invented_source(api,
     assert [c["page"] for c in answer["citations"]] == [2]
     assert answer["citations"][0]["filename"] == "harbour.pdf"
     assert answer["removed_citations"] == 1
-    assert "[7]" not in answer["answer"] and "Quillmark [1]" in answer["answer"]
+    assert "[7]" not in answer["answer"] and "old Quillmark tower [1]." in answer["answer"]
     sent = scripted.requests[-1]["messages"]
     assert sent[0]["role"] == "system" and "Harbour guide" in sent[0]["content"]
     assert "Quillmark" in sent[-1]["content"]  # the passage went to the model
@@ -279,3 +279,48 @@ async def test_a_reader_who_goes_away_stops_the_model(api, stack):
         await until(lambda: llm.hung_up == 1, what="the model to hear the expert hang up")
     traces = (await api.get(f"/api/experts/{expert['id']}/traces")).json()["traces"]
     assert traces == []  # nobody read an answer, so none is recorded
+
+
+INVENTED = "Ships must pay a toll of three silver coins to enter the harbour [1]."
+
+
+@pytest.fixture
+async def straying():
+    """A model that answers beside its sources, citing [1] for a claim no passage makes."""
+    async with scripted_model(KEY, lambda messages: INVENTED) as llm:
+        yield llm
+
+
+async def test_a_straying_answer_is_led_by_a_cited_quote_and_its_claim_is_flagged(api, straying):
+    expert = await expert_with_pdf(api, "Harbour guide (quotes)")
+    await use_scripted(api, expert["id"], straying)
+    question = {"question": "Which tower guards the northern harbour?"}
+
+    answer = (await api.post(f"/api/experts/{expert['id']}/ask", json=question)).json()
+
+    quote, *said = answer["claims"]
+    assert quote["origin"] == "documents" and quote["support"] == "supported"
+    assert "Quillmark tower" in quote["text"]
+    [cited] = [c for c in answer["citations"] if c["n"] == quote["citations"][0]]
+    assert cited["page"] == 2  # the quote opens the PDF at the page it comes from
+    assert [(c["origin"], c["support"], c["citations"]) for c in said] == [
+        ("model", "unsupported", [])  # the toll is nowhere in the sources: flagged, uncited
+    ]
+    assert answer["answer"].startswith("From your documents:\n> ")
+    assert "three silver coins to enter the harbour." in answer["answer"]  # its [1] is gone
+    trace = (await api.get(f"/api/answers/{answer['answer_id']}")).json()
+    assert trace["claims"] == answer["claims"]
+
+    off = await api.patch(f"/api/experts/{expert['id']}", json={"quote_sources": "never"})
+    assert off.status_code == 200 and off.json()["quote_sources"] == "never"
+    plain = (await api.post(f"/api/experts/{expert['id']}/ask", json=question)).json()
+    assert [c["origin"] for c in plain["claims"]] == ["model"]
+    assert plain["claims"][0]["support"] == "unsupported" and plain["citations"] == []
+    assert plain["answer"] == "Ships must pay a toll of three silver coins to enter the harbour."
+
+
+async def test_an_unknown_quote_setting_is_refused_with_the_choices(api):
+    expert = await new_expert(api, name="Harbour guide (setting)")
+    reply = await api.patch(f"/api/experts/{expert['id']}", json={"quote_sources": "sometimes"})
+    assert reply.status_code == 400
+    assert "quote_sources" in reply.json()["detail"]

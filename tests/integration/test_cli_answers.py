@@ -50,7 +50,7 @@ async def test_ask_streams_the_answer_and_prints_its_sources(simtune, expert, tm
 
     asked = await simtune("ask", name, "Which lighthouse has the great lens?")
     assert asked.exit_code == 0, asked.stderr
-    assert "The answer is Varnholm [1]." in asked.stdout
+    assert "The Varnholm lighthouse has a great lens [1]." in asked.stdout
     assert "[1] light.pdf, page 2" in asked.stdout
     assert "1 citation named no source and was removed." in asked.stdout
     answer_id = re.search(r"answer ([0-9a-f]{16})", asked.stdout).group(1)

@@ -20,15 +20,19 @@ SOURCE = re.compile(r"^\[(\d+)\] \(([^,]+), page (\d+)\)", re.MULTILINE)
 
 
 def cite_the_source_containing(word: str, invented: int = 7) -> Reply:
-    """A reply citing the numbered source whose passage holds `word`, plus a made-up [n]."""
+    """A reply restating the sentence that holds `word`, citing its numbered source, then a
+    sentence of its own with a made-up [n]: "<sentence> [2]. It is well known [7]." """
 
     def reply(messages: list[dict]) -> str:
         prompt = messages[-1]["content"]
         blocks = list(SOURCE.finditer(prompt))
         for i, block in enumerate(blocks):
             end = blocks[i + 1].start() if i + 1 < len(blocks) else len(prompt)
-            if word.lower() in prompt[block.end() : end].lower():
-                return f"The answer is {word} [{block.group(1)}]. It is well known [{invented}]."
+            passage = prompt[block.end() : end]
+            if word.lower() in passage.lower():
+                said = next(s for s in re.split(r"(?<=\.)\s+", passage) if word in s)
+                said = " ".join(said.split()).rstrip(".")
+                return f"{said} [{block.group(1)}]. It is well known [{invented}]."
         return "The sources do not say."
 
     return reply

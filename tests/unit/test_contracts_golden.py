@@ -295,6 +295,14 @@ SAMPLES = [
             )
         ],
         answer="Newton's method, quadratically near a simple root [1].",
+        claims=[
+            answers.Claim(
+                text="Newton's method, quadratically near a simple root.",
+                citations=[1],
+                support="supported",
+            )
+        ],
+        attribution_ms=12.5,
         citations=[
             answers.Citation(n=1, document_id="d1", filename="notes.pdf", page=4, chunk_id="d1-1-7")
         ],

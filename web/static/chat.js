@@ -1,6 +1,7 @@
 // The chat page: sends the question to the JSON API and writes the answer as it streams in.
-// Events: queued {position}, sources {sources}, token {text}, done {the whole answer},
-// error {error, detail}. Everything from the model is inserted as text, never as HTML.
+// Events: queued {position}, sources {sources}, token {text}, done {the whole answer, with
+// its claims}, error {error, detail}. Everything from the model is inserted as text, never
+// as HTML.
 // Once done, the answer's card (score, rating, edit) is loaded with htmx.
 (function () {
   "use strict";
@@ -44,6 +45,56 @@
       start = marker.lastIndex;
     }
     box.append(answer.slice(start));
+  }
+
+  var NOTES = { unsupported: "not found in the sources", unchecked: "not checked against the sources" };
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function appendLinks(node, numbers, byN) {
+    numbers.forEach(function (n) {
+      if (byN[n]) node.append(" ", citationLink(byN[n], "[" + n + "]"));
+    });
+  }
+
+  // The answer as its claims: quotes from the documents first, then the model's sentences,
+  // each linked to the pages that support it or set apart with a note (as answer_text.html).
+  function renderClaims(box, claims, citations) {
+    var byN = {};
+    citations.forEach(function (c) { byN[c.n] = c; });
+    box.textContent = "";
+    box.classList.add("claimed");
+    var quotes = claims.filter(function (c) { return c.origin === "documents"; });
+    if (quotes.length) {
+      box.append(element("p", "claims-heading", "From your documents"));
+      quotes.forEach(function (q) {
+        var quote = element("blockquote", "quote", q.text);
+        appendLinks(quote, q.citations, byN);
+        box.append(quote);
+      });
+      box.append(element("p", "claims-heading", "The model adds, in its own words"));
+    }
+    var said = element("p", "said");
+    box.append(said);
+    claims.filter(function (c) { return c.origin !== "documents"; }).forEach(function (c) {
+      if (c.text.startsWith("```")) {
+        var pre = element("pre");
+        pre.append(element("code", "", c.text));
+        box.append(pre);
+        said = element("p", "said");
+        box.append(said);
+        return;
+      }
+      var span = element("span", "claim " + c.support, c.text);
+      appendLinks(span, c.citations, byN);
+      if (NOTES[c.support]) span.append(" ", element("span", "claim-note", "(" + NOTES[c.support] + ")"));
+      said.append(span, " ");
+    });
   }
 
   function renderSources(list, sources) {
@@ -130,7 +181,8 @@
   Exchange.prototype.finish = function (answer) {
     this.ended = true;
     this.say("");
-    renderAnswer(this.text, answer.answer, answer.citations);
+    if (answer.claims && answer.claims.length) renderClaims(this.text, answer.claims, answer.citations);
+    else renderAnswer(this.text, answer.answer, answer.citations);
     renderSources(this.sources, answer.citations);
     var facts = [answer.model, (answer.latency_ms / 1000).toFixed(1) + " s"];
     if (answer.removed_citations) facts.push(answer.removed_citations + " made-up source" + (answer.removed_citations > 1 ? "s" : "") + " removed");

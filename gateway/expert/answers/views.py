@@ -1,6 +1,8 @@
 """How the console shows answers: the three modes in plain words, an answer's text cut into
-plain pieces and citation links (`[n]` opens the cited document at its page), a trace's
-time, and whether the small bundled model is the one answering.
+plain pieces and citation links (`[n]` opens the cited document at its page), its claims
+(quotes from the documents first, then each sentence of the model's with its pages, or set
+apart as not found in the sources), a trace's time, and whether the small bundled model is
+the one answering.
 
 Pure functions over the contracts' views; the templates only loop over what they return.
 """
@@ -8,9 +10,9 @@ Pure functions over the contracts' views; the templates only loop over what they
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from contracts.answers import Citation, TraceView
+from contracts.answers import Citation, Claim, TraceView
 from gateway.http.pages import when
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -48,13 +50,40 @@ class Part:
         return document_href(self.citation) if self.citation else ""
 
 
+SUPPORT_NOTES = {
+    "unsupported": "not found in the sources",
+    "unchecked": "not checked against the sources",
+}
+
+
+@dataclass(frozen=True)
+class ClaimShown:
+    """One sentence of an answer, with links to the pages that support it, or a note that
+    none does (an unsupported sentence is set apart, never shown as supported)."""
+
+    text: str
+    support: str
+    links: list[Part]
+
+    @property
+    def note(self) -> str:
+        return SUPPORT_NOTES.get(self.support, "")
+
+    @property
+    def is_code(self) -> bool:
+        return self.text.startswith("```")
+
+
 @dataclass(frozen=True)
 class Shown:
-    """A trace as a page shows it: the answer (and the person's edit) in parts."""
+    """A trace as a page shows it: the answer (and the person's edit) in parts, and, for an
+    answer with claims, its quotes from the documents and its own sentences one by one."""
 
     trace: TraceView
     parts: list[Part]
     edited_parts: list[Part] | None
+    quotes: list[ClaimShown] = field(default_factory=list)
+    said: list[ClaimShown] = field(default_factory=list)
 
     @property
     def when(self) -> str:
@@ -95,12 +124,21 @@ def cited_parts(text: str, citations: list[Citation]) -> list[Part]:
     return parts
 
 
+def claim_shown(claim: Claim, citations: list[Citation]) -> ClaimShown:
+    by_n = {c.n: c for c in citations}
+    links = [Part(f"[{n}]", by_n[n]) for n in claim.citations if n in by_n]
+    return ClaimShown(claim.text, claim.support, links)
+
+
 def shown(trace: TraceView) -> Shown:
     edited = trace.feedback.edited_answer if trace.feedback else None
+    claims = [claim_shown(c, trace.citations) for c in trace.claims]
     return Shown(
         trace=trace,
         parts=cited_parts(trace.answer, trace.citations),
         edited_parts=cited_parts(edited, trace.citations) if edited else None,
+        quotes=[s for s, c in zip(claims, trace.claims, strict=True) if c.origin == "documents"],
+        said=[s for s, c in zip(claims, trace.claims, strict=True) if c.origin == "model"],
     )
 
 

@@ -34,8 +34,9 @@ from services.expert.answering.conversation import search_text, with_history
 from services.expert.answering.deployed import ActiveAdapters
 from services.expert.answering.frames import Frames
 from services.expert.answering.generation import generate
+from services.expert.answering.grounding import ModelAnswer, ground
 from services.expert.answering.sources import Source, source_of
-from services.expert.backends import Backends
+from services.expert.backends import Backends, is_bundled
 from services.expert.domain import answers as answer_domain
 from services.expert.domain import profile as profile_domain
 from services.expert.llm import Adapter, Backend, Params
@@ -63,7 +64,10 @@ class Answering:
                 adapter = await self.adapters.for_expert(
                     cmd.tenant, cmd.expert_id, backend.kind, cmd.adapter
                 )
-                given = await self._answer(cmd, profile, backend, adapter, frames, started)
+                bundled = is_bundled(state.backend, self.host.settings.base_model)
+                given = await self._answer(
+                    cmd, profile, backend, adapter, frames, started, bundled=bundled
+                )
         if cmd.purpose == "benchmark":
             return reply_of(given, 0)  # measured, not a person's answer: no trace
         outcome = await ANSWER.execute(
@@ -82,6 +86,8 @@ class Answering:
         adapter: Adapter | None,
         frames: Frames,
         started: float,
+        *,
+        bundled: bool,
     ) -> AnswerGiven:
         sources = await self._sources(cmd) if cmd.mode in (None, "rag") else []
         retrieved = time.perf_counter()
@@ -101,15 +107,28 @@ class Answering:
         text, finished, first_at = await generate(backend, adapter, messages, params, frames)
         done_at = time.perf_counter()
         checked = check_citations(clean_text(text), given)
+        grounded = await ground(
+            self.host.nc,
+            ModelAnswer(
+                question=cmd.question,
+                text=checked.text.strip(),
+                sources=given,
+                setting=profile.quote_sources,
+                bundled=bundled,
+                may_quote=cmd.kind == "answer" and mode == "rag",
+            ),
+        )
         seconds = done_at - (first_at or done_at)
         tokens = finished.completion_tokens
         return self._trace(
             cmd,
             mode,
             backend,
-            answer=checked.text.strip(),
+            answer=grounded.answer,
             sources=given,
-            citations=[s.citation() for s in checked.cited],
+            citations=[s.citation() for s in grounded.cited],
+            claims=grounded.claims,
+            attribution_ms=grounded.ms,
             removed_citations=checked.removed,
             violations=guardrails.output_violations(checked.text, profile.style_guide.dont),
             prompt_tokens=finished.prompt_tokens,
@@ -213,4 +232,6 @@ def reply_of(given: AnswerGiven, seq: int) -> AnswerReply:
         retrieval_ms=round(given.retrieval_ms, 1),
         prompt_ms=round(given.prompt_ms, 1),
         seq=seq,
+        claims=list(given.claims),
+        attribution_ms=round(given.attribution_ms, 1),
     )

@@ -39,17 +39,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Literal
+from dataclasses import dataclass
 
-import msgspec
 import numpy as np
 
+from contracts.answers import Claim, Support
 from services.expert.answering.citations import check_citations, strip_markers
 from services.expert.answering.scoring import is_refusal
 from services.expert.answering.sources import Source
 
 Embed = Callable[[Sequence[str]], np.ndarray]
-Support = Literal["supported", "unsupported", "not_a_claim"]
 
 # Measured with `python -m benchmarks attribution` (all-MiniLM-L6-v2, 2026-12-07, 54 labelled
 # sentences), sweeping weights 0..1 and thresholds 0.25..0.9 in steps of 0.025: weight 0.5 at
@@ -62,44 +61,102 @@ SUPPORTED_SCORE = 0.625
 MIN_CLAIM_WORDS = 2  # "Sure.", "Here is how." and headings have fewer content words
 
 
-class Claim(msgspec.Struct, frozen=True):
-    """One sentence of an answer, citation markers removed, and its verdict: the passage
-    numbers that support it (only when "supported")."""
+@dataclass(frozen=True)
+class Reading:
+    """An answer and the passages it was given, split into sentences, waiting for their
+    vectors: `texts` are what to embed (the claim sentences, then every passage's
+    sentences), in one call, so the caller may embed them however it can (in-process, or
+    through the knowledge service) and pass the rows to `claims`."""
 
-    text: str
-    citations: tuple[int, ...] = ()
-    support: Support = "not_a_claim"
+    pieces: list[str]  # the answer's sentences exactly as written
+    said: list[str]  # the same, citation markers left out
+    claimed: list[int]  # which of them make a claim
+    sources: Sequence[Source]
+    passage_sentences: list[list[str]]  # per source, its sentences
+
+    @property
+    def claim_texts(self) -> list[str]:
+        return [self.said[i] for i in self.claimed]
+
+    @property
+    def texts(self) -> list[str]:
+        if not self.claimed or not self.sources:
+            return []
+        return [*self.claim_texts, *(s for p in self.passage_sentences for s in p)]
+
+    def claims(self, vectors: np.ndarray | None) -> list[Claim]:
+        """One `Claim` per sentence, in order, from the rows of `embed(self.texts)`."""
+        claims = [Claim(text=t) for t in self.said]
+        if not self.claimed:
+            return claims
+        if not self.sources:
+            return [
+                Claim(text=t, support="unsupported") if i in self.claimed else c
+                for i, (t, c) in enumerate(zip(self.said, claims, strict=True))
+            ]
+        rows = _unit(np.asarray(vectors, dtype=np.float64))
+        cosine = passage_cosine(rows[: len(self.claimed)], rows[len(self.claimed) :], self.owner)
+        overlap = word_overlap(self.claim_texts, [s.text for s in self.sources])
+        scores = combine(cosine, overlap, COSINE_WEIGHT)
+        numbers = [s.n for s in self.sources]
+        for row, i in enumerate(self.claimed):
+            cited = [s.n for s in check_citations(self.pieces[i], list(self.sources)).cited]
+            found = _citations(scores[row], numbers, cited)
+            support: Support = "supported" if found else "unsupported"
+            claims[i] = Claim(text=self.said[i], citations=list(found), support=support)
+        return claims
+
+    @property
+    def owner(self) -> np.ndarray:
+        """For every passage sentence in `texts`, the index of its passage."""
+        return np.repeat(
+            np.arange(len(self.passage_sentences)), [len(p) for p in self.passage_sentences]
+        )
+
+
+def read(answer: str, sources: Sequence[Source]) -> Reading:
+    """The answer and passages split, ready to embed (see `Reading`)."""
+    pieces = split_sentences(answer)
+    said = [piece if _is_code(piece) else strip_markers(piece).strip() for piece in pieces]
+    claimed = [i for i, (p, t) in enumerate(zip(pieces, said, strict=True)) if _is_claim(p, t)]
+    parts = [split_sentences(s.text) or [s.text] for s in sources]
+    return Reading(pieces, said, claimed, sources, parts)
 
 
 def attribute(answer: str, sources: Sequence[Source], embed: Embed) -> list[Claim]:
     """One `Claim` per sentence of `answer`, in order, judged against `sources` (the passages
     the model was given, numbered as its prompt numbered them). `embed` is called at most
     once, with the claim sentences followed by the passages' sentences."""
-    pieces = split_sentences(answer)
-    texts = [piece if _is_code(piece) else strip_markers(piece).strip() for piece in pieces]
-    claimed = [i for i, (p, t) in enumerate(zip(pieces, texts, strict=True)) if _is_claim(p, t)]
-    claims = [Claim(text=t) for t in texts]
-    if not claimed:
-        return claims
-    if not sources:
-        for i in claimed:
-            claims[i] = Claim(text=texts[i], support="unsupported")
-        return claims
-    sentences = [texts[i] for i in claimed]
-    passages = [s.text for s in sources]
-    scores = support_scores(sentences, passages, embed)
-    numbers = [s.n for s in sources]
-    for row, i in enumerate(claimed):
-        cited = [s.n for s in check_citations(pieces[i], list(sources)).cited]
-        found = _citations(scores[row], numbers, cited)
-        support: Support = "supported" if found else "unsupported"
-        claims[i] = Claim(text=texts[i], citations=found, support=support)
-    return claims
+    reading = read(answer, sources)
+    texts = reading.texts
+    return reading.claims(embed(texts) if texts else None)
+
+
+def with_citations(reading: Reading, claims: Sequence[Claim], text: str) -> str:
+    """`text` (the answer `reading` read) with each sentence's markers made its claim's: a
+    supported sentence cites what supports it, an unsupported one cites nothing; everything
+    else (lists, code, spacing) exactly as written."""
+    out: list[str] = []
+    position = 0
+    for piece, claim in zip(reading.pieces, claims, strict=True):
+        start = text.find(piece, position)
+        if start < 0 or claim.support not in ("supported", "unsupported"):
+            continue
+        out.append(text[position:start])
+        body = strip_markers(piece).rstrip()
+        if claim.citations:
+            marker = "[" + ", ".join(map(str, claim.citations)) + "]"
+            stop = len(body.rstrip(".!?")) if body.endswith((".", "!", "?")) else len(body)
+            body = f"{body[:stop]} {marker}{body[stop:]}"
+        out.append(body)
+        position = start + len(piece)
+    out.append(text[position:])
+    return "".join(out)
 
 
 def supported_share(claims: Sequence[Claim]) -> float | None:
     """The share of claim sentences that are supported; None when nothing was claimed."""
-    judged = [c for c in claims if c.support != "not_a_claim"]
+    judged = [c for c in claims if c.support in ("supported", "unsupported")]
     if not judged:
         return None
     return sum(c.support == "supported" for c in judged) / len(judged)
@@ -119,15 +176,27 @@ def similarities(
     owner = np.repeat(np.arange(len(passages)), [len(p) for p in parts])
     vectors = _unit(np.asarray(embed([*sentences, *(s for p in parts for s in p)]), float))
     n = len(sentences)
-    each = vectors[:n] @ vectors[n:].T  # sentences x passage sentences
-    cosine = np.full((n, len(passages)), -1.0)
+    return passage_cosine(vectors[:n], vectors[n:], owner), word_overlap(sentences, passages)
+
+
+def passage_cosine(
+    sentences: np.ndarray, passage_rows: np.ndarray, owner: np.ndarray
+) -> np.ndarray:
+    """The best cosine of each sentence (unit rows) with any sentence of each passage
+    (`passage_rows`, unit, the passage of each given by `owner`): sentences x passages."""
+    each = sentences @ passage_rows.T
+    cosine = np.full((len(sentences), int(owner.max()) + 1 if len(owner) else 0), -1.0)
     np.maximum.at(cosine.T, owner, each.T)
+    return cosine
+
+
+def word_overlap(sentences: Sequence[str], passages: Sequence[str]) -> np.ndarray:
+    """The share of each sentence's content words found in each passage."""
     passage_words = [content_words(p) for p in passages]
-    overlap = np.array(
+    return np.array(
         [[_share(content_words(s), words) for words in passage_words] for s in sentences],
         dtype=np.float64,
-    ).reshape(n, len(passages))
-    return cosine, overlap
+    ).reshape(len(sentences), len(passages))
 
 
 def combine(cosine: np.ndarray, overlap: np.ndarray, cosine_weight: float) -> np.ndarray:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from contracts.expert import Profile
+from contracts.prompting import RAG_RULES, sources_message
 from services.expert.answering.budget import (
     Count,
     Message,
@@ -46,11 +47,6 @@ PERSONA_SHARE = 1 / 3
 DRAFT_PERSONA_SHARE = 1 / 2
 MIN_PASSAGE_WORDS = 12
 
-RAG_RULES = (
-    "Answer only from the numbered sources in the user's message. Cite the source of each "
-    "claim right after the claim, as [1] or [2]. If the sources do not contain the answer, "
-    "say plainly that the sources do not cover it; do not guess."
-)
 FEW_SHOT_RULES = "Answer new questions the way you answered the earlier ones."
 DRAFT_RULES = (
     "Write what the user asks for in your own voice. Follow your style closely: its tone, "
@@ -240,10 +236,7 @@ def _cut_to_fit(
 
 
 def _user(sources: Sequence[Source], question: str, ask: str) -> str:
-    if not sources:
-        return f"Sources: none were found.\n\n{ask}: {question}"
-    passages = "\n\n".join(f"{s.label}\n{s.text.strip()}" for s in sources)
-    return f"Sources:\n\n{passages}\n\n{ask}: {question}"
+    return sources_message(sources, question, ask)
 
 
 def _system(

@@ -2,8 +2,11 @@
 
 Parts, each 0..1, or None where it does not apply:
 
-- groundedness: the share of the answer's sentences whose best cosine similarity to any
-  passage given to the model is at least `GROUNDED_SIMILARITY`. 0.45 is calibrated on
+- groundedness: the share of the model's claim sentences that attribution after generation
+  found supported (`attribution`; the trace's claims of origin "model": quotes from the
+  documents leading an answer are not the model's and are left out). Traces written before
+  claims existed fall back to the share of the answer's sentences whose best cosine
+  similarity to any passage given to the model is at least `GROUNDED_SIMILARITY`. 0.45 is calibrated on
   all-MiniLM-L6-v2, the default embedder: sentences restating a passage scored 0.44-0.79
   against it, unrelated ones under 0.3. It measures topical support, not entailment: a
   sentence on the passage's subject that the passage does not state can score as high.
@@ -35,7 +38,7 @@ import numpy as np
 
 from services.expert.answering.citations import CheckedAnswer, strip_markers
 
-SCORER_VERSION = "1"
+SCORER_VERSION = "2"  # 2: groundedness from the answer's claims
 
 GROUNDED_SIMILARITY = 0.45
 RELEVANT_SIMILARITY = 0.45
@@ -122,10 +125,13 @@ def score_answer(
     passage_vectors: np.ndarray,
     max_tokens_hit: bool = False,
     question_vector: np.ndarray | None = None,
+    supported: tuple[int, int] | None = None,
 ) -> Score:
+    """`supported`: (supported, judged) claim sentences from attribution, when the answer
+    has claims; then `sentence_vectors` is not needed."""
     said = sentences(answer)
     sentence_rows, passage_rows = _rows(sentence_vectors), _rows(passage_vectors)
-    if len(passage_rows) and len(sentence_rows) != len(said):
+    if supported is None and len(passage_rows) and len(sentence_rows) != len(said):
         raise ValueError(
             f"sentence_vectors has {len(sentence_rows)} rows for {len(said)} sentences; "
             "embed sentences(answer), one row each."
@@ -134,7 +140,10 @@ def score_answer(
     reasons: list[str] = []
     if refusal:
         cap = _judge_refusal(mode, passage_rows, question_vector, reasons)
-    groundedness = _groundedness(mode, said, sentence_rows, passage_rows, refusal, reasons)
+    if supported is not None:
+        groundedness = _claimed(mode, supported, len(passage_rows), refusal, reasons)
+    else:
+        groundedness = _groundedness(mode, said, sentence_rows, passage_rows, refusal, reasons)
     citation_validity = _citation_validity(mode, said, checked, refusal, reasons)
     sanity = _sanity(answer, max_tokens_hit, reasons)
     parts = ScoreParts(groundedness, citation_validity, sanity, refusal)
@@ -186,6 +195,18 @@ def _groundedness(
     noun = "sentence" if total == 1 else "sentences"
     reasons.append(f"{supported} of {total} {noun} {verb} supported by the source passages.")
     return supported / total
+
+
+def _claimed(
+    mode: str, supported: tuple[int, int], passages: int, refusal: bool, reasons: list[str]
+) -> float | None:
+    found, total = supported
+    if refusal or not total or not (mode == "rag" or passages):
+        return None
+    verb = "is" if found == 1 else "are"
+    noun = "sentence" if total == 1 else "sentences"
+    reasons.append(f"{found} of {total} {noun} {verb} supported by the source passages.")
+    return found / total
 
 
 def _citation_validity(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from contracts.answers import Citation
+from contracts.prompting import passage_label
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Source:
     @property
     def label(self) -> str:
         """How the prompt introduces the passage: `[2] (handbook.pdf, page 14)`."""
-        return f"[{self.n}] ({self.filename}, page {self.page})"
+        return passage_label(self.n, self.filename, self.page)
 
     def citation(self) -> Citation:
         """The passage as an answer cites it (without its text)."""
