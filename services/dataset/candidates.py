@@ -44,27 +44,6 @@ def example_id(candidate: Candidate) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:ID_LENGTH]
 
 
-def knowledge_candidate(
-    passage: Any, question: str, cited: str, *, system: str, tag: str
-) -> Candidate:
-    """A question about a passage and its answer (`cited`: ending with its `[1]`), citing the
-    passage. `passage` is a mapping or an object with document_id, filename, page, chunk_id."""
-    document_id, filename, page, chunk_id = (
-        passage_field(passage, f) for f in ("document_id", "filename", "page", "chunk_id")
-    )
-    where = dict(document_id=document_id, filename=filename, page=page, chunk_id=chunk_id)
-    return Candidate(
-        source="knowledge",
-        question=question,
-        answer=cited,
-        system=system,
-        group=chunk_id,
-        provenance=Provenance(**where),
-        citations=[Citation(n=1, **where)],
-        tags=[tag],
-    )
-
-
 def passage_field(passage: Any, name: str) -> Any:
     """A field of a passage given as a mapping or as an object."""
     return passage[name] if isinstance(passage, Mapping) else getattr(passage, name)

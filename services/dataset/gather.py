@@ -4,7 +4,9 @@ those passages.
 
 Knowledge examples come from the expert's own model when a capable one is configured
 (`model_qa.py`), else from the offline generator (`offline_qa.py`), whose answers are the
-passage's own sentences and so cannot be made up.
+passage's own sentences and so cannot be made up. Either way each question comes with the
+passage that answers it among distractors, numbered as the live prompt numbers them
+(`raft.py`), drawn by the build's seed.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Gatherer:
             after = page.next
 
     async def knowledge(
-        self, spec: KnowledgeSource, system: str, tick: Tick
+        self, spec: KnowledgeSource, system: str, tick: Tick, seed: int = 0
     ) -> tuple[list[Candidate], list[Rejection]]:
         """Examples from the passages, and the passages the model wrote nothing usable for."""
         passages = [p async for p in self.passages()]
@@ -62,5 +64,8 @@ class Gatherer:
         if spec.generator == "offline" or (
             spec.generator == "auto" and not await self.writer.capable()
         ):
-            return knowledge_candidates(passages, questions=spec.questions, system=system), []
-        return await self.writer.examples(passages, spec.questions, system, tick)
+            found = knowledge_candidates(
+                passages, questions=spec.questions, system=system, seed=seed
+            )
+            return found, []
+        return await self.writer.examples(passages, spec.questions, system, tick, seed)

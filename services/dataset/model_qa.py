@@ -1,7 +1,10 @@
 """Questions about a passage written by the expert's own model, when it is more than the small
 bundled one: the prompt, the reading of its reply, and the calls (one completion per passage,
 rate-limited, retried on a busy or failing server). The passages asked about are spread over
-the expert's documents; a passage the model wrote nothing usable for is kept as a rejection."""
+the expert's documents (contents, index and licence pages left out: `boilerplate.py`); a
+passage the model wrote nothing usable for is kept as a rejection. Each pair becomes an
+example among distractor passages, citing its passage by number, as `raft.py` sets them out
+(the model's own [n] markers are dropped: it was shown one unnumbered passage)."""
 
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ from contracts.dataset import Rejection
 from contracts.knowledge import Passage
 from contracts.rules import clean_text
 from runtime.rpc import ask
-from services.dataset.candidates import Candidate, knowledge_candidate
+from services.dataset.boilerplate import boilerplate
+from services.dataset.candidates import Candidate
+from services.dataset.raft import Written, raft_candidates
 
 Tick = Callable[[str, int, int], Awaitable[None]]  # stage, done, total
 GENERATION_TRIES = 3
@@ -88,23 +93,22 @@ class ModelWriter:
         self.limit = RateLimit(rate_per_s)
 
     async def examples(
-        self, passages: list[Passage], questions: int, system: str, tick: Tick
+        self, passages: list[Passage], questions: int, system: str, tick: Tick, seed: int = 0
     ) -> tuple[list[Candidate], list[Rejection]]:
         """Up to `questions` examples, one from each passage chosen, and the passages the
         model wrote nothing usable for."""
-        chosen = spread(passages, questions)
-        found: list[Candidate] = []
+        teaching = [p for p in passages if not boilerplate(p.text)]
+        chosen = spread(teaching, questions)
+        written: list[Written] = []
         unusable: list[Rejection] = []
         for n, passage in enumerate(chosen, start=1):
             pair = await self.write(passage)
             if pair is None:
                 unusable.append(unusable_reply(passage))
             else:
-                question, answer = pair
-                cited = answer if "[1]" in answer else f"{answer.rstrip()} [1]"
-                found.append(knowledge_candidate(passage, question, cited, system=system,
-                                                 tag="backend"))  # fmt: skip
+                written.append(Written(passage, *pair))
             await tick("writing questions from the documents", n, len(chosen))
+        found = raft_candidates(written, passages, system=system, seed=seed, tag="backend")
         return found, unusable
 
     async def capable(self) -> bool:

@@ -1,22 +1,27 @@
-"""Questions about a passage whose answers are the passage's own words, so they cannot be
-made up (when a capable model writes them instead: `model_qa.py`).
+"""Questions a person would ask about a passage, whose answers are the passage's own words, so
+they cannot be made up (when a capable model writes them instead: `model_qa.py`); each then
+becomes a RAFT-style example among distractor passages (`raft.py`).
 
-Every offline answer is one or two whole sentences of the passage, answerable as
-`sentences.py` reads them (whole, stating something, of a useful length); only the question is
-worded here. Patterns, in the order they are preferred:
+Every offline answer is one to three whole sentences of the passage, answerable as
+`sentences.py` reads them; only the question is worded here, from what the sentence teaches.
+Contents, index, licence and front-matter passages and sentences (`boilerplate.py`) give
+none. Patterns, in the order they are preferred:
 
-1. Definitions: a sentence `X is a/an/the ...` (also `X are a/an/the ...`,
-   `X are <a few words> that/which/who ...`, `X means`, `X refers to`, `X is defined as`),
-   where X is one to six words and not a pronoun:
-   "What is X?" (or "What are X?"), answered by that sentence.
-2. Headings: a short line with no closing punctuation, starting a paragraph and followed by
-   text (`sentences.py`): "What does the document say about <heading>?", answered by the
-   first sentence after it (two when the first is short). A heading in sentence case reads
-   in lower case ("Penalties" → "about penalties").
-3. Key sentences: sentences holding a number, a month or a named term (an acronym or a
-   capitalised word inside the sentence): "What does <filename> say about <phrase>?", where
-   the phrase is the sentence's subject (the words before its first common verb) or else
-   its first named term; a sentence with neither is skipped.
+1. Procedures: "To X, run/use/click …" → "How do you X?"; "You can X by …" → "How can you
+   X?"; a section whose first sentences are imperative steps ("Click Save. Type a name.")
+   → "How do you <heading>?" ("How to …" headings), "How do you go about <heading>?"
+   ("Saving files") or "What are the steps for <heading>?".
+2. Caveats: "X does not Y when …" → "When does X not Y?"; "X does not Y unless …" →
+   "When does X Y?"; "X cannot Y." → "Can X Y?" (likewise is/are/will/should not); "X Ys
+   only if …" → "When does X Y?".
+3. Definitions: `X is a/an/the …` (also `X are a/an/the …`, `X are <a few words>
+   that/which/who …`, `X means`, `X refers to`, `X is defined as`), X one to six words and
+   not a pronoun: "What is X?" (or "What are X?").
+4. Facts: "X is 20% …" → "What is X?"; "X is paid every April." → "When is X paid?";
+   "X requires/includes/sells … Y." → "What does X require/include/sell?".
+5. Headings over a paragraph (not "Introduction", "Overview" and the like): "What is/are
+   <heading>?" when the paragraph speaks of it, else "What do you need to know about
+   <heading>?", answered by its first sentence (two when the first is short).
 
 No answer is used twice, nor a question. The same text always gives the same pairs.
 """
@@ -26,12 +31,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.dataset.candidates import Candidate, knowledge_candidate, passage_field
+from services.dataset.boilerplate import boilerplate, boilerplate_sentence
+from services.dataset.candidates import Candidate, passage_field
+from services.dataset.raft import Written, raft_candidates
 from services.dataset.rules import prompt_key
 from services.dataset.sentences import NUMBERING, Block, answerable, blocks
 
 SHORT_ANSWER_WORDS = 12
 MAX_TERM_WORDS = 6
+MAX_GOAL_WORDS = 12
+MAX_STEPS = 3
 
 _PRONOUNS = {
     "it", "this", "that", "these", "those", "there", "here", "he", "she", "they", "we",
@@ -40,64 +49,231 @@ _PRONOUNS = {
 _OPENING_CLAUSES = {
     "if", "when", "since", "because", "although", "after", "before", "unless", "while", "as",
     "for", "in", "on", "at", "by", "from", "under", "within", "during", "to", "once", "until",
+    "however", "also", "then", "so", "but", "and", "or", "note", "see",
+}  # fmt: skip
+_IMPERATIVES = {
+    "run", "use", "click", "type", "select", "open", "press", "call", "set", "add", "choose",
+    "enter", "install", "write", "pass", "put", "go", "start", "create", "edit", "make",
+    "specify", "invoke", "load", "save", "copy", "move", "remove", "delete", "check", "turn",
+    "insert", "attach", "connect", "fill", "place", "pour", "mix", "tighten", "unplug",
+    "switch", "restart", "follow", "read", "apply", "send", "submit", "sign", "log", "drag",
+    "right-click", "double-click", "execute", "define", "assign", "give", "keep", "wait",
+}  # fmt: skip
+_GENERIC_HEADINGS = {
+    "introduction", "overview", "preface", "summary", "contents", "index", "notes", "note",
+    "acknowledgements", "acknowledgments", "foreword", "appendix", "background",
+    "conclusion", "conclusions", "references", "bibliography", "examples", "example",
+    "abstract", "preliminaries", "general", "miscellaneous", "other", "details", "more",
+    "chapter", "part", "section", "table", "figure", "see", "copying", "license", "licence",
+}  # fmt: skip
+# "X does not …" and the like: the auxiliary, the question it opens, and its plural form
+_NEGATIONS = {
+    "does not": "does", "doesn't": "does", "do not": "do", "don't": "do",
+    "cannot": "can", "can not": "can", "can't": "can", "is not": "is", "isn't": "is",
+    "are not": "are", "aren't": "are", "will not": "will", "won't": "will",
+    "should not": "should", "must not": "can", "may not": "can", "need not": "must",
+}  # fmt: skip
+_CONDITIONS = {"when", "if", "while", "unless", "until", "before", "after", "once"}
+_CLAUSE_ENDS = _CONDITIONS | {
+    "because", "since", "as", "so", "but", "and", "or", "even", "except", "though",
+    "although", "without", "instead", "rather",
+}  # fmt: skip
+_MODALS = {"can", "will", "must", "should", "may", "might", "could", "would", "is", "are"}
+_TRANSITIVE = {
+    "includes", "contains", "requires", "needs", "covers", "provides", "returns", "accepts",
+    "supports", "uses", "creates", "produces", "shows", "lists", "stores", "reads", "writes",
+    "grows", "sells", "holds", "offers", "allows", "takes", "gives", "prints", "displays",
+    "describes", "explains", "controls", "checks", "computes", "calculates", "measures",
+    "expects", "ignores", "replaces", "removes", "adds", "keeps", "saves", "loads", "sends",
 }  # fmt: skip
 _VERBS = {
     "is", "are", "was", "were", "has", "have", "had", "must", "can", "cannot", "will",
     "should", "may", "might", "shall", "would", "could", "does", "do", "did", "applies",
-    "apply", "includes", "include", "requires", "require", "needs", "need", "covers",
-    "cover", "means", "takes", "take", "gives", "give", "pays", "pay", "runs", "starts",
-    "ends", "lasts", "became", "becomes", "rose", "fell", "increased", "decreased",
+    "apply", "means", "runs", "starts", "ends", "lasts", "became", "becomes", "rose", "fell",
+    "increased", "decreased", "works", "work", "happens", "happen", "occurs", "occur",
+}  # fmt: skip
+_VERBS |= _TRANSITIVE
+_IRREGULAR_PARTICIPLES = {
+    "built", "made", "held", "paid", "sent", "kept", "sold", "taken", "given", "written",
+    "done", "run", "set", "put", "read", "shown", "known", "grown", "cut", "brought", "bought",
 }  # fmt: skip
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
-_MONTH_NAMES = set(_MONTHS.split("|"))
-_KEY = re.compile(rf"\d|\b(?:{_MONTHS})\b")
+_DAYS = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_PERIODS = r"day|week|month|year|night|morning|evening|hour|minute|quarter|season"
+_WHEN = re.compile(
+    rf"\b(?:{_MONTHS}|{_DAYS}|daily|weekly|monthly|yearly|annually|(?:1[5-9]|20)\d\d"
+    rf"|(?:every|each|once\s+a|twice\s+a)\s+(?:\w+\s+)?(?:{_PERIODS}|{_DAYS})s?)\b"
+)
+_PREPOSITIONS = {"in", "of", "for", "on", "at", "to", "from", "with", "by", "into", "about"}
+_AMOUNT = re.compile(r"^(?:[£$€]?\d|about\s+\d|around\s+\d|up\s+to\s+\d|at\s+(?:least|most)\s+\d)")
 _PUNCTUATION = ".,;:!?()[]\"'“”‘’"
-_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]+s?$")
 _DEFINITION = re.compile(
     rf"^(?P<term>\S+(?:\s+\S+){{0,{MAX_TERM_WORDS - 1}}}?)\s+"
     r"(?:(?P<verb>is|are)\s+(?:a|an|the|any|one)\s|(?P<plural>are)\s+(?:\S+\s+){1,3}"
     r"(?:that|which|who|whose)\s|means\s|refers\s+to\s|is\s+defined\s+as\s)"
 )
+_TO_DO = re.compile(r"^To (?P<goal>[a-z][^,;:]{3,120}?), (?P<rest>.+)$")
+_YOU_CAN = re.compile(
+    r"^You can (?P<goal>[a-z][^,;:]{3,120}?) (?:by|with|using|through) \S.*$", re.IGNORECASE
+)
+
+Pair = tuple[str, str]
 
 
-def questions_from_passage(text: str, *, limit: int, filename: str = "") -> list[tuple[str, str]]:
-    """Up to `limit` (question, answer) pairs, each answer the passage's own sentences.
-    `filename` names the document in key-sentence questions ("the document" without it)."""
+def questions_from_passage(text: str, *, limit: int, filename: str = "") -> list[Pair]:
+    """Up to `limit` (question, answer) pairs, each answer the passage's own sentences; none
+    from a contents, index, licence or front-matter passage. (`filename` is kept for callers
+    that name it: no question names the document.)"""
+    if boilerplate(text):
+        return []
     paragraphs = blocks(text)
-    found = _definitions(paragraphs) + _headings(paragraphs) + _key_sentences(paragraphs, filename)
+    usable = [s for block in paragraphs for s in block.sentences if _usable(s)]
+    found = (
+        _procedures(paragraphs, usable)
+        + _caveats(usable)
+        + _definitions(usable)
+        + _facts(usable)
+        + _headings(paragraphs)
+    )
     return _distinct(found)[: max(limit, 0)]
 
 
-def knowledge_candidates(passages: list[Any], *, questions: int, system: str) -> list[Candidate]:
-    """Up to `questions` offline examples spread over the passages: each passage gives its
-    best pair, then each its second best, and so on, a question already asked skipped.
-    `passages` are mappings or objects with document_id, filename, page, chunk_id and text."""
+def knowledge_candidates(
+    passages: list[Any], *, questions: int, system: str, seed: int = 0
+) -> list[Candidate]:
+    """Up to `questions` offline examples spread over the passages (each passage gives its
+    best pair, then each its second best, and so on, a question already asked skipped),
+    each shown among distractor passages as `raft.py` sets them out. `passages` are
+    mappings or objects with document_id, filename, page, chunk_id and text."""
     per_passage = [
         questions_from_passage(
             passage_field(p, "text"), limit=questions, filename=passage_field(p, "filename")
         )
         for p in passages
     ]
-    chosen: list[Candidate] = []
+    chosen: list[Written] = []
     asked: set[str] = set()
     for rank in range(max(map(len, per_passage), default=0)):
         for passage, pairs in zip(passages, per_passage, strict=True):
             if len(chosen) == questions:
-                return chosen
+                break
             if rank < len(pairs) and prompt_key(pairs[rank][0]) not in asked:
                 asked.add(prompt_key(pairs[rank][0]))
-                question, answer = pairs[rank]
-                chosen.append(knowledge_candidate(passage, question, f"{answer} [1]",
-                                                  system=system, tag="offline"))  # fmt: skip
-    return chosen
+                chosen.append(Written(passage, *pairs[rank]))
+    return raft_candidates(chosen, passages, system=system, seed=seed, tag="offline")
 
 
-# ---- the three patterns --------------------------------------------------------------------
+# ---- the patterns --------------------------------------------------------------------------
 
 
-def _definitions(blocks: list[Block]) -> list[tuple[str, str]]:
+def _usable(sentence: str) -> bool:
+    return answerable(sentence) and not boilerplate_sentence(sentence)
+
+
+def _procedures(paragraphs: list[Block], usable: list[str]) -> list[Pair]:
     found = []
-    for sentence in (s for block in blocks for s in block.sentences if answerable(s)):
+    for sentence in usable:
+        to_do = _TO_DO.match(sentence)
+        if (
+            to_do
+            and _goal(to_do.group("goal"))
+            and _first_word(to_do.group("rest")) in (_IMPERATIVES | {"you"})
+        ):
+            found.append((f"How do you {_goal(to_do.group('goal'))}?", sentence))
+            continue
+        you_can = _YOU_CAN.match(sentence)
+        if you_can and _goal(you_can.group("goal")):
+            found.append((f"How can you {_goal(you_can.group('goal'))}?", sentence))
+    for block in paragraphs:
+        steps = _steps(block.sentences)
+        topic = _topic(block.heading)
+        if steps and topic:
+            found.append((_procedure_question(topic), steps))
+    return found
+
+
+def _steps(said: list[str]) -> str | None:
+    """The first imperative sentences of a paragraph (up to MAX_STEPS), when they are its
+    opening and long enough together to answer with."""
+    steps = []
+    for sentence in said[:MAX_STEPS]:
+        if _first_word(sentence) not in _IMPERATIVES or not sentence.endswith("."):
+            break
+        if boilerplate_sentence(sentence):
+            return None
+        steps.append(sentence)
+    answer = " ".join(steps)
+    return answer if steps and answerable(answer) else None
+
+
+def _procedure_question(topic: str) -> str:
+    words = topic.split()
+    if [w.lower() for w in words[:2]] == ["how", "to"] and len(words) > 2:
+        return f"How do you {' '.join(words[2:])}?"
+    if words[0].lower().endswith("ing") and len(words[0]) > 5:
+        return f"How do you go about {_as_object(topic)}?"
+    return f"What are the steps for {_as_object(topic)}?"
+
+
+def _caveats(usable: list[str]) -> list[Pair]:
+    found = []
+    for sentence in usable:
+        asked = _negated(sentence) or _only_if(sentence)
+        if asked:
+            found.append((asked, sentence))
+    return found
+
+
+def _negated(sentence: str) -> str | None:
+    """ "X does not Y when Z." → "When does X not Y?"; "… unless Z." → "When does X Y?";
+    "X cannot Y." → "Can X Y?"."""
+    words = sentence.rstrip(".").split()
+    for n in range(1, MAX_TERM_WORDS + 1):
+        for size in (2, 1):
+            said = " ".join(words[n : n + size]).lower()
+            if said not in _NEGATIONS:
+                continue
+            subject = _subject_phrase(words[:n], allow_you=True)
+            action, condition = _verb_phrase(words[n + size :])
+            if not subject or not action:
+                return None
+            aux = _NEGATIONS[said]
+            if aux == "does" and _plural(subject):
+                aux = "do"
+            if condition == "unless":
+                return f"When {aux} {subject} {action}?"
+            if condition in ("when", "if", "while", "once", "until", "before", "after"):
+                return f"When {aux} {subject} not {action}?"
+            return f"{aux.capitalize()} {subject} {action}?"
+    return None
+
+
+def _only_if(sentence: str) -> str | None:
+    """ "X works only if Z." → "When does X work?"; "X can Y only when Z." → "When can X Y?"."""
+    found = re.search(r"\s(?:only\s+(?:if|when)|unless)\s", sentence)
+    if not found:
+        return None
+    words = sentence[: found.start()].split()
+    for n, word in enumerate(words[: MAX_TERM_WORDS + 1]):
+        lower = word.lower()
+        guessed = n and _third_person(lower) and words[n - 1].lower() not in _PREPOSITIONS
+        if lower in _MODALS or lower in _VERBS or guessed:
+            subject = _subject_phrase(words[:n], allow_you=True)
+            rest = words[n + 1 :] if lower in _MODALS else words[n:]
+            if not subject or not rest or len(rest) > MAX_GOAL_WORDS:
+                return None
+            if re.search(r"[,;:]", " ".join(rest)) or {"and", "or"} & {w.lower() for w in rest}:
+                return None
+            if lower in _MODALS:
+                return f"When {lower} {subject} {_clean(rest)}?"
+            aux = "do" if _plural(subject) else "does"
+            return f"When {aux} {subject} {_clean([_base(rest[0]), *rest[1:]])}?"
+    return None
+
+
+def _definitions(usable: list[str]) -> list[Pair]:
+    found = []
+    for sentence in usable:
         match = _DEFINITION.match(sentence)
         if match and _names_something(match.group("term")):
             verb = "are" if "are" in (match.group("verb"), match.group("plural")) else "is"
@@ -105,71 +281,170 @@ def _definitions(blocks: list[Block]) -> list[tuple[str, str]]:
     return found
 
 
-def _headings(blocks: list[Block]) -> list[tuple[str, str]]:
+def _facts(usable: list[str]) -> list[Pair]:
+    """Amounts ("What is X?"), dates of things done ("When is X paid?") and what a thing
+    takes or gives ("What does X require?")."""
     found = []
-    for block in blocks:
-        if block.heading is None or not block.sentences or not answerable(block.sentences[0]):
+    for sentence in usable:
+        words = sentence.rstrip(".").split()
+        n = next((n for n, w in enumerate(words[: MAX_TERM_WORDS + 1]) if w.lower() in _VERBS), 0)
+        subject = _subject_phrase(words[:n])
+        rest = words[n + 1 :]
+        verb = words[n].lower()
+        if not subject or not rest:
+            continue
+        if verb in ("is", "are") and _AMOUNT.match(" ".join(rest)):
+            found.append((f"What {verb} {subject}?", sentence))
+        elif (
+            verb in ("is", "are", "was", "were")
+            and _participle(rest[0])
+            and _WHEN.search(re.split(r"[,;:]", " ".join(rest[1:]))[0])
+        ):
+            found.append((f"When {verb} {subject} {rest[0].strip(_PUNCTUATION)}?", sentence))
+        elif (
+            verb in _TRANSITIVE and rest[0].lower() not in _CLAUSE_ENDS and _noun_phrase(words[:n])
+        ):
+            aux = "do" if _plural(subject) else "does"
+            found.append((f"What {aux} {subject} {_base(verb)}?", sentence))
+    return found
+
+
+def _headings(paragraphs: list[Block]) -> list[Pair]:
+    found = []
+    for block in paragraphs:
+        topic = _topic(block.heading)
+        if not topic or not block.sentences or not _usable(block.sentences[0]):
             continue
         answer = block.sentences[0]
         second = block.sentences[1] if len(block.sentences) > 1 else ""
-        if len(answer.split()) < SHORT_ANSWER_WORDS and answerable(second):
+        if len(answer.split()) < SHORT_ANSWER_WORDS and _usable(second):
             answer += " " + second
-        topic = NUMBERING.sub("", block.heading)
-        if topic.split()[1:] == [w.lower() for w in topic.split()[1:]]:
-            topic = _as_object(topic)
-        found.append((f"What does the document say about {topic}?", answer))
+        if _speaks_of(answer, topic):
+            verb = "are" if _plural(topic) else "is"
+            found.append((f"What {verb} {_as_object(topic)}?", answer))
+        else:
+            found.append((f"What do you need to know about {_as_object(topic)}?", answer))
     return found
 
 
-def _key_sentences(blocks: list[Block], filename: str) -> list[tuple[str, str]]:
-    name = filename or "the document"
-    found = []
-    for sentence in (s for block in blocks for s in block.sentences if answerable(s)):
-        words = sentence.split()
-        if not (_KEY.search(sentence) or _named_terms(words)):
-            continue
-        phrase = _subject(words) or next(iter(_named_terms(words)), None)
-        if phrase:
-            found.append((f"What does {name} say about {phrase}?", sentence))
-    return found
+# ---- reading a sentence --------------------------------------------------------------------
 
 
-def _subject(words: list[str]) -> str | None:
-    """The words before the sentence's first common verb, when they look like a subject."""
-    for n, word in enumerate(words[: MAX_TERM_WORDS + 1]):
-        if word.lower() in _VERBS:
-            subject = " ".join(words[:n])
-            if n and words[0].lower() not in _OPENING_CLAUSES and _names_something(subject):
-                return _as_object(subject)
-            return None
-    return None
+def _topic(heading: str | None) -> str | None:
+    """A heading as the subject of a question, or None for one that names no subject."""
+    if heading is None or boilerplate_sentence(heading):
+        return None
+    topic = NUMBERING.sub("", heading).strip()
+    words = topic.split()
+    if not words or words[0].lower().strip(_PUNCTUATION) in _GENERIC_HEADINGS:
+        return None
+    if any(w.lower().strip(_PUNCTUATION) in _PRONOUNS for w in words):
+        return None  # "What tallyctl does", a table's header "Code Meaning and what to do"
+    if re.search(r"\d+\s*$|\.{2,}", topic):  # a contents line: "Tides 12"
+        return None
+    return topic
 
 
-def _named_terms(words: list[str]) -> list[str]:
-    """Runs of capitalised words inside the sentence (not its first word), and acronyms
-    anywhere in it; punctuation ends a run."""
-    terms, run = [], []
-    for n, raw in enumerate(words):
-        word = raw.strip(_PUNCTUATION)
-        named = bool(word) and (
-            bool(_ACRONYM.match(word)) or (n > 0 and word[0].isupper() and word.isalpha())
-        )
-        if named and word.lower() not in _PRONOUNS and word not in _MONTH_NAMES:
-            run.append(word)
-            if raw.endswith(word):
-                continue
-        if run:
-            terms.append(" ".join(run))
-            run = []
-    return terms + [" ".join(run)] if run else terms
+def _speaks_of(answer: str, topic: str) -> bool:
+    """Whether the answer names the heading's last word (by its first five letters)."""
+    head = topic.split()[-1].lower().strip(_PUNCTUATION)
+    return len(head) >= 3 and head[:5] in answer.lower()
+
+
+def _subject_phrase(words: list[str], *, allow_you: bool = False) -> str | None:
+    """The words as a question's subject ("The VAT return" → "the VAT return"), or None when
+    they are not a short noun phrase (a clause, a pronoun, punctuation)."""
+    if not words:
+        return None
+    if allow_you and [w.lower() for w in words] == ["you"]:
+        return "you"
+    phrase = " ".join(words)
+    if words[0].lower() in _OPENING_CLAUSES or not _names_something(phrase):
+        return None
+    return _as_object(phrase)
+
+
+def _verb_phrase(words: list[str]) -> tuple[str | None, str | None]:
+    """What follows an auxiliary, up to a comma or the next clause, and the word that opens
+    that clause ("when", "unless"…), if any."""
+    taken: list[str] = []
+    condition = None
+    for word in words:
+        bare = word.lower().strip(_PUNCTUATION)
+        if bare in _CLAUSE_ENDS:
+            condition = bare
+            break
+        taken.append(word)
+        if word.endswith((",", ";", ":")):
+            break
+    if not taken or len(taken) > MAX_GOAL_WORDS or _first_word(" ".join(taken)) in _PRONOUNS:
+        return None, None
+    if not taken[0][:1].islower():
+        return None, None
+    return _clean(taken), condition
+
+
+def _goal(goal: str) -> str | None:
+    words = goal.split()
+    if len(words) > MAX_GOAL_WORDS or words[-1].lower() in ("this", "that", "so", "it", "them"):
+        return None
+    return _clean(words)
+
+
+def _clean(words: list[str]) -> str:
+    return " ".join(words).strip(_PUNCTUATION + " ")
+
+
+def _first_word(text: str) -> str:
+    return text.split()[0].lower().strip(_PUNCTUATION) if text.split() else ""
+
+
+def _participle(word: str) -> bool:
+    word = word.lower().strip(_PUNCTUATION)
+    return (word.endswith("ed") and len(word) > 4) or word in _IRREGULAR_PARTICIPLES
+
+
+def _third_person(word: str) -> bool:
+    return word.endswith("s") and not word.endswith("ss") and len(word) > 3 and word.isalpha()
+
+
+def _base(verb: str) -> str:
+    """A third-person verb's base form: "requires" → "require", "applies" → "apply"."""
+    verb = verb.lower().strip(_PUNCTUATION)
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    if verb.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
+        return verb[:-2]
+    return verb[:-1] if verb.endswith("s") and not verb.endswith("ss") else verb
+
+
+def _plural(phrase: str) -> bool:
+    if phrase == "you":
+        return True
+    head = phrase.split()[-1].strip(_PUNCTUATION)
+    return head.lower().endswith("s") and not head.lower().endswith(("ss", "us", "is"))
+
+
+def _noun_phrase(words: list[str]) -> bool:
+    """Whether the words open like a noun phrase ("The save command", "Each user"), not
+    like an adjective a verb-like noun follows ("Late returns attract …")."""
+    return len(words) >= 2 and (
+        words[0].lower() in ("a", "an", "the", "each", "every", "your", "any", "this")
+        or words[0][:1].isupper()
+        and words[1][:1].isupper()
+    )
 
 
 def _names_something(phrase: str) -> bool:
     words = phrase.split()
-    if not words or len(words) > MAX_TERM_WORDS or re.search(r"[,;:()]", phrase):
+    if not words or len(words) > MAX_TERM_WORDS or re.search(r"[,;:]|\((?!\))", phrase):
         return False
-    head = words[1] if words[0].lower() in ("a", "an", "the") and len(words) > 1 else words[0]
-    return words[0].lower() not in _PRONOUNS and head.lower() not in _PRONOUNS
+    # no "it", no relative clause ("Rows in which the condition"), no table cells run
+    # together ("E11 The vault")
+    return not (
+        any(w.lower().strip(_PUNCTUATION) in _PRONOUNS for w in words)
+        or any(w in ("The", "A", "An") for w in words[1:])
+    )
 
 
 def _as_object(phrase: str) -> str:
@@ -181,7 +456,7 @@ def _as_object(phrase: str) -> str:
     return f"{first} {rest}" if rest else first
 
 
-def _distinct(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _distinct(pairs: list[Pair]) -> list[Pair]:
     questions, answers, found = set(), set(), []
     for question, answer in pairs:
         if prompt_key(question) not in questions and answer not in answers:

@@ -127,7 +127,9 @@ class Builder:
         if spec.sources.knowledge:
             await tick("writing questions from the documents", 2, 4)
             written, unusable = await self.unless_cancelled(
-                tenant, ev.dataset_id, gather.knowledge(spec.sources.knowledge, system, tick)
+                tenant,
+                ev.dataset_id,
+                gather.knowledge(spec.sources.knowledge, system, tick, spec.seed),
             )
             candidates += written
         await tick("checking the examples", 3, 4)

@@ -11,7 +11,8 @@ this order, and a candidate is rejected by the first one it breaks:
 - `banned_topic`: the question or answer mentions a topic the owner banned: whole words or
   phrases, any case, any spacing between the words, the last word singular or plural
   ("policy" matches "Policies", not "policyholder").
-- `duplicate`: the same question as an example already kept, compared after normalizing
+- `duplicate`: the same question as an example already kept (the question alone, not the
+  sources an example from the documents shows with it), compared after normalizing
   (Unicode NFKC, case folded, punctuation and whitespace runs collapsed to one space). Input
   order is the caller's priority (manual, feedback, traces, knowledge), so the first wins.
   Only kept examples count: a duplicate of a rejected candidate may still be kept.
@@ -33,6 +34,7 @@ from collections import deque
 from collections.abc import Callable
 
 from contracts.dataset import Rejection
+from contracts.prompting import question_in
 from runtime.phrases import phrase_pattern
 from services.dataset.candidates import Candidate, example_id
 
@@ -63,7 +65,7 @@ def screen(
     for candidate in candidates:
         code, detail = _first_broken_rule(candidate, count, max_seq_tokens, banned)
         if code is None:
-            prompt = prompt_key(candidate.question)
+            prompt = prompt_key(question_in(candidate.question))
             if prompt in seen:
                 code, detail = "duplicate", "The same question is already in the dataset."
             else:
@@ -95,8 +97,9 @@ def example_tokens(candidate: Candidate, count: Count) -> int:
 
 
 def rejection(candidate: Candidate, code: str, detail: str) -> Rejection:
-    """A rejection naming the candidate by its question, on one line and cut to fit."""
-    question = _SPACE.sub(" ", candidate.question).strip()
+    """A rejection naming the candidate by its question (without the sources it was given
+    with), on one line and cut to fit."""
+    question = _SPACE.sub(" ", question_in(candidate.question)).strip()
     if len(question) > MAX_QUESTION:
         question = question[: MAX_QUESTION - 1].rstrip() + "…"
     return Rejection(source=candidate.source, code=code, detail=detail, question=question)

@@ -100,10 +100,20 @@ def _ends_sentence(text: str, start: int, end: re.Match[str]) -> bool:
     if not starts_sentence(text[end.end() :].lstrip()):
         return False
     if end.group().startswith("."):
-        before = text[start : end.start()].rsplit(" ", 1)[-1]
-        if before.lower() in _ABBREVIATIONS or (len(before) == 1 and before.isupper()):
+        said = text[start : end.start()].rsplit(" ", 2)
+        before = said[-1]
+        if before.lower() in _ABBREVIATIONS or (
+            len(before) == 1 and before.isupper() and _initial(said[:-1])
+        ):
             return False
     return True
+
+
+def _initial(said: list[str]) -> bool:
+    """Whether a capital letter and a full stop are a name's initial ("J. Smith", "John F.
+    Kennedy") rather than a one-letter word ending a sentence ("… extend R. The …"): it
+    starts the sentence or follows a capitalised word or another initial."""
+    return not said or not said[-1] or said[-1][0].isupper()
 
 
 def starts_sentence(text: str) -> bool:

@@ -15,6 +15,7 @@ import json
 import httpx
 import pytest
 
+from contracts.prompting import NOT_COVERED
 from runtime.consumers import durable_name
 from tests.support.api import new_expert, settled, upload
 from tests.support.pdfs import make_pdf
@@ -77,12 +78,18 @@ async def test_the_documents_become_grounded_examples_offline(api, harbour):
     for example in found:
         roles = [m["role"] for m in example["messages"]]
         assert roles == ["system", "user", "assistant"]
-        answer = example["messages"][2]["content"]
-        assert answer.endswith("[1]")
-        said = answer.removesuffix("[1]").strip()
-        assert said in passages, said  # the offline generator only repeats the documents
+        user, answer = example["messages"][1]["content"], example["messages"][2]["content"]
+        assert user.startswith("Sources:\n\n[1] (harbour.pdf, page ")  # as the live prompt
         assert example["provenance"]["filename"] == "harbour.pdf"
-        assert example["citations"][0]["page"] == example["provenance"]["page"]
+        if not example["citations"]:
+            assert answer == NOT_COVERED
+            continue
+        [cited] = example["citations"]
+        assert answer.endswith(f" [{cited['n']}]")
+        assert f"[{cited['n']}] (harbour.pdf, page {cited['page']})" in user
+        said = answer.removesuffix(f"[{cited['n']}]").strip()
+        assert said in passages, said  # the offline generator only repeats the documents
+        assert cited["page"] == example["provenance"]["page"]
     pages = {e["provenance"]["page"] for e in found}
     assert pages >= {1, 2}, pages
 

@@ -1,9 +1,19 @@
 import re
 
-from contracts.answers import Citation
 from contracts.dataset import Provenance
+from contracts.prompting import NOT_COVERED, RAG_RULES, question_in
 from services.dataset.model_qa import backend_prompt, parse_backend_reply
 from services.dataset.offline_qa import knowledge_candidates, questions_from_passage
+from services.dataset.sentences import sentences
+from tests.support.raft_manual import (
+    CHAPTERS,
+    CONTENTS,
+    FRONT,
+    INDEX,
+    LICENCE,
+    PAGES,
+    TEACHING_PAGES,
+)
 
 PASSAGE = """ing threshold in the previous tax year, as explained above.
 
@@ -46,20 +56,92 @@ def test_definitions_are_found():
     assert found["What are zero-rated goods?"].startswith("Zero-rated goods are goods")
 
 
-def test_headings_are_found_without_their_numbering():
+def test_headings_ask_about_the_section_subject_without_their_numbering():
     found = dict(pairs())
-    assert found["What does the document say about VAT registration?"] == (
+    assert found["What is VAT registration?"] == (
         "You must register for VAT when your taxable turnover goes over £90,000 in a rolling "
         "12-month period."
     )
-    assert found["What does the document say about penalties?"].startswith("Late returns")
+    assert found["What do you need to know about penalties?"].startswith("Late returns")
 
 
-def test_key_sentences_are_asked_about_by_their_subject_and_the_filename():
+def test_amounts_are_asked_about_by_their_subject():
     found = dict(pairs())
-    assert found["What does vat-guide.pdf say about the standard rate of VAT?"] == (
+    assert found["What is the standard rate of VAT?"] == (
         "The standard rate of VAT is 20% for most goods and services sold in the UK."
     )
+
+
+def test_no_question_names_the_file_or_asks_what_it_says():
+    for question, _ in pairs():
+        assert "say about" not in question and "vat-guide" not in question
+
+
+MANUAL = """2.3 Installing packages
+To install a package from CRAN, run install.packages() with the package name.
+The library() function does not load a package when it is not installed.
+You can update all packages by calling update.packages() with ask set to FALSE.
+A package works only if its dependencies are installed.
+Scripts cannot be run from the console while a package is loading.
+The loader does not read hidden files unless they are listed.
+The save command requires a file name and an object list.
+Mooring fees are paid to the harbour master every April.
+
+Saving your work
+Click File and choose Save As. Type a name for the workspace and press Enter.
+
+Introduction
+This chapter is a gentle tour of the tools and what they are for."""
+
+
+def test_procedures_are_asked_as_how_to_questions():
+    found = dict(pairs(MANUAL))
+    assert found["How do you install a package from CRAN?"].startswith("To install a package")
+    assert found["How can you update all packages?"].startswith("You can update all packages")
+    assert found["How do you go about saving your work?"] == (
+        "Click File and choose Save As. Type a name for the workspace and press Enter."
+    )
+
+
+def test_caveats_are_asked_as_when_or_can_questions():
+    found = dict(pairs(MANUAL))
+    assert found["When does the library() function not load a package?"].startswith(
+        "The library() function does not load"
+    )
+    assert found["When does a package work?"].startswith("A package works only if")
+    assert found["When can scripts not be run from the console?"].startswith("Scripts cannot")
+    assert found["When does the loader read hidden files?"].startswith("The loader does not")
+
+
+def test_facts_are_asked_by_what_they_tell():
+    found = dict(pairs(MANUAL))
+    assert found["What does the save command require?"].startswith("The save command requires")
+    assert found["When are mooring fees paid?"].startswith("Mooring fees are paid")
+
+
+def test_a_one_letter_word_ends_a_sentence_and_an_initial_does_not():
+    text = (
+        "Packages are collections of functions that extend R. They are kept in libraries.\n"
+        "The Quillmark light was designed by John F. Kennedy of the harbour board."
+    )
+    assert sentences(text) == [
+        "Packages are collections of functions that extend R.",
+        "They are kept in libraries.",
+        "The Quillmark light was designed by John F. Kennedy of the harbour board.",
+    ]
+    found = dict(pairs(text))
+    assert found["What are packages?"] == "Packages are collections of functions that extend R."
+
+
+def test_generic_headings_give_no_question():
+    assert not any("introduction" in q.lower() for q, _ in pairs(MANUAL))
+
+
+def test_contents_index_and_licence_pages_give_no_question():
+    for page in (CONTENTS, INDEX, LICENCE, FRONT):
+        assert pairs(page) == [], page
+    for chapter in CHAPTERS:
+        assert pairs(chapter)
 
 
 def test_fragments_pronoun_subjects_and_cut_sentences_give_no_question():
@@ -80,21 +162,101 @@ def test_no_answer_or_question_is_used_twice():
     assert len(set(questions)) == len(questions) and len(set(answers)) == len(answers)
 
 
-def test_without_a_filename_the_document_is_named_generically():
-    assert all("vat-guide" not in q for q, _ in pairs(filename=""))
-
-
-def passage(n, text):
+def passage(n, text, filename=None):
     return {
         "document_id": f"d{n}",
-        "filename": f"doc{n}.pdf",
+        "filename": filename or f"doc{n}.pdf",
         "page": n,
         "chunk_id": f"c{n}",
         "text": text,
     }
 
 
-def test_knowledge_candidates_spread_over_passages_and_cite_their_passage():
+def manual_passages():
+    return [passage(n, text, "harbour.pdf") for n, text in enumerate(PAGES, start=1)]
+
+
+def shown(candidate):
+    """The passages of an example's user message: {n: (filename, page, text)}."""
+    found = re.findall(
+        r"\[(\d+)\] \((.+?), page (\d+)\)\n(.*?)(?=\n\n\[\d+\] \(|\n\nQuestion: )",
+        candidate.question,
+        re.DOTALL,
+    )
+    return {int(n): (name, int(page), text) for n, name, page, text in found}
+
+
+def test_each_example_shows_its_passage_among_distractors_and_cites_its_number():
+    found = knowledge_candidates(manual_passages(), questions=30, system="You are the keeper.")
+    covered = [c for c in found if "not-covered" not in c.tags]
+    assert len(covered) >= 10
+    for c in covered:
+        question = question_in(c.question)
+        assert question.endswith("?") and "Sources:" not in question
+        [citation] = c.citations
+        passages = shown(c)
+        assert 3 <= len(passages) <= 5 and sorted(passages) == list(range(1, len(passages) + 1))
+        name, page, text = passages[citation.n]
+        assert (name, page) == ("harbour.pdf", citation.page) == ("harbour.pdf", c.provenance.page)
+        said = c.answer.removesuffix(f" [{citation.n}]")
+        assert c.answer.endswith(f" [{citation.n}]") and said in collapse(text)
+        others = [t for n, (_, _, t) in passages.items() if n != citation.n]
+        assert not any(said in collapse(t) for t in others)
+        assert c.system == f"You are the keeper.\n\n{RAG_RULES}"
+        assert c.source == "knowledge" and c.tags == ["offline"] and c.group == citation.chunk_id
+    assert len({c.citations[0].n for c in covered}) >= 3  # the answer is not always [1]
+
+
+def test_no_example_comes_from_or_shows_a_contents_index_or_licence_page():
+    boiler = {n for n in range(1, len(PAGES) + 1)} - TEACHING_PAGES
+    for c in knowledge_candidates(manual_passages(), questions=30, system=""):
+        assert c.provenance.page in TEACHING_PAGES
+        assert not {page for _, page, _ in shown(c).values()} & boiler
+        assert c.system == RAG_RULES
+
+
+def test_about_one_in_eight_examples_shows_no_answer_and_says_so():
+    many = [passage(n, PASSAGE if n % 2 else MANUAL) for n in range(1, 9)]
+    found = knowledge_candidates(many, questions=40, system="")
+    missing = [c for c in found if "not-covered" in c.tags]
+    assert len(found) // 8 <= len(missing) <= len(found) // 8 + 1 and missing
+    for c in missing:
+        assert c.answer == NOT_COVERED and c.citations == []
+        assert c.provenance.chunk_id == c.group  # the question's own passage, not shown
+        question_passage = next(p for p in many if p["chunk_id"] == c.group)
+        assert (question_passage["filename"], question_passage["page"]) not in {
+            (name, page) for name, page, _ in shown(c).values()
+        }
+        assert len(shown(c)) >= 2
+
+
+def test_distractors_share_words_with_the_question():
+    found = knowledge_candidates(manual_passages(), questions=30, system="", seed=5)
+    tide = next(c for c in found if question_in(c.question) == "What is a tide table?")
+    pages = [page for _, page, _ in shown(tide).values()]
+    assert 4 in pages  # the page about the tide console: a hard negative
+
+
+def test_the_same_seed_gives_the_same_examples_and_another_seed_others():
+    one = knowledge_candidates(manual_passages(), questions=30, system="", seed=1)
+    assert one == knowledge_candidates(manual_passages(), questions=30, system="", seed=1)
+    two = knowledge_candidates(manual_passages(), questions=30, system="", seed=2)
+    assert [question_in(c.question) for c in one] == [question_in(c.question) for c in two]
+    assert [c.question for c in one] != [c.question for c in two]
+
+
+def test_a_neighbouring_chunk_that_holds_the_answer_is_no_distractor():
+    text = "A berth is a place in the harbour where one boat is kept for a season."
+    overlap = passage(2, "Berths and more.\n" + text)
+    given = [passage(1, text), overlap, *manual_passages()[3:7]]
+    for seed in range(8):
+        [first] = knowledge_candidates(given, questions=1, system="", seed=seed)
+        if first.citations:
+            assert first.citations[0].chunk_id == "c1"
+        assert sum(text in collapse(t) for _, _, t in shown(first).values()) == len(first.citations)
+
+
+def test_knowledge_candidates_spread_over_passages():
     other = (
         "A payslip is a document that shows what an employee was paid and what was deducted.\n"
         "Pensions are savings that an employer must offer to staff earning over £10,000."
@@ -102,15 +264,8 @@ def test_knowledge_candidates_spread_over_passages_and_cite_their_passage():
     passages = [passage(1, PASSAGE), passage(2, other)]
     found = knowledge_candidates(passages, questions=5, system="You are a tax expert.")
     assert [c.group for c in found] == ["c1", "c2", "c1", "c2", "c1"]
-    assert found[1].question == "What is a payslip?"
-    first = found[0]
-    assert first.source == "knowledge" and first.tags == ["offline"]
-    assert first.system == "You are a tax expert."
-    assert first.answer.endswith(" [1]") and first.answer[: -len(" [1]")] in collapse(PASSAGE)
-    assert first.citations == [
-        Citation(n=1, document_id="d1", filename="doc1.pdf", page=1, chunk_id="c1")
-    ]
-    assert first.provenance == Provenance(
+    assert question_in(found[1].question) == "What is a payslip?"
+    assert found[0].provenance == Provenance(
         document_id="d1", filename="doc1.pdf", page=1, chunk_id="c1"
     )
 
@@ -152,16 +307,3 @@ def test_unusable_backend_replies_give_none():
         '{"question": "Q?", "answer',
     ):
         assert parse_backend_reply(reply) is None, reply
-
-
-def test_a_key_sentence_without_a_subject_is_asked_about_its_named_term():
-    text = (
-        "Under Making Tax Digital, businesses file returns online every quarter.\n"
-        "From April 2024 the threshold rose for every business in the country."
-    )
-    assert pairs(text) == [
-        (
-            "What does vat-guide.pdf say about Making Tax Digital?",
-            "Under Making Tax Digital, businesses file returns online every quarter.",
-        )
-    ]
