@@ -8,6 +8,7 @@ from contracts.base import Event
 from contracts.benchmark.values import (
     BenchMetrics,
     BenchSettings,
+    Gate,
     Percent,
     Question,
     QuestionResult,
@@ -45,6 +46,11 @@ class ExpertSetGenerated(Event, frozen=True, kw_only=True, tag="benchmark.Expert
     expert_id: Token
     questions: items(Question, 200)
     documents: Count
+    # The dataset version whose held-out side it was written from (None before these were
+    # recorded): a fine-tune on a newer version writes the set again from that one.
+    dataset_id: Token | None = None
+    dataset_version: Count | None = None
+    trigger: Literal["api", "after_training"] = "api"
 
 
 class PromotionDecided(Event, frozen=True, kw_only=True, tag="benchmark.PromotionDecided"):
@@ -57,6 +63,10 @@ class PromotionDecided(Event, frozen=True, kw_only=True, tag="benchmark.Promotio
     reason: Reason
     against_run_id: Token | None = None
     delta_points: float | None = None
+    # The built-in bank's guard against forgetting (a gated fine-tune's only): the candidate's
+    # run on it and its composite's change from the active version's run.
+    guard_run_id: Token | None = None
+    guard_delta_points: float | None = None
 
 
 class RegressionDetected(Event, frozen=True, kw_only=True, tag="benchmark.RegressionDetected"):
@@ -86,6 +96,7 @@ class BenchmarkQueued(Event, frozen=True, kw_only=True, tag="benchmark.Benchmark
     mode: Literal["rag", "closed"] | None = None  # None: the expert's usual (rag if it can)
     diagnosis_id: Token | None = None  # one of a diagnosis's three runs
     setup: Literal["closed_book", "retrieval", "adapter"] | None = None
+    gate: Gate | None = None  # one of the runs a fine-tune's promotion is decided on
 
 
 class BenchmarkStarted(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkStarted"):

@@ -68,6 +68,18 @@ class QuestionResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tr
     citations: items(line(100), 20) = []  # "document_id:page" of each passage it cited
 
 
+class Gate(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The runs one fine-tune's promotion is decided on, named on each of them: the candidate
+    and the active version on the same questions (the expert's own set, or the built-in bank
+    when it has none), and — when that was its own set — both on the built-in quick bank, the
+    guard against forgetting. A run reused from before is named but does not carry it."""
+
+    candidate_run_id: Token
+    against_run_id: Token | None = None
+    guard_run_id: Token | None = None
+    guard_against_run_id: Token | None = None
+
+
 class Resources(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     cpu_percent: float = 0.0  # mean over the run, of one core = 100
     ram_mb: float = 0.0  # the peak of the answering processes

@@ -32,6 +32,12 @@ from services.benchmark.examiner import Examiner
 RACE_RETRIES = 20
 
 
+def run_id_of(tenant: str, expert_id: str, seed: str) -> str:
+    """The id of the run `queue` names after `seed`: known before it is queued, so runs that
+    are decided on together can name each other."""
+    return hashlib.sha256(f"bench:{tenant}:{expert_id}:{seed}".encode()).hexdigest()[:16]
+
+
 class BenchmarkCommands:
     def __init__(self, host: ServiceHost, examiner: Examiner) -> None:
         self.host, self.examiner = host, examiner
@@ -55,7 +61,7 @@ class BenchmarkCommands:
         """Queue a run; the same `seed` queues one run however often it is asked."""
         bench, _ = await BENCHES.load(self.host.store, tenant, expert_id)
         questions = domain.questions_for(bench, suite, size)
-        run_id = hashlib.sha256(f"bench:{tenant}:{expert_id}:{seed}".encode()).hexdigest()[:16]
+        run_id = run_id_of(tenant, expert_id, seed)
         queued = BenchmarkQueued(
             run_id=run_id, expert_id=expert_id, suite=suite, size=size, adapter_id=adapter,
             questions=questions, trigger=trigger, candidate=candidate,

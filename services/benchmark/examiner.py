@@ -1,7 +1,8 @@
 """Putting one question to the expert and scoring its answer: the expert answers greedily, as
 a benchmark (a person's questions go first and nothing is recorded as a trace); the answer is
 scored against the reference by embedding similarity (the knowledge service), word overlap,
-citations and, when the run asks for it, the expert's own backend as judge. A run asks through
+citations, the share of its claims the expert found supported by its passages (the reply's
+`claims`) and, when the run asks for it, the expert's own backend as judge. A run asks through
 it, and a rescore measures the old answers again with it."""
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ class Examiner:
         cited = [(c.document_id, c.page) for c in reply.citations]
         scored_cited = None if question.mode == "closed" else cited  # closed book cites nothing
         judged = await self.judged(tenant, ev, q, reply.answer) if ev.judge else None
-        scored = scoring.score(
-            q, reply.answer, similarity=similarity, cited=scored_cited, judged=judged
-        )
+        rag = scored_cited is not None  # claims are judged against the passages it was given
+        claims = scoring.grounded(reply.claims) if rag else None
+        scored = scoring.score(q, reply.answer, similarity=similarity, cited=scored_cited,
+                               judged=judged, claims=claims)  # fmt: skip
         return msgspec.structs.replace(
             scored,
             response_ms=round(reply.latency_ms, 1),
@@ -70,7 +72,8 @@ class Examiner:
         if old.error is not None:
             return msgspec.structs.replace(old, scorer_version=scoring.SCORER_VERSION)
         similarity = await self.similarity(tenant, old.answer, q.reference)
-        new = scoring.score(q, old.answer, similarity=similarity, cited=cited_of(old))
+        new = scoring.score(q, old.answer, similarity=similarity, cited=cited_of(old),
+                            claims=claims_of(old))  # fmt: skip
         return msgspec.structs.replace(
             new, response_ms=old.response_ms, completion_tokens=old.completion_tokens,
             tokens_per_s=old.tokens_per_s, cut_off=old.cut_off, citations=old.citations,
@@ -101,6 +104,15 @@ class Examiner:
         except DomainError:
             return None
         return scoring.parse_judgement(reply.text, answer)
+
+
+def claims_of(result: QuestionResult) -> scoring.Grounded | None:
+    """How many of an answer's claims were supported, as its result recorded them (a rescore
+    has the answer's text but not the expert's judgement of its claims)."""
+    parts = result.parts
+    if "claims_supported" not in parts or "claims_unsupported" not in parts:
+        return None
+    return scoring.Grounded(int(parts["claims_supported"]), int(parts["claims_unsupported"]))
 
 
 def cited_of(result: QuestionResult) -> list[tuple[str, int]]:

@@ -13,6 +13,7 @@ from contracts.benchmark import CONTEXT as BENCHMARK
 from contracts.benchmark import RUN, STREAM, BenchmarkCancelled, CancelBenchmark
 from runtime.consumers import durable_name
 from runtime.rpc import DomainError, request
+from services.benchmark.scoring import SCORER_VERSION
 from services.benchmark.scoring.match import as_number
 from tests.support.benchmarks import finished, reached, results, start
 from tests.support.flows import create_expert
@@ -47,7 +48,7 @@ async def test_a_quick_run_scores_ten_builtin_questions_across_the_five_domains(
     assert run.avg_response_ms > 0 and run.resources.ram_mb > 0
 
     scored = await results(nc, run_id)
-    assert len(scored.results) == 10 and scored.scorer_version == 1
+    assert len(scored.results) == 10 and scored.scorer_version == SCORER_VERSION
     assert {r.question_id for r in scored.results} == {q.id for q in scored.questions}
     by_id = {q.id: q for q in scored.questions}
     assert [r.scorer for r in scored.results] == [
@@ -116,13 +117,6 @@ async def test_rebuilding_gives_the_same_benchmark_views(nc, stack, expert):
     assert await snapshot(host) == live
 
 
-PAGES = [
-    f"Harbour rule {n}\nThe harbour rule number {n} says that boats of class {n} moor at"
-    f" pier {n + 2} and pay {n * 3} crowns every season to the harbour board of Velmora."
-    for n in range(1, 13)
-]
-
-
 async def test_the_expert_set_comes_from_held_out_document_questions_and_drives_a_diagnosis(
     api, nc
 ):
@@ -136,16 +130,17 @@ async def test_the_expert_set_comes_from_held_out_document_questions_and_drives_
     )
     from tests.support.api import new_expert, settled, upload
     from tests.support.pdfs import make_pdf
+    from tests.support.raft_manual import PAGES  # a manual: its examples are RAFT-shaped
 
     expert = (await new_expert(api))["id"]
     with pytest.raises(DomainError) as none_yet:
         await request(nc, "cmd.benchmark.generate_set", GenerateExpertSet(expert_id=expert),
                       Accepted)  # fmt: skip
     assert "no ready training dataset" in none_yet.value.detail
-    [doc] = (await upload(api, expert, ("rules.pdf", make_pdf(PAGES)))).json()["documents"]
+    [doc] = (await upload(api, expert, ("manual.pdf", make_pdf(PAGES)))).json()["documents"]
     assert (await settled(api, doc["id"]))["status"] == "ready"
     sources = {"knowledge": {"questions": 40, "generator": "offline"}}
-    for seed in range(6):  # a seed whose held-out side has document questions
+    for seed in range(11, 17):  # a seed whose held-out side has document questions
         reply = await api.post(f"/api/experts/{expert}/datasets", json={"sources": sources,
                                                                           "seed": seed})  # fmt: skip
         view = await _dataset_ready(api, reply.json()["dataset_id"])
@@ -156,8 +151,9 @@ async def test_the_expert_set_comes_from_held_out_document_questions_and_drives_
     own = await request(nc, "qry.benchmark.questions",
                         ListQuestions(expert_id=expert, suite="expert"), QuestionList)  # fmt: skip
     assert own.questions and all(q.kind == "knowledge" and q.page for q in own.questions)
-    assert all("[1]" not in q.reference and q.reference in " ".join(PAGES).replace("\n", " ")
-               for q in own.questions)  # fmt: skip
+    text = " ".join(" ".join(PAGES).split())
+    assert all("[1]" not in q.reference and not q.question.startswith("Sources:")
+               and " ".join(q.reference.split()) in text for q in own.questions)  # fmt: skip
 
     queued = await request(nc, "cmd.benchmark.diagnose", Diagnose(expert_id=expert),
                            DiagnosisView)  # fmt: skip
@@ -243,7 +239,9 @@ async def test_a_schedule_that_never_falls_due_is_refused_and_one_already_on_the
                   Accepted)  # fmt: skip
 
 
-async def test_a_model_server_down_for_a_moment_is_waited_out_not_scored_as_wrong(nc, stack, expert):
+async def test_a_model_server_down_for_a_moment_is_waited_out_not_scored_as_wrong(
+    nc, stack, expert
+):
     from contracts.answers import ConfigureBackend
     from tests.support.scripted_llm import scripted_model
 

@@ -112,7 +112,9 @@ def test_citations_catch_the_wrong_page_and_the_wrong_document():
     assert score_citations([("d1", 5)], ("d1", 5))[0] == 1.0
     assert score_citations([("d2", 1), ("d1", 5)], ("d1", 5))[0] == 1.0
     value, reason = score_citations([("d1", 3)], ("d1", 5))
-    assert value == 0.5 and "page 3" in reason and "page 5" in reason
+    assert value == 0.0 and "page 3" in reason and "page 5" in reason
+    value, reason = score_citations([("d1", 3), ("d1", 4)], ("d1", 5))
+    assert value == 0.0 and "pages 3, 4" in reason
     assert score_citations([("d2", 5)], ("d1", 5))[0] == 0.0
     value, reason = score_citations([], ("d1", 5))
     assert value == 0.0 and "no source" in reason
@@ -129,8 +131,8 @@ def test_knowledge_blends_the_text_with_the_citation_and_only_when_citations_are
     right = score(knowledge(), "The rate is 20%.", cited=[("d1", 5)])
     assert right.score == pytest.approx(1.0) and right.scorer == "overlap+citation"
     wrong_page = score(knowledge(), "The rate is 20%.", cited=[("d1", 3)])
-    assert wrong_page.score == pytest.approx(0.7 + 0.3 * 0.5)
-    assert wrong_page.parts["citation"] == 0.5
+    assert wrong_page.score == pytest.approx(0.7)  # the text is right; the page is not
+    assert wrong_page.parts["citation"] == 0.0
     closed_book = score(knowledge(), "The rate is 20%.")
     assert closed_book.score == pytest.approx(1.0) and closed_book.scorer == "overlap"
 

@@ -11,6 +11,7 @@ from services.benchmark.domain.bench import (
     evolve_bench,
     once_per_run,
     questions_for,
+    set_is_older,
     suites,
 )
 from services.benchmark.domain.run import (
@@ -44,6 +45,7 @@ __all__ = [
     "going",
     "once_per_run",
     "questions_for",
+    "set_is_older",
     "suites",
     "unanswered",
 ]

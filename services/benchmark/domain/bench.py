@@ -32,6 +32,9 @@ class BenchState:
     settings: BenchSettings = field(default_factory=BenchSettings)
     custom: dict[str, Question] = field(default_factory=dict)
     expert_set: tuple[Question, ...] = ()
+    # The dataset version the expert set was written from (None: not recorded, or no set).
+    set_dataset_id: str | None = None
+    set_dataset_version: int | None = None
     decided: frozenset[str] = frozenset()  # runs a promotion or a regression was decided on
 
 
@@ -49,7 +52,10 @@ def evolve_bench(state: BenchState, event: object) -> BenchState:
                 state, custom={k: v for k, v in state.custom.items() if k != ev.question_id}
             )
         case ExpertSetGenerated() as ev:
-            return replace(state, expert_set=tuple(ev.questions))
+            return replace(
+                state, expert_set=tuple(ev.questions), set_dataset_id=ev.dataset_id,
+                set_dataset_version=ev.dataset_version,
+            )  # fmt: skip
         case PromotionDecided() | RegressionDetected() as ev:
             return replace(state, decided=state.decided | {ev.run_id})
         case BenchErased():
@@ -84,6 +90,17 @@ def questions_for(state: BenchState, suite: str, size: str) -> list[Question]:
             "this expert has no custom questions yet: add some, or import JSONL",
         )
     return bank.pick(pool, min(n, len(pool)), seed=0)
+
+
+def set_is_older(state: BenchState, dataset_id: str, version: int) -> bool:
+    """Whether the expert's own set should be written again from dataset `dataset_id` (at
+    `version`): it has none, or one written from an older version of its dataset, or one whose
+    dataset was not recorded (written before it was)."""
+    if not state.expert_set or state.set_dataset_id is None:
+        return True
+    if state.set_dataset_id == dataset_id:
+        return False
+    return state.set_dataset_version is None or state.set_dataset_version < version
 
 
 def once_per_run(event: PromotionDecided | RegressionDetected):

@@ -13,6 +13,7 @@ from contracts.benchmark import (
     BenchmarkQueued,
     BenchmarkRescored,
     BenchmarkStarted,
+    BenchMetrics,
     QuestionResult,
     QuestionScored,
 )
@@ -26,6 +27,7 @@ class RunState:
     results: dict[int, QuestionResult] = field(default_factory=dict)  # by question index
     completed: BenchmarkCompleted | None = None
     scorer_version: int = 0
+    metrics: BenchMetrics | None = None  # as completed, or as rescored since
 
 
 RUN = RunState()
@@ -47,14 +49,16 @@ def evolve_run(state: RunState, event: object) -> RunState:
             results = {**state.results, ev.index: ev.result}
             return replace(state, results=results, scorer_version=ev.result.scorer_version)
         case BenchmarkCompleted() as ev:
-            return replace(state, status="succeeded", completed=ev)
+            return replace(state, status="succeeded", completed=ev, metrics=ev.metrics)
         case BenchmarkFailed():
             return replace(state, status="failed")
         case BenchmarkCancelled():
             return replace(state, status="cancelled")
         case BenchmarkRescored() as ev:
             results = dict(enumerate(ev.results))
-            return replace(state, results=results, scorer_version=ev.scorer_version)
+            return replace(
+                state, results=results, scorer_version=ev.scorer_version, metrics=ev.metrics
+            )
     return state
 
 

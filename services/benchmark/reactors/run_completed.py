@@ -1,9 +1,14 @@
 """When a run completes, what follows on its own.
 
-- A fine-tune's candidate run: with "promote only if better" on, the new adapter is activated
-  through the registry only if it beats the active version's latest run on the same questions
-  by the margin; otherwise it stays inactive and `PromotionDecided` says why. With it off,
-  the new adapter is activated. Never from a run with questions it could not answer.
+- A run of a fine-tune's gate (`gate.py`: the candidate and the active version on the
+  expert's own set, and both on the built-in bank as the guard against forgetting): when the
+  last of its runs has ended (succeeded, failed or cancelled), the promotion is decided on all
+  of them — activated through the registry, or held back and why (`PromotionDecided`).
+- A candidate run queued without a gate (by hand, or before gates): with "promote only if
+  better" on, the new adapter is activated through the registry only if it beats the active
+  version's latest run on the same suite by the margin; otherwise it stays inactive and
+  `PromotionDecided` says why. With it off, the new adapter is activated. Never from a run
+  with questions it could not answer.
 - Any other run of the active adapter that scores below the run before it by more than the
   margin, and not within noise: `RegressionDetected` raises the alert (and is on the log for
   integrations), naming the version a rollback would restore. A run with questions it could
@@ -13,14 +18,22 @@
 from __future__ import annotations
 
 from contracts.base import DomainError, ErrorCode
-from contracts.benchmark import BenchmarkCompleted, PromotionDecided, RegressionDetected
+from contracts.benchmark import (
+    BenchmarkCancelled,
+    BenchmarkCompleted,
+    BenchmarkFailed,
+    PromotionDecided,
+    RegressionDetected,
+)
 from contracts.registry import ActivateAdapter
 from runtime.eventstore import RecordedEvent, derived_id
 from runtime.reactor import Progress
 from runtime.rpc import ask
 from runtime.service import Hosted
-from services.benchmark import domain, scoring, versions, views
+from services.benchmark import domain, gate, scoring, versions, views
 from services.benchmark.aggregates import BENCHES, RUNS
+
+ENDINGS = (BenchmarkCompleted, BenchmarkFailed, BenchmarkCancelled)
 
 
 class NotYet(Exception):
@@ -31,11 +44,16 @@ class Decisions(Hosted):
     """Promotion of a fine-tune's adapter, and regression alerts, once a run completes."""
 
     async def on_run(self, rec: RecordedEvent, _: Progress) -> None:
-        if not isinstance(rec.event, BenchmarkCompleted):
+        if not isinstance(rec.event, ENDINGS):
             return
         state, _ = await RUNS.load(self.host.store, rec.tenant, rec.event.run_id)
         queued = state.queued
         if queued is None or queued.setup is not None:
+            return
+        if queued.gate is not None:  # the gate's runs compare among themselves: no alarm
+            await self.decide_gate(rec.tenant, queued.expert_id, queued.gate.candidate_run_id)
+            return
+        if not isinstance(rec.event, BenchmarkCompleted):
             return
         bench, _ = await BENCHES.load(self.host.store, rec.tenant, queued.expert_id)
         failed = domain.unanswered(state)
@@ -98,6 +116,47 @@ class Decisions(Hosted):
         await BENCHES.execute(
             self.host.store, tenant, expert_id, domain.once_per_run(decided),
             event_id=derived_id(rec.event_id, "promotion"),
+        )  # fmt: skip
+
+    async def decide_gate(self, tenant: str, expert_id: str, candidate_run_id: str) -> None:
+        """Decide a fine-tune's promotion on its gate's runs, once the last has ended; each
+        run's end asks, and the decision is taken once (named after the candidate's run)."""
+        candidate, _ = await RUNS.load(self.host.store, tenant, candidate_run_id)
+        if candidate.queued is None or candidate.queued.gate is None:
+            return  # not queued yet: its own end will ask
+        plan, queued = candidate.queued.gate, candidate.queued
+        named = [plan.against_run_id, plan.guard_run_id, plan.guard_against_run_id]
+        runs = {candidate_run_id: candidate}
+        for run_id in filter(None, named):
+            runs[run_id], _ = await RUNS.load(self.host.store, tenant, run_id)
+        if any(domain.going(state) for state in runs.values()):
+            return  # the last of them to end decides
+        bench, _ = await BENCHES.load(self.host.store, tenant, expert_id)
+        if candidate_run_id in bench.decided:
+            return  # a redelivery, or another run's end decided it already
+
+        def read(run_id: str | None) -> gate.Measured | None:
+            return None if run_id is None else gate.measured(run_id, runs[run_id])
+
+        deployed = await versions.deployment(self.host.nc, tenant, expert_id)
+        verdict = gate.decide(
+            read(candidate_run_id), read(plan.against_run_id), read(plan.guard_run_id),
+            read(plan.guard_against_run_id), bench.settings, deployed.adapter_id,
+        )  # fmt: skip
+        promoted, reason = verdict.promoted, verdict.reason
+        if promoted and deployed.adapter_id != queued.adapter_id:
+            promoted, reason = await self.activate(deployed, queued.adapter_id, tenant, reason)
+        decided = PromotionDecided(
+            expert_id=expert_id, adapter_id=queued.adapter_id, run_id=candidate_run_id,
+            promoted=promoted, reason=reason[:500], against_run_id=plan.against_run_id,
+            delta_points=None if verdict.delta is None else round(verdict.delta, 2),
+            guard_run_id=plan.guard_run_id,
+            guard_delta_points=None if verdict.guard_delta is None
+            else round(verdict.guard_delta, 2),
+        )  # fmt: skip
+        await BENCHES.execute(
+            self.host.store, tenant, expert_id, domain.once_per_run(decided),
+            event_id=derived_id("gate", tenant, candidate_run_id), races=5,
         )  # fmt: skip
 
     async def activate(self, deployed, adapter_id: str, tenant: str, reason: str):

@@ -5,7 +5,13 @@ citations) and passes the results in; everything here is deterministic, so an ol
 scored again with a newer `SCORER_VERSION` and the difference is the scorer's alone.
 """
 
-from services.benchmark.scoring.citations import Citation, score_citations, score_knowledge
+from services.benchmark.scoring.citations import (
+    Citation,
+    Grounded,
+    grounded,
+    score_citations,
+    score_knowledge,
+)
 from services.benchmark.scoring.composite import (
     change_from,
     metrics,
@@ -21,8 +27,10 @@ from services.benchmark.scoring.text import cosine, normalize, score_text, token
 __all__ = [
     "SCORER_VERSION",
     "Citation",
+    "Grounded",
     "change_from",
     "cosine",
+    "grounded",
     "judge_messages",
     "metrics",
     "metrics_of",

@@ -5,8 +5,9 @@
 - text: the judge's score when the caller has one, else embedding similarity and word
   overlap (`text`); the automatic measures stay in `parts` either way, for comparison;
 - knowledge: as text, blended with the citation check (`citations`) when the question knows
-  its page and the caller reports what the answer cited (a closed-book run cites nothing and
-  passes `cited=None`, so it is not punished for it).
+  its page, and with groundedness (the share of the answer's claims its passages support)
+  when the expert judged its claims — both only when the caller reports what the answer
+  cited (a closed-book run cites nothing and passes `cited=None`, so it is not punished).
 
 The result is a `QuestionResult` with the timing fields at their defaults; the caller adds
 them with `msgspec.structs.replace`. `SCORER_VERSION` goes up whenever a change here could
@@ -19,11 +20,11 @@ from collections.abc import Sequence
 
 from contracts.benchmark import Question, QuestionResult
 from contracts.rules import clean_text
-from services.benchmark.scoring.citations import Citation, score_knowledge
+from services.benchmark.scoring.citations import Citation, Grounded, score_knowledge
 from services.benchmark.scoring.match import as_number, score_value
 from services.benchmark.scoring.text import Scored, score_text
 
-SCORER_VERSION = 1
+SCORER_VERSION = 2  # 2: a citation of another page earns nothing; groundedness from claims
 _MAX_ANSWER, _MAX_REASON, _MAX_REASONS = 8000, 300, 8
 
 
@@ -34,10 +35,12 @@ def score(
     similarity: float | None = None,
     cited: Sequence[Citation] | None = None,
     judged: tuple[float, str] | None = None,
+    claims: Grounded | None = None,
 ) -> QuestionResult:
     """Score the answer to the question. `similarity` is the cosine of the answer's and the
     reference's embeddings, `cited` the (document id, page) pairs the answer cited, `judged`
-    what `parse_judgement` read from the judge's reply; each is None when not measured."""
+    what `parse_judgement` read from the judge's reply, `claims` how many of the answer's
+    claims its passages support (`citations.grounded`); each is None when not measured."""
     if not answer.strip():
         scored, scorer = (0.0, {}, ["the expert gave no answer"]), "empty"
     elif question.kind == "value":
@@ -45,9 +48,10 @@ def score(
         scorer = "numeric" if as_number(question.reference) else "exact"
     else:
         scored, scorer = _free_text(question, answer, similarity, judged)
-        if question.kind == "knowledge" and question.document_id and cited is not None:
-            scored = score_knowledge(scored, cited, (question.document_id, question.page))
-            scorer += "+citation"
+        page = (question.document_id, question.page) if question.document_id else None
+        if question.kind == "knowledge" and cited is not None and (page or claims):
+            scored = score_knowledge(scored, cited, page, claims)
+            scorer += "+citation" * bool(page) + "+groundedness" * bool(claims)
     value, parts, reasons = scored
     return QuestionResult(
         question_id=question.id,
