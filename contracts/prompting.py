@@ -26,6 +26,10 @@ RAG_RULES = (
 )
 NOT_COVERED = "The sources do not cover this."
 ASK = "Question"
+# An answer led by quotes from the documents (the expert's `quote_sources` setting) shows
+# them under DOCUMENTS_SAY, then the model's text under MODEL_SAYS.
+DOCUMENTS_SAY = "From your documents:"
+MODEL_SAYS = "The model adds, in its own words:"
 
 
 class Passage(Protocol):
@@ -60,3 +64,12 @@ def question_in(message: str) -> str:
         if at >= 0:
             return message[at + len(ask) + 4 :]
     return message
+
+
+def models_words(answer: str) -> str:
+    """The model's own text of an answer that quotes from the documents ahead of it (the
+    whole answer otherwise): what an adapter should learn to write."""
+    if not answer.startswith(DOCUMENTS_SAY):
+        return answer
+    at = answer.find(f"\n{MODEL_SAYS}\n")
+    return answer[at + len(MODEL_SAYS) + 2 :] if at >= 0 else answer

@@ -15,6 +15,7 @@ from typing import Any
 
 from contracts.answers import Citation, TraceView
 from contracts.dataset import BuildSpec, ManualExample, Provenance, Source, TracesSource
+from contracts.prompting import RAG_RULES, models_words, sources_message
 
 ID_LENGTH = 16
 
@@ -79,7 +80,7 @@ def traces_candidates(traces: list[TraceView], spec: TracesSource, system: str) 
         if not good or t.refused:
             continue
         edited = t.feedback.edited_answer if t.feedback else None
-        found.append(answer_candidate(t, "traces", edited or t.answer, system, score))
+        found.append(answer_candidate(t, "traces", edited or models_words(t.answer), system, score))
     return found
 
 
@@ -92,20 +93,24 @@ def feedback_candidates(traces: list[TraceView], system: str) -> list[Candidate]
         if edited and edited.strip() != t.answer.strip():
             score = t.score.score if t.score else None
             candidate = answer_candidate(t, "feedback", edited, system, score)
-            found.append(replace(candidate, rejected=t.answer))
+            found.append(replace(candidate, rejected=models_words(t.answer)))
     return found
 
 
 def answer_candidate(
     t: TraceView, source: str, answer: str, system: str, score: float | None
 ) -> Candidate:
-    """An answer the expert gave (or a person's edit of it), citing what it cited first."""
+    """An answer the expert gave (or a person's edit of it), citing what it cited first. An
+    answer from passages is asked with them, numbered as its prompt numbered them, so its
+    `[n]` point at something (the RAFT shape of the knowledge examples, `raft.py`); a lead of
+    quotes from the documents is not the model's and is left out (`models_words`)."""
     first = t.citations[0] if t.citations else None
+    given = bool(t.sources)
     return Candidate(
         source=source,
-        question=t.question,
-        answer=answer,
-        system=system,
+        question=sources_message(t.sources, t.question) if given else t.question,
+        answer=models_words(answer),
+        system=(f"{system}\n\n{RAG_RULES}" if system.strip() else RAG_RULES) if given else system,
         group=t.answer_id,
         provenance=Provenance(
             answer_id=t.answer_id,

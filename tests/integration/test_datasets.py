@@ -15,7 +15,7 @@ import json
 import httpx
 import pytest
 
-from contracts.prompting import NOT_COVERED
+from contracts.prompting import NOT_COVERED, question_in
 from runtime.consumers import durable_name
 from tests.support.api import new_expert, settled, upload
 from tests.support.pdfs import make_pdf
@@ -129,10 +129,12 @@ async def test_good_answers_and_edits_become_examples_and_preference_pairs(api, 
     pairs = await api.get(
         f"/api/datasets/{view['id']}/export", params={"format": "preference", "split": split}
     )
-    lines = [json.loads(line) for line in pairs.text.splitlines()]
-    assert lines == [
-        {"prompt": "Who built the light?", "chosen": better, "rejected": edited["answer"]}
-    ]
+    [line] = [json.loads(line) for line in pairs.text.splitlines()]
+    assert (line["chosen"], line["rejected"]) == (better, edited["answer"])
+    # asked with the passages its [n] point at, numbered as the answer's prompt numbered them
+    assert question_in(line["prompt"]) == "Who built the light?"
+    for source in edited["citations"]:
+        assert f"[{source['n']}] (harbour.pdf, page {source['page']})" in line["prompt"]
 
 
 async def test_the_rules_reject_with_reasons(api, harbour):

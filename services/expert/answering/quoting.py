@@ -31,6 +31,7 @@ import numpy as np
 
 from contracts.answers import Claim
 from contracts.expert import QuoteSources
+from contracts.prompting import DOCUMENTS_SAY, MODEL_SAYS
 from services.expert.answering.attribution import COSINE_WEIGHT, content_words
 
 QUOTE_PASSAGES = 3
@@ -41,8 +42,6 @@ RANK_PENALTY = 0.03
 LOW_SUPPORT = 0.5
 MIN_WORDS, MAX_WORDS = 5, 70
 
-DOCUMENTS_SAY = "From your documents:"
-MODEL_SAYS = "The model adds, in its own words:"
 
 _LEADERS = re.compile(r"(?:\.\s?){4,}|…|_{4,}")
 _NUMBER = re.compile(r"^\(?\d+(?:\.\d+)*[.)]?$")
