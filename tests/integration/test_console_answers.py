@@ -313,6 +313,7 @@ async def test_the_profile_form_edits_the_style_guide_and_banned_topics(api):
         "do": "Give an example\r\nName the knot",
         "dont": "Use jargon unexplained",
         "banned_topics": "medical advice\r\nbetting",
+        "quote_sources": "never",
         "version": version,
     }
     saved = await ui_post(api, f"/ui/experts/{expert['id']}/edit", form)
@@ -328,7 +329,9 @@ async def test_the_profile_form_edits_the_style_guide_and_banned_topics(api):
         "dont": ["Use jargon unexplained"],
     }
     assert now["banned_topics"] == ["medical advice", "betting"]
+    assert now["quote_sources"] == "never"
     again = await page(api, url)
+    assert 'value="never" checked' in again
     assert "medical advice\nbetting</textarea>" in again and field_value(again, "tone") == (
         "warm and direct"
     )
@@ -345,3 +348,8 @@ async def test_the_profile_form_edits_the_style_guide_and_banned_topics(api):
     )
     assert nameless.status_code == 400 and "name must not be empty" in nameless.text
     assert "Give an example\nName the knot" in nameless.text.replace("\r\n", "\n")
+
+    odd = await ui_post(
+        api, f"/ui/experts/{expert['id']}/edit", {**form, "quote_sources": "x", "version": fresh}
+    )
+    assert odd.status_code == 400 and "auto, always or never" in odd.text
