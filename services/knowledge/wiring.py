@@ -7,7 +7,7 @@ import asyncio
 
 from contracts import ingest
 from runtime.service import ServiceHost
-from services.knowledge.embedder import Embedder
+from services.knowledge.embedder import Embedder, onnx_cache_root
 from services.knowledge.projections import IndexProjection
 from services.knowledge.queries import KnowledgeQueries
 from services.knowledge.reactors import OnDocuments
@@ -19,7 +19,11 @@ async def build(host: ServiceHost, embedder: Embedder | None = None) -> None:
     if embedder is None:
         s = host.settings
         embedder = await asyncio.to_thread(
-            Embedder, s.embedding_model, batch_size=s.embedding_batch_size
+            Embedder,
+            s.embedding_model,
+            batch_size=s.embedding_batch_size,
+            backend=s.embedder,
+            cache_dir=onnx_cache_root(s.cache_dir),
         )
     queries, documents = KnowledgeQueries(host, embedder), OnDocuments(host, embedder)
     host.project(IndexProjection(host.objects, embedder.dimensions))

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from runtime.devstack import RestartPolicy, Stack
 from runtime.devstack.util import free_port
+from tests.support.servers import SHARED_CACHE_DIR
 
 T = TypeVar("T")
 
@@ -35,6 +36,7 @@ STACK_ENV = {
     "SIMTUNE_WORK_ACK_WAIT_S": "3",
     "SIMTUNE_LOG_LEVEL": "warning",
     "SIMTUNE_LOG_FORMAT": "json",
+    "SIMTUNE_CACHE_DIR": SHARED_CACHE_DIR,
     "FINETUNE_MIN_TRACES": "6",
     "FINETUNE_SCHEDULE": "off",
     "SIMTUNE_TRAIN_RESTARTS": "1",

@@ -10,6 +10,11 @@ from pathlib import Path
 
 from runtime.devstack.nats_server import EmbeddedNats
 from runtime.devstack.postgres import EmbeddedPostgres
+from runtime.settings import load_settings
+
+# What is made once and kept (the embedder converted to ONNX): shared by every stack a test
+# starts, each in a home of its own, so it is converted once per machine, not per stack.
+SHARED_CACHE_DIR = str(load_settings({}).cache_dir)
 
 
 def start_embedded_servers(tmp_dir: Path) -> tuple[EmbeddedNats, EmbeddedPostgres]:
