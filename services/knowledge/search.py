@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from contracts.knowledge import SearchHit
 from services.knowledge.embedder import Embedder
 from services.knowledge.fusion import fuse
+from services.knowledge.navigation import is_navigation
 
 EXACT_SCAN_MAX = 20_000  # passages; hnsw.max_scan_tuples is 20,000 by default
 CACHED_QUESTIONS = 1024
@@ -58,21 +59,59 @@ STRICT_SQL = text(
     "  WHERE tenant = :t AND expert_id = :e AND tsv @@ query LIMIT :cap) candidates"
     " ORDER BY ts_rank_cd(tsv, query) DESC, chunk_id LIMIT :n"
 )
+# The any-term tier weighs each term by how rare it is among the expert's passages (the
+# inverse document frequency of BM25): a question's words are not worth the same, and a
+# word that most pages hold (the product's name, "settings") must not decide. A plain
+# ts_rank counts every term alike, so a page holding several of the question's common words
+# outranked the one page holding its rare word. How many passages hold a term (df) is
+# counted among the candidates: every passage holding any term, for an expert with fewer
+# than LOOSE_CANDIDATES such passages (exact), a sample above. A term weighs
+# ln(1 + (N - df + 0.5) / (df + 0.5)), N the expert's size. The candidates are shortlisted
+# by the sum of the weights of the terms they hold (one pass of term matches), and the
+# shortlist is ordered by each held term's weight times its ts_rank (which grows, and
+# saturates, with how often the term occurs). Only the winners' passages are read.
 LOOSE_SQL = text(
-    f"SELECT {PASSAGE} FROM ("
-    f"  SELECT {PASSAGE}, tsv, query FROM knowledge.chunks,"
-    "   to_tsquery('english', replace(plainto_tsquery('english', :q)::text, ' & ', ' | ')) query"
-    "  WHERE tenant = :t AND expert_id = :e AND tsv @@ query LIMIT :cap) candidates"
-    " ORDER BY ts_rank(tsv, query) DESC, chunk_id LIMIT :n"
+    "WITH terms AS MATERIALIZED (SELECT DISTINCT lexeme, plainto_tsquery('simple', lexeme) AS term"
+    "  FROM unnest(tsvector_to_array(to_tsvector('english', :q))) lexeme),"
+    " hits AS MATERIALIZED (SELECT chunk_id, lexeme FROM ("
+    "   SELECT chunk_id, tsv FROM knowledge.chunks, to_tsquery('english',"
+    "    replace(plainto_tsquery('english', :q)::text, ' & ', ' | ')) query"
+    "   WHERE tenant = :t AND expert_id = :e AND tsv @@ query LIMIT :loose_cap) candidates, terms"
+    "  WHERE tsv @@ term),"
+    " size AS MATERIALIZED (SELECT greatest(coalesce(sum(chunks), 0),"
+    "  (SELECT count(DISTINCT chunk_id) FROM hits)) AS n FROM knowledge.documents"
+    "  WHERE tenant = :t AND expert_id = :e AND status = 'ready'),"
+    " weights AS MATERIALIZED (SELECT lexeme, term, idf FROM terms JOIN ("
+    "  SELECT lexeme, ln(1 + (max(size.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf"
+    "  FROM hits, size GROUP BY lexeme) counted USING (lexeme)),"
+    " shortlist AS MATERIALIZED (SELECT chunk_id FROM hits JOIN weights USING (lexeme)"
+    "  GROUP BY chunk_id ORDER BY sum(idf) DESC, chunk_id LIMIT :shortlist)"
+    f" SELECT {PASSAGE} FROM shortlist JOIN knowledge.chunks c USING (chunk_id)"
+    " WHERE c.tenant = :t"
+    " ORDER BY (SELECT sum(idf * ts_rank(c.tsv, term)) FROM weights WHERE c.tsv @@ term) DESC,"
+    " chunk_id LIMIT :n"
 )
 CANDIDATES = 2000
+# The any-term tier weighs its candidates' terms, which costs more per candidate than the
+# plain ts_rank it replaced: half as many candidates keep its time at or below what it was
+# at 100,000 passages (benchmarks/search.py). An expert with fewer passages holding any of
+# the question's terms (every manual measured in issue 19) sees no difference.
+LOOSE_CANDIDATES = 1000
 
 
 async def keyword_ranking(
     conn: AsyncConnection, tenant: str, expert_id: str, q: str, n: int
 ) -> list[Row]:
     """Up to `n` passages by keywords: all terms first, then any term."""
-    scope = {"t": tenant, "e": expert_id, "n": n, "q": q, "cap": CANDIDATES}
+    scope = {
+        "t": tenant,
+        "e": expert_id,
+        "n": n,
+        "q": q,
+        "cap": CANDIDATES,
+        "loose_cap": LOOSE_CANDIDATES,
+        "shortlist": 3 * n,
+    }
     ranked = list(await conn.execute(STRICT_SQL, scope))
     if len(ranked) < n:
         seen = {r.chunk_id for r in ranked}
@@ -127,6 +166,8 @@ class Searcher:
 
         rankings = await asyncio.gather(by_vector(), by_keyword())
         rows = {r.chunk_id: r for ranking in rankings for r in ranking}
+        navigation = {c for c, r in rows.items() if is_navigation(r.body)}
+        fused = fuse([[r.chunk_id for r in ranking] for ranking in rankings], k, last=navigation)
         return [
             SearchHit(
                 document_id=rows[c].document_id,
@@ -136,5 +177,5 @@ class Searcher:
                 text=rows[c].body,
                 score=score,
             )
-            for c, score in fuse([[r.chunk_id for r in ranking] for ranking in rankings], k)
+            for c, score in fused
         ]
