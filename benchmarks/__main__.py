@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution] [retrieval] [grounding]` (none: all)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ NAMES = (
     "dashboard",
     "contention",
     "attribution",
+    "retrieval",
+    "grounding",
 )
 
 
