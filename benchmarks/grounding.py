@@ -39,8 +39,11 @@ import httpx
 import msgspec
 
 from benchmarks.common import begin, embedded_stack, print_table, record, served_gateway
+from services.expert.answering import quoting
+from services.expert.answering.attribution import read
 from services.expert.answering.citations import check_citations
 from services.expert.answering.sources import Source
+from services.knowledge.embedder import Embedder
 from tests.support.inprocess import start_service
 from tests.support.manual_set import MANUAL, SECOND
 
@@ -154,6 +157,53 @@ async def upload(api: httpx.AsyncClient, expert_id: str) -> None:
         await asyncio.sleep(0.5)
 
 
+async def quote_cases(api: httpx.AsyncClient, expert_id: str, questions: list, encode) -> list:
+    """Per question: the six passages the expert would be given, split, with vectors."""
+    cases = []
+    for q in questions:
+        found = await api.get(f"/api/experts/{expert_id}/search", params={"q": q.question, "k": 6})
+        sources = [
+            Source(n, h["document_id"], h["filename"], h["page"], h["chunk_id"], h["text"])
+            for n, h in enumerate(found.json()["results"], start=1)
+        ]
+        reading = read("", sources)
+        texts = [q.question, *(s for part in reading.passage_sentences for s in part)]
+        cases.append((q, sources, reading, await asyncio.to_thread(encode, texts)))
+    return cases
+
+
+def quote_sweep(cases: list) -> list[tuple]:
+    """For each floor and rank penalty: the share of answerable questions whose quotes
+    include the labelled page, quote a wrong page only, or quote nothing; and the share of
+    uncovered questions that quote anything (each a quote of something irrelevant)."""
+    rows = []
+    answerable = [c for c in cases if c[0].page is not None]
+    uncovered = [c for c in cases if c[0].page is None]
+    for penalty in (0.0, 0.03, 0.06, 0.1):
+        for floor in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+            right = wrong = 0
+            quoted_uncovered = 0
+            for q, sources, reading, vectors in cases:
+                quotes = quoting.choose(
+                    q.question, vectors[0], reading.passage_sentences, vectors[1:],
+                    [s.n for s in sources], min_relevance=floor, rank_penalty=penalty,
+                )  # fmt: skip
+                pages = {(sources[x.n - 1].filename, sources[x.n - 1].page) for x in quotes}
+                if q.page is None:
+                    quoted_uncovered += bool(quotes)
+                elif (q.document, q.page) in pages:
+                    right += 1
+                elif quotes:
+                    wrong += 1
+            n = max(len(answerable), 1)
+            rows.append(
+                (penalty, floor, round(right / n, 3), round(wrong / n, 3),
+                 round(1 - (right + wrong) / n, 3),
+                 round(quoted_uncovered / max(len(uncovered), 1), 3))
+            )  # fmt: skip
+    return rows
+
+
 async def waited(api: httpx.AsyncClient, path: str, done: set[str], what: str) -> dict:
     while True:
         view = (await api.get(path)).json()
@@ -193,6 +243,7 @@ async def run() -> None:
         "closed": [], "never": [], "auto": [], "adapter-never": [], "adapter-auto": [],
     }  # fmt: skip
     loop: dict = {}
+    sweep: list = []
     async with embedded_stack() as stack:
         settings = msgspec.structs.replace(
             stack.settings(), min_training_examples=20, finetune_schedule="off"
@@ -211,6 +262,21 @@ async def run() -> None:
                     )
                 ).json()
                 await upload(api, expert["id"])
+                embedder = await asyncio.to_thread(Embedder)
+                cases = await quote_cases(api, expert["id"], questions, embedder.encode)
+                sweep = quote_sweep(cases)
+                print_table(
+                    "quotes: which page the lead quotes, by floor and rank penalty",
+                    (
+                        "penalty",
+                        "floor",
+                        "right page",
+                        "wrong page",
+                        "no quote",
+                        "uncovered quoted",
+                    ),
+                    sweep,
+                )
                 await ask(api, expert["id"], "What is tallyctl?", "rag")  # loads the model
                 started = time.perf_counter()
                 for config in ("never", "auto"):
@@ -274,7 +340,7 @@ async def run() -> None:
             pages = [(c["filename"][:10], c["page"]) for c in a["done"]["citations"]]
             given = [(s["filename"][:10], s["page"]) for s in a["sources"]]
             print(f"  miss: {q.question!r} wants p{q.page}; cited {pages}; given {given}")
-    record("grounding", {"questions": len(questions), "rows": rows, "loop": loop})
+    record("grounding", {"questions": len(questions), "rows": rows, "loop": loop, "sweep": sweep})
 
 
 def contents_run(text: str) -> bool:

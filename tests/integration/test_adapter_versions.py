@@ -35,12 +35,14 @@ from tests.support.adapters import lora_folder
 from tests.support.flows import create_expert
 from tests.support.versions import (
     activate,
+    append_trained,
     deployed,
     greedy,
     import_folder,
     listed,
     new_versions,
     rollback,
+    trained,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -365,3 +367,26 @@ async def test_a_benchmark_asks_with_any_version_and_leaves_no_trace(
     with pytest.raises(DomainError) as unknown:
         await measured("nosuchversion")
     assert unknown.value.code == "not_found"
+
+
+async def test_a_trained_version_is_its_adapter_files_only_and_exports(
+    nc, stack, servers, expert, tmp_path
+):
+    folder = lora_folder(servers.base_model, tmp_path / "with-readme", seed=6)
+    (folder / "README.md").write_text("# model card a saver wrote\n")  # as PEFT's saver does
+    ev = await trained(nc, expert, folder)
+    assert "README.md" in [f.name for f in ev.files]
+    await append_trained(stack.hosts["trainer"], ev)
+
+    async def registered():
+        view = await listed(nc, expert)
+        return next((a for a in view.adapters if a.id == ev.adapter_id), None)
+
+    version = await waiting.until(registered, timeout=30, what="the trained version")
+    assert version.valid
+    export = await request(nc, "qry.registry.export", ExportAdapter(adapter_id=ev.adapter_id),
+                           AdapterExport)  # fmt: skip
+    data = await Objects(nc.jetstream()).get(export.object)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        names = sorted(tar.getnames())
+    assert "README.md" not in names and "adapter_model.safetensors" in names

@@ -52,7 +52,7 @@ from tests.support.views import snapshot
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = 200  # enough that every command subject is accepted at least once
+EXAMPLES = 400  # enough that most command subjects are accepted at least once
 TENANT = "local"
 POOL: dict[str, list[str]] = {
     "expert_id": [],
@@ -231,7 +231,7 @@ async def settled(nc, document_id: str) -> None:
 async def test_after_arbitrary_commands_every_rebuilt_view_equals_the_live_one(services, nc):
     # Hypothesis's draws favour some subjects and fresh ids, and many commands need a state
     # the draws rarely compose (a version of that very expert, a build still running, a
-    # finished run to rescore): with 31 command subjects over 200 draws, at least a quarter
+    # finished run to rescore): with 31 command subjects over 400 draws, at least a quarter
     # must have been accepted at least once. Each command has its own tests besides.
     subjects = set(command_subjects(services))
     accepted = subjects & set(ACCEPTED)

@@ -68,9 +68,13 @@ def choose(
     passage_sentences: Sequence[Sequence[str]],
     sentence_vectors: np.ndarray,
     numbers: Sequence[int],
+    *,
+    min_relevance: float = MIN_RELEVANCE,
+    rank_penalty: float = RANK_PENALTY,
 ) -> list[Quote]:
     """The quotes to lead with, best first: from the sentences of each passage (in the order
-    given, numbered `numbers`), with their unit vectors as rows of `sentence_vectors`."""
+    given, numbered `numbers`), with their unit vectors as rows of `sentence_vectors`.
+    (`min_relevance` and `rank_penalty` are settable for the benchmark's sweep.)"""
     asked = content_words(question)
     q = _unit(question_vector.reshape(1, -1))[0]
     rows = _unit(sentence_vectors)
@@ -84,9 +88,9 @@ def choose(
             words = content_words(sentence)
             overlap = len(asked & words) / len(asked) if asked else 0.0
             relevance = COSINE_WEIGHT * float(vector @ q) + (1 - COSINE_WEIGHT) * overlap
-            found.append(Quote(sentence.strip(), n, relevance - RANK_PENALTY * rank))
+            found.append(Quote(sentence.strip(), n, relevance - rank_penalty * rank))
     found.sort(key=lambda quote: -quote.relevance)
-    if not found or found[0].relevance < MIN_RELEVANCE:
+    if not found or found[0].relevance < min_relevance:
         return []
     best = found[0]
     chosen = [best]

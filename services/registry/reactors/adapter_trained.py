@@ -15,6 +15,7 @@ from runtime.eventstore import RecordedEvent, derived_id
 from runtime.reactor import Progress
 from runtime.service import Hosted
 from services.registry.aggregates import EXPERT_VERSIONS
+from services.registry.archive_checks import ADAPTER_NAMES, MANIFEST
 from services.registry.reactors.expert_deleted import erased
 
 
@@ -27,26 +28,28 @@ class Registering(Hosted):
             await self.host.objects.delete_under(BUCKET, f"{rec.tenant}/{ev.adapter_id}/")
             return
         problems: list[str] = []
-        if ev.files:
+        # Only an adapter's own files make the version (what export packs and import takes);
+        # anything else a saver left beside them (PEFT's README.md) is not part of it.
+        files = [f for f in ev.files if f.name in ADAPTER_NAMES and f.name != MANIFEST]
+        if files:
             _, problems = await materialize(
-                self.host.objects, self.host.settings.home, rec.tenant, ev.adapter_id,
-                list(ev.files),
-            )  # fmt: skip
+                self.host.objects, self.host.settings.home, rec.tenant, ev.adapter_id, files
+            )
         registered = AdapterRegistered(
             adapter_id=ev.adapter_id,
             expert_id=ev.expert_id,
             source="trained",
             base_model=ev.base_model,
             backend=ev.backend,
-            files=list(ev.files),
+            files=files,
             provider_model=ev.provider_model,
             run_id=ev.run_id,
             dataset_id=ev.dataset_id,
             config=ev.config,
             metrics=ev.metrics,
             traces_used=ev.train_examples,
-            size_bytes=sum(f.size for f in ev.files),
-            sha256=whole_digest(list(ev.files)) if ev.files else None,
+            size_bytes=sum(f.size for f in files),
+            sha256=whole_digest(files) if files else None,
             created_at=rec.occurred_at or rec.at.isoformat(),
             valid=not problems,
             problems=problems[:16],
