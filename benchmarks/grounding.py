@@ -91,6 +91,15 @@ async def ask(api: httpx.AsyncClient, expert_id: str, question: str, mode: str) 
     return {"raw": "".join(raw), "sources": sources, "done": done}
 
 
+async def ask_all(
+    api: httpx.AsyncClient, expert_id: str, questions: list, quote_sources: str
+) -> list[tuple]:
+    """Every question in RAG mode, with the expert's `quote_sources` set first."""
+    patch = {"quote_sources": quote_sources}
+    (await api.patch(f"/api/experts/{expert_id}", json=patch)).raise_for_status()
+    return [(q, await ask(api, expert_id, q.question, "rag")) for q in questions]
+
+
 def cites(citations: list[dict], document: str, page: int | None) -> bool:
     return page is not None and any(
         c["filename"] == document and c["page"] == page for c in citations
@@ -280,12 +289,7 @@ async def run() -> None:
                 await ask(api, expert["id"], "What is tallyctl?", "rag")  # loads the model
                 started = time.perf_counter()
                 for config in ("never", "auto"):
-                    patch = {"quote_sources": config}
-                    reply = await api.patch(f"/api/experts/{expert['id']}", json=patch)
-                    reply.raise_for_status()
-                    for q in questions:
-                        answer = await ask(api, expert["id"], q.question, "rag")
-                        results[config].append((q, answer))
+                    results[config] = await ask_all(api, expert["id"], questions, config)
                 for q in questions:
                     answer = await ask(api, expert["id"], q.question, "closed")
                     results["closed"].append((q, answer))
@@ -293,12 +297,8 @@ async def run() -> None:
                 if ADAPTER:
                     loop = await one_turn_of_the_loop(api, expert["id"])
                     for config in ("never", "auto"):
-                        patch = {"quote_sources": config}
-                        reply = await api.patch(f"/api/experts/{expert['id']}", json=patch)
-                        reply.raise_for_status()
-                        for q in questions:
-                            answer = await ask(api, expert["id"], q.question, "rag")
-                            results[f"adapter-{config}"].append((q, answer))
+                        answers = await ask_all(api, expert["id"], questions, config)
+                        results[f"adapter-{config}"] = answers
         finally:
             for host in hosts:
                 await host.stop()
