@@ -31,26 +31,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from services.dataset import wording
 from services.dataset.boilerplate import boilerplate, boilerplate_sentence
 from services.dataset.candidates import Candidate, passage_field
 from services.dataset.raft import Written, raft_candidates
 from services.dataset.rules import prompt_key
-from services.dataset.sentences import NUMBERING, Block, answerable, blocks
+from services.dataset.sentences import Block, answerable, blocks
 
 SHORT_ANSWER_WORDS = 12
-MAX_TERM_WORDS = 6
-MAX_GOAL_WORDS = 12
 MAX_STEPS = 3
 
-_PRONOUNS = {
-    "it", "this", "that", "these", "those", "there", "here", "he", "she", "they", "we",
-    "you", "i", "which", "what", "who", "such", "each", "its", "their", "our", "his", "her",
-}  # fmt: skip
-_OPENING_CLAUSES = {
-    "if", "when", "since", "because", "although", "after", "before", "unless", "while", "as",
-    "for", "in", "on", "at", "by", "from", "under", "within", "during", "to", "once", "until",
-    "however", "also", "then", "so", "but", "and", "or", "note", "see",
-}  # fmt: skip
 _IMPERATIVES = {
     "run", "use", "click", "type", "select", "open", "press", "call", "set", "add", "choose",
     "enter", "install", "write", "pass", "put", "go", "start", "create", "edit", "make",
@@ -59,24 +49,12 @@ _IMPERATIVES = {
     "switch", "restart", "follow", "read", "apply", "send", "submit", "sign", "log", "drag",
     "right-click", "double-click", "execute", "define", "assign", "give", "keep", "wait",
 }  # fmt: skip
-_GENERIC_HEADINGS = {
-    "introduction", "overview", "preface", "summary", "contents", "index", "notes", "note",
-    "acknowledgements", "acknowledgments", "foreword", "appendix", "background",
-    "conclusion", "conclusions", "references", "bibliography", "examples", "example",
-    "abstract", "preliminaries", "general", "miscellaneous", "other", "details", "more",
-    "chapter", "part", "section", "table", "figure", "see", "copying", "license", "licence",
-}  # fmt: skip
 # "X does not …" and the like: the auxiliary, the question it opens, and its plural form
 _NEGATIONS = {
     "does not": "does", "doesn't": "does", "do not": "do", "don't": "do",
     "cannot": "can", "can not": "can", "can't": "can", "is not": "is", "isn't": "is",
     "are not": "are", "aren't": "are", "will not": "will", "won't": "will",
     "should not": "should", "must not": "can", "may not": "can", "need not": "must",
-}  # fmt: skip
-_CONDITIONS = {"when", "if", "while", "unless", "until", "before", "after", "once"}
-_CLAUSE_ENDS = _CONDITIONS | {
-    "because", "since", "as", "so", "but", "and", "or", "even", "except", "though",
-    "although", "without", "instead", "rather",
 }  # fmt: skip
 _MODALS = {"can", "will", "must", "should", "may", "might", "could", "would", "is", "are"}
 _TRANSITIVE = {
@@ -93,10 +71,6 @@ _VERBS = {
     "increased", "decreased", "works", "work", "happens", "happen", "occurs", "occur",
 }  # fmt: skip
 _VERBS |= _TRANSITIVE
-_IRREGULAR_PARTICIPLES = {
-    "built", "made", "held", "paid", "sent", "kept", "sold", "taken", "given", "written",
-    "done", "run", "set", "put", "read", "shown", "known", "grown", "cut", "brought", "bought",
-}  # fmt: skip
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
 _DAYS = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _PERIODS = r"day|week|month|year|night|morning|evening|hour|minute|quarter|season"
@@ -106,9 +80,8 @@ _WHEN = re.compile(
 )
 _PREPOSITIONS = {"in", "of", "for", "on", "at", "to", "from", "with", "by", "into", "about"}
 _AMOUNT = re.compile(r"^(?:[£$€]?\d|about\s+\d|around\s+\d|up\s+to\s+\d|at\s+(?:least|most)\s+\d)")
-_PUNCTUATION = ".,;:!?()[]\"'“”‘’"
 _DEFINITION = re.compile(
-    rf"^(?P<term>\S+(?:\s+\S+){{0,{MAX_TERM_WORDS - 1}}}?)\s+"
+    rf"^(?P<term>\S+(?:\s+\S+){{0,{wording.MAX_TERM_WORDS - 1}}}?)\s+"
     r"(?:(?P<verb>is|are)\s+(?:a|an|the|any|one)\s|(?P<plural>are)\s+(?:\S+\s+){1,3}"
     r"(?:that|which|who|whose)\s|means\s|refers\s+to\s|is\s+defined\s+as\s)"
 )
@@ -176,17 +149,17 @@ def _procedures(paragraphs: list[Block], usable: list[str]) -> list[Pair]:
         to_do = _TO_DO.match(sentence)
         if (
             to_do
-            and _goal(to_do.group("goal"))
-            and _first_word(to_do.group("rest")) in (_IMPERATIVES | {"you"})
+            and wording.goal_phrase(to_do.group("goal"))
+            and wording.first_word(to_do.group("rest")) in (_IMPERATIVES | {"you"})
         ):
-            found.append((f"How do you {_goal(to_do.group('goal'))}?", sentence))
+            found.append((f"How do you {wording.goal_phrase(to_do.group('goal'))}?", sentence))
             continue
         you_can = _YOU_CAN.match(sentence)
-        if you_can and _goal(you_can.group("goal")):
-            found.append((f"How can you {_goal(you_can.group('goal'))}?", sentence))
+        if you_can and wording.goal_phrase(you_can.group("goal")):
+            found.append((f"How can you {wording.goal_phrase(you_can.group('goal'))}?", sentence))
     for block in paragraphs:
         steps = _steps(block.sentences)
-        topic = _topic(block.heading)
+        topic = wording.heading_topic(block.heading)
         if steps and topic:
             found.append((_procedure_question(topic), steps))
     return found
@@ -197,7 +170,7 @@ def _steps(said: list[str]) -> str | None:
     opening and long enough together to answer with."""
     steps = []
     for sentence in said[:MAX_STEPS]:
-        if _first_word(sentence) not in _IMPERATIVES or not sentence.endswith("."):
+        if wording.first_word(sentence) not in _IMPERATIVES or not sentence.endswith("."):
             break
         if boilerplate_sentence(sentence):
             return None
@@ -211,8 +184,8 @@ def _procedure_question(topic: str) -> str:
     if [w.lower() for w in words[:2]] == ["how", "to"] and len(words) > 2:
         return f"How do you {' '.join(words[2:])}?"
     if words[0].lower().endswith("ing") and len(words[0]) > 5:
-        return f"How do you go about {_as_object(topic)}?"
-    return f"What are the steps for {_as_object(topic)}?"
+        return f"How do you go about {wording.as_object(topic)}?"
+    return f"What are the steps for {wording.as_object(topic)}?"
 
 
 def _caveats(usable: list[str]) -> list[Pair]:
@@ -228,17 +201,17 @@ def _negated(sentence: str) -> str | None:
     """ "X does not Y when Z." → "When does X not Y?"; "… unless Z." → "When does X Y?";
     "X cannot Y." → "Can X Y?"."""
     words = sentence.rstrip(".").split()
-    for n in range(1, MAX_TERM_WORDS + 1):
+    for n in range(1, wording.MAX_TERM_WORDS + 1):
         for size in (2, 1):
             said = " ".join(words[n : n + size]).lower()
             if said not in _NEGATIONS:
                 continue
-            subject = _subject_phrase(words[:n], allow_you=True)
-            action, condition = _verb_phrase(words[n + size :])
+            subject = wording.subject_phrase(words[:n], allow_you=True)
+            action, condition = wording.verb_phrase(words[n + size :])
             if not subject or not action:
                 return None
             aux = _NEGATIONS[said]
-            if aux == "does" and _plural(subject):
+            if aux == "does" and wording.plural(subject):
                 aux = "do"
             if condition == "unless":
                 return f"When {aux} {subject} {action}?"
@@ -254,20 +227,20 @@ def _only_if(sentence: str) -> str | None:
     if not found:
         return None
     words = sentence[: found.start()].split()
-    for n, word in enumerate(words[: MAX_TERM_WORDS + 1]):
+    for n, word in enumerate(words[: wording.MAX_TERM_WORDS + 1]):
         lower = word.lower()
-        guessed = n and _third_person(lower) and words[n - 1].lower() not in _PREPOSITIONS
+        guessed = n and wording.third_person(lower) and words[n - 1].lower() not in _PREPOSITIONS
         if lower in _MODALS or lower in _VERBS or guessed:
-            subject = _subject_phrase(words[:n], allow_you=True)
+            subject = wording.subject_phrase(words[:n], allow_you=True)
             rest = words[n + 1 :] if lower in _MODALS else words[n:]
-            if not subject or not rest or len(rest) > MAX_GOAL_WORDS:
+            if not subject or not rest or len(rest) > wording.MAX_GOAL_WORDS:
                 return None
             if re.search(r"[,;:]", " ".join(rest)) or {"and", "or"} & {w.lower() for w in rest}:
                 return None
             if lower in _MODALS:
-                return f"When {lower} {subject} {_clean(rest)}?"
-            aux = "do" if _plural(subject) else "does"
-            return f"When {aux} {subject} {_clean([_base(rest[0]), *rest[1:]])}?"
+                return f"When {lower} {subject} {wording.clean(rest)}?"
+            aux = "do" if wording.plural(subject) else "does"
+            return f"When {aux} {subject} {wording.clean([wording.base_form(rest[0]), *rest[1:]])}?"
     return None
 
 
@@ -275,9 +248,9 @@ def _definitions(usable: list[str]) -> list[Pair]:
     found = []
     for sentence in usable:
         match = _DEFINITION.match(sentence)
-        if match and _names_something(match.group("term")):
+        if match and wording.names_something(match.group("term")):
             verb = "are" if "are" in (match.group("verb"), match.group("plural")) else "is"
-            found.append((f"What {verb} {_as_object(match.group('term'))}?", sentence))
+            found.append((f"What {verb} {wording.as_object(match.group('term'))}?", sentence))
     return found
 
 
@@ -287,8 +260,10 @@ def _facts(usable: list[str]) -> list[Pair]:
     found = []
     for sentence in usable:
         words = sentence.rstrip(".").split()
-        n = next((n for n, w in enumerate(words[: MAX_TERM_WORDS + 1]) if w.lower() in _VERBS), 0)
-        subject = _subject_phrase(words[:n])
+        n = next(
+            (n for n, w in enumerate(words[: wording.MAX_TERM_WORDS + 1]) if w.lower() in _VERBS), 0
+        )
+        subject = wording.subject_phrase(words[:n])
         rest = words[n + 1 :]
         verb = words[n].lower()
         if not subject or not rest:
@@ -297,163 +272,36 @@ def _facts(usable: list[str]) -> list[Pair]:
             found.append((f"What {verb} {subject}?", sentence))
         elif (
             verb in ("is", "are", "was", "were")
-            and _participle(rest[0])
+            and wording.participle(rest[0])
             and _WHEN.search(re.split(r"[,;:]", " ".join(rest[1:]))[0])
         ):
-            found.append((f"When {verb} {subject} {rest[0].strip(_PUNCTUATION)}?", sentence))
+            found.append((f"When {verb} {subject} {rest[0].strip(wording.PUNCTUATION)}?", sentence))
         elif (
-            verb in _TRANSITIVE and rest[0].lower() not in _CLAUSE_ENDS and _noun_phrase(words[:n])
+            verb in _TRANSITIVE
+            and rest[0].lower() not in wording.CLAUSE_ENDS
+            and wording.noun_phrase(words[:n])
         ):
-            aux = "do" if _plural(subject) else "does"
-            found.append((f"What {aux} {subject} {_base(verb)}?", sentence))
+            aux = "do" if wording.plural(subject) else "does"
+            found.append((f"What {aux} {subject} {wording.base_form(verb)}?", sentence))
     return found
 
 
 def _headings(paragraphs: list[Block]) -> list[Pair]:
     found = []
     for block in paragraphs:
-        topic = _topic(block.heading)
+        topic = wording.heading_topic(block.heading)
         if not topic or not block.sentences or not _usable(block.sentences[0]):
             continue
         answer = block.sentences[0]
         second = block.sentences[1] if len(block.sentences) > 1 else ""
         if len(answer.split()) < SHORT_ANSWER_WORDS and _usable(second):
             answer += " " + second
-        if _speaks_of(answer, topic):
-            verb = "are" if _plural(topic) else "is"
-            found.append((f"What {verb} {_as_object(topic)}?", answer))
+        if wording.speaks_of(answer, topic):
+            verb = "are" if wording.plural(topic) else "is"
+            found.append((f"What {verb} {wording.as_object(topic)}?", answer))
         else:
-            found.append((f"What do you need to know about {_as_object(topic)}?", answer))
+            found.append((f"What do you need to know about {wording.as_object(topic)}?", answer))
     return found
-
-
-# ---- reading a sentence --------------------------------------------------------------------
-
-
-def _topic(heading: str | None) -> str | None:
-    """A heading as the subject of a question, or None for one that names no subject."""
-    if heading is None or boilerplate_sentence(heading):
-        return None
-    topic = NUMBERING.sub("", heading).strip()
-    words = topic.split()
-    if not words or words[0].lower().strip(_PUNCTUATION) in _GENERIC_HEADINGS:
-        return None
-    if any(w.lower().strip(_PUNCTUATION) in _PRONOUNS for w in words):
-        return None  # "What tallyctl does", a table's header "Code Meaning and what to do"
-    if re.search(r"\d+\s*$|\.{2,}", topic):  # a contents line: "Tides 12"
-        return None
-    return topic
-
-
-def _speaks_of(answer: str, topic: str) -> bool:
-    """Whether the answer names the heading's last word (by its first five letters)."""
-    head = topic.split()[-1].lower().strip(_PUNCTUATION)
-    return len(head) >= 3 and head[:5] in answer.lower()
-
-
-def _subject_phrase(words: list[str], *, allow_you: bool = False) -> str | None:
-    """The words as a question's subject ("The VAT return" → "the VAT return"), or None when
-    they are not a short noun phrase (a clause, a pronoun, punctuation)."""
-    if not words:
-        return None
-    if allow_you and [w.lower() for w in words] == ["you"]:
-        return "you"
-    phrase = " ".join(words)
-    if words[0].lower() in _OPENING_CLAUSES or not _names_something(phrase):
-        return None
-    return _as_object(phrase)
-
-
-def _verb_phrase(words: list[str]) -> tuple[str | None, str | None]:
-    """What follows an auxiliary, up to a comma or the next clause, and the word that opens
-    that clause ("when", "unless"…), if any."""
-    taken: list[str] = []
-    condition = None
-    for word in words:
-        bare = word.lower().strip(_PUNCTUATION)
-        if bare in _CLAUSE_ENDS:
-            condition = bare
-            break
-        taken.append(word)
-        if word.endswith((",", ";", ":")):
-            break
-    if not taken or len(taken) > MAX_GOAL_WORDS or _first_word(" ".join(taken)) in _PRONOUNS:
-        return None, None
-    if not taken[0][:1].islower():
-        return None, None
-    return _clean(taken), condition
-
-
-def _goal(goal: str) -> str | None:
-    words = goal.split()
-    if len(words) > MAX_GOAL_WORDS or words[-1].lower() in ("this", "that", "so", "it", "them"):
-        return None
-    return _clean(words)
-
-
-def _clean(words: list[str]) -> str:
-    return " ".join(words).strip(_PUNCTUATION + " ")
-
-
-def _first_word(text: str) -> str:
-    return text.split()[0].lower().strip(_PUNCTUATION) if text.split() else ""
-
-
-def _participle(word: str) -> bool:
-    word = word.lower().strip(_PUNCTUATION)
-    return (word.endswith("ed") and len(word) > 4) or word in _IRREGULAR_PARTICIPLES
-
-
-def _third_person(word: str) -> bool:
-    return word.endswith("s") and not word.endswith("ss") and len(word) > 3 and word.isalpha()
-
-
-def _base(verb: str) -> str:
-    """A third-person verb's base form: "requires" → "require", "applies" → "apply"."""
-    verb = verb.lower().strip(_PUNCTUATION)
-    if verb.endswith("ies") and len(verb) > 4:
-        return verb[:-3] + "y"
-    if verb.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
-        return verb[:-2]
-    return verb[:-1] if verb.endswith("s") and not verb.endswith("ss") else verb
-
-
-def _plural(phrase: str) -> bool:
-    if phrase == "you":
-        return True
-    head = phrase.split()[-1].strip(_PUNCTUATION)
-    return head.lower().endswith("s") and not head.lower().endswith(("ss", "us", "is"))
-
-
-def _noun_phrase(words: list[str]) -> bool:
-    """Whether the words open like a noun phrase ("The save command", "Each user"), not
-    like an adjective a verb-like noun follows ("Late returns attract …")."""
-    return len(words) >= 2 and (
-        words[0].lower() in ("a", "an", "the", "each", "every", "your", "any", "this")
-        or words[0][:1].isupper()
-        and words[1][:1].isupper()
-    )
-
-
-def _names_something(phrase: str) -> bool:
-    words = phrase.split()
-    if not words or len(words) > MAX_TERM_WORDS or re.search(r"[,;:]|\((?!\))", phrase):
-        return False
-    # no "it", no relative clause ("Rows in which the condition"), no table cells run
-    # together ("E11 The vault")
-    return not (
-        any(w.lower().strip(_PUNCTUATION) in _PRONOUNS for w in words)
-        or any(w in ("The", "A", "An") for w in words[1:])
-    )
-
-
-def _as_object(phrase: str) -> str:
-    """A sentence-initial phrase as it reads inside a question: "The VAT return" becomes
-    "the VAT return", "Input tax" becomes "input tax"; acronyms and names inside stay."""
-    first, _, rest = phrase.partition(" ")
-    if first[1:].islower() or len(first) == 1:
-        first = first.lower()
-    return f"{first} {rest}" if rest else first
 
 
 def _distinct(pairs: list[Pair]) -> list[Pair]:

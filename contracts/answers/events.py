@@ -1,0 +1,96 @@
+"""What the expert context's answer aggregate and model backend append to the log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta
+
+from contracts.answers.values import (
+    MAX_CLAIMS,
+    MAX_SOURCES,
+    MAX_TAGS,
+    AnswerText,
+    BackendKind,
+    Citation,
+    Claim,
+    Fraction,
+    GivenSource,
+    Kind,
+    Millis,
+    Mode,
+    Question,
+    Rating,
+    Reason,
+    ScoreValue,
+    Seconds,
+    Sentence,
+    Tag,
+    Url,
+)
+from contracts.base import Event
+from contracts.expert import ShortText
+from contracts.rules import Count, Token, items, line, prose
+
+
+class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
+    answer_id: Token
+    expert_id: Token
+    kind: Kind = "answer"
+    mode: Mode
+    question: Question
+    sources: items(GivenSource, MAX_SOURCES) = []
+    answer: AnswerText  # as shown: citation markers that named no source removed
+    citations: items(Citation, MAX_SOURCES) = []
+    removed_citations: Count = 0
+    refused: Reason | None = None  # why the expert declined (a guardrail), or None
+    violations: items(line(200), 50) = []  # "don't" phrases the answer used anyway
+    backend: BackendKind
+    model: ShortText
+    adapter_id: Token | None = None
+    prompt_tokens: Count = 0
+    completion_tokens: Count = 0
+    finish_reason: line(40) = "stop"
+    ttft_ms: Millis = 0.0  # from the request to the first piece of text
+    latency_ms: Millis = 0.0  # from the request to the last piece
+    tokens_per_s: Annotated[float, Meta(ge=0.0)] = 0.0
+    retrieval_ms: Millis = 0.0  # finding the passages
+    prompt_ms: Millis = 0.0  # building the prompt (persona, sources, token counting)
+    claims: items(Claim, MAX_CLAIMS) = []  # per sentence, in order (empty before v0.3)
+    attribution_ms: Millis = 0.0  # attributing the answer's sentences to the passages
+
+
+class AnswerScored(Event, frozen=True, kw_only=True, tag="expert.AnswerScored"):
+    answer_id: Token
+    expert_id: Token
+    score: ScoreValue
+    groundedness: Fraction | None = None
+    citation_validity: Fraction | None = None
+    sanity: Fraction = 1.0
+    refusal: bool = False
+    reasons: items(Sentence, 20) = []
+    scorer_version: line(40, min_length=1)
+
+
+class FeedbackGiven(Event, frozen=True, kw_only=True, tag="expert.FeedbackGiven"):
+    answer_id: Token
+    expert_id: Token
+    rating: Rating
+    edited_answer: AnswerText | None = None
+    tags: items(Tag, MAX_TAGS) = []
+    comment: prose(4000) = ""
+
+
+AnswerEvent = AnswerGiven | AnswerScored | FeedbackGiven
+
+
+class BackendConfigured(Event, frozen=True, kw_only=True, tag="expert.BackendConfigured"):
+    """The expert's model backend. The API key travels sealed (runtime.secrets), never plain."""
+
+    expert_id: Token
+    kind: BackendKind
+    base_url: Url | None = None
+    model: ShortText | None = None
+    api_key_sealed: line(2000) | None = None
+    key_id: line(64) | None = None  # which secret key sealed it
+    timeout_s: Seconds = 60.0
