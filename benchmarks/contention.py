@@ -37,7 +37,7 @@ from pathlib import Path
 import msgspec
 
 from benchmarks.common import ROOT, begin, percentiles, print_table, record
-from benchmarks.training import chat_rows, model_folder
+from benchmarks.training import chat_rows, model_folder, write_chat_files
 from contracts.trainer import TrainConfig
 from runtime.child_env import (
     child_env,
@@ -139,10 +139,7 @@ async def run(answers: int = 8, tokens: int = 24) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="simtune-bench-contention-"))
     try:
         model_dir, label = model_folder("smollm2", scratch)
-        rows = chat_rows()
-        train = scratch / "train.jsonl"
-        train.write_text("".join(json.dumps(row) + "\n" for row in rows))
-        (scratch / "val.jsonl").write_text("")
+        train = write_chat_files(scratch, chat_rows())
         config = TrainConfig(
             lora_rank=16, lora_alpha=32, batch_size=4, gradient_accumulation_steps=1,
             max_steps=100_000, max_seq_length=512, learning_rate=2e-4, seed=0, backend="peft",

@@ -67,8 +67,7 @@ async def timed(coro) -> tuple[float, object]:
 async def measure(nc, conn, sqla, embedder: Embedder, qs: list[str], vectors) -> dict:
     n = max(4 * K, 20)  # what hybrid_search asks for
     steps = {
-        "service": lambda q, v: ask(
-            nc, Search(expert_id=EXPERT, q=q, k=K)),
+        "service": lambda q, v: ask(nc, Search(expert_id=EXPERT, q=q, k=K)),
         "raw": lambda q, v: conn.fetch(RAW_SQL, TENANT, EXPERT, v, K),
         "embed": lambda q, v: embedder.embed_query(q),
         "keyword": lambda q, v: keyword_ranking(sqla, TENANT, EXPERT, q, n),

@@ -125,6 +125,15 @@ def chat_rows() -> list[dict]:
     ]
 
 
+def write_chat_files(scratch: Path, rows: list[dict]) -> Path:
+    """The training process's input in `scratch`: `train.jsonl` of `rows` and an empty
+    `val.jsonl` (no evaluation); the train file's path."""
+    train = scratch / "train.jsonl"
+    train.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (scratch / "val.jsonl").write_text("")
+    return train
+
+
 def model_folder(name: str, scratch: Path) -> tuple[Path, str]:
     if name == "tiny":
         from tests.support.tiny_llm import build_tiny_llm
@@ -317,15 +326,11 @@ async def service_runs(
         try:
             nc = hosts[0].nc
             profile = Profile(name=NAME, description=DESCRIPTION)
-            expert_id = (
-                await ask(nc, CreateExpert(profile=profile))
-            ).id
+            expert_id = (await ask(nc, CreateExpert(profile=profile))).id
             manual = [ManualExample(question=q, answer=a) for q, a in pairs()]
             spec = BuildSpec(sources=Sources(manual=manual))
             build = BuildDataset(expert_id=expert_id, spec=spec)
-            dataset = await ready_dataset(
-                nc, await ask(nc, build)
-            )
+            dataset = await ready_dataset(nc, await ask(nc, build))
             content = await load_data(Objects(nc.jetstream()), dataset.content)
             if [json.loads(line) for line in content.train.splitlines()] != rows:
                 raise RuntimeError(
@@ -377,9 +382,7 @@ async def run(model: str = "tiny", max_steps: int = 20, repeats: int = 3) -> Non
     try:
         model_dir, label = model_folder(model, scratch)
         rows = chat_rows()
-        train = scratch / "train.jsonl"
-        train.write_text("".join(json.dumps(row) + "\n" for row in rows))
-        (scratch / "val.jsonl").write_text("")
+        train = write_chat_files(scratch, rows)
         config = TrainConfig(
             lora_rank=16, lora_alpha=32, lora_dropout=0.05, batch_size=4,
             gradient_accumulation_steps=1, max_steps=max_steps, max_seq_length=512,

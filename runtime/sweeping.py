@@ -14,8 +14,15 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime.logs import get_logger
+from runtime.service import Hosted
+
+if TYPE_CHECKING:
+    from sqlalchemy import TextClause
+
+    from runtime.service import ServiceHost
 
 log = get_logger(__name__)
 
@@ -38,6 +45,30 @@ async def sweep_forever(
             if removed:
                 log.info("sweep.removed", sweeper=name, removed=removed)
         await asyncio.sleep(every_s)
+
+
+def grace_of(host: ServiceHost, grace_s: float | None) -> float:
+    """The grace period of one sweep: the one asked for (a test sweeps with 0), else the
+    configured `SIMTUNE_SWEEP_GRACE_S`."""
+    return host.settings.sweep_grace_s if grace_s is None else grace_s
+
+
+class Sweeper(Hosted):
+    """A sweeper that judges its files by the rows of its own tables: `references` are the
+    queries whose rows are live, read once the projections have caught up with the log (so
+    nothing the log refers to is judged unreferenced); `sweep_unreferenced` gets the grace
+    and one set of row tuples per query, and removes what none of them keeps."""
+
+    references: tuple[TextClause, ...] = ()
+
+    async def sweep(self, grace_s: float | None = None) -> int:
+        await self.host.caught_up_with_log()
+        async with self.host.engine.connect() as conn:
+            rows = [{tuple(r) for r in (await conn.execute(q)).all()} for q in self.references]
+        return await self.sweep_unreferenced(grace_of(self.host, grace_s), *rows)
+
+    async def sweep_unreferenced(self, grace: float, *live: set[tuple]) -> int:
+        raise NotImplementedError
 
 
 def cutoff(grace_s: float) -> float:

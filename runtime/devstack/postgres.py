@@ -176,17 +176,7 @@ class EmbeddedPostgres(ChildServer):
 
     def _clear_stale_pidfile(self) -> None:
         """Drop a postmaster.pid whose process is gone or is no postgres (PID reuse)."""
-        pidfile = self.data_dir / "postmaster.pid"
-        try:
-            pid = int(pidfile.read_text().split("\n", 1)[0])
-            proc = psutil.Process(pid)
-            alive = proc.name() == "postgres" and proc.status() != psutil.STATUS_ZOMBIE
-        except (OSError, ValueError):
-            return
-        except psutil.Error:
-            alive = False
-        if not alive:
-            pidfile.unlink(missing_ok=True)
+        _drop_if_stale(self.data_dir / "postmaster.pid")
 
     def _clear_stale_socket_locks(self) -> None:
         """Drop a socket's lock file left by a postmaster that was killed: Postgres refuses
@@ -194,19 +184,26 @@ class EmbeddedPostgres(ChildServer):
         (a zombie, in a container whose first process reaps nothing) exists for ever."""
         for folder in self._socket_dirs:
             for lock in folder.glob(".s.PGSQL.*.lock"):
-                try:
-                    pid = int(lock.read_text().split("\n", 1)[0])
-                    proc = psutil.Process(pid)
-                    alive = proc.name() == "postgres" and proc.status() != psutil.STATUS_ZOMBIE
-                except (OSError, ValueError):
-                    continue
-                except psutil.Error:
-                    alive = False
-                if not alive:
-                    lock.unlink(missing_ok=True)
+                _drop_if_stale(lock)
 
     def _log_tail(self) -> str:
         return tail(self.log_path, 20)
 
     def __repr__(self) -> str:
         return f"EmbeddedPostgres(data_dir={str(self.data_dir)!r}, database={self.database!r})"
+
+
+def _drop_if_stale(path: Path) -> None:
+    """Remove a file that names a postmaster by its pid (on its first line) when that
+    process is gone, a zombie, or no postgres at all (PID reuse); a file that cannot be read
+    or names no pid is left as it is."""
+    try:
+        pid = int(path.read_text().split("\n", 1)[0])
+        proc = psutil.Process(pid)
+        alive = proc.name() == "postgres" and proc.status() != psutil.STATUS_ZOMBIE
+    except (OSError, ValueError):
+        return
+    except psutil.Error:
+        alive = False
+    if not alive:
+        path.unlink(missing_ok=True)

@@ -13,17 +13,15 @@ from sqlalchemy import text
 
 from contracts.dataset import BUCKET, CONTEXT, LINE, DatasetsErased
 from contracts.expert import ExpertDeleted
-from runtime.aggregate import AggregateType
-from runtime.eventstore import RecordedEvent, derived_id
+from runtime.cascade import cancel_then_erase, erased_flag
+from runtime.eventstore import RecordedEvent
 from runtime.reactor import Progress
 from runtime.service import Hosted
 from services.dataset import domain
 from services.dataset.aggregates import BUILD
 
 # The expert's line, seen only as "was it erased?": enough to decide the erasure once.
-ERASED = AggregateType(
-    CONTEXT, LINE, False, lambda erased, event: erased or isinstance(event, DatasetsErased)
-)
+ERASED = erased_flag(CONTEXT, LINE, DatasetsErased)
 BUILDING = text(
     "SELECT id FROM dataset.datasets WHERE tenant = :t AND expert_id = :e AND status = 'building'"
 )
@@ -33,30 +31,14 @@ class OnExpertDeleted(Hosted):
     async def react(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, ExpertDeleted):
             return
-        tenant, expert_id = rec.tenant, rec.event.expert_id
-        await self.host.caught_up_with_log()
-        async with self.host.engine.connect() as conn:
-            building = (await conn.execute(BUILDING, {"t": tenant, "e": expert_id})).scalars()
-            building = list(building)
-        for dataset_id in building:
-            await BUILD.execute(
-                self.host.store,
-                tenant,
-                dataset_id,
-                lambda s, d=dataset_id: (
-                    domain.decide_cancel(s, d) if domain.still_building(s) else None
-                ),
-                event_id=derived_id(rec.event_id, "cancel", dataset_id),
-                correlation_id=rec.correlation_id,
-                races=3,
-            )
-        await ERASED.execute(
-            self.host.store,
-            tenant,
-            expert_id,
-            lambda erased: None if erased else DatasetsErased(expert_id=expert_id),
-            event_id=derived_id(rec.event_id, "erased"),
-            correlation_id=rec.correlation_id,
+        await cancel_then_erase(
+            self.host,
+            rec,
+            going=BUILDING,
+            work=BUILD,
+            cancel=lambda s, d: domain.decide_cancel(s, d) if domain.still_building(s) else None,
+            line=ERASED,
+            erasure=lambda expert_id: DatasetsErased(expert_id=expert_id),
             races=3,
         )
-        await self.host.objects.delete_under(BUCKET, f"{tenant}/{expert_id}/")
+        await self.host.objects.delete_under(BUCKET, f"{rec.tenant}/{rec.event.expert_id}/")

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from contracts.dataset import BUCKET
 from runtime.service import Hosted
-from runtime.sweeping import object_cutoff
+from runtime.sweeping import grace_of, object_cutoff
 
 EXAMPLES = ".examples.jsonl"
 REFERENCED = text(
@@ -21,7 +21,7 @@ REFERENCED = text(
 
 class DatasetSweeper(Hosted):
     async def sweep(self, grace_s: float | None = None) -> int:
-        before = object_cutoff(self.host.settings.sweep_grace_s if grace_s is None else grace_s)
+        before = object_cutoff(grace_of(self.host, grace_s))
         stored = [s for s in await self.host.objects.list(BUCKET) if s.mtime < before]
         if not stored:
             return 0

@@ -101,20 +101,17 @@ async def list_traces(conn: AsyncConnection, q: ListTraces) -> TracePage:
     """Newest first; `next` is "<created_at>|<answer_id>" of the last row when more remain."""
     where = ["tenant = :t", "expert_id = :e"]
     params: dict = {"t": q.tenant, "e": q.expert_id, "n": q.limit + 1}
-    if q.mode is not None:
-        where.append("mode = :mode")
-        params["mode"] = q.mode
-    if q.kind is not None:
-        where.append("kind = :kind")
-        params["kind"] = q.kind
+    for value, clause, name in (
+        (q.mode, "mode = :mode", "mode"),
+        (q.kind, "kind = :kind", "kind"),
+        (q.min_score, "score >= :lo", "lo"),
+        (q.max_score, "score <= :hi", "hi"),
+    ):
+        if value is not None:  # a filter left out filters nothing
+            where.append(clause)
+            params[name] = value
     if q.rated is not None:
         where.append("rating IS NOT NULL" if q.rated else "rating IS NULL")
-    if q.min_score is not None:
-        where.append("score >= :lo")
-        params["lo"] = q.min_score
-    if q.max_score is not None:
-        where.append("score <= :hi")
-        params["hi"] = q.max_score
     if q.after:
         at, _, answer_id = q.after.partition("|")
         try:

@@ -22,8 +22,7 @@ from sqlalchemy import text
 
 from contracts.registry import BUCKET, EXPORTS, IMPORTS
 from runtime.adapter_files import adapters_root
-from runtime.service import Hosted
-from runtime.sweeping import cutoff, object_cutoff, remove_tree, stale_children
+from runtime.sweeping import Sweeper, cutoff, object_cutoff, remove_tree, stale_children
 
 LIVE = text("SELECT tenant, id FROM registry.adapters WHERE deleted_at IS NULL")
 EXPERTS = text("SELECT DISTINCT tenant, expert_id FROM registry.adapters")
@@ -31,13 +30,10 @@ EXPERTS_FOLDER = "experts"
 EXPORT_SUFFIX = ".tar.gz"
 
 
-class RegistrySweeper(Hosted):
-    async def sweep(self, grace_s: float | None = None) -> int:
-        grace = self.host.settings.sweep_grace_s if grace_s is None else grace_s
-        await self.host.caught_up_with_log()  # nothing the log refers to is judged unreferenced
-        async with self.host.engine.connect() as conn:
-            live = {tuple(r) for r in (await conn.execute(LIVE)).all()}
-            experts = {tuple(r) for r in (await conn.execute(EXPERTS)).all()}
+class RegistrySweeper(Sweeper):
+    references = (LIVE, EXPERTS)
+
+    async def sweep_unreferenced(self, grace: float, live: set, experts: set) -> int:
         root = adapters_root(self.host.settings.home)
         removed = await asyncio.to_thread(sweep_folders, root, live, experts, cutoff(grace))
         return removed + await self.sweep_objects(live, grace)

@@ -19,19 +19,16 @@ from sqlalchemy import text
 
 from contracts.trainer import CHECKPOINTS
 from runtime.objects import Stored
-from runtime.service import Hosted
-from runtime.sweeping import cutoff, object_cutoff, remove_tree, stale_children
+from runtime.sweeping import Sweeper, cutoff, object_cutoff, remove_tree, stale_children
 
 GOING = text("SELECT tenant, id FROM trainer.runs WHERE status IN ('queued', 'running')")
 STEP = re.compile(r"checkpoint-(\d+)\.tar$")
 
 
-class TrainerSweeper(Hosted):
-    async def sweep(self, grace_s: float | None = None) -> int:
-        grace = self.host.settings.sweep_grace_s if grace_s is None else grace_s
-        await self.host.caught_up_with_log()  # a run just queued is seen as going
-        async with self.host.engine.connect() as conn:
-            going = {tuple(r) for r in (await conn.execute(GOING)).all()}
+class TrainerSweeper(Sweeper):
+    references = (GOING,)  # a run just queued is seen as going
+
+    async def sweep_unreferenced(self, grace: float, going: set) -> int:
         runs = self.host.settings.home / "trainer" / "runs"
         removed = await asyncio.to_thread(sweep_work, runs, going, cutoff(grace))
         return removed + await self.sweep_checkpoints(going, grace)

@@ -23,7 +23,6 @@ from contracts.benchmark import (
     PromotionDecided,
     QuestionList,
 )
-from contracts.benchmark import RemoveQuestion as Remove
 from contracts.dataset import ExamplePage, ListExamples
 from contracts.prompting import NOT_COVERED, question_in
 from contracts.registry import STREAM as REGISTRY
@@ -34,7 +33,13 @@ from services.benchmark.examiner import Examiner
 from services.benchmark.gate import FORGETTING_TOLERANCE_POINTS
 from services.benchmark.reactors.adapter_registered import AfterTraining
 from tests.support.adapters import lora_folder
-from tests.support.benchmarks import add_questions, finished, questions_answered_by, results
+from tests.support.benchmarks import (
+    add_questions,
+    finished,
+    questions_answered_by,
+    results,
+    swap_questions,
+)
 from tests.support.flows import create_expert
 from tests.support.versions import append_trained, new_versions, trained
 from tests.support.waiting import until
@@ -77,6 +82,19 @@ async def held_out_questions(nc, dataset_id: str) -> set[str]:
         for e in page.examples
         if e.provenance.document_id and not e.messages[-1].content.startswith(NOT_COVERED)
     }
+
+
+def gated_runs(expert: str, prefix: str) -> tuple[dict[str, str], Gate]:
+    """The seeds of a gated candidate's four runs (its own questions and the guard's, each
+    for it and for the active version), named after `prefix`, and the gate that ties them."""
+    seeds = {name: f"{prefix}-{name}" for name in ("own", "own-active", "guard", "guard-active")}
+    gate = Gate(
+        candidate_run_id=run_id_of("local", expert, seeds["own"]),
+        against_run_id=run_id_of("local", expert, seeds["own-active"]),
+        guard_run_id=run_id_of("local", expert, seeds["guard"]),
+        guard_against_run_id=run_id_of("local", expert, seeds["guard-active"]),
+    )
+    return seeds, gate
 
 
 async def test_after_a_fine_tune_the_gate_asks_the_experts_own_held_out_questions_and_the_bank(
@@ -154,13 +172,7 @@ async def test_a_candidate_that_wins_its_own_questions_but_forgets_the_bank_is_h
     (tuned,) = await new_versions(nc, servers.base_model, tmp_path, expert, seeds=(32,))
     host = stack.hosts["benchmark"]
     handlers = BenchmarkCommands(host, Examiner(host))
-    seeds = {name: f"forgets-{name}" for name in ("own", "own-active", "guard", "guard-active")}
-    gate = Gate(
-        candidate_run_id=run_id_of("local", expert, seeds["own"]),
-        against_run_id=run_id_of("local", expert, seeds["own-active"]),
-        guard_run_id=run_id_of("local", expert, seeds["guard"]),
-        guard_against_run_id=run_id_of("local", expert, seeds["guard-active"]),
-    )
+    seeds, gate = gated_runs(expert, "forgets")
 
     async def queue(name: str, adapter: str | None, candidate: bool = False) -> str:
         run_id, _ = await handlers.queue("local", expert, "custom", "quick", adapter,
@@ -172,12 +184,7 @@ async def test_a_candidate_that_wins_its_own_questions_but_forgets_the_bank_is_h
     await add_questions(nc, expert, general)
     await queue("guard-active", None)
     await queue("guard", tuned)
-    for q in general:
-        await request(nc, "cmd.benchmark.remove_question",
-                      Remove(expert_id=expert, question_id=q.id), Accepted)  # fmt: skip
-    own = [msgspec.structs.replace(q, id=f"own{q.id}")
-           for q in await questions_answered_by(nc, expert, tuned)]  # fmt: skip
-    await add_questions(nc, expert, own)
+    await swap_questions(nc, expert, general, tuned, "own")
     await queue("own-active", None)
     wins = await finished(nc, await queue("own", tuned, candidate=True), 240)
     assert wins.status == "succeeded"
@@ -274,13 +281,7 @@ async def test_a_gate_whose_guard_was_cancelled_holds_the_candidate_back_once(
     host = stack.hosts["benchmark"]
     handlers = BenchmarkCommands(host, Examiner(host))
     await add_questions(nc, expert, await questions_answered_by(nc, expert, tuned, n=2))
-    seeds = {name: f"cancelled-{name}" for name in ("own", "own-active", "guard", "guard-active")}
-    gate = Gate(
-        candidate_run_id=run_id_of("local", expert, seeds["own"]),
-        against_run_id=run_id_of("local", expert, seeds["own-active"]),
-        guard_run_id=run_id_of("local", expert, seeds["guard"]),
-        guard_against_run_id=run_id_of("local", expert, seeds["guard-active"]),
-    )
+    seeds, gate = gated_runs(expert, "cancelled")
     for name, adapter in [("own-active", None), ("guard-active", None), ("guard", tuned),
                           ("own", tuned)]:  # fmt: skip
         await handlers.queue("local", expert, "custom", "quick", adapter, "after_training",

@@ -37,6 +37,7 @@ from tests.support.benchmarks import (
     finished,
     questions_answered_by,
     start,
+    swap_questions,
 )
 from tests.support.flows import create_expert
 from tests.support.versions import append_trained, listed, new_versions, trained
@@ -136,15 +137,7 @@ async def test_a_lower_run_of_the_active_adapter_raises_the_regression_alert(
     high = await finished(nc, await start(nc, expert, suite="custom"))
     assert high.adapter_id == good
 
-    from contracts.base import Accepted
-    from contracts.benchmark import RemoveQuestion
-
-    for q in first:
-        await request(nc, "cmd.benchmark.remove_question",
-                      RemoveQuestion(expert_id=expert, question_id=q.id), Accepted)  # fmt: skip
-    moved = [msgspec.structs.replace(q, id=f"m{q.id}")
-             for q in await questions_answered_by(nc, expert, other)]  # fmt: skip
-    await add_questions(nc, expert, moved)
+    await swap_questions(nc, expert, first, other, "m")
     low = await finished(nc, await start(nc, expert, suite="custom"))
     assert low.composite_score < high.composite_score - 2
     said = await alert(nc, expert, "regression")

@@ -6,6 +6,7 @@ the provider fails fails the run with the provider's words."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 
 import msgspec
 import pytest
@@ -34,6 +35,17 @@ async def configure(nc, expert: str, url: str, *, budget=None, key=KEY) -> Finet
     accepted = await request(nc, "cmd.trainer.configure", cmd, Accepted)
     query = GetFinetuneSettings(expert_id=expert, after_seq=accepted.seq)
     return await request(nc, "qry.trainer.settings", query, FinetuneSettings)
+
+
+@asynccontextmanager
+async def hosted_expert(nc, name: str, *, budget=None, key=KEY, **fake):
+    """A new expert with a ready dataset, set to fine-tune (`budget`, `key`) at a fake
+    provider started with the options `fake`: yields (expert id, dataset id, the fake)."""
+    expert = await create_expert(nc, name)
+    data = await dataset(nc, expert)
+    async with fake_finetune_api(**fake) as api:
+        await configure(nc, expert, api.url, budget=budget, key=key)
+        yield expert, data, api
 
 
 async def test_a_hosted_run_needs_its_cost_confirmed_then_records_the_providers_model(services, nc):
@@ -80,10 +92,7 @@ async def test_a_hosted_run_needs_its_cost_confirmed_then_records_the_providers_
 
 
 async def test_a_budget_refuses_a_run_that_would_pass_it_with_the_figures(services, nc):
-    expert = await create_expert(nc, "Thrifty keeper")
-    data = await dataset(nc, expert)
-    async with fake_finetune_api() as api:
-        await configure(nc, expert, api.url, budget=0.01)
+    async with hosted_expert(nc, "Thrifty keeper", budget=0.01) as (expert, data, api):
         with pytest.raises(DomainError) as refused:
             await start(nc, expert, data, config=None, confirm=True)
         assert refused.value.code == "over_budget" and refused.value.status == 422
@@ -94,10 +103,7 @@ async def test_a_budget_refuses_a_run_that_would_pass_it_with_the_figures(servic
 
 
 async def test_a_job_the_provider_fails_fails_the_run_with_its_words(services, nc):
-    expert = await create_expert(nc, "Unlucky keeper")
-    data = await dataset(nc, expert)
-    async with fake_finetune_api(fail_job=True) as api:
-        await configure(nc, expert, api.url)
+    async with hosted_expert(nc, "Unlucky keeper", fail_job=True) as (expert, data, api):
         accepted = await start(nc, expert, data, config=None, confirm=True)
         view = await finished(nc, accepted.run_id)
     assert view.status == "failed"
@@ -105,10 +111,7 @@ async def test_a_job_the_provider_fails_fails_the_run_with_its_words(services, n
 
 
 async def test_a_wrong_key_fails_the_run_saying_so_without_the_key(services, nc):
-    expert = await create_expert(nc, "Locked keeper")
-    data = await dataset(nc, expert)
-    async with fake_finetune_api() as api:
-        await configure(nc, expert, api.url, key="sk-wrong-key")
+    async with hosted_expert(nc, "Locked keeper", key="sk-wrong-key") as (expert, data, api):
         accepted = await start(nc, expert, data, config=None, confirm=True)
         view = await finished(nc, accepted.run_id)
     assert view.status == "failed" and "API key" in view.error

@@ -16,10 +16,8 @@ from contracts.base import Accepted
 from contracts.trainer import CancelFinetune, FinetuneSettings, GetFinetuneSettings
 from runtime.eventstore import EventStore
 from runtime.rpc import DomainError, request
-from tests.integration.test_finetune_hosted import configure
-from tests.support.fake_finetune_api import fake_finetune_api
-from tests.support.flows import create_expert
-from tests.support.training import dataset, finished, reached, start
+from tests.integration.test_finetune_hosted import configure, hosted_expert
+from tests.support.training import finished, reached, start
 
 pytestmark = pytest.mark.integration
 
@@ -55,10 +53,7 @@ def goes_dark(api):
 
 
 async def test_an_outage_and_a_lost_creation_still_make_one_job(services, nc):
-    expert = await create_expert(nc, "Outage keeper")
-    data = await dataset(nc, expert)
-    async with fake_finetune_api(steps=2) as api:
-        await configure(nc, expert, api.url)
+    async with hosted_expert(nc, "Outage keeper", steps=2) as (expert, data, api):
         api.down = True  # out of reach from the first request
         accepted = await start(nc, expert, data, config=None, confirm=True)
         run_id = accepted.run_id
@@ -83,10 +78,7 @@ async def test_an_outage_and_a_lost_creation_still_make_one_job(services, nc):
 
 
 async def test_a_run_that_fails_after_its_retries_has_its_job_cancelled(services, nc):
-    expert = await create_expert(nc, "Abandoned keeper")
-    data = await dataset(nc, expert)
-    async with fake_finetune_api(pause=True) as api:
-        await configure(nc, expert, api.url)
+    async with hosted_expert(nc, "Abandoned keeper", pause=True) as (expert, data, api):
         api.on_create = goes_dark(api)  # and stays dark until every attempt has failed
         accepted = await start(nc, expert, data, config=None, confirm=True)
         view = await finished(nc, accepted.run_id, timeout=180)
@@ -100,10 +92,7 @@ async def test_a_run_that_fails_after_its_retries_has_its_job_cancelled(services
 
 
 async def test_a_run_the_provider_refuses_mid_job_has_its_job_cancelled(services, nc):
-    expert = await create_expert(nc, "Refused keeper")
-    data = await dataset(nc, expert)
-    async with fake_finetune_api(pause=True) as api:
-        await configure(nc, expert, api.url)
+    async with hosted_expert(nc, "Refused keeper", pause=True) as (expert, data, api):
         accepted = await start(nc, expert, data, config=None, confirm=True)
         await until_logged(nc, accepted.run_id, "HostedJobCreated")
         api.drop_status, api.drop_connections = 400, 1  # the next poll is refused outright
@@ -115,10 +104,7 @@ async def test_a_run_the_provider_refuses_mid_job_has_its_job_cancelled(services
 
 
 async def test_a_cancel_while_the_provider_is_out_of_reach_stops_its_job_later(services, nc):
-    expert = await create_expert(nc, "Cancelling keeper")
-    data = await dataset(nc, expert)
-    async with fake_finetune_api(pause=True) as api:
-        await configure(nc, expert, api.url)
+    async with hosted_expert(nc, "Cancelling keeper", pause=True) as (expert, data, api):
         accepted = await start(nc, expert, data, config=None, confirm=True)
         await until_logged(nc, accepted.run_id, "HostedJobCreated")
         job = api.job()
@@ -140,10 +126,9 @@ async def settings_of(nc, expert: str) -> FinetuneSettings:
 
 
 async def test_what_a_run_was_billed_counts_against_the_budget(services, nc):
-    expert = await create_expert(nc, "Billed keeper")
-    data = await dataset(nc, expert)
-    async with fake_finetune_api(steps=1, billed_tokens_per_byte=12.0) as api:
-        await configure(nc, expert, api.url, budget=1000.0)
+    async with hosted_expert(
+        nc, "Billed keeper", budget=1000.0, steps=1, billed_tokens_per_byte=12.0
+    ) as (expert, data, api):
         first = await start(nc, expert, data, config=None, confirm=True)
         estimate = first.estimate.cost_usd
         view = await finished(nc, first.run_id)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
+
 from contracts.answers import AnswerReply, Ask
 from contracts.base import Accepted
 from contracts.benchmark import (
@@ -19,6 +21,7 @@ from contracts.benchmark import (
     GetResults,
     ListBenchmarks,
     Question,
+    RemoveQuestion,
     StartBenchmark,
 )
 from runtime.rpc import DomainError, request
@@ -83,6 +86,23 @@ async def questions_answered_by(nc, expert_id: str, adapter: str, n: int = 4) ->
 async def add_questions(nc, expert_id: str, questions: list[Question]) -> Accepted:
     cmd = AddQuestions(expert_id=expert_id, questions=questions)
     return await request(nc, "cmd.benchmark.add_questions", cmd, Accepted)
+
+
+async def swap_questions(
+    nc, expert_id: str, old: list[Question], adapter: str, prefix: str
+) -> list[Question]:
+    """Remove the custom questions `old` and add instead those `adapter` answers, their ids
+    prefixed with `prefix` (new questions, not edits): the custom suite now favours
+    `adapter`. The questions added."""
+    for q in old:
+        remove = RemoveQuestion(expert_id=expert_id, question_id=q.id)
+        await request(nc, "cmd.benchmark.remove_question", remove, Accepted)
+    new = [
+        msgspec.structs.replace(q, id=f"{prefix}{q.id}")
+        for q in await questions_answered_by(nc, expert_id, adapter)
+    ]
+    await add_questions(nc, expert_id, new)
+    return new
 
 
 async def end_all_benchmarks(nc, experts, tenants=("local",), timeout: float = 180.0) -> None:

@@ -344,27 +344,28 @@ class FakeFinetuneAPI:
         jobs = [
             j for j in jobs if all((j["metadata"] or {}).get(k) == v for k, v in wanted.items())
         ]
-        after = query.get("after")
-        if after:
-            ids = [j["id"] for j in jobs]
-            jobs = jobs[ids.index(after) + 1 :] if after in ids else []
-        limit = min(int(query.get("limit", 20)), 100)
-        return {"object": "list", "data": jobs[:limit], "has_more": len(jobs) > limit}
+        return _page(jobs, query)
 
     def _list_events(self, job_id: str, query: dict) -> dict:
         events = list(self.events.get(job_id, []))
         if self.events_order == "newest_first":
             events.reverse()
-        after = query.get("after")
-        if after:
-            ids = [e["id"] for e in events]
-            events = events[ids.index(after) + 1 :] if after in ids else []
-        limit = min(int(query.get("limit", 20)), 100)
-        return {"object": "list", "data": events[:limit], "has_more": len(events) > limit}
+        return _page(events, query)
 
     @staticmethod
     def _public(job: dict) -> dict:
         return {k: v for k, v in job.items() if not k.startswith("_")}
+
+
+def _page(items: list[dict], query: dict) -> dict:
+    """One page of a list the way the provider pages them: the items after the `after` id
+    (none when it is unknown), at most `limit` (20 unless asked, 100 at the most)."""
+    after = query.get("after")
+    if after:
+        ids = [item["id"] for item in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    limit = min(int(query.get("limit", 20)), 100)
+    return {"object": "list", "data": items[:limit], "has_more": len(items) > limit}
 
 
 def _missing(message: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 
 from contracts.base import Accepted
 from contracts.dataset import DatasetView, ExamplePage, GetDataset, ListExamples
@@ -76,6 +77,18 @@ async def search(nc, expert_id: str, q: str, k: int = 5) -> SearchResults:
     return await request(
         nc, "qry.knowledge.search", Search(expert_id=expert_id, q=q, k=k), SearchResults
     )
+
+
+def build_ended(nc, accepted: Accepted) -> Callable[[], Awaitable[DatasetView | None]]:
+    """What to wait on (with `until`) for a build: its view once it is no longer building,
+    None before."""
+
+    async def ended() -> DatasetView | None:
+        query = GetDataset(dataset_id=accepted.id, after_seq=accepted.seq)
+        view = await request(nc, "qry.dataset.get", query, DatasetView)
+        return view if view.status != "building" else None
+
+    return ended
 
 
 async def built_examples(nc, accepted: Accepted, tenant: str = "local") -> list:

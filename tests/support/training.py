@@ -50,12 +50,17 @@ FACTS = [
 ]
 
 
-async def dataset(nc, expert_id: str, count: int = len(FACTS), tenant: str = "local") -> str:
-    """A ready dataset of `count` hand-written examples; its id."""
+async def build(nc, expert_id: str, count: int = len(FACTS), tenant: str = "local") -> Accepted:
+    """A dataset of `count` hand-written examples asked for (not yet built)."""
     manual = [ManualExample(question=q, answer=a) for q, a in FACTS[:count]]
     spec = BuildSpec(sources=Sources(manual=manual))
     cmd = BuildDataset(tenant=tenant, expert_id=expert_id, spec=spec)
-    built = await request(nc, "cmd.dataset.build", cmd, Accepted)
+    return await request(nc, "cmd.dataset.build", cmd, Accepted)
+
+
+async def dataset(nc, expert_id: str, count: int = len(FACTS), tenant: str = "local") -> str:
+    """A ready dataset of `count` hand-written examples; its id."""
+    built = await build(nc, expert_id, count, tenant)
     await built_examples(nc, built, tenant)
     return built.id
 

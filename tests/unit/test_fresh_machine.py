@@ -80,39 +80,38 @@ def test_no_python_311_stops_with_one_sentence_saying_what_to_install(machine):
     assert "apt-get install python3.11" in message and "uv python install 3.11" in message
 
 
-def test_a_working_python311_on_path_is_taken_before_python3(machine, tmp_path):
-    bin_dir, _, run = machine
-    (bin_dir / "python3.11").unlink()
-    real_311(bin_dir, "python3.11")
+def finds_a_311(run) -> None:
+    """find-python succeeds, and what it prints is a working Python 3.11."""
     done = run()
     assert done.returncode == 0, done.stderr
     assert reports_311(done.stdout.strip())
 
 
-def test_python3_is_taken_when_it_is_311(machine):
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("python3.11", id="python3.11-taken-before-python3"),
+        pytest.param("python3", id="python3-taken-when-it-is-311"),
+    ],
+)
+def test_a_working_python311_on_path_is_taken(machine, name):
     bin_dir, _, run = machine
-    (bin_dir / "python3").unlink()
-    real_311(bin_dir, "python3")
-    done = run()
-    assert done.returncode == 0, done.stderr
-    assert reports_311(done.stdout.strip())
+    (bin_dir / name).unlink()
+    real_311(bin_dir, name)
+    finds_a_311(run)
 
 
 def test_a_pyenv_311_is_found_when_nothing_on_path_suits(machine):
     _, home, run = machine
     real_311(home / ".pyenv" / "versions" / "3.11.9" / "bin", "python3.11")
-    done = run()
-    assert done.returncode == 0, done.stderr
-    assert reports_311(done.stdout.strip())
+    finds_a_311(run)
 
 
 def test_uv_is_asked_last(machine, tmp_path):
     bin_dir, _, run = machine
     target = real_311(tmp_path / "uv-pythons", "python3.11")
     fake(bin_dir, "uv", f'[ "$1 $2 $3" = "python find 3.11" ] && echo {target}\n')
-    done = run()
-    assert done.returncode == 0, done.stderr
-    assert reports_311(done.stdout.strip())
+    finds_a_311(run)
 
 
 def test_a_named_interpreter_that_is_not_311_is_refused(machine):

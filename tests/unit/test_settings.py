@@ -33,6 +33,12 @@ def test_values_from_the_environment_are_typed():
     ],
 )
 def test_out_of_range_values_are_refused_naming_the_variable(env, words):
+    refused_naming(env, words)
+
+
+def refused_naming(env: dict[str, str], words: list[str]) -> None:
+    """Settings from `env` stop the start, with a message that says each of `words` (the
+    variable, and what it must be)."""
     with pytest.raises(SettingsError) as err:
         load_settings(env)
     for word in words:
