@@ -126,7 +126,18 @@ class Pool:
     """The passages distractors are drawn from, indexed by their words."""
 
     def __init__(self, passages: list[Any]) -> None:
-        self.passages = [p for p in passages if not boilerplate(passage_field(p, "text"))]
+        # judged by whole pages as well as by passage: the last lines of a contents page,
+        # chunked apart from the rest, no longer look like contents on their own; sorted, so
+        # the seed draws the same distractors whatever order the passages were read in
+        dull = {page for page, text in _pages(passages).items() if boilerplate(text)}
+        self.passages = sorted(
+            (
+                p
+                for p in passages
+                if _page_of(p) not in dull and not boilerplate(passage_field(p, "text"))
+            ),
+            key=lambda p: (*_page_of(p), str(passage_field(p, "chunk_id"))),
+        )
         self.flat = [_collapse(passage_field(p, "text")) for p in self.passages]
         self.holding: dict[str, list[int]] = defaultdict(list)
         for n, p in enumerate(self.passages):
@@ -161,6 +172,18 @@ class Pool:
             if fits(n):
                 chosen.append(n)
         return [self.passages[n] for n in chosen]
+
+
+def _page_of(passage: Any) -> tuple[str, int]:
+    return str(passage_field(passage, "document_id")), int(passage_field(passage, "page") or 0)
+
+
+def _pages(passages: list[Any]) -> dict[tuple[str, int], str]:
+    """Each page's text, its passages joined in order."""
+    texts: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for p in passages:
+        texts[_page_of(p)].append(passage_field(p, "text"))
+    return {page: "\n".join(parts) for page, parts in texts.items()}
 
 
 def _where(passage: Any) -> dict[str, Any]:
