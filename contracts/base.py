@@ -199,6 +199,7 @@ class ErrorCode:
     CONFIRM = "confirmation_required"  # a hosted run's cost must be confirmed first (409)
     OVER_BUDGET = "over_budget"  # a hosted run would pass the expert's budget (422)
     WRONG_BASE_MODEL = "wrong_base_model"  # an adapter for another base model (422)
+    RATE_LIMITED = "rate_limited"  # asked too often in a short time: wait and try again (429)
     INTERNAL = "internal"
 
 
@@ -215,5 +216,6 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.CONFIRM: 409,
     ErrorCode.OVER_BUDGET: 422,
     ErrorCode.WRONG_BASE_MODEL: 422,
+    ErrorCode.RATE_LIMITED: 429,
     ErrorCode.INTERNAL: 500,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.accounts import AccountsEvent
 from contracts.answers import AnswerEvent, BackendConfigured
 from contracts.benchmark import BenchmarkEvent
 from contracts.dataset import DatasetEvent
@@ -21,6 +22,7 @@ AnyEvent = (
     | TrainerEvent
     | RegistryEvent
     | BenchmarkEvent
+    | AccountsEvent
 )
 
 STREAMS = {
@@ -31,4 +33,9 @@ STREAMS = {
     "trainer": "TRAINER",
     "registry": "REGISTRY",
     "benchmark": "BENCHMARK",
+    "accounts": "ACCOUNTS",
 }
+
+# What a person can follow live (`/api/events`): every context but accounts, whose events
+# (addresses, key fingerprints) are nobody's feed and are never announced.
+FOLLOWED = {context: stream for context, stream in STREAMS.items() if context != "accounts"}

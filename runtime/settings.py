@@ -6,6 +6,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -44,6 +45,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     generation_queue: int  # local generations waiting at most; beyond it a request gets 503
     max_answer_tokens: int  # upper bound of an answer's length, whatever a request asks
     secret_key: str | None  # SIMTUNE_SECRET_KEY; else a key file under SIMTUNE_HOME
+    allowed_backend_hosts: tuple[str, ...]  # link-local/metadata hosts a base_url may still name
     max_seq_length: int  # tokens of one training example, at most (the base model's tokenizer)
     min_training_examples: int  # FINETUNE_MIN_TRACES: fewer, and a dataset is not ready to train
     generation_rate: float  # dataset builds: completions a second asked of a model backend
@@ -60,6 +62,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bench_max_tokens: int  # a benchmark answer's length, at most
     bench_after_training: bool  # a quick benchmark after every fine-tune (experts may opt out)
     sweep_grace_s: int  # what nothing refers to is swept once this old (in-flight work is not)
+    public_url: str  # SIMTUNE_PUBLIC_URL: where people open the console (links in mails, logs)
+    smtp_url: str | None  # SIMTUNE_SMTP_URL: smtp[s]://user:pass@host:port?from=addr (a secret)
+    rp_id: str  # SIMTUNE_RP_ID: the passkeys' relying party (a domain; default: public_url's host)
+    rp_origin: str  # SIMTUNE_RP_ORIGIN: the origin the browser signs passkeys for
+    github_client_id: str | None  # SIMTUNE_GITHUB_CLIENT_ID: "Sign in with GitHub" when set ...
+    github_client_secret: str | None  # ... with SIMTUNE_GITHUB_CLIENT_SECRET (a secret)
+    github_url: str  # SIMTUNE_GITHUB_URL: where GitHub's OAuth pages are
+    github_api_url: str  # SIMTUNE_GITHUB_API_URL: where GitHub's REST API is
 
 
 class SettingsError(ValueError):
@@ -132,6 +142,39 @@ def _allowed_hosts(env: dict[str, str], host: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _backend_hosts(env: dict[str, str]) -> tuple[str, ...]:
+    """SIMTUNE_ALLOWED_BACKEND_HOSTS: hosts a model server's `base_url` may name although
+    they are link-local or cloud metadata addresses (runtime/backend_urls.py)."""
+    raw = env.get("SIMTUNE_ALLOWED_BACKEND_HOSTS") or ""
+    hosts = [entry.strip().lower().strip("[]").rstrip(".") for entry in raw.split(",")]
+    for entry in hosts:
+        if entry and (entry == "*" or not HOST_ENTRY.fullmatch(entry)):
+            raise SettingsError(
+                "SIMTUNE_ALLOWED_BACKEND_HOSTS must be comma-separated host names or addresses"
+                f" without scheme or port (e.g. '169.254.10.5,gpu.internal'), got {entry!r}"
+            )
+    return tuple(entry for entry in hosts if entry)
+
+
+def _smtp_url(env: dict[str, str]) -> str | None:
+    value = (env.get("SIMTUNE_SMTP_URL") or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError(
+            "SIMTUNE_SMTP_URL must look like smtp://user:password@host:port?from=address"
+            " (or smtps:// for TLS from the start)"
+        )
+    return value
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL: what a browser puts in a passkey's client data."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     home = Path(env.get("SIMTUNE_HOME") or Path.home() / ".simtune").expanduser()
@@ -153,6 +196,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     embedder = env.get("SIMTUNE_EMBEDDER", "onnx").strip().lower() or "onnx"
     if embedder not in ("onnx", "torch"):
         raise SettingsError(f"SIMTUNE_EMBEDDER must be 'onnx' or 'torch', got {embedder!r}")
+    public_url = (env.get("SIMTUNE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
     return Settings(
         home=home,
         nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
@@ -181,6 +225,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         generation_queue=_int(env, "SIMTUNE_GENERATION_QUEUE", 16, 1, 1000),
         max_answer_tokens=_int(env, "SIMTUNE_MAX_ANSWER_TOKENS", 512, 16, 8192),
         secret_key=env.get("SIMTUNE_SECRET_KEY") or None,
+        allowed_backend_hosts=_backend_hosts(env),
         max_seq_length=_int(env, "SIMTUNE_MAX_SEQ_LENGTH", 2048, 64, 131_072),
         min_training_examples=_int(env, "FINETUNE_MIN_TRACES", 50, 1, 100_000),
         generation_rate=_int(env, "SIMTUNE_GENERATION_RATE", 2, 1, 100),
@@ -198,6 +243,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         train_nice=_int(env, "SIMTUNE_TRAIN_NICE", 10, 0, 19),
         hosted_poll_s=_float(env, "SIMTUNE_HOSTED_POLL_S", 0.05, 3600) or 5.0,
         sweep_grace_s=_int(env, "SIMTUNE_SWEEP_GRACE_S", 6 * 3600, 60, 30 * 86_400),
+        public_url=public_url,
+        smtp_url=_smtp_url(env),
+        rp_id=(env.get("SIMTUNE_RP_ID") or urlsplit(public_url).hostname or "localhost").lower(),
+        rp_origin=_origin(env.get("SIMTUNE_RP_ORIGIN") or public_url),
+        github_client_id=env.get("SIMTUNE_GITHUB_CLIENT_ID") or None,
+        github_client_secret=env.get("SIMTUNE_GITHUB_CLIENT_SECRET") or None,
+        github_url=(env.get("SIMTUNE_GITHUB_URL") or "https://github.com").rstrip("/"),
+        github_api_url=(env.get("SIMTUNE_GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
     )
 
 

@@ -15,6 +15,7 @@ import httpx
 from rich.console import Console
 from rich.text import Text
 
+from contracts.accounts import SETUP_LINK_FILE
 from runtime.devstack.children import COLOURS, Child, ChildRunner, RestartPolicy
 from runtime.devstack.nats_server import MAX_STORE_ENV, EmbeddedNats
 from runtime.devstack.postgres import EmbeddedPostgres
@@ -29,6 +30,7 @@ DEFAULT_CHILDREN: tuple[Child, ...] = (
     Child("trainer", "services.trainer"),
     Child("registry", "services.registry"),
     Child("benchmark", "services.benchmark"),
+    Child("accounts", "services.accounts"),
     Child("gateway", "gateway"),
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -152,6 +154,7 @@ class Stack:
             if await self._wait_healthy():
                 where = f": {self.base_url}" if self.port is not None else ""
                 self.console.print(f"Simtune is running{where} (Ctrl-C to stop)", style="bold")
+                self._offer_setup_link()
                 self.ready.set()
                 await self._stopping.wait()
             return 0
@@ -159,6 +162,18 @@ class Stack:
             await self._shutdown()
             for sig in signals:
                 loop.remove_signal_handler(sig)
+
+    def _offer_setup_link(self) -> None:
+        """On a first run, the one-time link that makes its opener the owner (the accounts
+        service writes it under SIMTUNE_HOME, readable by this user alone), as Jupyter
+        prints its token: the first thing a newcomer needs."""
+        link = self.home / SETUP_LINK_FILE
+        if link.is_file():
+            self.console.print(
+                f"No one has an account yet. Open this link to create yours (the owner's):\n"
+                f"  {link.read_text().strip()}",
+                style="bold green",
+            )
 
     async def _wait_healthy(self) -> bool:
         """True once healthy, False if stopped first; StackError on give-up or timeout."""

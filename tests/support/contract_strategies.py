@@ -10,6 +10,7 @@ import msgspec
 import msgspec.inspect as mi
 from hypothesis import strategies as st
 
+from contracts.accounts import EMAIL_PATTERN
 from contracts.rules import (
     NO_CONTROL_PATTERN,
     OBJECT_NAME_PATTERN,
@@ -30,7 +31,7 @@ def _characters(*, allow: str = "") -> st.SearchStrategy[str]:
 
 
 def _text(t: mi.StrType) -> st.SearchStrategy[str]:
-    if t.pattern in (TOKEN_PATTERN, SHA256_PATTERN, OBJECT_NAME_PATTERN):
+    if t.pattern in (TOKEN_PATTERN, SHA256_PATTERN, OBJECT_NAME_PATTERN, EMAIL_PATTERN):
         return st.from_regex(t.pattern, fullmatch=True)
     assert t.pattern in (None, NO_CONTROL_PATTERN, PROSE_PATTERN), f"no strategy for {t.pattern}"
     if t.pattern is None:  # the contract accepts anything, so anything is drawn
@@ -127,6 +128,8 @@ def minimal(t: mi.Type) -> object:
             return "0" * 64
         case mi.StrType(pattern=p) if p == OBJECT_NAME_PATTERN:
             return "a/b"
+        case mi.StrType(pattern=p) if p == EMAIL_PATTERN:
+            return "a@b.co"
         case mi.StrType():
             return "x" * max(t.min_length or 0, 1)
         case mi.IntType():

@@ -39,6 +39,11 @@ TABLES = {
         "SELECT * FROM benchmark.alerts ORDER BY tenant, seq",
         "SELECT * FROM benchmark.settings ORDER BY tenant, expert_id",
     ],
+    "accounts": [
+        "SELECT * FROM accounts.users ORDER BY user_id",
+        "SELECT key_id, user_id, tenant, name, prefix, key_sha256, scopes::text, created_at,"
+        " expires_at, revoked_at, revoked_by FROM accounts.api_keys ORDER BY key_id",
+    ],
     "knowledge": [
         "SELECT * FROM knowledge.documents ORDER BY tenant, document_id",
         "SELECT tenant, chunk_id, expert_id, document_id, revision, filename, page, ord, body,"

@@ -14,7 +14,17 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from contracts import answers, benchmark, dataset, expert, ingest, knowledge, registry, trainer
+from contracts import (
+    accounts,
+    answers,
+    benchmark,
+    dataset,
+    expert,
+    ingest,
+    knowledge,
+    registry,
+    trainer,
+)
 from contracts.base import ObjectRef
 from contracts.events import AnyEvent
 from runtime.codec import decode_event, encode, event_type
@@ -254,6 +264,32 @@ BENCHMARK_SAMPLES = [
     benchmark.BenchErased(expert_id="e1"),
 ]
 
+ACCOUNTS_SAMPLES = [
+    accounts.UserCreated(
+        user_id="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d", email="ada@example.org", role="owner",
+        tenant="local", created_by="setup",
+    ),
+    accounts.ApiKeyIssued(
+        user_id="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d", key_id="9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+        name="ci runner", prefix="sk-sim-AbCd", key_sha256="5e1f" * 16,
+        scopes=["read", "write"], expires_at="2027-01-01T00:00:00+00:00",
+    ),
+    accounts.ApiKeyRevoked(
+        user_id="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d", key_id="9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+        revoked_by="ada@example.org",
+    ),
+    accounts.UserRemoved(user_id="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d", removed_by="ada@example.org"),
+    accounts.PasskeyRegistered(
+        user_id="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d", credential_id="q3nB0Yk2lFhV8m_ZrT1x-A",
+        public_key="pQECAyYgASFYIBSxX5Z0b2XyZ1d9bGF0ZXN0LXB1YmxpYy1rZXk", sign_count=0,
+        name="my laptop", transports=["internal", "hybrid"],
+    ),
+    accounts.PasskeyRemoved(
+        user_id="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d", credential_id="q3nB0Yk2lFhV8m_ZrT1x-A",
+        removed_by="ada@example.org",
+    ),
+]  # fmt: skip
+
 
 COUNTS = dataset.Counts(train=45, val=5, by_source={"knowledge": 50}, rejected={"duplicate": 2})
 SAMPLES = [
@@ -402,6 +438,7 @@ SAMPLES = [
     *TRAINER_SAMPLES,
     *REGISTRY_SAMPLES,
     *BENCHMARK_SAMPLES,
+    *ACCOUNTS_SAMPLES,
 ]
 
 
