@@ -10,16 +10,23 @@ other users could read or change is refused: anyone who can read it can read eve
 `key_id` is a short fingerprint of the key (not the key), stored beside sealed values so a
 value can say which key sealed it. When the key is lost or changed, sealed values cannot be
 read and the owner is asked to enter them again; nothing guesses.
+
+This key is also the install's master key: `runtime/keyring.py` wraps each tenant's data
+key with a key `derive`d from it, and provider keys are now sealed with those data keys.
+Values this box sealed before that (bare Fernet tokens on the log) are still opened here.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import stat
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_FILE = "secret.key"
 KEY_VARIABLE = "SIMTUNE_SECRET_KEY"
@@ -36,6 +43,7 @@ class SecretUnreadable(Exception):
 class SecretBox:
     def __init__(self, key: bytes):
         self._fernet = Fernet(key)
+        self._material = base64.urlsafe_b64decode(key)
         digest = hashlib.sha256(b"simtune-secret-key-id:" + key).hexdigest()
         self._key_id = digest[:12]
 
@@ -57,6 +65,12 @@ class SecretBox:
     @property
     def key_id(self) -> str:
         return self._key_id
+
+    def derive(self, purpose: str) -> bytes:
+        """32 bytes derived from this key for `purpose` (HKDF-SHA256): how another scheme
+        (the keyring wrapping data keys) builds on the install's key without reusing it."""
+        kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+        return kdf.derive(self._material)
 
     def seal(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")

@@ -8,13 +8,16 @@ import asyncio
 
 from contracts.answers import BackendConfigured
 from contracts.base import DomainError, ErrorCode
+from runtime.keyring import ProviderKeys
 from runtime.logs import get_logger
 from runtime.models import BUNDLED
-from runtime.secrets import SecretBox, SecretUnreadable
+from runtime.secrets import SecretUnreadable
 from runtime.settings import Settings
 from services.expert.llm import Backend, BackendConfig, BackendError, LocalModel, make_backend
 
 log = get_logger(__name__)
+
+API_KEY_PURPOSE = "expert.backend.api_key"  # what a sealed key is bound to, with its tenant
 
 
 def label(configured: BackendConfigured | None, base_model: str = BUNDLED) -> str:
@@ -32,8 +35,8 @@ def is_bundled(configured: BackendConfigured | None, base_model: str) -> bool:
 
 
 class Backends:
-    def __init__(self, settings: Settings, secrets: SecretBox) -> None:
-        self.settings, self.secrets = settings, secrets
+    def __init__(self, settings: Settings, keys: ProviderKeys) -> None:
+        self.settings, self.keys = settings, keys
         self._local: Backend | None = None
         self._loading = asyncio.Lock()
         self._remote: dict[tuple[str, str], tuple[BackendConfigured, Backend]] = {}
@@ -61,7 +64,7 @@ class Backends:
         if cached and cached[0] == configured:
             return cached[1]
         try:
-            backend = make_backend(self.config_of(configured), local=None)
+            backend = make_backend(await self.config_of(tenant, configured), local=None)
         except BackendError as exc:
             raise backend_failed(exc) from exc
         self._remote[(tenant, expert_id)] = (configured, backend)
@@ -69,11 +72,11 @@ class Backends:
             await cached[1].close()
         return backend
 
-    def config_of(self, configured: BackendConfigured) -> BackendConfig:
+    async def config_of(self, tenant: str, configured: BackendConfigured) -> BackendConfig:
         api_key = None
         if configured.api_key_sealed is not None:
             try:
-                api_key = self.secrets.unseal(configured.api_key_sealed)
+                api_key = await self.keys.open(tenant, configured.api_key_sealed, API_KEY_PURPOSE)
             except SecretUnreadable as exc:
                 raise DomainError(ErrorCode.INVALID, str(exc)) from exc
         return BackendConfig(

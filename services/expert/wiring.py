@@ -3,7 +3,7 @@ the answers (asking, feedback, traces, the scorer)."""
 
 from __future__ import annotations
 
-from runtime.secrets import SecretBox
+from runtime.keyring import ProviderKeys
 from runtime.service import ServiceHost
 from services.expert.answering.asking import Answering
 from services.expert.answering.completion import Completions
@@ -17,8 +17,8 @@ NAME = "expert"
 
 
 async def build(host: ServiceHost) -> None:
-    secrets = SecretBox.open(host.settings.home, host.settings.secret_key)
-    backends = Backends(host.settings, secrets)
+    keys = ProviderKeys.of(host.settings, host.engine)  # API keys sealed per tenant
+    backends = Backends(host.settings, keys)
     host.on_stop(backends.close)
     scorer = Scorer(host)
     host.project(ExpertsProjection())
@@ -26,7 +26,7 @@ async def build(host: ServiceHost) -> None:
     host.project(DeploymentsProjection())
     host.react("expert.score", host.stream, scorer.on_answer, subject=SUBJECT)
 
-    profiles, experts = ProfileCommands(host, secrets), ProfileQueries(host)
+    profiles, experts = ProfileCommands(host, keys), ProfileQueries(host)
     answers, traces = AnswerCommands(host, scorer), AnswerQueries(host)
     answering, completions = Answering(host, backends), Completions(host, backends)
     host.endpoints.serve_handlers(profiles, experts, answers, traces, answering, completions)

@@ -18,11 +18,13 @@ from contracts.trainer import (
     RunQueued,
     StartFinetune,
 )
+from runtime.backend_urls import check_base_url
 from runtime.experts import require_expert
-from runtime.secrets import SecretBox
+from runtime.keyring import ProviderKeys
 from runtime.service import ServiceHost
 from services.trainer import domain
 from services.trainer.aggregates import CONFIGS, LINES, RUNS
+from services.trainer.hosted import keys as hosted_keys
 from services.trainer.planning import Plan, Planner
 from services.trainer.queries import TrainerQueries
 
@@ -31,12 +33,18 @@ CANCEL_RACES = 20
 
 class TrainerCommands:
     def __init__(
-        self, host: ServiceHost, secrets: SecretBox, planner: Planner, queries: TrainerQueries
+        self, host: ServiceHost, secrets: ProviderKeys, planner: Planner, queries: TrainerQueries
     ) -> None:
         self.host, self.secrets, self.planner, self.queries = host, secrets, planner, queries
 
     async def configure(self, cmd: ConfigureFinetune) -> Accepted:
         await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
+        fresh = None  # a new key, sealed with the tenant's data key before deciding
+        if cmd.hosted is not None:
+            allowed = self.host.settings.allowed_backend_hosts
+            await check_base_url(cmd.hosted.base_url, allowed)
+            if cmd.hosted.api_key:
+                fresh = await hosted_keys.seal(self.secrets, cmd.tenant, cmd.hosted.api_key)
 
         def decide(state: domain.SettingsState) -> FinetuneConfigured:
             hosted, sealed = None, None
@@ -49,7 +57,7 @@ class TrainerCommands:
                 kept = state.api_key_sealed if same_server else None
                 sealed = kept if cmd.hosted.api_key is None else None
                 if cmd.hosted.api_key:
-                    sealed = self.secrets.seal(cmd.hosted.api_key)
+                    sealed = fresh
                 hosted = HostedProvider(
                     base_url=cmd.hosted.base_url,
                     model=cmd.hosted.model,

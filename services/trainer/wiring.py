@@ -9,7 +9,7 @@ from contracts.trainer import (
     RUN,
 )
 from runtime.eventstore import events_of
-from runtime.secrets import SecretBox
+from runtime.keyring import ProviderKeys
 from runtime.service import ServiceHost
 from runtime.sweeping import sweep_forever
 from services.trainer.commands import TrainerCommands
@@ -30,7 +30,7 @@ RUNS_AT_ONCE = 1  # one run per worker: start more workers to train more at once
 
 
 async def build(host: ServiceHost) -> None:
-    secrets = SecretBox.open(host.settings.home, host.settings.secret_key)
+    secrets = ProviderKeys.of(host.settings, host.engine)  # API keys sealed per tenant
     planner = Planner(host, TokenCounter(host.settings))
     queries = TrainerQueries(host, planner)
     commands = TrainerCommands(host, secrets, planner, queries)

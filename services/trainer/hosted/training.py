@@ -15,17 +15,19 @@ from __future__ import annotations
 
 from contracts.trainer import AdapterTrained, HostedJobCreated, HostedJobRequested, RunMetrics
 from runtime.cancellable import Cancelled
+from runtime.keyring import ProviderKeys
 from runtime.objects import ObjectCorrupt, ObjectMissing
-from runtime.secrets import SecretBox, SecretUnreadable
+from runtime.secrets import SecretUnreadable
 from services.trainer import data
 from services.trainer.hosted.client import HostedFinetune
+from services.trainer.hosted.keys import open_key
 from services.trainer.hosted.provider import HostedCancelled, HostedError
 from services.trainer.publish import adapter_id_of
 from services.trainer.running import RunContext, RunFailure
 
 
 class HostedTraining:
-    def __init__(self, host, secrets: SecretBox) -> None:
+    def __init__(self, host, secrets: ProviderKeys) -> None:
         self.host, self.secrets = host, secrets
 
     async def __call__(self, ctx: RunContext) -> None:
@@ -33,7 +35,7 @@ class HostedTraining:
         if ev.hosted is None or ev.api_key_sealed is None:
             raise RunFailure("This run has no hosted provider to train with.")
         try:
-            api_key = self.secrets.unseal(ev.api_key_sealed)
+            api_key = await open_key(self.secrets, ctx.tenant, ev.api_key_sealed)
         except SecretUnreadable as exc:
             raise RunFailure(str(exc)) from exc
         client = HostedFinetune(

@@ -28,13 +28,15 @@ from contracts.trainer import (
     RunSettled,
 )
 from runtime.eventstore import RecordedEvent, derived_id
+from runtime.keyring import ProviderKeys
 from runtime.logs import get_logger
 from runtime.reactor import Progress
-from runtime.secrets import SecretBox, SecretUnreadable
+from runtime.secrets import SecretUnreadable
 from runtime.service import ServiceHost
 from services.trainer import domain, views
 from services.trainer.aggregates import LINES, RUNS
 from services.trainer.hosted.client import ACTIVE, HostedFinetune
+from services.trainer.hosted.keys import open_key
 from services.trainer.hosted.provider import HostedError
 
 log = get_logger(__name__)
@@ -43,7 +45,7 @@ ENDINGS = (AdapterTrained, RunFailed, RunCancelled)
 
 
 class RunEnded:
-    def __init__(self, host: ServiceHost, secrets: SecretBox) -> None:
+    def __init__(self, host: ServiceHost, secrets: ProviderKeys) -> None:
         self.host, self.secrets = host, secrets
 
     async def on_run(self, rec: RecordedEvent, _: Progress) -> None:
@@ -61,7 +63,7 @@ class RunEnded:
             return
         job = None
         if not isinstance(rec.event, AdapterTrained) and (state.hosted_job or state.job_key):
-            job = await self._stop_job(queued, state)
+            job = await self._stop_job(rec.tenant, queued, state)
         cost, billed = self._cost(rec.event, queued, state, job)
         settled = RunSettled(run_id=run_id, cost_usd=round(cost, 4), billed=billed)
         await LINES.execute(
@@ -87,13 +89,15 @@ class RunEnded:
                 return line_rec.event
         return None
 
-    async def _stop_job(self, queued: RunQueued, state: domain.RunState) -> dict | None:
+    async def _stop_job(
+        self, tenant: str, queued: RunQueued, state: domain.RunState
+    ) -> dict | None:
         """The run's job at the provider, cancelled if it was still going; None when the
         provider has no job for the run, {} when it cannot be told."""
         if queued.hosted is None or queued.api_key_sealed is None:
             return {}
         try:
-            api_key = self.secrets.unseal(queued.api_key_sealed)
+            api_key = await open_key(self.secrets, tenant, queued.api_key_sealed)
         except SecretUnreadable as exc:
             log.warning("run.job_not_stopped", run_id=queued.run_id, reason=str(exc))
             return {}
