@@ -1,4 +1,8 @@
-"""A small HTTP client of the Simtune gateway; every failure becomes one readable line."""
+"""A small HTTP client of the Simtune gateway; every failure becomes one readable line.
+
+Every request presents an API key (`Authorization: Bearer`), `SIMTUNE_API_KEY` or the one
+`simtune login` stored for the gateway's URL (`cli.credentials`); a 401 answer is always the
+same line, saying how to sign in."""
 
 from __future__ import annotations
 
@@ -11,9 +15,12 @@ from typing import Any, ParamSpec, TypeVar
 import httpx
 import typer
 
+from cli.credentials import CredentialsError, key_for
+
 DEFAULT_URL = "http://127.0.0.1:8000"
 P = ParamSpec("P")
 R = TypeVar("R")
+UNAUTHENTICATED = "Simtune asks who you are: run `simtune login` (or set SIMTUNE_API_KEY)."
 
 
 class CliError(Exception):
@@ -27,8 +34,17 @@ class ApiError(CliError):
 
 
 class Client:
-    def __init__(self, url: str, timeout: float = 60.0, headers: dict | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float = 60.0,
+        headers: dict | None = None,
+        api_key: str | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
+        headers = dict(headers or {})
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
         self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
 
     def close(self) -> None:
@@ -89,7 +105,10 @@ class Client:
 
 
 def api_error(response: httpx.Response) -> ApiError:
-    """The gateway's `{error, detail}` body as an ApiError (a first line of text otherwise)."""
+    """The gateway's `{error, detail}` body as an ApiError (a first line of text otherwise);
+    a 401, whatever its body, says how to sign in."""
+    if response.status_code == 401:
+        return ApiError(401, "unauthenticated", UNAUTHENTICATED)
     try:
         body = response.json()
         return ApiError(response.status_code, body["error"], body["detail"])
@@ -99,13 +118,14 @@ def api_error(response: httpx.Response) -> ApiError:
 
 
 def friendly(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn a CliError into one line on stderr and exit status 1."""
+    """Turn a CliError (or an unreadable credentials file) into one line on stderr and exit
+    status 1."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except CliError as exc:
+        except (CliError, CredentialsError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
 
@@ -122,10 +142,18 @@ def command(group: typer.Typer, name: str) -> Callable[[Callable[P, R]], Callabl
     return register
 
 
-def client_from(ctx: typer.Context, headers: dict | None = None) -> Client:
-    """The client of the gateway named by `--url`, closed when the command ends."""
-    url = (ctx.obj or {}).get("url") or DEFAULT_URL
-    client = Client(url, headers=headers)
+def url_of(ctx: typer.Context) -> str:
+    """The gateway's URL: `--url` (or `SIMTUNE_URL`), else the default."""
+    return ((ctx.obj or {}).get("url") or DEFAULT_URL).rstrip("/")
+
+
+def client_from(
+    ctx: typer.Context, headers: dict | None = None, api_key: str | None = None
+) -> Client:
+    """The client of the gateway named by `--url`, presenting `api_key` (by default the key
+    `cli.credentials.key_for` finds), closed when the command ends."""
+    url = url_of(ctx)
+    client = Client(url, headers=headers, api_key=api_key or key_for(url))
     ctx.call_on_close(client.close)
     return client
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import typer
 
+from cli.accounts import commands as accounts
+from cli.admin import commands as admin
 from cli.answers import commands as answers
 from cli.benchmark import commands as benchmark
 from cli.client import DEFAULT_URL
@@ -34,6 +36,9 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(trainer.app, name="trainer")
 app.add_typer(registry.app, name="registry")
 app.add_typer(benchmark.app, name="benchmark")
+app.add_typer(accounts.commands)  # login, logout, whoami
+app.add_typer(accounts.keys, name="keys")
+app.add_typer(admin.app, name="admin")
 
 # The earlier names of the groups, kept for scripts that use them.
 OLD_NAMES = {"train": trainer.app, "adapters": registry.app, "bench": benchmark.app}

@@ -1,8 +1,8 @@
 """`simtune registry`: an expert's adapter versions — list, show, activate, roll back, tag,
 delete, export, import and verify them — and the audit trail of what was done to them.
 
-Requests name the CLI as the actor (`cli.registry.lookup.ACTOR`); ADAPTER arguments are
-looked up among the expert's own versions (`Chosen`)."""
+The audit trail names the signed-in person, as the gateway knows them from the API key;
+ADAPTER arguments are looked up among the expert's own versions (`Chosen`)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from cli.args import (
     output_option,
 )
 from cli.client import CliError, command, write_out
-from cli.registry.lookup import ACTOR, AdapterArg, Chosen, version_option
+from cli.registry.lookup import AdapterArg, Chosen, version_option
 from cli.registry.transfer import download, upload
 from cli.registry.views import adapter_details, adapters_table, audit_table, named, size
 from cli.render import console, print_list, say
@@ -161,7 +161,7 @@ def import_adapter(
     ),
 ) -> None:
     """Register an adapter archive as a new version of the expert (not activated)."""
-    client, found = expert_of(ctx, expert, headers=ACTOR)
+    client, found = expert_of(ctx, expert)
     imported = upload(client, found["id"], archive)
     adapter_id = imported["id"]
     if imported["duplicate"]:
@@ -194,7 +194,7 @@ def audit(
     one_of("--outcome", outcome, OUTCOMES)
     if output is not None and format == "table":
         raise CliError("--output writes json or csv: add --format json or --format csv")
-    client, found = expert_of(ctx, expert, headers=ACTOR)
+    client, found = expert_of(ctx, expert)
     params = {"expert_id": found["id"], "action": action, "outcome": outcome}
     params |= {"since": since, "until": until, "format": "csv" if format == "csv" else "json"}
     response = client.send(

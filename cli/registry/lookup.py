@@ -11,8 +11,6 @@ from cli.args import expert_of
 from cli.client import Client
 from cli.resolve import resolve_adapter
 
-# Every registry request says it comes from the CLI, so the audit trail names who acted.
-ACTOR = {"X-Simtune-Actor": "cli"}
 BASE = "base"  # the API's name for the base model in an activation or a rollback
 
 AdapterArg = typer.Argument(
@@ -38,11 +36,10 @@ def adapter_ref(client: Client, expert: dict, ref: str, versions: list[dict] | N
 
 
 class Chosen:
-    """The expert a command is about and its versions, fetched once per command, through a
-    client that names the CLI as the actor."""
+    """The expert a command is about and its versions, fetched once per command."""
 
     def __init__(self, ctx: typer.Context, expert_ref: str) -> None:
-        self.client, self.expert = expert_of(ctx, expert_ref, headers=ACTOR)
+        self.client, self.expert = expert_of(ctx, expert_ref)
         self.name: str = self.expert["name"]
         self.adapters: list[dict] = versions_of(self.client, self.expert)
 

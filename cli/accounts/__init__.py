@@ -1,0 +1,2 @@
+"""`simtune login|logout|whoami` and `simtune keys`: who the CLI acts for (the accounts
+context, through the gateway)."""
