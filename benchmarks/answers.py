@@ -122,8 +122,10 @@ async def run() -> None:
         hosts = [await start_service(settings, c) for c in ("expert", "ingest", "knowledge")]
         try:
             async with (
-                served_gateway(settings) as url,
-                httpx.AsyncClient(base_url=url, timeout=600) as api,
+                served_gateway(settings) as gateway,
+                httpx.AsyncClient(
+                    base_url=gateway.url, headers=gateway.headers, timeout=600
+                ) as api,
             ):
                 expert = (await api.post("/api/experts", json={"name": "Orchard guide",
                           "domain": "the Brambleton orchard"})).json()  # fmt: skip

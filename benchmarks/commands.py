@@ -8,10 +8,11 @@ Every reply is the projected expert (read-your-writes), as a user's client sees 
 Baseline: the same number of events appended with `EventStore.append` by CLIENTS concurrent
 tasks (expected sequence, message id, headers): what the log alone can take on this machine.
 
-Two shapes of the stack, same run: *one process* (gateway, expert service and clients share
-one event loop, as the integration tests run them) and *deployed* (the gateway and the
-expert service each in their own process, started as `make run` starts them; the clients in
-the benchmark's process).
+Two shapes of the stack, same run: *one process* (gateway, expert and accounts services and
+clients share one event loop, as the integration tests run them) and *deployed* (the gateway,
+the expert service and the accounts service each in their own process, started as `make run`
+starts them; the clients in the benchmark's process). Every request carries the owner's API
+key, so each one also asks the accounts service who is calling (issue 20).
 
 Where the time goes: the service-side split of one command, measured on the same stack with
 the expert service's own pieces timed one by one (load the aggregate, append, wait for the
@@ -41,9 +42,12 @@ from benchmarks.common import (
     record,
     served_gateway,
 )
+from contracts.base import DomainError, ErrorCode
 from contracts.expert import ExpertCreated, ExpertUpdated, Profile, ProfilePatch
 from runtime.eventstore import EventStore
+from tests.support.accounts import Person, owner
 from tests.support.inprocess import start_service
+from tests.support.waiting import until
 
 CLIENTS, COMMANDS, WARMUP, UPDATES_PER_CREATE = 8, 4_000, 200, 4
 
@@ -67,10 +71,10 @@ async def client_loop(api: httpx.AsyncClient, count: int, latencies: list[float]
         latencies.append(t.s * 1000)
 
 
-async def through_api(url: str, total: int) -> tuple[float, list[float]]:
+async def through_api(url: str, headers: dict, total: int) -> tuple[float, list[float]]:
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=url, timeout=30.0, limits=limits) as api:
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30.0, limits=limits) as api:
         per_client = total // CLIENTS
         with Timer() as t:
             await asyncio.gather(*(client_loop(api, per_client, latencies) for _ in range(CLIENTS)))
@@ -79,7 +83,8 @@ async def through_api(url: str, total: int) -> tuple[float, list[float]]:
 
 @contextmanager
 def deployed(stack, port: int) -> Iterator[str]:
-    """The gateway and the expert service as their own processes; yields the gateway's URL."""
+    """The gateway, the expert service and the accounts service (every request has a person
+    behind it) as their own processes; yields the gateway's URL."""
     env = {
         **os.environ,
         "NATS_URL": stack.nats_url,
@@ -90,7 +95,7 @@ def deployed(stack, port: int) -> Iterator[str]:
     }
     children = [
         subprocess.Popen([sys.executable, "-m", module], env=env)
-        for module in ("services.expert", "gateway")
+        for module in ("services.expert", "services.accounts", "gateway")
     ]
     try:
         yield f"http://127.0.0.1:{port}"
@@ -101,8 +106,27 @@ def deployed(stack, port: int) -> Iterator[str]:
             child.wait(timeout=30)
 
 
-async def until_serving(url: str, timeout: float = 60.0) -> None:
-    async with httpx.AsyncClient(base_url=url) as api:
+async def owner_over(nats_url: str, timeout: float = 60.0) -> Person:
+    """The owner, made over NATS as `simtune admin users create` makes one, once the deployed
+    accounts service answers."""
+    conn = await nats.connect(nats_url)
+
+    async def made() -> Person | None:
+        try:
+            return await owner(conn)
+        except DomainError as exc:
+            if exc.code != ErrorCode.UNAVAILABLE:
+                raise
+            return None
+
+    try:
+        return await until(made, timeout, "the deployed accounts service answering")
+    finally:
+        await conn.close()
+
+
+async def until_serving(url: str, headers: dict, timeout: float = 60.0) -> None:
+    async with httpx.AsyncClient(base_url=url, headers=headers) as api:
         for _ in range(int(timeout / 0.2)):
             try:
                 if (await api.get("/api/experts")).status_code == 200:
@@ -170,15 +194,17 @@ async def service_split(host, samples: int = 200) -> dict[str, float]:
     return {name: percentile(values, 50) for name, values in steps.items()}
 
 
-async def alternate(url: str, store: EventStore) -> tuple[float, list[float], float, list[float]]:
+async def alternate(
+    url: str, headers: dict, store: EventStore
+) -> tuple[float, list[float], float, list[float]]:
     """API and raw appends in two halves each, alternating, so drift hits both sides alike."""
-    await through_api(url, WARMUP)
+    await through_api(url, headers, WARMUP)
     await raw_appends(store, WARMUP)
     api_s = raw_s = 0.0
     api_ms: list[float] = []
     raw_ms: list[float] = []
     for _ in range(2):
-        s, ms = await through_api(url, COMMANDS // 2)
+        s, ms = await through_api(url, headers, COMMANDS // 2)
         api_s, api_ms = api_s + s, api_ms + ms
         s, ms = await raw_appends(store, COMMANDS // 2)
         raw_s, raw_ms = raw_s + s, raw_ms + ms
@@ -189,8 +215,8 @@ async def one_process(stack, store: EventStore) -> tuple[tuple, dict[str, float]
     settings = stack.settings()
     host = await start_service(settings, "expert")
     try:
-        async with served_gateway(settings) as url:
-            runs = await alternate(url, store)
+        async with served_gateway(settings) as gateway:
+            runs = await alternate(gateway.url, gateway.headers, store)
             split = await service_split(host)
     finally:
         await host.stop()
@@ -199,8 +225,9 @@ async def one_process(stack, store: EventStore) -> tuple[tuple, dict[str, float]
 
 async def two_processes(stack, store: EventStore) -> tuple:
     with deployed(stack, free_port()) as url:
-        await until_serving(url)
-        return await alternate(url, store)
+        headers = (await owner_over(stack.nats_url)).headers
+        await until_serving(url, headers)
+        return await alternate(url, headers, store)
 
 
 def figures(runs: tuple) -> dict[str, float]:

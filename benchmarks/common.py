@@ -3,7 +3,6 @@ the printed table and the JSON line appended to `.bench/results.jsonl`."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import platform
@@ -18,13 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import uvicorn
+from nats.aio.client import Client as NATS
 
 from runtime import telemetry
-from runtime.devstack.util import free_port
 from runtime.logs import configure_logging
 from runtime.settings import Settings, load_settings
-from tests.support.servers import start_embedded_servers, stop_embedded_servers
+from tests.support.accounts import Person, owner
+from tests.support.inprocess import start_service
+from tests.support.servers import serve_gateway, start_embedded_servers, stop_embedded_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / ".bench" / "results.jsonl"
@@ -65,26 +65,37 @@ async def embedded_stack() -> AsyncIterator[Stack]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-@asynccontextmanager
-async def served_gateway(settings: Settings) -> AsyncIterator[str]:
-    """The real gateway, served by uvicorn in this process on a free port: its base URL, once
-    it listens (a start that fails raises); stopped when the block ends."""
-    from gateway.app import create_app
+@dataclass(frozen=True)
+class Served:
+    """A served gateway and the person every benchmark's requests come from: the install's
+    owner (tenant "local", which the benchmarks that speak to services directly use)."""
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.05)
+    url: str
+    owner: Person
+    nc: NATS  # the accounts service's connection: more people, or a console session
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The owner's `Authorization` header, for an httpx client's `headers=`."""
+        return self.owner.headers
+
+
+@asynccontextmanager
+async def served_gateway(settings: Settings) -> AsyncIterator[Served]:
+    """The real gateway, served by uvicorn in this process on a free port, once it listens
+    (a start that fails raises), with the accounts service in-process and the owner made over
+    its NATS (every request needs a person, issue 20); all stopped when the block ends."""
+    accounts = await start_service(settings, "accounts")
     try:
-        yield f"http://127.0.0.1:{port}"
+        signed = await owner(accounts.nc)
+        url, server, serving = await serve_gateway(settings)
+        try:
+            yield Served(url, signed, accounts.nc)
+        finally:
+            server.should_exit = True
+            await serving
     finally:
-        server.should_exit = True
-        await serving
+        await accounts.stop()
 
 
 _load_at_start: list[float] = []

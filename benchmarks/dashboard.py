@@ -47,6 +47,7 @@ from benchmarks.common import begin, embedded_stack, print_table, record, served
 from tests.e2e.test_benchmarks import CHARTS, PAINTED
 from tests.e2e.test_chat import screenshot
 from tests.e2e.test_console import CHROMIUM, CHROMIUM_ARGS
+from tests.support.accounts import session_cookie
 from tests.support.inprocess import start_service
 
 LOADS = 5
@@ -170,12 +171,16 @@ async def timed_load(page: Page, url: str, errors: list[str]) -> dict:
     return figures
 
 
-async def measure(base: str, expert_id: str, workdir: Path) -> dict:
+async def measure(base: str, expert_id: str, workdir: Path, cookie: dict[str, str]) -> dict:
+    """`cookie`: the owner's console session, which the browser holds as a signed-in one."""
     dashboard = f"{base}/experts/{expert_id}/benchmark"
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             context = await browser.new_context(viewport=VIEWPORT)
+            await context.add_cookies(
+                [{"name": name, "value": value, "url": base} for name, value in cookie.items()]
+            )
             await context.add_init_script(TIMING)
             page = await context.new_page()
             errors: list[str] = []
@@ -222,9 +227,10 @@ async def run() -> None:
         hosts = {c: await start_service(settings, c) for c in ("expert", "knowledge", "registry")}
         try:
             expert_id, timings = await seeded_expert(hosts, settings)
-            async with served_gateway(settings) as url:
+            async with served_gateway(settings) as gateway:
+                cookie = await session_cookie(gateway.nc, gateway.owner.user_id)
                 with tempfile.TemporaryDirectory(prefix="simtune-bench-bare-") as workdir:
-                    figures = await measure(url, expert_id, Path(workdir))
+                    figures = await measure(gateway.url, expert_id, Path(workdir), cookie)
             figures["append_s"] = timings["append_s"]
         finally:
             for host in reversed(list(hosts.values())):

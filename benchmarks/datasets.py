@@ -81,8 +81,10 @@ async def run() -> None:
         figures: dict[str, tuple[float, float]] = {}
         try:
             async with (
-                served_gateway(settings) as url,
-                httpx.AsyncClient(base_url=url, timeout=600) as api,
+                served_gateway(settings) as gateway,
+                httpx.AsyncClient(
+                    base_url=gateway.url, headers=gateway.headers, timeout=600
+                ) as api,
             ):
                 expert = (await api.post("/api/experts", json={"name": "Bench"})).json()
                 text = "\n\n".join(book(40)).encode()

@@ -261,8 +261,10 @@ async def run() -> None:
         hosts = [await start_service(settings, c) for c in parts]
         try:
             async with (
-                served_gateway(settings) as url,
-                httpx.AsyncClient(base_url=url, timeout=900) as api,
+                served_gateway(settings) as gateway,
+                httpx.AsyncClient(
+                    base_url=gateway.url, headers=gateway.headers, timeout=900
+                ) as api,
             ):
                 expert = (
                     await api.post(
