@@ -4,7 +4,7 @@ One package per bounded context (`expert` with its `answers`, `ingest`, `knowled
 `dataset`, `trainer`, `registry`, `benchmark`, `admin`), each holding that context's JSON
 routes, console pages, forms and views and ending with `ROUTES`; a new context is one import
 and one line below. `http` is the HTTP plumbing they share, `sse` the Server-Sent Events
-plumbing, `backend` the one door to the services.
+plumbing, `accounts` who is signed in (every request passes its `authenticate`), `backend` the one door to the services.
 
 `create_app(settings, nc=None)`: with `nc` the app uses that connection (and leaves it
 open); without, it connects to `settings.nats_url` on startup and closes on shutdown.
@@ -16,14 +16,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import nats
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from nats.aio.client import Client as NATS
 
-from gateway import admin, benchmark, dataset, expert, ingest, knowledge, registry, sse, trainer
+from gateway import (
+    accounts,
+    admin,
+    benchmark,
+    dataset,
+    expert,
+    ingest,
+    knowledge,
+    registry,
+    sse,
+    trainer,
+)
+from gateway.accounts.authentication import PRINCIPAL, authenticate
 from gateway.backend import Backend
 from gateway.http import moved
 from gateway.http.errors import EXCEPTION_HANDLERS, document_errors
@@ -48,16 +60,26 @@ ROUTES = [
     *registry.ROUTES,  # /api/lora, /experts/{id}/registry, /ui/registry/{adapter}
     *benchmark.ROUTES,  # /api/benchmark, /experts/{id}/benchmark, /benchmark/{run}
     *admin.ROUTES,  # /health, /api/admin/projections
+    *accounts.ROUTES,  # /api/auth, /api/admin/users, /signin, /setup, /account
     *sse.ROUTES,  # /api/events
     *moved.ROUTES,  # the old console URLs, redirected
 ]
 
 
-def provide_backend(state: State) -> Backend:
-    return state.backend
+def provide_backend(request: Request) -> Backend:
+    """The app's backend acting for the person signed in (the `authenticate` middleware put
+    them in the request's state); on public routes, acting for nobody."""
+    principal = request.scope.get("state", {}).get(PRINCIPAL)
+    backend: Backend = request.app.state.backend
+    return backend.acting_for(principal) if principal is not None else backend
 
 
-def create_app(settings: Settings | None = None, nc: NATS | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, nc: NATS | None = None, *, sign_in_required: bool = True
+) -> Litestar:
+    """The gateway. `sign_in_required=False` leaves out the `authenticate` middleware: only
+    for `benchmarks/auth.py`, which measures what signing in adds to a request; no setting
+    or environment variable turns it off."""
     settings = settings or load_settings()
     env = environment()
 
@@ -82,7 +104,11 @@ def create_app(settings: Settings | None = None, nc: NATS | None = None) -> Lite
         route_handlers=[*ROUTES, *static_routers()],
         dependencies={"backend": Provide(provide_backend, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[observe, DefineMiddleware(guard, allowed_hosts=settings.allowed_hosts)],
+        middleware=[
+            observe,
+            DefineMiddleware(guard, allowed_hosts=settings.allowed_hosts),
+            *([authenticate] if sign_in_required else []),
+        ],
         template_config=template_config(env),
         openapi_config=OpenAPIConfig(
             title="Simtune",

@@ -10,11 +10,13 @@ replies, the wording of an error) lives in that context's package, not here.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from nats.aio.client import Client as NATS
 
+from contracts.accounts import Principal
 from contracts.base import Command, DomainError, ErrorCode, Query
 from contracts.rules import TOKEN_PATTERN, explain, violated_pattern
 from runtime import rpc
@@ -25,8 +27,9 @@ from runtime.settings import Settings
 if TYPE_CHECKING:
     from gateway.sse.hub import EventHub
 
-TENANT = "local"
+NOBODY = "nobody"  # the tenant of a request no one signed in for: it owns nothing
 TIMEOUT_S = 10.0
+ACTOR_LENGTH = 100  # what the audit trail keeps of a name
 
 
 def check_contract(payload: Any) -> None:
@@ -44,18 +47,37 @@ def check_contract(payload: Any) -> None:
 
 class Backend:
     """The NATS connection with what every context needs from it: the tenant the gateway
-    acts for, the settings, the hub of projected events (SSE) and the object store."""
+    acts for, the settings, the hub of projected events (SSE) and the object store.
+
+    The app holds one, acting for nobody; each request gets `acting_for(principal)`, the same
+    connection acting for the person signed in. Every command and query it sends carries
+    that person's tenant, whatever the message said, so no request can name another's."""
 
     def __init__(self, nc: NATS, settings: Settings, hub: EventHub) -> None:
         self.nc, self.settings, self.hub = nc, settings, hub
         self.js = nc.jetstream()
         self.objects = Objects(self.js)
-        self.tenant = TENANT
+        self.tenant = NOBODY
+        self.principal: Principal | None = None
+
+    def acting_for(self, principal: Principal) -> Backend:
+        acting = copy.copy(self)
+        acting.tenant, acting.principal = principal.tenant, principal
+        return acting
+
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names for this request: the person (and the key) signed in."""
+        if self.principal is None:
+            return "anonymous"
+        return (self.principal.actor or self.principal.email)[:ACTOR_LENGTH]
 
     async def ask(self, message: Any, timeout: float = TIMEOUT_S, context: str = "") -> Any:
         """One command or query to the service that serves it (the contract names it, and the
-        reply); a service's typed error comes back as a DomainError. The message is checked
-        against its contract first (`check_contract`)."""
+        reply), for this backend's tenant; a service's typed error comes back as a
+        DomainError. The message is checked against its contract first (`check_contract`)."""
+        if isinstance(message, Command | Query) and message.tenant != self.tenant:
+            message = msgspec.structs.replace(message, tenant=self.tenant)
         check_contract(message)
         return await rpc.ask(self.nc, message, timeout=timeout, context=context)
 

@@ -33,7 +33,10 @@ class Trouble:
 def describe(stream: str, item, error: BaseException) -> Trouble:
     """The trouble with one event (a RecordedEvent, or a message that did not decode)."""
     if hasattr(item, "metadata"):
-        seq, type_ = item.metadata.sequence.stream, (item.headers or {}).get(headers.EVENT_TYPE, "?")
+        seq, type_ = (
+            item.metadata.sequence.stream,
+            (item.headers or {}).get(headers.EVENT_TYPE, "?"),
+        )
     else:
         seq, type_ = item.seq, item.type
     cause = getattr(error, "orig", None) or error  # a driver's own message, not SQLAlchemy's

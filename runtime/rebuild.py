@@ -59,8 +59,7 @@ class ShadowRebuild:
         self.shadow = shadow_schema(self.schema, self.name)
         streams = projector.projection.streams
         self.readers = {
-            s: OrderedReader(projector.js, s, events_of(s), batch=PREFETCH)
-            for s in streams
+            s: OrderedReader(projector.js, s, events_of(s), batch=PREFETCH) for s in streams
         }
         self.buffer: dict[str, list] = {s: [] for s in streams}
         self.done: dict[str, int] = {s: 0 for s in streams}

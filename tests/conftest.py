@@ -8,10 +8,8 @@ uvicorn on a free port, so HTTP, SSE and the CLI are exercised for real.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +22,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from runtime import telemetry
 from runtime.settings import Settings, load_settings
+from tests.support.accounts import Person, owner
 from tests.support.inprocess import start_service
 from tests.support.servers import (
-    SHARED_CACHE_DIR,
+    TEST_ENV,
+    serve_gateway,
     start_embedded_servers,
     stop_embedded_servers,
 )
@@ -55,17 +55,6 @@ SPANS = InMemorySpanExporter()
 telemetry.setup_tracing("simtune-tests")
 telemetry.add_span_processor(SimpleSpanProcessor(SPANS))
 
-TEST_ENV = {
-    "SIMTUNE_MAX_UPLOAD_MB": "2",
-    "SIMTUNE_MAX_PAGES": "40",
-    "SIMTUNE_CHUNK_SIZE": "400",
-    "SIMTUNE_CHUNK_OVERLAP": "60",
-    "SIMTUNE_WORK_ACK_WAIT_S": "3",
-    "SIMTUNE_LOG_LEVEL": "warning",
-    "SIMTUNE_CACHE_DIR": SHARED_CACHE_DIR,
-}
-
-
 # The trainer in tests: runs need few examples, the schedule is ticked by hand, a hosted
 # provider is asked often, and a killed training process is restarted once.
 # Benchmarks in tests: short answers of the tiny model; no run after every fine-tune unless a
@@ -77,12 +66,6 @@ TRAINER_ENV = {
     "SIMTUNE_HOSTED_POLL_S": "0.1",
     "SIMTUNE_TRAIN_RESTARTS": "1",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -131,33 +114,30 @@ class Stack:
     settings: Settings
     hosts: dict = field(default_factory=dict)
 
+    @property
+    def owner(self) -> Person:
+        """The install's owner (tenant "local"), whose key the `api` fixture sends."""
+        return self.hosts.owner
+
     async def caught_up(self) -> None:
         for host in self.hosts.values():
             await host.wait_caught_up()
 
 
-async def serve_gateway(settings: Settings):
-    import uvicorn
+class Services(dict):
+    """Every service's host by its context, and the install's owner."""
 
-    from gateway.app import create_app
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, task
+    owner: Person
 
 
 @pytest.fixture(scope="session")
 async def services(servers, embedder) -> dict:
     """Every service, running in this process."""
     settings = servers.settings()
-    hosts = {}
+    # accounts first, and the owner before anyone: the first person on an install owns the
+    # tenant "local", which the tests that speak to services directly use
+    hosts = Services(accounts=await start_service(settings, "accounts"))
+    hosts.owner = await owner(hosts["accounts"].nc)
     for context in ("expert", "ingest", "knowledge", "dataset"):
         hosts[context] = await start_service(settings, context, embedder)
     hosts["trainer"] = await start_service(servers.settings(**TRAINER_ENV), "trainer")
@@ -189,7 +169,9 @@ async def stack(servers, services) -> Stack:
 
 @pytest.fixture
 async def api(stack) -> httpx.AsyncClient:
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as client:
+    async with httpx.AsyncClient(
+        base_url=stack.url, timeout=30.0, headers=stack.owner.headers
+    ) as client:
         yield client
 
 

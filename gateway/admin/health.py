@@ -23,6 +23,7 @@ class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 @get(
     "/health",
+    opt={"public": True},  # shows no one's data: probes can ask it without a key
     summary="Is the gateway connected, is every service answering, is any projection stuck?",
     responses={503: ResponseSpec(data_container=Health, description="what is down")},
 )

@@ -47,6 +47,19 @@ class ErrorBody(msgspec.Struct, frozen=True):
     detail: str
 
 
+class OpenAIErrorDetail(msgspec.Struct, frozen=True):
+    message: str
+    type: str
+    param: str | None
+    code: str
+
+
+class OpenAIError(msgspec.Struct, frozen=True):
+    """Every error the `/v1` routes answer, in OpenAI's shape."""
+
+    error: OpenAIErrorDetail
+
+
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the errors a route documents."""
     return {

@@ -2,8 +2,7 @@
 for the expert, activate one (or the base model), roll back, tag, delete, verify, export as
 `.tar.gz`, import one, and read the audit trail (JSON or CSV, in `audit.py`).
 
-Every change names who made it: `api`, or what the `X-Simtune-Actor` header says (the CLI
-sends `cli`). An activation or rollback may carry `expected_version`, the deployment's version
+Every change names who made it: the person signed in (and the API key's name, for a key). An activation or rollback may carry `expected_version`, the deployment's version
 the client saw (`GET /api/lora/active`, or the list's `X-Deployment-Version`): if someone
 changed the deployment since, it is refused with 409 and nothing changes. The active version
 and `stable`-tagged ones cannot be deleted (409 saying why).
@@ -15,7 +14,6 @@ The fixed paths (`/active`, `/audit`, `/import`, `/rollback`) are declared befor
 from __future__ import annotations
 
 import asyncio
-import re
 
 import msgspec
 from litestar import Request, Response, delete, get, post
@@ -48,8 +46,6 @@ from gateway.registry import audit
 from gateway.registry.adapters import ARCHIVE_TIMEOUT_S, delete_adapter
 from gateway.registry.imports import receive_adapter
 
-ACTOR_HEADER = "x-simtune-actor"
-ACTOR = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 VERSION_HEADER = "X-Deployment-Version"
 TAGS = ["adapters"]
 
@@ -83,12 +79,6 @@ class ImportedAdapter(AdapterView, frozen=True, kw_only=True):
 
     duplicate: bool = False
     skipped: list[str] = []
-
-
-def actor(request: Request) -> str:
-    """Who asked: the `X-Simtune-Actor` header when it is a short plain name, else `api`."""
-    named = request.headers.get(ACTOR_HEADER, "").strip()
-    return named if ACTOR.fullmatch(named) else "api"
 
 
 @get(
@@ -139,7 +129,7 @@ async def active(
     responses=error_responses(400, 404, 413),
 )
 async def import_adapter(request: Request, backend: Backend) -> Response[ImportedAdapter]:
-    _, imported = await receive_adapter(request, backend, by=actor(request))
+    _, imported = await receive_adapter(request, backend, by=backend.actor)
     view = await backend.ask(GetAdapter(adapter_id=imported.adapter_id, after_seq=imported.seq))
     body = ImportedAdapter(
         **msgspec.structs.asdict(view), duplicate=imported.duplicate, skipped=imported.skipped
@@ -166,7 +156,7 @@ async def rollback(data: RollbackBody, request: Request, backend: Backend) -> Ac
         to_adapter_id=data.to_adapter_id,
         expected_version=data.expected_version,
         reason=data.reason,
-        by=actor(request),
+        by=backend.actor,
     )
     return await backend.send(cmd, then=GetActiveAdapter(expert_id=cmd.expert_id))
 
@@ -217,7 +207,7 @@ async def activate(
         adapter_id=target,
         expected_version=body.expected_version,
         reason=body.reason,
-        by=actor(request),
+        by=backend.actor,
     )
     return await backend.send(cmd, then=GetActiveAdapter(expert_id=expert_id))
 
@@ -229,7 +219,7 @@ async def activate(
     responses=error_responses(400, 404),
 )
 async def tag(adapter_id: str, data: TagBody, request: Request, backend: Backend) -> AdapterView:
-    cmd = TagAdapter(adapter_id=adapter_id, add=data.add, remove=data.remove, by=actor(request))
+    cmd = TagAdapter(adapter_id=adapter_id, add=data.add, remove=data.remove, by=backend.actor)
     return await backend.send(cmd, then=GetAdapter(adapter_id=adapter_id))
 
 
@@ -240,7 +230,7 @@ async def tag(adapter_id: str, data: TagBody, request: Request, backend: Backend
     responses=error_responses(404),
 )
 async def verify(adapter_id: str, request: Request, backend: Backend) -> AdapterView:
-    cmd = VerifyAdapter(adapter_id=adapter_id, by=actor(request))
+    cmd = VerifyAdapter(adapter_id=adapter_id, by=backend.actor)
     return await backend.send(cmd, timeout=ARCHIVE_TIMEOUT_S)
 
 
@@ -252,7 +242,7 @@ async def verify(adapter_id: str, request: Request, backend: Backend) -> Adapter
     responses=error_responses(404, 409),
 )
 async def remove(adapter_id: str, request: Request, backend: Backend) -> None:
-    await delete_adapter(backend, DeleteAdapter(adapter_id=adapter_id, by=actor(request)))
+    await delete_adapter(backend, DeleteAdapter(adapter_id=adapter_id, by=backend.actor))
 
 
 @get(

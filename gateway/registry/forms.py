@@ -17,7 +17,6 @@ from contracts.registry import BASE, STABLE, ActivateAdapter, GetAudit, Rollback
 from contracts.registry import Action as AuditAction
 from contracts.registry import Outcome as AuditOutcome
 
-BY = "console"
 ACTION_NAMES = get_args(AuditAction)
 OUTCOME_NAMES = get_args(AuditOutcome)
 SUGGESTED_TAGS = (STABLE, "candidate", "production")
@@ -38,12 +37,12 @@ class ActivateForm(msgspec.Struct, kw_only=True):
     adapter_id: str = ""
     expected_version: str = ""
 
-    def command(self, expert_id: str) -> ActivateAdapter:
+    def command(self, expert_id: str, by: str) -> ActivateAdapter:
         return ActivateAdapter(
             expert_id=expert_id,
             adapter_id=target(self.adapter_id),
             expected_version=seen_version(self.expected_version),
-            by=BY,
+            by=by,
         )
 
 
@@ -53,12 +52,12 @@ class RollbackForm(msgspec.Struct, kw_only=True):
     to_adapter_id: str = ""
     expected_version: str = ""
 
-    def command(self, expert_id: str) -> RollbackAdapter:
+    def command(self, expert_id: str, by: str) -> RollbackAdapter:
         return RollbackAdapter(
             expert_id=expert_id,
             to_adapter_id=self.to_adapter_id.strip() or None,
             expected_version=seen_version(self.expected_version),
-            by=BY,
+            by=by,
         )
 
 
@@ -68,7 +67,7 @@ class TagForm(msgspec.Struct, kw_only=True):
     add: str = ""
     remove: str = ""
 
-    def command(self, adapter_id: str) -> TagAdapter:
+    def command(self, adapter_id: str, by: str) -> TagAdapter:
         add, remove = self.add.strip(), self.remove.strip()
         if not (add or remove):
             raise DomainError(ErrorCode.INVALID, "Write the tag to add, for example stable.")
@@ -76,7 +75,7 @@ class TagForm(msgspec.Struct, kw_only=True):
             adapter_id=adapter_id,
             add=[add] if add else [],
             remove=[remove] if remove else [],
-            by=BY,
+            by=by,
         )
 
 

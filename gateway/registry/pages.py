@@ -40,7 +40,6 @@ from gateway.http.pages import FORM, is_htmx
 from gateway.registry.adapters import ARCHIVE_TIMEOUT_S, delete_adapter
 from gateway.registry.forms import (
     ACTION_NAMES,
-    BY,
     OUTCOME_NAMES,
     SUGGESTED_TAGS,
     ActivateForm,
@@ -165,7 +164,7 @@ class VersionPages(Controller):
     async def activate(
         self, request: Request, expert_id: str, backend: Backend, data: ActivateForm = FORM
     ) -> Response:
-        cmd = data.command(expert_id)
+        cmd = data.command(expert_id, backend.actor)
         said = "{} is active: the next answer uses it."
         return await move(request, backend, cmd, said, cmd.adapter_id or BASE)
 
@@ -173,7 +172,7 @@ class VersionPages(Controller):
     async def rollback(
         self, request: Request, expert_id: str, backend: Backend, data: RollbackForm = FORM
     ) -> Response:
-        cmd = data.command(expert_id)
+        cmd = data.command(expert_id, backend.actor)
         said = "Rolled back: {} is active again."
         return await move(request, backend, cmd, said, cmd.to_adapter_id or "rollback")
 
@@ -183,7 +182,7 @@ class VersionPages(Controller):
     ) -> Response:
         async def run() -> tuple[int, str]:
             then = GetAdapter(adapter_id=adapter_id)
-            tagged = await backend.send(data.command(adapter_id), then=then)
+            tagged = await backend.send(data.command(adapter_id, backend.actor), then=then)
             return 0, f"{adapter_id} is tagged {', '.join(tagged.tags) or 'with nothing'} now."
 
         return await act_on(request, backend, adapter_id, run)
@@ -191,7 +190,7 @@ class VersionPages(Controller):
     @post("/ui/registry/{adapter_id:str}/delete")
     async def delete(self, request: Request, adapter_id: str, backend: Backend) -> Response:
         async def run() -> tuple[int, str]:
-            await delete_adapter(backend, DeleteAdapter(adapter_id=adapter_id, by=BY))
+            await delete_adapter(backend, DeleteAdapter(adapter_id=adapter_id, by=backend.actor))
             return 0, f"{adapter_id} is deleted, with its files."
 
         return await act_on(request, backend, adapter_id, run)
@@ -199,7 +198,7 @@ class VersionPages(Controller):
     @post("/ui/registry/{adapter_id:str}/verify")
     async def verify(self, request: Request, adapter_id: str, backend: Backend) -> Response:
         async def run() -> tuple[int, str]:
-            cmd = VerifyAdapter(adapter_id=adapter_id, by=BY)
+            cmd = VerifyAdapter(adapter_id=adapter_id, by=backend.actor)
             checked = await backend.send(cmd, timeout=ARCHIVE_TIMEOUT_S)
             if checked.valid:
                 return 0, f"{adapter_id}: every file is intact."
@@ -212,7 +211,9 @@ class VersionPages(Controller):
     @post("/ui/experts/{expert_id:str}/registry/import", request_max_body_size=None)
     async def import_archive(self, request: Request, expert_id: str, backend: Backend) -> Response:
         async def run() -> tuple[int, str]:
-            _, imported = await receive_adapter(request, backend, by=BY, expert_id=expert_id)
+            _, imported = await receive_adapter(
+                request, backend, by=backend.actor, expert_id=expert_id
+            )
             if imported.duplicate:
                 return imported.seq, f"These files already are version {imported.adapter_id}."
             state = "" if imported.valid else " It is marked invalid: see its problems below."

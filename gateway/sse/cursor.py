@@ -12,9 +12,9 @@ Pure code, no I/O.
 from __future__ import annotations
 
 from contracts.base import DomainError, ErrorCode
-from contracts.events import STREAMS
+from contracts.events import FOLLOWED
 
-DEFAULT_TOPICS = ",".join(STREAMS)
+DEFAULT_TOPICS = ",".join(FOLLOWED)
 
 
 def parse_topics(raw: str | None) -> list[str]:
@@ -24,14 +24,14 @@ def parse_topics(raw: str | None) -> list[str]:
         topic = part.strip().lower()
         if not topic or topic in topics:
             continue
-        if topic not in STREAMS:
+        if topic not in FOLLOWED:
             raise DomainError(
                 ErrorCode.INVALID,
-                f"unknown topic {topic!r}; topics are {', '.join(STREAMS)}",
+                f"unknown topic {topic!r}; topics are {', '.join(FOLLOWED)}",
             )
         topics.append(topic)
     if not topics:
-        raise DomainError(ErrorCode.INVALID, f"name at least one topic of {', '.join(STREAMS)}")
+        raise DomainError(ErrorCode.INVALID, f"name at least one topic of {', '.join(FOLLOWED)}")
     return topics
 
 
@@ -51,7 +51,7 @@ def parse_event_id(raw: str | None, topics: list[str]) -> dict[str, int]:
     positions: dict[str, int] = {}
     for part in raw.split(","):
         topic, sep, seq = part.strip().partition(":")
-        if not sep or not seq.strip().isdigit() or topic.strip().lower() not in STREAMS:
+        if not sep or not seq.strip().isdigit() or topic.strip().lower() not in FOLLOWED:
             raise DomainError(ErrorCode.INVALID, f"Last-Event-ID {raw!r} is not one Simtune gave")
         if topic.strip().lower() in topics:
             positions[topic.strip().lower()] = int(seq)
@@ -102,7 +102,7 @@ class Cursor:
 
 
 def topic_of_stream(stream: str) -> str | None:
-    for topic, name in STREAMS.items():
+    for topic, name in FOLLOWED.items():
         if name == stream:
             return topic
     return None

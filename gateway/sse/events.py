@@ -15,7 +15,7 @@ from litestar import get
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from contracts.events import STREAMS
+from contracts.events import FOLLOWED
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
 from gateway.http.openapi import SSE, answering
@@ -52,17 +52,17 @@ async def event_stream(
     backend: Backend, topics: list[str], resume: dict[str, int]
 ) -> AsyncIterator[ServerSentEventMessage]:
     cursor = Cursor(topics)
-    async with backend.hub.listen([STREAMS[t] for t in topics], backend.tenant) as listener:
+    async with backend.hub.listen([FOLLOWED[t] for t in topics], backend.tenant) as listener:
         # Subscribed first, so nothing committed from here on is missed while replaying.
         for topic in topics:
             if topic in resume:
                 cursor.resume(topic, resume[topic])
             else:
-                cursor.begin(topic, await last_seq(backend.js, STREAMS[topic]))
+                cursor.begin(topic, await last_seq(backend.js, FOLLOWED[topic]))
         yield ServerSentEventMessage(data=None, comment="connected", id=cursor.event_id())
         for topic, seq in resume.items():
             async for replayed, data in replay(
-                backend.js, topic, STREAMS[topic], backend.tenant, seq + 1
+                backend.js, topic, FOLLOWED[topic], backend.tenant, seq + 1
             ):
                 if cursor.accept(topic, replayed):
                     yield ServerSentEventMessage(data=data.decode(), id=cursor.event_id())

@@ -9,21 +9,23 @@ import uuid
 import msgspec
 
 from contracts.answers import AnswerGiven, ConfigureBackend, GiveFeedback, RescoreAnswers, Rescored
-from contracts.base import Accepted
+from contracts.base import Accepted, DomainError, ErrorCode
 from contracts.expert import CreateExpert, DeleteExpert, UpdateExpert
-from runtime.secrets import SecretBox
+from runtime.backend_urls import check_base_url
+from runtime.keyring import ProviderKeys
 from runtime.service import ServiceHost
 from services.expert import views
 from services.expert.aggregates import ANSWER, EXPERT
 from services.expert.answering import scoring
+from services.expert.backends import API_KEY_PURPOSE
 from services.expert.domain import answers as answer_domain
 from services.expert.domain import profile as profile_domain
 from services.expert.reactors import Scorer
 
 
 class ProfileCommands:
-    def __init__(self, host: ServiceHost, secrets: SecretBox) -> None:
-        self.host, self.secrets = host, secrets
+    def __init__(self, host: ServiceHost, keys: ProviderKeys) -> None:
+        self.host, self.keys = host, keys
 
     async def create(self, cmd: CreateExpert) -> Accepted:
         expert_id = cmd.expert_id or uuid.uuid4().hex[:12]
@@ -42,10 +44,14 @@ class ProfileCommands:
         )
 
     async def configure_backend(self, cmd: ConfigureBackend) -> Accepted:
-        """The key, if one came, is sealed here and only its sealed form reaches the log."""
+        """The key, if one came, is sealed here with the tenant's data key, and only its
+        sealed form reaches the log; a base_url at a metadata address is refused first."""
+        if cmd.base_url and cmd.kind != "local":
+            await check_base_url(cmd.base_url, self.host.settings.allowed_backend_hosts)
         sealed = key_id = None
         if cmd.api_key:
-            sealed, key_id = self.secrets.seal(cmd.api_key), self.secrets.key_id
+            sealed = await self.keys.seal(cmd.tenant, cmd.api_key, API_KEY_PURPOSE)
+            key_id = ProviderKeys.KEY_ID
         return await self._decide(
             cmd.tenant,
             cmd.expert_id,
@@ -74,6 +80,8 @@ class AnswerCommands:
         """Score again every answer of the expert that the current scorer has not scored
         (after the scorer improved)."""
         async with self.host.engine.connect() as conn:
+            if await views.get_expert(conn, cmd.tenant, cmd.expert_id) is None:
+                raise DomainError(ErrorCode.NOT_FOUND, f"expert {cmd.expert_id} was not found")
             pending = await views.answers_not_scored_by(
                 conn, cmd.tenant, cmd.expert_id, scoring.SCORER_VERSION
             )

@@ -33,6 +33,8 @@ def cautious_tokens(text: str) -> int:
     characters a token holds for English, but Cyrillic, Greek or CJK text takes two to four
     times that, so the count is never below one token for every three bytes of UTF-8."""
     return -(-max(len(text) // CHARS_PER_TOKEN, len(text.encode("utf-8"))) // BYTES_PER_TOKEN)
+
+
 DEFAULT_LOCAL_TOKENS_PER_S = 300.0  # before any local run has measured this machine
 _examples = msgspec.json.Decoder(TrainingExample)
 _line = msgspec.json.Encoder()

@@ -23,6 +23,7 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, async_playwright, expect
 
 from tests.support import pdfs
+from tests.support.accounts import session_cookie
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.is_file() and not os.environ.get("CI"):  # in CI a missing browser fails
@@ -104,12 +105,16 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def page(browser: Browser, stack) -> AsyncIterator[Page]:
-    """A fresh browser tab on the gateway; fails the test on any error the page shows in
+async def page(browser: Browser, stack, nc) -> AsyncIterator[Page]:
+    """A fresh browser tab on the gateway, signed in as the owner; fails the test on any error the page shows in
     its console or throws, or anything its Content-Security-Policy refuses, and accepts
     confirmation dialogs (remembered in `page.dialogs`)."""
     context = await browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(UI_TIMEOUT_MS)
+    cookie = await session_cookie(nc, stack.owner.user_id)
+    await context.add_cookies(
+        [{"name": k, "value": v, "url": stack.url} for k, v in cookie.items()]
+    )
     errors: list[str] = []
     await context.expose_binding(
         "__e2eViolation", lambda source, what: errors.append(f"CSP: {what} ({source['frame'].url})")

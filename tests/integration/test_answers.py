@@ -175,7 +175,7 @@ async def test_the_openai_sdk_talks_to_the_expert(api, scripted, stack):
     name = f"Harbour guide {uuid.uuid4().hex[:6]}"
     expert = await expert_with_pdf(api, name)
     await use_scripted(api, expert["id"], scripted)
-    client = openai.AsyncOpenAI(base_url=f"{stack.url}/v1", api_key="unused")
+    client = openai.AsyncOpenAI(base_url=f"{stack.url}/v1", api_key=stack.owner.key)
     models = [m.id for m in (await client.models.list()).data]
     assert expert["id"] in models
 

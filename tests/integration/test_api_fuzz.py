@@ -186,7 +186,9 @@ def timeout(case) -> float:
 @pytest.fixture(scope="module")
 async def pool(stack):
     """Experts and documents that exist, for the ids the fuzzers draw."""
-    async with httpx.AsyncClient(base_url=stack.url, timeout=REQUEST_TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        base_url=stack.url, timeout=REQUEST_TIMEOUT_S, headers=stack.owner.headers
+    ) as client:
         for n in range(4):
             created = await client.post("/api/experts", json={"name": f"Fuzz pool {n}"})
             POOL["expert_id"].append(created.raise_for_status().json()["id"])
@@ -225,7 +227,7 @@ async def schema(stack, pool):
     # Nothing from a schemathesis.toml or the environment: the checks are these.
     config = schemathesis.Config.from_dict({"checks": CHECKS})
     loaded = schemathesis.openapi.from_dict(raw, config=config)
-    loaded.config.update(base_url=stack.url)
+    loaded.config.update(base_url=stack.url, headers=stack.owner.headers)  # signed in
     checks = loaded.config.checks
     assert {name for name in CHECKS if checks.get_by_name(name=name).enabled} == set(CHECKS) - {
         "enabled"

@@ -72,7 +72,9 @@ def assert_error(response: httpx.Response, status: int, code: str) -> None:
 async def victim(stack) -> AsyncIterator[dict[str, str]]:
     """An expert with one document and one answer: the values every path parameter is
     filled with. One for the module: every test that uses it checks that it is unchanged."""
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as api:
+    async with httpx.AsyncClient(
+        base_url=stack.url, timeout=30.0, headers=stack.owner.headers
+    ) as api:
         yield await make_victim(api)
 
 
@@ -110,6 +112,9 @@ async def make_victim(api: httpx.AsyncClient) -> dict[str, str]:
         "run_id": "no-run-yet",  # refused before any run is looked up
         "adapter_id": "no-adapter-yet",  # likewise
         "question_id": "no-question-yet",  # likewise
+        "credential_id": "no-passkey-yet",  # likewise
+        "user_id": "no-such-user",  # likewise
+        "key_id": "no-such-key",  # likewise
         "service": "expert",
     }
 

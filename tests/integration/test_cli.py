@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -14,16 +15,26 @@ from tests.support import pdfs
 
 pytestmark = pytest.mark.integration
 
+NO_STORED_KEYS = tempfile.mkdtemp(prefix="simtune-cli-config-")
 LIGHTHOUSE = "The keeper of the Varnholm lighthouse polished the great lens every Tuesday."
 
 
 class Simtune:
-    def __init__(self, url: str) -> None:
-        self.url = url
+    """The `simtune` command against `url`, signed in with `key` (the owner's, in most tests)
+    and never reading a key stored on this machine."""
+
+    def __init__(self, url: str, key: str = "") -> None:
+        self.url, self.key = url, key
         self.runner = CliRunner()
 
     async def __call__(self, *args: str, input: str | None = None):
-        env = {"SIMTUNE_URL": self.url, "COLUMNS": "200", "NO_COLOR": "1"}
+        env = {
+            "SIMTUNE_URL": self.url,
+            "SIMTUNE_API_KEY": self.key,
+            "SIMTUNE_CONFIG_DIR": NO_STORED_KEYS,
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        }
         return await asyncio.to_thread(
             self.runner.invoke, app, list(args), env=env, input=input, catch_exceptions=False
         )
@@ -31,7 +42,7 @@ class Simtune:
 
 @pytest.fixture
 def simtune(stack) -> Simtune:
-    return Simtune(stack.url)
+    return Simtune(stack.url, stack.owner.key)
 
 
 def unique(prefix: str) -> str:

@@ -19,7 +19,7 @@ KEY = "sk-cli-5e6f7a8b"
 
 @pytest.fixture
 def simtune(stack) -> Simtune:
-    return Simtune(stack.url)
+    return Simtune(stack.url, stack.owner.key)
 
 
 @pytest.fixture

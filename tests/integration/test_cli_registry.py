@@ -23,13 +23,15 @@ from cli.client import CliError
 from cli.resolve import resolve_adapter
 from runtime.adapter_files import adapter_folder
 from tests.integration.test_cli import Simtune, created_expert, one_line_error, unique
+from tests.support.accounts import OWNER
 from tests.support.adapters import lora_folder, tar_gz
 
 pytestmark = pytest.mark.integration
 
+
 @pytest.fixture(scope="module")
 def run(stack) -> Simtune:
-    return Simtune(stack.url)
+    return Simtune(stack.url, stack.owner.key)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,7 @@ def archives(servers, tmp_path_factory) -> list[Path]:
 
 @pytest.fixture(scope="module")
 async def expert(run, stack) -> dict:
-    async with httpx.AsyncClient(base_url=stack.url) as api:
+    async with httpx.AsyncClient(base_url=stack.url, headers=stack.owner.headers) as api:
         return await created_expert(run, api, "Cartographer")
 
 
@@ -198,7 +200,8 @@ async def test_the_audit_trail_as_csv_has_the_activation(run, expert, versions, 
     assert as_csv.exit_code == 0, as_csv.stderr
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     mine = [r for r in rows if r["adapter_id"] == second]
-    assert mine and mine[0]["outcome"] == "succeeded" and mine[0]["by"] == "cli"
+    assert mine and mine[0]["outcome"] == "succeeded"
+    assert mine[0]["by"].startswith(OWNER)  # the person whose key the CLI sent
     assert {r["action"] for r in rows} == {"activate"}
 
     target = tmp_path / "audit.csv"

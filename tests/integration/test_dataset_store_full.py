@@ -45,7 +45,9 @@ async def stack(tmp_path_factory):
     }
     async with (
         running_stack("simtune-store-", env) as stack,
-        httpx.AsyncClient(base_url=stack.base_url, timeout=30.0) as api,
+        httpx.AsyncClient(
+            base_url=stack.base_url, timeout=30.0, headers=stack.owner.headers
+        ) as api,
     ):
         nc = await nats.connect(stack.nats.url)
         try:

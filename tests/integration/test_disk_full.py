@@ -15,19 +15,9 @@ import nats
 import pytest
 
 from contracts import registry as registry_contracts
-from contracts.base import Accepted
-from contracts.dataset import (
-    BuildDataset,
-    BuildSpec,
-    DatasetView,
-    GetDataset,
-    ManualExample,
-    Sources,
-)
 from gateway.http.errors import DISK_FULL
 from runtime.eventstore import EventStore
-from runtime.rpc import request
-from tests.support import training
+from tests.support import flows, training
 from tests.support.devstack import (
     can_mount,
     document_settled,
@@ -55,7 +45,9 @@ async def disk(tmp_path_factory):
     model = build_tiny_llm(tmp_path_factory.mktemp("disk-llm"))
     async with (
         running_stack("simtune-disk-", {**env, "SIMTUNE_BASE_MODEL": str(model)}) as stack,
-        httpx.AsyncClient(base_url=stack.base_url, timeout=30.0) as api,
+        httpx.AsyncClient(
+            base_url=stack.base_url, timeout=30.0, headers=stack.owner.headers
+        ) as api,
     ):
         nc = await nats.connect(stack.nats.url, max_reconnect_attempts=-1)
         try:
@@ -106,16 +98,8 @@ async def test_disk_full_while_saving_an_adapter_registers_it_once_space_is_free
     stack, api, nc = disk
     store = EventStore(nc.jetstream())
     expert = await new_expert(api)
-    manual = [ManualExample(question=q, answer=a) for q, a in training.FACTS]
-    build = BuildDataset(expert_id=expert, spec=BuildSpec(sources=Sources(manual=manual)))
-    accepted = await request(nc, "cmd.dataset.build", build, Accepted)
-
-    async def built() -> DatasetView | None:
-        query = GetDataset(dataset_id=accepted.id, after_seq=accepted.seq)
-        view = await request(nc, "qry.dataset.get", query, DatasetView)
-        return view if view.status != "building" else None
-
-    assert (await until(built, "the dataset built")).status == "ready"
+    accepted = await training.build(nc, expert)
+    assert (await until(flows.build_ended(nc, accepted), "the dataset built")).status == "ready"
 
     async def versions() -> collections.Counter:
         events, _ = await store.load(

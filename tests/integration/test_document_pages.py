@@ -16,7 +16,9 @@ FILES = 7
 async def library(stack) -> tuple[dict, list[str]]:
     import httpx
 
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as api:
+    async with httpx.AsyncClient(
+        base_url=stack.url, timeout=30.0, headers=stack.owner.headers
+    ) as api:
         expert = await new_expert(api)
         ids = []
         for n in range(FILES):  # one by one, so their order is known

@@ -228,7 +228,7 @@ async def test_file_over_the_limit_is_413(api, stack):
 
 
 @asynccontextmanager
-async def gateway_with(settings) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway_with(settings, headers: dict) -> AsyncIterator[httpx.AsyncClient]:
     """A second gateway (own settings) served by uvicorn on a free port, in this loop."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -240,7 +240,8 @@ async def gateway_with(settings) -> AsyncIterator[httpx.AsyncClient]:
         assert not task.done(), task.result()
         await asyncio.sleep(0.02)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as client:
             yield client
     finally:
         server.should_exit = True
@@ -250,7 +251,7 @@ async def gateway_with(settings) -> AsyncIterator[httpx.AsyncClient]:
 async def test_small_limit_rejects_from_content_length_and_while_streaming(api, stack):
     expert = await new_expert(api)
     settings = msgspec.structs.replace(stack.settings, max_upload_bytes=1024)
-    async with gateway_with(settings) as small:
+    async with gateway_with(settings, stack.owner.headers) as small:
         url = f"/api/experts/{expert['id']}/documents"
         one_part = [("file", ("big.txt", b"x" * 5000, "text/plain"))]
         assert_error(await small.post(url, files=one_part), 413, "too_large", "big.txt", "1 KB")

@@ -159,7 +159,6 @@ async def test_a_long_read_keeps_its_document_from_other_workers(stack):
         reg = await upload(stack.nc, expert, "big.pdf", make_pdf_bomb(), PDF)  # ~3 s to read
         assert (await settled(stack.nc, reg.document.id)).status == "chunked"
 
-
         async def all_acknowledged():
             last = (await js.stream_info("INGEST")).state.last_seq
             info = await js.consumer_info("INGEST", parse.durable)

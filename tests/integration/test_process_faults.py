@@ -22,19 +22,11 @@ from contracts import dataset as dataset_contracts
 from contracts import registry as registry_contracts
 from contracts import trainer as trainer_contracts
 from contracts.base import Accepted, DomainError
-from contracts.dataset import (
-    BuildDataset,
-    BuildSpec,
-    DatasetView,
-    GetDataset,
-    ManualExample,
-    Sources,
-)
+from contracts.dataset import DatasetView
 from runtime.db import make_engine
 from runtime.eventstore import EventStore
-from runtime.rpc import request
 from tests.support import benchmarks as bench
-from tests.support import training
+from tests.support import flows, training
 from tests.support.devstack import (
     child_pid,
     document_settled,
@@ -113,17 +105,10 @@ class Faults:
         await healthy(self.api)
 
     async def build_dataset(self, expert_id: str) -> Accepted:
-        manual = [ManualExample(question=q, answer=a) for q, a in training.FACTS]
-        build = BuildDataset(expert_id=expert_id, spec=BuildSpec(sources=Sources(manual=manual)))
-        return await request(self.nc, "cmd.dataset.build", build, Accepted)
+        return await training.build(self.nc, expert_id)
 
     async def dataset_built(self, accepted: Accepted) -> DatasetView:
-        async def built() -> DatasetView | None:
-            query = GetDataset(dataset_id=accepted.id, after_seq=accepted.seq)
-            view = await request(self.nc, "qry.dataset.get", query, DatasetView)
-            return view if view.status != "building" else None
-
-        return await self.through(built, "the dataset built")
+        return await self.through(flows.build_ended(self.nc, accepted), "the dataset built")
 
     async def through(self, call, what: str, timeout: float = 120.0):
         """`call()`'s result, asked again while a service is away (answers unavailable)."""
@@ -169,7 +154,9 @@ async def faults(tmp_path_factory):
     model = build_tiny_llm(tmp_path_factory.mktemp("faults-llm"))
     async with (
         running_stack("simtune-faults-", {"SIMTUNE_BASE_MODEL": str(model)}) as stack,
-        httpx.AsyncClient(base_url=stack.base_url, timeout=30.0) as api,
+        httpx.AsyncClient(
+            base_url=stack.base_url, timeout=30.0, headers=stack.owner.headers
+        ) as api,
     ):
         nc = await nats.connect(stack.nats.url, max_reconnect_attempts=-1)
         try:
@@ -178,21 +165,31 @@ async def faults(tmp_path_factory):
             await nc.close()
 
 
-async def test_nats_killed_mid_ingest_comes_back_and_finishes_once(faults: Faults) -> None:
+async def server_killed_mid_ingest(faults: Faults, name: str) -> None:
+    """SIGKILL the server `name` ("nats" or "postgres") while documents are being read: the
+    supervisor starts it again, once, and every document is ready exactly once."""
     stack = faults.stack
     expert = await faults.expert()
     ids = await faults.upload(expert, 3)
     await faults.some_started(ids)
-    restarts, old = stack.server_restarts["nats"], stack.nats.pid
+    restarts, old = stack.server_restarts[name], getattr(stack, name).pid
     assert old is not None
     kill(old)
 
-    await until(lambda: _true(stack.nats.running and stack.nats.pid != old), "nats restarted")
+    def back() -> bool:
+        server = getattr(stack, name)  # looked up afresh, as the supervisor sees it
+        return server.running and server.pid != old
+
+    await until(lambda: _true(back()), f"{name} restarted")
     await faults.all_ready_once(ids)
     await healthy(faults.api)
-    assert stack.server_restarts["nats"] == restarts + 1
-    assert "nats stopped unexpectedly; starting it again" in stack_log(stack)
+    assert stack.server_restarts[name] == restarts + 1
     assert not any(r.gave_up for r in stack.runners.values())
+
+
+async def test_nats_killed_mid_ingest_comes_back_and_finishes_once(faults: Faults) -> None:
+    await server_killed_mid_ingest(faults, "nats")
+    assert "nats stopped unexpectedly; starting it again" in stack_log(faults.stack)
 
 
 async def _true(value: bool) -> bool:
@@ -222,21 +219,7 @@ async def test_nats_killed_mid_training_comes_back_and_the_run_ends_once(faults:
 
 
 async def test_postgres_killed_mid_ingest_comes_back_and_finishes_once(faults: Faults) -> None:
-    stack = faults.stack
-    expert = await faults.expert()
-    ids = await faults.upload(expert, 3)
-    await faults.some_started(ids)
-    restarts, old = stack.server_restarts["postgres"], stack.postgres.pid
-    assert old is not None
-    kill(old)
-
-    await until(
-        lambda: _true(stack.postgres.running and stack.postgres.pid != old), "postgres restarted"
-    )
-    await faults.all_ready_once(ids)
-    await healthy(faults.api)
-    assert stack.server_restarts["postgres"] == restarts + 1
-    assert not any(r.gave_up for r in stack.runners.values())
+    await server_killed_mid_ingest(faults, "postgres")
 
 
 async def test_postgres_down_30s_answers_503_then_resumes(faults: Faults) -> None:

@@ -195,7 +195,7 @@ async def test_a_projection_that_cannot_apply_an_event_parks_and_says_so(stack, 
         with pytest.raises(DomainError, match="view is behind"):
             await asyncio.wait_for(host.caught_up("EXPERT", other.seq, timeout=3600), 60)
 
-        result = await Simtune(stack.url)("projections", "status")
+        result = await Simtune(stack.url, stack.owner.key)("projections", "status")
         assert result.exit_code == 1
         assert "expert.experts" in result.stdout and "stuck" in result.stdout
         assert "expert.experts is stuck" in result.stderr

@@ -141,7 +141,7 @@ async def test_a_second_rebuild_request_follows_the_running_one(stack, api):
 
 
 async def test_the_cli_rebuilds_with_progress_and_lists_the_projections(stack):
-    simtune = Simtune(stack.url)
+    simtune = Simtune(stack.url, stack.owner.key)
     result = await simtune("projections", "rebuild", "expert")
     assert result.exit_code == 0, result.stderr
     assert "Rebuilt expert.experts from" in result.stdout

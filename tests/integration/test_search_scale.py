@@ -20,7 +20,10 @@ from services.knowledge.projections import CHUNK_COLUMNS
 from services.knowledge.search import vector_ranking
 from tests.support.flows import create_expert, search, upload, wait_settled
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]  # 100k passages: setup and teardown take minutes
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(600),
+]  # 100k passages: setup and teardown take minutes
 
 BIG = 100_000
 OTHER = "other-expert-of-the-same-tenant"

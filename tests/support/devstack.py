@@ -17,26 +17,22 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import nats
 import psutil
 from rich.console import Console
 
 from runtime.devstack import RestartPolicy, Stack
 from runtime.devstack.util import free_port
-from tests.support.servers import SHARED_CACHE_DIR
+from tests.support.accounts import Person, owner
+from tests.support.servers import TEST_ENV
 
 T = TypeVar("T")
 
-# Like the in-process stack's settings (tests/conftest.py): small uploads and chunks, short
-# redelivery, a trainer that needs few examples and ticks no schedule, short benchmarks.
+# The in-process stack's settings (`TEST_ENV`: small uploads and chunks, short redelivery),
+# JSON logs, a trainer that needs few examples and ticks no schedule, short benchmarks.
 STACK_ENV = {
-    "SIMTUNE_MAX_UPLOAD_MB": "2",
-    "SIMTUNE_MAX_PAGES": "40",
-    "SIMTUNE_CHUNK_SIZE": "400",
-    "SIMTUNE_CHUNK_OVERLAP": "60",
-    "SIMTUNE_WORK_ACK_WAIT_S": "3",
-    "SIMTUNE_LOG_LEVEL": "warning",
+    **TEST_ENV,
     "SIMTUNE_LOG_FORMAT": "json",
-    "SIMTUNE_CACHE_DIR": SHARED_CACHE_DIR,
     "FINETUNE_MIN_TRACES": "6",
     "FINETUNE_SCHEDULE": "off",
     "SIMTUNE_TRAIN_RESTARTS": "1",
@@ -50,13 +46,23 @@ STACK_ENV = {
 QUICK = RestartPolicy(base_delay=0.5, max_delay=4.0, max_crashes=8, window=60.0)
 
 
+async def owner_of(stack: Stack) -> Person:
+    """The stack's owner, made as `simtune admin users create` makes one: over its NATS."""
+    conn = await nats.connect(stack.nats.url)
+    try:
+        return await owner(conn)
+    finally:
+        await conn.close()
+
+
 @asynccontextmanager
 async def running_stack(
     prefix: str, env: dict[str, str], *, health_timeout: float = 300.0
 ) -> AsyncIterator[Stack]:
     """A `Stack` of every service in a new home, healthy on entry, stopped (and the home
-    removed) on exit. Its console output (every child's lines) is kept in `stack.output`;
-    its temporary files (an upload being received, say) go to `<home>/tmp`."""
+        removed) on exit. Its console output (every child's lines) is kept in `stack.output`;
+        its temporary files (an upload being received, say) go to `<home>/tmp`. `stack.owner` is its
+    owner, with an API key."""
     home = Path(tempfile.mkdtemp(prefix=prefix))
     (home / "tmp").mkdir()
     out = io.StringIO()
@@ -76,6 +82,7 @@ async def running_stack(
         if run.done():
             run.result()  # the StackError that says why it did not start
             raise AssertionError("the stack ended before it was ready")
+        stack.owner = await owner_of(stack)  # type: ignore[attr-defined]
         yield stack
     finally:
         ready.cancel()

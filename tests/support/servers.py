@@ -1,20 +1,38 @@
-"""Plain helpers (not fixtures) that start the embedded NATS and Postgres for tests."""
+"""Plain helpers (not fixtures) that start the embedded NATS and Postgres, and the gateway,
+for tests (and the benchmarks)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime.devstack.nats_server import EmbeddedNats
 from runtime.devstack.postgres import EmbeddedPostgres
-from runtime.settings import load_settings
+from runtime.devstack.util import free_port
+from runtime.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 # What is made once and kept (the embedder converted to ONNX): shared by every stack a test
 # starts, each in a home of its own, so it is converted once per machine, not per stack.
 SHARED_CACHE_DIR = str(load_settings({}).cache_dir)
+# The settings every stack a test starts shares (in process or as processes): small uploads
+# and chunks, short redelivery, quiet logs, the one shared cache.
+TEST_ENV = {
+    "SIMTUNE_MAX_UPLOAD_MB": "2",
+    "SIMTUNE_MAX_PAGES": "40",
+    "SIMTUNE_CHUNK_SIZE": "400",
+    "SIMTUNE_CHUNK_OVERLAP": "60",
+    "SIMTUNE_WORK_ACK_WAIT_S": "3",
+    "SIMTUNE_LOG_LEVEL": "warning",
+    "SIMTUNE_CACHE_DIR": SHARED_CACHE_DIR,
+}
 
 
 def start_embedded_servers(tmp_dir: Path) -> tuple[EmbeddedNats, EmbeddedPostgres]:
@@ -54,3 +72,23 @@ def stop_embedded_servers(nats: EmbeddedNats, postgres: EmbeddedPostgres) -> Non
         postgres.stop()
     finally:
         nats.stop()
+
+
+async def serve_gateway(settings: Settings) -> tuple[str, uvicorn.Server, asyncio.Task]:
+    """The real gateway, served by uvicorn in this process on a free port, once it listens
+    (a start that fails raises): its base URL, the server and the task serving it (stop it
+    with `server.should_exit = True`, then await the task)."""
+    import uvicorn
+
+    from gateway.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, task

@@ -37,7 +37,13 @@ from contracts.base import DomainError, ErrorCode
 from contracts.expert import ExpertView, ListExperts
 from gateway.backend import Backend
 from gateway.expert.answers.live import answer_frames
-from gateway.http.errors import DESCRIPTIONS, RETRY_AFTER_S, code_and_detail, with_reference
+from gateway.http.errors import (
+    DESCRIPTIONS,
+    RETRY_AFTER_S,
+    OpenAIError,
+    code_and_detail,
+    with_reference,
+)
 from gateway.http.openapi import JSON, SSE, answering
 from runtime.logs import get_logger
 
@@ -102,19 +108,6 @@ async def find_expert(backend: Backend, model: str) -> ExpertView:
         else f"there is no expert {model!r}; GET /v1/models lists them"
     )
     raise DomainError(ErrorCode.NOT_FOUND, detail)
-
-
-class OpenAIErrorDetail(msgspec.Struct, frozen=True):
-    message: str
-    type: str
-    param: str | None
-    code: str
-
-
-class OpenAIError(msgspec.Struct, frozen=True):
-    """Every error the `/v1` routes answer, in OpenAI's shape."""
-
-    error: OpenAIErrorDetail
 
 
 def openai_error_responses(*statuses: int) -> dict[int, ResponseSpec]:
