@@ -1,0 +1,244 @@
+"""The commands and queries the accounts service serves."""
+
+from __future__ import annotations
+
+import msgspec
+
+from contracts.accounts.values import (
+    Actor,
+    CeremonyAnswer,
+    Credential,
+    CredentialId,
+    Email,
+    ExpiresInDays,
+    GithubId,
+    KeyName,
+    Origin,
+    PasskeyName,
+    Role,
+    RpId,
+    Scope,
+    SignInMethod,
+)
+from contracts.base import Command, Query
+from contracts.rules import Token, items, line
+
+# ---- commands ------------------------------------------------------------------------------
+
+
+class CreateUser(Command, frozen=True, kw_only=True, tag="accounts.CreateUser"):
+    """Add a person. With `api_key`, also issue them a key (every scope their role allows),
+    shown once in the reply."""
+
+    subject = "cmd.accounts.create_user"
+    reply = "UserCreatedReply"
+
+    email: Email
+    role: Role = "member"
+    api_key: bool = False
+    created_by: Actor = ""
+
+
+class RemoveUser(Command, frozen=True, kw_only=True, tag="accounts.RemoveUser"):
+    """Remove a person: their keys and sessions stop working at once. The last owner stays."""
+
+    subject = "cmd.accounts.remove_user"
+
+    user_id: Token
+    removed_by: Actor = ""
+
+
+class IssueApiKey(Command, frozen=True, kw_only=True, tag="accounts.IssueApiKey"):
+    subject = "cmd.accounts.issue_key"
+    reply = "IssuedKey"
+
+    user_id: Token
+    name: KeyName
+    scopes: items(Scope, 3) = msgspec.field(default_factory=lambda: ["read", "write"])
+    expires_in_days: ExpiresInDays | None = None
+
+
+class RevokeApiKey(Command, frozen=True, kw_only=True, tag="accounts.RevokeApiKey"):
+    """Revoke one of `user_id`'s keys; another user's key id answers 404."""
+
+    subject = "cmd.accounts.revoke_key"
+
+    user_id: Token
+    key_id: Token
+    revoked_by: Actor = ""
+
+
+class ClaimSetup(Command, frozen=True, kw_only=True, tag="accounts.ClaimSetup"):
+    """Create the first owner with the one-time setup token the service printed at start
+    (refused once any user exists), and sign them in."""
+
+    subject = "cmd.accounts.claim_setup"
+    reply = "SignedIn"
+
+    setup_token: Credential
+    email: Email
+    user_agent: line(300) = ""
+
+
+class SendMagicLink(Command, frozen=True, kw_only=True, tag="accounts.SendMagicLink"):
+    """Mail a single-use sign-in link (valid MAGIC_LINK_MINUTES) to a known address, or write
+    it to the service's log when no SMTP server is configured. The reply is the same whether
+    or not the address is known, so it tells no one who has an account."""
+
+    subject = "cmd.accounts.send_magic_link"
+    reply = "LinkSent"
+
+    email: Email
+    link_base: line(500, min_length=1)  # "https://host/signin/email?token=" — the token follows
+
+
+class RedeemMagicLink(Command, frozen=True, kw_only=True, tag="accounts.RedeemMagicLink"):
+    subject = "cmd.accounts.redeem_magic_link"
+    reply = "SignedIn"
+
+    token: Credential
+    user_agent: line(300) = ""
+
+
+class StartSession(Command, frozen=True, kw_only=True, tag="accounts.StartSession"):
+    """A session for a user already proven (a passkey, GitHub): the gateway's sign-in flows."""
+
+    subject = "cmd.accounts.start_session"
+    reply = "SignedIn"
+
+    user_id: Token
+    method: SignInMethod
+    user_agent: line(300) = ""
+
+
+class EndSessions(Command, frozen=True, kw_only=True, tag="accounts.EndSessions"):
+    """Sign out: the session `token` alone, or with `everywhere` every session of its user."""
+
+    subject = "cmd.accounts.end_sessions"
+
+    token: Credential
+    everywhere: bool = False
+
+
+class BeginPasskeyRegistration(
+    Command, frozen=True, kw_only=True, tag="accounts.BeginPasskeyRegistration"
+):
+    """Options for `navigator.credentials.create()` (a discoverable credential, user
+    verification preferred) and the id of their single-use challenge. The gateway names the
+    relying party and origin from its settings (SIMTUNE_RP_ID, SIMTUNE_RP_ORIGIN); the
+    challenge keeps them, so the answer is checked against what was asked."""
+
+    subject = "cmd.accounts.passkey_register_begin"
+    reply = "PasskeyCeremony"
+
+    user_id: Token
+    rp_id: RpId
+    origin: Origin
+
+
+class FinishPasskeyRegistration(
+    Command, frozen=True, kw_only=True, tag="accounts.FinishPasskeyRegistration"
+):
+    """Verify what the authenticator made (the challenge, the origin, the relying party) and
+    record the passkey; the challenge is used up whatever the outcome."""
+
+    subject = "cmd.accounts.passkey_register_finish"
+    reply = "PasskeyView"
+
+    user_id: Token
+    challenge_id: Token
+    credential: CeremonyAnswer
+    name: PasskeyName = "passkey"
+
+
+class BeginPasskeySignIn(Command, frozen=True, kw_only=True, tag="accounts.BeginPasskeySignIn"):
+    """Options for `navigator.credentials.get()` naming no one: the authenticator offers the
+    discoverable passkeys it holds for this relying party."""
+
+    subject = "cmd.accounts.passkey_signin_begin"
+    reply = "PasskeyCeremony"
+
+    rp_id: RpId
+    origin: Origin
+
+
+class FinishPasskeySignIn(Command, frozen=True, kw_only=True, tag="accounts.FinishPasskeySignIn"):
+    """Verify the assertion against the stored passkey and sign its user in. A signature
+    counter that does not move forward (a cloned authenticator, a replay) is refused."""
+
+    subject = "cmd.accounts.passkey_signin_finish"
+    reply = "SignedIn"
+
+    challenge_id: Token
+    credential: CeremonyAnswer
+    user_agent: line(300) = ""
+
+
+class RemovePasskey(Command, frozen=True, kw_only=True, tag="accounts.RemovePasskey"):
+    """Remove one of `user_id`'s passkeys: it signs no one in from then on."""
+
+    subject = "cmd.accounts.remove_passkey"
+
+    user_id: Token
+    credential_id: CredentialId
+    removed_by: Actor = ""
+
+
+class SignInWithGithub(Command, frozen=True, kw_only=True, tag="accounts.SignInWithGithub"):
+    """Sign in the person whose account has `email`, GitHub's verified primary address for
+    the GitHub user `github_id` (the gateway has checked both with GitHub). An address with
+    no account is not found: GitHub never creates accounts."""
+
+    subject = "cmd.accounts.signin_github"
+    reply = "SignedIn"
+
+    github_id: GithubId
+    email: Email
+    user_agent: line(300) = ""
+
+
+# ---- queries -------------------------------------------------------------------------------
+
+
+class Whois(Query, frozen=True, kw_only=True, tag="accounts.Whois"):
+    """Who a session token or an API key belongs to; unknown, expired, revoked or removed
+    answers not_found. Records the key's last use."""
+
+    subject = "qry.accounts.whois"
+    reply = "Principal"
+
+    credential: Credential
+
+
+class ListUsers(Query, frozen=True, kw_only=True, tag="accounts.ListUsers"):
+    subject = "qry.accounts.users"
+    reply = "UserList"
+
+
+class ListApiKeys(Query, frozen=True, kw_only=True, tag="accounts.ListApiKeys"):
+    subject = "qry.accounts.keys"
+    reply = "ApiKeyList"
+
+    user_id: Token
+
+
+class ListSessions(Query, frozen=True, kw_only=True, tag="accounts.ListSessions"):
+    subject = "qry.accounts.sessions"
+    reply = "SessionList"
+
+    user_id: Token
+    current: Credential | None = None  # marks the session asking
+
+
+class GetSetup(Query, frozen=True, kw_only=True, tag="accounts.GetSetup"):
+    """Whether the install still waits for its first owner."""
+
+    subject = "qry.accounts.setup"
+    reply = "SetupState"
+
+
+class ListPasskeys(Query, frozen=True, kw_only=True, tag="accounts.ListPasskeys"):
+    subject = "qry.accounts.passkeys"
+    reply = "PasskeyList"
+
+    user_id: Token

@@ -1,0 +1,122 @@
+"""What the accounts service answers with."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from contracts.base import Reply
+
+
+class UserView(Reply, frozen=True, kw_only=True):
+    user_id: str
+    email: str
+    role: str
+    tenant: str
+    created_at: str
+
+
+class UserCreatedReply(Reply, frozen=True, kw_only=True):
+    user_id: str
+    email: str
+    role: str
+    tenant: str
+    api_key: str | None = None
+    seq: int = 0
+
+
+class UserList(Reply, frozen=True, kw_only=True):
+    users: list[UserView]
+
+
+class IssuedKey(Reply, frozen=True, kw_only=True):
+    """The key itself appears here once and nowhere else."""
+
+    id: str
+    name: str
+    prefix: str
+    key: str
+    scopes: list[str]
+    expires_at: str | None
+    seq: int = 0
+
+
+class ApiKeyView(Reply, frozen=True, kw_only=True):
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: str
+    expires_at: str | None
+    last_used_at: str | None
+    revoked: bool = False
+
+
+class ApiKeyList(Reply, frozen=True, kw_only=True):
+    keys: list[ApiKeyView]
+
+
+class SessionView(Reply, frozen=True, kw_only=True):
+    id: str  # a short id for the list, never the token
+    method: str
+    user_agent: str
+    created_at: str
+    last_seen_at: str
+    expires_at: str
+    current: bool = False
+
+
+class SessionList(Reply, frozen=True, kw_only=True):
+    sessions: list[SessionView]
+
+
+class SignedIn(Reply, frozen=True, kw_only=True):
+    """A new session: `token` goes into the HttpOnly cookie and nowhere else."""
+
+    token: str
+    user_id: str
+    email: str
+    role: str
+    expires_at: str
+
+
+class LinkSent(Reply, frozen=True, kw_only=True):
+    delivery: Literal["email", "log"]  # "log": no SMTP server is configured
+
+
+class Principal(Reply, frozen=True, kw_only=True):
+    """Who a request acts for."""
+
+    user_id: str
+    email: str
+    role: str
+    tenant: str
+    scopes: list[str]
+    via: Literal["session", "key"]
+    key_id: str | None = None
+    actor: str = ""  # what the audit trail names: the email, with the key's name for a key
+
+
+class SetupState(Reply, frozen=True, kw_only=True):
+    needed: bool
+
+
+class PasskeyCeremony(Reply, frozen=True, kw_only=True):
+    """What the browser needs for one passkey ceremony: `options` (WebAuthn's JSON form,
+    binary fields base64url) and the challenge's id, which the finishing step sends back."""
+
+    challenge_id: str
+    options: dict[str, Any]
+    expires_at: str
+
+
+class PasskeyView(Reply, frozen=True, kw_only=True):
+    id: str  # the credential id, base64url
+    name: str
+    transports: list[str]
+    created_at: str
+    last_used_at: str | None = None
+    seq: int = 0
+
+
+class PasskeyList(Reply, frozen=True, kw_only=True):
+    passkeys: list[PasskeyView]
