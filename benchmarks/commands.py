@@ -29,9 +29,9 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
-import nats
 
 from benchmarks.common import (
     Timer,
@@ -47,6 +47,7 @@ from contracts.expert import ExpertCreated, ExpertUpdated, Profile, ProfilePatch
 from runtime.eventstore import EventStore
 from tests.support.accounts import Person, owner
 from tests.support.inprocess import start_service
+from tests.support.servers import admin_connect
 from tests.support.waiting import until
 
 CLIENTS, COMMANDS, WARMUP, UPDATES_PER_CREATE = 8, 4_000, 200, 4
@@ -106,10 +107,10 @@ def deployed(stack, port: int) -> Iterator[str]:
             child.wait(timeout=30)
 
 
-async def owner_over(nats_url: str, timeout: float = 60.0) -> Person:
+async def owner_over(nats_url: str, home: Path, timeout: float = 60.0) -> Person:
     """The owner, made over NATS as `simtune admin users create` makes one, once the deployed
     accounts service answers."""
-    conn = await nats.connect(nats_url)
+    conn = await admin_connect(nats_url, home)
 
     async def made() -> Person | None:
         try:
@@ -225,7 +226,7 @@ async def one_process(stack, store: EventStore) -> tuple[tuple, dict[str, float]
 
 async def two_processes(stack, store: EventStore) -> tuple:
     with deployed(stack, free_port()) as url:
-        headers = (await owner_over(stack.nats_url)).headers
+        headers = (await owner_over(stack.nats_url, stack.home)).headers
         await until_serving(url, headers)
         return await alternate(url, headers, store)
 
@@ -248,7 +249,7 @@ def figures(runs: tuple) -> dict[str, float]:
 async def run() -> None:
     begin()
     async with embedded_stack() as stack:
-        nc = await nats.connect(stack.nats_url)
+        nc = await admin_connect(stack.nats_url, stack.home)
         store = EventStore(nc.jetstream())
         try:
             together, split = await one_process(stack, store)

@@ -32,6 +32,7 @@ from runtime.devstack.nats_server import EmbeddedNats
 from runtime.eventstore import EventStore
 from runtime.projector import Projector
 from services.expert.projections import ExpertsProjection
+from tests.support.servers import admin_connect
 
 AGGREGATES, EVENTS, WARMUP, BATCH = 500, 5_000, 100, 256
 
@@ -97,7 +98,8 @@ async def run() -> dict:
     begin()
     async with embedded_stack() as stack:
         lax = EmbeddedNats(stack.home / "nats-default-sync", sync_always=False).start()
-        nc, lax_nc = await nats.connect(stack.nats_url), await nats.connect(lax.url)
+        nc = await admin_connect(stack.nats_url, stack.home)
+        lax_nc = await nats.connect(lax.url, **lax.credentials())
         js = nc.jetstream()
         store, lax_store = EventStore(js), EventStore(lax_nc.jetstream())
         stream = await store.ensure_stream("expert")

@@ -25,7 +25,6 @@ import re
 import time
 from functools import partial
 
-import nats
 import numpy as np
 
 from benchmarks import corpus
@@ -37,6 +36,7 @@ from tests.support.attribution_cases import CASES, MANUALS
 from tests.support.flows import create_expert, upload, wait_settled
 from tests.support.inprocess import start_service as start
 from tests.support.pdfs import make_pdf
+from tests.support.servers import admin_connect
 
 PAGES = 300
 ROUNDS = 2  # pipeline runs per embedder; the fastest of each counts (the least disturbed)
@@ -176,7 +176,7 @@ def manual_pages(settings, onnx: Embedder, torch: Embedder) -> dict:
 
 async def pipeline_with(stack, settings, embedder: Embedder, data: bytes) -> dict:
     hosts = {c: await start(settings, c, embedder) for c in ("expert", "ingest", "knowledge")}
-    nc = await nats.connect(stack.nats_url)
+    nc = await admin_connect(stack.nats_url, stack.home)
     try:
         return await pipeline_ingest(nc, hosts, data)
     finally:

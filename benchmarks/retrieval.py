@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import asyncio
 
-import nats
-
 from benchmarks.common import Timer, begin, embedded_stack, print_table, record
 from services.knowledge.embedder import Embedder
 from tests.support.flows import create_expert, search, upload, wait_settled
 from tests.support.inprocess import start_service
 from tests.support.manual_set import MANUAL, MANUALS, Manual, Question
+from tests.support.servers import admin_connect
 
 K = 6  # what the expert service asks the search for
 
@@ -101,7 +100,7 @@ async def run() -> dict:
         hosts = [
             await start_service(settings, c, embedder) for c in ("expert", "ingest", "knowledge")
         ]
-        nc = await nats.connect(stack.nats_url)
+        nc = await admin_connect(stack.nats_url, stack.home)
         try:
             for label, manuals in (("one manual", (MANUAL,)), ("two manuals", MANUALS)):
                 with Timer() as ingest:

@@ -23,7 +23,6 @@ import random
 import time
 
 import asyncpg
-import nats
 from pgvector.asyncpg import register_vector
 
 from benchmarks import corpus
@@ -42,6 +41,7 @@ from runtime.rpc import ask
 from services.knowledge.embedder import Embedder
 from services.knowledge.search import keyword_ranking
 from tests.support.inprocess import start_service
+from tests.support.servers import admin_connect
 
 TENANT, EXPERT, OTHER = "local", "bench-expert", "bench-other-expert"
 CHUNKS, OTHER_CHUNKS = 100_000, 20_000
@@ -104,7 +104,7 @@ async def run() -> dict:
             Embedder, settings.embedding_model, batch_size=settings.embedding_batch_size
         )
         host = await start_service(settings, "knowledge", embedder)  # creates knowledge.chunks
-        nc = await nats.connect(stack.nats_url)
+        nc = await admin_connect(stack.nats_url, stack.home)
         conn = await asyncpg.connect(stack.raw_dsn)
         engine = make_engine(stack.database_url)
         try:

@@ -48,6 +48,10 @@ class Query(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
 
 Message = Command | Query
 
+# Every command and every query, as NATS subject filters: what a NATS user may send.
+EVERY_COMMAND = "cmd.>"
+EVERY_QUERY = "qry.>"
+
 
 def subject_of(message: Message | type[Message], context: str = "") -> str:
     """Where `message` is served. A message every service answers (its health, say) has a

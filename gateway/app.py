@@ -44,6 +44,7 @@ from gateway.http.security import guard
 from gateway.http.templating import environment, static_routers, template_config
 from gateway.sse.hub import EventHub
 from runtime.logs import get_logger, redact_url
+from runtime.nats_auth import GATEWAY, connect_options
 from runtime.settings import Settings
 from runtime.settings import settings as load_settings
 
@@ -86,7 +87,10 @@ def create_app(
     @asynccontextmanager
     async def connect(app: Litestar) -> AsyncIterator[None]:
         conn = nc or await nats.connect(
-            settings.nats_url, name="simtune-gateway", max_reconnect_attempts=-1
+            settings.nats_url,
+            name="simtune-gateway",
+            max_reconnect_attempts=-1,
+            **connect_options(settings, GATEWAY),  # commands and queries; never an event
         )
         hub = EventHub(conn)
         await hub.start()

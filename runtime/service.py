@@ -34,6 +34,7 @@ from runtime.eventstore import EventStore, stream_for
 from runtime.health import service_health
 from runtime.jobs import Jobs
 from runtime.logs import configure_logging, get_logger
+from runtime.nats_auth import connect_options
 from runtime.objects import Objects
 from runtime.projection import Projection
 from runtime.projector import Pacing, Projector
@@ -72,7 +73,10 @@ class ServiceHost:
     async def connect(self, nc: NATS | None = None, engine: AsyncEngine | None = None) -> None:
         if nc is None:
             nc = await nats.connect(
-                self.settings.nats_url, name=self.name, max_reconnect_attempts=-1
+                self.settings.nats_url,
+                name=self.name,
+                max_reconnect_attempts=-1,
+                **connect_options(self.settings, self.context),  # its context's NATS user
             )
             self._owns_nc = True
         self.nc = nc

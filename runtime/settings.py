@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from functools import lru_cache
@@ -62,6 +63,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bench_max_tokens: int  # a benchmark answer's length, at most
     bench_after_training: bool  # a quick benchmark after every fine-tune (experts may opt out)
     sweep_grace_s: int  # what nothing refers to is swept once this old (in-flight work is not)
+    signin_attempts_per_ip: int  # sign-in attempts one address may make a window (0: no limit)
+    failed_credentials_per_ip: int  # unknown keys/sessions one address may send a window (0: none)
+    ip_limit_window_s: int  # the window of both per-address limits, in seconds
+    trusted_proxies: tuple[str, ...]  # networks whose X-Forwarded-For names the client
+    max_storage_bytes_per_user: int  # a person's stored documents, at most (0: no limit)
+    max_queued_answers_per_user: int  # a person's answers waiting or being written (0: no limit)
+    max_runs_per_user: int  # a person's training runs queued or running at once (0: no limit)
     public_url: str  # SIMTUNE_PUBLIC_URL: where people open the console (links in mails, logs)
     smtp_url: str | None  # SIMTUNE_SMTP_URL: smtp[s]://user:pass@host:port?from=addr (a secret)
     rp_id: str  # SIMTUNE_RP_ID: the passkeys' relying party (a domain; default: public_url's host)
@@ -70,6 +78,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     github_client_secret: str | None  # ... with SIMTUNE_GITHUB_CLIENT_SECRET (a secret)
     github_url: str  # SIMTUNE_GITHUB_URL: where GitHub's OAuth pages are
     github_api_url: str  # SIMTUNE_GITHUB_API_URL: where GitHub's REST API is
+    # NATS_USER / NATS_PASSWORD: who this process connects to NATS as (a deployment's own
+    # server); unset, each process uses its own user's password under SIMTUNE_HOME/nats/users
+    nats_user: str | None = None
+    nats_password: str | None = None  # a secret
 
 
 class SettingsError(ValueError):
@@ -156,6 +168,25 @@ def _backend_hosts(env: dict[str, str]) -> tuple[str, ...]:
     return tuple(entry for entry in hosts if entry)
 
 
+def _trusted_proxies(env: dict[str, str]) -> tuple[str, ...]:
+    """SIMTUNE_TRUSTED_PROXIES: addresses or networks (CIDR) of the reverse proxies in front of
+    the gateway; only a request from one of them has its client read from X-Forwarded-For
+    (anyone else could write any address there)."""
+    raw = env.get("SIMTUNE_TRUSTED_PROXIES") or ""
+    found = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(entry.strip("[]"), strict=False)))
+        except ValueError as exc:
+            raise SettingsError(
+                "SIMTUNE_TRUSTED_PROXIES must be comma-separated addresses or networks"
+                f" (e.g. '127.0.0.1,10.0.0.0/8'), got {entry!r}"
+            ) from exc
+    return tuple(found)
+
+
 def _smtp_url(env: dict[str, str]) -> str | None:
     value = (env.get("SIMTUNE_SMTP_URL") or "").strip()
     if not value:
@@ -173,6 +204,15 @@ def _origin(url: str) -> str:
     """scheme://host[:port] of a URL: what a browser puts in a passkey's client data."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _nats_login(env: dict[str, str]) -> tuple[str | None, str | None]:
+    """NATS_USER and NATS_PASSWORD, both or neither: one without the other is a mistake that
+    would otherwise show only as the server refusing the connection."""
+    user, password = env.get("NATS_USER") or None, env.get("NATS_PASSWORD") or None
+    if (user is None) != (password is None):
+        raise SettingsError("NATS_USER and NATS_PASSWORD must be set together (or neither)")
+    return user, password
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -197,6 +237,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if embedder not in ("onnx", "torch"):
         raise SettingsError(f"SIMTUNE_EMBEDDER must be 'onnx' or 'torch', got {embedder!r}")
     public_url = (env.get("SIMTUNE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+    nats_user, nats_password = _nats_login(env)
     return Settings(
         home=home,
         nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
@@ -243,6 +284,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         train_nice=_int(env, "SIMTUNE_TRAIN_NICE", 10, 0, 19),
         hosted_poll_s=_float(env, "SIMTUNE_HOSTED_POLL_S", 0.05, 3600) or 5.0,
         sweep_grace_s=_int(env, "SIMTUNE_SWEEP_GRACE_S", 6 * 3600, 60, 30 * 86_400),
+        signin_attempts_per_ip=_int(env, "SIMTUNE_SIGNIN_ATTEMPTS_PER_IP", 20, 0, 1_000_000),
+        failed_credentials_per_ip=_int(env, "SIMTUNE_FAILED_CREDENTIALS_PER_IP", 60, 0, 1_000_000),
+        ip_limit_window_s=_int(env, "SIMTUNE_IP_LIMIT_WINDOW_S", 600, 1, 86_400),
+        trusted_proxies=_trusted_proxies(env),
+        max_storage_bytes_per_user=_int(
+            env, "SIMTUNE_MAX_STORAGE_MB_PER_USER", 10_240, 0, 1_073_741_824
+        )
+        * MB,
+        max_queued_answers_per_user=_int(env, "SIMTUNE_MAX_QUEUED_ANSWERS_PER_USER", 20, 0, 10_000),
+        max_runs_per_user=_int(env, "SIMTUNE_MAX_RUNS_PER_USER", 5, 0, 10_000),
         public_url=public_url,
         smtp_url=_smtp_url(env),
         rp_id=(env.get("SIMTUNE_RP_ID") or urlsplit(public_url).hostname or "localhost").lower(),
@@ -251,6 +302,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         github_client_secret=env.get("SIMTUNE_GITHUB_CLIENT_SECRET") or None,
         github_url=(env.get("SIMTUNE_GITHUB_URL") or "https://github.com").rstrip("/"),
         github_api_url=(env.get("SIMTUNE_GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        nats_user=nats_user,
+        nats_password=nats_password,
     )
 
 

@@ -26,6 +26,8 @@ from tests.support.accounts import Person, owner
 from tests.support.inprocess import start_service
 from tests.support.servers import (
     TEST_ENV,
+    admin_connect,
+    permission_violations,
     serve_gateway,
     start_embedded_servers,
     stop_embedded_servers,
@@ -68,6 +70,12 @@ TRAINER_ENV = {
 }
 
 
+# Every test speaks to the gateway from 127.0.0.1, so per-address limits would let one test's
+# sign-ins (the fuzzer's hundreds) refuse the next test's: off for the session. The tests of
+# the limits (test_limits.py) start a gateway of their own with small ones.
+ONE_ADDRESS_ENV = {"SIMTUNE_SIGNIN_ATTEMPTS_PER_IP": "0", "SIMTUNE_FAILED_CREDENTIALS_PER_IP": "0"}
+
+
 @dataclass
 class Servers:
     nats_url: str
@@ -78,6 +86,7 @@ class Servers:
     def settings(self, **overrides: str) -> Settings:
         env = {
             **TEST_ENV,
+            **ONE_ADDRESS_ENV,
             "NATS_URL": self.nats_url,
             "DATABASE_URL": self.database_url,
             "SIMTUNE_HOME": str(self.home),
@@ -98,7 +107,11 @@ def servers() -> Servers:
     nats, pg = start_embedded_servers(home)
     yield Servers(nats_url=nats.url, database_url=pg.url, home=home, base_model=base_model)
     stop_embedded_servers(nats, pg)
+    refused = permission_violations(nats.data_dir)
     shutil.rmtree(home, ignore_errors=True)
+    # every service and the gateway connect as their own NATS user: one that sent something
+    # its user may not would otherwise show only as a timeout somewhere
+    assert not refused, "NATS refused these publishes or subscribes:\n" + "\n".join(refused[:20])
 
 
 @pytest.fixture(scope="session")
@@ -150,10 +163,9 @@ async def services(servers, embedder) -> dict:
 
 @pytest.fixture(scope="session")
 async def nc(servers):
-    """A client connection to the embedded NATS, for tests that speak to services directly."""
-    import nats
-
-    conn = await nats.connect(servers.nats_url)
+    """A client connection to the embedded NATS, as its admin user, for tests that speak to
+    services directly."""
+    conn = await admin_connect(servers.nats_url, servers.home)
     yield conn
     await conn.close()
 

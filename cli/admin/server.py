@@ -8,7 +8,9 @@ no other module of the CLI, import `runtime` and `nats` (see pyproject.toml).
 
 The NATS URL: `NATS_URL` when it is set, else the port the embedded server was last started
 on, from the configuration it writes under `SIMTUNE_HOME` (`runtime.devstack.nats_server`:
-`<home>/nats/nats-server.conf`, a `listen: host:port` line)."""
+`<home>/nats/nats-server.conf`, a `listen: host:port` line). It signs in as NATS's `admin`
+user, whose password the server keeps under `SIMTUNE_HOME` (`runtime.nats_auth`; readable
+by the server's own user alone), or as `NATS_USER` / `NATS_PASSWORD` when they are set."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from nats.errors import Error as NatsError
 
 from cli.client import CliError
 from contracts.base import DomainError, Message
+from runtime.nats_auth import ADMIN, connect_options
 from runtime.rpc import ask
 from runtime.settings import SettingsError, load_settings
 
@@ -64,11 +67,22 @@ def nats_url() -> str:
     return f"nats://{found.group(1)}:{found.group(2)}"
 
 
+def _credentials() -> dict[str, str]:
+    """How `simtune admin` signs in to NATS: as `admin` (see the module's docstring)."""
+    try:
+        return connect_options(load_settings(), ADMIN)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise CliError(f"cannot read Simtune's NATS credentials: {exc}") from exc
+
+
 async def _connect(url: str) -> nats.NATS:
-    """A connection to `url`, or one CliError saying why there is none. The client's own
-    error log stays quiet (the failure is told once, here), and it gives up after one retry:
-    with no limit it would try forever."""
+    """A connection to `url` as NATS's admin user, or one CliError saying why there is none.
+    The client's own error log stays quiet (the failure is told once, here), and it gives up
+    after one retry: with no limit it would try forever."""
     errors: list[BaseException] = []
+    credentials = _credentials()
 
     async def remember(error: Exception) -> None:
         errors.append(error)
@@ -82,11 +96,18 @@ async def _connect(url: str) -> nats.NATS:
                 max_reconnect_attempts=1,
                 reconnect_time_wait=0.2,
                 error_cb=remember,
+                **credentials,
             ),
             timeout=2 * CONNECT_TIMEOUT_S + 1,
         )
     except (OSError, TimeoutError, NatsError) as exc:
         why = errors[-1] if errors else exc
+        if "authorization violation" in str(why).lower():
+            raise CliError(
+                f"Simtune's NATS at {url} refused the admin credentials: run this as the user"
+                " that runs Simtune, with the SIMTUNE_HOME it uses (or set NATS_USER and"
+                " NATS_PASSWORD)"
+            ) from None
         raise CliError(
             f"cannot reach Simtune's NATS at {url} ({why or type(why).__name__}): is `make run`"
             " running on this machine?"

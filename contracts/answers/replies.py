@@ -141,6 +141,10 @@ class Written(msgspec.Struct, frozen=True, tag="token"):
 Frame = Queued | Sources | Written
 
 
+EVERY_STREAM = "answer.stream.>"  # every answer's frames, as NATS subject filters
+EVERY_CANCEL = "answer.cancel.>"
+
+
 def stream_subject(tenant: str, stream_id: str) -> str:
     return f"answer.stream.{tenant}.{stream_id}"
 

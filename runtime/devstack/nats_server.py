@@ -7,6 +7,11 @@ JetStream writes with ``sync_interval: always``: every acknowledged append is on
 (fsync) before the ack. NATS's default syncs every two minutes, and a crash of a single
 server then loses acknowledged events — the event log is the truth, so it must not.
 
+Connections need credentials: one user per service, the gateway and ``admin``, each with
+what it may publish (``runtime.nats_auth``); their passwords are made once, under
+``<data_dir>/users`` (0700, each file 0600), and the configuration that names them is
+written readable by this user alone. A connection without them is refused.
+
 ``SIMTUNE_NATS_MAX_STORE`` (``"64MB"``, ``"2GB"``, bytes) caps the JetStream file store
 (``max_file_store``; NATS's default is most of the free disk): past it, writes are refused
 with "insufficient resources" until objects or messages are deleted.
@@ -29,6 +34,12 @@ from pathlib import Path
 import psutil
 
 from runtime.devstack.util import ChildServer, free_port, tail
+from runtime.nats_auth import (
+    authorization_config,
+    ensure_credentials,
+    read_credentials,
+    write_private,
+)
 
 MAX_PAYLOAD = "8MB"
 MAX_STORE_ENV = "SIMTUNE_NATS_MAX_STORE"
@@ -92,6 +103,7 @@ class EmbeddedNats(ChildServer):
         self.start_timeout = start_timeout
         self.log_path = self.data_dir / "nats-server.log"
         self.config_path = self.data_dir / "nats-server.conf"
+        self.users_dir = self.data_dir / "users"  # each NATS user's password, 0600
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -109,16 +121,26 @@ class EmbeddedNats(ChildServer):
         """Whether the server process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
+    def credentials(self, name: str = "admin") -> dict[str, str]:
+        """`{"user", "password"}` of the NATS user `name` (for `nats.connect(**…)`); made,
+        with every other user's, on the first start."""
+        found = read_credentials(self.users_dir, name)
+        if found is None:
+            raise NatsStartError(f"no NATS user {name!r} under {self.users_dir}; start it first")
+        return found
+
     def _write_config(self) -> None:
         store = json.dumps(str(self.data_dir))
         sync = "  sync_interval: always\n" if self.sync_always else ""
         if self.max_store:
             sync += f"  max_file_store: {self.max_store}\n"
-        self.config_path.write_text(
+        write_private(  # the passwords are in it (the server takes no hash we can make here)
+            self.config_path,
             f"server_name: simtune_dev\n"
             f"listen: {self.host}:{self.port}\n"
             f"max_payload: {MAX_PAYLOAD}\n"
             f"jetstream {{\n  store_dir: {store}\n{sync}}}\n"
+            + authorization_config(ensure_credentials(self.users_dir)),
         )
 
     def start(self) -> EmbeddedNats:

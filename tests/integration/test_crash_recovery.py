@@ -15,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nats
 import pytest
 from sqlalchemy import text
 
@@ -23,7 +22,7 @@ from runtime.db import make_engine
 from runtime.eventstore import EventStore
 from tests.support import pdfs
 from tests.support.flows import create_expert, search, upload, wait_settled
-from tests.support.servers import own_servers
+from tests.support.servers import admin_connect, own_servers
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +96,7 @@ async def crashable():
             "HF_HUB_OFFLINE": "1",
         }
         procs = Processes(env, Path(servers["SIMTUNE_HOME"]))
-        nc = await nats.connect(servers["NATS_URL"])
+        nc = await admin_connect(servers["NATS_URL"], servers["SIMTUNE_HOME"])
         try:
             yield procs, nc, servers["DATABASE_URL"]
         finally:

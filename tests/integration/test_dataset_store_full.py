@@ -14,13 +14,13 @@ from __future__ import annotations
 import uuid
 
 import httpx
-import nats
 import pytest
 from nats.js import api as js_api
 from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from runtime.outages import NATS_INSUFFICIENT_RESOURCES
 from tests.support.devstack import running_stack, until
+from tests.support.servers import admin_connect
 from tests.support.tiny_llm import build_tiny_llm
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -49,7 +49,7 @@ async def stack(tmp_path_factory):
             base_url=stack.base_url, timeout=30.0, headers=stack.owner.headers
         ) as api,
     ):
-        nc = await nats.connect(stack.nats.url)
+        nc = await admin_connect(stack.nats.url, stack.home)
         try:
             yield stack, api, nc
         finally:

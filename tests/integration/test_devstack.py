@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import asyncpg
-import nats
 import pytest
 from rich.console import Console
 from sqlalchemy import text
@@ -30,7 +29,11 @@ from runtime.devstack import (
     StackError,
 )
 from runtime.devstack.util import free_port
-from tests.support.servers import start_embedded_servers, stop_embedded_servers
+from tests.support.servers import (
+    admin_connect,
+    start_embedded_servers,
+    stop_embedded_servers,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +57,7 @@ async def _until(predicate: object, timeout: float = 20.0) -> None:
 async def test_nats_jetstream_survives_restart(tmp_path: Path) -> None:
     server = EmbeddedNats(tmp_path / "nats").start()
     try:
-        nc = await nats.connect(server.url)
+        nc = await admin_connect(server.url, tmp_path)
         assert nc.max_payload == 8 * 1024 * 1024
         js = nc.jetstream()
         await js.account_info()
@@ -64,7 +67,7 @@ async def test_nats_jetstream_survives_restart(tmp_path: Path) -> None:
         server.stop()
         assert not server.running
         server.start()
-        nc = await nats.connect(server.url)
+        nc = await admin_connect(server.url, tmp_path)
         info = await nc.jetstream().stream_info("DEVSTACK")
         assert info.state.messages == 1
         await nc.close()
@@ -122,7 +125,7 @@ async def test_helpers_and_long_paths(tmp_path: Path) -> None:
         conn = await asyncpg.connect(pg.raw_dsn)
         assert await conn.fetchval("SELECT extname FROM pg_extension WHERE extname='vector'")
         await conn.close()
-        nc = await nats.connect(nats_server.url)
+        nc = await admin_connect(nats_server.url, deep)
         await nc.close()
     finally:
         stop_embedded_servers(nats_server, pg)

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import asyncpg
-import nats
 import pytest
 from rich.console import Console
 
 from runtime.devstack import Child, Stack
+from tests.support.servers import admin_connect
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ async def test_nats_and_postgres_killed_are_started_again_with_their_data(tmp_pa
     try:
         await asyncio.wait_for(stack.ready.wait(), 60)
         nats_url, pg_dsn = stack.nats.url, stack.postgres.raw_dsn
-        nc = await nats.connect(nats_url)
+        nc = await admin_connect(nats_url, stack.home)
         await nc.jetstream().add_stream(name="KEPT", subjects=["kept.>"])
         await nc.jetstream().publish("kept.one", b"1")
         await nc.close()
@@ -61,7 +61,7 @@ async def test_nats_and_postgres_killed_are_started_again_with_their_data(tmp_pa
         assert stack.nats.pid != old_nats and stack.postgres.pid != old_pg
         assert (stack.nats.url, stack.postgres.raw_dsn) == (nats_url, pg_dsn)
 
-        nc = await nats.connect(nats_url)
+        nc = await admin_connect(nats_url, stack.home)
         assert (await nc.jetstream().stream_info("KEPT")).state.messages == 1
         await nc.close()
         conn = await asyncpg.connect(pg_dsn)

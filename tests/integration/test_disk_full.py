@@ -11,7 +11,6 @@ import collections
 import uuid
 
 import httpx
-import nats
 import pytest
 
 from contracts import registry as registry_contracts
@@ -26,6 +25,7 @@ from tests.support.devstack import (
     stack_log,
     until,
 )
+from tests.support.servers import admin_connect
 from tests.support.tiny_llm import build_tiny_llm
 
 pytestmark = [
@@ -49,7 +49,7 @@ async def disk(tmp_path_factory):
             base_url=stack.base_url, timeout=30.0, headers=stack.owner.headers
         ) as api,
     ):
-        nc = await nats.connect(stack.nats.url, max_reconnect_attempts=-1)
+        nc = await admin_connect(stack.nats.url, stack.home, max_reconnect_attempts=-1)
         try:
             yield stack, api, nc
         finally:

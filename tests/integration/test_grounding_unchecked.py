@@ -3,12 +3,12 @@ down), the answer is still given, as the model wrote it, and its sentences say t
 checked — never shown as supported. A NATS server of its own, with no knowledge service
 answering `qry.knowledge.embed`."""
 
-import nats
 import pytest
 
 from runtime.devstack.nats_server import EmbeddedNats
 from services.expert.answering.grounding import ModelAnswer, ground
 from services.expert.answering.sources import Source
+from tests.support.servers import admin_connect
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ SOURCES = [
 
 async def test_without_the_embedder_the_answer_stands_and_its_claims_are_unchecked(tmp_path):
     with EmbeddedNats(tmp_path / "nats") as server:
-        nc = await nats.connect(server.url)
+        nc = await admin_connect(server.url, tmp_path)
         try:
             text = "The Quillmark tower guards the north [1]. Sure. Ships pay a toll."
             asked = ModelAnswer(

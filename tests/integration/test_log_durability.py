@@ -88,7 +88,10 @@ async def names(host) -> list[str]:
 async def test_a_log_older_than_the_read_model_is_noticed_and_replayed(servers, own_database):
     home = Path(tempfile.mkdtemp(prefix="simtune-older-"))
     nats = EmbeddedNats(home / "nats").start()
-    settings = servers.settings(NATS_URL=nats.url, DATABASE_URL=own_database)
+    # this NATS's home: the service signs in with the credentials its server made there
+    settings = servers.settings(
+        NATS_URL=nats.url, DATABASE_URL=own_database, SIMTUNE_HOME=str(home)
+    )
     host = None
     try:
         host = await start_service(settings, "expert")
@@ -132,7 +135,10 @@ async def test_projections_go_on_after_the_nats_server_restarts(servers, own_dat
     new consumer from the checkpoint, not the projection."""
     home = Path(tempfile.mkdtemp(prefix="simtune-restart-"))
     nats = EmbeddedNats(home / "nats").start()
-    settings = servers.settings(NATS_URL=nats.url, DATABASE_URL=own_database)
+    # this NATS's home: the service signs in with the credentials its server made there
+    settings = servers.settings(
+        NATS_URL=nats.url, DATABASE_URL=own_database, SIMTUNE_HOME=str(home)
+    )
     host = await start_service(settings, "expert")
     try:
         await create_expert(host.nc, "before the restart")

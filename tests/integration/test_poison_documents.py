@@ -35,7 +35,7 @@ from tests.support import pdfs
 from tests.support.flows import create_expert, upload
 from tests.support.hostile_pdfs import make_pdf_bomb
 from tests.support.inprocess import start_service
-from tests.support.servers import own_servers
+from tests.support.servers import admin_connect, own_servers
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
@@ -55,7 +55,7 @@ async def stack():
     with own_servers("simtune-poison-") as servers:
         env = {**TEST_ENV, **servers}
         expert = await start_service(load_settings(env), "expert")
-        nc = await nats.connect(servers["NATS_URL"])
+        nc = await admin_connect(servers["NATS_URL"], servers["SIMTUNE_HOME"])
         try:
             yield Stack(env, nc, EventStore(nc.jetstream()))
         finally:

@@ -13,7 +13,6 @@ import re
 import uuid
 
 import httpx
-import nats
 import pytest
 from sqlalchemy import text
 
@@ -39,6 +38,7 @@ from tests.support.devstack import (
     until,
 )
 from tests.support.pdfs import make_pdf
+from tests.support.servers import admin_connect
 from tests.support.tiny_llm import build_tiny_llm
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -158,7 +158,7 @@ async def faults(tmp_path_factory):
             base_url=stack.base_url, timeout=30.0, headers=stack.owner.headers
         ) as api,
     ):
-        nc = await nats.connect(stack.nats.url, max_reconnect_attempts=-1)
+        nc = await admin_connect(stack.nats.url, stack.home, max_reconnect_attempts=-1)
         try:
             yield Faults(stack, api, nc)
         finally:

@@ -17,7 +17,6 @@ from collections import Counter
 from pathlib import Path
 
 import msgspec
-import nats
 import pytest
 
 from contracts.base import Event
@@ -28,6 +27,7 @@ from runtime.headers import EVENT_TYPE as H_EVENT_TYPE
 from runtime.headers import TENANT as H_TENANT
 from runtime.holds import Holds
 from runtime.reactor import EXIT_FATAL, AttemptsExhausted, Reactor
+from tests.support.servers import admin_connect
 
 pytestmark = pytest.mark.integration
 
@@ -141,7 +141,8 @@ async def test_work_whose_worker_dies_every_time_is_given_up_without_running_it_
 
     await stream.append("endless")
     for life in (1, 2, 3):
-        conn = await nats.connect(servers.nats_url)  # one worker process's connection
+        # one worker process's connection
+        conn = await admin_connect(servers.nats_url, servers.home)
         reactor = Reactor(
             conn,
             f"test.{stream.context}",
@@ -276,7 +277,7 @@ async def test_an_event_this_build_cannot_decode_is_held_not_fatal(nc, stream):
 
 
 async def test_a_loop_whose_connection_closes_is_fatal_and_says_so(servers, stream):
-    conn = await nats.connect(servers.nats_url)
+    conn = await admin_connect(servers.nats_url, servers.home)
     fatal = []
     reactor = Reactor(
         conn,
@@ -297,7 +298,7 @@ async def test_a_loop_whose_connection_closes_is_fatal_and_says_so(servers, stre
 
 
 async def test_an_ack_on_a_closed_connection_is_fatal(servers, stream):
-    conn = await nats.connect(servers.nats_url)
+    conn = await admin_connect(servers.nats_url, servers.home)
     fatal, handled = [], []
 
     async def handler(rec, progress) -> None:
@@ -321,11 +322,12 @@ async def test_an_ack_on_a_closed_connection_is_fatal(servers, stream):
 async def test_by_default_a_dead_loop_ends_the_process_for_the_supervisor(servers, stream):
     script = textwrap.dedent(
         f"""
-        import asyncio, nats
+        import asyncio
         from runtime.reactor import Reactor
+        from tests.support.servers import admin_connect
 
         async def main():
-            conn = await nats.connect({servers.nats_url!r})
+            conn = await admin_connect({servers.nats_url!r}, {str(servers.home)!r})
             reactor = Reactor(conn, "test.exit", {stream.name!r}, lambda r, p: asyncio.sleep(0))
             await reactor.start()
             await conn.close()

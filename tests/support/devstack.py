@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
-import nats
 import psutil
 from rich.console import Console
 
 from runtime.devstack import RestartPolicy, Stack
 from runtime.devstack.util import free_port
 from tests.support.accounts import Person, owner
-from tests.support.servers import TEST_ENV
+from tests.support.servers import TEST_ENV, admin_connect
 
 T = TypeVar("T")
 
@@ -48,7 +47,7 @@ QUICK = RestartPolicy(base_delay=0.5, max_delay=4.0, max_crashes=8, window=60.0)
 
 async def owner_of(stack: Stack) -> Person:
     """The stack's owner, made as `simtune admin users create` makes one: over its NATS."""
-    conn = await nats.connect(stack.nats.url)
+    conn = await admin_connect(stack.nats.url, stack.home)
     try:
         return await owner(conn)
     finally:

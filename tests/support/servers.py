@@ -11,13 +11,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import nats
+
 from runtime.devstack.nats_server import EmbeddedNats
 from runtime.devstack.postgres import EmbeddedPostgres
 from runtime.devstack.util import free_port
+from runtime.nats_auth import ADMIN, read_credentials, users_dir
 from runtime.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     import uvicorn
+    from nats.aio.client import Client as NATS
 
 # What is made once and kept (the embedder converted to ONNX): shared by every stack a test
 # starts, each in a home of its own, so it is converted once per machine, not per stack.
@@ -64,6 +68,29 @@ def own_servers(prefix: str, keep_home: bool = False) -> Iterator[dict[str, str]
         stop_embedded_servers(nats, postgres)
         if not keep_home:
             shutil.rmtree(home, ignore_errors=True)
+
+
+async def admin_connect(nats_url: str, home: Path | str, **options) -> NATS:
+    """A connection to the embedded NATS of `home` (a SIMTUNE_HOME: its server keeps its users
+    under `<home>/nats/users`) as `admin`, who may do anything: what a test or a benchmark's
+    raw baseline speaks with. `options` go to `nats.connect` as they are."""
+    credentials = read_credentials(users_dir(Path(home)), ADMIN)
+    if credentials is None:
+        raise FileNotFoundError(f"no NATS admin user under {home}: start its servers first")
+    return await nats.connect(nats_url, **credentials, **options)
+
+
+def permission_violations(nats_dir: Path) -> list[str]:
+    """The lines of the NATS server's log (under `nats_dir`) where it refused a client a
+    publish or a subscribe: a service that sends what its NATS user may not shows here, and
+    nowhere else but in a timeout."""
+    log = Path(nats_dir) / "nats-server.log"
+    if not log.is_file():
+        return []
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [
+        line for line in lines if "Publish Violation" in line or "Subscription Violation" in line
+    ]
 
 
 def stop_embedded_servers(nats: EmbeddedNats, postgres: EmbeddedPostgres) -> None:
