@@ -26,6 +26,9 @@ def main() -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,  # gateway.http.observability logs every request with its trace id
+        # The client is the connection's peer; only SIMTUNE_TRUSTED_PROXIES may name another in
+        # X-Forwarded-For (gateway/accounts/limits.py), not uvicorn's own default of 127.0.0.1
+        proxy_headers=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
 

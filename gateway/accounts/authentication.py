@@ -13,6 +13,9 @@ anything `write`, the owner's routes (`/api/admin/…`, `/admin/…`) the owner 
 `admin` scope. Who is missing gets 401 — JSON `{"error": "unauthenticated"}` on `/api`, OpenAI's
 error shape on `/v1`, a redirect to the sign-in page on the console — and who lacks a scope or
 the role gets 403.
+
+Sign-in attempts and unknown credentials are counted per client address (`limits`): past
+either limit, 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from contracts.accounts import SESSION_COOKIE, Principal, Whois
 from contracts.base import DomainError, ErrorCode
 from gateway.accounts import access
+from gateway.accounts.limits import Limits, RateLimited, refuse, signs_in
 from gateway.backend import Backend
 
 PRINCIPAL = "principal"  # the key of the signed-in person in the request's state
@@ -37,14 +41,28 @@ def authenticate(app: ASGIApp) -> ASGIApp:
         if scope["type"] not in ("http", "websocket"):
             await app(scope, receive, send)
             return
+        headers = Headers.from_scope(scope)
+        limits = Limits.of(scope)
         need = access.required(scope)
         if need is access.Need.NOBODY:
+            if signs_in(scope):
+                limits.sign_in(limits.client(scope, headers))
             await app(scope, receive, send)
             return
-        headers = Headers.from_scope(scope)
         backend: Backend = scope["app"].state.backend
-        principal = await whois(backend, credential_of(headers))
+        credential = credential_of(headers)
+        address = limits.client(scope, headers) if credential else ""
+        if credential:
+            try:
+                limits.check_credentials(address)
+            except RateLimited as refusal:
+                if not await refuse(scope, receive, send, refusal):
+                    raise
+                return
+        principal = await whois(backend, credential)
         if principal is None:
+            if credential:
+                limits.unknown_credential(address, Recent.fingerprint(credential))
             await access.refuse_anonymous(scope, receive, send, headers)
             return
         access.check(need, principal)
@@ -86,21 +104,21 @@ class Recent:
         self._seen: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     @staticmethod
-    def _key(credential: str) -> str:
+    def fingerprint(credential: str) -> str:
         return hashlib.sha256(credential.encode()).hexdigest()
 
     def remember(self, credential: str, principal: Principal) -> None:
-        key = self._key(credential)
+        key = self.fingerprint(credential)
         self._seen[key] = (principal, time.monotonic())
         self._seen.move_to_end(key)
         while len(self._seen) > self.SIZE:
             self._seen.popitem(last=False)
 
     def forget(self, credential: str) -> None:
-        self._seen.pop(self._key(credential), None)
+        self._seen.pop(self.fingerprint(credential), None)
 
     def during_outage(self, credential: str) -> Principal | None:
-        principal, seen = self._seen.get(self._key(credential), (None, 0.0))
+        principal, seen = self._seen.get(self.fingerprint(credential), (None, 0.0))
         return principal if time.monotonic() - seen <= self.STALE_S else None
 
 

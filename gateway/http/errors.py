@@ -35,6 +35,8 @@ DESCRIPTIONS = {
     409: "Someone else changed it first; reload and try again.",
     413: "A file is over the upload size limit.",
     415: "A file is not a PDF, plain-text or Markdown document.",
+    429: "Over a limit: too many attempts from this address, or a per-user cap (the detail"
+    " names it and its setting; see Retry-After when waiting helps).",
     502: "The expert's model server refused or failed (the detail says why).",
     503: "A service is not answering, or the model's queue is full (see Retry-After).",
 }
@@ -71,8 +73,9 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
 
 
 # What any JSON route can answer, whatever else it documents: a request it cannot read (in
-# this shape, not Litestar's own validation body), and a service that does not answer.
-ANY_ROUTE = (400, 503)
+# this shape, not Litestar's own validation body), an address or person over a limit
+# (gateway/accounts/limits.py, the per-user caps), and a service that does not answer.
+ANY_ROUTE = (400, 429, 503)
 
 
 def document_errors(app: Litestar) -> None:
@@ -155,6 +158,7 @@ def handle_error(request: Request, exc: Exception) -> Response[Any]:
         template,
         context={"status": status, "error": code, "detail": detail, "kind": "error"},
         status_code=status,
+        headers=headers,  # Retry-After on a page too
     )
 
 

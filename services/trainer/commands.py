@@ -1,10 +1,12 @@
-"""Commands of the trainer: configure an expert's fine-tuning, queue a run (a person's start
-or a schedule tick), cancel a run."""
+"""Commands of the trainer: configure an expert's fine-tuning, queue a run (a person's start,
+within their limit of runs at once, or a schedule tick), cancel a run."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+
+from sqlalchemy import text
 
 from contracts.base import Accepted, DomainError, ErrorCode
 from contracts.trainer import (
@@ -29,6 +31,15 @@ from services.trainer.planning import Plan, Planner
 from services.trainer.queries import TrainerQueries
 
 CANCEL_RACES = 20
+CAUGHT_UP_S = 5.0  # how long the runs limit waits for the read model to show the latest runs
+GOING = text(
+    "SELECT count(*) FROM trainer.runs WHERE tenant = :t AND status IN ('queued', 'running')"
+)
+TOO_MANY_RUNS = (
+    "you have {going} training runs queued or running, and {limit} at once is the most one"
+    " person may have (SIMTUNE_MAX_RUNS_PER_USER); wait for one to end or cancel one, then"
+    " start this one again (or ask the owner to raise the limit)"
+)
 
 
 class TrainerCommands:
@@ -77,12 +88,34 @@ class TrainerCommands:
 
     async def start(self, cmd: StartFinetune) -> RunAccepted:
         await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
+        await self._within_run_limit(cmd.tenant)
         plan = await self.planner.plan(cmd.tenant, cmd.expert_id, cmd.dataset_id, cmd.config)
         if plan.backend == "openai" and not cmd.confirm:
             raise DomainError(ErrorCode.CONFIRM, confirm_sentence(plan.estimate))
         seed = f"{cmd.tenant}/{cmd.expert_id}/{uuid.uuid4().hex}"
         outcome = await self.queue(cmd.tenant, cmd.expert_id, plan, cmd.trigger, seed)
         return RunAccepted(run_id=outcome[0], seq=outcome[1], estimate=plan.estimate)
+
+    async def _within_run_limit(self, tenant: str) -> None:
+        """Refuse (429) a person's new run while `SIMTUNE_MAX_RUNS_PER_USER` of theirs are
+        queued or running: one person's runs cannot take the trainer from everyone else. The
+        runs read model is read once it shows the log as it stands (one that lags longer is
+        read as it is: the cap is a little late, not wrong). A schedule's tick is not refused:
+        it queues one run per expert a week, and there is nobody to tell."""
+        limit = self.host.settings.max_runs_per_user
+        if limit <= 0:
+            return
+        try:
+            await self.host.caught_up_with_log(timeout=CAUGHT_UP_S)
+        except DomainError as exc:
+            if exc.code != ErrorCode.UNAVAILABLE:
+                raise
+        async with self.host.engine.connect() as conn:
+            going = int(await conn.scalar(GOING, {"t": tenant}) or 0)
+        if going >= limit:
+            raise DomainError(
+                ErrorCode.RATE_LIMITED, TOO_MANY_RUNS.format(going=going, limit=limit)
+            )
 
     async def queue(
         self, tenant: str, expert_id: str, plan: Plan, trigger: str, seed: str

@@ -8,20 +8,14 @@ It serves the session's services over the same NATS, in this process, until the 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import uvicorn
 
+from runtime.devstack.util import free_port
 from runtime.settings import Settings
 from tests.support.waiting import until
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @asynccontextmanager
@@ -31,7 +25,11 @@ async def gateway_at(settings_for: Callable[[int], Settings]) -> AsyncIterator[S
 
     port = free_port()
     settings = settings_for(port)
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    # as `python -m gateway` serves it: uvicorn reads no proxy headers itself (only
+    # SIMTUNE_TRUSTED_PROXIES decides whose address a request comes from)
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
 

@@ -3,7 +3,8 @@ the expert's voice, the model's tokens streamed to whoever waits for them, the c
 checked, and the whole of it appended as one `AnswerGiven` trace.
 
 While an answer is written (`generation.py`) its frames go to whoever listens
-(`frames.py`); a caller who goes away stops the model.
+(`frames.py`); a caller who goes away stops the model. Each person has at most so many
+answers in progress (`waiting.py`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from services.expert.answering.frames import Frames
 from services.expert.answering.generation import generate
 from services.expert.answering.grounding import ModelAnswer, ground
 from services.expert.answering.sources import Source, source_of
+from services.expert.answering.waiting import Waiting
 from services.expert.backends import Backends, is_bundled
 from services.expert.domain import answers as answer_domain
 from services.expert.domain import profile as profile_domain
@@ -49,8 +51,15 @@ class Answering:
     def __init__(self, host: ServiceHost, backends: Backends) -> None:
         self.host, self.backends = host, backends
         self.adapters = ActiveAdapters(host)
+        self.waiting = Waiting(host.settings.max_queued_answers_per_user)
 
     async def ask(self, cmd: Ask) -> AnswerReply:
+        if cmd.purpose == "benchmark":  # not a person's question: not counted (`waiting`)
+            return await self._ask(cmd)
+        with self.waiting.slot(cmd.tenant):
+            return await self._ask(cmd)
+
+    async def _ask(self, cmd: Ask) -> AnswerReply:
         state, _ = await EXPERT.load(self.host.store, cmd.tenant, cmd.expert_id)
         profile = profile_domain.require_live(state, cmd.expert_id)
         backend = await self.backends.for_expert(cmd.tenant, cmd.expert_id, state.backend)
