@@ -36,7 +36,8 @@ B64URL_PATTERN = r"^[A-Za-z0-9_-]+$"
 CredentialId = Annotated[str, Meta(pattern=B64URL_PATTERN, min_length=1, max_length=1400)]
 PublicKey = Annotated[str, Meta(pattern=B64URL_PATTERN, min_length=1, max_length=2800)]
 PasskeyName = line(80, min_length=1)
-RpId = Annotated[str, Meta(pattern=r"^[a-z0-9.-]{1,253}$", description="A relying-party id.")]
+RP_ID_PATTERN = r"^[a-z0-9.-]{1,253}$"  # a host name, as WebAuthn names the relying party
+RpId = Annotated[str, Meta(pattern=RP_ID_PATTERN, description="A relying-party id.")]
 Origin = line(300, min_length=1)
 CeremonyAnswer = line(65_536, min_length=2)  # what navigator.credentials gave, as JSON text
 GithubId = Annotated[int, Meta(ge=1, le=2**53 - 1)]

@@ -41,6 +41,7 @@ from contracts.trainer import (
 )
 from runtime.objects import Objects
 from runtime.rpc import DomainError, request
+from tests.support.accounts import person
 from tests.support.adapters import lora_folder
 from tests.support.benchmarks import add_questions, end_all_benchmarks
 from tests.support.benchmarks import start as start_bench
@@ -63,6 +64,7 @@ POOL: dict[str, list[str]] = {
     "adapter_id": [],
     "run_id": [],
     "question_id": [],
+    "user_id": [],
 }
 DOOMED: list[str] = []  # experts that only deletions draw
 # Model servers a drawn backend may name: one that refuses at once, and none. A drawn URL
@@ -188,6 +190,8 @@ async def pools(services, nc, servers, tmp_path_factory):
         await add_questions(nc, POOL["expert_id"][n], [question])
         POOL["run_id"].append(await start_bench(nc, POOL["expert_id"][n], suite="custom"))
     POOL["question_id"].append(question.id)
+    for n in range(2):
+        POOL["user_id"].append((await person(nc, f"pool-{n}@simtune.test")).user_id)
     yield POOL
 
 

@@ -10,7 +10,7 @@ import msgspec
 import msgspec.inspect as mi
 from hypothesis import strategies as st
 
-from contracts.accounts import EMAIL_PATTERN
+from contracts.accounts import B64URL_PATTERN, EMAIL_PATTERN, RP_ID_PATTERN
 from contracts.rules import (
     NO_CONTROL_PATTERN,
     OBJECT_NAME_PATTERN,
@@ -19,6 +19,16 @@ from contracts.rules import (
     TOKEN_PATTERN,
 )
 
+# Patterns whose values are drawn from the pattern itself (ids, digests, addresses, WebAuthn's
+# base64url and relying-party ids).
+REGEX_DRAWN = (
+    TOKEN_PATTERN,
+    SHA256_PATTERN,
+    OBJECT_NAME_PATTERN,
+    EMAIL_PATTERN,
+    B64URL_PATTERN,
+    RP_ID_PATTERN,
+)
 SHORT = 40  # most drawn texts and lists are short; some go to the limit
 LONGEST_DRAWN = 8_000  # longer texts at the limit are built, not drawn
 MAX_DRAWN_ITEMS = 8
@@ -31,8 +41,9 @@ def _characters(*, allow: str = "") -> st.SearchStrategy[str]:
 
 
 def _text(t: mi.StrType) -> st.SearchStrategy[str]:
-    if t.pattern in (TOKEN_PATTERN, SHA256_PATTERN, OBJECT_NAME_PATTERN, EMAIL_PATTERN):
-        return st.from_regex(t.pattern, fullmatch=True)
+    if t.pattern in REGEX_DRAWN:
+        drawn = st.from_regex(t.pattern, fullmatch=True)
+        return drawn.filter(lambda s: len(s) <= t.max_length) if t.max_length else drawn
     assert t.pattern in (None, NO_CONTROL_PATTERN, PROSE_PATTERN), f"no strategy for {t.pattern}"
     if t.pattern is None:  # the contract accepts anything, so anything is drawn
         chars = st.characters(exclude_categories=("Cs",))
@@ -122,7 +133,7 @@ def contract(cls: type[msgspec.Struct], **fixed: st.SearchStrategy) -> st.Search
 def minimal(t: mi.Type) -> object:
     """The simplest JSON value of type `t` that its constraints accept."""
     match t:
-        case mi.StrType(pattern=p) if p == TOKEN_PATTERN:
+        case mi.StrType(pattern=p) if p in (TOKEN_PATTERN, B64URL_PATTERN, RP_ID_PATTERN):
             return "a"
         case mi.StrType(pattern=p) if p == SHA256_PATTERN:
             return "0" * 64
