@@ -162,6 +162,16 @@ async def ensure_schema(engine: AsyncEngine, schema: str) -> None:
         await create_schema(conn, schema)
 
 
+async def ensure_tables(engine: AsyncEngine, schema: str, statements: tuple[str, ...]) -> None:
+    """Create `schema` and run each `CREATE ... IF NOT EXISTS` of `statements` in it, taking
+    turns with other replicas (`ddl_lock`): for what lives beside the projections, not in them."""
+    async with engine.begin() as conn:
+        await ddl_lock(conn)
+        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        for statement in statements:
+            await conn.execute(text(statement))
+
+
 async def ddl_lock(conn: AsyncConnection) -> None:
     """Take turns with other processes for DDL until this transaction ends: two replicas
     starting at once would otherwise race on `CREATE ... IF NOT EXISTS` (a duplicate key)."""

@@ -17,6 +17,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.types import Receive, Scope, Send
 
 from contracts.accounts import Principal
+from gateway.backend import Backend
 from gateway.http.errors import ErrorBody, OpenAIError, OpenAIErrorDetail
 
 PUBLIC_PREFIXES = ("/static/", "/schema")
@@ -37,6 +38,12 @@ class Need(enum.Enum):
     READ = "read"
     WRITE = "write"
     OWNER = "owner"
+
+
+def signed_in(backend: Backend) -> Principal:
+    """The person calling a route that needs one: the middleware let no one else through."""
+    assert backend.principal is not None
+    return backend.principal
 
 
 def required(scope: Scope) -> Need:

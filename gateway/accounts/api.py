@@ -12,30 +12,9 @@ import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from contracts.accounts import (
-    SESSION_COOKIE,
-    ApiKeyList,
-    CreateUser,
-    Email,
-    EndSessions,
-    ExpiresInDays,
-    IssueApiKey,
-    IssuedKey,
-    KeyName,
-    LinkSent,
-    ListApiKeys,
-    ListSessions,
-    ListUsers,
-    Principal,
-    RemoveUser,
-    RevokeApiKey,
-    Role,
-    Scope,
-    SendMagicLink,
-    SessionList,
-    UserCreatedReply,
-    UserList,
-)
+from contracts import accounts
+from gateway.accounts.access import signed_in
+from gateway.accounts.limits import SIGN_IN
 from gateway.accounts.sessions import session_token
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
@@ -52,13 +31,13 @@ class Me(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class NewKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: KeyName
-    scopes: list[Scope] | None = None  # default: read and write
-    expires_in_days: ExpiresInDays | None = None
+    name: accounts.KeyName
+    scopes: list[accounts.Scope] | None = None  # default: read and write
+    expires_in_days: accounts.ExpiresInDays | None = None
 
 
 class EmailSignIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    email: Email
+    email: accounts.Email
 
 
 class SignOut(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -66,14 +45,9 @@ class SignOut(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
 
 class NewUser(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    email: Email
-    role: Role = "member"
+    email: accounts.Email
+    role: accounts.Role = "member"
     api_key: bool = False
-
-
-def signed_in(backend: Backend) -> Principal:
-    assert backend.principal is not None  # the middleware let no one else through
-    return backend.principal
 
 
 @get("/api/auth/me", summary="Who is signed in", responses=error_responses(401))
@@ -90,18 +64,18 @@ async def me(backend: Backend) -> Me:
     " write. The key is stored only as a hash: keep it now, it cannot be shown again.",
     responses=error_responses(401, 403),
 )
-async def create_key(backend: Backend, data: NewKey) -> IssuedKey:
+async def create_key(backend: Backend, data: NewKey) -> accounts.IssuedKey:
     p = signed_in(backend)
     scopes = data.scopes if data.scopes is not None else ["read", "write"]
-    cmd = IssueApiKey(
+    cmd = accounts.IssueApiKey(
         user_id=p.user_id, name=data.name, scopes=scopes, expires_in_days=data.expires_in_days
     )
     return await backend.ask(cmd)
 
 
 @get("/api/auth/api-keys", summary="Your API keys (never the keys themselves)")
-async def list_keys(backend: Backend) -> ApiKeyList:
-    return await backend.ask(ListApiKeys(user_id=signed_in(backend).user_id))
+async def list_keys(backend: Backend) -> accounts.ApiKeyList:
+    return await backend.ask(accounts.ListApiKeys(user_id=signed_in(backend).user_id))
 
 
 @delete(
@@ -112,18 +86,22 @@ async def list_keys(backend: Backend) -> ApiKeyList:
 )
 async def revoke_key(backend: Backend, key_id: str) -> None:
     p = signed_in(backend)
-    await backend.ask(RevokeApiKey(user_id=p.user_id, key_id=key_id, revoked_by=backend.actor))
+    await backend.ask(
+        accounts.RevokeApiKey(user_id=p.user_id, key_id=key_id, revoked_by=backend.actor)
+    )
 
 
 @get("/api/auth/sessions", summary="Where you are signed in")
-async def list_sessions(backend: Backend, request: Request) -> SessionList:
+async def list_sessions(backend: Backend, request: Request) -> accounts.SessionList:
     current = session_token(request)
-    return await backend.ask(ListSessions(user_id=signed_in(backend).user_id, current=current))
+    return await backend.ask(
+        accounts.ListSessions(user_id=signed_in(backend).user_id, current=current)
+    )
 
 
 async def forget_cookie(response: Response) -> Response:
     """After signing out, the browser drops its session cookie too."""
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(accounts.SESSION_COOKIE, path="/")
     return response
 
 
@@ -135,26 +113,26 @@ async def forget_cookie(response: Response) -> Response:
 )
 async def sign_out(backend: Backend, request: Request, data: SignOut) -> None:
     if token := session_token(request):
-        await backend.ask(EndSessions(token=token, everywhere=data.everywhere))
+        await backend.ask(accounts.EndSessions(token=token, everywhere=data.everywhere))
 
 
 @post(
     "/api/auth/signin/email",
     status_code=202,
-    opt=PUBLIC,
+    opt=SIGN_IN,  # counted per address (`limits`)
     summary="Send a single-use sign-in link (valid 15 minutes) to an address",
     description="The answer is the same whether or not the address has an account."
     " `delivery` is `log` when no SMTP server is configured: the link is in the server's log.",
     responses=error_responses(429),
 )
-async def email_link(backend: Backend, request: Request, data: EmailSignIn) -> LinkSent:
+async def email_link(backend: Backend, request: Request, data: EmailSignIn) -> accounts.LinkSent:
     base = f"{backend.settings.public_url.rstrip('/')}/signin/email?token="
-    return await backend.ask(SendMagicLink(email=data.email, link_base=base))
+    return await backend.ask(accounts.SendMagicLink(email=data.email, link_base=base))
 
 
 @get("/api/admin/users", summary="Everyone with an account (owner only)")
-async def list_users(backend: Backend) -> UserList:
-    return await backend.ask(ListUsers())
+async def list_users(backend: Backend) -> accounts.UserList:
+    return await backend.ask(accounts.ListUsers())
 
 
 @post(
@@ -163,8 +141,8 @@ async def list_users(backend: Backend) -> UserList:
     summary="Add a person (owner only); `api_key` also issues them a key, shown once",
     responses=error_responses(403, 409),
 )
-async def create_user(backend: Backend, data: NewUser) -> UserCreatedReply:
-    cmd = CreateUser(
+async def create_user(backend: Backend, data: NewUser) -> accounts.UserCreatedReply:
+    cmd = accounts.CreateUser(
         email=data.email, role=data.role, api_key=data.api_key, created_by=backend.actor
     )
     return await backend.ask(cmd)
@@ -177,7 +155,7 @@ async def create_user(backend: Backend, data: NewUser) -> UserCreatedReply:
     responses=error_responses(403, 404, 409),
 )
 async def remove_user(backend: Backend, user_id: str) -> None:
-    await backend.ask(RemoveUser(user_id=user_id, removed_by=backend.actor))
+    await backend.ask(accounts.RemoveUser(user_id=user_id, removed_by=backend.actor))
 
 
 ROUTES = [

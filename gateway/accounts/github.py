@@ -34,6 +34,7 @@ from litestar.response import Redirect, Template
 
 from contracts.accounts import SignInWithGithub
 from contracts.base import DomainError, ErrorCode
+from gateway.accounts.limits import SIGN_IN
 from gateway.accounts.pages import local_path
 from gateway.accounts.sessions import rotate, set_session
 from gateway.backend import Backend
@@ -162,7 +163,7 @@ class GitHubSignIn(Controller):
         redirect.set_cookie(state_cookie(state, local_path(next_), request))
         return redirect
 
-    @get(CALLBACK)
+    @get(CALLBACK, opt=SIGN_IN)  # counted per address (`limits`)
     async def callback(
         self,
         request: Request,

@@ -16,22 +16,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
-from contracts.accounts import (
-    ClaimSetup,
-    CreateUser,
-    EndSessions,
-    GetSetup,
-    IssueApiKey,
-    ListApiKeys,
-    ListPasskeys,
-    ListSessions,
-    ListUsers,
-    RedeemMagicLink,
-    RemoveUser,
-    RevokeApiKey,
-    SendMagicLink,
-)
+from contracts import accounts
 from contracts.base import DomainError, ErrorCode
+from gateway.accounts.access import signed_in
+from gateway.accounts.limits import SIGN_IN
 from gateway.accounts.sessions import clear_session, rotate, session_token, set_session
 from gateway.backend import Backend
 from gateway.http.pages import FORM
@@ -91,6 +79,14 @@ def back(path: str, **query: str) -> Redirect:
     return Redirect(f"{path}?{pairs}" if pairs else path, status_code=303)
 
 
+def refused(exc: DomainError, codes: tuple[ErrorCode, ...], path: str, **query: str) -> Redirect:
+    """Back to the form at `path`, saying why, when `exc` is one of the refusals (`codes`) a
+    person can act on; anything else is not theirs to fix and goes on up."""
+    if exc.code not in codes:
+        raise exc
+    return back(path, error=refusal(exc), **query)
+
+
 def user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")[:300]
 
@@ -107,26 +103,28 @@ class SignInPages(Controller):
         sent: str | None = None,
         error: str | None = None,
     ) -> Template | Redirect:
-        if (await backend.ask(GetSetup())).needed:
+        if (await backend.ask(accounts.GetSetup())).needed:
             return Template("accounts/setup_needed.html")
         context = {"next": local_path(next_), "sent": LINK_SENT.get(sent or ""), "error": error,
                    "github": bool(backend.settings.github_client_id
                                   and backend.settings.github_client_secret)}  # fmt: skip
         return Template("accounts/signin.html", context=context)
 
-    @post("/ui/signin/email")
+    @post("/ui/signin/email", opt=SIGN_IN)  # sign-ins are counted per address (`limits`)
     async def send_link(self, backend: Backend, data: EmailForm = FORM) -> Redirect:
         base = f"{backend.settings.public_url.rstrip('/')}/signin/email?next="
         base += quote(local_path(data.next), safe="") + "&token="
         try:
-            sent = await backend.ask(SendMagicLink(email=data.email.strip(), link_base=base))
+            sent = await backend.ask(
+                accounts.SendMagicLink(email=data.email.strip(), link_base=base)
+            )
         except DomainError as exc:
-            if exc.code not in (ErrorCode.INVALID, ErrorCode.RATE_LIMITED):
-                raise
-            return back("/signin", error=refusal(exc), next=data.next)
+            return refused(
+                exc, (ErrorCode.INVALID, ErrorCode.RATE_LIMITED), "/signin", next=data.next
+            )
         return back("/signin", sent=sent.delivery, next=data.next)
 
-    @get("/signin/email")
+    @get("/signin/email", opt=SIGN_IN)
     async def redeem(
         self,
         request: Request,
@@ -136,7 +134,9 @@ class SignInPages(Controller):
     ) -> Response:
         try:
             await rotate(backend, request)
-            signed = await backend.ask(RedeemMagicLink(token=token, user_agent=user_agent(request)))
+            signed = await backend.ask(
+                accounts.RedeemMagicLink(token=token, user_agent=user_agent(request))
+            )
         except DomainError as exc:
             if exc.code not in (ErrorCode.NOT_FOUND, ErrorCode.INVALID):
                 raise
@@ -149,13 +149,13 @@ class SignInPages(Controller):
 
     @get("/setup")
     async def setup(self, backend: Backend, token: str = "", error: str | None = None) -> Template:
-        needed = (await backend.ask(GetSetup())).needed
+        needed = (await backend.ask(accounts.GetSetup())).needed
         context = {"token": token, "needed": needed, "error": error}
         return Template("accounts/setup.html", context=context)
 
-    @post("/ui/setup")
+    @post("/ui/setup", opt=SIGN_IN)
     async def claim(self, request: Request, backend: Backend, data: SetupForm = FORM) -> Response:
-        cmd = ClaimSetup(
+        cmd = accounts.ClaimSetup(
             setup_token=data.token.strip() or "-",
             email=data.email.strip(),
             user_agent=user_agent(request),
@@ -163,9 +163,8 @@ class SignInPages(Controller):
         try:
             signed = await backend.ask(cmd)
         except DomainError as exc:
-            if exc.code not in (ErrorCode.NOT_FOUND, ErrorCode.INVALID, ErrorCode.CONFLICT):
-                raise
-            return back("/setup", token=data.token, error=refusal(exc))
+            codes = (ErrorCode.NOT_FOUND, ErrorCode.INVALID, ErrorCode.CONFLICT)
+            return refused(exc, codes, "/setup", token=data.token)
         return set_session(Redirect("/account?welcome=1", status_code=303), signed, request)
 
 
@@ -181,12 +180,11 @@ class AccountPages(Controller):
         error: str | None = None,
         welcome: str | None = None,
     ) -> Template:
-        me = backend.principal
-        assert me is not None
-        keys = await backend.ask(ListApiKeys(user_id=me.user_id))
+        me = signed_in(backend)
+        keys = await backend.ask(accounts.ListApiKeys(user_id=me.user_id))
         current = session_token(request)
-        sessions = await backend.ask(ListSessions(user_id=me.user_id, current=current))
-        passkeys = await backend.ask(ListPasskeys(user_id=me.user_id))
+        sessions = await backend.ask(accounts.ListSessions(user_id=me.user_id, current=current))
+        passkeys = await backend.ask(accounts.ListPasskeys(user_id=me.user_id))
         context = {
             "me": me,
             "keys": keys.keys,
@@ -200,12 +198,11 @@ class AccountPages(Controller):
 
     @post("/ui/account/keys")
     async def create_key(self, backend: Backend, data: KeyForm = FORM) -> Response:
-        me = backend.principal
-        assert me is not None
+        me = signed_in(backend)
         days = data.expires_in_days.strip()
         try:
             issued = await backend.ask(
-                IssueApiKey(
+                accounts.IssueApiKey(
                     user_id=me.user_id,
                     name=data.name.strip() or "unnamed",
                     scopes=SCOPES_UP_TO.get(data.scope, ["read"]),
@@ -213,18 +210,17 @@ class AccountPages(Controller):
                 )
             )
         except DomainError as exc:
-            if exc.code != ErrorCode.INVALID:
-                raise
-            return back("/account", error=refusal(exc))
+            return refused(exc, (ErrorCode.INVALID,), "/account")
         # shown once, on the page the form leads to; the key never goes into a URL's log
         context = {"me": me, "issued": issued}
         return Template("accounts/key_created.html", context=context, status_code=201)
 
     @post("/ui/account/keys/{key_id:str}/revoke")
     async def revoke_key(self, backend: Backend, key_id: str) -> Redirect:
-        me = backend.principal
-        assert me is not None
-        await backend.ask(RevokeApiKey(user_id=me.user_id, key_id=key_id, revoked_by=backend.actor))
+        me = signed_in(backend)
+        await backend.ask(
+            accounts.RevokeApiKey(user_id=me.user_id, key_id=key_id, revoked_by=backend.actor)
+        )
         return back("/account")
 
     @post("/ui/signout")
@@ -232,7 +228,7 @@ class AccountPages(Controller):
         self, request: Request, backend: Backend, data: SignOutForm = FORM
     ) -> Response:
         if token := session_token(request):
-            await backend.ask(EndSessions(token=token, everywhere=bool(data.everywhere)))
+            await backend.ask(accounts.EndSessions(token=token, everywhere=bool(data.everywhere)))
         return clear_session(Redirect("/signin", status_code=303), request)
 
 
@@ -243,7 +239,7 @@ class UserPages(Controller):
 
     @get("/admin/users")
     async def users(self, backend: Backend, error: str | None = None) -> Template:
-        listed = await backend.ask(ListUsers())
+        listed = await backend.ask(accounts.ListUsers())
         context = {"users": listed.users, "me": backend.principal, "error": error}
         return Template("accounts/users.html", context=context)
 
@@ -252,22 +248,18 @@ class UserPages(Controller):
         role = data.role if data.role in ("owner", "member") else "member"
         try:
             await backend.ask(
-                CreateUser(email=data.email.strip(), role=role, created_by=backend.actor)
+                accounts.CreateUser(email=data.email.strip(), role=role, created_by=backend.actor)
             )
         except DomainError as exc:
-            if exc.code not in (ErrorCode.INVALID, ErrorCode.CONFLICT):
-                raise
-            return back("/admin/users", error=refusal(exc))
+            return refused(exc, (ErrorCode.INVALID, ErrorCode.CONFLICT), "/admin/users")
         return back("/admin/users")
 
     @post("/ui/admin/users/{user_id:str}/remove")
     async def remove(self, backend: Backend, user_id: str) -> Redirect:
         try:
-            await backend.ask(RemoveUser(user_id=user_id, removed_by=backend.actor))
+            await backend.ask(accounts.RemoveUser(user_id=user_id, removed_by=backend.actor))
         except DomainError as exc:
-            if exc.code not in (ErrorCode.CONFLICT,):
-                raise
-            return back("/admin/users", error=refusal(exc))
+            return refused(exc, (ErrorCode.CONFLICT,), "/admin/users")
         return back("/admin/users")
 
 

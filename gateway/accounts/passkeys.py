@@ -22,21 +22,11 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from contracts.accounts import (
-    BeginPasskeyRegistration,
-    BeginPasskeySignIn,
-    FinishPasskeyRegistration,
-    FinishPasskeySignIn,
-    ListPasskeys,
-    PasskeyCeremony,
-    PasskeyList,
-    PasskeyName,
-    PasskeyView,
-    Principal,
-    RemovePasskey,
-)
+from contracts import accounts
 from contracts.base import DomainError, ErrorCode
 from contracts.rules import Token
+from gateway.accounts.access import signed_in
+from gateway.accounts.limits import SIGN_IN
 from gateway.accounts.sessions import rotate, set_session
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
@@ -57,7 +47,7 @@ class Answer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 class NewPasskey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     challenge_id: Token
     credential: dict[str, Any]
-    name: PasskeyName = "passkey"
+    name: accounts.PasskeyName = "passkey"
 
 
 class SignedInAs(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,9 +56,8 @@ class SignedInAs(msgspec.Struct, frozen=True, kw_only=True):
     role: str
 
 
-def in_the_console(backend: Backend) -> Principal:
-    me = backend.principal
-    assert me is not None  # the middleware let no one else through
+def in_the_console(backend: Backend) -> accounts.Principal:
+    me = signed_in(backend)
     if me.via != "session":
         raise PermissionDeniedException(detail=SESSION_ONLY)
     return me
@@ -88,11 +77,11 @@ def as_text(credential: dict[str, Any]) -> str:
     description="Needs a console session. The challenge works once, for 5 minutes.",
     responses=error_responses(401, 403),
 )
-async def begin_registration(backend: Backend) -> PasskeyCeremony:
+async def begin_registration(backend: Backend) -> accounts.PasskeyCeremony:
     me = in_the_console(backend)
     settings = backend.settings
     return await backend.ask(
-        BeginPasskeyRegistration(
+        accounts.BeginPasskeyRegistration(
             user_id=me.user_id, rp_id=settings.rp_id, origin=settings.rp_origin
         )
     )
@@ -104,9 +93,9 @@ async def begin_registration(backend: Backend) -> PasskeyCeremony:
     summary="Finish adding a passkey: the authenticator's answer, verified and kept",
     responses=error_responses(400, 401, 403, 404, 409),
 )
-async def finish_registration(backend: Backend, data: NewPasskey) -> PasskeyView:
+async def finish_registration(backend: Backend, data: NewPasskey) -> accounts.PasskeyView:
     me = in_the_console(backend)
-    cmd = FinishPasskeyRegistration(
+    cmd = accounts.FinishPasskeyRegistration(
         user_id=me.user_id,
         challenge_id=data.challenge_id,
         credential=as_text(data.credential),
@@ -123,20 +112,22 @@ async def finish_registration(backend: Backend, data: NewPasskey) -> PasskeyView
     description="Names no one: the authenticator offers the passkeys it holds for this site.",
     responses=error_responses(429),
 )
-async def begin_sign_in(backend: Backend) -> PasskeyCeremony:
+async def begin_sign_in(backend: Backend) -> accounts.PasskeyCeremony:
     settings = backend.settings
-    return await backend.ask(BeginPasskeySignIn(rp_id=settings.rp_id, origin=settings.rp_origin))
+    return await backend.ask(
+        accounts.BeginPasskeySignIn(rp_id=settings.rp_id, origin=settings.rp_origin)
+    )
 
 
 @post(
     "/api/auth/passkeys/signin/finish",
     status_code=200,
-    opt=PUBLIC,
+    opt=SIGN_IN,  # counted per address (`limits`)
     summary="Finish signing in with a passkey: verified, a session cookie is set",
     responses=error_responses(400, 404),
 )
 async def finish_sign_in(backend: Backend, request: Request, data: Answer) -> Response[SignedInAs]:
-    cmd = FinishPasskeySignIn(
+    cmd = accounts.FinishPasskeySignIn(
         challenge_id=data.challenge_id,
         credential=as_text(data.credential),
         user_agent=request.headers.get("user-agent", "")[:300],
@@ -148,10 +139,8 @@ async def finish_sign_in(backend: Backend, request: Request, data: Answer) -> Re
 
 
 @get("/api/auth/passkeys", summary="Your passkeys")
-async def list_passkeys(backend: Backend) -> PasskeyList:
-    me = backend.principal
-    assert me is not None
-    return await backend.ask(ListPasskeys(user_id=me.user_id))
+async def list_passkeys(backend: Backend) -> accounts.PasskeyList:
+    return await backend.ask(accounts.ListPasskeys(user_id=signed_in(backend).user_id))
 
 
 @delete(
@@ -161,10 +150,16 @@ async def list_passkeys(backend: Backend) -> PasskeyList:
     responses=error_responses(401, 404),
 )
 async def remove_passkey(backend: Backend, credential_id: str) -> None:
-    me = backend.principal
-    assert me is not None
+    await remove_own(backend, credential_id)
+
+
+async def remove_own(backend: Backend, credential_id: str) -> None:
+    """Remove one of the caller's passkeys: another person's, or none, answers 404."""
+    me = signed_in(backend)
     await backend.ask(
-        RemovePasskey(user_id=me.user_id, credential_id=credential_id, removed_by=backend.actor)
+        accounts.RemovePasskey(
+            user_id=me.user_id, credential_id=credential_id, removed_by=backend.actor
+        )
     )
 
 
@@ -176,11 +171,7 @@ class PasskeyPages(Controller):
     @post("/ui/account/passkeys/{credential_id:str}/remove")
     async def remove(self, backend: Backend, credential_id: str) -> Redirect:
         """Another person's passkey, or none, answers 404 as the API does."""
-        me = backend.principal
-        assert me is not None
-        await backend.ask(
-            RemovePasskey(user_id=me.user_id, credential_id=credential_id, removed_by=backend.actor)
-        )
+        await remove_own(backend, credential_id)
         return Redirect("/account", status_code=303)
 
 

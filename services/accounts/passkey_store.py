@@ -72,11 +72,7 @@ class PasskeyStore:
         self.engine = engine
 
     async def ensure(self) -> None:
-        async with self.engine.begin() as conn:
-            await db.ddl_lock(conn)
-            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
-            for statement in TABLES:
-                await conn.execute(text(statement))
+        await db.ensure_tables(self.engine, SCHEMA, TABLES)
 
     async def open_challenge(
         self, purpose: str, user_id: str | None, challenge: str, rp_id: str, origin: str

@@ -89,10 +89,15 @@ PASSKEYS_OF_REMOVED = text(
 )
 
 
-class UsersProjection(Tables):
-    name = "accounts.users"
+class AccountsTables(Tables):
+    """A read model of the ACCOUNTS log, never announced (see above)."""
+
     streams = (STREAM,)
     announce = False
+
+
+class UsersProjection(AccountsTables):
+    name = "accounts.users"
     table_ddl = (USERS_TABLE,)
     index_ddl = (
         "CREATE INDEX IF NOT EXISTS users_by_role ON users (role) WHERE removed_at IS NULL",
@@ -110,10 +115,8 @@ class UsersProjection(Tables):
                 out.add(REMOVED, {"id": ev.user_id, "at": rec.at, "by": ev.removed_by})
 
 
-class ApiKeysProjection(Tables):
+class ApiKeysProjection(AccountsTables):
     name = "accounts.api_keys"
-    streams = (STREAM,)
-    announce = False
     table_ddl = (KEYS_TABLE,)
     index_ddl = (
         "CREATE UNIQUE INDEX IF NOT EXISTS api_keys_by_sha256 ON api_keys (key_sha256)",
@@ -136,10 +139,8 @@ class ApiKeysProjection(Tables):
                 out.add(KEYS_OF_REMOVED, {"user": ev.user_id, "at": rec.at})
 
 
-class PasskeysProjection(Tables):
+class PasskeysProjection(AccountsTables):
     name = "accounts.passkeys"
-    streams = (STREAM,)
-    announce = False
     table_ddl = (PASSKEYS_TABLE,)
     index_ddl = ("CREATE INDEX IF NOT EXISTS passkeys_by_user ON passkeys (user_id, created_at)",)
 

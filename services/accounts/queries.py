@@ -5,20 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from contracts.accounts import (
-    KEY_PREFIX,
-    ApiKeyList,
-    GetSetup,
-    ListApiKeys,
-    ListSessions,
-    ListUsers,
-    Principal,
-    SessionList,
-    SessionView,
-    SetupState,
-    UserList,
-    Whois,
-)
+from contracts import accounts
 from runtime.rpc import not_found
 from runtime.service import ServiceHost
 from services.accounts import domain, setup, views
@@ -30,17 +17,17 @@ class AccountsQueries:
     def __init__(self, host: ServiceHost, credentials: Credentials) -> None:
         self.host, self.credentials = host, credentials
 
-    async def whois(self, q: Whois) -> Principal:
+    async def whois(self, q: accounts.Whois) -> accounts.Principal:
         """A key is looked up by its digest among the read models (not revoked, not expired,
         its holder not removed); anything else as a session token. Unknown answers 404."""
-        if q.credential.startswith(KEY_PREFIX):
+        if q.credential.startswith(accounts.KEY_PREFIX):
             row = await self.host.read(q, lambda conn: views.key_holder(conn, digest(q.credential)))
             if row is None:
                 raise not_found("this API key")
             last = row.last_used_at
             if last is None or datetime.now(UTC) - last >= TOUCH_EVERY:
                 await self.credentials.key_used(row.key_id)
-            return Principal(
+            return accounts.Principal(
                 user_id=row.user_id, email=row.email, role=row.role, tenant=row.tenant,
                 scopes=list(row.scopes), via="key", key_id=row.key_id,
                 actor=f"{row.email} (key {row.name})",
@@ -48,23 +35,25 @@ class AccountsQueries:
         row = await self.credentials.session(q.credential)
         if row is None:
             raise not_found("this session")
-        return Principal(
+        return accounts.Principal(
             user_id=row.user_id, email=row.email, role=row.role, tenant=row.tenant,
             scopes=domain.scopes_of(row.role), via="session", actor=row.email,
         )  # fmt: skip
 
-    async def users(self, q: ListUsers) -> UserList:
-        return UserList(users=await self.host.read(q, views.users))
+    async def users(self, q: accounts.ListUsers) -> accounts.UserList:
+        return accounts.UserList(users=await self.host.read(q, views.users))
 
-    async def keys(self, q: ListApiKeys) -> ApiKeyList:
-        return ApiKeyList(keys=await self.host.read(q, lambda conn: views.keys(conn, q.user_id)))
+    async def keys(self, q: accounts.ListApiKeys) -> accounts.ApiKeyList:
+        return accounts.ApiKeyList(
+            keys=await self.host.read(q, lambda conn: views.keys(conn, q.user_id))
+        )
 
-    async def sessions(self, q: ListSessions) -> SessionList:
+    async def sessions(self, q: accounts.ListSessions) -> accounts.SessionList:
         current = digest(q.current) if q.current else None
         rows = await self.credentials.sessions(q.user_id)
-        return SessionList(
+        return accounts.SessionList(
             sessions=[
-                SessionView(
+                accounts.SessionView(
                     id=row.id,
                     method=row.method,
                     user_agent=row.user_agent,
@@ -77,5 +66,5 @@ class AccountsQueries:
             ]
         )
 
-    async def setup_state(self, _: GetSetup) -> SetupState:
-        return SetupState(needed=not await setup.anyone_yet(self.host.js))
+    async def setup_state(self, _: accounts.GetSetup) -> accounts.SetupState:
+        return accounts.SetupState(needed=not await setup.anyone_yet(self.host.js))

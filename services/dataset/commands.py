@@ -5,16 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from contracts import dataset
 from contracts.base import Accepted, DomainError, ErrorCode
-from contracts.dataset import (
-    AddExample,
-    BuildDataset,
-    CancelBuild,
-    DatasetBuildRequested,
-    DatasetRevised,
-    DeleteExample,
-    EditExample,
-)
 from runtime.experts import require_expert
 from runtime.rpc import not_found
 from runtime.service import ServiceHost
@@ -29,7 +21,7 @@ class DatasetCommands:
     def __init__(self, host: ServiceHost, content: Content) -> None:
         self.host, self.content = host, content
 
-    async def build(self, cmd: BuildDataset) -> Accepted:
+    async def build(self, cmd: dataset.BuildDataset) -> Accepted:
         await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
         spec = cmd.spec
         if cmd.manual_jsonl:
@@ -44,12 +36,12 @@ class DatasetCommands:
         dataset_id = uuid.uuid4().hex[:16]
         return await self._new_version(
             cmd.tenant, cmd.expert_id, dataset_id,
-            lambda version: DatasetBuildRequested(
+            lambda version: dataset.DatasetBuildRequested(
                 dataset_id=dataset_id, expert_id=cmd.expert_id, version=version, spec=spec
             ),
         )  # fmt: skip
 
-    async def cancel(self, cmd: CancelBuild) -> Accepted:
+    async def cancel(self, cmd: dataset.CancelBuild) -> Accepted:
         await self._row(cmd.tenant, cmd.dataset_id)
         outcome = await BUILD.execute(
             self.host.store, cmd.tenant, cmd.dataset_id,
@@ -57,13 +49,13 @@ class DatasetCommands:
         )  # fmt: skip
         return Accepted(id=cmd.dataset_id, seq=outcome.seq)
 
-    async def edit(self, cmd: EditExample) -> Accepted:
+    async def edit(self, cmd: dataset.EditExample) -> Accepted:
         return await self._revise(cmd, lambda examples, row: revising.edit(examples, cmd))
 
-    async def delete(self, cmd: DeleteExample) -> Accepted:
+    async def delete(self, cmd: dataset.DeleteExample) -> Accepted:
         return await self._revise(cmd, lambda examples, row: revising.delete(examples, cmd))
 
-    async def add(self, cmd: AddExample) -> Accepted:
+    async def add(self, cmd: dataset.AddExample) -> Accepted:
         row = await self._row(cmd.tenant, cmd.dataset_id)
         system = (await require_expert(self.host.nc, cmd.tenant, row.expert_id)).text
         return await self._revise(
@@ -94,7 +86,7 @@ class DatasetCommands:
         new_id = uuid.uuid4().hex[:16]
         return await self._new_version(
             cmd.tenant, row.expert_id, new_id,
-            lambda version: DatasetRevised(
+            lambda version: dataset.DatasetRevised(
                 dataset_id=new_id, expert_id=row.expert_id, version=version,
                 parent=newest.id, change=kind, example_id=example_id, content=stored,
                 counts=counts_of(changed, parent.rejected),  # the build's, not redone

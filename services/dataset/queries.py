@@ -3,19 +3,8 @@ examples rendered for export."""
 
 from __future__ import annotations
 
+from contracts import dataset
 from contracts.base import DomainError, ErrorCode, ObjectRef, Query
-from contracts.dataset import (
-    DatasetList,
-    DatasetView,
-    ExamplePage,
-    ExportDataset,
-    ExportReady,
-    GetDataset,
-    ListDatasets,
-    ListExamples,
-    ListRejections,
-    RejectionList,
-)
 from runtime.service import ServiceHost
 from services.dataset import views
 from services.dataset.content import Content
@@ -26,16 +15,16 @@ class DatasetQueries:
     def __init__(self, host: ServiceHost, content: Content) -> None:
         self.host, self.content = host, content
 
-    async def get(self, query: GetDataset) -> DatasetView:
+    async def get(self, query: dataset.GetDataset) -> dataset.DatasetView:
         return views.to_view(await self._row(query))
 
-    async def list(self, query: ListDatasets) -> DatasetList:
+    async def list(self, query: dataset.ListDatasets) -> dataset.DatasetList:
         versions = await self.host.read(
             query, lambda conn: views.versions(conn, query.tenant, query.expert_id)
         )
-        return DatasetList(datasets=versions)
+        return dataset.DatasetList(datasets=versions)
 
-    async def examples(self, query: ListExamples) -> ExamplePage:
+    async def examples(self, query: dataset.ListExamples) -> dataset.ExamplePage:
         view = await self._ready(query)
         examples = [
             e
@@ -44,16 +33,16 @@ class DatasetQueries:
             and (query.source is None or e.source == query.source)
         ]
         page = examples[query.offset : query.offset + query.limit]
-        return ExamplePage(examples=page, total=len(examples))
+        return dataset.ExamplePage(examples=page, total=len(examples))
 
-    async def rejections(self, query: ListRejections) -> RejectionList:
+    async def rejections(self, query: dataset.ListRejections) -> dataset.RejectionList:
         row = await self._row(query)
         if row.rejections is None:
-            return RejectionList(rejections=[])
+            return dataset.RejectionList(rejections=[])
         found = await self.content.rejections(ObjectRef(**row.rejections))
-        return RejectionList(rejections=found)
+        return dataset.RejectionList(rejections=found)
 
-    async def export(self, query: ExportDataset) -> ExportReady:
+    async def export(self, query: dataset.ExportDataset) -> dataset.ExportReady:
         """The version in `format` for `split`, rendered once and kept beside its content."""
         view = await self._ready(query)
         name = f"{query.format}.{query.split}.jsonl"
@@ -61,13 +50,13 @@ class DatasetQueries:
         data = render(examples, query.format, query.split)
         ref = await self.content.put_export(view.content, name, data)
         filename = f"dataset-v{view.version}-{query.format}-{query.split}.jsonl"
-        return ExportReady(object=ref, filename=filename, lines=data.count(b"\n"))
+        return dataset.ExportReady(object=ref, filename=filename, lines=data.count(b"\n"))
 
     async def _row(self, query: Query):
         """The row of the version `query` names, as of `query.after_seq`; 404 without one."""
         return await self.host.read_by_id(query, views.row, query.dataset_id, "dataset")
 
-    async def _ready(self, query: Query) -> DatasetView:
+    async def _ready(self, query: Query) -> dataset.DatasetView:
         view = views.to_view(await self._row(query))
         if view.status != "ready" or view.content is None:
             raise DomainError(

@@ -3,17 +3,7 @@ data stands for the next run) and the estimate of a run before it is queued."""
 
 from __future__ import annotations
 
-from contracts.trainer import (
-    RANGES,
-    Estimate,
-    EstimateRun,
-    FinetuneSettings,
-    GetFinetuneSettings,
-    GetRun,
-    ListRuns,
-    RunList,
-    RunView,
-)
+from contracts import trainer
 from runtime.experts import require_expert
 from runtime.service import ServiceHost
 from services.trainer import views
@@ -26,23 +16,23 @@ class TrainerQueries:
     def __init__(self, host: ServiceHost, planner: Planner) -> None:
         self.host, self.planner = host, planner
 
-    async def get(self, query: GetRun) -> RunView:
+    async def get(self, query: trainer.GetRun) -> trainer.RunView:
         return await self.host.read_by_id(query, views.get_run, query.run_id, "run")
 
-    async def list(self, query: ListRuns) -> RunList:
+    async def list(self, query: trainer.ListRuns) -> trainer.RunList:
         runs = await self.host.read(
             query, lambda conn: views.list_runs(conn, query.tenant, query.expert_id, query.limit)
         )
-        return RunList(runs=runs)
+        return trainer.RunList(runs=runs)
 
-    async def estimate(self, query: EstimateRun) -> Estimate:
+    async def estimate(self, query: trainer.EstimateRun) -> trainer.Estimate:
         await require_expert(self.host.nc, query.tenant, query.expert_id)
         plan = await self.planner.plan(
             query.tenant, query.expert_id, query.dataset_id, query.config
         )
         return plan.estimate
 
-    async def settings(self, query: GetFinetuneSettings) -> FinetuneSettings:
+    async def settings(self, query: trainer.GetFinetuneSettings) -> trainer.FinetuneSettings:
         await require_expert(self.host.nc, query.tenant, query.expert_id)
         row, waiting = await self.host.read(
             query, lambda conn: views.settings_of(conn, query.tenant, query.expert_id)
@@ -50,7 +40,7 @@ class TrainerQueries:
         state, _ = await CONFIGS.load(self.host.store, query.tenant, query.expert_id)
         line, _ = await LINES.load(self.host.store, query.tenant, query.expert_id)
         schedule = self.host.settings.finetune_schedule
-        return FinetuneSettings(
+        return trainer.FinetuneSettings(
             expert_id=query.expert_id,
             config=state.config,
             hosted=state.hosted,
@@ -65,5 +55,5 @@ class TrainerQueries:
             examples_since_last_run=max(0, waiting.fresh),
             min_examples=self.host.settings.min_training_examples,
             active_run=waiting.active_run,
-            ranges={key: [low, high] for key, (low, high) in RANGES.items()},
+            ranges={key: [low, high] for key, (low, high) in trainer.RANGES.items()},
         )

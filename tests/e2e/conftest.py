@@ -6,9 +6,12 @@ in ways that do not name the cause."""
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 
+from tests.e2e.browser import CHROMIUM_ARGS
 from tests.support import chromium
 
 
@@ -20,3 +23,13 @@ def chromium_suits_playwright() -> None:
     if os.environ.get("CI"):  # in CI a missing or mismatched browser fails, as .ci/run sets
         pytest.fail(found, pytrace=False)
     pytest.skip(found)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(chromium.CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield browser
+        await browser.close()

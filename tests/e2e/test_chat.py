@@ -18,7 +18,6 @@ from playwright.async_api import Page, expect
 
 from tests.e2e.test_console import (  # noqa: F401  (fixtures)
     book,
-    browser,
     expert,
     page,
     upload_and_settle,

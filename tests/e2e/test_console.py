@@ -20,31 +20,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, async_playwright, expect
+from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, expect
 
+from tests.e2e.browser import UI_TIMEOUT_MS, skip_without_chromium
 from tests.support import pdfs
 from tests.support.accounts import session_cookie
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.is_file() and not os.environ.get("CI"):  # in CI a missing browser fails
-    pytest.skip(
-        f"the e2e tests drive Debian's Chromium at {CHROMIUM}, which is not installed: "
-        "run `sudo apt-get install -y chromium` (no `playwright install` needed)",
-        allow_module_level=True,
-    )
+skip_without_chromium()
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-UI_TIMEOUT_MS = 15_000  # clicks, page loads, fragments
 INGEST_TIMEOUT_MS = 60_000  # a document going from "Uploaded" to "Ready" on a slow runner
 POLL_S = 0.25
 # Console errors that are known product issues rather than failures of what is tested here;
@@ -94,14 +79,6 @@ def pdf_file(name: str, data: bytes) -> dict:
 
 
 # ---- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.e2e.test_chat import screenshot
-from tests.e2e.test_console import browser, expert, page  # noqa: F401  (fixtures)
+from tests.e2e.test_console import expert, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
 

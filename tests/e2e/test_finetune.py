@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.e2e.test_chat import screenshot
-from tests.e2e.test_console import browser, expert, page  # noqa: F401  (fixtures)
+from tests.e2e.test_console import expert, page  # noqa: F401  (fixtures)
 from tests.integration.test_finetune_api import TINY, dataset
 
 pytestmark = pytest.mark.e2e

@@ -11,37 +11,20 @@ SIMTUNE_PUBLIC_URL (so the relying party `localhost` and its origin) set to matc
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.browser import UI_TIMEOUT_MS, skip_without_chromium
 from tests.support.accounts import person, session_cookie
 from tests.support.gateway_at import gateway_at
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.is_file() and not os.environ.get("CI"):  # in CI a missing browser fails
-    pytest.skip(
-        f"the e2e tests drive Debian's Chromium at {CHROMIUM}, which is not installed: "
-        "run `sudo apt-get install -y chromium` (no `playwright install` needed)",
-        allow_module_level=True,
-    )
+skip_without_chromium()
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP localhost 127.0.0.1",  # the gateway listens on IPv4 only
-]
-UI_TIMEOUT_MS = 15_000
 AUTHENTICATOR = {
     "protocol": "ctap2",
     "transport": "internal",
@@ -60,14 +43,6 @@ async def console_url(servers, services) -> AsyncIterator[str]:
     async with gateway_at(settings_for) as settings:
         assert settings.rp_id == "localhost"
         yield settings.public_url
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 class Tab:

@@ -18,6 +18,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 LINK = re.compile(r"(http://\S+/setup\?token=[A-Za-z0-9_-]+)")
 
 
+async def claim(browser: httpx.AsyncClient, token: str, email: str) -> httpx.Response:
+    """The setup page's form, sent as the browser sends it (with its CSRF cookie's token)."""
+    form = {"token": token, "email": email, "_csrf": browser.cookies["simtune_csrf"]}
+    return await browser.post("/ui/setup", data=form, headers=HTML)
+
+
 async def test_the_printed_setup_link_makes_its_opener_the_owner_once():
     async with running_stack("simtune-first-", {}, with_owner=False) as stack:
         printed = LINK.search(stack.output.getvalue())
@@ -34,15 +40,7 @@ async def test_the_printed_setup_link_makes_its_opener_the_owner_once():
             form = await browser.get(f"/{path}", headers=HTML)
             assert form.status_code == 200 and "Create the owner" in form.text
             token = re.search(r'name="token" value="([^"]+)"', form.text).group(1)
-            claimed = await browser.post(
-                "/ui/setup",
-                data={
-                    "token": token,
-                    "email": "Me@Example.org",
-                    "_csrf": browser.cookies["simtune_csrf"],
-                },
-                headers=HTML,
-            )
+            claimed = await claim(browser, token, "Me@Example.org")
             assert claimed.status_code == 303, claimed.text
             me = await browser.get("/api/auth/me")
             assert me.json()["role"] == "owner" and me.json()["email"] == "me@example.org"
@@ -52,14 +50,6 @@ async def test_the_printed_setup_link_makes_its_opener_the_owner_once():
             again = await browser.get(f"/{path}", headers=HTML)
             assert "Simtune is set up" in again.text and 'action="/ui/setup"' not in again.text
             await browser.get("/signin", headers=HTML)  # a CSRF cookie for the form
-            refused = await browser.post(
-                "/ui/setup",
-                data={
-                    "token": token,
-                    "email": "late@example.org",
-                    "_csrf": browser.cookies["simtune_csrf"],
-                },
-                headers=HTML,
-            )
+            refused = await claim(browser, token, "late@example.org")
             assert refused.status_code == 303 and "error=" in refused.headers["location"]
             assert (await browser.get("/api/auth/me")).status_code == 401

@@ -41,10 +41,41 @@ async def register(browser: httpx.AsyncClient, device: Authenticator, name: str 
     )
 
 
+def signed_out(stack) -> httpx.AsyncClient:
+    """A browser signed in as no one."""
+    return httpx.AsyncClient(base_url=stack.url, timeout=30.0)
+
+
 async def begin_sign_in(anyone: httpx.AsyncClient) -> dict:
     begun = await anyone.post(f"{SIGN_IN}/begin")
     assert begun.status_code == 200, begun.text
     return begun.json()
+
+
+async def finish_sign_in(anyone: httpx.AsyncClient, begun: dict, credential: dict):
+    body = {"challenge_id": begun["challenge_id"], "credential": credential}
+    return await anyone.post(f"{SIGN_IN}/finish", json=body)
+
+
+async def sign_in(anyone: httpx.AsyncClient, device: Authenticator, **answer):
+    """Sign in with `device`'s passkey, its answer made with `answer` (another origin, a
+    counter of its own)."""
+    begun = await begin_sign_in(anyone)
+    return await finish_sign_in(anyone, begun, device.get(begun["options"], **answer))
+
+
+async def with_passkey(stack, nc) -> Authenticator:
+    """The device of a new person who has registered a passkey on it in the console."""
+    device = Authenticator(ORIGIN)
+    async with await console(stack, nc, await person(nc)) as browser:
+        assert (await register(browser, device)).status_code == 201
+    return device
+
+
+async def assert_refused(anyone: httpx.AsyncClient, answer: httpx.Response, status: int, why: str):
+    """`answer` refused a sign-in (`status`, its detail saying `why`) and signed no one in."""
+    assert answer.status_code == status and why in answer.json()["detail"], answer.text
+    assert (await anyone.get("/api/auth/me")).status_code == 401
 
 
 async def test_a_passkey_registered_in_the_console_signs_in_with_no_one_named(stack, nc):
@@ -58,17 +89,11 @@ async def test_a_passkey_registered_in_the_console_signs_in_with_no_one_named(st
             (made.json()["id"], "work laptop", ["internal"])
         ]
 
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as stranger:
+    async with signed_out(stack) as stranger:
         begun = await begin_sign_in(stranger)
         assert begun["options"]["allowCredentials"] == []  # discoverable: names no one
         assert begun["options"]["rpId"] == "127.0.0.1"
-        signed = await stranger.post(
-            f"{SIGN_IN}/finish",
-            json={
-                "challenge_id": begun["challenge_id"],
-                "credential": device.get(begun["options"]),
-            },
-        )
+        signed = await finish_sign_in(stranger, begun, device.get(begun["options"]))
         assert signed.status_code == 200, signed.text
         assert signed.json()["email"] == me.email
         cookie = signed.headers["set-cookie"].lower()
@@ -92,22 +117,19 @@ async def test_a_challenge_works_once(stack, nc):
         again = await browser.post(f"{REGISTER}/finish", json=body)
         assert again.status_code == 404 and "already used" in again.json()["detail"]
 
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as stranger:
+    async with signed_out(stack) as stranger:
         begun = await begin_sign_in(stranger)
-        body = {"challenge_id": begun["challenge_id"], "credential": device.get(begun["options"])}
-        assert (await stranger.post(f"{SIGN_IN}/finish", json=body)).status_code == 200
+        answer = device.get(begun["options"])
+        assert (await finish_sign_in(stranger, begun, answer)).status_code == 200
         stranger.cookies.clear()
-        replayed = await stranger.post(f"{SIGN_IN}/finish", json=body)
+        replayed = await finish_sign_in(stranger, begun, answer)
         assert replayed.status_code == 404 and "already used" in replayed.json()["detail"]
         assert SESSION_COOKIE not in replayed.headers.get("set-cookie", "")
 
 
 async def test_an_expired_challenge_is_refused(stack, nc):
-    me = await person(nc)
-    device = Authenticator(ORIGIN)
-    async with await console(stack, nc, me) as browser:
-        assert (await register(browser, device)).status_code == 201
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as stranger:
+    device = await with_passkey(stack, nc)
+    async with signed_out(stack) as stranger:
         begun = await begin_sign_in(stranger)
         async with stack.hosts["accounts"].engine.begin() as conn:
             await conn.execute(
@@ -117,15 +139,8 @@ async def test_an_expired_challenge_is_refused(stack, nc):
                 ),
                 {"id": begun["challenge_id"]},
             )
-        late = await stranger.post(
-            f"{SIGN_IN}/finish",
-            json={
-                "challenge_id": begun["challenge_id"],
-                "credential": device.get(begun["options"]),
-            },
-        )
-        assert late.status_code == 404 and "expired" in late.json()["detail"]
-        assert (await stranger.get("/api/auth/me")).status_code == 401
+        late = await finish_sign_in(stranger, begun, device.get(begun["options"]))
+        await assert_refused(stranger, late, 404, "expired")
 
 
 async def test_an_answer_made_for_another_origin_is_refused(stack, nc):
@@ -141,33 +156,18 @@ async def test_an_answer_made_for_another_origin_is_refused(stack, nc):
         assert (await browser.get("/api/auth/passkeys")).json()["passkeys"] == []
         assert (await register(browser, device)).status_code == 201
 
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as stranger:
-        begun = await begin_sign_in(stranger)
-        phished = device.get(begun["options"], origin="https://evil.example")
-        refused = await stranger.post(
-            f"{SIGN_IN}/finish", json={"challenge_id": begun["challenge_id"], "credential": phished}
-        )
-        assert refused.status_code == 400 and "origin" in refused.json()["detail"]
-        assert (await stranger.get("/api/auth/me")).status_code == 401
+    async with signed_out(stack) as stranger:
+        phished = await sign_in(stranger, device, origin="https://evil.example")
+        await assert_refused(stranger, phished, 400, "origin")
 
 
 async def test_a_cloned_authenticator_whose_counter_goes_back_is_refused(stack, nc):
-    me = await person(nc)
-    device = Authenticator(ORIGIN)
-    async with await console(stack, nc, me) as browser:
-        assert (await register(browser, device)).status_code == 201
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as stranger:
-        begun = await begin_sign_in(stranger)
-        body = {"challenge_id": begun["challenge_id"],
-                "credential": device.get(begun["options"], sign_count=5)}  # fmt: skip
-        assert (await stranger.post(f"{SIGN_IN}/finish", json=body)).status_code == 200
+    device = await with_passkey(stack, nc)
+    async with signed_out(stack) as stranger:
+        assert (await sign_in(stranger, device, sign_count=5)).status_code == 200
         stranger.cookies.clear()
-        begun = await begin_sign_in(stranger)
-        body = {"challenge_id": begun["challenge_id"],
-                "credential": device.get(begun["options"], sign_count=3)}  # fmt: skip
-        copy = await stranger.post(f"{SIGN_IN}/finish", json=body)
-        assert copy.status_code == 400 and "went backwards" in copy.json()["detail"]
-        assert (await stranger.get("/api/auth/me")).status_code == 401
+        copy = await sign_in(stranger, device, sign_count=3)
+        await assert_refused(stranger, copy, 400, "went backwards")
 
 
 async def test_an_api_key_cannot_add_a_passkey(stack, nc):
@@ -175,7 +175,7 @@ async def test_an_api_key_cannot_add_a_passkey(stack, nc):
     async with httpx.AsyncClient(base_url=stack.url, timeout=30.0, headers=me.headers) as api:
         refused = await api.post(f"{REGISTER}/begin")
         assert refused.status_code == 403 and "console" in refused.json()["detail"]
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as anonymous:
+    async with signed_out(stack) as anonymous:
         assert (await anonymous.post(f"{REGISTER}/begin")).status_code == 401
 
 
@@ -194,13 +194,6 @@ async def test_a_removed_passkey_signs_no_one_in_and_is_only_its_owners_to_remov
         assert removed.status_code == 303 and removed.headers["location"] == "/account"
         assert (await browser.get("/api/auth/passkeys")).json()["passkeys"] == []
 
-    async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as stranger:
-        begun = await begin_sign_in(stranger)
-        gone = await stranger.post(
-            f"{SIGN_IN}/finish",
-            json={
-                "challenge_id": begun["challenge_id"],
-                "credential": device.get(begun["options"]),
-            },
-        )
+    async with signed_out(stack) as stranger:
+        gone = await sign_in(stranger, device)
         assert gone.status_code == 404 and "not registered" in gone.json()["detail"]

@@ -49,6 +49,21 @@ class Passkey:
         )  # fmt: skip
 
 
+def authenticator_data(rp_id: str, flags: int, sign_count: int) -> bytes:
+    return hashlib.sha256(rp_id.encode()).digest() + bytes([flags]) + struct.pack(">I", sign_count)
+
+
+def answer(passkey: Passkey, response: dict) -> dict:
+    """A credential as `navigator.credentials` gives it, in WebAuthn's JSON form."""
+    return {
+        "id": b64url(passkey.credential_id),
+        "rawId": b64url(passkey.credential_id),
+        "type": "public-key",
+        "response": response,
+        "clientExtensionResults": {},
+    }
+
+
 def client_data(kind: str, challenge: str, origin: str) -> bytes:
     return json.dumps(
         {"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": False}
@@ -75,26 +90,18 @@ class Authenticator:
             AAGUID + struct.pack(">H", len(passkey.credential_id)) + passkey.credential_id
             + passkey.cose_public_key()
         )  # fmt: skip
-        auth_data = (
-            hashlib.sha256(rp_id.encode()).digest()
-            + bytes([UP | UV | AT])
-            + struct.pack(">I", passkey.sign_count)
-            + attested
-        )
+        auth_data = authenticator_data(rp_id, UP | UV | AT, passkey.sign_count) + attested
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         data = client_data("webauthn.create", options["challenge"], origin or self.origin)
         self.passkeys.append(passkey)
-        return {
-            "id": b64url(passkey.credential_id),
-            "rawId": b64url(passkey.credential_id),
-            "type": "public-key",
-            "response": {
+        return answer(
+            passkey,
+            {
                 "clientDataJSON": b64url(data),
                 "attestationObject": b64url(attestation),
                 "transports": ["internal"],
             },
-            "clientExtensionResults": {},
-        }
+        )
 
     def get(self, options: dict, *, origin: str | None = None, passkey: Passkey | None = None,
             sign_count: int | None = None) -> dict:  # fmt: skip
@@ -103,24 +110,17 @@ class Authenticator:
         rp_id = options["rpId"]
         passkey = passkey or [p for p in self.passkeys if p.rp_id == rp_id][-1]
         passkey.sign_count = passkey.sign_count + 1 if sign_count is None else sign_count
-        auth_data = (
-            hashlib.sha256(rp_id.encode()).digest()
-            + bytes([UP | UV])
-            + struct.pack(">I", passkey.sign_count)
-        )
+        auth_data = authenticator_data(rp_id, UP | UV, passkey.sign_count)
         data = client_data("webauthn.get", options["challenge"], origin or self.origin)
         signature = passkey.key.sign(
             auth_data + hashlib.sha256(data).digest(), ec.ECDSA(hashes.SHA256())
         )
-        return {
-            "id": b64url(passkey.credential_id),
-            "rawId": b64url(passkey.credential_id),
-            "type": "public-key",
-            "response": {
+        return answer(
+            passkey,
+            {
                 "clientDataJSON": b64url(data),
                 "authenticatorData": b64url(auth_data),
                 "signature": b64url(signature),
                 "userHandle": b64url(passkey.user_handle),
             },
-            "clientExtensionResults": {},
-        }
+        )

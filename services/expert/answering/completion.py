@@ -7,14 +7,7 @@ from __future__ import annotations
 import time
 from contextlib import aclosing
 
-from contracts.answers import (
-    BackendTestResult,
-    Complete,
-    Completion,
-    GetPersona,
-    PersonaView,
-    TestBackend,
-)
+from contracts import answers
 from contracts.base import DomainError, ErrorCode
 from contracts.rules import clean_text
 from runtime.service import ServiceHost
@@ -31,12 +24,12 @@ class Completions:
     def __init__(self, host: ServiceHost, backends: Backends) -> None:
         self.host, self.backends = host, backends
 
-    async def persona(self, query: GetPersona) -> PersonaView:
+    async def persona(self, query: answers.GetPersona) -> answers.PersonaView:
         profile = profile_domain.require_live(await self._expert(query), query.expert_id)
         text = prompts.persona(profile, query.budget, approx_tokens)
-        return PersonaView(text=text, banned_topics=list(profile.banned_topics))
+        return answers.PersonaView(text=text, banned_topics=list(profile.banned_topics))
 
-    async def complete(self, query: Complete) -> Completion:
+    async def complete(self, query: answers.Complete) -> answers.Completion:
         state = await self._expert(query)
         profile_domain.require_live(state, query.expert_id)
         backend = await self.backends.for_expert(query.tenant, query.expert_id, state.backend)
@@ -54,7 +47,7 @@ class Completions:
             raise backend_failed(exc) from exc
         except ValueError as exc:
             raise DomainError(ErrorCode.INVALID, str(exc)) from exc
-        return Completion(
+        return answers.Completion(
             text=clean_text("".join(pieces)),
             backend=backend.kind,
             model=backend.model[:200],
@@ -63,7 +56,7 @@ class Completions:
             completion_tokens=finished.completion_tokens if finished else 0,
         )
 
-    async def test_backend(self, query: TestBackend) -> BackendTestResult:
+    async def test_backend(self, query: answers.TestBackend) -> answers.BackendTestResult:
         """A one-token request to the expert's backend; a failure is a result, not an error."""
         state = await self._expert(query)
         profile_domain.require_live(state, query.expert_id)
@@ -72,16 +65,20 @@ class Completions:
             backend = await self.backends.for_expert(query.tenant, query.expert_id, state.backend)
             latency = await backend.check()
         except BackendError as exc:
-            return BackendTestResult(ok=False, detail=exc.sentence, latency_ms=elapsed(started))
+            return answers.BackendTestResult(
+                ok=False, detail=exc.sentence, latency_ms=elapsed(started)
+            )
         except Exception as exc:  # a key that cannot be unsealed, a model that cannot load
             detail = getattr(exc, "detail", None) or "the backend could not be reached"
-            return BackendTestResult(ok=False, detail=detail, latency_ms=elapsed(started))
+            return answers.BackendTestResult(ok=False, detail=detail, latency_ms=elapsed(started))
         where = label(state.backend, self.host.settings.base_model)
-        return BackendTestResult(
+        return answers.BackendTestResult(
             ok=True, detail=f"{where[:1].upper()}{where[1:]} answered.", latency_ms=latency
         )
 
-    async def _expert(self, query: GetPersona | Complete | TestBackend) -> ExpertState:
+    async def _expert(
+        self, query: answers.GetPersona | answers.Complete | answers.TestBackend
+    ) -> ExpertState:
         """The expert as its log has it now (the truth, not the view: no read to wait for)."""
         state, _ = await EXPERT.load(self.host.store, query.tenant, query.expert_id)
         return state
