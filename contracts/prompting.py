@@ -30,6 +30,10 @@ ASK = "Question"
 # them under DOCUMENTS_SAY, then the model's text under MODEL_SAYS.
 DOCUMENTS_SAY = "From your documents:"
 MODEL_SAYS = "The model adds, in its own words:"
+# What an answer shows when the model wrote nothing but citation markers ("[1] [2]"), as a
+# small model trained on cited answers sometimes does: where it pointed, in words; not a
+# claim of its own, so attribution leaves it as it is.
+ONLY_POINTED = "The model wrote no words of its own; it pointed to {sources}."
 
 
 class Passage(Protocol):

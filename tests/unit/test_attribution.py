@@ -131,3 +131,18 @@ def test_supported_share_counts_claims_only():
     assert supported_share([supported, aside]) == 1.0
     assert supported_share([aside]) is None
     assert supported_share([]) is None
+
+
+@model
+def test_an_answer_of_markers_alone_is_said_in_words_and_keeps_where_it_pointed(embedder):
+    from services.expert.answering.attribution import read, with_citations
+    from services.expert.answering.grounding import in_words
+
+    shown = in_words(" [2] [2].")
+    reading = read(shown, sources("camera"))
+    claims = reading.claims(embedder.encode(reading.texts) if reading.texts else None)
+
+    assert shown == "The model wrote no words of its own; it pointed to source [2]."
+    assert [c.support for c in claims] == ["not_a_claim"]  # never flagged as unsupported
+    assert with_citations(reading, claims, shown) == shown
+    assert in_words("Press the shutter [2].") == "Press the shutter [2]."

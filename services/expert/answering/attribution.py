@@ -21,7 +21,7 @@ the passages its prompt numbered ([1], [2], ..., see `sources`).
   passage alone (a wrong or missing citation replaced). An unsupported sentence cites
   nothing.
 - Not a claim (never scored): questions, lead-ins ending in ":", refusals ("the sources do
-  not cover ..."), sentences with fewer than `MIN_CLAIM_WORDS` content words ("Sure.",
+  not cover ..."), the sentence that stands for a marker-only answer (`ONLY_POINTED`), sentences with fewer than `MIN_CLAIM_WORDS` content words ("Sure.",
   "Here is how."), code blocks.
 - `supported_share(claims)`: supported / (supported + unsupported), for groundedness.
 
@@ -44,11 +44,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from contracts.answers import Claim, Support
+from contracts.prompting import ONLY_POINTED
 from services.expert.answering.citations import check_citations, strip_markers
 from services.expert.answering.scoring import is_refusal
 from services.expert.answering.sources import Source
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+POINTED = ONLY_POINTED.split("{")[0]  # a marker-only answer, said in words
 
 # Measured with `python -m benchmarks attribution` (all-MiniLM-L6-v2, 2026-12-07, 54 labelled
 # sentences), sweeping weights 0..1 and thresholds 0.25..0.9 in steps of 0.025: weight 0.5 at
@@ -251,7 +253,7 @@ def _is_claim(piece: str, text: str) -> bool:
     if _is_code(piece) or not text:
         return False
     tail = text.rstrip("\"')]*_ ")
-    if tail.endswith(("?", ":")) or is_refusal([text]):
+    if tail.endswith(("?", ":")) or is_refusal([text]) or text.startswith(POINTED):
         return False
     return len(content_words(text)) >= MIN_CLAIM_WORDS
 

@@ -7,6 +7,8 @@ answer's claim sentences and the passages' sentences); if it cannot be reached i
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ import structlog
 from contracts.answers import MAX_CLAIM_TEXT, MAX_CLAIMS, Claim
 from contracts.base import DomainError
 from contracts.expert import QuoteSources
+from contracts.prompting import ONLY_POINTED
 from services.expert.answering import quoting
 from services.expert.answering.attribution import (
     Reading,
@@ -30,6 +33,7 @@ from services.expert.answering.sources import Source
 from services.expert.embedding import embed
 
 EMBED_TIMEOUT_S = 20.0  # the embedder may be busy indexing a large upload
+_MARKER = re.compile(r"\[(\d+)\]")
 
 log = structlog.get_logger()
 
@@ -52,8 +56,19 @@ class ModelAnswer:
     may_quote: bool  # an answer in RAG mode (not a draft, not closed-book)
 
 
+def in_words(text: str) -> str:
+    """The model's text, or, when it is nothing but markers, a sentence saying where it
+    pointed (`ONLY_POINTED`)."""
+    numbers = _MARKER.findall(text)
+    if not numbers or re.sub(r"[\W_]", "", _MARKER.sub("", text)):
+        return text
+    pointed = " and ".join(f"source [{n}]" for n in dict.fromkeys(numbers))
+    return ONLY_POINTED.format(sources=pointed)
+
+
 async def ground(nc, asked: ModelAnswer) -> Grounded:
     started = time.perf_counter()
+    asked = dataclasses.replace(asked, text=in_words(asked.text))
     reading = read(asked.text, asked.sources)
     quoting_wanted = asked.may_quote and bool(asked.sources) and asked.setting != "never"
     needs_passages = bool(asked.sources) and (bool(reading.claimed) or quoting_wanted)
