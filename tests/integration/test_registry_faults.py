@@ -14,6 +14,7 @@ from contracts.trainer import STREAM as TRAINER
 from contracts.trainer import AdapterTrained
 from runtime.consumers import durable_name
 from runtime.rpc import request
+from tests.support import training
 from tests.support.adapters import lora_folder
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
@@ -84,6 +85,10 @@ async def test_a_registration_cut_short_by_a_stopped_registry_is_finished_once(
     import services.registry.reactors.adapter_trained as registering
 
     expert = await create_expert(nc)
+    # nothing of an earlier test still on its way to the registry: the stopped worker below
+    # must be working on this test's adapter, not on a backlog
+    await training.end_all_runs(nc)
+    await stack.hosts["registry"].wait_caught_up()
     await stack.hosts.pop("registry").stop()
     started, materialize = asyncio.Event(), registering.materialize
 
@@ -91,16 +96,18 @@ async def test_a_registration_cut_short_by_a_stopped_registry_is_finished_once(
         started.set()
         await asyncio.Event().wait()  # the worker dies mid-work
 
-    monkeypatch.setattr(registering, "materialize", stuck)
-    first = await start_service(servers.settings(), "registry")
     try:
-        ev = await trained(nc, expert, lora_folder(servers.base_model, tmp_path / "a", seed=8))
-        await append_trained(stack.hosts["trainer"], ev)
-        await asyncio.wait_for(started.wait(), 30)
-    finally:
-        await first.stop()
-    monkeypatch.setattr(registering, "materialize", materialize)
-    stack.hosts["registry"] = await start_service(servers.settings(), "registry")
+        monkeypatch.setattr(registering, "materialize", stuck)
+        first = await start_service(servers.settings(), "registry")
+        try:
+            ev = await trained(nc, expert, lora_folder(servers.base_model, tmp_path / "a", seed=8))
+            await append_trained(stack.hosts["trainer"], ev)
+            await asyncio.wait_for(started.wait(), 30)
+        finally:
+            await asyncio.wait_for(first.stop(), 60)
+    finally:  # the session's registry comes back whatever happened, for the tests after this
+        monkeypatch.setattr(registering, "materialize", materialize)
+        stack.hosts["registry"] = await start_service(servers.settings(), "registry")
 
     view = await registered(nc, expert)
     assert [a.id for a in view.adapters] == [ev.adapter_id] and view.adapters[0].valid

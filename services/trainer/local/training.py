@@ -199,7 +199,10 @@ class LocalTraining:
     async def keep_checkpoint(
         self, ctx: RunContext, folder: Path, step: int, previous: str | None
     ) -> str | None:
-        archive = await asyncio.to_thread(WorkDir.pack, folder)
+        archive = await asyncio.to_thread(WorkDir.pack_if_whole, folder)
+        if archive is None:
+            log.info("trainer.checkpoint_replaced", run_id=ctx.run_id, step=step)
+            return previous
         name = f"{ctx.tenant}/{ctx.run_id}/checkpoint-{int(step)}.tar"
         ref = await self.host.objects.put(CHECKPOINTS, name, archive)
         if not await ctx.append(RunCheckpointed(run_id=ctx.run_id, step=int(step), checkpoint=ref)):

@@ -25,6 +25,16 @@ class WorkDir:
         shutil.rmtree(self.root, ignore_errors=True)
 
     @staticmethod
+    def pack_if_whole(folder: Path) -> bytes | None:
+        """The checkpoint folder as a tar, or None when its files went while being read: the
+        training process keeps only its newest checkpoints and may delete this one while a
+        loaded machine is still archiving it. The next checkpoint is kept instead."""
+        try:
+            return WorkDir.pack(folder)
+        except FileNotFoundError:
+            return None
+
+    @staticmethod
     def pack(folder: Path) -> bytes:
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
