@@ -8,6 +8,7 @@ equal the live ones, and the rebuild writes no file of the erased expert again."
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from pathlib import Path
 
@@ -127,18 +128,26 @@ class Expert:
         return found
 
     def files_left(self) -> list[str]:
+        """Files naming the expert, walked while the session's other services go on adding
+        and removing their own (a folder or file gone mid-walk is simply not there)."""
         needles = [i.encode() for i in self.ids.values()]
         found = []
-        for path in self.home.rglob("*"):
-            relative = path.relative_to(self.home)
-            if relative.parts[0] in NOT_OURS or not path.is_file():
-                continue
-            if any(i in str(relative) for i in self.ids.values()):
-                found.append(f"file {relative}")
-            elif path.stat().st_size <= CONTENT_LIMIT:
-                data = path.read_bytes()
-                if any(n in data for n in needles):
-                    found.append(f"file {relative} (content)")
+        for folder, _, files in os.walk(self.home):  # os.walk skips what vanished
+            for file in files:
+                path = Path(folder) / file
+                relative = path.relative_to(self.home)
+                if relative.parts[0] in NOT_OURS:
+                    continue
+                if any(i in str(relative) for i in self.ids.values()):
+                    found.append(f"file {relative}")
+                    continue
+                try:
+                    if path.stat().st_size <= CONTENT_LIMIT and any(
+                        n in path.read_bytes() for n in needles
+                    ):
+                        found.append(f"file {relative} (content)")
+                except FileNotFoundError:
+                    continue
         return found
 
     async def objects_left(self) -> list[str]:
