@@ -11,7 +11,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import nats
 from nats.aio.client import Client as NATS
@@ -45,6 +45,7 @@ from runtime.settings import Settings, SettingsError
 from runtime.settings import settings as load_settings
 
 log = get_logger(__name__)
+STOP_STEP_S = 15.0  # how long one step of stopping a service may take
 T = TypeVar("T")
 
 READ_YOUR_WRITES_S = 5.0  # how long a query with `after_seq` waits for its projections
@@ -253,26 +254,36 @@ class ServiceHost:
             await projector.wait_caught_up(timeout)
 
     async def stop(self) -> None:
+        """Stop everything the service runs. Each step has `STOP_STEP_S`: a piece of work
+        that does not end when cancelled (a handler stuck in a call that ignores it) is left
+        behind with a warning instead of holding the whole service up; its unacknowledged
+        message goes to another replica after the ack wait."""
         loops, self._loops = self._loops, []
         for task in loops:
             task.cancel()
-        await asyncio.gather(*loops, return_exceptions=True)
-        await self.endpoints.stop()
+        await self._within("loops", asyncio.gather(*loops, return_exceptions=True))
+        await self._within("endpoints", self.endpoints.stop())
         jobs = list(self._jobs.values())
         for task in jobs:
             task.cancel()  # the job is then reported failed (STOPPED) by any replica
-        await asyncio.gather(*jobs, return_exceptions=True)
+        await self._within("jobs", asyncio.gather(*jobs, return_exceptions=True))
         for reactor in self.reactors:
-            await reactor.stop()
+            await self._within(f"reactor {reactor.name}", reactor.stop())
         for projector in self.projectors.values():
-            await projector.stop()
+            await self._within("projector", projector.stop())
         for close in reversed(self._on_stop):
-            await close()
+            await self._within("closing", close())
         if self._owns_nc and self.nc is not None:
             await self.nc.close()
         if self.engine is not None:
             await self.engine.dispose()
         log.info("service.stopped", service=self.name)
+
+    async def _within(self, what: str, step: Awaitable[Any]) -> None:
+        try:
+            await asyncio.wait_for(step, STOP_STEP_S)
+        except TimeoutError:
+            log.warning("service.stop_step_abandoned", service=self.name, step=what, s=STOP_STEP_S)
 
 
 Build = Callable[[ServiceHost], Awaitable[None]]
