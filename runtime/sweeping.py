@@ -7,6 +7,7 @@ periodic loop and the age of a file tree."""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import os
 import shutil
@@ -53,7 +54,7 @@ def grace_of(host: ServiceHost, grace_s: float | None) -> float:
     return host.settings.sweep_grace_s if grace_s is None else grace_s
 
 
-class Sweeper(Hosted):
+class Sweeper(Hosted, abc.ABC):
     """A sweeper that judges its files by the rows of its own tables: `references` are the
     queries whose rows are live, read once the projections have caught up with the log (so
     nothing the log refers to is judged unreferenced); `sweep_unreferenced` gets the grace
@@ -67,8 +68,10 @@ class Sweeper(Hosted):
             rows = [{tuple(r) for r in (await conn.execute(q)).all()} for q in self.references]
         return await self.sweep_unreferenced(grace_of(self.host, grace_s), *rows)
 
+    @abc.abstractmethod
     async def sweep_unreferenced(self, grace: float, *live: set[tuple]) -> int:
-        raise NotImplementedError
+        """Remove what none of the `live` rows keeps and is older than `grace` seconds; how
+        many things went."""
 
 
 def cutoff(grace_s: float) -> float:
