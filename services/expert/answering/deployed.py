@@ -15,6 +15,7 @@ import msgspec
 
 from contracts.base import DomainError, ErrorCode
 from contracts.registry import BASE
+from contracts.registry import STREAM as REGISTRY
 from contracts.trainer import AdapterFile
 from runtime.adapter_files import materialize
 from runtime.service import ServiceHost
@@ -35,8 +36,12 @@ class ActiveAdapters:
         """The active version, or the `chosen` one (`base`: none) that a benchmark asks for."""
         if chosen == BASE:
             return None
-        async with self.host.engine.connect() as conn:
-            row = await views.deployed(conn, tenant, expert_id, chosen)
+        row = await self._deployed(tenant, expert_id, chosen)
+        if row is None and chosen is not None:
+            # registered a moment ago (a benchmark queued right after an import): the view of
+            # deployments may not show it yet, so catch up with the registry's log, then judge
+            await self.host.caught_up_with_log(REGISTRY)
+            row = await self._deployed(tenant, expert_id, chosen)
         if row is None and chosen is not None:
             raise DomainError(
                 ErrorCode.NOT_FOUND, f"version {chosen} of expert {expert_id} not found"
@@ -54,6 +59,10 @@ class ActiveAdapters:
             return Adapter(row.adapter_id, self.host.settings.home, row.provider_model)
         files = msgspec.convert(row.files, list[AdapterFile])
         return await self._checked_folder(tenant, row.adapter_id, files)
+
+    async def _deployed(self, tenant: str, expert_id: str, chosen: str | None):
+        async with self.host.engine.connect() as conn:
+            return await views.deployed(conn, tenant, expert_id, chosen)
 
     async def _checked_folder(self, tenant: str, adapter_id: str, files) -> Adapter:
         home = self.host.settings.home
