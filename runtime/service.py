@@ -33,6 +33,7 @@ from runtime import db, telemetry
 from runtime.eventstore import EventStore, stream_for
 from runtime.health import service_health
 from runtime.jobs import Jobs
+from runtime.keyring import Keyring
 from runtime.logs import configure_logging, get_logger
 from runtime.nats_auth import connect_options
 from runtime.objects import Objects
@@ -41,6 +42,7 @@ from runtime.projector import Pacing, Projector
 from runtime.reactor import Handler, Reactor
 from runtime.rebuild_job import run_rebuild_job
 from runtime.rpc import Endpoints, not_found
+from runtime.secrets import SecretBox
 from runtime.settings import Settings, SettingsError
 from runtime.settings import settings as load_settings
 
@@ -82,6 +84,10 @@ class ServiceHost:
             self._owns_nc = True
         self.nc = nc
         self.engine = engine or db.make_engine(self.settings.database_url)
+        # the tenants' data keys (crypto-shredding): what seals a person's content
+        self.keyring = Keyring(
+            self.engine, SecretBox.open(self.settings.home, self.settings.secret_key)
+        )
         self.js = nc.jetstream()
         self.store = EventStore(self.js)
         self.objects = Objects(self.js)
