@@ -12,7 +12,7 @@ one). The runtime's `ask` reads both off the message, so no caller spells a subj
 from __future__ import annotations
 
 import sys
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import msgspec
 
@@ -20,7 +20,14 @@ from contracts.rules import Count, ObjectName, Sha256, Token
 
 
 class Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
-    """A fact that happened. Past tense. New fields get defaults."""
+    """A fact that happened. Past tense. New fields get defaults.
+
+    `personal` names the top-level fields that can hold what a person wrote or their
+    documents' text (file names included): the event store seals them with the tenant's data
+    key before they reach the log (`runtime.sealing`), so forgetting the person is destroying
+    that key. Ids, timestamps, counters, statuses, hashes and object references stay plain."""
+
+    personal: ClassVar[tuple[str, ...]] = ()
 
 
 class Command(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
@@ -169,6 +176,43 @@ class ComponentHealth(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=T
 class ServiceHealth(Reply, frozen=True, kw_only=True):
     service: str
     components: list[ComponentHealth] = []
+
+
+# The keys of sealed objects (`runtime.sealed_objects`), for a process with no keyring (the
+# gateway streams uploads and downloads): every service answers, for the query's tenant,
+# which the gateway stamps from the person signed in. A key opens for its tenant, bucket
+# and object alone.
+ObjectKeyBytes = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+WrappedKey = Annotated[bytes, msgspec.Meta(min_length=29, max_length=512)]  # nonce, key, tag
+
+
+class NewObjectKey(Query, frozen=True, tag="runtime.NewObjectKey"):
+    """A fresh key for an object the tenant is about to store under `name` (which starts
+    with `<tenant>/`): the key, and the key wrapped by the tenant's data key."""
+
+    subject = "qry.{context}.new_object_key"
+    reply = "ObjectKey"
+
+    bucket: Token
+    name: ObjectName
+
+
+class OpenObjectKey(Query, frozen=True, tag="runtime.OpenObjectKey"):
+    """The key of the tenant's object `bucket`/`name`, from the wrapped key stored with it:
+    not_found when the tenant's data key was destroyed (the object is forgotten), conflict
+    when the wrapped key is not of this tenant's object."""
+
+    subject = "qry.{context}.open_object_key"
+    reply = "ObjectKey"
+
+    bucket: Token
+    name: ObjectName
+    wrapped: WrappedKey
+
+
+class ObjectKey(Reply, frozen=True, kw_only=True):
+    key: ObjectKeyBytes
+    wrapped: WrappedKey
 
 
 class ErrorReply(msgspec.Struct, frozen=True):

@@ -11,7 +11,7 @@ version whose parent is the one edited.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -117,6 +117,8 @@ class Counts(msgspec.Struct, frozen=True, kw_only=True):
 
 class DatasetBuildRequested(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuildRequested"):
     """On the expert's line: version `version` is to be built as `dataset_id`."""
+
+    personal: ClassVar[tuple[str, ...]] = ("spec",)
 
     dataset_id: Token
     expert_id: Token

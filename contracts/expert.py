@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import msgspec
 
@@ -66,11 +66,13 @@ class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
 
 
 class ExpertCreated(Event, frozen=True, tag="expert.ExpertCreated"):
+    personal: ClassVar[tuple[str, ...]] = ("profile",)
     expert_id: Token
     profile: Profile
 
 
 class ExpertUpdated(Event, frozen=True, tag="expert.ExpertUpdated"):
+    personal: ClassVar[tuple[str, ...]] = ("changes",)
     expert_id: Token
     changes: ProfilePatch
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -39,6 +39,7 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DocumentUploaded(Event, frozen=True, tag="ingest.DocumentUploaded"):
+    personal: ClassVar[tuple[str, ...]] = ("filename",)
     document_id: Token
     expert_id: Token
     revision: Count
@@ -55,6 +56,7 @@ class DocumentParsingStarted(Event, frozen=True, tag="ingest.DocumentParsingStar
 
 
 class DocumentChunked(Event, frozen=True, tag="ingest.DocumentChunked"):
+    personal: ClassVar[tuple[str, ...]] = ("filename",)
     document_id: Token
     expert_id: Token
     revision: Count
@@ -67,6 +69,7 @@ class DocumentChunked(Event, frozen=True, tag="ingest.DocumentChunked"):
 
 
 class DocumentRejected(Event, frozen=True, tag="ingest.DocumentRejected"):
+    personal: ClassVar[tuple[str, ...]] = ("reason",)
     document_id: Token
     revision: Count
     code: Token

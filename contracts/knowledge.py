@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from msgspec import Meta
 
@@ -32,6 +32,7 @@ class EmbeddingStarted(Event, frozen=True, tag="knowledge.EmbeddingStarted"):
 
 
 class DocumentIndexed(Event, frozen=True, tag="knowledge.DocumentIndexed"):
+    personal: ClassVar[tuple[str, ...]] = ("filename",)
     document_id: Token
     expert_id: Token
     revision: Count
@@ -44,6 +45,7 @@ class DocumentIndexed(Event, frozen=True, tag="knowledge.DocumentIndexed"):
 
 
 class IndexingFailed(Event, frozen=True, tag="knowledge.IndexingFailed"):
+    personal: ClassVar[tuple[str, ...]] = ("reason",)
     document_id: Token
     revision: Count
     reason: Reason

@@ -22,7 +22,7 @@ Both are projections of the log.
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -96,6 +96,8 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 class AdapterRegistered(Event, frozen=True, kw_only=True, tag="registry.AdapterRegistered"):
     """A version exists: trained by a run or imported from an archive. `valid` False keeps
     it listed but not activatable; `problems` says why."""
+
+    personal: ClassVar[tuple[str, ...]] = ("filename",)
 
     adapter_id: Token
     expert_id: Token

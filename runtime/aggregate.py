@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from runtime.eventstore import ConcurrencyError, EventStore
+from runtime.sealing import ForgottenEvent
 
 S = TypeVar("S")
 CACHED = 2048  # aggregates whose latest state each process keeps, least recently used out
@@ -44,7 +45,8 @@ class AggregateType(Generic[S]):
             self.context, tenant, self.name, aggregate_id, after=after
         )
         for rec in events:
-            state = self.evolve(state, rec.event)
+            if not isinstance(rec.event, ForgottenEvent):  # a forgotten tenant's: nothing left
+                state = self.evolve(state, rec.event)
         self._remember(key, state, last_seq)
         return state, last_seq
 

@@ -5,6 +5,9 @@ same transaction, after the checkpoint row was locked: replicas take turns, and 
 is at or below the checkpoint is skipped. The checkpoint, not the consumer, is the truth:
 a reader that handed out events past the checkpoint (the database was restored, or a
 rebuild swapped in an older copy) must read again from checkpoint + 1.
+
+An event of a forgotten tenant (`runtime.sealing.ForgottenEvent`) is passed over: the
+checkpoint moves past it, and the person's rows do not come back on a rebuild.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from runtime import db, telemetry
 from runtime.eventstore import RecordedEvent, to_recorded
 from runtime.projection import Projection, Writes
+from runtime.sealing import ForgottenEvent, Sealer
 
 
 class ReaderAhead(Exception):
@@ -27,9 +31,12 @@ class ReaderAhead(Exception):
         self.checkpoint = checkpoint
 
 
-def recorded(stream: str, msg) -> RecordedEvent:
-    """A JetStream message as a RecordedEvent (UnknownEvent for a type this build lacks)."""
-    return to_recorded(stream, msg.metadata.sequence.stream, msg.subject, msg.data, msg.headers)
+async def recorded(stream: str, msg, sealer: Sealer | None) -> RecordedEvent:
+    """A JetStream message as a RecordedEvent (UnknownEvent for a type this build lacks),
+    its personal fields opened by `sealer`."""
+    return await to_recorded(
+        stream, msg.metadata.sequence.stream, msg.subject, msg.data, msg.headers, sealer
+    )
 
 
 async def apply_in(
@@ -54,6 +61,8 @@ async def apply_in(
         return []
     out = Writes(conn)
     for rec in todo:
+        if isinstance(rec.event, ForgottenEvent):
+            continue
         with _span(tracer, projection.name, rec):
             await projection.apply(out, rec)
     await out.flush()

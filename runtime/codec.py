@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, Union
+from functools import cache
+from typing import Any, TypeVar, Union, get_args
 
 import msgspec
 
@@ -33,6 +34,21 @@ def register_events(*types: type) -> None:
     global _event_decoder
     _known.extend(t for t in types if t not in _known)
     _event_decoder = msgspec.json.Decoder(Union[AnyEvent, *_known])  # noqa: UP007
+
+
+def event_types() -> tuple[type, ...]:
+    """Every event type the log's decoder knows: the contracts' and those registered."""
+    return (*get_args(AnyEvent), *_known)
+
+
+def event_class(tag: object) -> type | None:
+    """The event type of a tag ("ingest.DocumentUploaded"); None for one this build lacks."""
+    return _classes(len(_known)).get(tag) if isinstance(tag, str) else None
+
+
+@cache
+def _classes(_registered: int) -> dict[str, type]:
+    return {t.__struct_config__.tag: t for t in event_types()}
 
 
 def encode(value: Any) -> bytes:

@@ -4,6 +4,13 @@ Subjects are `evt.<context>.<tenant>.<aggregate>.<id>`. An append carries
 `Nats-Expected-Last-Subject-Sequence` (optimistic concurrency per aggregate) and
 `Nats-Msg-Id` = the event id (JetStream drops a re-sent duplicate and answers with the
 original sequence). One command appends one message, so an append is atomic.
+
+Personal content is sealed on its way to the log and opened on its way back
+(`runtime.sealing`) by the store's `Sealer`. A store made without one (`EventStore(js)`: a
+tool or test with no keyring) appends plain events (the format of the log before sealing,
+which every reader still reads) and reads plain events only: one with sealed content raises
+`SealedWithoutKeyring` rather than handing out ciphertext as text. Every service's store
+(`ServiceHost.connect`) has one.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from runtime import headers as h
 from runtime import telemetry
 from runtime.codec import decode_event, encode, event_type
 from runtime.logs import bound, get_logger
+from runtime.sealing import Sealer, open_plain
 from runtime.stream_check import stream_differences
 
 log = get_logger(__name__)
@@ -95,16 +103,26 @@ def derived_id(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "simtune:" + ":".join(parts)))
 
 
-def to_recorded(stream: str, seq: int, subject: str, data: bytes, headers: dict | None):
+async def to_recorded(
+    stream: str,
+    seq: int,
+    subject: str,
+    data: bytes,
+    headers: dict | None,
+    sealer: Sealer | None = None,
+) -> RecordedEvent:
+    """A message of the log as a RecordedEvent, its personal fields opened by `sealer`
+    (`ForgottenEvent` for a forgotten tenant); with no sealer, a plain event only."""
     headers = dict(headers or {})
     parts = subject.split(".")
+    tenant = headers.get(h.TENANT, parts[2] if len(parts) > 2 else "")
     return RecordedEvent(
-        event=decode_event(data),
+        event=open_plain(data) if sealer is None else await sealer.open(stream, tenant, data),
         stream=stream,
         seq=seq,
         subject=subject,
         event_id=headers.get(h.EVENT_ID, ""),
-        tenant=headers.get(h.TENANT, parts[2] if len(parts) > 2 else ""),
+        tenant=tenant,
         aggregate_id=parts[4] if len(parts) > 4 else "",
         occurred_at=headers.get(h.OCCURRED_AT, ""),
         correlation_id=headers.get(h.CORRELATION, ""),
@@ -114,8 +132,9 @@ def to_recorded(stream: str, seq: int, subject: str, data: bytes, headers: dict 
 
 
 class EventStore:
-    def __init__(self, js: JetStreamContext) -> None:
+    def __init__(self, js: JetStreamContext, sealer: Sealer | None = None) -> None:
         self._js = js
+        self.sealer = sealer
         self.key = uuid.uuid4().hex  # names this connection's view of the log (state caches)
 
     async def ensure_stream(self, context: str) -> str:
@@ -170,11 +189,14 @@ class EventStore:
         `expected_seq` is the stream sequence of the aggregate's last event (0 = none yet);
         None skips the check. A stale `expected_seq` raises ConcurrencyError. The event must
         decode under the log's own rules (msgspec.ValidationError otherwise), so nothing
-        lands on the log that a projection could not read back.
+        lands on the log that a projection could not read back. Its personal fields are
+        then sealed (`TenantForgotten` for a tenant whose key was destroyed).
         """
         subject = subject_for(context, tenant, aggregate, aggregate_id)
         data = encode(event)
         decode_event(data)
+        if self.sealer is not None:
+            data = await self.sealer.seal(stream_for(context), tenant, event, data=data)
         event_id = event_id or str(uuid.uuid4())
         headers = {
             h.EVENT_ID: event_id,
@@ -199,6 +221,12 @@ class EventStore:
             raise
         return ack.seq
 
+    async def recorded(
+        self, stream: str, seq: int, subject: str, data: bytes | None, headers: dict | None
+    ) -> RecordedEvent:
+        """A message of the log as a RecordedEvent, opened with this store's sealer."""
+        return await to_recorded(stream, seq, subject, data or b"", headers, self.sealer)
+
     async def load(
         self, context: str, tenant: str, aggregate: str, aggregate_id: str, *, after: int = 0
     ) -> tuple[list[RecordedEvent], int]:
@@ -215,6 +243,6 @@ class EventStore:
                 )
             except NotFoundError:
                 break
-            events.append(to_recorded(stream, msg.seq, msg.subject, msg.data or b"", msg.headers))
+            events.append(await self.recorded(stream, msg.seq, msg.subject, msg.data, msg.headers))
             seq = msg.seq + 1
         return events, (events[-1].seq if events else after)

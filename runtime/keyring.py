@@ -34,6 +34,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -91,6 +92,7 @@ class Keyring:
         self._master_id = master.key_id
         self._wrappers = {box.key_id: _wrapper(box) for box in (*previous, master)}
         self._cache: OrderedDict[tuple[str, str], tuple[AESGCM, float]] = OrderedDict()
+        self._forgotten: OrderedDict[str, tuple[bool, float]] = OrderedDict()
         self._ready = False
         self._ready_lock = asyncio.Lock()
 
@@ -111,6 +113,26 @@ class Keyring:
             raise SecretUnreadable(
                 "This value was not sealed for this owner and purpose, or was changed."
             ) from None
+
+    async def is_forgotten(self, tenant: str) -> bool:
+        """Whether the tenant's own data key was destroyed (a tombstone row): everything of
+        theirs on the log reads as forgotten. Cached like the keys: a tenant forgotten by
+        another process reads so here within `CACHE_TTL_S`; once forgotten, for good."""
+        cached = self._forgotten.get(tenant)
+        if cached is not None and (cached[0] or cached[1] > time.monotonic()):
+            return cached[0]
+        await self._ensure()
+        async with self.engine.connect() as conn:
+            row = await _row(conn, tenant, "")
+        forgotten = row is not None and row[0] is None
+        self._note_forgotten(tenant, forgotten)
+        return forgotten
+
+    def _note_forgotten(self, tenant: str, forgotten: bool) -> None:
+        self._forgotten[tenant] = (forgotten, time.monotonic() + CACHE_TTL_S)
+        self._forgotten.move_to_end(tenant)
+        while len(self._forgotten) > CACHE_SIZE:
+            self._forgotten.popitem(last=False)
 
     async def destroy(self, tenant: str, scope: str | None = None) -> int:
         """Destroy the tenant's data keys (every scope when `scope` is None, else that one):
@@ -136,6 +158,8 @@ class Keyring:
             )
         for cached in [k for k in self._cache if k[0] == tenant and scope in (None, k[1])]:
             del self._cache[cached]
+        if not scope:  # the tenant's own key: the tenant is forgotten
+            self._note_forgotten(tenant, True)
         return destroyed.rowcount
 
     async def rotate_master(self, new: SecretBox) -> int:
@@ -285,6 +309,7 @@ def _wrap_bound(tenant: str, scope: str) -> bytes:
     return json.dumps(["simtune.keyring", tenant, scope]).encode()
 
 
+@lru_cache(maxsize=4096)  # the same few purposes of the same tenants, over and over
 def _bound(tenant: str, scope: str, aad: str) -> bytes:
     """The associated data of a sealed value: unambiguous (a JSON list), so no two
     (tenant, scope, purpose) triples ever read the same."""

@@ -16,7 +16,7 @@ import msgspec
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from runtime.codec import encode
+from runtime.codec import encode, event_class
 from runtime.eventstore import RecordedEvent
 
 SECRET = "_sealed"  # the ending of a field that never leaves the log and its service
@@ -92,9 +92,12 @@ def announcement(rec: RecordedEvent, projection: str) -> bytes:
 
 
 def public_view(event: object) -> object:
-    """The event without its secrets: a field named `*_sealed` (an API key sealed for the
-    service that uses it) stays on the log and in that service, sealed or not. An event type
-    with no such field (nearly all) goes out as it is."""
+    """The event without its secrets and without what a person wrote: a field named
+    `*_sealed` (an API key sealed for the service that uses it) stays on the log and in that
+    service, sealed or not, and so do its personal fields (`runtime.sealing`): the feed says
+    what changed, the API (which checks who asks) says what it holds. The gateway's replay,
+    which has no keyring, shows the same (`public_raw`). An event type with no such field
+    (most) goes out as it is."""
     secret = _secret_fields(type(event))
     if not secret:
         return event
@@ -104,7 +107,16 @@ def public_view(event: object) -> object:
     return data
 
 
+def public_raw(raw: dict) -> dict:
+    """`public_view` of an event as the raw JSON on the log (sealed or not), for a reader
+    that cannot open it: the same fields left out, by the event's type."""
+    event_type = event_class(raw.get("type"))
+    secret = _secret_fields(event_type) if event_type is not None else ()
+    return {k: v for k, v in raw.items() if k not in secret} if secret else raw
+
+
 @cache
 def _secret_fields(event_type: type) -> tuple[str, ...]:
     fields = getattr(event_type, "__struct_fields__", ())
-    return tuple(name for name in fields if name.endswith(SECRET))
+    personal = getattr(event_type, "personal", ())
+    return tuple(name for name in fields if name.endswith(SECRET) or name in personal)

@@ -33,6 +33,7 @@ from runtime.projection import announcement as announcement  # where the gateway
 from runtime.projector_loop import StreamLoop
 from runtime.projector_state import Watch
 from runtime.rebuild import ShadowRebuild
+from runtime.sealing import Sealer
 
 log = get_logger(__name__)
 POLL_S = 0.05  # how often a read-your-writes wait asks the database for the checkpoint
@@ -63,8 +64,10 @@ class Projector:
         batch_size: int = 256,
         pacing: Pacing = Pacing(),
         on_fatal: Fatal | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.nc, self.js = nc, nc.jetstream()
+        self.sealer = sealer  # opens the personal content of events (None: plain events only)
         self.engine, self.schema, self.projection = engine, schema, projection
         self.batch_size, self.pacing, self.on_fatal = batch_size, pacing, on_fatal
         self.watch = Watch(projection.name, projection.streams)
@@ -209,6 +212,6 @@ class Projector:
 
     async def _apply_batch(self, stream: str, msgs: list) -> list:
         """Apply raw messages once, outside the loop (tests deliver events a second time)."""
-        recs = [recorded(stream, msg) for msg in msgs]
+        recs = [await recorded(stream, msg, self.sealer) for msg in msgs]
         async with self.engine.begin() as conn:
             return await apply_in(conn, self.schema, self.projection, stream, recs)

@@ -11,6 +11,7 @@ from runtime.logs import get_logger
 from runtime.ordered import OrderedReader
 from runtime.projection import announcement
 from runtime.projector_state import describe
+from runtime.sealing import ForgottenEvent
 
 log = get_logger(__name__)
 
@@ -86,7 +87,7 @@ class StreamLoop:
             recs = []
             for msg in msgs:
                 try:
-                    recs.append(recorded(self.stream, msg))
+                    recs.append(await recorded(self.stream, msg, self.p.sealer))
                 except Exception:
                     break
             if recs:
@@ -94,7 +95,7 @@ class StreamLoop:
                 after, msgs = recs[-1].seq, msgs[len(recs) :]
                 continue
             try:
-                recorded(self.stream, msgs[0])
+                await recorded(self.stream, msgs[0], self.p.sealer)
             except UnknownEvent:
                 after, msgs = await self._hold(after, msgs)
             except Exception:  # a known type that does not decode: parked like a failure
@@ -106,7 +107,7 @@ class StreamLoop:
         msg, seq = msgs[0], msgs[0].metadata.sequence.stream
         while True:
             try:
-                recorded(self.stream, msg)
+                await recorded(self.stream, msg, self.p.sealer)
             except UnknownEvent as exc:
                 if await self._checkpoint() >= seq:
                     self.watch.clear(self.stream)
@@ -156,7 +157,10 @@ class StreamLoop:
         self.watch.clear(self.stream)
 
     async def _apply(self, after: int, batch: list) -> None:
-        recs = [recorded(self.stream, i) if hasattr(i, "metadata") else i for i in batch]
+        recs = [
+            await recorded(self.stream, i, self.p.sealer) if hasattr(i, "metadata") else i
+            for i in batch
+        ]
         async with self.p.engine.begin() as conn:
             applied = await apply_in(
                 conn,
@@ -176,6 +180,8 @@ class StreamLoop:
             return
         try:
             for rec in applied:
+                if isinstance(rec.event, ForgottenEvent):
+                    continue  # a forgotten person's event: nothing to show
                 subject = f"projected.{rec.stream}.{rec.tenant}"
                 await self.p.nc.publish(subject, announcement(rec, self.name))
         except Exception as exc:  # the view is committed; SSE clients replay from the log

@@ -21,6 +21,10 @@ A poison event costs that event, never the queue:
 - A reaction stopped by an outage (the database unreachable, the disk full: see
   `runtime/outages.py`) is not an attempt either: it is tried again every few seconds until
   the outage passes, so a database restart or a full disk decides no work as failed.
+- An event of a forgotten tenant (`runtime.sealing.ForgottenEvent`) is acked unhandled, and
+  so is one whose reaction would append personal content for a tenant forgotten meanwhile
+  (`TenantForgotten`): there is nothing left to do for that person. Neither is logged with
+  any of its content.
 - Anything else that escapes the loop (an ack or nak on a closed connection, a bug here)
   calls `on_fatal(name, error)`. By default that logs and ends the process with status 70,
   so its supervisor starts a fresh one; `health()` says "failed" meanwhile.
@@ -47,6 +51,8 @@ from runtime.eventstore import RecordedEvent, events_of, to_recorded
 from runtime.holds import Holds
 from runtime.logs import bind_request_context, get_logger
 from runtime.outages import passing
+from runtime.sealing import ForgottenEvent, Sealer, TenantForgotten
+from runtime.secrets import SecretUnreadable
 
 log = get_logger(__name__)
 
@@ -87,8 +93,10 @@ class Reactor:
         give_up: GiveUp | None = None,
         on_fatal: OnFatal = exit_process,
         hold_s: float = 30.0,
+        sealer: Sealer | None = None,
     ) -> None:
         self.nc, self.js = nc, nc.jetstream()
+        self.sealer = sealer  # opens the personal content of events (None: plain events only)
         self.name, self.stream, self.handler = name, stream, handler
         self.subject = subject or events_of(stream)
         self.ack_wait_s = ack_wait_s
@@ -212,9 +220,21 @@ class Reactor:
         seq = msg.metadata.sequence.stream
         delivered = msg.metadata.num_delivered
         try:
-            rec = to_recorded(self.stream, seq, msg.subject, msg.data, msg.headers)
-        except (UnknownEvent, msgspec.MsgspecError) as exc:
+            rec = await to_recorded(
+                self.stream, seq, msg.subject, msg.data, msg.headers, self.sealer
+            )
+        except (UnknownEvent, msgspec.MsgspecError, SecretUnreadable) as exc:
             await self._hold(msg, seq, delivered, exc)
+            return
+        except Exception as exc:
+            if not passing(exc):  # the keyring's database is down: not this event's fault
+                raise
+            log.warning("reaction.outage", reactor=self.name, seq=seq, error=f"{exc!r}"[:300])
+            await self._not_an_attempt(seq)
+            await msg.nak(delay=OUTAGE_RETRY_S)
+            return
+        if isinstance(rec.event, ForgottenEvent):
+            await msg.ack()  # a forgotten person's event: nothing to do, ever
             return
         spared = await self._non_attempts(seq) if delivered > 1 else 0
         attempt = delivered - spared
@@ -241,6 +261,11 @@ class Reactor:
             except asyncio.CancelledError:
                 await asyncio.shield(self._hand_back(msg, seq))  # stopping: another replica
                 raise  # takes it now, and this delivery does not count as an attempt
+            except TenantForgotten:  # forgotten meanwhile: nothing of theirs is written again
+                log.info("reaction.tenant_forgotten", reactor=self.name, seq=seq, type=rec.type)
+                await msg.ack()
+                await self._done_with(seq, spared)
+                return
             except Exception as exc:
                 if passing(exc):  # the database is down or the disk full: not this event's fault
                     log.warning(

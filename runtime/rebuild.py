@@ -123,7 +123,7 @@ class ShadowRebuild:
                 self.buffer[stream].extend(msgs)
                 continue
             self.buffer[stream] = self.buffer[stream][len(batch) :]
-            recs = self._decode(stream, batch)
+            recs = await self._decode(stream, batch)
             after = self.done[stream]
             if conn is not None:
                 await apply_in(conn, self.shadow, self.p.projection, stream, recs, after=after)
@@ -134,9 +134,9 @@ class ShadowRebuild:
             self.done[stream] = recs[-1].seq
             self._report()
 
-    def _decode(self, stream: str, msgs: list) -> list:
+    async def _decode(self, stream: str, msgs: list) -> list:
         try:
-            return [recorded(stream, msg) for msg in msgs]
+            return [await recorded(stream, msg, self.p.sealer) for msg in msgs]
         except UnknownEvent as exc:
             raise RebuildFailed(
                 f"this build cannot read {exc.type} events; rebuild with a newer build"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from msgspec import Meta
 
@@ -34,6 +34,15 @@ from contracts.rules import Count, Token, items, line, prose
 
 
 class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
+    personal: ClassVar[tuple[str, ...]] = (
+        "question",
+        "sources",
+        "answer",
+        "citations",
+        "refused",
+        "violations",
+        "claims",
+    )
     answer_id: Token
     expert_id: Token
     kind: Kind = "answer"
@@ -61,6 +70,7 @@ class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
 
 
 class AnswerScored(Event, frozen=True, kw_only=True, tag="expert.AnswerScored"):
+    personal: ClassVar[tuple[str, ...]] = ("reasons",)
     answer_id: Token
     expert_id: Token
     score: ScoreValue
@@ -73,6 +83,7 @@ class AnswerScored(Event, frozen=True, kw_only=True, tag="expert.AnswerScored"):
 
 
 class FeedbackGiven(Event, frozen=True, kw_only=True, tag="expert.FeedbackGiven"):
+    personal: ClassVar[tuple[str, ...]] = ("edited_answer", "tags", "comment")
     answer_id: Token
     expert_id: Token
     rating: Rating

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from contracts.base import Event
 from contracts.benchmark.values import (
@@ -30,6 +30,8 @@ class BenchConfigured(Event, frozen=True, kw_only=True, tag="benchmark.BenchConf
 class QuestionsAdded(Event, frozen=True, kw_only=True, tag="benchmark.QuestionsAdded"):
     """Custom questions, typed in or imported as JSONL."""
 
+    personal: ClassVar[tuple[str, ...]] = ("questions",)
+
     expert_id: Token
     questions: items(Question, 500)
 
@@ -42,6 +44,8 @@ class QuestionRemoved(Event, frozen=True, kw_only=True, tag="benchmark.QuestionR
 class ExpertSetGenerated(Event, frozen=True, kw_only=True, tag="benchmark.ExpertSetGenerated"):
     """Questions written from the expert's documents, each with the page that answers it;
     a new set replaces the last."""
+
+    personal: ClassVar[tuple[str, ...]] = ("questions",)
 
     expert_id: Token
     questions: items(Question, 200)
@@ -84,6 +88,7 @@ class RegressionDetected(Event, frozen=True, kw_only=True, tag="benchmark.Regres
 
 
 class BenchmarkQueued(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkQueued"):
+    personal: ClassVar[tuple[str, ...]] = ("questions",)
     run_id: Token
     expert_id: Token
     suite: Suite
@@ -105,6 +110,7 @@ class BenchmarkStarted(Event, frozen=True, kw_only=True, tag="benchmark.Benchmar
 
 
 class QuestionScored(Event, frozen=True, kw_only=True, tag="benchmark.QuestionScored"):
+    personal: ClassVar[tuple[str, ...]] = ("result",)
     run_id: Token
     index: Count  # its place in the run's questions
     result: QuestionResult
@@ -131,6 +137,8 @@ class BenchmarkCancelled(Event, frozen=True, kw_only=True, tag="benchmark.Benchm
 
 class BenchmarkRescored(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkRescored"):
     """The run's answers scored again by a newer scorer; the old scores stay on the log."""
+
+    personal: ClassVar[tuple[str, ...]] = ("results",)
 
     run_id: Token
     scorer_version: Count

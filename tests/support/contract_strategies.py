@@ -6,6 +6,8 @@ could type, tabs and new lines where prose allows them).
 
 from __future__ import annotations
 
+import base64
+
 import msgspec
 import msgspec.inspect as mi
 from hypothesis import strategies as st
@@ -145,6 +147,8 @@ def minimal(t: mi.Type) -> object:
             return "x" * max(t.min_length or 0, 1)
         case mi.IntType():
             return t.ge if t.ge is not None else 0
+        case mi.BytesType():  # base64 in JSON
+            return base64.b64encode(bytes(max(t.min_length or 0, 1))).decode("ascii")
         case mi.BoolType():
             return False
         case mi.LiteralType():
