@@ -21,6 +21,7 @@ from contracts.base import Command, DomainError, ErrorCode, Query
 from contracts.rules import TOKEN_PATTERN, explain, violated_pattern
 from runtime import rpc
 from runtime.codec import decode, encode
+from runtime.object_keys import RemoteObjectKeys
 from runtime.objects import Objects
 from runtime.settings import Settings
 
@@ -56,7 +57,7 @@ class Backend:
     def __init__(self, nc: NATS, settings: Settings, hub: EventHub) -> None:
         self.nc, self.settings, self.hub = nc, settings, hub
         self.js = nc.jetstream()
-        self.objects = Objects(self.js)
+        self.objects = Objects(self.js, RemoteObjectKeys(nc))  # keys asked of the services
         self.tenant = NOBODY
         self.principal: Principal | None = None
 

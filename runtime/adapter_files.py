@@ -116,7 +116,8 @@ async def materialize(
         for f in files:
             try:
                 with (incoming / f.name).open("wb") as sink:
-                    await objects.read_into(BUCKET, f"{tenant}/{adapter_id}/{f.name}", sink)
+                    name = f"{tenant}/{adapter_id}/{f.name}"
+                    await objects.read_into(BUCKET, name, sink, tenant=tenant)
             except ObjectMissing:
                 problems.append(f"{f.name} is missing from the adapter store")
             except ObjectCorrupt:

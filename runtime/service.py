@@ -22,6 +22,8 @@ from contracts.base import (
     ErrorCode,
     GetHealth,
     GetRebuildJob,
+    NewObjectKey,
+    OpenObjectKey,
     ProjectionsRebuilt,
     Query,
     RebuildJob,
@@ -36,12 +38,14 @@ from runtime.jobs import Jobs
 from runtime.keyring import Keyring
 from runtime.logs import configure_logging, get_logger
 from runtime.nats_auth import connect_options
+from runtime.object_keys import LocalObjectKeys, ObjectKeyEndpoints
 from runtime.objects import Objects
 from runtime.projection import Projection
 from runtime.projector import Pacing, Projector
 from runtime.reactor import Handler, Reactor
 from runtime.rebuild_job import run_rebuild_job
 from runtime.rpc import Endpoints, not_found
+from runtime.sealing import Sealer
 from runtime.secrets import SecretBox
 from runtime.settings import Settings, SettingsError
 from runtime.settings import settings as load_settings
@@ -89,8 +93,9 @@ class ServiceHost:
             self.engine, SecretBox.open(self.settings.home, self.settings.secret_key)
         )
         self.js = nc.jetstream()
-        self.store = EventStore(self.js)
-        self.objects = Objects(self.js)
+        self.sealer = Sealer(self.keyring)  # personal content on the log is ciphertext
+        self.store = EventStore(self.js, self.sealer)
+        self.objects = Objects(self.js, LocalObjectKeys(self.keyring))  # sealed for their owner
         self.endpoints = Endpoints(nc, service=self.name, context=self.context)
         self.jobs = Jobs(self.engine, self.schema, self.name)
         for context in STREAMS:
@@ -138,6 +143,7 @@ class ServiceHost:
                 projection,
                 pacing=self.pacing,
                 on_fatal=self._on_fatal,
+                sealer=self.sealer,
             )
             await projector.start()
             self.projectors[projection.name] = projector
@@ -147,6 +153,7 @@ class ServiceHost:
                 ack_wait_s=self.settings.work_ack_wait_s,
                 max_deliver=self.settings.max_deliveries,
                 on_fatal=self._on_fatal,
+                sealer=self.sealer,
                 **options,
             )
             await reactor.start()
@@ -154,6 +161,10 @@ class ServiceHost:
         self.endpoints.serve(RebuildProjections, self.start_rebuild)
         self.endpoints.serve(GetRebuildJob, self.rebuild_job)
         self.endpoints.serve(GetHealth, self.health)
+        # the keys of sealed objects, for a process that has no keyring (the gateway)
+        object_keys = ObjectKeyEndpoints(self.keyring)
+        self.endpoints.serve(NewObjectKey, object_keys.new_key)
+        self.endpoints.serve(OpenObjectKey, object_keys.open_key)
         await self.endpoints.start()
         for name, loop in self._pending_loops:
             task = asyncio.create_task(loop(), name=f"{self.name}-{name}")

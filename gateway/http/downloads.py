@@ -35,7 +35,7 @@ async def download(
     """The object, spooled to a temporary file and checked against its sha256."""
     sink = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 - streamed, then closed
     try:
-        await backend.objects.read_into(bucket, name, sink)
+        await backend.objects.read_into(bucket, name, sink, tenant=backend.tenant)
     except ObjectMissing as exc:
         sink.close()
         raise DomainError(ErrorCode.NOT_FOUND, f"{missing} is no longer stored") from exc

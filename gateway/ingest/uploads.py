@@ -66,7 +66,7 @@ async def store(backend: Backend, expert_id: str, part: Part, media_type: str) -
     part.file.seek(0)
     name = f"{backend.tenant}/{expert_id}/{part.sha256}"
     ref = await backend.objects.put(
-        DOCUMENTS_BUCKET, name, part.file, known=(part.sha256, part.size)
+        DOCUMENTS_BUCKET, name, part.file, tenant=backend.tenant, known=(part.sha256, part.size)
     )
     cmd = RegisterUpload(
         tenant=backend.tenant,

@@ -54,7 +54,11 @@ async def receive_adapter(
         archive.file.seek(0)
         name = f"{backend.tenant}/{archive.sha256}-{uuid.uuid4().hex}"
         ref = await backend.objects.put(
-            IMPORTS, name, archive.file, known=(archive.sha256, archive.size)
+            IMPORTS,
+            name,
+            archive.file,
+            tenant=backend.tenant,
+            known=(archive.sha256, archive.size),
         )
     finally:
         for part in parts:

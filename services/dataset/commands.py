@@ -73,12 +73,12 @@ class DatasetCommands:
             raise DomainError(
                 ErrorCode.CONFLICT, f"dataset {cmd.dataset_id} is {row.status}; wait until ready"
             )
-        shown = list(await self.content.examples(views.to_view(row).content))
+        shown = list(await self.content.examples(cmd.tenant, views.to_view(row).content))
         kind, example_id, changed = change(shown, row)  # checked against what the page shows
         async with self.host.engine.connect() as conn:
             newest = await views.newest_from(conn, cmd.tenant, row.id)
         if newest.id != row.id:
-            changed = await self._onto(newest, shown, kind, example_id, change)
+            changed = await self._onto(cmd.tenant, newest, shown, kind, example_id, change)
         parent = views.to_view(newest)
         count = await self.content.token_counter()
         revising.check_length(changed, example_id, count, self.host.settings.max_seq_length)
@@ -95,10 +95,12 @@ class DatasetCommands:
             revising=newest.id,
         )  # fmt: skip
 
-    async def _onto(self, newest, shown: list, kind: str, example_id: str, change) -> list:
+    async def _onto(
+        self, tenant: str, newest, shown: list, kind: str, example_id: str, change
+    ) -> list:
         """The change made again on the newest version's examples, unless that version
         changed the example the page showed."""
-        current = list(await self.content.examples(views.to_view(newest).content))
+        current = list(await self.content.examples(tenant, views.to_view(newest).content))
         if kind != "added" and _example(current, example_id) != _example(shown, example_id):
             raise DomainError(
                 ErrorCode.CONFLICT,

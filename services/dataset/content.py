@@ -26,7 +26,7 @@ _rejections = msgspec.json.Decoder(Rejection)
 class Content:
     def __init__(self, objects: Objects, settings: Settings) -> None:
         self.objects, self.settings = objects, settings
-        self._cache: OrderedDict[str, list[TrainingExample]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], list[TrainingExample]] = OrderedDict()
         self._count: Callable[[str], int] | None = None
         self._loading = asyncio.Lock()
 
@@ -42,27 +42,28 @@ class Content:
         data = b"".join(_rejection.encode(r) + b"\n" for r in rejections)
         return await self._put(tenant, expert_id, data, "rejections.jsonl")
 
-    async def put_export(self, ref: ObjectRef, name: str, data: bytes) -> ObjectRef:
-        return await self.objects.put(BUCKET, f"{ref.name}.{name}", data)
+    async def put_export(self, tenant: str, ref: ObjectRef, name: str, data: bytes) -> ObjectRef:
+        return await self.objects.put(BUCKET, f"{ref.name}.{name}", data, tenant=tenant)
 
     async def _put(self, tenant: str, expert_id: str, data: bytes, kind: str) -> ObjectRef:
         sha = hashlib.sha256(data).hexdigest()
         name = f"{tenant}/{expert_id}/{sha}.{kind}"
-        return await self.objects.put(BUCKET, name, data, known=(sha, len(data)))
+        return await self.objects.put(BUCKET, name, data, tenant=tenant, known=(sha, len(data)))
 
-    async def examples(self, ref: ObjectRef) -> list[TrainingExample]:
-        cached = self._cache.get(ref.sha256)
+    async def examples(self, tenant: str, ref: ObjectRef) -> list[TrainingExample]:
+        key = (tenant, ref.sha256)  # one tenant's cached examples never answer another's
+        cached = self._cache.get(key)
         if cached is None:
-            cached = from_jsonl(await self.objects.get(ref))
-            self._cache[ref.sha256] = cached
+            cached = from_jsonl(await self.objects.get(ref, tenant=tenant))
+            self._cache[key] = cached
             if len(self._cache) > CACHED_VERSIONS:
                 self._cache.popitem(last=False)
         else:
-            self._cache.move_to_end(ref.sha256)
+            self._cache.move_to_end(key)
         return cached
 
-    async def rejections(self, ref: ObjectRef) -> list[Rejection]:
-        data = await self.objects.get(ref)
+    async def rejections(self, tenant: str, ref: ObjectRef) -> list[Rejection]:
+        data = await self.objects.get(ref, tenant=tenant)
         return [_rejections.decode(line) for line in data.splitlines() if line.strip()]
 
     async def token_counter(self) -> Callable[[str], int]:

@@ -28,7 +28,7 @@ class DatasetQueries:
         view = await self._ready(query)
         examples = [
             e
-            for e in await self.content.examples(view.content)
+            for e in await self.content.examples(query.tenant, view.content)
             if (query.split is None or e.split == query.split)
             and (query.source is None or e.source == query.source)
         ]
@@ -39,16 +39,16 @@ class DatasetQueries:
         row = await self._row(query)
         if row.rejections is None:
             return dataset.RejectionList(rejections=[])
-        found = await self.content.rejections(ObjectRef(**row.rejections))
+        found = await self.content.rejections(query.tenant, ObjectRef(**row.rejections))
         return dataset.RejectionList(rejections=found)
 
     async def export(self, query: dataset.ExportDataset) -> dataset.ExportReady:
         """The version in `format` for `split`, rendered once and kept beside its content."""
         view = await self._ready(query)
         name = f"{query.format}.{query.split}.jsonl"
-        examples = await self.content.examples(view.content)
+        examples = await self.content.examples(query.tenant, view.content)
         data = render(examples, query.format, query.split)
-        ref = await self.content.put_export(view.content, name, data)
+        ref = await self.content.put_export(query.tenant, view.content, name, data)
         filename = f"dataset-v{view.version}-{query.format}-{query.split}.jsonl"
         return dataset.ExportReady(object=ref, filename=filename, lines=data.count(b"\n"))
 

@@ -108,8 +108,9 @@ class IndexProjection(Tables):
 
     async def _index(self, out: Writes, tenant: str, ev: DocumentIndexed) -> None:
         try:
-            chunks = await load_chunks(self.objects, ev.chunks)
-            matrix = np.frombuffer(await self.objects.get(ev.embeddings), dtype=np.float32)
+            chunks = await load_chunks(self.objects, ev.chunks, tenant)
+            embeddings = await self.objects.get(ev.embeddings, tenant=tenant)
+            matrix = np.frombuffer(embeddings, dtype=np.float32)
         except ObjectMissing:
             log.info("index.skipped_missing_objects", document_id=ev.document_id)
             return  # the document was deleted later; its DocumentUnindexed follows

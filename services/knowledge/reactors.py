@@ -58,7 +58,7 @@ class OnDocuments:
         if not domain.still_embedding(outcome.state, ev.revision):
             return  # already indexed before a crash, removed, or superseded
         try:
-            chunks = await load_chunks(self.host.objects, ev.chunks)
+            chunks = await load_chunks(self.host.objects, ev.chunks, rec.tenant)
         except (ObjectMissing, ObjectCorrupt, msgspec.DecodeError):
             await self._fail(rec, ev, PASSAGES_UNREADABLE)
             return
@@ -71,6 +71,7 @@ class OnDocuments:
             DERIVED_BUCKET,
             embeddings_object_name(rec.tenant, ev.document_id, ev.revision),
             matrix.astype("<f4").tobytes(),
+            tenant=rec.tenant,
         )
         indexed = DocumentIndexed(
             document_id=ev.document_id,

@@ -13,10 +13,10 @@ from runtime.objects import Objects
 _chunks = msgspec.json.Decoder(list[Chunk])
 
 
-async def load_chunks(objects: Objects, ref: ObjectRef) -> list[Chunk]:
+async def load_chunks(objects: Objects, ref: ObjectRef, tenant: str) -> list[Chunk]:
     """The chunk list `ref` names; raises ObjectMissing, ObjectCorrupt or msgspec.DecodeError
     when it is gone or damaged."""
-    return _chunks.decode(await objects.get(ref))
+    return _chunks.decode(await objects.get(ref, tenant=tenant))
 
 
 def embeddings_object_name(tenant: str, document_id: str, revision: int) -> str:

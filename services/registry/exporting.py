@@ -44,5 +44,5 @@ class Exporting:
             await asyncio.to_thread(archive.pack, folder, manifest, sink)
             sink.seek(0)
             name = f"{q.tenant}/adapters/{q.adapter_id}.tar.gz"
-            ref = await self.host.objects.put(EXPORTS, name, sink)
+            ref = await self.host.objects.put(EXPORTS, name, sink, tenant=q.tenant)
         return AdapterExport(object=ref, filename=f"adapter-{q.adapter_id}.tar.gz")

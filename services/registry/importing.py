@@ -72,7 +72,9 @@ class Importing:
 
     async def receive(self, cmd: ImportAdapter, sink) -> None:
         try:
-            await self.host.objects.read_into(cmd.archive.bucket, cmd.archive.name, sink)
+            await self.host.objects.read_into(
+                cmd.archive.bucket, cmd.archive.name, sink, tenant=cmd.tenant
+            )
         except (ObjectMissing, ObjectCorrupt) as exc:
             raise DomainError(
                 ErrorCode.INVALID, f"the uploaded archive {cmd.filename} could not be read back"
@@ -125,7 +127,11 @@ class Importing:
         for f in files:  # streamed from the folder: weights are never held in memory whole
             with (incoming / f.name).open("rb") as body:
                 await self.host.objects.put(
-                    BUCKET, f"{cmd.tenant}/{adapter_id}/{f.name}", body, known=(f.sha256, f.size)
+                    BUCKET,
+                    f"{cmd.tenant}/{adapter_id}/{f.name}",
+                    body,
+                    tenant=cmd.tenant,
+                    known=(f.sha256, f.size),
                 )
         target = adapter_folder(self.host.settings.home, adapter_id)
         (incoming / "manifest.json").unlink(missing_ok=True)  # written again from the log

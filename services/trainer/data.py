@@ -86,8 +86,8 @@ def check_enough(view: DatasetView, minimum: int) -> None:
         raise DomainError(ErrorCode.NOT_ENOUGH_DATA, f"dataset {view.id} has no training examples")
 
 
-async def load(objects: Objects, content: ObjectRef) -> Data:
-    raw = await objects.get(content)
+async def load(objects: Objects, content: ObjectRef, tenant: str) -> Data:
+    raw = await objects.get(content, tenant=tenant)
     train, val, tokens = [], [], 0
     for line in raw.splitlines():
         if not line.strip():

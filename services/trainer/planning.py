@@ -43,7 +43,7 @@ class Planner:
         dataset = await data.ready_dataset(self.host.nc, tenant, expert_id, dataset_id)
         data.check_enough(dataset, self.host.settings.min_training_examples)
         try:
-            content = await data.load(self.host.objects, dataset.content)
+            content = await data.load(self.host.objects, dataset.content, tenant)
         except (ObjectMissing, ObjectCorrupt) as exc:
             raise DomainError(
                 ErrorCode.CONFLICT,

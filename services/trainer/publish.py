@@ -28,7 +28,9 @@ async def publish_adapter(ctx: RunContext, output: Path, metrics, *, backend: st
     try:
         for name in names:
             body = await asyncio.to_thread((output / name).read_bytes)
-            ref = await objects.put(BUCKET, f"{ctx.tenant}/{adapter_id}/{name}", body)
+            ref = await objects.put(
+                BUCKET, f"{ctx.tenant}/{adapter_id}/{name}", body, tenant=ctx.tenant
+            )
             stored.append(ref.name)
             files.append(AdapterFile(name=name, sha256=ref.sha256, size=ref.size))
         trained = AdapterTrained(

@@ -85,6 +85,10 @@ class RunContext:
         await self._progress()
 
     async def cancelled(self) -> bool:
+        """A person cancelled the run, or deleted their data meanwhile (nothing of theirs
+        may go on training)."""
+        if await self.host.keyring.is_forgotten(self.tenant):
+            return True
         return (await self.load()).status == "cancelled"
 
     async def report(

@@ -53,7 +53,7 @@ class OnUpload:
         if not domain.still_parsing(started.state, up.revision):
             return  # finished before a crash, deleted, or superseded by a newer upload
         try:
-            data = await self.host.objects.get(up.object)
+            data = await self.host.objects.get(up.object, tenant=rec.tenant)
             await progress()
             read = await read_in_child(
                 data, up.media_type, self.limits, heartbeat=progress, heartbeat_s=self.heartbeat_s
@@ -75,6 +75,7 @@ class OnUpload:
             DERIVED_BUCKET,
             chunks_object_name(rec.tenant, up.document_id, up.revision),
             read.chunks_json,
+            tenant=rec.tenant,
         )
         done = DocumentChunked(
             document_id=up.document_id,

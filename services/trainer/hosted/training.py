@@ -106,7 +106,7 @@ class HostedTraining:
     async def upload(self, ctx: RunContext, client: HostedFinetune) -> tuple[str, str | None]:
         ev = ctx.ev
         try:
-            content = await data.load(self.host.objects, ev.dataset)
+            content = await data.load(self.host.objects, ev.dataset, ctx.tenant)
         except (ObjectMissing, ObjectCorrupt) as exc:
             raise RunFailure(f"The dataset's examples cannot be read: {exc}.") from exc
         await ctx.report(0, ev.estimate.total_steps, stage="uploading the examples", force=True)

@@ -100,7 +100,7 @@ class LocalTraining:
         """The job file, the data and (on a fresh worker) the last checkpoint."""
         ev, settings = ctx.ev, self.host.settings
         try:
-            content = await data.load(self.host.objects, ev.dataset)
+            content = await data.load(self.host.objects, ev.dataset, ctx.tenant)
         except (ObjectMissing, ObjectCorrupt) as exc:
             raise RunFailure(f"The dataset's examples cannot be read: {exc}.") from exc
         try:
@@ -127,7 +127,7 @@ class LocalTraining:
         state = ctx.state
         if state.checkpoint is not None and latest_checkpoint(work.checkpoints) == 0:
             try:
-                archive = await self.host.objects.get(state.checkpoint)
+                archive = await self.host.objects.get(state.checkpoint, tenant=ctx.tenant)
             except (ObjectMissing, ObjectCorrupt) as exc:
                 log.warning("run.checkpoint_unreadable", run_id=ctx.run_id, error=str(exc))
                 return  # start over: slower, never wrong
@@ -204,7 +204,7 @@ class LocalTraining:
             log.info("trainer.checkpoint_replaced", run_id=ctx.run_id, step=step)
             return previous
         name = f"{ctx.tenant}/{ctx.run_id}/checkpoint-{int(step)}.tar"
-        ref = await self.host.objects.put(CHECKPOINTS, name, archive)
+        ref = await self.host.objects.put(CHECKPOINTS, name, archive, tenant=ctx.tenant)
         if not await ctx.append(RunCheckpointed(run_id=ctx.run_id, step=int(step), checkpoint=ref)):
             await self.host.objects.delete(CHECKPOINTS, name)  # ended meanwhile: keep nothing
             raise Cancelled
