@@ -1,0 +1,110 @@
+"""An export whose accounts process is killed (SIGKILL, no goodbye) midway is finished by the
+next process, once: the services run as real processes against their own NATS and Postgres.
+
+The benchmark service is paused (SIGSTOP) so the export is held at its benchmarks step,
+certainly mid-way, when the accounts process is killed; resumed, the restarted accounts
+service takes the request again from the work queue and the job ends with one
+`ExportFinished`, its archive whole and its staging folder gone."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from contracts.accounts import (
+    CONTEXT,
+    EXPORT_AGGREGATE,
+    EXPORTS_BUCKET,
+    CreateUser,
+    ExportMyData,
+    ExportProgressed,
+    check_archive,
+)
+from contracts.expert import CreateExpert, Profile
+from runtime.eventstore import EventStore
+from runtime.rpc import ask
+from tests.integration.test_crash_recovery import Processes, wait_for_service
+from tests.support.objects import sealed_objects
+from tests.support.servers import admin_connect, own_servers
+from tests.support.waiting import until
+
+pytestmark = pytest.mark.integration
+
+SERVICES = ("accounts", "expert", "ingest", "dataset", "trainer", "registry", "benchmark")
+
+
+@pytest.fixture
+async def crashable():
+    with own_servers("simtune-export-crash-") as servers:
+        env = {
+            **os.environ,
+            **servers,
+            "SIMTUNE_WORK_ACK_WAIT_S": "2",
+            "FINETUNE_SCHEDULE": "off",
+            "SIMTUNE_LOG_FORMAT": "json",
+            "HF_HUB_OFFLINE": "1",
+        }
+        procs = Processes(env, Path(servers["SIMTUNE_HOME"]))
+        nc = await admin_connect(servers["NATS_URL"], servers["SIMTUNE_HOME"])
+        try:
+            yield procs, nc, Path(servers["SIMTUNE_HOME"])
+        finally:
+            bench = procs.procs.get("benchmark")
+            if bench is not None:
+                bench.send_signal(signal.SIGCONT)
+            procs.stop_all()
+            await nc.close()
+
+
+@pytest.mark.timeout(420)
+async def test_an_export_killed_midway_is_finished_once_by_the_next_process(crashable):
+    procs, nc, home = crashable
+    for context in SERVICES:
+        procs.start(context)
+    for context in SERVICES:
+        await wait_for_service(nc, context)
+    owner = await ask(nc, CreateUser(email="owner@crash.test", role="owner"))
+    who = await ask(nc, CreateUser(email="mover@crash.test"))
+    assert owner.tenant == "local"
+    t = who.tenant
+    await ask(nc, CreateExpert(tenant=t, profile=Profile(name="Crash expert")))
+    store = EventStore(nc.jetstream())
+
+    procs.procs["benchmark"].send_signal(signal.SIGSTOP)  # the export waits at its benchmarks
+    job = await ask(nc, ExportMyData(tenant=t, user_id=who.user_id))
+
+    async def progressed() -> Counter:
+        events, _ = await store.load(CONTEXT, t, EXPORT_AGGREGATE, job.id)
+        return Counter(type(rec.event).__name__ for rec in events), events
+
+    async def held() -> bool:
+        _, events = await progressed()
+        stages = [rec.event.stage for rec in events if isinstance(rec.event, ExportProgressed)]
+        return any("the adapters" in stage for stage in stages)
+
+    await until(held, timeout=60, what="the export to reach the benchmarks step")
+    procs.kill("accounts")  # mid-export
+    assert (await progressed())[0]["ExportFinished"] == 0
+    procs.procs["benchmark"].send_signal(signal.SIGCONT)
+    procs.start("accounts")
+    await wait_for_service(nc, "accounts")
+
+    async def ended():
+        counts, _ = await progressed()
+        return counts if counts["ExportFinished"] or counts["ExportFailed"] else None
+
+    counts = await until(ended, timeout=180, what="the export to end")
+    assert counts["ExportFinished"] == 1 and counts["ExportFailed"] == 0
+    assert counts["ExportRequested"] == 1
+    _, events = await progressed()
+    finished = events[-1].event
+    data = await sealed_objects(nc).get(finished.archive, tenant=t)
+    manifest = check_archive(io.BytesIO(data))
+    assert manifest.counts["experts"] == 1
+    assert finished.archive.bucket == EXPORTS_BUCKET
+    assert not (home / "accounts" / "data-jobs" / f"export-{job.id}").exists()
