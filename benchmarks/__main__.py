@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution] [retrieval] [grounding] [auth]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution] [retrieval] [grounding] [auth] [sealing] [objects]` (none: all)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ NAMES = (
     "retrieval",
     "grounding",
     "auth",
+    "sealing",
+    "objects",
 )
 
 

@@ -72,6 +72,7 @@ from runtime.codec import decode, encode
 from runtime.db import make_engine
 from runtime.eventstore import EventStore
 from runtime.models import BUNDLED_CACHE
+from runtime.object_keys import RemoteObjectKeys
 from runtime.objects import Objects
 from runtime.rpc import ask
 from runtime.settings import load_settings
@@ -266,7 +267,8 @@ async def import_folder(
     from the put to the reply (packing it is not counted). `split` gets the put's share."""
     data = tar_gz(folder)
     started = time.perf_counter()
-    ref = await Objects(nc.jetstream()).put(IMPORTS, f"local/bench-{uuid.uuid4().hex}", data)
+    objects = Objects(nc.jetstream(), RemoteObjectKeys(nc))  # as the gateway stores an upload
+    ref = await objects.put(IMPORTS, f"local/bench-{uuid.uuid4().hex}", data, tenant="local")
     if split is not None:
         split.setdefault("put_s", []).append(time.perf_counter() - started)
     cmd = ImportAdapter(
@@ -396,7 +398,7 @@ async def transfer_figures(nc, base_model: Path, scratch: Path) -> dict:
     folder = scratch / "lora-r16-smollm2-shapes"
     size = synthetic_adapter(folder, base_model)
     archive = tar_gz(folder)
-    objects = Objects(nc.jetstream())
+    objects = Objects(nc.jetstream(), RemoteObjectKeys(nc))
     imports, raw_extracts, exports, raw_packs = [], [], [], []
     split: dict[str, list[float]] = {}
     adapter_id = None
@@ -424,15 +426,17 @@ async def transfer_figures(nc, base_model: Path, scratch: Path) -> dict:
                 export = await ask(nc,
                                        ExportAdapter(adapter_id=adapter_id),
                                        timeout=300.0)  # fmt: skip
-                exported = await objects.get(export.object)
+                exported = await objects.get(export.object, tenant="local")
                 exports.append(time.perf_counter() - started)
                 assert export.object.bucket == EXPORTS
     for _ in range(TRANSFERS):  # the object store alone, the same bytes
         started = time.perf_counter()
-        ref = await objects.put(IMPORTS, f"local/bench-raw-{uuid.uuid4().hex}", archive)
+        ref = await objects.put(
+            IMPORTS, f"local/bench-raw-{uuid.uuid4().hex}", archive, tenant="local"
+        )
         split.setdefault("bare_put_s", []).append(time.perf_counter() - started)
         started = time.perf_counter()
-        await objects.get(ref)
+        await objects.get(ref, tenant="local")
         split.setdefault("bare_get_s", []).append(time.perf_counter() - started)
         await objects.delete(ref.bucket, ref.name)
     return {

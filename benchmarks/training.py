@@ -286,13 +286,13 @@ async def ended_view(nc, run_id: str) -> RunView:
         await asyncio.sleep(0.05)
 
 
-async def trained_tokens(nc, view: RunView) -> int:
+async def trained_tokens(objects: Objects, view: RunView) -> int:
     """The run's training tokens, exactly: its last progress line in the metrics.jsonl it
     uploaded beside the adapter (the view's metrics hold tokens/s and seconds, rounded)."""
     [record] = [f for f in view.files if f.name == "metrics.jsonl"]
     name = f"local/{view.adapter_id}/{record.name}"
     ref = ObjectRef(bucket=BUCKET, name=name, sha256=record.sha256, size=record.size)
-    lines = (await Objects(nc.jetstream()).get(ref)).decode().splitlines()
+    lines = (await objects.get(ref, tenant="local")).decode().splitlines()
     return max(json.loads(line).get("tokens", 0) for line in lines if line.strip())
 
 
@@ -331,7 +331,7 @@ async def service_runs(
             spec = BuildSpec(sources=Sources(manual=manual))
             build = BuildDataset(expert_id=expert_id, spec=spec)
             dataset = await ready_dataset(nc, await ask(nc, build))
-            content = await load_data(Objects(nc.jetstream()), dataset.content)
+            content = await load_data(hosts[1].objects, dataset.content, "local")
             if [json.loads(line) for line in content.train.splitlines()] != rows:
                 raise RuntimeError(
                     "the dataset's training side is not what the child and raw runs trained on"
@@ -353,7 +353,7 @@ async def service_runs(
                 if view.status != "succeeded" or view.metrics is None:
                     raise RuntimeError(f"the service's run {view.status}: {view.error}")
                 m = view.metrics
-                tokens = await trained_tokens(nc, view)
+                tokens = await trained_tokens(hosts[2].objects, view)
                 runs.append(
                     {
                         "tokens": tokens,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import typer
 
 from cli.accounts import commands as accounts
+from cli.accounts import data as account_data
+from cli.accounts import deleting as account_deleting  # noqa: F401  (account delete)
 from cli.admin import commands as admin
 from cli.answers import commands as answers
 from cli.benchmark import commands as benchmark
@@ -38,6 +40,7 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(benchmark.app, name="benchmark")
 app.add_typer(accounts.commands)  # login, logout, whoami
 app.add_typer(accounts.keys, name="keys")
+app.add_typer(account_data.account, name="account")  # export, import
 app.add_typer(admin.app, name="admin")
 
 # The earlier names of the groups, kept for scripts that use them.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from contracts.accounts import AccountsEvent
+from contracts.accounts import AccountsEvent, ExportEvent
 from contracts.answers import AnswerEvent, BackendConfigured
 from contracts.benchmark import BenchmarkEvent
 from contracts.dataset import DatasetEvent
+from contracts.erasure import ErasureEvent
 from contracts.expert import ExpertEvent
 from contracts.ingest import IngestEvent
 from contracts.knowledge import KnowledgeEvent
@@ -23,6 +24,8 @@ AnyEvent = (
     | RegistryEvent
     | BenchmarkEvent
     | AccountsEvent
+    | ErasureEvent
+    | ExportEvent
 )
 
 STREAMS = {

@@ -24,6 +24,7 @@ from runtime import telemetry
 from runtime.settings import Settings, load_settings
 from tests.support.accounts import Person, owner
 from tests.support.inprocess import start_service
+from tests.support.log import use_keyring_of
 from tests.support.servers import (
     TEST_ENV,
     admin_connect,
@@ -150,6 +151,7 @@ async def services(servers, embedder) -> dict:
     # accounts first, and the owner before anyone: the first person on an install owns the
     # tenant "local", which the tests that speak to services directly use
     hosts = Services(accounts=await start_service(settings, "accounts"))
+    use_keyring_of(hosts["accounts"])  # what `tests.support.log.log_store` reads the log with
     hosts.owner = await owner(hosts["accounts"].nc)
     for context in ("expert", "ingest", "knowledge", "dataset"):
         hosts[context] = await start_service(settings, context, embedder)

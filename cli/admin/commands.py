@@ -8,15 +8,18 @@ and the NATS client, which no other command needs."""
 from __future__ import annotations
 
 import json
+import time
 
 import msgspec
 import typer
 
+from cli.accounts.deleting import print_report
 from cli.admin.views import users_table
 from cli.args import YesOption, confirmed, one_of
 from cli.client import CliError, command
 from cli.render import print_list, say
-from contracts.accounts import CreateUser, ListUsers, RemoveUser
+from contracts.accounts import CreateUser, ForgetUser, GetErasure, ListUsers, RemoveUser
+from contracts.erasure import INSTALL
 
 app = typer.Typer(
     help="On the server machine, without the gateway or a key: who may sign in.",
@@ -28,6 +31,8 @@ app.add_typer(users, name="users")
 ACTOR = "cli (server machine)"  # what the audit trail names as having done it
 ROLES = ("owner", "member")
 JsonOption = typer.Option(False, "--json", help="As JSON, for scripts.")
+WAIT_S = 30.0  # how long a deletion waits for every service to erase its part
+FORGET_TIMEOUT_S = 45.0  # deciding waits for the accounts views to show it
 
 
 def send(message):
@@ -80,8 +85,13 @@ def create_user(
 def delete_user(
     ref: str = typer.Argument(..., metavar="EMAIL|USER_ID", help="Their email or user id."),
     yes: bool = YesOption,
+    keep_data: bool = typer.Option(
+        False, "--keep-data", help="Only end their account; keep what they made."
+    ),
 ) -> None:
-    """Remove a person: their keys and sessions stop working at once (not the last owner)."""
+    """Delete a person and their data for good, as their own "delete my data" does (not the
+    last owner); with --keep-data only their account ends. Asks for their email address
+    to be typed, unless --yes."""
     wanted = ref.strip()
     found = [
         u
@@ -91,6 +101,30 @@ def delete_user(
     if not found:
         raise CliError(f"there is no user with the email or id {wanted!r}")
     user = found[0]
-    confirmed(f"Delete the user {user['email']} ({user['role']})?", yes)
-    send(RemoveUser(user_id=user["user_id"], removed_by=ACTOR))
-    say(f"Deleted the user {user['email']}: their keys and sessions no longer work.")
+    if keep_data:
+        confirmed(f"Remove the user {user['email']} ({user['role']})?", yes)
+        send(RemoveUser(user_id=user["user_id"], removed_by=ACTOR))
+        say(f"Removed the user {user['email']}: their keys and sessions no longer work.")
+        return
+    if not yes:
+        say(f"This deletes {user['email']} and everything they made, for good.", "red")
+        typed = typer.prompt("Type their email address to confirm", default="", show_default=False)
+        if typed.strip().casefold() != user["email"].casefold():
+            raise CliError("that is not their email address; nothing was deleted")
+    report = forget(user["user_id"], user["email"])
+    say(f"Deleted the user {user['email']} and their data.")
+    print_report(msgspec.to_builtins(report))
+
+
+def forget(user_id: str, email: str):
+    """ForgetUser as the install's operator (no person signed in), then wait up to
+    `WAIT_S` for every service's erasure."""
+    from cli.admin import server
+
+    asked = ForgetUser(user_id=user_id, confirm=email, by_user=INSTALL, by=ACTOR)
+    report = server.send(asked, timeout=FORGET_TIMEOUT_S)
+    deadline = time.monotonic() + WAIT_S
+    while not report.complete and time.monotonic() < deadline:
+        time.sleep(0.5)
+        report = send(GetErasure(user_id=user_id, by_user=INSTALL))
+    return report

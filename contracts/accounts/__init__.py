@@ -16,6 +16,7 @@ own table, outside the projections, each with an expiry.
 """
 
 from contracts.accounts.events import *  # noqa: F403
+from contracts.accounts.exports import *  # noqa: F403
 from contracts.accounts.messages import *  # noqa: F403
 from contracts.accounts.replies import *  # noqa: F403
 from contracts.accounts.values import *  # noqa: F403

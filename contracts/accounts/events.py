@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import msgspec
 
@@ -20,6 +20,7 @@ from contracts.rules import Count, Sha256, Token, items, line
 
 
 class UserCreated(Event, frozen=True, kw_only=True, tag="accounts.UserCreated"):
+    personal: ClassVar[tuple[str, ...]] = ("email",)
     user_id: Token
     email: Email
     role: Role
@@ -28,6 +29,7 @@ class UserCreated(Event, frozen=True, kw_only=True, tag="accounts.UserCreated"):
 
 
 class ApiKeyIssued(Event, frozen=True, kw_only=True, tag="accounts.ApiKeyIssued"):
+    personal: ClassVar[tuple[str, ...]] = ("name",)
     user_id: Token
     key_id: Token
     name: KeyName
@@ -52,6 +54,8 @@ class PasskeyRegistered(Event, frozen=True, kw_only=True, tag="accounts.PasskeyR
     """A passkey the user's authenticator made and the accounts service verified: its id and
     COSE public key (base64url), the signature counter it started at, and how it is reached."""
 
+    personal: ClassVar[tuple[str, ...]] = ("name",)
+
     user_id: Token
     credential_id: CredentialId
     public_key: PublicKey
@@ -66,6 +70,26 @@ class PasskeyRemoved(Event, frozen=True, kw_only=True, tag="accounts.PasskeyRemo
     removed_by: Actor = ""
 
 
+class UserForgotten(Event, frozen=True, kw_only=True, tag="accounts.UserForgotten"):
+    """A person's data was deleted ("delete my data"): their data key is destroyed, so all
+    they made reads as forgotten, and every service erases what it keeps of `tenant`
+    (`contracts.erasure.TenantErased`). It lies under the install's audit tenant
+    (`contracts.erasure.INSTALL`, aggregate `erasure`, id = the tenant), so the owner can
+    still read who deleted whom and when: ids and times only, never content. `by` is the
+    actor who asked, or "self" when the person deleted their own data."""
+
+    user_id: Token
+    tenant: Token
+    by: Actor = ""
+    requested_at: line(40)  # ISO 8601, UTC
+
+
 AccountsEvent = (
-    UserCreated | ApiKeyIssued | ApiKeyRevoked | UserRemoved | PasskeyRegistered | PasskeyRemoved
+    UserCreated
+    | ApiKeyIssued
+    | ApiKeyRevoked
+    | UserRemoved
+    | PasskeyRegistered
+    | PasskeyRemoved
+    | UserForgotten
 )

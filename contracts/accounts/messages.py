@@ -197,6 +197,23 @@ class SignInWithGithub(Command, frozen=True, kw_only=True, tag="accounts.SignInW
     user_agent: line(300) = ""
 
 
+class ForgetUser(Command, frozen=True, kw_only=True, tag="accounts.ForgetUser"):
+    """Delete a person's data ("delete my data"): their data key is destroyed, their
+    account, keys, sessions and passkeys end, and every service erases what it keeps of
+    them. `by_user` is the person asking (the gateway sets it from who is signed in): the
+    person themselves, or an owner for someone else. `confirm` must be the address of the
+    account being deleted, typed by hand: nothing is deleted when it does not match. The
+    install's last owner cannot be deleted. Asking again answers the same report."""
+
+    subject = "cmd.accounts.forget_user"
+    reply = "ErasureReport"
+
+    user_id: Token
+    confirm: Email
+    by_user: Token
+    by: Actor = ""
+
+
 # ---- queries -------------------------------------------------------------------------------
 
 
@@ -242,3 +259,24 @@ class ListPasskeys(Query, frozen=True, kw_only=True, tag="accounts.ListPasskeys"
     reply = "PasskeyList"
 
     user_id: Token
+
+
+class GetErasure(Query, frozen=True, kw_only=True, tag="accounts.GetErasure"):
+    """What was removed of a forgotten person so far, service by service, and what is still
+    pending: for the person who asked (`by_user` is them, or an owner)."""
+
+    subject = "qry.accounts.erasure"
+    reply = "ErasureReport"
+
+    user_id: Token
+    by_user: Token
+
+
+class ListErasures(Query, frozen=True, kw_only=True, tag="accounts.ListErasures"):
+    """Every deletion of a person's data, newest first (the owner's audit: who, when,
+    counts; never content)."""
+
+    subject = "qry.accounts.erasures"
+    reply = "ErasureList"
+
+    by_user: Token  # an owner

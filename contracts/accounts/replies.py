@@ -120,3 +120,33 @@ class PasskeyView(Reply, frozen=True, kw_only=True):
 
 class PasskeyList(Reply, frozen=True, kw_only=True):
     passkeys: list[PasskeyView]
+
+
+class ErasurePart(Reply, frozen=True, kw_only=True):
+    """What one service removed of a forgotten person."""
+
+    context: str
+    rows: int = 0
+    objects: int = 0
+    files: int = 0
+    bytes_freed: int = 0
+    wal: str = ""
+    erased_at: str = ""
+
+
+class ErasureReport(Reply, frozen=True, kw_only=True):
+    """A deletion of a person's data: who asked and when, what each service removed, and
+    the services that have not said so yet (`pending`; empty once `complete`)."""
+
+    user_id: str
+    tenant: str
+    by: str
+    requested_at: str
+    parts: list[ErasurePart]
+    pending: list[str]
+    complete: bool
+    seq: int = 0
+
+
+class ErasureList(Reply, frozen=True, kw_only=True):
+    erasures: list[ErasureReport]

@@ -13,6 +13,7 @@ from litestar import Request, Response, delete, get, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from contracts import accounts
+from gateway.accounts import forgetting
 from gateway.accounts.access import signed_in
 from gateway.accounts.limits import SIGN_IN
 from gateway.accounts.sessions import session_token
@@ -150,12 +151,21 @@ async def create_user(backend: Backend, data: NewUser) -> accounts.UserCreatedRe
 
 @delete(
     "/api/admin/users/{user_id:str}",
-    status_code=HTTP_204_NO_CONTENT,
-    summary="Remove a person (owner only): their keys and sessions stop working at once",
-    responses=error_responses(403, 404, 409),
+    status_code=200,
+    summary="Remove a person (owner only), or delete their data with a confirmation",
+    description="Without a body: their keys and sessions stop working at once (204). With"
+    ' `{"confirm": "<their email address>"}`: their data is deleted for good, as with'
+    " `DELETE /api/me`: 200 with what each service removed, or 202 with those pending.",
+    responses=error_responses(400, 403, 404, 409),
 )
-async def remove_user(backend: Backend, user_id: str) -> None:
+async def remove_user(
+    backend: Backend, user_id: str, data: forgetting.Confirmation | None = None
+) -> Response:
+    if data is not None:
+        typed = forgetting.confirmed(data)
+        return forgetting.answer(await forgetting.forget(backend, user_id, typed))
     await backend.ask(accounts.RemoveUser(user_id=user_id, removed_by=backend.actor))
+    return Response(None, status_code=HTTP_204_NO_CONTENT)
 
 
 ROUTES = [

@@ -240,7 +240,9 @@ class UserPages(Controller):
     @get("/admin/users")
     async def users(self, backend: Backend, error: str | None = None) -> Template:
         listed = await backend.ask(accounts.ListUsers())
-        context = {"users": listed.users, "me": backend.principal, "error": error}
+        erased = await backend.ask(accounts.ListErasures(by_user=signed_in(backend).user_id))
+        context = {"users": listed.users, "me": backend.principal, "error": error,
+                   "erasures": erased.erasures}  # fmt: skip
         return Template("accounts/users.html", context=context)
 
     @post("/ui/admin/users")

@@ -34,6 +34,7 @@ with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR at i
 POSTGRES_BIN_PATH = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+SETTINGS = {"wal_recycle": "off"}  # see EmbeddedPostgres._configure
 
 
 def _alive(info: PostmasterInfo) -> bool:
@@ -140,7 +141,20 @@ class EmbeddedPostgres(ChildServer):
             self.psql("postgres", f'CREATE DATABASE "{self.database}"')
         for ext in self.extensions:
             self.psql(self.database, f'CREATE EXTENSION IF NOT EXISTS "{ext}"')
+        self._configure()
         return self
+
+    def _configure(self) -> None:
+        """Settings the data directory keeps (`ALTER SYSTEM`), applied by a reload.
+
+        `wal_recycle = off`: a WAL segment past its last checkpoint is removed, not renamed
+        for reuse with its old pages in it, so rows deleted for good ("delete my data",
+        `runtime.erasure`) leave no copy in `pg_wal` once a checkpoint has passed them."""
+        for name, value in SETTINGS.items():
+            current = self.psql("postgres", f"SHOW {name}").strip()
+            if current != value:
+                self.psql("postgres", f"ALTER SYSTEM SET {name} = '{value}'")
+                self.psql("postgres", "SELECT pg_reload_conf()")
 
     def psql(self, database: str, sql: str) -> str:
         """Run one SQL command with the bundled ``psql``; return its unaligned output."""

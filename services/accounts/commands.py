@@ -110,14 +110,14 @@ class AccountsCommands:
         first = not await setup.anyone_yet(self.host.js)
         if first_only and not first:
             raise DomainError(ErrorCode.NOT_FOUND, SETUP_REFUSED)
-        user_id = domain.user_id_of(email)
+        user_id = await self.id_for(email)
         tenant, state = await self.locate(user_id)
         if state.created is None:  # someone new: the first ever inherits `local`
             tenant = domain.tenant_for(user_id, first=first)
         outcome = await USER.execute(
             self.host.store, tenant, user_id,
             lambda state: domain.decide_create(
-                state, email=email, role=role, tenant=tenant, created_by=by
+                state, email=email, role=role, tenant=tenant, created_by=by, user_id=user_id
             ),
         )  # fmt: skip
         await self.shown(outcome.seq)
@@ -125,6 +125,16 @@ class AccountsCommands:
         setup.forget_link_file(self.host.settings)
         log.info("accounts.user_created", user_id=user_id, role=role)
         return outcome.event, outcome.seq
+
+    async def id_for(self, email: str) -> str:
+        """The id `email` is known by now: its first life's, unless that person's data was
+        deleted (then the first life not forgotten: someone new, with a tenant of their own,
+        since a forgotten tenant's key is gone for good). Called with the log caught up."""
+        life = 0
+        async with self.host.engine.connect() as conn:
+            while await views.was_forgotten(conn, domain.user_id_of(email, life)):
+                life += 1
+        return domain.user_id_of(email, life)
 
     async def remove_user(self, cmd: RemoveUser) -> Accepted:
         async with self.credentials.directory():
@@ -203,7 +213,7 @@ class AccountsCommands:
                 " and try again",
             )
         async with self.host.engine.connect() as conn:
-            found = await views.user(conn, domain.user_id_of(address))
+            found = await views.user_by_email(conn, address)
         if found is not None:
             token = await self.credentials.new_magic_link(found.user_id)
             await self.mailer.send_link(found.email, cmd.link_base + token)
@@ -222,7 +232,7 @@ class AccountsCommands:
         """The gateway has checked with GitHub that `email` is the GitHub user's verified
         primary address; whoever has an account with it is signed in, no one else."""
         async with self.host.engine.connect() as conn:
-            found = await views.user(conn, domain.user_id_of(cmd.email))
+            found = await views.user_by_email(conn, domain.canonical(cmd.email))
         if found is None:
             log.info("accounts.github_refused", github_id=cmd.github_id)
             raise DomainError(ErrorCode.NOT_FOUND, GITHUB_REFUSED.format(email=cmd.email))

@@ -65,9 +65,12 @@ def canonical(email: str) -> str:
     return email.strip().translate(ASCII_LOWER)
 
 
-def user_id_of(email: str) -> str:
-    """The one id an address has, whatever its case."""
-    return uuid.uuid5(USER_NAMESPACE, canonical(email)).hex
+def user_id_of(email: str, life: int = 0) -> str:
+    """The id an address has, whatever its case. A person whose data was deleted (their
+    tenant forgotten, its key destroyed for good) who comes back is someone new: their next
+    `life` has an id, and so a tenant, of its own."""
+    name = canonical(email) if life == 0 else f"{canonical(email)}#{life}"
+    return uuid.uuid5(USER_NAMESPACE, name).hex
 
 
 def scopes_of(role: str) -> list[Scope]:
@@ -111,7 +114,13 @@ def active_user(state: User, user_id: str) -> UserCreated:
 
 
 def decide_create(
-    state: User, *, email: str, role: Role, tenant: str, created_by: str = ""
+    state: User,
+    *,
+    email: str,
+    role: Role,
+    tenant: str,
+    created_by: str = "",
+    user_id: str | None = None,
 ) -> UserCreated:
     """A new person, or one removed before coming back (under the tenant they had, so what
     they made is theirs again)."""
@@ -122,7 +131,7 @@ def decide_create(
     if state.created is not None:
         tenant = state.created.tenant
     return UserCreated(
-        user_id=user_id_of(email),
+        user_id=user_id or user_id_of(email),
         email=canonical(email),
         role=role,
         tenant=tenant,

@@ -25,6 +25,7 @@ from contracts.accounts import (
     PasskeyRegistered,
     PasskeyRemoved,
     UserCreated,
+    UserForgotten,
     UserRemoved,
 )
 from runtime.codec import json_text
@@ -53,6 +54,11 @@ CREATED = text(
     " removed_at = NULL, removed_by = NULL"
 )
 REMOVED = text("UPDATE users SET removed_at = :at, removed_by = :by WHERE user_id = :id")
+# A person whose data was deleted leaves no row: nothing of theirs comes back on a rebuild
+# either, since their own events then read as forgotten.
+FORGOTTEN_USER = text("DELETE FROM users WHERE user_id = :id")
+FORGOTTEN_KEYS = text("DELETE FROM api_keys WHERE user_id = :user")
+FORGOTTEN_PASSKEYS = text("DELETE FROM passkeys WHERE user_id = :user")
 ISSUED = text(
     "INSERT INTO api_keys (key_id, user_id, tenant, name, prefix, key_sha256, scopes,"
     " created_at, expires_at) VALUES (:key, :user, :t, :name, :prefix, :sha,"
@@ -113,6 +119,8 @@ class UsersProjection(AccountsTables):
                 )  # fmt: skip
             case UserRemoved() as ev:
                 out.add(REMOVED, {"id": ev.user_id, "at": rec.at, "by": ev.removed_by})
+            case UserForgotten() as ev:
+                out.add(FORGOTTEN_USER, {"id": ev.user_id})
 
 
 class ApiKeysProjection(AccountsTables):
@@ -137,6 +145,8 @@ class ApiKeysProjection(AccountsTables):
                                   "by": ev.revoked_by})  # fmt: skip
             case UserRemoved() as ev:
                 out.add(KEYS_OF_REMOVED, {"user": ev.user_id, "at": rec.at})
+            case UserForgotten() as ev:
+                out.add(FORGOTTEN_KEYS, {"user": ev.user_id})
 
 
 class PasskeysProjection(AccountsTables):
@@ -157,6 +167,8 @@ class PasskeysProjection(AccountsTables):
                 out.add(PASSKEY_REMOVED, {"c": ev.credential_id, "user": ev.user_id, "at": rec.at})
             case UserRemoved() as ev:
                 out.add(PASSKEYS_OF_REMOVED, {"user": ev.user_id, "at": rec.at})
+            case UserForgotten() as ev:
+                out.add(FORGOTTEN_PASSKEYS, {"user": ev.user_id})
 
 
 def moment(iso: str | None) -> datetime | None:

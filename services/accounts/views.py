@@ -18,6 +18,11 @@ USER = text(
     "SELECT user_id, email, role, tenant, created_at FROM accounts.users"
     " WHERE user_id = :u AND removed_at IS NULL"
 )
+USER_BY_EMAIL = text(
+    "SELECT user_id, email, role, tenant, created_at FROM accounts.users"
+    " WHERE email = :e AND removed_at IS NULL"
+)
+FORGOTTEN = text("SELECT 1 FROM accounts.erasures WHERE user_id = :u")
 OWNERS = text(
     "SELECT count(*) FROM accounts.users WHERE role = 'owner' AND removed_at IS NULL"
 )  # fmt: skip
@@ -60,6 +65,18 @@ async def users(conn: AsyncConnection) -> list[UserView]:
 async def user(conn: AsyncConnection, user_id: str) -> UserView | None:
     row = (await conn.execute(USER, {"u": user_id})).first()
     return struct_of(UserView, row) if row else None
+
+
+async def user_by_email(conn: AsyncConnection, email: str) -> UserView | None:
+    """The account of a (canonical) address, whichever life of it is the live one."""
+    row = (await conn.execute(USER_BY_EMAIL, {"e": email})).first()
+    return struct_of(UserView, row) if row else None
+
+
+async def was_forgotten(conn: AsyncConnection, user_id: str) -> bool:
+    """Whether this user's data was deleted (their id is then never used again)."""
+    found = await conn.execute(FORGOTTEN, {"u": user_id})
+    return found.first() is not None
 
 
 async def owners(conn: AsyncConnection) -> int:

@@ -4,6 +4,8 @@ runs, fine-tunes and schedules, and its endpoints."""
 from __future__ import annotations
 
 from contracts import benchmark, expert, registry
+from contracts.benchmark import BENCH, BenchErased
+from runtime.erasure import AfterErased, TenantErasure
 from runtime.eventstore import events_of
 from runtime.service import ServiceHost
 from services.benchmark.commands import BenchmarkCommands
@@ -35,4 +37,7 @@ async def build(host: ServiceHost) -> None:
     host.react("benchmark.cascade", expert.STREAM, Cascade(host).on_expert,
                subject=events_of(expert.STREAM, expert.AGGREGATE))  # fmt: skip
     host.background("schedule", scheduler.loop)
+    TenantErasure(host).wire()  # a forgotten person's runs, alerts, settings
+    # what an erasure dropped from the views: no copy left in pages or WAL
+    AfterErased(host, BENCH, (BenchErased,), ("runs", "alerts", "settings")).wire()
     host.endpoints.serve_handlers(commands, queries)

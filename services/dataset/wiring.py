@@ -4,6 +4,9 @@ expert, the sweeper of unreferenced objects, its endpoints."""
 from __future__ import annotations
 
 from contracts import dataset, expert
+from contracts.dataset import BUCKET as DATASETS
+from contracts.dataset import LINE, DatasetsErased
+from runtime.erasure import AfterErased, TenantErasure
 from runtime.eventstore import events_of
 from runtime.service import ServiceHost
 from runtime.sweeping import sweep_forever
@@ -30,4 +33,7 @@ async def build(host: ServiceHost) -> None:
                subject=events_of(expert.STREAM, expert.AGGREGATE))  # fmt: skip
     host.sweeper = DatasetSweeper(host)  # tests and tools sweep by hand
     host.background("sweep", lambda: sweep_forever("dataset", host.sweeper.sweep))
+    TenantErasure(host, buckets=(DATASETS,)).wire()  # a forgotten person's datasets
+    # what an erasure dropped from the views: no copy left in pages or WAL
+    AfterErased(host, LINE, (DatasetsErased,), ("datasets",)).wire()
     host.endpoints.serve_handlers(commands, queries)

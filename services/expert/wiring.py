@@ -3,12 +3,16 @@ the answers (asking, feedback, traces, the scorer)."""
 
 from __future__ import annotations
 
+from contracts.expert import AGGREGATE as EXPERTS
+from contracts.expert import ExpertDeleted
+from runtime.erasure import AfterErased, TenantErasure
 from runtime.keyring import ProviderKeys
 from runtime.service import ServiceHost
 from services.expert.answering.asking import Answering
 from services.expert.answering.completion import Completions
 from services.expert.backends import Backends
 from services.expert.commands import AnswerCommands, ProfileCommands
+from services.expert.forgotten import tenant_paths
 from services.expert.projections import DeploymentsProjection, ExpertsProjection, TracesProjection
 from services.expert.queries import AnswerQueries, ProfileQueries
 from services.expert.reactors import SUBJECT, Scorer
@@ -29,4 +33,8 @@ async def build(host: ServiceHost) -> None:
     profiles, experts = ProfileCommands(host, keys), ProfileQueries(host)
     answers, traces = AnswerCommands(host, scorer), AnswerQueries(host)
     answering, completions = Answering(host, backends), Completions(host, backends)
+    # a forgotten person's experts, traces, and the adapter copies answered with
+    TenantErasure(host, paths=tenant_paths(host.settings.home)).wire()
+    # what an erasure dropped from the views: no copy left in pages or WAL
+    AfterErased(host, EXPERTS, (ExpertDeleted,), ("experts", "traces")).wire()
     host.endpoints.serve_handlers(profiles, experts, answers, traces, answering, completions)

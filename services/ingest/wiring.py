@@ -4,6 +4,9 @@ endpoints."""
 from __future__ import annotations
 
 from contracts import expert
+from contracts.ingest import AGGREGATE as DOCUMENT
+from contracts.ingest import DERIVED_BUCKET, DOCUMENTS_BUCKET, DocumentDeleted
+from runtime.erasure import AfterErased, TenantErasure
 from runtime.service import ServiceHost
 from services.ingest.commands import IngestCommands
 from services.ingest.projections import DocumentsProjection
@@ -29,4 +32,8 @@ async def build(host: ServiceHost) -> None:
     )
     host.react("ingest.cleanup", host.stream, OnDocumentDeleted(host).react)
     host.react("ingest.cascade", expert.STREAM, OnExpertDeleted(host).react)
+    # a forgotten person's documents: rows, originals, chunk lists
+    TenantErasure(host, buckets=(DOCUMENTS_BUCKET, DERIVED_BUCKET)).wire()
+    # what an erasure dropped from the views: no copy left in pages or WAL
+    AfterErased(host, DOCUMENT, (DocumentDeleted,), ("documents",)).wire()
     host.endpoints.serve_handlers(commands, queries)

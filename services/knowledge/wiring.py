@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from contracts import ingest
+from contracts.ingest import DERIVED_BUCKET
+from contracts.knowledge import AGGREGATE as DOCUMENT
+from contracts.knowledge import DocumentUnindexed
+from runtime.erasure import AfterErased, TenantErasure
 from runtime.service import ServiceHost
 from services.knowledge.embedder import Embedder, onnx_cache_root
 from services.knowledge.projections import IndexProjection
@@ -28,4 +32,7 @@ async def build(host: ServiceHost, embedder: Embedder | None = None) -> None:
     queries, documents = KnowledgeQueries(host, embedder), OnDocuments(host, embedder)
     host.project(IndexProjection(host.objects, embedder.dimensions))
     host.react("knowledge.index", ingest.STREAM, documents.react, give_up=documents.give_up)
+    TenantErasure(host, buckets=(DERIVED_BUCKET,)).wire()  # a forgotten person's index
+    # what an erasure dropped from the views: no copy left in pages or WAL
+    AfterErased(host, DOCUMENT, (DocumentUnindexed,), ("chunks", "documents")).wire()
     host.endpoints.serve_handlers(queries)

@@ -4,16 +4,22 @@ trained, a deleted expert's runs cancelled) and the schedule."""
 from __future__ import annotations
 
 from contracts.expert import STREAM as EXPERTS
+from contracts.trainer import BUCKET as ADAPTERS
 from contracts.trainer import (
+    CHECKPOINTS,
     LINE,
     RUN,
+    RunsErased,
 )
+from contracts.trainer import LINE as RUN_LINE
+from runtime.erasure import AfterErased, TenantErasure
 from runtime.eventstore import events_of
 from runtime.keyring import ProviderKeys
 from runtime.service import ServiceHost
 from runtime.sweeping import sweep_forever
 from services.trainer.commands import TrainerCommands
 from services.trainer.data import TokenCounter
+from services.trainer.forgotten import tenant_paths
 from services.trainer.hosted.training import HostedTraining
 from services.trainer.local.training import LocalTraining
 from services.trainer.planning import Planner
@@ -57,4 +63,10 @@ async def build(host: ServiceHost) -> None:
     host.background("schedule", scheduler.loop)
     host.sweeper = TrainerSweeper(host)  # tests and tools sweep by hand
     host.background("sweep", lambda: sweep_forever("trainer", host.sweeper.sweep))
+    # a forgotten person's runs: rows, checkpoints, adapter files, work folders
+    TenantErasure(
+        host, buckets=(CHECKPOINTS, ADAPTERS), paths=tenant_paths(host.settings.home)
+    ).wire()
+    # what an erasure dropped from the views: no copy left in pages or WAL
+    AfterErased(host, RUN_LINE, (RunsErased,), ("runs", "settings")).wire()
     host.endpoints.serve_handlers(commands, queries)

@@ -28,11 +28,12 @@ from contracts.registry import (
     VerifyAdapter,
 )
 from contracts.trainer import BUCKET
-from runtime.objects import ObjectMissing, Objects
+from runtime.objects import ObjectMissing
 from runtime.rpc import DomainError, request
 from tests.support import waiting
 from tests.support.adapters import lora_folder
 from tests.support.flows import create_expert
+from tests.support.objects import sealed_objects
 from tests.support.versions import (
     activate,
     append_trained,
@@ -179,7 +180,8 @@ async def test_the_active_and_stable_versions_cannot_be_deleted(nc, stack, serve
     assert [a.id for a in view.adapters] == [one]
     await until(lambda: not folder_of(stack, two).exists())
     with pytest.raises(ObjectMissing), (tmp_path / "sink").open("wb") as sink:
-        await Objects(nc.jetstream()).read_into(BUCKET, f"local/{two}/adapter_config.json", sink)
+        name = f"local/{two}/adapter_config.json"
+        await sealed_objects(nc).read_into(BUCKET, name, sink, tenant="local")
     trail = await request(nc, "qry.registry.audit", GetAudit(expert_id=expert), AuditTrail)
     said = {(e.action, e.outcome) for e in trail.entries}
     assert {("delete", "refused"), ("delete", "succeeded"), ("tag", "succeeded")} <= said
@@ -219,9 +221,9 @@ async def test_export_then_import_elsewhere_gives_the_same_bytes(nc, stack, serv
                            AdapterExport)  # fmt: skip
     assert export.object.bucket == EXPORTS and export.filename.endswith(".tar.gz")
     other = await create_expert(nc)
-    objects = Objects(nc.jetstream())
-    data = await objects.get(export.object)
-    ref = await objects.put(IMPORTS, f"local/round-trip-{one}", data)
+    objects = sealed_objects(nc)
+    data = await objects.get(export.object, tenant="local")
+    ref = await objects.put(IMPORTS, f"local/round-trip-{one}", data, tenant="local")
     imported = await request(
         nc, "cmd.registry.import",
         ImportAdapter(expert_id=other, archive=ref, filename=export.filename), AdapterImported,
@@ -328,8 +330,8 @@ async def test_a_hostile_archive_is_refused_with_its_reason_and_leaves_nothing(
 ):
     folder = lora_folder(servers.base_model, tmp_path / "lora", seed=9)
     data = b"just some text, not an archive" if case == "not an archive" else hostile(folder, case)
-    objects = Objects(nc.jetstream())
-    ref = await objects.put(IMPORTS, f"local/hostile-{expert}", data)
+    objects = sealed_objects(nc)
+    ref = await objects.put(IMPORTS, f"local/hostile-{expert}", data, tenant="local")
     before = on_disk(stack)
     cmd = ImportAdapter(expert_id=expert, archive=ref, filename="evil.tar.gz")
     with pytest.raises(DomainError) as refused:
@@ -338,7 +340,9 @@ async def test_a_hostile_archive_is_refused_with_its_reason_and_leaves_nothing(
     assert on_disk(stack) == before
     assert not (stack.settings.home.parent / "escaped.txt").exists()
     with pytest.raises(ObjectMissing), (tmp_path / "sink").open("wb") as sink:
-        await objects.read_into(IMPORTS, ref.name, sink)  # the upload is not kept either
+        await objects.read_into(
+            IMPORTS, ref.name, sink, tenant="local"
+        )  # the upload is not kept either
     assert (await listed(nc, expert)).adapters == []
 
 
@@ -386,7 +390,7 @@ async def test_a_trained_version_is_its_adapter_files_only_and_exports(
     assert version.valid
     export = await request(nc, "qry.registry.export", ExportAdapter(adapter_id=ev.adapter_id),
                            AdapterExport)  # fmt: skip
-    data = await Objects(nc.jetstream()).get(export.object)
+    data = await sealed_objects(nc).get(export.object, tenant="local")
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         names = sorted(tar.getnames())
     assert "README.md" not in names and "adapter_model.safetensors" in names

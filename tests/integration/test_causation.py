@@ -11,9 +11,9 @@ from contracts.ingest import CONTEXT as INGEST
 from contracts.ingest import DocumentChunked, DocumentParsingStarted, DocumentUploaded
 from contracts.knowledge import CONTEXT as KNOWLEDGE
 from contracts.knowledge import DocumentIndexed, EmbeddingStarted
-from runtime.eventstore import EventStore
 from tests.support import pdfs
 from tests.support.api import new_expert, settled, upload
+from tests.support.log import log_store
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ async def test_the_chain_from_an_upload_to_the_index_reads_back_off_the_log(api,
     (accepted,) = response.json()["documents"]
     assert (await settled(api, accepted["id"]))["status"] == "ready"
 
-    store = EventStore(nc.jetstream())
+    store = log_store(nc)
     ingest, _ = await store.load(INGEST, "local", DOCUMENT, accepted["id"])
     knowledge, _ = await store.load(KNOWLEDGE, "local", DOCUMENT, accepted["id"])
     by_id = {rec.event_id: rec for rec in ingest + knowledge}

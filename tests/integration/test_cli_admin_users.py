@@ -99,7 +99,7 @@ async def test_delete_asks_first_and_takes_an_email_or_an_id(admin, nc):
 
     one_line_error(await admin("users", "delete", first.upper(), input="n\n"), "nothing")
     assert first in await listed(admin)
-    deleted = await admin("users", "delete", first.upper(), input="y\n")
+    deleted = await admin("users", "delete", first.upper(), input=f"{first}\n")
     assert deleted.exit_code == 0, deleted.stderr
     assert first not in await listed(admin)
     with pytest.raises(DomainError):  # their key stopped working with them

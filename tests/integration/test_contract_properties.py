@@ -39,7 +39,6 @@ from contracts.trainer import (
     StartFinetune,
     TrainConfig,
 )
-from runtime.objects import Objects
 from runtime.rpc import DomainError, request
 from tests.support.accounts import person
 from tests.support.adapters import lora_folder
@@ -47,6 +46,7 @@ from tests.support.benchmarks import add_questions, end_all_benchmarks
 from tests.support.benchmarks import start as start_bench
 from tests.support.contract_strategies import contract
 from tests.support.flows import built_examples, create_expert, search, upload, wait_settled
+from tests.support.objects import sealed_objects
 from tests.support.training import end_all_runs
 from tests.support.versions import import_folder
 from tests.support.views import snapshot
@@ -150,7 +150,7 @@ async def stored_object(nc, cmd: RegisterUpload, content: str) -> RegisterUpload
     """The upload's bytes really in the bucket, where the gateway would have put them."""
     data = content.encode("utf-8")
     name = f"{cmd.tenant}/{cmd.expert_id}/{hashlib.sha256(data).hexdigest()}"
-    ref = await Objects(nc.jetstream()).put(DOCUMENTS_BUCKET, name, data)
+    ref = await sealed_objects(nc).put(DOCUMENTS_BUCKET, name, data, tenant=cmd.tenant)
     return msgspec.structs.replace(cmd, object=ref)
 
 

@@ -22,6 +22,7 @@ from runtime.db import make_engine
 from runtime.eventstore import EventStore
 from tests.support import pdfs
 from tests.support.flows import create_expert, search, upload, wait_settled
+from tests.support.log import install_store
 from tests.support.servers import admin_connect, own_servers
 
 pytestmark = pytest.mark.integration
@@ -110,7 +111,9 @@ async def test_killing_ingest_and_knowledge_mid_work_loses_and_duplicates_nothin
         procs.start(context)
     for context in ("expert", "ingest", "knowledge"):
         await wait_for_service(nc, context)
-    store = EventStore(nc.jetstream())
+    store = install_store(
+        nc, procs.env["SIMTUNE_HOME"], database_url, procs.env.get("SIMTUNE_SECRET_KEY")
+    )
 
     expert = await create_expert(nc)
     pages = [

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from runtime.eventstore import EventStore
 from tests.integration.test_datasets import KEY, ready
 from tests.support.api import new_expert, settled, upload
+from tests.support.log import log_store
 from tests.support.scripted_llm import scripted_model
 from tests.support.waiting import until
 
@@ -25,7 +25,7 @@ def reply(messages: list[dict]) -> str:
 
 
 async def events_of(nc, dataset_id: str) -> list[str]:
-    events, _ = await EventStore(nc.jetstream()).load("dataset", "local", "dataset", dataset_id)
+    events, _ = await log_store(nc).load("dataset", "local", "dataset", dataset_id)
     return [rec.type.split(".")[1] for rec in events]
 
 

@@ -15,7 +15,6 @@ import pytest
 
 from contracts import registry as registry_contracts
 from gateway.http.errors import DISK_FULL
-from runtime.eventstore import EventStore
 from tests.support import flows, training
 from tests.support.devstack import (
     can_mount,
@@ -25,6 +24,7 @@ from tests.support.devstack import (
     stack_log,
     until,
 )
+from tests.support.log import install_store
 from tests.support.servers import admin_connect
 from tests.support.tiny_llm import build_tiny_llm
 
@@ -96,7 +96,9 @@ async def test_disk_full_while_uploading_answers_clearly_and_keeps_nothing(disk)
 
 async def test_disk_full_while_saving_an_adapter_registers_it_once_space_is_freed(disk) -> None:
     stack, api, nc = disk
-    store = EventStore(nc.jetstream())
+    store = install_store(
+        nc, stack.home, stack.postgres.url, stack.child_env().get("SIMTUNE_SECRET_KEY")
+    )
     expert = await new_expert(api)
     accepted = await training.build(nc, expert)
     assert (await until(flows.build_ended(nc, accepted), "the dataset built")).status == "ready"

@@ -258,10 +258,9 @@ async def test_documents_table_of_an_unknown_expert_is_404(api):
     assert response.status_code == 404
 
 
-async def test_a_sealed_key_never_leaves_on_the_live_feed_or_the_replay(api, nc):
+async def test_a_sealed_key_never_leaves_on_the_live_feed_or_the_replay(api, stack):
     from contracts.answers import BackendConfigured
     from contracts.expert import AGGREGATE, CONTEXT, STREAM
-    from runtime.eventstore import EventStore
 
     expert_id = await new_expert(api)
 
@@ -280,7 +279,8 @@ async def test_a_sealed_key_never_leaves_on_the_live_feed_or_the_replay(api, nc)
     async with sse(api, "/api/events?topics=expert&last_event_id=0") as again:
         (replayed,) = (await again.until(configured))[-1:]
 
-    events, _ = await EventStore(nc.jetstream()).load(CONTEXT, "local", AGGREGATE, expert_id)
+    store = stack.hosts[CONTEXT].store  # the expert's profile on the log is sealed
+    events, _ = await store.load(CONTEXT, "local", AGGREGATE, expert_id)
     (on_log,) = [r.event for r in events if isinstance(r.event, BackendConfigured)]
     assert on_log.api_key_sealed  # the log keeps the sealed key, for the expert service alone
     for event in (announced, replayed):

@@ -8,6 +8,7 @@ equal the live ones, and the rebuild writes no file of the erased expert again."
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import uuid
 from pathlib import Path
@@ -32,8 +33,7 @@ from contracts.registry import (
 from contracts.trainer import BUCKET, CHECKPOINTS, ListRuns, RunList
 from runtime import headers as H
 from runtime.codec import encode, event_type
-from runtime.eventstore import EventStore
-from runtime.objects import Objects
+from runtime.objects import ObjectCorrupt, ObjectMissing
 from runtime.reactor import Progress, Reactor
 from runtime.rpc import DomainError, request
 from services.benchmark.reactors.expert_deleted import Cascade as BenchCascade
@@ -44,6 +44,8 @@ from services.trainer.local.workdir import WorkDir
 from services.trainer.reactors.expert_deleted import Cascade as TrainerCascade
 from tests.support import benchmarks, training
 from tests.support.flows import create_expert
+from tests.support.log import log_store
+from tests.support.objects import sealed_objects
 from tests.support.versions import activate, deployed, listed
 from tests.support.views import snapshot
 
@@ -74,6 +76,17 @@ async def until(check, timeout: float = 120.0, what: str = "it"):
             return
         assert asyncio.get_running_loop().time() < deadline, f"{what}: {wrong}"
         await asyncio.sleep(0.2)
+
+
+async def plaintext(objects, bucket: str, name: str) -> bytes:
+    """An object's content as its owner reads it (objects are sealed; a tenant's are named
+    `<tenant>/...`); nothing when it no longer opens (gone, or its owner forgotten)."""
+    sink = io.BytesIO()
+    try:
+        await objects.read_into(bucket, name, sink, tenant=name.split("/", 1)[0])
+    except (ObjectMissing, ObjectCorrupt):
+        return b""
+    return sink.getvalue()
 
 
 class Expert:
@@ -112,7 +125,9 @@ class Expert:
         (work.checkpoints / "checkpoint-2").mkdir(parents=True, exist_ok=True)
         (work.checkpoints / "checkpoint-2" / "trainer_state.json").write_text(f'{{"run": "{run}"}}')
         tar = WorkDir.pack(work.checkpoints / "checkpoint-2")
-        await Objects(self.nc.jetstream()).put(CHECKPOINTS, f"local/{run}/checkpoint-2.tar", tar)
+        await sealed_objects(self.nc).put(
+            CHECKPOINTS, f"local/{run}/checkpoint-2.tar", tar, tenant="local"
+        )
 
     @property
     def expert(self) -> str:
@@ -151,7 +166,7 @@ class Expert:
         return found
 
     async def objects_left(self) -> list[str]:
-        objects, found = Objects(self.nc.jetstream()), []
+        objects, found = sealed_objects(self.nc), []
         needles = [i.encode() for i in self.ids.values()]
         for bucket in BUCKETS:
             store = await objects.bucket(bucket)
@@ -163,7 +178,7 @@ class Expert:
                     continue
                 info = await store.get_info(s.name)
                 if (info.size or 0) <= CONTENT_LIMIT:
-                    data = (await store.get(s.name)).data or b""
+                    data = await plaintext(objects, bucket, s.name)
                     if any(n in data for n in needles):
                         found.append(f"object {bucket}/{s.name} (content)")
         return found
@@ -195,12 +210,12 @@ async def delete_expert(nc, expert_id: str) -> None:
 
 async def deletion_of(nc, expert_id: str):
     """The `ExpertDeleted` on the log, as a reactor receives it."""
-    events, _ = await EventStore(nc.jetstream()).load("expert", "local", "expert", expert_id)
+    events, _ = await log_store(nc).load("expert", "local", "expert", expert_id)
     return next(r for r in events if isinstance(r.event, ExpertDeleted))
 
 
 async def events_of(nc, context: str, aggregate: str, key: str) -> list[str]:
-    events, _ = await EventStore(nc.jetstream()).load(context, "local", aggregate, key)
+    events, _ = await log_store(nc).load(context, "local", aggregate, key)
     return [type(r.event).__name__ for r in events]
 
 
@@ -234,10 +249,10 @@ async def test_a_redelivered_deletion_appends_nothing_and_removes_what_came_back
         for c, a in (("dataset", "line"), ("registry", "versions"), ("benchmark", "bench"))
     }
     # what a late writer could have put back after the first delivery
-    objects = Objects(nc.jetstream())
-    await objects.put("datasets", f"local/{expert}/late.examples.jsonl", b"{}\n")
-    await objects.put(BUCKET, f"local/{ids['adapter']}/adapter_config.json", b"{}")
-    await objects.put(CHECKPOINTS, f"local/{ids['run']}/checkpoint-9.tar", b"late")
+    objects = sealed_objects(nc)
+    await objects.put("datasets", f"local/{expert}/late.examples.jsonl", b"{}\n", tenant="local")
+    await objects.put(BUCKET, f"local/{ids['adapter']}/adapter_config.json", b"{}", tenant="local")
+    await objects.put(CHECKPOINTS, f"local/{ids['run']}/checkpoint-9.tar", b"late", tenant="local")
     folder = stack.settings.home / "lora-adapters" / ids["adapter"]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "adapter_config.json").write_text("{}")
@@ -257,7 +272,7 @@ async def test_a_redelivered_deletion_appends_nothing_and_removes_what_came_back
 
 
 async def last_of(nc, context: str, aggregate: str, key: str):
-    events, _ = await EventStore(nc.jetstream()).load(context, "local", aggregate, key)
+    events, _ = await log_store(nc).load(context, "local", aggregate, key)
     return events[-1]
 
 
@@ -360,9 +375,7 @@ async def test_a_deletion_that_cannot_be_carried_out_costs_only_itself(nc, stack
             datasets = (await request(nc, "qry.dataset.list", ListDatasets(expert_id=expert),
                                       DatasetList)).datasets  # fmt: skip
             left += [f"dataset {d.id}" for d in datasets]
-            left += [
-                s.name for s in await Objects(nc.jetstream()).list("datasets", f"local/{expert}/")
-            ]
+            left += [s.name for s in await sealed_objects(nc).list("datasets", f"local/{expert}/")]
             return left
 
         await until(not_erased, timeout=30.0, what="the deletion behind the poison")

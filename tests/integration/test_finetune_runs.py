@@ -18,11 +18,11 @@ from contracts.dataset import DatasetView, GetDataset
 from contracts.expert import DeleteExpert
 from contracts.trainer import CHECKPOINTS, CancelFinetune, RunQueued
 from runtime.eventstore import EventStore
-from runtime.objects import Objects
 from runtime.rpc import DomainError, request
 from tests.conftest import TRAINER_ENV
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
+from tests.support.objects import sealed_objects
 from tests.support.training import (
     TINY,
     base_and_tuned,
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.integration
 
 class DatasetFiles:
     def __init__(self, nc) -> None:
-        self.objects = Objects(nc.jetstream())
+        self.objects = sealed_objects(nc)
 
     async def delete(self, ref) -> None:
         await self.objects.delete(ref.bucket, ref.name)
@@ -153,7 +153,7 @@ async def test_a_cancel_stops_the_run_within_seconds_and_keeps_nothing(
         await asyncio.sleep(0.1)
     assert child_of(servers.home, accepted.run_id) is None
     assert not work.exists()
-    store = await Objects(nc.jetstream()).bucket(CHECKPOINTS)
+    store = await sealed_objects(nc).bucket(CHECKPOINTS)
     names = [o.name for o in await store.list(ignore_deletes=True)] if await _any(store) else []
     assert not [n for n in names if accepted.run_id in n]
     with pytest.raises(DomainError) as again:

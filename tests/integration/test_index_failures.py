@@ -10,12 +10,13 @@ import pytest
 
 from contracts.ingest import DERIVED_BUCKET, DocumentChunked
 from contracts.knowledge import GetIndexStatus, IndexStatus, IndexStatuses
-from runtime.eventstore import EventStore, RecordedEvent
-from runtime.objects import Objects
+from runtime.eventstore import RecordedEvent
 from runtime.rpc import request
 from services.knowledge.reactors import PASSAGES_UNREADABLE, OnDocuments, gave_up
 from tests.support.document_events import chunked
 from tests.support.flows import create_expert
+from tests.support.log import log_store
+from tests.support.objects import sealed_objects
 
 pytestmark = pytest.mark.integration
 
@@ -45,10 +46,13 @@ async def index_status(nc, document_id: str, timeout: float = 30.0) -> IndexStat
 
 async def test_a_chunk_list_that_cannot_be_decoded_fails_at_once(services, nc):
     expert, document_id = await create_expert(nc), str(uuid.uuid4())
-    ref = await Objects(nc.jetstream()).put(
-        DERIVED_BUCKET, f"local/{document_id}/1.chunks.json", b'{"not": "a chunk list"}'
+    ref = await sealed_objects(nc).put(
+        DERIVED_BUCKET,
+        f"local/{document_id}/1.chunks.json",
+        b'{"not": "a chunk list"}',
+        tenant="local",
     )
-    store = EventStore(nc.jetstream())
+    store = log_store(nc)
     event = chunked_notes(document_id, expert, ref)
     await store.append("ingest", "local", "document", document_id, event, expected_seq=None)
 
@@ -63,7 +67,9 @@ async def test_a_chunk_list_that_cannot_be_decoded_fails_at_once(services, nc):
 
 async def test_giving_up_marks_the_document_failed_even_before_embedding_started(services, nc):
     expert, document_id = await create_expert(nc), str(uuid.uuid4())
-    ref = await Objects(nc.jetstream()).put(DERIVED_BUCKET, f"local/{document_id}/x", b"[]")
+    ref = await sealed_objects(nc).put(
+        DERIVED_BUCKET, f"local/{document_id}/x", b"[]", tenant="local"
+    )
     host = services["knowledge"]
     rec = RecordedEvent(
         event=chunked_notes(document_id, expert, ref),
@@ -82,7 +88,7 @@ async def test_giving_up_marks_the_document_failed_even_before_embedding_started
 
     status = await index_status(nc, document_id)
     assert (status.status, status.reason) == ("failed", gave_up(host.settings.max_deliveries))
-    events, _ = await EventStore(nc.jetstream()).load("knowledge", "local", "document", document_id)
+    events, _ = await log_store(nc).load("knowledge", "local", "document", document_id)
     assert [rec.type for rec in events] == [
         "knowledge.EmbeddingStarted",
         "knowledge.IndexingFailed",

@@ -47,6 +47,7 @@ async def replay_cleanup(stack, nc, document_id: str) -> None:
         "INGEST",
         OnDocumentDeleted(stack.hosts["ingest"]).react,
         subject=subject,
+        sealer=stack.hosts["ingest"].sealer,
     )
     await late.start()
     try:

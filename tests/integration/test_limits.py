@@ -22,12 +22,12 @@ from contracts.answers import ConfigureBackend
 from contracts.base import Accepted
 from contracts.expert import CreateExpert, Profile
 from contracts.ingest import DOCUMENTS_BUCKET
-from runtime.objects import Objects
 from runtime.rpc import request
 from tests.support import training
 from tests.support.accounts import person
 from tests.support.gateway_at import gateway_at
 from tests.support.inprocess import start_service
+from tests.support.objects import sealed_objects
 from tests.support.scripted_llm import ScriptedLLM, serving
 from tests.support.waiting import until
 
@@ -182,7 +182,7 @@ async def test_storage_is_capped_per_person_and_a_refused_file_leaves_nothing(
         # nothing of the refused file stays: no document, no original in the bucket
         listed = (await a.get(f"/api/experts/{expert}/documents")).json()
         assert [d["filename"] for d in listed] == ["first.txt"]
-        stored = await Objects(nc.jetstream()).list(DOCUMENTS_BUCKET, f"{alice.tenant}/")
+        stored = await sealed_objects(nc).list(DOCUMENTS_BUCKET, f"{alice.tenant}/")
         assert len(stored) == 1
         # the same bytes again store nothing new, so they pass
         again = await upload(a, expert, "first-again.txt", first)

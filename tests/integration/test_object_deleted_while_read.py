@@ -14,32 +14,40 @@ import uuid
 
 import pytest
 
+from runtime.object_keys import RemoteObjectKeys
 from runtime.objects import ObjectMissing, Objects
+from tests.support.objects import sealed_objects
 
 pytestmark = pytest.mark.integration
 
 BUCKET = "deleted_while_read"
 
 
-async def test_an_object_deleted_between_its_info_and_its_chunks_is_missing(nc, monkeypatch):
+async def test_an_object_deleted_between_its_info_and_its_chunks_is_missing(
+    nc, services, monkeypatch
+):
     js = nc.jetstream()
-    objects = Objects(js)
-    ref = await objects.put(BUCKET, f"local/{uuid.uuid4().hex}", b"soon gone " * 30_000)
+    objects = Objects(js, RemoteObjectKeys(nc))
+    ref = await objects.put(
+        BUCKET, f"local/{uuid.uuid4().hex}", b"soon gone " * 30_000, tenant="local"
+    )
     subscribe = js.subscribe
 
     async def deleted_first(*args, **kwargs):  # the get has read the info; now the chunks
-        await Objects(nc.jetstream()).delete(BUCKET, ref.name)
+        await sealed_objects(nc).delete(BUCKET, ref.name)
         return await subscribe(*args, **kwargs)
 
     monkeypatch.setattr(js, "subscribe", deleted_first)
     with pytest.raises(ObjectMissing):
-        await asyncio.wait_for(objects.get(ref), timeout=20)
+        await asyncio.wait_for(objects.get(ref, tenant="local"), timeout=20)
 
 
-async def test_an_object_replaced_while_it_is_read_is_read_again(nc, monkeypatch):
+async def test_an_object_replaced_while_it_is_read_is_read_again(nc, services, monkeypatch):
     js = nc.jetstream()
-    objects = Objects(js)
-    ref = await objects.put(BUCKET, f"local/{uuid.uuid4().hex}", b"first version " * 30_000)
+    objects = Objects(js, RemoteObjectKeys(nc))
+    ref = await objects.put(
+        BUCKET, f"local/{uuid.uuid4().hex}", b"first version " * 30_000, tenant="local"
+    )
     subscribe = js.subscribe
     replaced = False
 
@@ -47,26 +55,67 @@ async def test_an_object_replaced_while_it_is_read_is_read_again(nc, monkeypatch
         nonlocal replaced
         if not replaced:
             replaced = True
-            await Objects(nc.jetstream()).put(BUCKET, ref.name, b"first version " * 30_000)
+            await sealed_objects(nc).put(
+                BUCKET, ref.name, b"first version " * 30_000, tenant="local"
+            )
         return await subscribe(*args, **kwargs)
 
     monkeypatch.setattr(js, "subscribe", replaced_first)
-    assert await asyncio.wait_for(objects.get(ref), timeout=20) == b"first version " * 30_000
+    assert (
+        await asyncio.wait_for(objects.get(ref, tenant="local"), timeout=20)
+        == b"first version " * 30_000
+    )
 
 
-async def test_a_download_of_an_object_deleted_mid_read_is_missing(nc, monkeypatch):
+async def test_a_download_of_an_object_deleted_mid_read_is_missing(nc, services, monkeypatch):
     """The gateway streams originals with `read_into`: the same check, into a file."""
     import tempfile
 
     js = nc.jetstream()
-    objects = Objects(js)
-    ref = await objects.put(BUCKET, f"local/{uuid.uuid4().hex}", b"an original " * 30_000)
+    objects = Objects(js, RemoteObjectKeys(nc))
+    ref = await objects.put(
+        BUCKET, f"local/{uuid.uuid4().hex}", b"an original " * 30_000, tenant="local"
+    )
     subscribe = js.subscribe
 
     async def deleted_first(*args, **kwargs):
-        await Objects(nc.jetstream()).delete(BUCKET, ref.name)
+        await sealed_objects(nc).delete(BUCKET, ref.name)
         return await subscribe(*args, **kwargs)
 
     monkeypatch.setattr(js, "subscribe", deleted_first)
     with tempfile.TemporaryFile() as sink, pytest.raises(ObjectMissing):
-        await asyncio.wait_for(objects.read_into(BUCKET, ref.name, sink), timeout=20)
+        await asyncio.wait_for(
+            objects.read_into(BUCKET, ref.name, sink, tenant="local"), timeout=20
+        )
+
+
+@pytest.mark.parametrize("after", ["its info", "its first chunk"])
+async def test_an_object_replaced_while_its_key_is_opened_is_read_again(
+    nc, services, monkeypatch, after
+):
+    """A read takes the object's info, then opens its key from its first chunk, then streams
+    it: an object replaced after either step is read again, whole and new (its old chunks
+    are gone, or arrive under another key)."""
+    import io
+
+    js = nc.jetstream()
+    objects = Objects(js, RemoteObjectKeys(nc))
+    name = f"local/{uuid.uuid4().hex}"
+    await objects.put(BUCKET, name, b"first version " * 30_000, tenant="local")
+    get_msg = js.get_msg
+    replaced = False
+
+    async def replaced_after(*args, **kwargs):
+        nonlocal replaced
+        got = await get_msg(*args, **kwargs)
+        step = "its first chunk" if kwargs.get("direct") else "its info"
+        if step == after and not replaced:
+            replaced = True
+            second = b"second version " * 30_000
+            await sealed_objects(nc).put(BUCKET, name, second, tenant="local")
+        return got
+
+    monkeypatch.setattr(js, "get_msg", replaced_after)
+    sink = io.BytesIO()
+    await asyncio.wait_for(objects.read_into(BUCKET, name, sink, tenant="local"), timeout=20)
+    assert replaced and sink.getvalue() == b"second version " * 30_000

@@ -26,7 +26,6 @@ from contracts.ingest import (
     UploadRegistered,
 )
 from runtime.eventstore import EventStore
-from runtime.objects import Objects
 from runtime.rpc import request
 from runtime.settings import load_settings
 from tests.conftest import TEST_ENV
@@ -35,6 +34,7 @@ from tests.support import pdfs
 from tests.support.flows import create_expert, upload
 from tests.support.hostile_pdfs import make_pdf_bomb
 from tests.support.inprocess import start_service
+from tests.support.objects import sealed_objects
 from tests.support.servers import admin_connect, own_servers
 from tests.support.waiting import until
 
@@ -57,7 +57,7 @@ async def stack():
         expert = await start_service(load_settings(env), "expert")
         nc = await admin_connect(servers["NATS_URL"], servers["SIMTUNE_HOME"])
         try:
-            yield Stack(env, nc, EventStore(nc.jetstream()))
+            yield Stack(env, nc, EventStore(nc.jetstream(), expert.sealer))  # opens sealed names
         finally:
             await nc.close()
             await expert.stop()
@@ -175,7 +175,7 @@ async def test_a_damaged_upload_is_rejected_at_once_with_a_reason(stack):
         expert = await create_expert(stack.nc)
         data = good_pdf(7)
         name = f"local/{expert}/{hashlib.sha256(data).hexdigest()}"
-        ref = await Objects(stack.nc.jetstream()).put(DOCUMENTS_BUCKET, name, data)
+        ref = await sealed_objects(stack.nc).put(DOCUMENTS_BUCKET, name, data, tenant="local")
         await damage(stack.nc, DOCUMENTS_BUCKET, name)
         cmd = RegisterUpload(expert_id=expert, filename="kettles.pdf", media_type=PDF, object=ref)
         reg = await request(stack.nc, "cmd.ingest.register_upload", cmd, UploadRegistered)

@@ -23,7 +23,6 @@ from contracts import trainer as trainer_contracts
 from contracts.base import Accepted, DomainError
 from contracts.dataset import DatasetView
 from runtime.db import make_engine
-from runtime.eventstore import EventStore
 from tests.support import benchmarks as bench
 from tests.support import flows, training
 from tests.support.devstack import (
@@ -37,6 +36,7 @@ from tests.support.devstack import (
     stack_log,
     until,
 )
+from tests.support.log import install_store
 from tests.support.pdfs import make_pdf
 from tests.support.servers import admin_connect
 from tests.support.tiny_llm import build_tiny_llm
@@ -50,7 +50,9 @@ KNOWLEDGE_EVENTS = {"EmbeddingStarted": 1, "DocumentIndexed": 1}
 class Faults:
     def __init__(self, stack, api: httpx.AsyncClient, nc) -> None:
         self.stack, self.api, self.nc = stack, api, nc
-        self.store = EventStore(nc.jetstream())
+        self.store = install_store(
+            nc, stack.home, stack.postgres.url, stack.child_env().get("SIMTUNE_SECRET_KEY")
+        )
 
     async def expert(self) -> str:
         body = {"name": f"Faults {uuid.uuid4().hex[:8]}"}

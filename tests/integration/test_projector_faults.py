@@ -137,7 +137,10 @@ async def test_two_projectors_starting_together_apply_the_first_batch_once(servi
     host = services["expert"]
     schema = f"probe_{uuid.uuid4().hex[:8]}"
     projectors = [
-        Projector(nc, host.engine, schema, CountingProjection(), batch_size=1000) for _ in range(2)
+        Projector(
+            nc, host.engine, schema, CountingProjection(), batch_size=1000, sealer=host.sealer
+        )
+        for _ in range(2)
     ]
     try:
         await asyncio.gather(*(p.start() for p in projectors))

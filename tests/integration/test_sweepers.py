@@ -33,19 +33,19 @@ from contracts.registry import (
 )
 from contracts.trainer import BUCKET, CHECKPOINTS
 from runtime.adapter_files import adapter_folder, incoming_folder
-from runtime.objects import Objects
 from runtime.rpc import request
 from services.trainer.local.workdir import WorkDir
 from tests.support import training
 from tests.support.adapters import lora_folder
 from tests.support.flows import create_expert
+from tests.support.objects import sealed_objects
 from tests.support.versions import import_folder
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def names(nc, bucket: str) -> set[str]:
-    return {s.name for s in await Objects(nc.jetstream()).list(bucket)}
+    return {s.name for s in await sealed_objects(nc).list(bucket)}
 
 
 async def view_of(nc, dataset_id: str, after_seq: int = 0) -> DatasetView:
@@ -54,7 +54,7 @@ async def view_of(nc, dataset_id: str, after_seq: int = 0) -> DatasetView:
 
 
 async def test_dataset_objects_no_version_refers_to_are_swept(nc, stack):
-    host, objects = stack.hosts["dataset"], Objects(nc.jetstream())
+    host, objects = stack.hosts["dataset"], sealed_objects(nc)
     expert = await create_expert(nc)
     first = await training.dataset(nc, expert)
     examples = await request(nc, "qry.dataset.examples", ListExamples(dataset_id=first),
@@ -67,8 +67,8 @@ async def test_dataset_objects_no_version_refers_to_are_swept(nc, stack):
     # an edit refused after its copy was stored, and an export of that copy
     data = b'{"id": "orphan"}\n'
     orphan = f"local/{expert}/{hashlib.sha256(data).hexdigest()}.examples.jsonl"
-    await objects.put(DATASETS, orphan, data)
-    await objects.put(DATASETS, f"{orphan}.chat.train.jsonl", data)
+    await objects.put(DATASETS, orphan, data, tenant="local")
+    await objects.put(DATASETS, f"{orphan}.chat.train.jsonl", data, tenant="local")
     orphans = {orphan, f"{orphan}.chat.train.jsonl"}
 
     await host.sweeper.sweep()  # the configured grace: all of it is young
@@ -81,7 +81,7 @@ async def test_dataset_objects_no_version_refers_to_are_swept(nc, stack):
 
 
 async def test_registry_files_of_no_live_version_are_swept(nc, stack, servers, tmp_path):
-    host, objects, home = stack.hosts["registry"], Objects(nc.jetstream()), stack.settings.home
+    host, objects, home = stack.hosts["registry"], sealed_objects(nc), stack.settings.home
     await training.end_all_runs(nc)  # no adapter of an earlier test is on its way in
     expert = await create_expert(nc)
     kept = await import_folder(nc, expert, lora_folder(servers.base_model, tmp_path / "a", seed=11))
@@ -95,7 +95,9 @@ async def test_registry_files_of_no_live_version_are_swept(nc, stack, servers, t
     while stale_export in await names(nc, EXPORTS):  # a deleted version's export goes with it
         assert asyncio.get_running_loop().time() < deadline, "the export outlived its version"
         await asyncio.sleep(0.1)
-    await objects.put(EXPORTS, stale_export, b"left by an earlier build")  # and if it did not
+    await objects.put(
+        EXPORTS, stale_export, b"left by an earlier build", tenant="local"
+    )  # and if it did not
     # an import that crashed half-way: its work folder, its files stored and moved into
     # place but never registered, and the upload it was reading
     crashed = uuid.uuid4().hex[:16]
@@ -103,9 +105,11 @@ async def test_registry_files_of_no_live_version_are_swept(nc, stack, servers, t
     (incoming / "adapter_model.safetensors").write_bytes(b"half")
     adapter_folder(home, crashed).mkdir(parents=True)
     (adapter_folder(home, crashed) / "adapter_model.safetensors").write_bytes(b"whole")
-    await objects.put(BUCKET, f"local/{crashed}/adapter_model.safetensors", b"whole")
+    await objects.put(
+        BUCKET, f"local/{crashed}/adapter_model.safetensors", b"whole", tenant="local"
+    )
     upload = f"local/{uuid.uuid4().hex}"
-    await objects.put(IMPORTS, upload, b"an archive")
+    await objects.put(IMPORTS, upload, b"an archive", tenant="local")
 
     async def orphans_left() -> list[str]:
         left = [str(p) for p in (incoming, adapter_folder(home, crashed)) if p.exists()]
@@ -127,7 +131,7 @@ async def test_registry_files_of_no_live_version_are_swept(nc, stack, servers, t
 
 
 async def test_trainer_work_folders_and_checkpoints_of_ended_runs_are_swept(nc, stack):
-    host, objects, home = stack.hosts["trainer"], Objects(nc.jetstream()), stack.settings.home
+    host, objects, home = stack.hosts["trainer"], sealed_objects(nc), stack.settings.home
     expert = await create_expert(nc)
     run = (await training.start(nc, expert, await training.dataset(nc, expert))).run_id
     assert (await training.finished(nc, run)).status == "succeeded"
@@ -138,7 +142,7 @@ async def test_trainer_work_folders_and_checkpoints_of_ended_runs_are_swept(nc, 
     (work.checkpoints / "checkpoint-2" / "state.json").write_text("{}")
     leaked = {f"local/{run}/checkpoint-{step}.tar" for step in (2, 4)}
     for name in leaked:
-        await objects.put(CHECKPOINTS, name, b"tar")
+        await objects.put(CHECKPOINTS, name, b"tar", tenant="local")
 
     async def left() -> list[str]:
         return [str(work.root)] * work.root.exists() + sorted(leaked & await names(nc, CHECKPOINTS))

@@ -17,13 +17,14 @@ from contracts.base import Accepted
 from contracts.expert import DeleteExpert
 from contracts.ingest import DOCUMENTS_BUCKET, DocumentList, DocumentUploaded, ListDocuments
 from contracts.knowledge import GetIndexStatus, IndexStatuses
-from runtime.eventstore import EventStore
-from runtime.objects import ObjectMissing, Objects
+from runtime.objects import ObjectMissing
 from runtime.rpc import DomainError, request
 from services.ingest.aggregates import document_id_for
 from tests.support import api as http
 from tests.support import pdfs
 from tests.support.flows import create_expert, upload, wait_settled
+from tests.support.log import log_store
+from tests.support.objects import sealed_objects
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
@@ -32,7 +33,7 @@ MD = "text/markdown"
 
 
 async def ingest_log(nc, document_id: str) -> list[str]:
-    events, _ = await EventStore(nc.jetstream()).load("ingest", "local", "document", document_id)
+    events, _ = await log_store(nc).load("ingest", "local", "document", document_id)
     return [rec.type.split(".")[1] for rec in events]
 
 
@@ -95,8 +96,8 @@ async def test_an_upload_reaching_the_log_after_its_expert_was_deleted_is_delete
 
     data = note(1)
     sha = hashlib.sha256(data).hexdigest()
-    objects = Objects(nc.jetstream())
-    ref = await objects.put(DOCUMENTS_BUCKET, f"local/{expert}/{sha}", data)
+    objects = sealed_objects(nc)
+    ref = await objects.put(DOCUMENTS_BUCKET, f"local/{expert}/{sha}", data, tenant="local")
     document_id = document_id_for("local", expert, sha)
     late = DocumentUploaded(
         document_id=document_id,
@@ -108,16 +109,14 @@ async def test_an_upload_reaching_the_log_after_its_expert_was_deleted_is_delete
         size=len(data),
         object=ref,
     )
-    await EventStore(nc.jetstream()).append(
-        "ingest", "local", "document", document_id, late, expected_seq=0
-    )
+    await log_store(nc).append("ingest", "local", "document", document_id, late, expected_seq=0)
 
     assert await until_deleted(nc, document_id) == ["DocumentUploaded", "DocumentDeleted"]
     assert (await documents_of(services, nc, expert)).documents == []
     deadline = asyncio.get_running_loop().time() + 30
     while True:  # and the cleanup takes its file away
         try:
-            await objects.get(ref)
+            await objects.get(ref, tenant="local")
         except ObjectMissing:
             break
         assert asyncio.get_running_loop().time() < deadline, "the orphan's file stayed"

@@ -24,7 +24,8 @@ async def test_the_index_holds_the_embeddings_bit_for_bit(services, nc):
     assert status == "ready"
     events, _ = await host.store.load(CONTEXT, "local", AGGREGATE, reg.document.id)
     indexed = [e.event for e in events if isinstance(e.event, DocumentIndexed)][-1]
-    computed = np.frombuffer(await host.objects.get(indexed.embeddings), dtype=np.float32)
+    stored = await host.objects.get(indexed.embeddings, tenant="local")
+    computed = np.frombuffer(stored, dtype=np.float32)
     computed = computed.reshape(indexed.chunk_count, indexed.dimensions)
     assert indexed.chunk_count > 1
     async with host.engine.connect() as conn:

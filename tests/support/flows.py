@@ -18,8 +18,8 @@ from contracts.ingest import (
     UploadRegistered,
 )
 from contracts.knowledge import GetIndexStatus, IndexStatuses, Search, SearchResults
-from runtime.objects import Objects
 from runtime.rpc import DomainError, request
+from tests.support.objects import sealed_objects
 
 
 async def create_expert(nc, name: str | None = None) -> str:
@@ -36,7 +36,8 @@ async def upload(
     nc, expert_id: str, filename: str, data: bytes, media_type: str
 ) -> UploadRegistered:
     sha = hashlib.sha256(data).hexdigest()
-    ref = await Objects(nc.jetstream()).put(DOCUMENTS_BUCKET, f"local/{expert_id}/{sha}", data)
+    name = f"local/{expert_id}/{sha}"
+    ref = await sealed_objects(nc).put(DOCUMENTS_BUCKET, name, data, tenant="local")
     cmd = RegisterUpload(expert_id=expert_id, filename=filename, media_type=media_type, object=ref)
     return await request(nc, "cmd.ingest.register_upload", cmd, UploadRegistered)
 

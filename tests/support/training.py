@@ -19,9 +19,9 @@ from contracts.trainer import (
     StartFinetune,
     TrainConfig,
 )
-from runtime.objects import Objects
 from runtime.rpc import DomainError, request
 from tests.support.flows import built_examples
+from tests.support.objects import sealed_objects
 
 # A few steps on the session's tiny model: seconds, not minutes.
 TINY = TrainConfig(
@@ -112,12 +112,12 @@ async def fetch_adapter(nc, view: RunView, folder: Path) -> Path:
     """The adapter's files, from the bucket into `folder` (their sha256 checked on read)."""
     from contracts.base import ObjectRef
 
-    objects = Objects(nc.jetstream())
+    objects = sealed_objects(nc)
     folder.mkdir(parents=True, exist_ok=True)
     for f in view.files:
         name = f"local/{view.adapter_id}/{f.name}"
         ref = ObjectRef(bucket=BUCKET, name=name, sha256=f.sha256, size=f.size)
-        (folder / f.name).write_bytes(await objects.get(ref))
+        (folder / f.name).write_bytes(await objects.get(ref, tenant="local"))
     return folder
 
 

@@ -20,16 +20,17 @@ from contracts.registry import (
     RollbackAdapter,
 )
 from contracts.trainer import BUCKET, AdapterFile, AdapterTrained, RunMetrics
-from runtime.objects import Objects
 from runtime.rpc import request
 from tests.support.adapters import lora_folder, tar_gz
+from tests.support.objects import sealed_objects
 
 
 async def import_folder(nc, expert_id: str, folder: Path, tenant: str = "local") -> str:
     """Import a PEFT folder as a version of `expert_id`; its adapter id."""
     data = tar_gz(folder)
-    objects = Objects(nc.jetstream())
-    ref = await objects.put(IMPORTS, f"{tenant}/test-{folder.name}-{len(data)}", data)
+    objects = sealed_objects(nc)
+    name = f"{tenant}/test-{folder.name}-{len(data)}"
+    ref = await objects.put(IMPORTS, name, data, tenant=tenant)
     cmd = ImportAdapter(tenant=tenant, expert_id=expert_id, archive=ref, filename="a.tar.gz")
     imported = await request(nc, "cmd.registry.import", cmd, AdapterImported, timeout=60.0)
     return imported.adapter_id
@@ -76,14 +77,15 @@ async def trained(
     first (or, without a folder, files that were never stored), trained on `base_model`
     (by default the one the folder's adapter_config.json names)."""
     adapter_id = uuid.uuid4().hex[:16]
-    objects, files = Objects(nc.jetstream()), []
+    objects, files = sealed_objects(nc), []
     if folder is None:
         files = [AdapterFile(name="adapter_model.safetensors", sha256="0" * 64, size=10)]
     else:
         config = json.loads((folder / "adapter_config.json").read_text())
         base_model = base_model or config["base_model_name_or_path"]
         for path in sorted(folder.iterdir()):
-            ref = await objects.put(BUCKET, f"{tenant}/{adapter_id}/{path.name}", path.read_bytes())
+            name = f"{tenant}/{adapter_id}/{path.name}"
+            ref = await objects.put(BUCKET, name, path.read_bytes(), tenant=tenant)
             files.append(AdapterFile(name=path.name, sha256=ref.sha256, size=ref.size))
     return AdapterTrained(
         run_id=uuid.uuid4().hex[:16], adapter_id=adapter_id, expert_id=expert_id,

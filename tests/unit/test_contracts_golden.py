@@ -19,6 +19,7 @@ from contracts import (
     answers,
     benchmark,
     dataset,
+    erasure,
     expert,
     ingest,
     knowledge,
@@ -288,7 +289,29 @@ ACCOUNTS_SAMPLES = [
         user_id="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d", credential_id="q3nB0Yk2lFhV8m_ZrT1x-A",
         removed_by="ada@example.org",
     ),
+    accounts.UserForgotten(
+        user_id="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d", tenant="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d",
+        by="self", requested_at="2026-12-07T13:00:00+00:00",
+    ),
+    erasure.TenantErased(
+        tenant="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d", user_id="0f8c6b1e2d3a4f5b8c7d6e5f4a3b2c1d",
+        context="ingest", rows=12, objects=4, files=0, bytes_freed=0, wal="flushed",
+    ),
 ]  # fmt: skip
+ARCHIVE = ObjectRef(bucket="account-exports", name="u1/j1.zip", sha256="a" * 64, size=4096)
+ITEM = accounts.ImportItem(kind="adapter", source_id="a1", id="a7")
+SKIPPED = accounts.ImportItem(kind="dataset", source_id="ds1", reason="it has no examples")
+DATA_JOB_SAMPLES = [
+    accounts.ExportRequested(job_id="j1", user_id="u1"),
+    accounts.ExportProgressed(job_id="j1", done=3, total=9, stage="expert 1 of 1: the documents"),
+    accounts.ExportFinished(job_id="j1", archive=ARCHIVE, counts={"experts": 1}, files=12),
+    accounts.ExportFailed(job_id="j1", reason="The export could not be made: the view is behind"),
+    accounts.ExportExpired(job_id="j1"),
+    accounts.ImportRequested(job_id="j2", user_id="u1", archive=ARCHIVE, experts=1),
+    accounts.ImportProgressed(job_id="j2", done=1, total=6, stage="reading the archive"),
+    accounts.ImportFinished(job_id="j2", restored=[ITEM], skipped=[SKIPPED], kept={"traces": 3}),
+    accounts.ImportFailed(job_id="j2", reason="The import stopped", restored=[ITEM]),
+]
 
 
 COUNTS = dataset.Counts(train=45, val=5, by_source={"knowledge": 50}, rejected={"duplicate": 2})
@@ -439,6 +462,7 @@ SAMPLES = [
     *REGISTRY_SAMPLES,
     *BENCHMARK_SAMPLES,
     *ACCOUNTS_SAMPLES,
+    *DATA_JOB_SAMPLES,
 ]
 
 
