@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, post
 from litestar.response import Template
 
 from contracts.base import DomainError, ErrorCode
+from contracts.rules import is_token
 from gateway.accounts import forgetting
 from gateway.accounts.access import signed_in
 from gateway.accounts.pages import back, refusal
@@ -48,6 +49,8 @@ class ForgetPages(Controller):
     async def delete_theirs(
         self, backend: Backend, user_id: str, data: ConfirmForm = FORM
     ) -> Response:
+        if not is_token(user_id):  # names no one: answered as for a missing person
+            raise DomainError(ErrorCode.NOT_FOUND, "no such person")
         try:
             typed = forgetting.confirmed(forgetting.Confirmation(confirm=data.confirm))
             report = await forgetting.forget(backend, user_id, typed)

@@ -28,8 +28,8 @@ from contracts.accounts import (
 from contracts.expert import CreateExpert, Profile
 from runtime.eventstore import EventStore
 from runtime.rpc import ask
-from tests.integration.test_crash_recovery import Processes, wait_for_service
 from tests.support.objects import sealed_objects
+from tests.support.processes import Processes, wait_for_service
 from tests.support.servers import admin_connect, own_servers
 from tests.support.waiting import until
 
