@@ -40,6 +40,7 @@ PREFETCH = 4 * BATCH  # events asked of the server at a time: they arrive while 
 LOCK_WAIT_S = 10.0  # how long the swap waits for another session to let go of the live tables
 SWAP_TRIES = 3
 LOCK_NOT_AVAILABLE = "55P03"
+DEADLOCK = "40P01"  # deadlock_detected: Postgres rolled the swap back to free a reader
 Progress = Callable[[str, int, int], None]  # (projection, replayed, total)
 
 
@@ -149,8 +150,8 @@ class ShadowRebuild:
                 await self._swap()
                 return
             except DBAPIError as exc:
-                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-                    raise
+                if getattr(exc.orig, "sqlstate", None) not in (LOCK_NOT_AVAILABLE, DEADLOCK):
+                    raise  # a reader that locks the tables in another order: rolled back, retry
             log.warning("rebuild.swap_waited", projection=self.name, attempt=attempt)
             await self._rewind(done)  # the swap's transaction, and what it replayed, rolled back
         raise RebuildFailed(

@@ -154,7 +154,7 @@ async def made(stack, nc, servers, tmp_path_factory) -> Made:
     await told(nc, AddQuestions(expert_id=expert_id, questions=[CUSTOM]), t)
     run = await told(nc, StartBenchmark(expert_id=expert_id, suite="custom"), t)
     assert isinstance(run, BenchAccepted)
-    await finished_for(nc, t, run.run_id)
+    await finished_for(nc, t, run)
 
     async def ready():
         view = await told(nc, GetDataset(dataset_id=built.id), t)
@@ -175,9 +175,9 @@ async def made(stack, nc, servers, tmp_path_factory) -> Made:
                 run_id=run.run_id, archive=archive)  # fmt: skip
 
 
-async def finished_for(nc, tenant: str, run_id: str) -> None:
-    async def ended():
-        view = await told(nc, GetBenchmark(run_id=run_id), tenant)
+async def finished_for(nc, tenant: str, run: BenchAccepted) -> None:
+    async def ended():  # read once the view shows the run queued (read-your-writes)
+        view = await told(nc, GetBenchmark(run_id=run.run_id, after_seq=run.seq), tenant)
         return view.status in ("succeeded", "failed", "cancelled")
 
     await until(ended, timeout=240, what="the benchmark run")

@@ -14,12 +14,15 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import msgspec
 import pytest
 from nats.js import api as js_api
 from nats.js.errors import NotFoundError, ServiceUnavailableError
 
+from contracts.base import ObjectRef
 from runtime.outages import NATS_INSUFFICIENT_RESOURCES
 from tests.support.devstack import running_stack, until
+from tests.support.objects import sealed_objects
 from tests.support.servers import admin_connect
 from tests.support.tiny_llm import build_tiny_llm
 
@@ -147,8 +150,8 @@ async def test_store_full_while_writing_a_dataset_fails_it_clearly_and_builds_on
     # The refused build did meet a full store: its examples are more than the room it had.
     content = ready["content"]
     assert content["size"] > ROOM_BLOCKS * BLOCK, content
-    info = await (await js.object_store("datasets")).get_info(content["name"])
-    assert info.size == content["size"]
+    stored = await sealed_objects(nc).get(msgspec.convert(content, ObjectRef), tenant="local")
+    assert len(stored) == content["size"]  # whole, and its sha256 checked on the way
     listed = (await api.get(f"/api/experts/{expert}/datasets")).json()
     assert sorted(d["status"] for d in listed) == ["failed", "ready"], listed
     assert "DISABLED" not in stack.nats.log_path.read_text()  # JetStream stayed on
