@@ -42,7 +42,7 @@ def follow(client: Client, kind: str, job: dict) -> dict:
             bars.update(
                 task, total=job.get("total") or None, completed=job["done"], description=stage
             )
-    if job["status"] != "done":
+    if job["status"] not in ("ready", "done"):  # an export to download, an import made
         raise CliError(job.get("error") or f"the {kind} ended {job['status']}")
     return job
 
@@ -57,7 +57,7 @@ def export(
     """Export everything you made as one ZIP (manifest.json first, every file's sha256)."""
     client = client_from(ctx)
     job = follow(client, "export", client.request("POST", "/api/me/export"))
-    size = download(client, job["download"], output)
+    size = download(client, job["download_url"], output)
     try:
         manifest = check_archive(output)
     except ArchiveRefused as exc:

@@ -60,13 +60,30 @@ class ManifestFile(msgspec.Struct, frozen=True, kw_only=True):
     sha256: Sha256
 
 
+Listing = Annotated[dict[MemberPath, Sha256], msgspec.Meta(max_length=MAX_MEMBERS)]
+Sizes = Annotated[dict[MemberPath, Count], msgspec.Meta(max_length=MAX_MEMBERS)]
+
+
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):
-    """What `manifest.json` says: no tenant, no person, only what the archive holds."""
+    """What `manifest.json` says: no tenant, no person, only what the archive holds —
+    `files` maps every member's path to its sha256 (as the API describes it), `sizes` to its
+    size in bytes."""
 
     format: Literal["simtune-account/1"] = ARCHIVE_FORMAT
     created_at: line(40)
     counts: dict[line(40), Count]
-    files: items(ManifestFile, MAX_MEMBERS)
+    files: Listing
+    sizes: Sizes = msgspec.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, created_at: str, counts: dict[str, int], entries: list[ManifestFile]) -> Manifest:
+        ordered = sorted(entries, key=lambda f: f.path)
+        return cls(
+            created_at=created_at,
+            counts=counts,
+            files={f.path: f.sha256 for f in ordered},
+            sizes={f.path: f.size for f in ordered},
+        )
 
 
 class ArchiveRefused(ValueError):
@@ -101,21 +118,20 @@ def check_archive(path_or_file) -> Manifest:
             manifest = msgspec.json.decode(archive.read(MANIFEST), type=Manifest)
         except (msgspec.DecodeError, msgspec.ValidationError, zipfile.BadZipFile, OSError) as exc:
             raise ArchiveRefused(f"{MANIFEST} cannot be read: {exc}"[:300]) from exc
-        listed = {f.path: f for f in manifest.files}
         for name in names[1:]:
-            if name not in listed:
+            if name not in manifest.files:
                 raise ArchiveRefused(f"{name} is in the archive but not in its manifest")
-        for entry in manifest.files:
-            if entry.path not in archive.NameToInfo:
-                raise ArchiveRefused(f"{entry.path} is listed in the manifest but missing")
+        for path, expected in manifest.files.items():
+            if path not in archive.NameToInfo:
+                raise ArchiveRefused(f"{path} is listed in the manifest but missing")
             try:
-                with archive.open(entry.path) as member:
+                with archive.open(path) as member:
                     sha, size = sha256_of(member)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-                raise ArchiveRefused(f"{entry.path} is damaged and cannot be read") from exc
-            if size != entry.size or sha != entry.sha256:
+                raise ArchiveRefused(f"{path} is damaged and cannot be read") from exc
+            if sha != expected or manifest.sizes.get(path, size) != size:
                 raise ArchiveRefused(
-                    f"{entry.path} does not match its sha256 in the manifest: the archive is damaged"
+                    f"{path} does not match its sha256 in the manifest: the archive is damaged"
                 )
         return manifest
 

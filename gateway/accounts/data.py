@@ -40,13 +40,13 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
 
     job_id: str
     kind: str
-    status: str  # running | done | failed | expired
+    status: str  # running | ready (an export to download) | done (an import) | failed | expired
     progress: float  # 0..1
     done: int
     total: int
     stage: str = ""
     error: str | None = None
-    download: str | None = None  # a finished export's archive
+    download_url: str | None = None  # a finished export's archive
     counts: dict[str, int] = {}
     restored: list[accounts.ImportItem] = []
     skipped: list[accounts.ImportItem] = []
@@ -56,14 +56,11 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def job_out(job: DataJob) -> JobOut:
-    download = (
-        f"/api/me/export/{job.id}/download"
-        if job.kind == "export" and job.status == "done"
-        else None
-    )
+    ready = job.kind == "export" and job.status == "done"
     return JobOut(
-        job_id=job.id, kind=job.kind, status=job.status, progress=round(job.progress, 4),
-        done=job.done, total=job.total, stage=job.stage, error=job.error, download=download,
+        job_id=job.id, kind=job.kind, status="ready" if ready else job.status,
+        progress=round(job.progress, 4), done=job.done, total=job.total, stage=job.stage,
+        error=job.error, download_url=f"/api/me/export/{job.id}/download" if ready else None,
         counts=job.counts, restored=job.restored, skipped=job.skipped, kept=job.kept,
         created_at=job.created_at, updated_at=job.updated_at,
     )  # fmt: skip
@@ -159,7 +156,7 @@ def accepted(job: DataJob, kind: str) -> Response[JobOut]:
     status_code=202,
     summary="Export my data: start making one archive of everything you made",
     description="Answers at once with the job; follow `GET /api/me/export/{job_id}` until"
-    " `status` is `done`, then download the ZIP at `download`. An export asked for while"
+    " `status` is `ready`, then download the ZIP at `download_url`. An export asked for while"
     " your previous one still runs answers that one. A new export lets the previous"
     " archive go; an archive is kept for a day.",
 )

@@ -145,19 +145,15 @@ COUNTED = ("experts", "documents", "traces", "feedback", "datasets", "adapters",
 def pack(staging: Staging, counts: dict[str, int], archive: Path) -> None:
     """The ZIP: `manifest.json` first, then every staged file (compressed unless it already
     is). Blocking: run in a worker thread."""
-    manifest = Manifest(
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        counts=counts,
-        files=sorted(staging.files, key=lambda f: f.path),
-    )
+    manifest = Manifest.of(datetime.now(UTC).isoformat(timespec="seconds"), counts, staging.files)
     encoded = msgspec.json.format(msgspec.json.encode(manifest), indent=2)
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
         zf.writestr(MANIFEST, encoded)
-        for entry in manifest.files:
-            stored = entry.path.endswith(STORED_SUFFIXES)
+        for path in manifest.files:
+            stored = path.endswith(STORED_SUFFIXES)
             zf.write(
-                staging.root / entry.path,
-                entry.path,
+                staging.root / path,
+                path,
                 compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED,
             )
 
