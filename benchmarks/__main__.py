@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution] [retrieval] [grounding] [auth] [sealing] [objects]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution] [retrieval] [grounding] [auth] [sealing] [objects] [community]` (none: all)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ NAMES = (
     "auth",
     "sealing",
     "objects",
+    "community",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts.accounts import AccountsEvent, ExportEvent
 from contracts.answers import AnswerEvent, BackendConfigured
 from contracts.benchmark import BenchmarkEvent
+from contracts.community import CommunityEvent
 from contracts.dataset import DatasetEvent
 from contracts.erasure import ErasureEvent
 from contracts.expert import ExpertEvent
@@ -26,6 +27,7 @@ AnyEvent = (
     | AccountsEvent
     | ErasureEvent
     | ExportEvent
+    | CommunityEvent
 )
 
 STREAMS = {
@@ -37,6 +39,7 @@ STREAMS = {
     "registry": "REGISTRY",
     "benchmark": "BENCHMARK",
     "accounts": "ACCOUNTS",
+    "community": "COMMUNITY",
 }
 
 # What a person can follow live (`/api/events`): every context but accounts, whose events

@@ -67,6 +67,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     failed_credentials_per_ip: int  # unknown keys/sessions one address may send a window (0: none)
     ip_limit_window_s: int  # the window of both per-address limits, in seconds
     trusted_proxies: tuple[str, ...]  # networks whose X-Forwarded-For names the client
+    # requests without an API key one address may make an hour (the registry's reads; 0: none)
+    anonymous_requests_per_ip: int = 100
     max_storage_bytes_per_user: int  # a person's stored documents, at most (0: no limit)
     max_queued_answers_per_user: int  # a person's answers waiting or being written (0: no limit)
     max_runs_per_user: int  # a person's training runs queued or running at once (0: no limit)
@@ -82,6 +84,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # server); unset, each process uses its own user's password under SIMTUNE_HOME/nats/users
     nats_user: str | None = None
     nats_password: str | None = None  # a secret
+    # TEMPLATE_REGISTRY_URL: the template registry the community hub publishes to and
+    # imports from (another instance's); unset, the install's own
+    template_registry_url: str | None = None
+    template_registry_api_key: str | None = None  # TEMPLATE_REGISTRY_API_KEY (a secret)
 
 
 class SettingsError(ValueError):
@@ -187,6 +193,19 @@ def _trusted_proxies(env: dict[str, str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _registry_url(env: dict[str, str]) -> str | None:
+    """TEMPLATE_REGISTRY_URL: an http(s) address of another Simtune's registry, or None."""
+    url = (env.get("TEMPLATE_REGISTRY_URL") or "").strip().rstrip("/")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"TEMPLATE_REGISTRY_URL must be an http:// or https:// address, not {url!r}"
+        )
+    return url
+
+
 def _smtp_url(env: dict[str, str]) -> str | None:
     value = (env.get("SIMTUNE_SMTP_URL") or "").strip()
     if not value:
@@ -288,6 +307,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         failed_credentials_per_ip=_int(env, "SIMTUNE_FAILED_CREDENTIALS_PER_IP", 60, 0, 1_000_000),
         ip_limit_window_s=_int(env, "SIMTUNE_IP_LIMIT_WINDOW_S", 600, 1, 86_400),
         trusted_proxies=_trusted_proxies(env),
+        anonymous_requests_per_ip=_int(env, "SIMTUNE_ANONYMOUS_REQUESTS_PER_IP", 100, 0, 1_000_000),
         max_storage_bytes_per_user=_int(
             env, "SIMTUNE_MAX_STORAGE_MB_PER_USER", 10_240, 0, 1_073_741_824
         )
@@ -304,6 +324,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         github_api_url=(env.get("SIMTUNE_GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
         nats_user=nats_user,
         nats_password=nats_password,
+        template_registry_url=_registry_url(env),
+        template_registry_api_key=env.get("TEMPLATE_REGISTRY_API_KEY") or None,
     )
 
 

@@ -74,7 +74,11 @@ TRAINER_ENV = {
 # Every test speaks to the gateway from 127.0.0.1, so per-address limits would let one test's
 # sign-ins (the fuzzer's hundreds) refuse the next test's: off for the session. The tests of
 # the limits (test_limits.py) start a gateway of their own with small ones.
-ONE_ADDRESS_ENV = {"SIMTUNE_SIGNIN_ATTEMPTS_PER_IP": "0", "SIMTUNE_FAILED_CREDENTIALS_PER_IP": "0"}
+ONE_ADDRESS_ENV = {
+    "SIMTUNE_SIGNIN_ATTEMPTS_PER_IP": "0",
+    "SIMTUNE_FAILED_CREDENTIALS_PER_IP": "0",
+    "SIMTUNE_ANONYMOUS_REQUESTS_PER_IP": "0",
+}
 
 
 @dataclass
@@ -158,6 +162,7 @@ async def services(servers, embedder) -> dict:
     hosts["trainer"] = await start_service(servers.settings(**TRAINER_ENV), "trainer")
     hosts["registry"] = await start_service(settings, "registry")
     hosts["benchmark"] = await start_service(servers.settings(**BENCH_ENV), "benchmark")
+    hosts["community"] = await start_service(settings, "community")
     yield hosts
     for host in hosts.values():
         await host.stop()

@@ -11,7 +11,16 @@ import asyncio
 from contracts.base import ComponentHealth, DomainError, ErrorCode, GetHealth, ServiceHealth
 from gateway.backend import Backend
 
-SERVICES = ("expert", "ingest", "knowledge", "dataset", "trainer", "registry", "benchmark")
+SERVICES = (
+    "expert",
+    "ingest",
+    "knowledge",
+    "dataset",
+    "trainer",
+    "registry",
+    "benchmark",
+    "community",
+)
 PING_TIMEOUT_S = 1.0
 HEALTH_TIMEOUT_S = 1.0
 

@@ -31,6 +31,7 @@ DEFAULT_CHILDREN: tuple[Child, ...] = (
     Child("registry", "services.registry"),
     Child("benchmark", "services.benchmark"),
     Child("accounts", "services.accounts"),
+    Child("community", "services.community"),
     Child("gateway", "gateway"),
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -116,6 +116,7 @@ def test_topics_are_checked_and_deduplicated():
         "trainer",
         "registry",
         "benchmark",
+        "community",
     ]
     with pytest.raises(DomainError, match="unknown topic"):
         parse_topics("ingest,weather")

@@ -14,6 +14,7 @@ from runtime.projector import Projector
 from runtime.rpc import DomainError, request
 from tests.support import pdfs
 from tests.support.flows import built_examples, create_expert, upload, wait_settled
+from tests.support.templates import published, template_text
 from tests.support.versions import activate, new_versions
 from tests.support.views import snapshot
 
@@ -58,6 +59,7 @@ async def some_history(nc, base_model, tmp) -> None:
     settings = BenchSettings(margin_points=3.0, after_training=False)
     await request(nc, "cmd.benchmark.configure", ConfigureBench(expert_id=expert, settings=settings),
                   Accepted)  # fmt: skip
+    await published(nc, template_text("Historian's method"))  # a template, published
 
 
 async def test_every_projection_rebuilt_from_the_log_equals_the_live_one(

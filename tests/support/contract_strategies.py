@@ -13,6 +13,7 @@ import msgspec.inspect as mi
 from hypothesis import strategies as st
 
 from contracts.accounts import B64URL_PATTERN, EMAIL_PATTERN, RP_ID_PATTERN
+from contracts.community import BASE64_PATTERN, SEMVER_PATTERN
 from contracts.rules import (
     NO_CONTROL_PATTERN,
     OBJECT_NAME_PATTERN,
@@ -30,6 +31,8 @@ REGEX_DRAWN = (
     EMAIL_PATTERN,
     B64URL_PATTERN,
     RP_ID_PATTERN,
+    SEMVER_PATTERN,
+    BASE64_PATTERN,
 )
 SHORT = 40  # most drawn texts and lists are short; some go to the limit
 LONGEST_DRAWN = 8_000  # longer texts at the limit are built, not drawn
@@ -135,8 +138,15 @@ def contract(cls: type[msgspec.Struct], **fixed: st.SearchStrategy) -> st.Search
 def minimal(t: mi.Type) -> object:
     """The simplest JSON value of type `t` that its constraints accept."""
     match t:
-        case mi.StrType(pattern=p) if p in (TOKEN_PATTERN, B64URL_PATTERN, RP_ID_PATTERN):
+        case mi.StrType(pattern=p) if p in (
+            TOKEN_PATTERN,
+            B64URL_PATTERN,
+            RP_ID_PATTERN,
+            BASE64_PATTERN,
+        ):
             return "a"
+        case mi.StrType(pattern=p) if p == SEMVER_PATTERN:
+            return "1.0.0"
         case mi.StrType(pattern=p) if p == SHA256_PATTERN:
             return "0" * 64
         case mi.StrType(pattern=p) if p == OBJECT_NAME_PATTERN:

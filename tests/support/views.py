@@ -44,6 +44,23 @@ TABLES = {
         "SELECT key_id, user_id, tenant, name, prefix, key_sha256, scopes::text, created_at,"
         " expires_at, revoked_at, revoked_by FROM accounts.api_keys ORDER BY key_id",
     ],
+    "community": [
+        "SELECT tenant, template_id, name, description, domain, version, sha256, content,"
+        " front_matter::text, forked_from::text, imported_from::text, published_as::text,"
+        " created_at, updated_at FROM community.templates ORDER BY 1, 2",
+        "SELECT tenant, template_id, version, sha256, content, front_matter::text, created_at"
+        " FROM community.template_versions ORDER BY 1, 2, 3",
+        "SELECT * FROM community.applied ORDER BY tenant, expert_id",
+        "SELECT tenant, registry_id, publisher, public_key, author, name, description, domain,"
+        " methodology, keywords::text, keywords_text, version, sha256, published_at, updated_at,"
+        " unpublished, hidden, hidden_reason, downloads, applications, rating_sum,"
+        " rating_count, score, search::text FROM community.published ORDER BY registry_id",
+        "SELECT tenant, registry_id, version, sha256, content, front_matter::text, signature,"
+        " public_key, author, published_at FROM community.published_versions ORDER BY 2, 3",
+        "SELECT * FROM community.ratings ORDER BY registry_id, by",
+        "SELECT * FROM community.reviews ORDER BY registry_id, by",
+        "SELECT * FROM community.cases ORDER BY case_id",
+    ],
     "knowledge": [
         "SELECT * FROM knowledge.documents ORDER BY tenant, document_id",
         "SELECT tenant, chunk_id, expert_id, document_id, revision, filename, page, ord, body,"

@@ -29,6 +29,7 @@ from contracts import (
 from contracts.base import ObjectRef
 from contracts.events import AnyEvent
 from runtime.codec import decode_event, encode, event_type
+from tests.support.community_samples import COMMUNITY_SAMPLES
 from tests.support.document_events import chunked, indexed
 
 GOLDEN = Path(__file__).parent.parent / "golden"
@@ -373,6 +374,7 @@ SAMPLES = [
         ttft_ms=120.5,
         latency_ms=900.0,
         tokens_per_s=16.7,
+        template=answers.TemplateRef(template_id="t1", version="1.2.0"),
     ),
     answers.AnswerScored(
         answer_id="a1",
@@ -463,6 +465,7 @@ SAMPLES = [
     *BENCHMARK_SAMPLES,
     *ACCOUNTS_SAMPLES,
     *DATA_JOB_SAMPLES,
+    *COMMUNITY_SAMPLES,
 ]
 
 
@@ -497,3 +500,11 @@ def test_an_adapter_trained_before_it_named_its_config_still_decodes():
     del golden["config"], golden["train_examples"]
     older = decode_event(json.dumps(golden).encode())
     assert older.config is None and older.train_examples == 0
+
+
+def test_an_answer_traced_before_templates_still_decodes_without_one():
+    given = next(s for s in SAMPLES if isinstance(s, answers.AnswerGiven))
+    golden = json.loads(golden_path(given).read_bytes())
+    del golden["template"]
+    older = decode_event(json.dumps(golden).encode())
+    assert isinstance(older, answers.AnswerGiven) and older.template is None

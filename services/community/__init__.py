@@ -1,0 +1,1 @@
+"""The community service: templates people write, publish, find, import, rate and report."""
