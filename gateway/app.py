@@ -27,6 +27,7 @@ from gateway import (
     accounts,
     admin,
     benchmark,
+    community,
     dataset,
     expert,
     ingest,
@@ -60,6 +61,7 @@ ROUTES = [
     *trainer.ROUTES,  # /api/finetune, /experts/{id}/trainer, /trainer/{run}
     *registry.ROUTES,  # /api/lora, /experts/{id}/registry, /ui/registry/{adapter}
     *benchmark.ROUTES,  # /api/benchmark, /experts/{id}/benchmark, /benchmark/{run}
+    *community.ROUTES,  # /api/templates, /api/community/templates, /v1/templates
     *admin.ROUTES,  # /health, /api/admin/projections
     *accounts.ROUTES,  # /api/auth, /api/admin/users, /signin, /setup, /account
     *sse.ROUTES,  # /api/events

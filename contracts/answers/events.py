@@ -26,6 +26,7 @@ from contracts.answers.values import (
     Seconds,
     Sentence,
     Tag,
+    TemplateRef,
     Url,
 )
 from contracts.base import Event
@@ -67,6 +68,7 @@ class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
     prompt_ms: Millis = 0.0  # building the prompt (persona, sources, token counting)
     claims: items(Claim, MAX_CLAIMS) = []  # per sentence, in order (empty before v0.3)
     attribution_ms: Millis = 0.0  # attributing the answer's sentences to the passages
+    template: TemplateRef | None = None  # the template version that shaped it (None: none)
 
 
 class AnswerScored(Event, frozen=True, kw_only=True, tag="expert.AnswerScored"):

@@ -9,6 +9,7 @@ from contracts.answers.values import (
     Citation,
     Claim,
     GivenSource,
+    TemplateRef,
 )
 from contracts.base import Reply
 
@@ -35,6 +36,7 @@ class AnswerReply(Reply, frozen=True, kw_only=True):
     seq: int = 0
     claims: list[Claim] = []
     attribution_ms: float = 0.0
+    template: TemplateRef | None = None  # the template version that shaped the answer
 
 
 class Feedback(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,6 +84,7 @@ class TraceView(Reply, frozen=True, kw_only=True):
     score: ScoreView | None = None
     feedback: Feedback | None = None
     claims: list[Claim] = []
+    template: TemplateRef | None = None  # the template version that shaped the answer
 
 
 class TracePage(Reply, frozen=True, kw_only=True):

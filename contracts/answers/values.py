@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from contracts.community.values import Semver
 from contracts.ingest import FileName
 from contracts.rules import Token, items, line, prose
 
@@ -78,3 +79,11 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True):
     citations: items(Annotated[int, Meta(ge=1, le=MAX_SOURCES)], MAX_SOURCES) = []
     support: Support = "not_a_claim"
     origin: Origin = "model"
+
+
+class TemplateRef(msgspec.Struct, frozen=True, kw_only=True):
+    """The template version an answer's system prompt was shaped by (the community context's
+    template applied to the expert when it answered)."""
+
+    template_id: Token
+    version: Semver

@@ -1,11 +1,14 @@
 """Per-address limits on signing in and on credentials nobody owns (`Limits`).
 
-Two sliding windows per client address, both `SIMTUNE_IP_LIMIT_WINDOW_S` long:
+Sliding windows per client address, `SIMTUNE_IP_LIMIT_WINDOW_S` long but for the third:
 
 - sign-in attempts (`SIMTUNE_SIGNIN_ATTEMPTS_PER_IP`): every request to a route marked
   `SIGN_IN` (asking for an email link, opening one, claiming the setup link, finishing a
   passkey sign-in, GitHub's callback), whatever its outcome, so no address can try sign-ins
   faster than a person would;
+- anonymous reads of the template registry (`SIMTUNE_ANONYMOUS_REQUESTS_PER_IP` an hour, its
+  own window: `ANONYMOUS_WINDOW_S`): every request to a public `/v1/templates` route without an
+  API key of this instance (`gateway.community.anonymous`);
 - unknown credentials (`SIMTUNE_FAILED_CREDENTIALS_PER_IP`): API keys and session cookies
   the accounts service does not know. Each different one counts once, so a browser that
   keeps sending its expired session is not locked out, while guessing keys (a new key each
@@ -40,6 +43,7 @@ from runtime.settings import Settings
 
 SIGN_IN = {"public": True, "sign_in": True}  # a route's `opt`: public, and a sign-in attempt
 MAX_ADDRESSES = 100_000  # addresses remembered at most; the least recently seen go first
+ANONYMOUS_WINDOW_S = 3600  # anonymous reads are counted per hour
 
 SIGN_IN_REFUSED = (
     "too many sign-in attempts from your address: at most {limit} in {window}"
@@ -49,6 +53,10 @@ CREDENTIALS_REFUSED = (
     "too many unknown API keys or sessions came from your address: at most {limit} in"
     " {window} (SIMTUNE_FAILED_CREDENTIALS_PER_IP); check the key you send (`simtune keys"
     " list`) or sign in again, after {wait}"
+)
+ANONYMOUS_REFUSED = (
+    "too many requests without an API key from your address: at most {limit} in {window}"
+    " (SIMTUNE_ANONYMOUS_REQUESTS_PER_IP); send an API key of this Simtune, or wait {wait}"
 )
 
 Clock = Callable[[], float]
@@ -132,6 +140,9 @@ class Limits:
         window = settings.ip_limit_window_s
         self.sign_ins = SlidingWindow(settings.signin_attempts_per_ip, window, clock)
         self.failures = SlidingWindow(settings.failed_credentials_per_ip, window, clock)
+        self.anonymous = SlidingWindow(
+            settings.anonymous_requests_per_ip, ANONYMOUS_WINDOW_S, clock
+        )
         self.proxies = [ipaddress.ip_network(net) for net in settings.trusted_proxies]
 
     @classmethod
@@ -156,6 +167,12 @@ class Limits:
         wait = self.failures.retry_after(address)
         if wait is not None:
             raise RateLimited(self._sentence(CREDENTIALS_REFUSED, self.failures, wait), wait)
+
+    def anonymous_request(self, address: str) -> None:
+        """Count a request without an API key from `address`, or refuse it (RateLimited)."""
+        wait = self.anonymous.attempt(address)
+        if wait is not None:
+            raise RateLimited(self._sentence(ANONYMOUS_REFUSED, self.anonymous, wait), wait)
 
     def unknown_credential(self, address: str, fingerprint: str) -> None:
         self.failures.hit(address, fingerprint)

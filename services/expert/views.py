@@ -78,6 +78,7 @@ def trace_view(row) -> TraceView:
         backend=given.backend,
         model=given.model,
         adapter_id=given.adapter_id,
+        template=given.template,
         prompt_tokens=given.prompt_tokens,
         completion_tokens=given.completion_tokens,
         ttft_ms=given.ttft_ms,

@@ -16,6 +16,7 @@ from services.expert.forgotten import tenant_paths
 from services.expert.projections import DeploymentsProjection, ExpertsProjection, TracesProjection
 from services.expert.queries import AnswerQueries, ProfileQueries
 from services.expert.reactors import SUBJECT, Scorer
+from services.expert.templates import TemplatesProjection
 
 NAME = "expert"
 
@@ -28,6 +29,7 @@ async def build(host: ServiceHost) -> None:
     host.project(ExpertsProjection())
     host.project(TracesProjection())
     host.project(DeploymentsProjection())
+    host.project(TemplatesProjection())  # the template each expert answers with
     host.react("expert.score", host.stream, scorer.on_answer, subject=SUBJECT)
 
     profiles, experts = ProfileCommands(host, keys), ProfileQueries(host)

@@ -323,6 +323,7 @@ def fuzz_statefully(schema) -> None:
             continue  # the API's state changed what a scenario could draw: next seed
 
 
+@pytest.mark.timeout(900)  # every operation of the OpenAPI document, many ways each
 async def test_every_operation_alone_answers_without_a_server_error(schema):
     try:
         failures = await asyncio.to_thread(fuzz_each_operation, schema)
@@ -334,6 +335,7 @@ async def test_every_operation_alone_answers_without_a_server_error(schema):
     assert LOG.by_class().get("2xx"), LOG.statuses
 
 
+@pytest.mark.timeout(900)
 async def test_chained_calls_answer_without_a_server_error(schema):
     await asyncio.to_thread(fuzz_statefully, schema)
     assert not LOG.faults, "\n\n".join(LOG.faults)

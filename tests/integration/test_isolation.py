@@ -31,7 +31,8 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 
 async def things_of_a(api: httpx.AsyncClient, servers, tmp_path) -> dict[str, str]:
-    """A's expert, document, answer and adapter version: the ids B will try."""
+    """A's expert, document, answer, adapter version and template (applied to the expert):
+    the ids B will try."""
     expert = await new_expert(api, name="A's private expert")
     uploaded = await upload(api, expert["id"], ("a-notes.txt", b"A's secret tide table: 4 a.m."))
     document = uploaded.json()["documents"][0]
@@ -40,11 +41,23 @@ async def things_of_a(api: httpx.AsyncClient, servers, tmp_path) -> dict[str, st
     folder = lora_folder(servers.base_model, tmp_path / "lora", seed=3)
     imported = await import_archive(api, expert["id"], tar_gz(folder))
     assert imported.status_code in (200, 201), imported.text
+    method = (
+        "---\nname: A's private method\ndescription: Tides first.\ndomain: tides\n"
+        "methodology: stepwise\nkeywords: [tides]\nversion: 1.0.0\n---\n"
+        "Check the tide table first.\n"
+    )
+    template = await api.post("/api/templates", json={"content": method})
+    assert template.status_code == 201, template.text
+    applied = await api.post(
+        f"/api/experts/{expert['id']}/template", json={"template_id": template.json()["id"]}
+    )
+    assert applied.status_code == 200, applied.text
     return {
         "expert_id": expert["id"],
         "document_id": document["id"],
         "answer_id": answer["answer_id"],
         "adapter_id": imported.json()["id"],
+        "template_id": template.json()["id"],
     }
 
 
@@ -119,6 +132,7 @@ async def test_another_persons_ids_answer_as_missing_ones_on_every_route(
             ("document_id", "/api/documents/{}"),
             ("answer_id", "/api/answers/{}"),
             ("adapter_id", "/api/lora/{}"),
+            ("template_id", "/api/templates/{}"),
         ]:
             response = await as_a.get(url.format(ids[key]))
             assert response.status_code == 200, (key, response.text)
@@ -180,6 +194,12 @@ async def test_every_operation_without_a_key_is_refused_unless_it_is_public(stac
         "/api/auth/passkeys/signin/begin",
         "/api/auth/passkeys/signin/finish",
     }
+    public_reads = {  # the template registry: anyone may read it (writes need a key)
+        "GET /v1/templates",
+        "GET /v1/templates/{registry_id}",
+        "GET /v1/templates/{registry_id}/versions",
+        "GET /v1/templates/{registry_id}/download",
+    }
     async with httpx.AsyncClient(base_url=stack.url, timeout=30.0) as anonymous:
         schema = (await anonymous.get("/schema/openapi.json")).json()
         answered: dict[str, int] = {}
@@ -191,6 +211,8 @@ async def test_every_operation_without_a_key_is_refused_unless_it_is_public(stac
                 status, _ = await call(anonymous, method, url, query)
                 answered[f"{method.upper()} {path} {bool(headers)}"] = status
         refused = {k for k, status in answered.items() if status == 401}
-        opened = {k for k in answered if k.split()[1] in public}
+        opened = {
+            k for k in answered if k.split()[1] in public or " ".join(k.split()[:2]) in public_reads
+        }
         assert len(answered) >= 60
         assert set(answered) - opened == refused, sorted(set(answered) - opened - refused)

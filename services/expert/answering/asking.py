@@ -42,6 +42,7 @@ from services.expert.backends import Backends, is_bundled
 from services.expert.domain import answers as answer_domain
 from services.expert.domain import profile as profile_domain
 from services.expert.llm import Adapter, Backend, Params
+from services.expert.templates import AppliedTemplate, AppliedTemplates
 
 PASSAGES = 6  # passages retrieved for a RAG answer (the prompt may keep fewer)
 DEFAULT_TOKENS = 256
@@ -51,6 +52,7 @@ class Answering:
     def __init__(self, host: ServiceHost, backends: Backends) -> None:
         self.host, self.backends = host, backends
         self.adapters = ActiveAdapters(host)
+        self.templates = AppliedTemplates(host)
         self.waiting = Waiting(host.settings.max_queued_answers_per_user)
 
     async def ask(self, cmd: Ask) -> AnswerReply:
@@ -103,7 +105,10 @@ class Answering:
         mode = cmd.mode or ("rag" if sources else "closed")
         limit = self.host.settings.max_answer_tokens
         answer_tokens = guardrails.clamp_max_tokens(cmd.max_tokens, limit, DEFAULT_TOKENS)
-        messages, given = await self._messages(cmd, mode, profile, sources, backend, answer_tokens)
+        template = await self.templates.for_expert(cmd.tenant, cmd.expert_id)
+        messages, given = await self._messages(
+            cmd, mode, profile, sources, backend, answer_tokens, template
+        )
         prompted = time.perf_counter()
         frames.sources = Sources(sources=[s.citation() for s in given])
         params = Params(
@@ -149,6 +154,7 @@ class Answering:
             retrieval_ms=(retrieved - started) * 1000,
             prompt_ms=(prompted - retrieved) * 1000,
             adapter_id=adapter.adapter_id if adapter else None,
+            template=template.ref if template else None,
         )
 
     async def _sources(self, cmd: Ask) -> list[Source]:
@@ -172,11 +178,13 @@ class Answering:
         sources: list[Source],
         backend: Backend,
         answer_tokens: int,
+        template: AppliedTemplate | None = None,
     ) -> tuple[list[dict[str, str]], list[Source]]:
         budget = {
             "context_tokens": backend.context_tokens(),
             "answer_tokens": answer_tokens,
             "count": backend.count_tokens,
+            "method": template.body if template else "",  # the applied template, every mode
         }
         given: list[Source] = []
         try:
@@ -243,4 +251,5 @@ def reply_of(given: AnswerGiven, seq: int) -> AnswerReply:
         seq=seq,
         claims=list(given.claims),
         attribution_ms=round(given.attribution_ms, 1),
+        template=given.template,
     )

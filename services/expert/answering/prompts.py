@@ -5,9 +5,11 @@ in order of what the answer cannot do without:
 
 1. the instructions and the question (never shortened: if they alone do not fit, the
    builder raises `PromptTooLong` rather than answer a question it was not asked);
-2. the persona, condensed (see `persona`) to at most a share of the room: a third next to
+2. the method of the template applied to the expert (`method`, its Markdown body), cut at a
+   word if need be to at most a third of the room, between the persona and the rules;
+3. the persona, condensed (see `persona`) to at most a share of the room: a third next to
    sources or examples, half for drafts, all that is left for closed-book answers;
-3. sources (best first; the first that does not fit whole is cut at a word if a useful
+4. sources (best first; the first that does not fit whole is cut at a word if a useful
    part fits, and it and everything after it go) or past examples (best first, whole pairs
    only; one too long is skipped and the next tried).
 
@@ -44,6 +46,8 @@ __all__ = [
 ]
 
 PERSONA_SHARE = 1 / 3
+METHOD_SHARE = 1 / 3  # of the room, at most, for an applied template's method
+METHOD_HEADING = "Your method:"
 DRAFT_PERSONA_SHARE = 1 / 2
 MIN_PASSAGE_WORDS = 12
 
@@ -74,17 +78,31 @@ def rag_messages(
     context_tokens: int,
     answer_tokens: int,
     count: Count,
+    method: str = "",
 ) -> tuple[list[Message], list[Source]]:
     """Answer from the numbered sources; returns the messages and the sources they carry,
     renumbered 1..k (a shortened passage is returned as the model saw it)."""
     room = context_tokens - answer_tokens
     return _with_sources(
-        profile, RAG_RULES, question, sources, room=room, count=count, share=PERSONA_SHARE
+        profile,
+        RAG_RULES,
+        question,
+        sources,
+        room=room,
+        count=count,
+        share=PERSONA_SHARE,
+        method=method,
     )
 
 
 def closed_messages(
-    profile: Profile, question: str, *, context_tokens: int, answer_tokens: int, count: Count
+    profile: Profile,
+    question: str,
+    *,
+    context_tokens: int,
+    answer_tokens: int,
+    count: Count,
+    method: str = "",
 ) -> list[Message]:
     """Answer from the expert's general knowledge, without sources or citations."""
     room = context_tokens - answer_tokens
@@ -95,6 +113,7 @@ def closed_messages(
         room=room,
         count=count,
         share=1.0,
+        method=method,
     )
     return [message("system", system), message("user", question)]
 
@@ -107,6 +126,7 @@ def few_shot_messages(
     context_tokens: int,
     answer_tokens: int,
     count: Count,
+    method: str = "",
 ) -> list[Message]:
     """Answer with the expert's best-rated past answers (best first) as earlier turns."""
     room = context_tokens - answer_tokens
@@ -116,7 +136,13 @@ def few_shot_messages(
         return [message("system", system), *turns, message("user", question)]
 
     system = _system(
-        profile, FEW_SHOT_RULES, lambda s: build(s, []), room=room, count=count, share=PERSONA_SHARE
+        profile,
+        FEW_SHOT_RULES,
+        lambda s: build(s, []),
+        room=room,
+        count=count,
+        share=PERSONA_SHARE,
+        method=method,
     )
     shown: list[tuple[str, str]] = []
     for example in examples:
@@ -133,6 +159,7 @@ def draft_messages(
     answer_tokens: int,
     count: Count,
     sources: list[Source] = [],  # noqa: B006 - never mutated; the signature others call
+    method: str = "",
 ) -> list[Message]:
     """A piece of writing in the expert's voice; sources, if given, are cited like answers."""
     messages, _ = draft_prompt(
@@ -142,6 +169,7 @@ def draft_messages(
         answer_tokens=answer_tokens,
         count=count,
         sources=sources,
+        method=method,
     )
     return messages
 
@@ -154,6 +182,7 @@ def draft_prompt(
     answer_tokens: int,
     count: Count,
     sources: Sequence[Source] = (),
+    method: str = "",
 ) -> tuple[list[Message], list[Source]]:
     """`draft_messages` and the sources the draft was actually given, renumbered 1..k, to
     check its citations against (as `rag_messages` returns them)."""
@@ -167,6 +196,7 @@ def draft_prompt(
             count=count,
             share=1.0,
             priority=DRAFT_PRIORITY,
+            method=method,
         )
         return [message("system", system), message("user", prompt)], []
     return _with_sources(
@@ -179,6 +209,7 @@ def draft_prompt(
         share=DRAFT_PERSONA_SHARE,
         priority=DRAFT_PRIORITY,
         ask="Write this",
+        method=method,
     )
 
 
@@ -193,6 +224,7 @@ def _with_sources(
     share: float,
     priority: tuple[str, ...] = PRIORITY,
     ask: str = "Question",
+    method: str = "",
 ) -> tuple[list[Message], list[Source]]:
     def build(system: str, given: Sequence[Source]) -> list[Message]:
         return [message("system", system), message("user", _user(given, question, ask))]
@@ -205,6 +237,7 @@ def _with_sources(
         count=count,
         share=share,
         priority=priority,
+        method=method,
     )
 
     def fits(given: list[Source]) -> bool:
@@ -248,12 +281,16 @@ def _system(
     count: Count,
     share: float,
     priority: tuple[str, ...] = PRIORITY,
+    method: str = "",
 ) -> str:
-    """Persona + rules: the largest persona within its share that keeps `build` in `room`.
-    Raises PromptTooLong when the rules and question alone do not fit."""
+    """Persona + method + rules: the method within its share, then the largest persona
+    within its share that keeps `build` in `room`. Raises PromptTooLong when the rules and
+    question alone do not fit."""
     needed = prompt_tokens(build(rules), count)
     if needed > room:
         raise PromptTooLong(needed, room)
+    rules = _with_method(method, rules, build, room=room, count=count, needed=needed)
+    needed = prompt_tokens(build(rules), count)
     budget = min(room - needed, int(share * room))
     while budget > 0:
         text = persona(profile, budget, count, priority=priority)
@@ -263,3 +300,31 @@ def _system(
             return system
         budget -= over
     return rules
+
+
+def _with_method(
+    method: str,
+    rules: str,
+    build: Callable[[str], list[Message]],
+    *,
+    room: int,
+    count: Count,
+    needed: int,
+) -> str:
+    """`rules` headed by the applied template's `method`, the method cut at a word to what
+    fits in its share of the room (`METHOD_SHARE`); `rules` alone when none, or nothing
+    useful, fits."""
+    method = method.strip()
+    if not method:
+        return rules
+    limit = min(room, needed + int(METHOD_SHARE * room))
+
+    def fits(text: str) -> bool:
+        return prompt_tokens(build(_method_and(text, rules)), count) <= limit
+
+    kept = shorten(method, fits)
+    return _method_and(kept, rules) if kept else rules
+
+
+def _method_and(method: str, rules: str) -> str:
+    return f"{METHOD_HEADING}\n{method}\n\n{rules}"
