@@ -16,11 +16,13 @@ from cli.admin import commands as admin
 from cli.answers import commands as answers
 from cli.benchmark import commands as benchmark
 from cli.client import DEFAULT_URL
+from cli.community import commands as community
 from cli.datasets import commands as datasets
 from cli.documents import commands as documents
 from cli.experts import commands as experts
 from cli.projections import commands as projections
 from cli.registry import commands as registry
+from cli.templates import commands as templates
 from cli.trainer import commands as trainer
 
 app = typer.Typer(
@@ -38,6 +40,8 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(trainer.app, name="trainer")
 app.add_typer(registry.app, name="registry")
 app.add_typer(benchmark.app, name="benchmark")
+app.add_typer(templates.app, name="templates")
+app.add_typer(community.app, name="community")
 app.add_typer(accounts.commands)  # login, logout, whoami
 app.add_typer(accounts.keys, name="keys")
 app.add_typer(account_data.account, name="account")  # export, import

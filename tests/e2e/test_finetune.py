@@ -44,7 +44,7 @@ async def test_run_now_draws_the_loss_chart_live_until_the_run_is_done(
 ):
     await dataset(api, expert["id"])
     await page.goto(f"/experts/{expert['id']}")
-    await page.get_by_role("link", name="Fine-tuning").click()
+    await page.locator("main").get_by_role("link", name="Fine-tuning").click()
     await expect(page).to_have_url(re.compile(rf"/experts/{expert['id']}/trainer$"))
     await expect(page.get_by_text("No runs yet.").first).to_be_visible()
     await expect(page.locator("#range-lora_rank")).to_have_text("4 to 128")

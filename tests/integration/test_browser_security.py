@@ -115,6 +115,9 @@ async def make_victim(api: httpx.AsyncClient) -> dict[str, str]:
         "credential_id": "no-passkey-yet",  # likewise
         "user_id": "no-such-user",  # likewise
         "key_id": "no-such-key",  # likewise
+        "template_id": "no-template-yet",  # likewise
+        "registry_id": "no-published-template",  # likewise
+        "case_id": "no-case-yet",  # likewise
         "service": "expert",
     }
 
