@@ -65,8 +65,12 @@ log = get_logger(__name__)
 
 SUBJECT = f"evt.accounts.{INSTALL}.{AGGREGATE}.>"  # every UserForgotten (and nothing else)
 KEYRING_TABLE = "keyring.data_keys"
-LOCK_TIMEOUT = "5s"  # how long a VACUUM FULL waits for a reader before trying again
-VACUUM_TRIES = 6
+# How long a VACUUM FULL waits for a reader before it lets go and tries again: while it
+# waits, every new reader of the table queues behind it, so the wait is kept short and the
+# tries many, spaced out (answers and searches are never held up for more than a second).
+LOCK_TIMEOUT = "1s"
+VACUUM_TRIES = 30
+RETRY_AFTER_S = 1.0
 CATCH_UP_S = 60.0
 DEAD_ROWS = text(
     "SELECT schemaname, relname FROM pg_stat_user_tables WHERE schemaname = :s AND n_dead_tup > 0"
@@ -275,7 +279,7 @@ async def vacuum(
             if progress is not None:
                 await progress()
         try:
-            await conn.execute(text("VACUUM FULL pg_catalog.pg_statistic"))
+            await _vacuum_one(conn, "VACUUM FULL pg_catalog.pg_statistic", "pg_statistic")
         except DBAPIError as exc:  # a role that does not own the catalog
             log.warning("erasure.statistics_not_vacuumed", error=type(exc.orig).__name__)
 
@@ -305,7 +309,7 @@ async def _vacuum_one(conn: AsyncConnection, statement: str, table: str) -> None
             if attempt == VACUUM_TRIES:
                 raise
             log.info("erasure.vacuum_waits", table=table, attempt=attempt)
-            await asyncio.sleep(0.5 * attempt)
+            await asyncio.sleep(RETRY_AFTER_S)  # the readers queued behind it go first
 
 
 async def flush_wal(engine: AsyncEngine) -> str:

@@ -41,7 +41,7 @@ from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 
 from contracts.base import DomainError, ErrorCode
 from tests.support.training import end_all_runs
-from tests.support.views import snapshot
+from tests.support.views import differences, snapshot
 
 pytestmark = [
     pytest.mark.integration,
@@ -380,7 +380,8 @@ async def test_afterwards_every_rebuilt_view_equals_the_live_one(services, api):
     for host in services.values():
         live = await snapshot(host)
         await rebuild(host)
-        assert await snapshot(host) == live, f"{host.context}: rebuilt view differs"
+        rebuilt = await snapshot(host)
+        assert rebuilt == live, differences(live, rebuilt, host.context)
 
 
 async def test_afterwards_the_stack_still_works(api):

@@ -51,7 +51,7 @@ from tests.support.objects import sealed_objects
 from tests.support.templates import published, template_text
 from tests.support.training import end_all_runs
 from tests.support.versions import import_folder
-from tests.support.views import snapshot
+from tests.support.views import differences, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -273,7 +273,8 @@ async def test_after_arbitrary_commands_every_rebuilt_view_equals_the_live_one(s
     for host in services.values():
         live = await snapshot(host)
         await host.rebuild()
-        assert await snapshot(host) == live, f"{host.context}: rebuilt view differs"
+        rebuilt = await snapshot(host)
+        assert rebuilt == live, differences(live, rebuilt, host.context)
 
 
 async def test_the_stack_still_works_afterwards(nc):

@@ -88,10 +88,16 @@ async def test_an_original_is_ciphertext_in_the_store_and_whole_through_the_api(
     with pytest.raises(ObjectCorrupt):  # another person's key does not open it
         await sealed_objects(nc).get(ref, tenant=stack.owner.tenant)
 
-    await stack.hosts["ingest"].keyring.destroy(alice.tenant)  # alice is forgotten
+    # Once a tenant's key is destroyed, its objects no longer open (a tenant with no account,
+    # forgotten behind the accounts service's back: alice's account view stays whole).
+    gone = "t" + uuid.uuid4().hex[:12]
+    ref = await stack.hosts["ingest"].objects.put(
+        DOCUMENTS_BUCKET, f"{gone}/e/x", body, tenant=gone
+    )
+    await stack.hosts["ingest"].keyring.destroy(gone)
     for objects in (stack.hosts["ingest"].objects, sealed_objects(nc)):  # a service, the gateway
         with pytest.raises(ObjectForgotten):
-            await objects.get(ref, tenant=alice.tenant)
+            await objects.get(ref, tenant=gone)
 
 
 async def test_no_key_is_made_for_a_name_outside_the_askers_own(nc, services):

@@ -72,3 +72,15 @@ TABLES = {
 async def snapshot(host) -> list[list[tuple]]:
     async with host.engine.connect() as conn:
         return [[tuple(r) for r in await conn.execute(text(q))] for q in TABLES[host.context]]
+
+
+def differences(live: list[list[tuple]], rebuilt: list[list[tuple]], context: str) -> str:
+    """What a rebuild changed, table by table: the rows only the live view has and the rows
+    only the rebuilt one has (empty when they agree)."""
+    said = []
+    for query, before, after in zip(TABLES[context], live, rebuilt, strict=True):
+        gone = [row for row in before if row not in after]
+        new = [row for row in after if row not in before]
+        if gone or new:
+            said.append(f"{query[:80]}…\n  only live: {gone[:5]}\n  only rebuilt: {new[:5]}")
+    return "\n".join(said)
