@@ -108,6 +108,15 @@ class ObjectRef(msgspec.Struct, frozen=True, kw_only=True):
     size: Count
 
 
+class Download(Reply, frozen=True, kw_only=True):
+    """A file a service made for the person to take away (an export): where it lies in the
+    object store and the name to save it under. The gateway streams every one of them the
+    same way, as an attachment of that name."""
+
+    object: ObjectRef
+    filename: str
+
+
 class RebuildProjections(Command, frozen=True, tag="runtime.RebuildProjections"):
     """Drop a service's read models and replay them from the event log."""
 
@@ -186,18 +195,23 @@ ObjectKeyBytes = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 WrappedKey = Annotated[bytes, msgspec.Meta(min_length=29, max_length=512)]  # nonce, key, tag
 
 
-class NewObjectKey(Query, frozen=True, tag="runtime.NewObjectKey"):
+class ObjectKeyQuery(Query, frozen=True, tag=False):
+    """A query for the key of the tenant's object `bucket`/`name`: a key opens for its
+    tenant, bucket and object alone, so all three travel with every such query."""
+
+    bucket: Token
+    name: ObjectName
+
+
+class NewObjectKey(ObjectKeyQuery, frozen=True, tag="runtime.NewObjectKey"):
     """A fresh key for an object the tenant is about to store under `name` (which starts
     with `<tenant>/`): the key, and the key wrapped by the tenant's data key."""
 
     subject = "qry.{context}.new_object_key"
     reply = "ObjectKey"
 
-    bucket: Token
-    name: ObjectName
 
-
-class OpenObjectKey(Query, frozen=True, tag="runtime.OpenObjectKey"):
+class OpenObjectKey(ObjectKeyQuery, frozen=True, tag="runtime.OpenObjectKey"):
     """The key of the tenant's object `bucket`/`name`, from the wrapped key stored with it:
     not_found when the tenant's data key was destroyed (the object is forgotten), conflict
     when the wrapped key is not of this tenant's object."""
@@ -205,8 +219,6 @@ class OpenObjectKey(Query, frozen=True, tag="runtime.OpenObjectKey"):
     subject = "qry.{context}.open_object_key"
     reply = "ObjectKey"
 
-    bucket: Token
-    name: ObjectName
     wrapped: WrappedKey
 
 

@@ -17,8 +17,9 @@ import msgspec
 from msgspec import Meta
 
 from contracts.answers import Citation
-from contracts.base import Command, Event, ObjectRef, Query, Reply
+from contracts.base import Command, Download, Event, ObjectRef, Query, Reply
 from contracts.rules import Count, Token, items, line, prose
+from contracts.scoped import ExpertCommand, ExpertFact, ExpertQuery
 
 CONTEXT = "dataset"
 STREAM = "DATASET"
@@ -115,23 +116,33 @@ class Counts(msgspec.Struct, frozen=True, kw_only=True):
 # ---- events --------------------------------------------------------------------------------
 
 
-class DatasetBuildRequested(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuildRequested"):
+class DatasetFact(Event, frozen=True, kw_only=True, tag=False):
+    """An event on one version: how its build went."""
+
+    dataset_id: Token
+
+
+class DatasetVersion(DatasetFact, frozen=True, kw_only=True, tag=False):
+    """An event on the expert's line that hands out version `version` as `dataset_id`: the
+    line's events carry all three, so its projection numbers versions without a lookup."""
+
+    expert_id: Token
+    version: Annotated[int, Meta(ge=1)]
+
+
+class DatasetBuildRequested(
+    DatasetVersion, frozen=True, kw_only=True, tag="dataset.DatasetBuildRequested"
+):
     """On the expert's line: version `version` is to be built as `dataset_id`."""
 
     personal: ClassVar[tuple[str, ...]] = ("spec",)
 
-    dataset_id: Token
-    expert_id: Token
-    version: Annotated[int, Meta(ge=1)]
     spec: BuildSpec
 
 
-class DatasetRevised(Event, frozen=True, kw_only=True, tag="dataset.DatasetRevised"):
+class DatasetRevised(DatasetVersion, frozen=True, kw_only=True, tag="dataset.DatasetRevised"):
     """On the expert's line: version `version` is `parent` with one change, already stored."""
 
-    dataset_id: Token
-    expert_id: Token
-    version: Annotated[int, Meta(ge=1)]
     parent: Token
     change: Literal["edited", "deleted", "added"]
     example_id: Token
@@ -141,16 +152,14 @@ class DatasetRevised(Event, frozen=True, kw_only=True, tag="dataset.DatasetRevis
 
 
 class DatasetBuildProgressed(
-    Event, frozen=True, kw_only=True, tag="dataset.DatasetBuildProgressed"
+    DatasetFact, frozen=True, kw_only=True, tag="dataset.DatasetBuildProgressed"
 ):
-    dataset_id: Token
     stage: line(60)
     done: Count
     total: Count
 
 
-class DatasetBuilt(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuilt"):
-    dataset_id: Token
+class DatasetBuilt(DatasetFact, frozen=True, kw_only=True, tag="dataset.DatasetBuilt"):
     expert_id: Token
     content: ObjectRef  # JSONL of TrainingExample, sha256-named
     rejections: ObjectRef  # JSONL of Rejection
@@ -158,20 +167,19 @@ class DatasetBuilt(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuilt")
     min_examples: Count  # FINETUNE_MIN_TRACES when it was built
 
 
-class DatasetBuildFailed(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuildFailed"):
-    dataset_id: Token
+class DatasetBuildFailed(DatasetFact, frozen=True, kw_only=True, tag="dataset.DatasetBuildFailed"):
     reason: Reason
 
 
-class DatasetBuildCancelled(Event, frozen=True, kw_only=True, tag="dataset.DatasetBuildCancelled"):
-    dataset_id: Token
+class DatasetBuildCancelled(
+    DatasetFact, frozen=True, kw_only=True, tag="dataset.DatasetBuildCancelled"
+):
+    pass
 
 
-class DatasetsErased(Event, frozen=True, kw_only=True, tag="dataset.DatasetsErased"):
+class DatasetsErased(ExpertFact, frozen=True, kw_only=True, tag="dataset.DatasetsErased"):
     """On the expert's line: the expert was deleted; every version of it is gone, with its
     examples, rejections and exports."""
-
-    expert_id: Token
 
 
 DatasetEvent = (
@@ -188,91 +196,88 @@ DatasetEvent = (
 # ---- commands ------------------------------------------------------------------------------
 
 
-class BuildDataset(Command, frozen=True, kw_only=True, tag="dataset.BuildDataset"):
-    subject = "cmd.dataset.build"
-    reply = "Accepted"
+class DatasetCommand(Command, frozen=True, kw_only=True, tag=False):
+    """A command about one version (it knows its expert)."""
 
-    expert_id: Token
+    dataset_id: Token
+
+
+class ExampleCommand(DatasetCommand, frozen=True, kw_only=True, tag=False):
+    """A command about one example of a version. A version never changes: what these do
+    is a new version, whose parent is the one named."""
+
+    example_id: Token
+
+
+class BuildDataset(ExpertCommand, frozen=True, kw_only=True, tag="dataset.BuildDataset"):
+    subject = "cmd.dataset.build"
+
     spec: BuildSpec
     manual_jsonl: prose(MAX_MANUAL_JSONL) | None = None  # more manual examples, one per line
 
 
-class CancelBuild(Command, frozen=True, kw_only=True, tag="dataset.CancelBuild"):
+class CancelBuild(DatasetCommand, frozen=True, kw_only=True, tag="dataset.CancelBuild"):
     subject = "cmd.dataset.cancel"
-    reply = "Accepted"
-
-    dataset_id: Token
 
 
-class EditExample(Command, frozen=True, kw_only=True, tag="dataset.EditExample"):
+class EditExample(ExampleCommand, frozen=True, kw_only=True, tag="dataset.EditExample"):
     """Change an example of a version: the result is a new version."""
 
     subject = "cmd.dataset.edit_example"
-    reply = "Accepted"
 
-    dataset_id: Token
-    example_id: Token
     question: Text | None = None
     answer: Text | None = None
     tags: items(line(60, min_length=1), 20) | None = None
 
 
-class DeleteExample(Command, frozen=True, kw_only=True, tag="dataset.DeleteExample"):
+class DeleteExample(ExampleCommand, frozen=True, kw_only=True, tag="dataset.DeleteExample"):
     subject = "cmd.dataset.delete_example"
-    reply = "Accepted"
-
-    dataset_id: Token
-    example_id: Token
 
 
-class AddExample(Command, frozen=True, kw_only=True, tag="dataset.AddExample"):
+class AddExample(DatasetCommand, frozen=True, kw_only=True, tag="dataset.AddExample"):
     subject = "cmd.dataset.add_example"
-    reply = "Accepted"
 
-    dataset_id: Token
     example: ManualExample
 
 
 # ---- queries -------------------------------------------------------------------------------
 
 
-class GetDataset(Query, frozen=True, kw_only=True, tag="dataset.GetDataset"):
+class DatasetQuery(Query, frozen=True, kw_only=True, tag=False):
+    """A query about one version (it knows its expert)."""
+
+    dataset_id: Token
+
+
+class GetDataset(DatasetQuery, frozen=True, kw_only=True, tag="dataset.GetDataset"):
     subject = "qry.dataset.get"
     reply = "DatasetView"
 
-    dataset_id: Token
 
-
-class ListDatasets(Query, frozen=True, kw_only=True, tag="dataset.ListDatasets"):
+class ListDatasets(ExpertQuery, frozen=True, kw_only=True, tag="dataset.ListDatasets"):
     subject = "qry.dataset.list"
     reply = "DatasetList"
 
-    expert_id: Token
 
-
-class ListExamples(Query, frozen=True, kw_only=True, tag="dataset.ListExamples"):
+class ListExamples(DatasetQuery, frozen=True, kw_only=True, tag="dataset.ListExamples"):
     subject = "qry.dataset.examples"
     reply = "ExamplePage"
 
-    dataset_id: Token
     split: Literal["train", "val"] | None = None
     source: Source | None = None
     limit: Annotated[int, Meta(ge=1, le=500)] = 100
     offset: Annotated[int, Meta(ge=0)] = 0
 
 
-class ListRejections(Query, frozen=True, kw_only=True, tag="dataset.ListRejections"):
+class ListRejections(DatasetQuery, frozen=True, kw_only=True, tag="dataset.ListRejections"):
     subject = "qry.dataset.rejections"
     reply = "RejectionList"
 
-    dataset_id: Token
 
-
-class ExportDataset(Query, frozen=True, kw_only=True, tag="dataset.ExportDataset"):
+class ExportDataset(DatasetQuery, frozen=True, kw_only=True, tag="dataset.ExportDataset"):
     subject = "qry.dataset.export"
     reply = "ExportReady"
 
-    dataset_id: Token
     format: Literal["chat", "alpaca", "preference"] = "chat"
     split: Literal["train", "val"] = "train"
 
@@ -314,7 +319,5 @@ class RejectionList(Reply, frozen=True, kw_only=True):
     rejections: list[Rejection]
 
 
-class ExportReady(Reply, frozen=True, kw_only=True):
-    object: ObjectRef  # the JSONL, in the datasets bucket
-    filename: str
-    lines: int
+class ExportReady(Download, frozen=True, kw_only=True):
+    lines: int  # examples in the JSONL, which lies in the datasets bucket

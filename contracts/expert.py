@@ -89,7 +89,6 @@ ExpertEvent = ExpertCreated | ExpertUpdated | ExpertDeleted
 
 class CreateExpert(Command, frozen=True, tag="expert.CreateExpert"):
     subject = "cmd.expert.create"
-    reply = "Accepted"
 
     profile: Profile
     expert_id: Token | None = None
@@ -97,7 +96,6 @@ class CreateExpert(Command, frozen=True, tag="expert.CreateExpert"):
 
 class UpdateExpert(Command, frozen=True, tag="expert.UpdateExpert"):
     subject = "cmd.expert.update"
-    reply = "Accepted"
 
     expert_id: Token
     changes: ProfilePatch
@@ -106,7 +104,6 @@ class UpdateExpert(Command, frozen=True, tag="expert.UpdateExpert"):
 
 class DeleteExpert(Command, frozen=True, tag="expert.DeleteExpert"):
     subject = "cmd.expert.delete"
-    reply = "Accepted"
 
     expert_id: Token
 

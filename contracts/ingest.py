@@ -38,29 +38,47 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
 # ---- events --------------------------------------------------------------------------------
 
 
-class DocumentUploaded(Event, frozen=True, tag="ingest.DocumentUploaded"):
-    personal: ClassVar[tuple[str, ...]] = ("filename",)
+class RevisionStep(Event, frozen=True, tag=False):
+    """A step in processing one revision of a document (the knowledge context's as well):
+    the revision says which upload of the document the step is about, so a step of an
+    older revision is told apart from the current one's."""
+
+    document_id: Token
+    revision: Count
+
+
+class DocumentRevision(Event, frozen=True, tag=False):
+    """A revision of a document entering or leaving the expert's knowledge (uploaded,
+    chunked, indexed, deleted): these carry the expert too, which every view of the
+    expert's documents is keyed by."""
+
     document_id: Token
     expert_id: Token
     revision: Count
+
+
+class NamedRevision(DocumentRevision, frozen=True, tag=False):
+    """A revision with its file name, which the expert's document lists show: on the events
+    that make a revision's state (uploaded, chunked, indexed), so no view has to look the
+    name up. Sealed on the log: a file name is the person's own words."""
+
+    personal: ClassVar[tuple[str, ...]] = ("filename",)
+
     filename: FileName
+
+
+class DocumentUploaded(NamedRevision, frozen=True, tag="ingest.DocumentUploaded"):
     media_type: MediaType
     sha256: Sha256
     size: Count
     object: ObjectRef
 
 
-class DocumentParsingStarted(Event, frozen=True, tag="ingest.DocumentParsingStarted"):
-    document_id: Token
-    revision: Count
+class DocumentParsingStarted(RevisionStep, frozen=True, tag="ingest.DocumentParsingStarted"):
+    pass
 
 
-class DocumentChunked(Event, frozen=True, tag="ingest.DocumentChunked"):
-    personal: ClassVar[tuple[str, ...]] = ("filename",)
-    document_id: Token
-    expert_id: Token
-    revision: Count
-    filename: FileName
+class DocumentChunked(NamedRevision, frozen=True, tag="ingest.DocumentChunked"):
     pages: Count
     chunk_count: Count
     chunks: ObjectRef
@@ -68,18 +86,14 @@ class DocumentChunked(Event, frozen=True, tag="ingest.DocumentChunked"):
     chunk_overlap: Count
 
 
-class DocumentRejected(Event, frozen=True, tag="ingest.DocumentRejected"):
+class DocumentRejected(RevisionStep, frozen=True, tag="ingest.DocumentRejected"):
     personal: ClassVar[tuple[str, ...]] = ("reason",)
-    document_id: Token
-    revision: Count
     code: Token
     reason: Reason
 
 
-class DocumentDeleted(Event, frozen=True, tag="ingest.DocumentDeleted"):
-    document_id: Token
-    expert_id: Token
-    revision: Count
+class DocumentDeleted(DocumentRevision, frozen=True, tag="ingest.DocumentDeleted"):
+    pass
 
 
 IngestEvent = (
@@ -104,7 +118,6 @@ class RegisterUpload(Command, frozen=True, tag="ingest.RegisterUpload"):
 
 class DeleteDocument(Command, frozen=True, tag="ingest.DeleteDocument"):
     subject = "cmd.ingest.delete"
-    reply = "Accepted"
 
     document_id: Token
 

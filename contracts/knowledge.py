@@ -6,8 +6,14 @@ from typing import Annotated, ClassVar
 
 from msgspec import Meta
 
-from contracts.base import Event, ObjectRef, Query, Reply
-from contracts.ingest import MAX_DOCUMENTS, FileName, Reason
+from contracts.base import ObjectRef, Query, Reply
+from contracts.ingest import (
+    MAX_DOCUMENTS,
+    DocumentRevision,
+    NamedRevision,
+    Reason,
+    RevisionStep,
+)
 from contracts.rules import Count, Token, items, line, prose
 
 MAX_QUERY = 2000
@@ -24,19 +30,11 @@ AGGREGATE = "document"
 # ---- events --------------------------------------------------------------------------------
 
 
-class EmbeddingStarted(Event, frozen=True, tag="knowledge.EmbeddingStarted"):
-    document_id: Token
-    expert_id: Token
-    revision: Count
+class EmbeddingStarted(DocumentRevision, frozen=True, tag="knowledge.EmbeddingStarted"):
     chunk_count: Count
 
 
-class DocumentIndexed(Event, frozen=True, tag="knowledge.DocumentIndexed"):
-    personal: ClassVar[tuple[str, ...]] = ("filename",)
-    document_id: Token
-    expert_id: Token
-    revision: Count
-    filename: FileName
+class DocumentIndexed(NamedRevision, frozen=True, tag="knowledge.DocumentIndexed"):
     chunk_count: Count
     chunks: ObjectRef
     embeddings: ObjectRef  # float32 row-major matrix, chunk_count x dimensions
@@ -44,16 +42,13 @@ class DocumentIndexed(Event, frozen=True, tag="knowledge.DocumentIndexed"):
     dimensions: Count
 
 
-class IndexingFailed(Event, frozen=True, tag="knowledge.IndexingFailed"):
+class IndexingFailed(RevisionStep, frozen=True, tag="knowledge.IndexingFailed"):
     personal: ClassVar[tuple[str, ...]] = ("reason",)
-    document_id: Token
-    revision: Count
     reason: Reason
 
 
-class DocumentUnindexed(Event, frozen=True, tag="knowledge.DocumentUnindexed"):
-    document_id: Token
-    revision: Count
+class DocumentUnindexed(RevisionStep, frozen=True, tag="knowledge.DocumentUnindexed"):
+    pass
 
 
 KnowledgeEvent = EmbeddingStarted | DocumentIndexed | IndexingFailed | DocumentUnindexed

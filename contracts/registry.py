@@ -27,8 +27,9 @@ from typing import Annotated, ClassVar, Literal
 import msgspec
 from msgspec import Meta
 
-from contracts.base import Command, Event, ObjectRef, Query, Reply
+from contracts.base import Command, Download, Event, ObjectRef, Query, Reply
 from contracts.rules import Count, Sha256, Token, items, line
+from contracts.scoped import ExpertCommand, ExpertFact, ExpertQuery
 from contracts.trainer import AdapterFile, RunMetrics, TrainConfig
 
 CONTEXT = "registry"
@@ -93,14 +94,29 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 # ---- events --------------------------------------------------------------------------------
 
 
-class AdapterRegistered(Event, frozen=True, kw_only=True, tag="registry.AdapterRegistered"):
+class AdapterFact(Event, frozen=True, kw_only=True, tag=False):
+    """An event about one version: which version, and the expert whose versions it is on."""
+
+    adapter_id: Token
+    expert_id: Token
+
+
+class DeploymentChanged(ExpertFact, frozen=True, kw_only=True, tag=False):
+    """What the expert answers with from its next answer: `adapter` (None: the base model),
+    the version it replaced, and the deployment's version after the change (1, 2, ...). An
+    activation and a rollback both are one such change, and projections treat them alike."""
+
+    adapter: DeployedAdapter | None
+    previous_adapter_id: Token | None = None
+    version: Count
+
+
+class AdapterRegistered(AdapterFact, frozen=True, kw_only=True, tag="registry.AdapterRegistered"):
     """A version exists: trained by a run or imported from an archive. `valid` False keeps
     it listed but not activatable; `problems` says why."""
 
     personal: ClassVar[tuple[str, ...]] = ("filename",)
 
-    adapter_id: Token
-    expert_id: Token
     source: Source
     base_model: line(200)
     backend: line(40)
@@ -121,60 +137,49 @@ class AdapterRegistered(Event, frozen=True, kw_only=True, tag="registry.AdapterR
     by: Actor = "trainer"
 
 
-class AdapterTagged(Event, frozen=True, kw_only=True, tag="registry.AdapterTagged"):
-    adapter_id: Token
-    expert_id: Token
+class AdapterTagged(AdapterFact, frozen=True, kw_only=True, tag="registry.AdapterTagged"):
     tags: items(Tag, 32)  # the whole set afterwards
     added: items(Tag, 32) = []
     removed: items(Tag, 32) = []
     by: Actor
 
 
-class AdapterChecked(Event, frozen=True, kw_only=True, tag="registry.AdapterChecked"):
+class AdapterChecked(AdapterFact, frozen=True, kw_only=True, tag="registry.AdapterChecked"):
     """Its files were hashed again: on demand, or before an activation found them changed."""
 
-    adapter_id: Token
-    expert_id: Token
     valid: bool
     problems: items(line(300), 16) = []
     by: Actor
 
 
-class AdapterDeleted(Event, frozen=True, kw_only=True, tag="registry.AdapterDeleted"):
-    adapter_id: Token
-    expert_id: Token
+class AdapterDeleted(AdapterFact, frozen=True, kw_only=True, tag="registry.AdapterDeleted"):
     freed_bytes: Count = 0
     by: Actor
 
 
-class AdapterActivated(Event, frozen=True, kw_only=True, tag="registry.AdapterActivated"):
+class AdapterActivated(
+    DeploymentChanged, frozen=True, kw_only=True, tag="registry.AdapterActivated"
+):
     """The expert answers with `adapter` from its next answer (None: the base model)."""
 
-    expert_id: Token
-    adapter: DeployedAdapter | None
-    previous_adapter_id: Token | None = None
-    version: Count  # the deployment's version after this event: 1, 2, ...
     by: Actor
     reason: Reason = ""
 
 
-class AdapterRolledBack(Event, frozen=True, kw_only=True, tag="registry.AdapterRolledBack"):
+class AdapterRolledBack(
+    DeploymentChanged, frozen=True, kw_only=True, tag="registry.AdapterRolledBack"
+):
     """Like an activation, back to an earlier version: the one before (`chosen` False) or
     one the person picked."""
 
-    expert_id: Token
-    adapter: DeployedAdapter | None
-    previous_adapter_id: Token | None = None
-    version: Count
     chosen: bool = False
     by: Actor
     reason: Reason = ""
 
 
-class RegistryActionRefused(Event, frozen=True, kw_only=True, tag="registry.ActionRefused"):
+class RegistryActionRefused(ExpertFact, frozen=True, kw_only=True, tag="registry.ActionRefused"):
     """An action that was asked for and refused, and why: on the audit trail as well."""
 
-    expert_id: Token
     action: Action
     adapter_id: Token | None = None
     code: line(40)
@@ -182,11 +187,9 @@ class RegistryActionRefused(Event, frozen=True, kw_only=True, tag="registry.Acti
     by: Actor
 
 
-class VersionsErased(Event, frozen=True, kw_only=True, tag="registry.VersionsErased"):
+class VersionsErased(ExpertFact, frozen=True, kw_only=True, tag="registry.VersionsErased"):
     """The expert was deleted: every version of it is gone (rows, folders, stored files and
     exports), whatever its tags or whether it was active."""
-
-    expert_id: Token
 
 
 RegistryEvent = (
@@ -204,67 +207,63 @@ RegistryEvent = (
 # ---- commands ------------------------------------------------------------------------------
 
 
-class ActivateAdapter(Command, frozen=True, kw_only=True, tag="registry.ActivateAdapter"):
+class AdapterCommand(Command, frozen=True, kw_only=True, tag=False):
+    """A command about one version, found by its id alone (it knows its expert)."""
+
+    adapter_id: Token
+
+
+class ActivateAdapter(ExpertCommand, frozen=True, kw_only=True, tag="registry.ActivateAdapter"):
     """Make a version (or, `adapter_id` None, the base model) the expert's. With
     `expected_version` set, a deployment that has moved on since is a 409."""
 
     subject = "cmd.registry.activate"
-    reply = "Accepted"
 
-    expert_id: Token
     adapter_id: Token | None
     expected_version: Count | None = None
     by: Actor = "api"
     reason: Reason = ""
 
 
-class RollbackAdapter(Command, frozen=True, kw_only=True, tag="registry.RollbackAdapter"):
+class RollbackAdapter(ExpertCommand, frozen=True, kw_only=True, tag="registry.RollbackAdapter"):
     """Back to the version active before the current one, or to `to_adapter_id`
     (`base` is the base model)."""
 
     subject = "cmd.registry.rollback"
-    reply = "Accepted"
 
-    expert_id: Token
     to_adapter_id: Token | None = None
     expected_version: Count | None = None
     by: Actor = "api"
     reason: Reason = ""
 
 
-class TagAdapter(Command, frozen=True, kw_only=True, tag="registry.TagAdapter"):
+class TagAdapter(AdapterCommand, frozen=True, kw_only=True, tag="registry.TagAdapter"):
     subject = "cmd.registry.tag"
-    reply = "Accepted"
 
-    adapter_id: Token
     add: items(Tag, 32) = []
     remove: items(Tag, 32) = []
     by: Actor = "api"
 
 
-class DeleteAdapter(Command, frozen=True, kw_only=True, tag="registry.DeleteAdapter"):
+class DeleteAdapter(AdapterCommand, frozen=True, kw_only=True, tag="registry.DeleteAdapter"):
     subject = "cmd.registry.delete"
-    reply = "Accepted"
 
-    adapter_id: Token
     by: Actor = "api"
 
 
-class VerifyAdapter(Command, frozen=True, kw_only=True, tag="registry.VerifyAdapter"):
+class VerifyAdapter(AdapterCommand, frozen=True, kw_only=True, tag="registry.VerifyAdapter"):
     subject = "cmd.registry.verify"
     reply = "AdapterView"
 
-    adapter_id: Token
     by: Actor = "api"
 
 
-class ImportAdapter(Command, frozen=True, kw_only=True, tag="registry.ImportAdapter"):
+class ImportAdapter(ExpertCommand, frozen=True, kw_only=True, tag="registry.ImportAdapter"):
     """Register the `.tar.gz` the gateway stored in the `adapter-imports` bucket."""
 
     subject = "cmd.registry.import"
     reply = "AdapterImported"
 
-    expert_id: Token
     archive: ObjectRef
     filename: line(255) = "adapter.tar.gz"
     by: Actor = "api"
@@ -273,33 +272,33 @@ class ImportAdapter(Command, frozen=True, kw_only=True, tag="registry.ImportAdap
 # ---- queries -------------------------------------------------------------------------------
 
 
-class ListAdapters(Query, frozen=True, kw_only=True, tag="registry.ListAdapters"):
-    subject = "qry.registry.adapters"
-    reply = "AdapterList"
-
-    expert_id: Token
-    tag: Tag | None = None
-
-
-class GetAdapter(Query, frozen=True, kw_only=True, tag="registry.GetAdapter"):
-    subject = "qry.registry.adapter"
-    reply = "AdapterView"
+class AdapterQuery(Query, frozen=True, kw_only=True, tag=False):
+    """A query about one version, found by its id alone (it knows its expert)."""
 
     adapter_id: Token
 
 
-class GetActiveAdapter(Query, frozen=True, kw_only=True, tag="registry.GetActiveAdapter"):
+class ListAdapters(ExpertQuery, frozen=True, kw_only=True, tag="registry.ListAdapters"):
+    subject = "qry.registry.adapters"
+    reply = "AdapterList"
+
+    tag: Tag | None = None
+
+
+class GetAdapter(AdapterQuery, frozen=True, kw_only=True, tag="registry.GetAdapter"):
+    subject = "qry.registry.adapter"
+    reply = "AdapterView"
+
+
+class GetActiveAdapter(ExpertQuery, frozen=True, kw_only=True, tag="registry.GetActiveAdapter"):
     subject = "qry.registry.active"
     reply = "ActiveAdapter"
 
-    expert_id: Token
 
-
-class GetAudit(Query, frozen=True, kw_only=True, tag="registry.GetAudit"):
+class GetAudit(ExpertQuery, frozen=True, kw_only=True, tag="registry.GetAudit"):
     subject = "qry.registry.audit"
     reply = "AuditTrail"
 
-    expert_id: Token
     action: Action | None = None
     outcome: Outcome | None = None
     adapter_id: Token | None = None
@@ -308,13 +307,11 @@ class GetAudit(Query, frozen=True, kw_only=True, tag="registry.GetAudit"):
     limit: Annotated[int, Meta(ge=1, le=10_000)] = 1000
 
 
-class ExportAdapter(Query, frozen=True, kw_only=True, tag="registry.ExportAdapter"):
+class ExportAdapter(AdapterQuery, frozen=True, kw_only=True, tag="registry.ExportAdapter"):
     """Pack a version as a `.tar.gz` in the `exports` bucket (its files hashed first)."""
 
     subject = "qry.registry.export"
     reply = "AdapterExport"
-
-    adapter_id: Token
 
 
 # ---- replies -------------------------------------------------------------------------------
@@ -376,9 +373,8 @@ class AuditTrail(Reply, frozen=True, kw_only=True):
     entries: list[AuditEntry]
 
 
-class AdapterExport(Reply, frozen=True, kw_only=True):
-    object: ObjectRef
-    filename: str
+class AdapterExport(Download, frozen=True, kw_only=True):
+    pass  # the archive, in the exports bucket
 
 
 class AdapterImported(Reply, frozen=True, kw_only=True):

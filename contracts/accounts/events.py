@@ -19,18 +19,22 @@ from contracts.base import Event
 from contracts.rules import Count, Sha256, Token, items, line
 
 
-class UserCreated(Event, frozen=True, kw_only=True, tag="accounts.UserCreated"):
-    personal: ClassVar[tuple[str, ...]] = ("email",)
+class UserFact(Event, frozen=True, kw_only=True, tag=False):
+    """An event on one user, the context's aggregate, keyed by the user id."""
+
     user_id: Token
+
+
+class UserCreated(UserFact, frozen=True, kw_only=True, tag="accounts.UserCreated"):
+    personal: ClassVar[tuple[str, ...]] = ("email",)
     email: Email
     role: Role
     tenant: Token
     created_by: Actor = ""
 
 
-class ApiKeyIssued(Event, frozen=True, kw_only=True, tag="accounts.ApiKeyIssued"):
+class ApiKeyIssued(UserFact, frozen=True, kw_only=True, tag="accounts.ApiKeyIssued"):
     personal: ClassVar[tuple[str, ...]] = ("name",)
-    user_id: Token
     key_id: Token
     name: KeyName
     prefix: line(20, min_length=1)  # "sk-sim-AbCd": what lists show to tell keys apart
@@ -39,24 +43,21 @@ class ApiKeyIssued(Event, frozen=True, kw_only=True, tag="accounts.ApiKeyIssued"
     expires_at: line(40) | None = None  # ISO 8601, UTC; None: never
 
 
-class ApiKeyRevoked(Event, frozen=True, kw_only=True, tag="accounts.ApiKeyRevoked"):
-    user_id: Token
+class ApiKeyRevoked(UserFact, frozen=True, kw_only=True, tag="accounts.ApiKeyRevoked"):
     key_id: Token
     revoked_by: Actor = ""
 
 
-class UserRemoved(Event, frozen=True, kw_only=True, tag="accounts.UserRemoved"):
-    user_id: Token
+class UserRemoved(UserFact, frozen=True, kw_only=True, tag="accounts.UserRemoved"):
     removed_by: Actor = ""
 
 
-class PasskeyRegistered(Event, frozen=True, kw_only=True, tag="accounts.PasskeyRegistered"):
+class PasskeyRegistered(UserFact, frozen=True, kw_only=True, tag="accounts.PasskeyRegistered"):
     """A passkey the user's authenticator made and the accounts service verified: its id and
     COSE public key (base64url), the signature counter it started at, and how it is reached."""
 
     personal: ClassVar[tuple[str, ...]] = ("name",)
 
-    user_id: Token
     credential_id: CredentialId
     public_key: PublicKey
     sign_count: Count
@@ -64,8 +65,7 @@ class PasskeyRegistered(Event, frozen=True, kw_only=True, tag="accounts.PasskeyR
     transports: items(line(20), 8) = msgspec.field(default_factory=list)
 
 
-class PasskeyRemoved(Event, frozen=True, kw_only=True, tag="accounts.PasskeyRemoved"):
-    user_id: Token
+class PasskeyRemoved(UserFact, frozen=True, kw_only=True, tag="accounts.PasskeyRemoved"):
     credential_id: CredentialId
     removed_by: Actor = ""
 

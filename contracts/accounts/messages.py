@@ -19,11 +19,26 @@ from contracts.accounts.values import (
     RpId,
     Scope,
     SignInMethod,
+    UserAgent,
 )
 from contracts.base import Command, Query
 from contracts.rules import Token, items, line
 
 # ---- commands ------------------------------------------------------------------------------
+
+
+class UserCommand(Command, frozen=True, kw_only=True, tag=False):
+    """A command about one user: the user aggregate it changes, or the person it acts for."""
+
+    user_id: Token
+
+
+class SignIn(Command, frozen=True, kw_only=True, tag=False):
+    """A command that signs a person in, whichever way they proved who they are: each is
+    answered with a new session, and each names the `user_agent` it came from (its last
+    field), which the person's list of sessions shows."""
+
+    reply = "SignedIn"
 
 
 class CreateUser(Command, frozen=True, kw_only=True, tag="accounts.CreateUser"):
@@ -39,45 +54,41 @@ class CreateUser(Command, frozen=True, kw_only=True, tag="accounts.CreateUser"):
     created_by: Actor = ""
 
 
-class RemoveUser(Command, frozen=True, kw_only=True, tag="accounts.RemoveUser"):
+class RemoveUser(UserCommand, frozen=True, kw_only=True, tag="accounts.RemoveUser"):
     """Remove a person: their keys and sessions stop working at once. The last owner stays."""
 
     subject = "cmd.accounts.remove_user"
 
-    user_id: Token
     removed_by: Actor = ""
 
 
-class IssueApiKey(Command, frozen=True, kw_only=True, tag="accounts.IssueApiKey"):
+class IssueApiKey(UserCommand, frozen=True, kw_only=True, tag="accounts.IssueApiKey"):
     subject = "cmd.accounts.issue_key"
     reply = "IssuedKey"
 
-    user_id: Token
     name: KeyName
     scopes: items(Scope, 3) = msgspec.field(default_factory=lambda: ["read", "write"])
     expires_in_days: ExpiresInDays | None = None
 
 
-class RevokeApiKey(Command, frozen=True, kw_only=True, tag="accounts.RevokeApiKey"):
+class RevokeApiKey(UserCommand, frozen=True, kw_only=True, tag="accounts.RevokeApiKey"):
     """Revoke one of `user_id`'s keys; another user's key id answers 404."""
 
     subject = "cmd.accounts.revoke_key"
 
-    user_id: Token
     key_id: Token
     revoked_by: Actor = ""
 
 
-class ClaimSetup(Command, frozen=True, kw_only=True, tag="accounts.ClaimSetup"):
+class ClaimSetup(SignIn, frozen=True, kw_only=True, tag="accounts.ClaimSetup"):
     """Create the first owner with the one-time setup token the service printed at start
     (refused once any user exists), and sign them in."""
 
     subject = "cmd.accounts.claim_setup"
-    reply = "SignedIn"
 
     setup_token: Credential
     email: Email
-    user_agent: line(300) = ""
+    user_agent: UserAgent = ""
 
 
 class SendMagicLink(Command, frozen=True, kw_only=True, tag="accounts.SendMagicLink"):
@@ -92,23 +103,21 @@ class SendMagicLink(Command, frozen=True, kw_only=True, tag="accounts.SendMagicL
     link_base: line(500, min_length=1)  # "https://host/signin/email?token=" — the token follows
 
 
-class RedeemMagicLink(Command, frozen=True, kw_only=True, tag="accounts.RedeemMagicLink"):
+class RedeemMagicLink(SignIn, frozen=True, kw_only=True, tag="accounts.RedeemMagicLink"):
     subject = "cmd.accounts.redeem_magic_link"
-    reply = "SignedIn"
 
     token: Credential
-    user_agent: line(300) = ""
+    user_agent: UserAgent = ""
 
 
-class StartSession(Command, frozen=True, kw_only=True, tag="accounts.StartSession"):
+class StartSession(SignIn, frozen=True, kw_only=True, tag="accounts.StartSession"):
     """A session for a user already proven (a passkey, GitHub): the gateway's sign-in flows."""
 
     subject = "cmd.accounts.start_session"
-    reply = "SignedIn"
 
     user_id: Token
     method: SignInMethod
-    user_agent: line(300) = ""
+    user_agent: UserAgent = ""
 
 
 class EndSessions(Command, frozen=True, kw_only=True, tag="accounts.EndSessions"):
@@ -121,7 +130,7 @@ class EndSessions(Command, frozen=True, kw_only=True, tag="accounts.EndSessions"
 
 
 class BeginPasskeyRegistration(
-    Command, frozen=True, kw_only=True, tag="accounts.BeginPasskeyRegistration"
+    UserCommand, frozen=True, kw_only=True, tag="accounts.BeginPasskeyRegistration"
 ):
     """Options for `navigator.credentials.create()` (a discoverable credential, user
     verification preferred) and the id of their single-use challenge. The gateway names the
@@ -131,13 +140,12 @@ class BeginPasskeyRegistration(
     subject = "cmd.accounts.passkey_register_begin"
     reply = "PasskeyCeremony"
 
-    user_id: Token
     rp_id: RpId
     origin: Origin
 
 
 class FinishPasskeyRegistration(
-    Command, frozen=True, kw_only=True, tag="accounts.FinishPasskeyRegistration"
+    UserCommand, frozen=True, kw_only=True, tag="accounts.FinishPasskeyRegistration"
 ):
     """Verify what the authenticator made (the challenge, the origin, the relying party) and
     record the passkey; the challenge is used up whatever the outcome."""
@@ -145,7 +153,6 @@ class FinishPasskeyRegistration(
     subject = "cmd.accounts.passkey_register_finish"
     reply = "PasskeyView"
 
-    user_id: Token
     challenge_id: Token
     credential: CeremonyAnswer
     name: PasskeyName = "passkey"
@@ -162,42 +169,39 @@ class BeginPasskeySignIn(Command, frozen=True, kw_only=True, tag="accounts.Begin
     origin: Origin
 
 
-class FinishPasskeySignIn(Command, frozen=True, kw_only=True, tag="accounts.FinishPasskeySignIn"):
+class FinishPasskeySignIn(SignIn, frozen=True, kw_only=True, tag="accounts.FinishPasskeySignIn"):
     """Verify the assertion against the stored passkey and sign its user in. A signature
     counter that does not move forward (a cloned authenticator, a replay) is refused."""
 
     subject = "cmd.accounts.passkey_signin_finish"
-    reply = "SignedIn"
 
     challenge_id: Token
     credential: CeremonyAnswer
-    user_agent: line(300) = ""
+    user_agent: UserAgent = ""
 
 
-class RemovePasskey(Command, frozen=True, kw_only=True, tag="accounts.RemovePasskey"):
+class RemovePasskey(UserCommand, frozen=True, kw_only=True, tag="accounts.RemovePasskey"):
     """Remove one of `user_id`'s passkeys: it signs no one in from then on."""
 
     subject = "cmd.accounts.remove_passkey"
 
-    user_id: Token
     credential_id: CredentialId
     removed_by: Actor = ""
 
 
-class SignInWithGithub(Command, frozen=True, kw_only=True, tag="accounts.SignInWithGithub"):
+class SignInWithGithub(SignIn, frozen=True, kw_only=True, tag="accounts.SignInWithGithub"):
     """Sign in the person whose account has `email`, GitHub's verified primary address for
     the GitHub user `github_id` (the gateway has checked both with GitHub). An address with
     no account is not found: GitHub never creates accounts."""
 
     subject = "cmd.accounts.signin_github"
-    reply = "SignedIn"
 
     github_id: GithubId
     email: Email
-    user_agent: line(300) = ""
+    user_agent: UserAgent = ""
 
 
-class ForgetUser(Command, frozen=True, kw_only=True, tag="accounts.ForgetUser"):
+class ForgetUser(UserCommand, frozen=True, kw_only=True, tag="accounts.ForgetUser"):
     """Delete a person's data ("delete my data"): their data key is destroyed, their
     account, keys, sessions and passkeys end, and every service erases what it keeps of
     them. `by_user` is the person asking (the gateway sets it from who is signed in): the
@@ -208,13 +212,18 @@ class ForgetUser(Command, frozen=True, kw_only=True, tag="accounts.ForgetUser"):
     subject = "cmd.accounts.forget_user"
     reply = "ErasureReport"
 
-    user_id: Token
     confirm: Email
     by_user: Token
     by: Actor = ""
 
 
 # ---- queries -------------------------------------------------------------------------------
+
+
+class UserQuery(Query, frozen=True, kw_only=True, tag=False):
+    """A query about one user: their keys, sessions, passkeys or erasure."""
+
+    user_id: Token
 
 
 class Whois(Query, frozen=True, kw_only=True, tag="accounts.Whois"):
@@ -232,18 +241,15 @@ class ListUsers(Query, frozen=True, kw_only=True, tag="accounts.ListUsers"):
     reply = "UserList"
 
 
-class ListApiKeys(Query, frozen=True, kw_only=True, tag="accounts.ListApiKeys"):
+class ListApiKeys(UserQuery, frozen=True, kw_only=True, tag="accounts.ListApiKeys"):
     subject = "qry.accounts.keys"
     reply = "ApiKeyList"
 
-    user_id: Token
 
-
-class ListSessions(Query, frozen=True, kw_only=True, tag="accounts.ListSessions"):
+class ListSessions(UserQuery, frozen=True, kw_only=True, tag="accounts.ListSessions"):
     subject = "qry.accounts.sessions"
     reply = "SessionList"
 
-    user_id: Token
     current: Credential | None = None  # marks the session asking
 
 
@@ -254,21 +260,18 @@ class GetSetup(Query, frozen=True, kw_only=True, tag="accounts.GetSetup"):
     reply = "SetupState"
 
 
-class ListPasskeys(Query, frozen=True, kw_only=True, tag="accounts.ListPasskeys"):
+class ListPasskeys(UserQuery, frozen=True, kw_only=True, tag="accounts.ListPasskeys"):
     subject = "qry.accounts.passkeys"
     reply = "PasskeyList"
 
-    user_id: Token
 
-
-class GetErasure(Query, frozen=True, kw_only=True, tag="accounts.GetErasure"):
+class GetErasure(UserQuery, frozen=True, kw_only=True, tag="accounts.GetErasure"):
     """What was removed of a forgotten person so far, service by service, and what is still
     pending: for the person who asked (`by_user` is them, or an owner)."""
 
     subject = "qry.accounts.erasure"
     reply = "ErasureReport"
 
-    user_id: Token
     by_user: Token
 
 

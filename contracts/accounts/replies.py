@@ -7,19 +7,21 @@ from typing import Any, Literal
 from contracts.base import Reply
 
 
-class UserView(Reply, frozen=True, kw_only=True):
+class Identity(Reply, frozen=True, kw_only=True):
+    """Who a user is, as every reply that names one says it: the id, the address they sign
+    in with, their role, and the tenant that owns what they make."""
+
     user_id: str
     email: str
     role: str
     tenant: str
+
+
+class UserView(Identity, frozen=True, kw_only=True):
     created_at: str
 
 
-class UserCreatedReply(Reply, frozen=True, kw_only=True):
-    user_id: str
-    email: str
-    role: str
-    tenant: str
+class UserCreatedReply(Identity, frozen=True, kw_only=True):
     api_key: str | None = None
     seq: int = 0
 
@@ -83,13 +85,9 @@ class LinkSent(Reply, frozen=True, kw_only=True):
     delivery: Literal["email", "log"]  # "log": no SMTP server is configured
 
 
-class Principal(Reply, frozen=True, kw_only=True):
+class Principal(Identity, frozen=True, kw_only=True):
     """Who a request acts for."""
 
-    user_id: str
-    email: str
-    role: str
-    tenant: str
     scopes: list[str]
     via: Literal["session", "key"]
     key_id: str | None = None

@@ -39,5 +39,6 @@ PasskeyName = line(80, min_length=1)
 RP_ID_PATTERN = r"^[a-z0-9.-]{1,253}$"  # a host name, as WebAuthn names the relying party
 RpId = Annotated[str, Meta(pattern=RP_ID_PATTERN, description="A relying-party id.")]
 Origin = line(300, min_length=1)
+UserAgent = line(300)  # the browser or client a session began in, as its list shows it
 CeremonyAnswer = line(65_536, min_length=2)  # what navigator.credentials gave, as JSON text
 GithubId = Annotated[int, Meta(ge=1, le=2**53 - 1)]

@@ -32,9 +32,18 @@ from contracts.answers.values import (
 from contracts.base import Event
 from contracts.expert import ShortText
 from contracts.rules import Count, Token, items, line, prose
+from contracts.scoped import ExpertFact
 
 
-class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
+class AnswerFact(Event, frozen=True, kw_only=True, tag=False):
+    """An event on one answer: the answer is the aggregate, and the expert who gave it
+    travels with each event so the expert's views need no lookup of the answer."""
+
+    answer_id: Token
+    expert_id: Token
+
+
+class AnswerGiven(AnswerFact, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
     personal: ClassVar[tuple[str, ...]] = (
         "question",
         "sources",
@@ -44,8 +53,6 @@ class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
         "violations",
         "claims",
     )
-    answer_id: Token
-    expert_id: Token
     kind: Kind = "answer"
     mode: Mode
     question: Question
@@ -71,10 +78,8 @@ class AnswerGiven(Event, frozen=True, kw_only=True, tag="expert.AnswerGiven"):
     template: TemplateRef | None = None  # the template version that shaped it (None: none)
 
 
-class AnswerScored(Event, frozen=True, kw_only=True, tag="expert.AnswerScored"):
+class AnswerScored(AnswerFact, frozen=True, kw_only=True, tag="expert.AnswerScored"):
     personal: ClassVar[tuple[str, ...]] = ("reasons",)
-    answer_id: Token
-    expert_id: Token
     score: ScoreValue
     groundedness: Fraction | None = None
     citation_validity: Fraction | None = None
@@ -84,10 +89,8 @@ class AnswerScored(Event, frozen=True, kw_only=True, tag="expert.AnswerScored"):
     scorer_version: line(40, min_length=1)
 
 
-class FeedbackGiven(Event, frozen=True, kw_only=True, tag="expert.FeedbackGiven"):
+class FeedbackGiven(AnswerFact, frozen=True, kw_only=True, tag="expert.FeedbackGiven"):
     personal: ClassVar[tuple[str, ...]] = ("edited_answer", "tags", "comment")
-    answer_id: Token
-    expert_id: Token
     rating: Rating
     edited_answer: AnswerText | None = None
     tags: items(Tag, MAX_TAGS) = []
@@ -97,10 +100,9 @@ class FeedbackGiven(Event, frozen=True, kw_only=True, tag="expert.FeedbackGiven"
 AnswerEvent = AnswerGiven | AnswerScored | FeedbackGiven
 
 
-class BackendConfigured(Event, frozen=True, kw_only=True, tag="expert.BackendConfigured"):
+class BackendConfigured(ExpertFact, frozen=True, kw_only=True, tag="expert.BackendConfigured"):
     """The expert's model backend. The API key travels sealed (runtime.secrets), never plain."""
 
-    expert_id: Token
     kind: BackendKind
     base_url: Url | None = None
     model: ShortText | None = None

@@ -29,16 +29,16 @@ from contracts.answers.values import (
 from contracts.base import Command, Query
 from contracts.expert import ShortText
 from contracts.rules import Token, items, line, prose
+from contracts.scoped import ExpertCommand, ExpertQuery
 
 
-class Ask(Command, frozen=True, kw_only=True, tag="expert.Ask"):
+class Ask(ExpertCommand, frozen=True, kw_only=True, tag="expert.Ask"):
     """Answer a question. `stream_id` names the core subject the answer's frames go to while
     it is written (`answer.stream.<tenant>.<stream_id>`); the reply is the finished answer."""
 
     subject = "cmd.expert.ask"
     reply = "AnswerReply"
 
-    expert_id: Token
     question: Question
     mode: Mode | None = None  # None: rag when the expert has documents, else closed
     kind: Kind = "answer"
@@ -56,7 +56,6 @@ class Ask(Command, frozen=True, kw_only=True, tag="expert.Ask"):
 
 class GiveFeedback(Command, frozen=True, kw_only=True, tag="expert.GiveFeedback"):
     subject = "cmd.expert.feedback"
-    reply = "Accepted"
 
     answer_id: Token
     rating: Rating
@@ -65,14 +64,12 @@ class GiveFeedback(Command, frozen=True, kw_only=True, tag="expert.GiveFeedback"
     comment: prose(4000) = ""
 
 
-class ConfigureBackend(Command, frozen=True, kw_only=True, tag="expert.ConfigureBackend"):
+class ConfigureBackend(ExpertCommand, frozen=True, kw_only=True, tag="expert.ConfigureBackend"):
     """Set the expert's backend. `api_key` None keeps the stored key (when the server is the
     same); "" removes it."""
 
     subject = "cmd.expert.configure_backend"
-    reply = "Accepted"
 
-    expert_id: Token
     kind: BackendKind
     base_url: Url | None = None
     model: ShortText | None = None
@@ -80,13 +77,11 @@ class ConfigureBackend(Command, frozen=True, kw_only=True, tag="expert.Configure
     timeout_s: Seconds = 60.0
 
 
-class RescoreAnswers(Command, frozen=True, kw_only=True, tag="expert.RescoreAnswers"):
+class RescoreAnswers(ExpertCommand, frozen=True, kw_only=True, tag="expert.RescoreAnswers"):
     """Score again, with the current scorer, every answer of the expert scored by another."""
 
     subject = "cmd.expert.rescore"
     reply = "Rescored"
-
-    expert_id: Token
 
 
 # ---- queries -------------------------------------------------------------------------------
@@ -99,11 +94,10 @@ class GetAnswer(Query, frozen=True, kw_only=True, tag="expert.GetAnswer"):
     answer_id: Token
 
 
-class ListTraces(Query, frozen=True, kw_only=True, tag="expert.ListTraces"):
+class ListTraces(ExpertQuery, frozen=True, kw_only=True, tag="expert.ListTraces"):
     subject = "qry.expert.traces"
     reply = "TracePage"
 
-    expert_id: Token
     mode: Mode | None = None
     kind: Kind | None = None
     rated: bool | None = None
@@ -113,28 +107,23 @@ class ListTraces(Query, frozen=True, kw_only=True, tag="expert.ListTraces"):
     after: line(100) | None = None  # cursor: the `next` of the previous page
 
 
-class GetBackend(Query, frozen=True, kw_only=True, tag="expert.GetBackend"):
+class GetBackend(ExpertQuery, frozen=True, kw_only=True, tag="expert.GetBackend"):
     subject = "qry.expert.backend"
     reply = "BackendView"
 
-    expert_id: Token
 
-
-class TestBackend(Query, frozen=True, kw_only=True, tag="expert.TestBackend"):
+class TestBackend(ExpertQuery, frozen=True, kw_only=True, tag="expert.TestBackend"):
     subject = "qry.expert.test_backend"
     reply = "BackendTestResult"
 
-    expert_id: Token
 
-
-class GetPersona(Query, frozen=True, kw_only=True, tag="expert.GetPersona"):
+class GetPersona(ExpertQuery, frozen=True, kw_only=True, tag="expert.GetPersona"):
     """The expert's style guide condensed into a system prompt of at most `budget` tokens
     (estimated), as its answers use it: what a training example's system message says."""
 
     subject = "qry.expert.persona"
     reply = "PersonaView"
 
-    expert_id: Token
     budget: Annotated[int, Meta(ge=16, le=4000)] = 300
 
 
@@ -143,14 +132,13 @@ class ChatTurn(msgspec.Struct, frozen=True, kw_only=True):
     content: prose(20_000)
 
 
-class Complete(Query, frozen=True, kw_only=True, tag="expert.Complete"):
+class Complete(ExpertQuery, frozen=True, kw_only=True, tag="expert.Complete"):
     """One completion from the expert's own model backend, nothing recorded: for the
     services that write with it (the dataset builder's questions)."""
 
     subject = "qry.expert.complete"
     reply = "Completion"
 
-    expert_id: Token
     messages: Annotated[list[ChatTurn], Meta(min_length=1, max_length=MAX_TURNS)]
     max_tokens: MaxTokens = 256
     temperature: Temperature = 0.2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from contracts.base import Event
 from contracts.benchmark.values import (
     BenchMetrics,
     BenchSettings,
@@ -18,36 +17,33 @@ from contracts.benchmark.values import (
     Trigger,
 )
 from contracts.rules import Count, Token, items
+from contracts.scoped import ExpertFact, RunFact
 
 # ---- events: the expert's bench -------------------------------------------------------------
 
 
-class BenchConfigured(Event, frozen=True, kw_only=True, tag="benchmark.BenchConfigured"):
-    expert_id: Token
+class BenchConfigured(ExpertFact, frozen=True, kw_only=True, tag="benchmark.BenchConfigured"):
     settings: BenchSettings
 
 
-class QuestionsAdded(Event, frozen=True, kw_only=True, tag="benchmark.QuestionsAdded"):
+class QuestionsAdded(ExpertFact, frozen=True, kw_only=True, tag="benchmark.QuestionsAdded"):
     """Custom questions, typed in or imported as JSONL."""
 
     personal: ClassVar[tuple[str, ...]] = ("questions",)
 
-    expert_id: Token
     questions: items(Question, 500)
 
 
-class QuestionRemoved(Event, frozen=True, kw_only=True, tag="benchmark.QuestionRemoved"):
-    expert_id: Token
+class QuestionRemoved(ExpertFact, frozen=True, kw_only=True, tag="benchmark.QuestionRemoved"):
     question_id: Token
 
 
-class ExpertSetGenerated(Event, frozen=True, kw_only=True, tag="benchmark.ExpertSetGenerated"):
+class ExpertSetGenerated(ExpertFact, frozen=True, kw_only=True, tag="benchmark.ExpertSetGenerated"):
     """Questions written from the expert's documents, each with the page that answers it;
     a new set replaces the last."""
 
     personal: ClassVar[tuple[str, ...]] = ("questions",)
 
-    expert_id: Token
     questions: items(Question, 200)
     documents: Count
     # The dataset version whose held-out side it was written from (None before these were
@@ -57,10 +53,9 @@ class ExpertSetGenerated(Event, frozen=True, kw_only=True, tag="benchmark.Expert
     trigger: Literal["api", "after_training"] = "api"
 
 
-class PromotionDecided(Event, frozen=True, kw_only=True, tag="benchmark.PromotionDecided"):
+class PromotionDecided(ExpertFact, frozen=True, kw_only=True, tag="benchmark.PromotionDecided"):
     """After a fine-tune's run: the new adapter was activated, or held back and why."""
 
-    expert_id: Token
     adapter_id: Token
     run_id: Token
     promoted: bool
@@ -73,10 +68,9 @@ class PromotionDecided(Event, frozen=True, kw_only=True, tag="benchmark.Promotio
     guard_delta_points: float | None = None
 
 
-class RegressionDetected(Event, frozen=True, kw_only=True, tag="benchmark.RegressionDetected"):
+class RegressionDetected(ExpertFact, frozen=True, kw_only=True, tag="benchmark.RegressionDetected"):
     """A run of the active adapter scored lower than the run before it, beyond noise."""
 
-    expert_id: Token
     adapter_id: Token | None
     run_id: Token
     previous_run_id: Token
@@ -87,9 +81,8 @@ class RegressionDetected(Event, frozen=True, kw_only=True, tag="benchmark.Regres
 # ---- events: a run -----------------------------------------------------------------------------
 
 
-class BenchmarkQueued(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkQueued"):
+class BenchmarkQueued(RunFact, frozen=True, kw_only=True, tag="benchmark.BenchmarkQueued"):
     personal: ClassVar[tuple[str, ...]] = ("questions",)
-    run_id: Token
     expert_id: Token
     suite: Suite
     size: Size
@@ -104,20 +97,17 @@ class BenchmarkQueued(Event, frozen=True, kw_only=True, tag="benchmark.Benchmark
     gate: Gate | None = None  # one of the runs a fine-tune's promotion is decided on
 
 
-class BenchmarkStarted(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkStarted"):
-    run_id: Token
+class BenchmarkStarted(RunFact, frozen=True, kw_only=True, tag="benchmark.BenchmarkStarted"):
     attempt: Count = 1
 
 
-class QuestionScored(Event, frozen=True, kw_only=True, tag="benchmark.QuestionScored"):
+class QuestionScored(RunFact, frozen=True, kw_only=True, tag="benchmark.QuestionScored"):
     personal: ClassVar[tuple[str, ...]] = ("result",)
-    run_id: Token
     index: Count  # its place in the run's questions
     result: QuestionResult
 
 
-class BenchmarkCompleted(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkCompleted"):
-    run_id: Token
+class BenchmarkCompleted(RunFact, frozen=True, kw_only=True, tag="benchmark.BenchmarkCompleted"):
     metrics: BenchMetrics
     vs_baseline_pct: Percent | None = None  # against the latest base-model run
     vs_previous_pct: Percent | None = None  # against this expert's run before it
@@ -126,30 +116,26 @@ class BenchmarkCompleted(Event, frozen=True, kw_only=True, tag="benchmark.Benchm
     within_noise: bool = False  # the difference to the previous run is inside both CIs
 
 
-class BenchmarkFailed(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkFailed"):
-    run_id: Token
+class BenchmarkFailed(RunFact, frozen=True, kw_only=True, tag="benchmark.BenchmarkFailed"):
     reason: Reason
 
 
-class BenchmarkCancelled(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkCancelled"):
-    run_id: Token
+class BenchmarkCancelled(RunFact, frozen=True, kw_only=True, tag="benchmark.BenchmarkCancelled"):
+    pass
 
 
-class BenchmarkRescored(Event, frozen=True, kw_only=True, tag="benchmark.BenchmarkRescored"):
+class BenchmarkRescored(RunFact, frozen=True, kw_only=True, tag="benchmark.BenchmarkRescored"):
     """The run's answers scored again by a newer scorer; the old scores stay on the log."""
 
     personal: ClassVar[tuple[str, ...]] = ("results",)
 
-    run_id: Token
     scorer_version: Count
     results: items(QuestionResult, 200)
     metrics: BenchMetrics
 
 
-class BenchErased(Event, frozen=True, kw_only=True, tag="benchmark.BenchErased"):
+class BenchErased(ExpertFact, frozen=True, kw_only=True, tag="benchmark.BenchErased"):
     """On the expert's bench: the expert was deleted; its runs, alerts and settings are gone."""
-
-    expert_id: Token
 
 
 BenchmarkEvent = (

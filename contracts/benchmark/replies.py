@@ -15,6 +15,7 @@ from contracts.benchmark.values import (
     Resources,
     Status,
 )
+from contracts.scoped import AcceptedRun
 
 # ---- replies -------------------------------------------------------------------------------
 
@@ -66,9 +67,8 @@ class QuestionList(Reply, frozen=True, kw_only=True):
     questions: list[Question]
 
 
-class BenchAccepted(Reply, frozen=True, kw_only=True):
-    run_id: str
-    seq: int
+class BenchAccepted(AcceptedRun, frozen=True, kw_only=True):
+    pass
 
 
 class Comparison(Reply, frozen=True, kw_only=True):

@@ -7,8 +7,9 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from contracts.base import Event, ObjectRef
+from contracts.base import ObjectRef
 from contracts.rules import Count, Token, items, line
+from contracts.scoped import ExpertFact, RunFact
 from contracts.trainer.values import (
     AdapterFile,
     Backend,
@@ -24,28 +25,25 @@ from contracts.trainer.values import (
 # ---- events --------------------------------------------------------------------------------
 
 
-class FinetuneConfigured(Event, frozen=True, kw_only=True, tag="trainer.FinetuneConfigured"):
+class FinetuneConfigured(ExpertFact, frozen=True, kw_only=True, tag="trainer.FinetuneConfigured"):
     """On the expert's settings: its config, hosted provider (key sealed) and budget."""
 
-    expert_id: Token
     config: TrainConfig
     hosted: HostedProvider | None = None
     api_key_sealed: line(4000) | None = None
     budget_usd: Usd | None = None
 
 
-class ScheduledRunSkipped(Event, frozen=True, kw_only=True, tag="trainer.ScheduledRunSkipped"):
+class ScheduledRunSkipped(ExpertFact, frozen=True, kw_only=True, tag="trainer.ScheduledRunSkipped"):
     """On the expert's settings: a schedule tick that started nothing, and why."""
 
-    expert_id: Token
     tick: line(40)  # the tick's time, ISO 8601
     reason: Reason
 
 
-class RunQueued(Event, frozen=True, kw_only=True, tag="trainer.RunQueued"):
+class RunQueued(RunFact, frozen=True, kw_only=True, tag="trainer.RunQueued"):
     """On the expert's line: run `number` is to train `dataset_id` into an adapter."""
 
-    run_id: Token
     expert_id: Token
     number: Annotated[int, Meta(ge=1)]
     dataset_id: Token
@@ -59,8 +57,7 @@ class RunQueued(Event, frozen=True, kw_only=True, tag="trainer.RunQueued"):
     api_key_sealed: line(4000) | None = None
 
 
-class RunStarted(Event, frozen=True, kw_only=True, tag="trainer.RunStarted"):
-    run_id: Token
+class RunStarted(RunFact, frozen=True, kw_only=True, tag="trainer.RunStarted"):
     attempt: Annotated[int, Meta(ge=1, le=1000)]
     worker: line(200)
     resumed_from_step: Count = 0
@@ -72,11 +69,10 @@ class LossPoint(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     eval_loss: float | None = None
 
 
-class RunProgressed(Event, frozen=True, kw_only=True, tag="trainer.RunProgressed"):
+class RunProgressed(RunFact, frozen=True, kw_only=True, tag="trainer.RunProgressed"):
     """Where a run stands; `points` are the losses of every step since the last one, so the
     chart misses none while the log hears of a run at most once a second."""
 
-    run_id: Token
     step: Count
     total_steps: Count
     loss: float | None = None
@@ -88,40 +84,36 @@ class RunProgressed(Event, frozen=True, kw_only=True, tag="trainer.RunProgressed
     points: items(LossPoint, 500) = []
 
 
-class RunCheckpointed(Event, frozen=True, kw_only=True, tag="trainer.RunCheckpointed"):
-    run_id: Token
+class RunCheckpointed(RunFact, frozen=True, kw_only=True, tag="trainer.RunCheckpointed"):
     step: Count
     checkpoint: ObjectRef
 
 
-class HostedJobRequested(Event, frozen=True, kw_only=True, tag="trainer.HostedJobRequested"):
+class HostedJobRequested(RunFact, frozen=True, kw_only=True, tag="trainer.HostedJobRequested"):
     """About to ask the provider for a job, on the run before the request is sent: the job
     carries `job_key` (in its metadata), so a retry after a crash or a lost answer finds
     that job at the provider instead of paying for a second one, and an ended run's job is
     found and cancelled even if its id never reached the log."""
 
-    run_id: Token
     expert_id: Token  # whose line holds the run's provider and key
     job_key: Token
     training_file: line(200, min_length=1)
     validation_file: line(200) | None = None
 
 
-class HostedJobCreated(Event, frozen=True, kw_only=True, tag="trainer.HostedJobCreated"):
+class HostedJobCreated(RunFact, frozen=True, kw_only=True, tag="trainer.HostedJobCreated"):
     """The provider accepted the job: a restart follows it instead of starting another."""
 
-    run_id: Token
     job_id: line(200, min_length=1)
     training_file: line(200, min_length=1)
     validation_file: line(200) | None = None
 
 
-class AdapterTrained(Event, frozen=True, kw_only=True, tag="trainer.AdapterTrained"):
+class AdapterTrained(RunFact, frozen=True, kw_only=True, tag="trainer.AdapterTrained"):
     """The run succeeded: its adapter, whatever trained it. A local adapter's files lie in
     the `adapters` bucket under `<tenant>/<adapter_id>/`; a hosted one is the provider's
     model id."""
 
-    run_id: Token
     adapter_id: Token
     expert_id: Token
     dataset_id: Token
@@ -135,31 +127,27 @@ class AdapterTrained(Event, frozen=True, kw_only=True, tag="trainer.AdapterTrain
     train_examples: Count = 0  # the examples it learned from
 
 
-class RunFailed(Event, frozen=True, kw_only=True, tag="trainer.RunFailed"):
-    run_id: Token
+class RunFailed(RunFact, frozen=True, kw_only=True, tag="trainer.RunFailed"):
     reason: Reason
 
 
-class RunCancelled(Event, frozen=True, kw_only=True, tag="trainer.RunCancelled"):
-    run_id: Token
+class RunCancelled(RunFact, frozen=True, kw_only=True, tag="trainer.RunCancelled"):
+    pass
 
 
-class RunSettled(Event, frozen=True, kw_only=True, tag="trainer.RunSettled"):
+class RunSettled(RunFact, frozen=True, kw_only=True, tag="trainer.RunSettled"):
     """On the expert's line: an ended hosted run's spend, which replaces its estimate in the
     expert's committed spend. `billed`: the figure is the provider's (the tokens it trained);
     False when the provider's figure is unknown and the estimate is kept, or when no job was
     ever created (cost 0)."""
 
-    run_id: Token
     cost_usd: Usd
     billed: bool = False
 
 
-class RunsErased(Event, frozen=True, kw_only=True, tag="trainer.RunsErased"):
+class RunsErased(ExpertFact, frozen=True, kw_only=True, tag="trainer.RunsErased"):
     """On the expert's line: the expert was deleted and every run of it has ended and left
     nothing on disk; its runs and fine-tuning settings (a sealed key among them) are gone."""
-
-    expert_id: Token
 
 
 TrainerEvent = (

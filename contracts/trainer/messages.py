@@ -1,4 +1,5 @@
-"""The trainer context's commands and queries, each with its subject and reply."""
+"""The trainer context's commands and queries, each with its subject and reply (a command
+that names none answers `Accepted`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from contracts.base import Command, Query
+from contracts.base import Query
 from contracts.rules import Token, line
+from contracts.scoped import ExpertCommand, ExpertQuery, RunCommand, RunQuery
 from contracts.trainer.values import TrainConfig, Trigger, Usd
 
 # ---- commands ------------------------------------------------------------------------------
@@ -21,45 +23,37 @@ class HostedInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     api_key: line(400) | None = None  # None keeps the key set for the same base_url
 
 
-class ConfigureFinetune(Command, frozen=True, kw_only=True, tag="trainer.ConfigureFinetune"):
+class ConfigureFinetune(ExpertCommand, frozen=True, kw_only=True, tag="trainer.ConfigureFinetune"):
     subject = "cmd.trainer.configure"
-    reply = "Accepted"
 
-    expert_id: Token
     config: TrainConfig = msgspec.field(default_factory=TrainConfig)
     hosted: HostedInput | None = None
     budget_usd: Usd | None = None
 
 
-class StartFinetune(Command, frozen=True, kw_only=True, tag="trainer.StartFinetune"):
+class StartFinetune(ExpertCommand, frozen=True, kw_only=True, tag="trainer.StartFinetune"):
     """Queue a run. `config` None uses the expert's settings; a hosted run must carry
     `confirm: true` once its estimate has been seen."""
 
     subject = "cmd.trainer.start"
     reply = "RunAccepted"
 
-    expert_id: Token
     dataset_id: Token | None = None  # None: the expert's newest ready dataset
     config: TrainConfig | None = None
     confirm: bool = False
     trigger: Trigger = "api"
 
 
-class CancelFinetune(Command, frozen=True, kw_only=True, tag="trainer.CancelFinetune"):
+class CancelFinetune(RunCommand, frozen=True, kw_only=True, tag="trainer.CancelFinetune"):
     subject = "cmd.trainer.cancel"
-    reply = "Accepted"
-
-    run_id: Token
 
 
 # ---- queries -------------------------------------------------------------------------------
 
 
-class GetRun(Query, frozen=True, kw_only=True, tag="trainer.GetRun"):
+class GetRun(RunQuery, frozen=True, kw_only=True, tag="trainer.GetRun"):
     subject = "qry.trainer.run"
     reply = "RunView"
-
-    run_id: Token
 
 
 class ListRuns(Query, frozen=True, kw_only=True, tag="trainer.ListRuns"):
@@ -70,17 +64,16 @@ class ListRuns(Query, frozen=True, kw_only=True, tag="trainer.ListRuns"):
     limit: Annotated[int, Meta(ge=1, le=200)] = 50
 
 
-class GetFinetuneSettings(Query, frozen=True, kw_only=True, tag="trainer.GetFinetuneSettings"):
+class GetFinetuneSettings(
+    ExpertQuery, frozen=True, kw_only=True, tag="trainer.GetFinetuneSettings"
+):
     subject = "qry.trainer.settings"
     reply = "FinetuneSettings"
 
-    expert_id: Token
 
-
-class EstimateRun(Query, frozen=True, kw_only=True, tag="trainer.EstimateRun"):
+class EstimateRun(ExpertQuery, frozen=True, kw_only=True, tag="trainer.EstimateRun"):
     subject = "qry.trainer.estimate"
     reply = "Estimate"
 
-    expert_id: Token
     dataset_id: Token | None = None
     config: TrainConfig | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from contracts.base import Reply
+from contracts.scoped import AcceptedRun
 from contracts.trainer.events import LossPoint
 from contracts.trainer.values import (
     AdapterFile,
@@ -55,10 +56,8 @@ class RunList(Reply, frozen=True, kw_only=True):
     runs: list[RunView]
 
 
-class RunAccepted(Reply, frozen=True, kw_only=True):
-    run_id: str
-    seq: int
-    estimate: Estimate
+class RunAccepted(AcceptedRun, frozen=True, kw_only=True):
+    estimate: Estimate  # what the run is expected to take and cost
 
 
 class FinetuneSettings(Reply, frozen=True, kw_only=True):
