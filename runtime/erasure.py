@@ -43,10 +43,10 @@ import asyncio
 import os
 import shutil
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, TextClause, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -168,11 +168,8 @@ class TenantErasure:
                     tenant=tenant,
                     user_id=event.user_id,
                     context=host.context,
-                    rows=removed.rows,
-                    objects=removed.objects,
-                    files=removed.files,
-                    bytes_freed=removed.bytes_freed,
                     wal=wal,
+                    **asdict(removed),
                 )
             ),
             event_id=derived_id(rec.event_id, "erased", host.context),
@@ -224,32 +221,35 @@ class TenantErasure:
                             detail=exc.detail)  # fmt: skip
 
 
+CHECKPOINT_SCHEMAS = text(
+    "SELECT table_schema FROM information_schema.tables"
+    " WHERE table_name = 'checkpoints'"
+    " AND (table_schema = :s OR starts_with(table_schema, :p)) ORDER BY 1"
+)
+TENANT_TABLES = text(
+    "SELECT c.table_schema, c.table_name FROM information_schema.columns c"
+    " JOIN information_schema.tables t USING (table_schema, table_name)"
+    " WHERE c.column_name = 'tenant' AND t.table_type = 'BASE TABLE'"
+    " AND (c.table_schema = :s OR starts_with(c.table_schema, :p)) ORDER BY 1, 2"
+)
+
+
+async def _in_service_schemas(
+    conn: AsyncConnection, query: TextClause, schema: str
+) -> CursorResult:
+    """`query` (`:s` the schema, `:p` the shadow prefix) over the service's schema and the
+    shadow schemas of rebuilds running now, which hold the same tables."""
+    return await conn.execute(query, {"s": schema, "p": shadow_schema(schema, "")})
+
+
 async def schemas_with_checkpoints(conn: AsyncConnection, schema: str) -> list[str]:
     """The service's schema and the shadow schemas of rebuilds running now."""
-    prefix = shadow_schema(schema, "")
-    rows = await conn.execute(
-        text(
-            "SELECT table_schema FROM information_schema.tables"
-            " WHERE table_name = 'checkpoints'"
-            " AND (table_schema = :s OR starts_with(table_schema, :p)) ORDER BY 1"
-        ),
-        {"s": schema, "p": prefix},
-    )
-    return list(rows.scalars())
+    return list((await _in_service_schemas(conn, CHECKPOINT_SCHEMAS, schema)).scalars())
 
 
 async def tenant_tables(conn: AsyncConnection, schema: str) -> list[str]:
     """Every table with a `tenant` column in the service's schema or its shadows, quoted."""
-    prefix = shadow_schema(schema, "")
-    rows = await conn.execute(
-        text(
-            "SELECT c.table_schema, c.table_name FROM information_schema.columns c"
-            " JOIN information_schema.tables t USING (table_schema, table_name)"
-            " WHERE c.column_name = 'tenant' AND t.table_type = 'BASE TABLE'"
-            " AND (c.table_schema = :s OR starts_with(c.table_schema, :p)) ORDER BY 1, 2"
-        ),
-        {"s": schema, "p": prefix},
-    )
+    rows = await _in_service_schemas(conn, TENANT_TABLES, schema)
     return [f'"{s}"."{t}"' for s, t in rows]
 
 

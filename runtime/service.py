@@ -235,6 +235,13 @@ class ServiceHost:
         info = await self.js.stream_info(stream)
         await self.caught_up(stream, info.state.last_seq, timeout=timeout)
 
+    async def read_now(self, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`read` on one connection once the projections show everything on this service's
+        log as it stands now: a reaction's read, which has no `after_seq` to wait for."""
+        await self.caught_up_with_log()
+        async with self.engine.connect() as conn:
+            return await read(conn)
+
     async def read(
         self,
         query: Query,

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import OrderedDict
 from collections.abc import Callable
 
 import msgspec
 
 from contracts.base import ObjectRef
 from contracts.dataset import BUCKET, Rejection, TrainingExample
+from runtime.lru import Lru
 from runtime.models import load_tokenizer
 from runtime.objects import Objects
 from runtime.settings import Settings
@@ -26,7 +26,7 @@ _rejections = msgspec.json.Decoder(Rejection)
 class Content:
     def __init__(self, objects: Objects, settings: Settings) -> None:
         self.objects, self.settings = objects, settings
-        self._cache: OrderedDict[tuple[str, str], list[TrainingExample]] = OrderedDict()
+        self._cache: Lru[tuple[str, str], list[TrainingExample]] = Lru(CACHED_VERSIONS)
         self._count: Callable[[str], int] | None = None
         self._loading = asyncio.Lock()
 
@@ -51,16 +51,11 @@ class Content:
         return await self.objects.put(BUCKET, name, data, tenant=tenant, known=(sha, len(data)))
 
     async def examples(self, tenant: str, ref: ObjectRef) -> list[TrainingExample]:
-        key = (tenant, ref.sha256)  # one tenant's cached examples never answer another's
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = from_jsonl(await self.objects.get(ref, tenant=tenant))
-            self._cache[key] = cached
-            if len(self._cache) > CACHED_VERSIONS:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
-        return cached
+        async def load() -> list[TrainingExample]:
+            return from_jsonl(await self.objects.get(ref, tenant=tenant))
+
+        # keyed by tenant too: one tenant's cached examples never answer another's
+        return await self._cache.get((tenant, ref.sha256), load)
 
     async def rejections(self, tenant: str, ref: ObjectRef) -> list[Rejection]:
         data = await self.objects.get(ref, tenant=tenant)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from contracts.dataset import BUCKET, CONTEXT, LINE, DatasetsErased
-from contracts.expert import ExpertDeleted
 from runtime.cascade import cancel_then_erase, erased_flag
 from runtime.eventstore import RecordedEvent
 from runtime.reactor import Progress
@@ -29,16 +28,8 @@ BUILDING = text(
 
 class OnExpertDeleted(Hosted):
     async def react(self, rec: RecordedEvent, _: Progress) -> None:
-        if not isinstance(rec.event, ExpertDeleted):
-            return
-        await cancel_then_erase(
-            self.host,
-            rec,
-            going=BUILDING,
-            work=BUILD,
+        if await cancel_then_erase(
+            self.host, rec, going=BUILDING, work=BUILD, line=ERASED, races=3,
             cancel=lambda s, d: domain.decide_cancel(s, d) if domain.still_building(s) else None,
-            line=ERASED,
-            erasure=lambda expert_id: DatasetsErased(expert_id=expert_id),
-            races=3,
-        )
-        await self.host.objects.delete_under(BUCKET, f"{rec.tenant}/{rec.event.expert_id}/")
+        ):  # fmt: skip
+            await self.host.objects.delete_under(BUCKET, f"{rec.tenant}/{rec.event.expert_id}/")

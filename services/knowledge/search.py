@@ -13,13 +13,13 @@ of up to EXACT_SCAN_MAX passages costs a few milliseconds.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 
 import numpy as np
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.knowledge import SearchHit
+from runtime.lru import Lru
 from services.knowledge.embedder import Embedder
 from services.knowledge.fusion import fuse
 from services.knowledge.navigation import is_navigation
@@ -139,18 +139,10 @@ class Searcher:
 
     def __init__(self, engine: AsyncEngine, embedder: Embedder) -> None:
         self.engine, self.embedder = engine, embedder
-        self._questions: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._questions: Lru[str, np.ndarray] = Lru(CACHED_QUESTIONS)
 
     async def embed_question(self, q: str) -> np.ndarray:
-        vector = self._questions.get(q)
-        if vector is None:
-            vector = await self.embedder.embed_query(q)
-            self._questions[q] = vector
-            if len(self._questions) > CACHED_QUESTIONS:
-                self._questions.popitem(last=False)
-        else:
-            self._questions.move_to_end(q)
-        return vector
+        return await self._questions.get(q, lambda: self.embedder.embed_query(q))
 
     async def search(self, tenant: str, expert_id: str, q: str, k: int) -> list[SearchHit]:
         n = max(4 * k, 20)

@@ -135,18 +135,14 @@ class RegistryCommands:
         adapter_id = None if cmd.adapter_id in (None, BASE) else cmd.adapter_id
         if adapter_id is not None:
             await self.checked(cmd.tenant, cmd.expert_id, adapter_id, cmd.by, always=False)
-        base = await self.base_of(cmd.tenant, cmd.expert_id)
-        seq = await self.decide(
-            cmd.tenant,
-            cmd.expert_id,
+        return await self.switch(
+            cmd,
             "activate",
             adapter_id,
-            cmd.by,
-            lambda s: domain.decide_activate(
+            lambda s, base: domain.decide_activate(
                 s, cmd.expert_id, adapter_id, cmd.expected_version, cmd.by, cmd.reason, base
             ),
         )
-        return Accepted(id=cmd.expert_id, seq=seq)
 
     async def rollback(self, cmd: RollbackAdapter) -> Accepted:
         await require_expert(self.host.nc, cmd.tenant, cmd.expert_id)
@@ -161,14 +157,11 @@ class RegistryCommands:
                 await self.checked(cmd.tenant, cmd.expert_id, target, cmd.by, always=False)
             except DomainError:
                 pass  # deleted or unknown: the decision below says so, on the audit trail
-        base = await self.base_of(cmd.tenant, cmd.expert_id)
-        seq = await self.decide(
-            cmd.tenant,
-            cmd.expert_id,
+        return await self.switch(
+            cmd,
             "rollback",
             target,
-            cmd.by,
-            lambda s: domain.decide_rollback(
+            lambda s, base: domain.decide_rollback(
                 s,
                 cmd.expert_id,
                 None if cmd.to_adapter_id in (None, BASE) else cmd.to_adapter_id,
@@ -179,7 +172,6 @@ class RegistryCommands:
                 base,
             ),
         )
-        return Accepted(id=cmd.expert_id, seq=seq)
 
     async def tag(self, cmd: TagAdapter) -> Accepted:
         return await self.change(
@@ -196,6 +188,21 @@ class RegistryCommands:
             "delete",
             lambda s, expert_id: domain.decide_delete(s, expert_id, cmd.adapter_id, cmd.by),
         )
+
+    async def switch(
+        self,
+        cmd: ActivateAdapter | RollbackAdapter,
+        action: str,
+        target: str | None,
+        decide: Callable[[domain.Versions, ExpertBase], object | None],
+    ) -> Accepted:
+        """Which version serves the expert (`target`, None for the base model alone), decided
+        on its versions with the base model they must all have been trained on."""
+        base = await self.base_of(cmd.tenant, cmd.expert_id)
+        seq = await self.decide(
+            cmd.tenant, cmd.expert_id, action, target, cmd.by, lambda s: decide(s, base)
+        )
+        return Accepted(id=cmd.expert_id, seq=seq)
 
     async def change(
         self,

@@ -31,12 +31,13 @@ from contracts.accounts import (
     Manifest,
 )
 from contracts.base import DomainError
-from runtime.eventstore import RecordedEvent, derived_id
+from runtime.aggregate import AggregateType
+from runtime.eventstore import RecordedEvent
 from runtime.logs import get_logger
 from runtime.reactor import Progress
-from runtime.service import ServiceHost
+from runtime.service import Hosted, ServiceHost
 from services.accounts.exports import domain, views
-from services.accounts.exports.aggregates import EXPORT
+from services.accounts.exports.aggregates import EXPORT, end_job
 from services.accounts.exports.expiry import expire
 from services.accounts.exports.gathering import SECTIONS, Gatherer, Staging
 
@@ -50,18 +51,39 @@ def work_root(host: ServiceHost) -> Path:
     return host.settings.home / "accounts" / "data-jobs"
 
 
-class ExportJob:
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
+def job_folder(host: ServiceHost, kind: str, job_id: str) -> Path:
+    """Where one data job (`kind` "export" or "import") is staged."""
+    return work_root(host) / f"{kind}-{job_id}"
 
+
+async def fresh_folder(
+    host: ServiceHost, job: AggregateType, rec: RecordedEvent, kind: str
+) -> Path | None:
+    """The work folder of a data job still running on `job`, emptied (a restarted job starts
+    again); None when the job finished or failed before this delivery."""
+    state, _ = await job.load(host.store, rec.tenant, rec.event.job_id)
+    if not domain.running(state):
+        return None
+    folder = job_folder(host, kind, rec.event.job_id)
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def stopped_each_time(host: ServiceHost, error: BaseException) -> str:
+    """Why a data job gave up, for the person: every delivery of it stopped on `error`."""
+    return (
+        f"Simtune tried {host.settings.max_deliveries} times and it stopped each time"
+        f" ({type(error).__name__})"
+    )
+
+
+class ExportJob(Hosted):
     async def on_export(self, rec: RecordedEvent, progress: Progress) -> None:
         if not isinstance(rec.event, ExportRequested):
             return
-        state, _ = await EXPORT.load(self.host.store, rec.tenant, rec.event.job_id)
-        if not domain.running(state):
+        folder = await fresh_folder(self.host, EXPORT, rec, "export")
+        if folder is None:
             return  # finished or failed before a redelivery
-        folder = work_root(self.host) / f"export-{rec.event.job_id}"
-        shutil.rmtree(folder, ignore_errors=True)  # a restarted job starts again
         try:
             outcome = await self.make(rec, folder, progress)
         except DomainError as exc:  # a service refused (an object gone, a view behind...)
@@ -111,17 +133,13 @@ class ExportJob:
 
     async def end(self, rec: RecordedEvent, outcome) -> None:
         """The job's last word, once (a redelivery decides nothing)."""
-        await EXPORT.execute(
-            self.host.store, rec.tenant, rec.event.job_id,
-            lambda s: domain.decide_end(s, outcome),
-            event_id=derived_id(rec.event_id, "end"),
-        )  # fmt: skip
+        await end_job(self.host.store, EXPORT, rec, outcome)
 
     async def expire_others(self, tenant: str, keep: str) -> None:
         """A new archive replaces the person's earlier ones."""
-        await self.host.caught_up_with_log()
-        async with self.host.engine.connect() as conn:
-            rows = await views.finished_exports(conn, tenant=tenant, but=keep)
+        rows = await self.host.read_now(
+            lambda conn: views.finished_exports(conn, tenant=tenant, but=keep)
+        )
         for row in rows:
             await expire(self.host, row.tenant, row.id, row.archive["name"])
 
@@ -130,11 +148,8 @@ class ExportJob:
         failed, with a sentence a person can act on."""
         if not isinstance(rec.event, ExportRequested):
             return
-        reason = failure(
-            f"Simtune tried {self.host.settings.max_deliveries} times and it stopped each time"
-            f" ({type(error).__name__}); start the export again"
-        )
-        shutil.rmtree(work_root(self.host) / f"export-{rec.event.job_id}", ignore_errors=True)
+        reason = failure(f"{stopped_each_time(self.host, error)}; start the export again")
+        shutil.rmtree(job_folder(self.host, "export", rec.event.job_id), ignore_errors=True)
         await self.end(rec, ExportFailed(job_id=rec.event.job_id, reason=reason))
 
 

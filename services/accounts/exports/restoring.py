@@ -57,10 +57,9 @@ from runtime.eventstore import RecordedEvent, derived_id
 from runtime.logs import get_logger
 from runtime.reactor import Progress
 from runtime.rpc import ask
-from runtime.service import ServiceHost
-from services.accounts.exports import domain
-from services.accounts.exports.aggregates import IMPORT
-from services.accounts.exports.exporting import work_root
+from runtime.service import Hosted, ServiceHost
+from services.accounts.exports.aggregates import IMPORT, end_job
+from services.accounts.exports.exporting import fresh_folder, job_folder, stopped_each_time
 
 log = get_logger(__name__)
 STEPS = 5  # per expert: profile, documents, adapters, questions, datasets
@@ -71,19 +70,14 @@ class DocumentEntry(DocumentView, frozen=True, kw_only=True):
     file: str
 
 
-class ImportJob:
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
-
+class ImportJob(Hosted):
     async def on_import(self, rec: RecordedEvent, progress: Progress) -> None:
         if not isinstance(rec.event, ImportRequested):
             return
         ev = rec.event
-        state, _ = await IMPORT.load(self.host.store, rec.tenant, ev.job_id)
-        if not domain.running(state):
-            return
-        folder = work_root(self.host) / f"import-{ev.job_id}"
-        shutil.rmtree(folder, ignore_errors=True)
+        folder = await fresh_folder(self.host, IMPORT, rec, "import")
+        if folder is None:
+            return  # finished or failed before a redelivery
         folder.mkdir(parents=True)
         restorer = Restorer(self.host, rec, progress)
         try:
@@ -102,21 +96,16 @@ class ImportJob:
         await self.host.objects.delete(UPLOADS_BUCKET, ev.archive.name)
 
     async def end(self, rec: RecordedEvent, outcome) -> None:
-        await IMPORT.execute(
-            self.host.store, rec.tenant, rec.event.job_id,
-            lambda s: domain.decide_end(s, outcome),
-            event_id=derived_id(rec.event_id, "end"),
-        )  # fmt: skip
+        await end_job(self.host.store, IMPORT, rec, outcome)
 
     async def gave_up(self, rec: RecordedEvent, error: BaseException) -> None:
         if not isinstance(rec.event, ImportRequested):
             return
         reason = failure(
-            f"Simtune tried {self.host.settings.max_deliveries} times and it stopped each time"
-            f" ({type(error).__name__}); what was restored before stays, and importing the"
-            " archive again makes its experts anew"
+            f"{stopped_each_time(self.host, error)}; what was restored before stays, and"
+            " importing the archive again makes its experts anew"
         )
-        shutil.rmtree(work_root(self.host) / f"import-{rec.event.job_id}", ignore_errors=True)
+        shutil.rmtree(job_folder(self.host, "import", rec.event.job_id), ignore_errors=True)
         await self.end(rec, ImportFailed(job_id=rec.event.job_id, reason=reason))
         await self.host.objects.delete(UPLOADS_BUCKET, rec.event.archive.name)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from contracts.benchmark import BENCH, CONTEXT, BenchErased
-from contracts.expert import ExpertDeleted
 from runtime.cascade import cancel_then_erase, erased_flag
 from runtime.eventstore import RecordedEvent
 from runtime.reactor import Progress
@@ -27,15 +26,7 @@ GOING = text(
 
 class Cascade(Hosted):
     async def on_expert(self, rec: RecordedEvent, _: Progress) -> None:
-        if not isinstance(rec.event, ExpertDeleted):
-            return
         await cancel_then_erase(
-            self.host,
-            rec,
-            going=GOING,
-            work=RUNS,
+            self.host, rec, going=GOING, work=RUNS, line=ERASED, races=5,
             cancel=lambda s, run_id: domain.decide_cancel(s, run_id) if domain.going(s) else None,
-            line=ERASED,
-            erasure=lambda expert_id: BenchErased(expert_id=expert_id),
-            races=5,
-        )
+        )  # fmt: skip

@@ -106,16 +106,7 @@ def closed_messages(
 ) -> list[Message]:
     """Answer from the expert's general knowledge, without sources or citations."""
     room = context_tokens - answer_tokens
-    system = _system(
-        profile,
-        closed_rules(profile),
-        lambda s: [message("system", s), message("user", question)],
-        room=room,
-        count=count,
-        share=1.0,
-        method=method,
-    )
-    return [message("system", system), message("user", question)]
+    return _alone(profile, closed_rules(profile), question, room=room, count=count, method=method)
 
 
 def few_shot_messages(
@@ -188,17 +179,11 @@ def draft_prompt(
     check its citations against (as `rag_messages` returns them)."""
     room = context_tokens - answer_tokens
     if not sources:
-        system = _system(
-            profile,
-            DRAFT_RULES,
-            lambda s: [message("system", s), message("user", prompt)],
-            room=room,
-            count=count,
-            share=1.0,
-            priority=DRAFT_PRIORITY,
-            method=method,
-        )
-        return [message("system", system), message("user", prompt)], []
+        alone = _alone(
+            profile, DRAFT_RULES, prompt,
+            room=room, count=count, priority=DRAFT_PRIORITY, method=method,
+        )  # fmt: skip
+        return alone, []
     return _with_sources(
         profile,
         DRAFT_RULES + DRAFT_SOURCE_RULES,
@@ -211,6 +196,28 @@ def draft_prompt(
         ask="Write this",
         method=method,
     )
+
+
+def _alone(
+    profile: Profile,
+    rules: str,
+    text: str,
+    *,
+    room: int,
+    count: Count,
+    priority: tuple[str, ...] = PRIORITY,
+    method: str = "",
+) -> list[Message]:
+    """The system prompt and `text` as the one user turn: nothing else shares the room, so
+    the persona may take all of it."""
+
+    def build(system: str) -> list[Message]:
+        return [message("system", system), message("user", text)]
+
+    system = _system(
+        profile, rules, build, room=room, count=count, share=1.0, priority=priority, method=method
+    )
+    return build(system)
 
 
 def _with_sources(

@@ -10,10 +10,12 @@ never carries an API key or a stack trace.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 from urllib.parse import urlparse
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
@@ -81,11 +83,15 @@ class BackendBusy(BackendError):
         self.retry_after_s = retry_after_s
 
 
-class Backend(Protocol):
+class Backend(ABC):
+    """What answers a request: the local model or a server. Every request is checked here
+    (`validate`) before a backend sees it, so each refuses the same requests with the same
+    sentence; a backend says how it answers a checked one (`_answer`)."""
+
     kind: str  # "local" | "openai" | "ollama"
     model: str  # the model name reported in traces
 
-    def stream(
+    async def stream(
         self,
         messages: list[Message],
         params: Params,
@@ -96,20 +102,37 @@ class Backend(Protocol):
         """Pieces of the answer, then exactly one `Finished`. `aclose()` stops generating.
 
         `on_wait(position)` is called while the request waits in the local queue (1 = next)
-        and again whenever it moves up.
+        and again whenever it moves up (a server queues requests its own way).
         """
-        ...
+        validate(messages, params)
+        async with aclosing(self._answer(messages, params, adapter, on_wait)) as items:
+            async for item in items:
+                yield item
 
+    @abstractmethod
+    def _answer(
+        self,
+        messages: list[Message],
+        params: Params,
+        adapter: Adapter | None,
+        on_wait: Callable[[int], None] | None,
+    ) -> AsyncIterator[Piece | Finished]:
+        """The answer to a checked request: pieces, then one `Finished`."""
+
+    @abstractmethod
     def count_tokens(self, text: str) -> int: ...
 
+    @abstractmethod
     def context_tokens(self) -> int: ...
 
+    @abstractmethod
     def render_prompt(self, messages: list[Message]) -> str: ...
 
+    @abstractmethod
     async def check(self) -> float:
         """Latency in milliseconds of a one-token request; raises `BackendError`."""
-        ...
 
+    @abstractmethod
     async def close(self) -> None: ...
 
 

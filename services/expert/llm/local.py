@@ -15,13 +15,14 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
 from runtime.logs import get_logger
 from services.expert.llm.adapters import AdapterCache
 from services.expert.llm.base import (
     Adapter,
+    Backend,
     BackendBusy,
     BackendError,
     Finished,
@@ -29,7 +30,6 @@ from services.expert.llm.base import (
     Params,
     Piece,
     plain_prompt,
-    validate,
 )
 from services.expert.llm.local_model import LocalModel
 from services.expert.llm.text_stream import IncrementalDecoder, StopScanner
@@ -62,7 +62,7 @@ class _Job:
             self.cancelled.set()
 
 
-class LocalBackend:
+class LocalBackend(Backend):
     kind = "local"
 
     def __init__(self, local: LocalModel):
@@ -85,15 +85,7 @@ class LocalBackend:
 
     # -- the Backend interface -------------------------------------------------------------
 
-    async def stream(
-        self,
-        messages: list[Message],
-        params: Params,
-        *,
-        adapter: Adapter | None = None,
-        on_wait: Callable[[int], None] | None = None,
-    ) -> AsyncIterator[Piece | Finished]:
-        validate(messages, params)
+    async def _answer(self, messages, params, adapter, on_wait) -> AsyncIterator[Piece | Finished]:
         prompt_ids = await asyncio.to_thread(self._encode, self.render_prompt(messages))
         room = self.context_tokens() - len(prompt_ids)
         if room < 1:

@@ -8,12 +8,12 @@ and how it checks that the server answers (`check`).
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
+from abc import abstractmethod
+from collections.abc import AsyncIterator
 
 from services.expert.llm.base import (
     Adapter,
+    Backend,
     BackendBusy,
     BackendError,
     Finished,
@@ -24,13 +24,12 @@ from services.expert.llm.base import (
     host_of,
     plain_prompt,
     retry_after_s,
-    validate,
 )
 
 DEFAULT_CONTEXT_TOKENS = 8192
 
 
-class RemoteBackend(ABC):
+class RemoteBackend(Backend):
     kind: str
 
     def __init__(
@@ -62,20 +61,8 @@ class RemoteBackend(ABC):
     async def check(self) -> float:
         """Milliseconds the server took to answer a tiny request; BackendError when it did not."""
 
-    async def stream(
-        self,
-        messages: list[Message],
-        params: Params,
-        *,
-        adapter: Adapter | None = None,
-        on_wait: Callable[[int], None] | None = None,
-    ) -> AsyncIterator[Piece | Finished]:
-        """Pieces of the answer, then one `Finished` (`on_wait` is the local queue's: a
-        server queues requests its own way)."""
-        validate(messages, params)
-        async with aclosing(self._generate(messages, params, adapter)) as items:
-            async for item in items:
-                yield item
+    def _answer(self, messages, params, adapter, on_wait) -> AsyncIterator[Piece | Finished]:
+        return self._generate(messages, params, adapter)  # `on_wait` is the local queue's
 
     def count_tokens(self, text: str) -> int:
         return approx_tokens(text)

@@ -17,9 +17,9 @@ class OnExpertDeleted(Hosted):
     async def react(self, rec: RecordedEvent, _: Progress) -> None:
         if not isinstance(rec.event, ExpertDeleted):
             return
-        await self.host.caught_up_with_log()
-        async with self.host.engine.connect() as conn:
-            docs = await views.list_documents(conn, rec.tenant, rec.event.expert_id)
+        docs = await self.host.read_now(
+            lambda conn: views.list_documents(conn, rec.tenant, rec.event.expert_id)
+        )
         for doc in docs.documents:
             await decide_in_reaction(
                 self.host.store,

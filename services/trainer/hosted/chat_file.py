@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from services.trainer.hosted.provider import HostedError
+from services.trainer.jsonl import numbered_examples
 
 ROLES = ("system", "user", "assistant")
 
@@ -15,9 +16,7 @@ def chat_jsonl_ok(jsonl: bytes) -> None:
     roles system, user and assistant and at least one assistant turn; blank lines are
     skipped. Raises `HostedError` naming the first bad line."""
     examples = 0
-    for n, raw in enumerate(jsonl.splitlines(), start=1):
-        if not raw.strip():
-            continue
+    for n, raw in numbered_examples(jsonl):
         problem = _chat_problem(raw)
         if problem:
             raise HostedError(f"Line {n} of the training file is not a chat example: {problem}.")

@@ -27,9 +27,9 @@ class Cascade(Hosted):
     async def on_expert(self, rec: RecordedEvent, progress: Progress) -> None:
         if not isinstance(rec.event, ExpertDeleted):
             return
-        await self.host.caught_up_with_log()
-        async with self.host.engine.connect() as conn:
-            runs = await views.active_runs(conn, rec.tenant, rec.event.expert_id)
+        runs = await self.host.read_now(
+            lambda conn: views.active_runs(conn, rec.tenant, rec.event.expert_id)
+        )
         for run_id in runs:
             await RUNS.execute(
                 self.host.store,
@@ -55,9 +55,9 @@ class Cascade(Hosted):
         up after itself too; this is for runs that ended with no worker following them)."""
         deadline = asyncio.get_running_loop().time() + ENDED_WAIT_S
         while True:
-            await self.host.caught_up_with_log()
-            async with self.host.engine.connect() as conn:
-                going = await views.active_runs(conn, tenant, expert_id)
+            going = await self.host.read_now(
+                lambda conn: views.active_runs(conn, tenant, expert_id)
+            )
             if not going:
                 break
             if asyncio.get_running_loop().time() > deadline:

@@ -77,9 +77,7 @@ class RunEnded:
         )
 
     async def _expert_of(self, tenant: str, run_id: str) -> str | None:
-        await self.host.caught_up_with_log()
-        async with self.host.engine.connect() as conn:
-            view = await views.get_run(conn, tenant, run_id)
+        view = await self.host.read_now(lambda conn: views.get_run(conn, tenant, run_id))
         return view.expert_id if view else None
 
     async def _queued(self, tenant: str, expert_id: str, run_id: str) -> RunQueued | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from services.trainer.jsonl import numbered_examples
 from services.trainer.training.job import JobFailed
 
 ROLES = frozenset({"system", "user", "assistant"})
@@ -26,9 +27,7 @@ def read_examples(path: str | Path, label: str) -> list[list[dict]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise JobFailed(f"The {label} data could not be read.") from exc
     examples = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
+    for number, raw in numbered_examples(text):
         problem = _problem(raw)
         if problem:
             raise JobFailed(f"The {label} data is damaged: line {number} {problem}.")
