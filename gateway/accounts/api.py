@@ -19,6 +19,7 @@ from gateway.accounts.limits import SIGN_IN
 from gateway.accounts.sessions import session_token
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
+from gateway.http.routes import one_message
 
 PUBLIC = {"public": True}
 
@@ -74,22 +75,27 @@ async def create_key(backend: Backend, data: NewKey) -> accounts.IssuedKey:
     return await backend.ask(cmd)
 
 
-@get("/api/auth/api-keys", summary="Your API keys (never the keys themselves)")
-async def list_keys(backend: Backend) -> accounts.ApiKeyList:
-    return await backend.ask(accounts.ListApiKeys(user_id=signed_in(backend).user_id))
+list_keys = one_message(
+    get,
+    "/api/auth/api-keys",
+    accounts.ListApiKeys,
+    name="list_keys",
+    owner="user_id",
+    summary="Your API keys (never the keys themselves)",
+)
 
 
-@delete(
+revoke_key = one_message(
+    delete,
     "/api/auth/api-keys/{key_id:str}",
+    accounts.RevokeApiKey,
+    name="revoke_key",
+    owner="user_id",  # another person's key, or none, is a 404
+    actor="revoked_by",
     status_code=HTTP_204_NO_CONTENT,
     summary="Revoke one of your API keys; it is refused from then on",
     responses=error_responses(401, 404),
 )
-async def revoke_key(backend: Backend, key_id: str) -> None:
-    p = signed_in(backend)
-    await backend.ask(
-        accounts.RevokeApiKey(user_id=p.user_id, key_id=key_id, revoked_by=backend.actor)
-    )
 
 
 @get("/api/auth/sessions", summary="Where you are signed in")

@@ -30,6 +30,7 @@ from gateway.accounts.limits import SIGN_IN
 from gateway.accounts.sessions import rotate, set_session
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
+from gateway.http.routes import one_message
 
 PUBLIC = {"public": True}
 MAX_ANSWER = 65_536  # characters of an authenticator's answer, as JSON
@@ -138,9 +139,14 @@ async def finish_sign_in(backend: Backend, request: Request, data: Answer) -> Re
     return set_session(Response(body), signed, request)
 
 
-@get("/api/auth/passkeys", summary="Your passkeys")
-async def list_passkeys(backend: Backend) -> accounts.PasskeyList:
-    return await backend.ask(accounts.ListPasskeys(user_id=signed_in(backend).user_id))
+list_passkeys = one_message(
+    get,
+    "/api/auth/passkeys",
+    accounts.ListPasskeys,
+    name="list_passkeys",
+    owner="user_id",
+    summary="Your passkeys",
+)
 
 
 @delete(

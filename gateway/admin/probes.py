@@ -20,6 +20,7 @@ SERVICES = (
     "registry",
     "benchmark",
     "community",
+    "accounts",
 )
 PING_TIMEOUT_S = 1.0
 HEALTH_TIMEOUT_S = 1.0

@@ -27,8 +27,8 @@ from contracts.benchmark import (
     CancelBenchmark,
     ConfigureBench,
     Diagnose,
-    DiagnosisView,
     GetBenchmark,
+    GetDiagnosis,
     GetResults,
     GetSummary,
     ListBenchmarks,
@@ -200,8 +200,12 @@ async def put_settings(
     return (await backend.send(cmd, then=GetSummary(expert_id=expert_id))).settings
 
 
-@post(
+diagnose = one_message(
+    post,
     "/api/benchmark/diagnose",
+    Diagnose,
+    name="diagnose",
+    body=DiagnoseBody,
     summary="Diagnose a weak expert: its own questions closed book, with retrieval, with"
     " the adapter",
     description="Queues the runs and answers 202 with the diagnosis; follow"
@@ -210,18 +214,19 @@ async def put_settings(
     status_code=202,
     responses=error_responses(400, 404),
 )
-async def diagnose(data: DiagnoseBody, backend: Backend) -> DiagnosisView:
-    return await backend.send(Diagnose(expert_id=data.expert_id, size=data.size))
 
 
-@get(
+diagnosis = one_message(
+    get,
     "/api/benchmark/diagnosis",
+    GetDiagnosis,
+    name="diagnosis",
+    query={"expert_id": (str, EXPERT_ID)},
+    known=GetExpert,
     summary="The latest diagnosis: each step's score, the verdict and its evidence",
     description="`status` is `none` before the first diagnosis.",
     responses=error_responses(400, 404),
 )
-async def diagnosis(backend: Backend, expert_id: str = EXPERT_ID) -> DiagnosisView:
-    return await runs.diagnosis(backend, expert_id)
 
 
 get_one = one_message(

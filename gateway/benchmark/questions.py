@@ -18,6 +18,7 @@ from msgspec import Meta
 from contracts.base import DomainError, ErrorCode
 from contracts.benchmark import Difficulty, Domain, Kind, Question
 from contracts.rules import PROSE_PATTERN, Token, explain
+from gateway.http.fields import fields_from
 
 MAX_LINES_NAMED = 10  # a file of many bad lines names the first ones, then how many more
 Asked = Annotated[str, Meta(min_length=1, max_length=2000, pattern=PROSE_PATTERN)]
@@ -37,15 +38,8 @@ class QuestionIn(msgspec.Struct, frozen=True, kw_only=True):
     rubric: Rubric = ""
 
     def question_of(self) -> Question:
-        return Question(
-            id=self.id or f"c-{uuid.uuid4().hex[:12]}",
-            domain=self.domain,
-            question=self.question,
-            reference=self.reference,
-            kind=self.kind,
-            difficulty=self.difficulty,
-            rubric=self.rubric,
-            source="custom",
+        return fields_from(
+            Question, self, id=self.id or f"c-{uuid.uuid4().hex[:12]}", source="custom"
         )
 
 

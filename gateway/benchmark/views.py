@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.benchmark import Alert, BenchmarkView, BenchSummary, Question, QuestionResult
-from gateway.http.pages import RunShown, when
+from gateway.http.pages import RunShown, when, worded
 
 SUITES = {
     "builtin": "Built-in questions",
@@ -61,25 +61,13 @@ class Run(RunShown):
     """A run as the dashboard, the tables and its page show it."""
 
     view: BenchmarkView
-    STATUS = {
-        "queued": "Waiting",
-        "running": "Running",
-        "succeeded": "Done",
-        "failed": "Failed",
-        "cancelled": "Cancelled",
-    }
 
     @property
     def adapter(self) -> str:
         return adapter_label(self.view.adapter_id)
 
-    @property
-    def suite(self) -> str:
-        return SUITES.get(self.view.suite, self.view.suite)
-
-    @property
-    def trigger(self) -> str:
-        return TRIGGERS.get(self.view.trigger, self.view.trigger)
+    suite = worded("suite", SUITES)
+    trigger = worded("trigger", TRIGGERS)
 
     @property
     def percent(self) -> int:

@@ -23,7 +23,6 @@ from contracts.dataset import (
     DatasetView,
     DeleteExample,
     EditExample,
-    ExamplePage,
     ExportDataset,
     GetDataset,
     ListExamples,
@@ -37,6 +36,7 @@ from gateway.dataset import datasets
 from gateway.dataset.datasets import EXPORT_TIMEOUT_S, new_version
 from gateway.http.downloads import export_download
 from gateway.http.errors import error_responses
+from gateway.http.fields import fields_from
 from gateway.http.openapi import answering
 from gateway.http.routes import one_message
 
@@ -112,23 +112,20 @@ cancel = one_message(
 )
 
 
-@get(
+examples = one_message(
+    get,
     "/api/datasets/{dataset_id:str}/examples",
+    ListExamples,
+    name="examples",
+    query={
+        "split": (Literal["train", "val"] | None, Parameter(default=None)),
+        "source": (Source | None, Parameter(default=None)),
+        "limit": (int, Parameter(default=100, ge=1, le=500)),
+        "offset": (int, Parameter(default=0, ge=0)),
+    },
     summary="The version's examples, for review",
     responses=error_responses(404, 409),
 )
-async def examples(
-    dataset_id: str,
-    backend: Backend,
-    split: Literal["train", "val"] | None = Parameter(default=None),
-    source: Source | None = Parameter(default=None),
-    limit: int = Parameter(default=100, ge=1, le=500),
-    offset: int = Parameter(default=0, ge=0),
-) -> ExamplePage:
-    query = ListExamples(
-        dataset_id=dataset_id, split=split, source=source, limit=limit, offset=offset
-    )
-    return await backend.ask(query)
 
 
 @post(
@@ -150,13 +147,7 @@ async def add_example(dataset_id: str, data: ManualExample, backend: Backend) ->
 async def edit_example(
     dataset_id: str, example_id: str, data: ExampleChange, backend: Backend
 ) -> DatasetView:
-    cmd = EditExample(
-        dataset_id=dataset_id,
-        example_id=example_id,
-        question=data.question,
-        answer=data.answer,
-        tags=data.tags,
-    )
+    cmd = fields_from(EditExample, data, dataset_id=dataset_id, example_id=example_id)
     return await new_version(backend, cmd)
 
 

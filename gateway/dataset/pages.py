@@ -12,14 +12,13 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from contracts.base import DomainError
 from contracts.dataset import CancelBuild, GetDataset
 from contracts.expert import GetExpert
 from gateway.backend import Backend
 from gateway.dataset.datasets import list_datasets
 from gateway.dataset.forms import GENERATORS, BuildForm
 from gateway.dataset.views import versions
-from gateway.http.pages import FORM, is_htmx
+from gateway.http.pages import FORM, attempt, is_htmx
 
 
 async def versions_context(backend: Backend, expert_id: str, after_seq: int = 0) -> dict:
@@ -66,14 +65,11 @@ class DatasetBuilderPages(Controller):
         backend: Backend,
         data: BuildForm = FORM,
     ) -> Response:
-        try:
-            accepted = await backend.send(data.command(expert_id))
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
+        accepted, error = await attempt(lambda: backend.send(data.command(expert_id)))
+        if error is not None:
             fragment = is_htmx(request)
             return await builder(
-                backend, expert_id, form=data, error=exc.detail, fragment=fragment, status=400
+                backend, expert_id, form=data, error=error, fragment=fragment, status=400
             )
         if not is_htmx(request):
             return Redirect(f"/experts/{expert_id}/datasets", status_code=303)

@@ -16,7 +16,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
-from contracts.base import DomainError
 from contracts.dataset import (
     AddExample,
     DatasetView,
@@ -33,7 +32,8 @@ from gateway.backend import Backend
 from gateway.dataset.datasets import new_version
 from gateway.dataset.forms import ExampleForm
 from gateway.dataset.views import EXPORTS, SOURCES, Example, Version, reason_label
-from gateway.http.pages import FORM, is_htmx
+from gateway.http.fields import fields_from
+from gateway.http.pages import FORM, attempt, is_htmx
 
 PAGE_SIZE = 20
 MAX_REJECTIONS_SHOWN = 200
@@ -119,23 +119,17 @@ class DatasetReviewPages(Controller):
         backend: Backend,
         data: ExampleForm = FORM,
     ) -> Response:
-        try:
-            example = data.example()
-            cmd = EditExample(
-                dataset_id=dataset_id,
-                example_id=example_id,
-                question=example.question,
-                answer=example.answer,
-                tags=example.tags,
+        def edit() -> EditExample:
+            return fields_from(
+                EditExample, data.example(), dataset_id=dataset_id, example_id=example_id
             )
-            new = await new_version(backend, cmd)
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
+
+        new, error = await attempt(lambda: new_version(backend, edit()))
+        if error is not None:
             if not is_htmx(request):
-                return await version_page(backend, dataset_id, error=exc.detail, status=400)
+                return await version_page(backend, dataset_id, error=error, status=400)
             typed = {"id": example_id, **msgspec.structs.asdict(data)}
-            context = {"ex": typed, "dataset_id": dataset_id, "error": exc.detail}
+            context = {"ex": typed, "dataset_id": dataset_id, "error": error}
             return Template(
                 "partials/dataset_example_actions.html", context=context, status_code=400
             )
@@ -157,17 +151,15 @@ class DatasetReviewPages(Controller):
         backend: Backend,
         data: ExampleForm = FORM,
     ) -> Response:
-        try:
-            cmd = AddExample(dataset_id=dataset_id, example=data.example())
-            new = await new_version(backend, cmd)
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
+        new, error = await attempt(
+            lambda: new_version(backend, AddExample(dataset_id=dataset_id, example=data.example()))
+        )
+        if error is not None:
             if not is_htmx(request):
                 return await version_page(
-                    backend, dataset_id, error=exc.detail, add_form=data, status=400
+                    backend, dataset_id, error=error, add_form=data, status=400
                 )
-            context = {"kind": "error", "detail": exc.detail}
+            context = {"kind": "error", "detail": error}
             return Template("partials/alert.html", context=context, status_code=400)
         return self.changed(request, "add", new, dataset_id)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.dataset import DatasetView, TrainingExample
-from gateway.http.pages import Shown, when
+from gateway.http.pages import Shown, timed
 
 SOURCES = {
     "knowledge": "From my documents",
@@ -87,9 +87,7 @@ class Version(Shown):
     def rejected(self) -> list[tuple[str, int]]:
         return [(reason_label(code), n) for code, n in self.view.rejected.items() if n]
 
-    @property
-    def created(self) -> str:
-        return when(self.view.created_at)
+    created = timed("created_at")
 
 
 def versions(views: list[DatasetView]) -> list[Version]:

@@ -1,24 +1,42 @@
 """What the console's pages share: is this request from htmx (answer a fragment)?, the body
-of a plain HTML form, and the words every context's views use (a time, a textarea's lines,
-a record's status and a run's times).
+of a plain HTML form and a form's step that may be refused, and the words every context's
+views use (a time, a textarea's lines, a record's status and labels, a run's times).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
+from contracts.base import DomainError
+
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)  # a form posted without JavaScript too
 ENDED = ("succeeded", "failed", "cancelled")  # a run in one of these has stopped for good
 
 
+Result = TypeVar("Result")
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
+
+
+async def attempt(step: Callable[[], Awaitable[Result]]) -> tuple[Result | None, str | None]:
+    """A form's `step` (reading the form, then the command it makes): its result and no
+    error, or no result and the sentence of the 400 it was refused with, for the page to show
+    beside the form typed as it was. Any other error goes on to the error handler."""
+    try:
+        return await step(), None
+    except DomainError as exc:
+        if exc.status != 400:
+            raise
+        return None, exc.detail
 
 
 def when(iso: str) -> str:
@@ -32,6 +50,22 @@ def when(iso: str) -> str:
 def lines(text: str) -> list[str]:
     """The non-empty lines of a textarea, trimmed (one list item per line)."""
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def worded(field: str, words: Mapping[str, str]) -> property:
+    """A property of a shown record: its view's `field` in the console's `words` (as stored
+    where `words` has none), so each label is one line, not a method each."""
+
+    def label(self: Any) -> str:
+        value = getattr(self.view, field)
+        return words.get(value, value)
+
+    return property(label)
+
+
+def timed(field: str) -> property:
+    """A property of a shown record: its view's ISO timestamp `field` as `when` shows it."""
+    return property(lambda self: when(getattr(self.view, field)))
 
 
 @dataclass(frozen=True)
@@ -54,7 +88,16 @@ class Shown:
 @dataclass(frozen=True)
 class RunShown(Shown):
     """A run (a fine-tune, a benchmark): also whether it is still going, and when it was
-    queued and finished."""
+    queued and finished. Every run goes through the same states, so they share their words
+    (a kind of run may name its own `running`)."""
+
+    STATUS: ClassVar[dict[str, str]] = {
+        "queued": "Waiting",
+        "running": "Running",
+        "succeeded": "Done",
+        "failed": "Failed",
+        "cancelled": "Cancelled",
+    }
 
     @property
     def active(self) -> bool:

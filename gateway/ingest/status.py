@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from contracts.ingest import DocumentView
 from contracts.knowledge import IndexStatus
+from gateway.http.fields import fields_from
 from gateway.ingest.schemas import DocumentOut
 
 STATUSES = ("uploaded", "parsing", "embedding", "ready", "rejected")
@@ -50,18 +51,4 @@ def merge_documents(
 
 def to_out(doc: DocumentView, index: IndexStatus | None) -> DocumentOut:
     status, reason = merge_status(doc, index)
-    return DocumentOut(
-        id=doc.id,
-        expert_id=doc.expert_id,
-        filename=doc.filename,
-        status=status,
-        pages=doc.pages,
-        chunks=doc.chunks,
-        reason=reason,
-        sha256=doc.sha256,
-        size=doc.size,
-        media_type=doc.media_type,
-        revision=doc.revision,
-        created_at=doc.created_at,
-        updated_at=doc.updated_at,
-    )
+    return fields_from(DocumentOut, doc, status=status, reason=reason)

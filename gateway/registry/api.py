@@ -40,6 +40,7 @@ from contracts.registry import (
 from gateway.backend import Backend
 from gateway.http.downloads import export_download
 from gateway.http.errors import error_responses
+from gateway.http.fields import fields_from
 from gateway.http.openapi import answering
 from gateway.http.routes import one_message
 from gateway.registry import audit
@@ -103,17 +104,17 @@ async def list_adapters(
     return Response(listed.adapters, headers={VERSION_HEADER: str(listed.version)})
 
 
-@get(
+active = one_message(
+    get,
     "/api/lora/active",
+    GetActiveAdapter,
+    name="active",
+    query={"expert_id": (str, Parameter(description="The expert's id."))},
+    known=GetExpert,
     summary="Which version answers for an expert (`adapter_id` null: the base model)",
     description="`version` is the deployment's version: send it back as `expected_version`.",
     responses=error_responses(400, 404),
 )
-async def active(
-    backend: Backend, expert_id: str = Parameter(description="The expert's id.")
-) -> ActiveAdapter:
-    await backend.ask(GetExpert(expert_id=expert_id))
-    return await backend.ask(GetActiveAdapter(expert_id=expert_id))
 
 
 @post(
@@ -141,8 +142,14 @@ async def import_adapter(request: Request, backend: Backend) -> Response[Importe
     )
 
 
-@post(
+rollback = one_message(
+    post,
     "/api/lora/rollback",
+    RollbackAdapter,
+    name="rollback",
+    body=RollbackBody,
+    actor="by",
+    then=GetActiveAdapter,
     summary="Roll an expert back to the version before, or to a chosen one (`base` too)",
     description="Answers which version is active afterwards. Nothing to roll back to, or a"
     " stale `expected_version`, is a 409; a version trained on another base model than the"
@@ -150,15 +157,6 @@ async def import_adapter(request: Request, backend: Backend) -> Response[Importe
     status_code=200,
     responses=error_responses(400, 404, 409, 422),
 )
-async def rollback(data: RollbackBody, request: Request, backend: Backend) -> ActiveAdapter:
-    cmd = RollbackAdapter(
-        expert_id=data.expert_id,
-        to_adapter_id=data.to_adapter_id,
-        expected_version=data.expected_version,
-        reason=data.reason,
-        by=backend.actor,
-    )
-    return await backend.send(cmd, then=GetActiveAdapter(expert_id=cmd.expert_id))
 
 
 get_one = one_message(
@@ -202,36 +200,37 @@ async def activate(
         if expert_id is not None and expert_id != view.expert_id:
             raise DomainError(ErrorCode.NOT_FOUND, "that expert has no adapter with this id")
         expert_id, target = view.expert_id, adapter_id
-    cmd = ActivateAdapter(
-        expert_id=expert_id,
-        adapter_id=target,
-        expected_version=body.expected_version,
-        reason=body.reason,
-        by=backend.actor,
+    cmd = fields_from(
+        ActivateAdapter, body, expert_id=expert_id, adapter_id=target, by=backend.actor
     )
     return await backend.send(cmd, then=GetActiveAdapter(expert_id=expert_id))
 
 
-@post(
+tag = one_message(
+    post,
     "/api/lora/{adapter_id:str}/tag",
+    TagAdapter,
+    name="tag",
+    body=TagBody,
+    actor="by",
+    then=GetAdapter,
     summary="Add and remove a version's tags (`stable` protects it from deletion)",
     status_code=200,
     responses=error_responses(400, 404),
 )
-async def tag(adapter_id: str, data: TagBody, request: Request, backend: Backend) -> AdapterView:
-    cmd = TagAdapter(adapter_id=adapter_id, add=data.add, remove=data.remove, by=backend.actor)
-    return await backend.send(cmd, then=GetAdapter(adapter_id=adapter_id))
 
 
-@post(
+verify = one_message(
+    post,
     "/api/lora/{adapter_id:str}/verify",
+    VerifyAdapter,
+    name="verify",
+    actor="by",
+    timeout=ARCHIVE_TIMEOUT_S,
     summary="Hash a version's files again: `valid`, and `problems` naming what is wrong",
     status_code=200,
     responses=error_responses(404),
 )
-async def verify(adapter_id: str, request: Request, backend: Backend) -> AdapterView:
-    cmd = VerifyAdapter(adapter_id=adapter_id, by=backend.actor)
-    return await backend.send(cmd, timeout=ARCHIVE_TIMEOUT_S)
 
 
 @delete(

@@ -15,6 +15,7 @@ from contracts.registry import AuditEntry, GetAudit
 from contracts.registry import Outcome as AuditOutcome
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
+from gateway.http.fields import fields_from
 from gateway.http.openapi import CSV, JSON, answering
 from gateway.http.tables import as_csv, inert
 
@@ -41,15 +42,7 @@ async def audit(
     format: Literal["json", "csv"] = Parameter(default="json"),
 ) -> Response:
     await backend.ask(GetExpert(expert_id=expert_id))
-    query = GetAudit(
-        expert_id=expert_id,
-        action=action,
-        outcome=outcome,
-        adapter_id=adapter_id,
-        since=since,
-        until=until,
-        limit=limit,
-    )
+    query = fields_from(GetAudit, locals())  # the route's parameters named as its fields
     entries = (await backend.ask(query)).entries
     if format == "json":
         return Response(entries)

@@ -16,7 +16,7 @@ from contracts.benchmark import BenchmarkView
 from contracts.dataset import DatasetView
 from contracts.registry import STABLE, AdapterView, AuditEntry
 from gateway.http.multipart_stream import human_size
-from gateway.http.pages import when
+from gateway.http.pages import timed, worded
 from gateway.trainer.views import KEYS, loss_text, plain_value
 
 SOURCES = {"trained": "Trained", "imported": "Imported"}
@@ -51,13 +51,8 @@ class Version:
     def id(self) -> str:
         return self.view.id
 
-    @property
-    def created(self) -> str:
-        return when(self.view.created_at)
-
-    @property
-    def source(self) -> str:
-        return SOURCES.get(self.view.source, self.view.source)
+    created = timed("created_at")
+    source = worded("source", SOURCES)
 
     @property
     def train_loss(self) -> str:
@@ -191,17 +186,9 @@ class Entry:
 
     view: AuditEntry
 
-    @property
-    def at(self) -> str:
-        return when(self.view.at)
-
-    @property
-    def action(self) -> str:
-        return ACTIONS.get(self.view.action, self.view.action)
-
-    @property
-    def outcome(self) -> str:
-        return OUTCOMES.get(self.view.outcome, self.view.outcome)
+    at = timed("at")
+    action = worded("action", ACTIONS)
+    outcome = worded("outcome", OUTCOMES)
 
     @property
     def adapter(self) -> str:

@@ -25,13 +25,11 @@ from contracts.trainer import (
     ConfigureFinetune,
     Estimate,
     EstimateRun,
-    FinetuneSettings,
     GetFinetuneSettings,
     GetRun,
     HostedInput,
     ListRuns,
     LossPoint,
-    RunList,
     RunView,
     StartFinetune,
     TrainConfig,
@@ -40,6 +38,7 @@ from contracts.trainer import (
 from contracts.trainer import Backend as TrainBackend
 from gateway.backend import Backend
 from gateway.http.errors import error_responses
+from gateway.http.fields import fields_from
 from gateway.http.openapi import SSE, answering
 from gateway.http.routes import one_message
 from gateway.sse.follow import run_progress
@@ -105,58 +104,56 @@ class Progress(msgspec.Struct, frozen=True, kw_only=True):
     responses=error_responses(400, 404, 409, 422),
 )
 async def start(data: FinetuneBody, backend: Backend) -> Response[FinetuneAccepted]:
-    cmd = StartFinetune(
-        expert_id=data.expert_id,
-        dataset_id=data.dataset_id,
-        config=data.config,
-        confirm=data.confirm,
-        trigger=data.trigger,
-    )
+    cmd = fields_from(StartFinetune, data)
     accepted = await backend.send(cmd)
     view = await backend.ask(GetRun(run_id=accepted.run_id, after_seq=accepted.seq))
     body = FinetuneAccepted(run_id=view.id, **msgspec.structs.asdict(view))
     return Response(body, status_code=202, headers={"Location": f"/api/finetune/{accepted.run_id}"})
 
 
-@get(
+list_runs = one_message(
+    get,
     "/api/finetune",
+    ListRuns,
+    name="list_runs",
+    query={
+        "expert_id": (
+            str | None,
+            Parameter(default=None, description="Only this expert's runs."),
+        ),
+        "limit": (int, Parameter(default=50, ge=1, le=200)),
+    },
+    known=GetExpert,  # an expert that does not exist is a 404, not an empty list
     summary="Fine-tuning runs, newest first (of one expert with `expert_id`)",
     responses=error_responses(400, 404),
 )
-async def list_runs(
-    backend: Backend,
-    expert_id: str | None = Parameter(default=None, description="Only this expert's runs."),
-    limit: int = Parameter(default=50, ge=1, le=200),
-) -> RunList:
-    if expert_id is not None:
-        await backend.ask(GetExpert(expert_id=expert_id))  # 404 for an expert that does not exist
-    return await backend.ask(ListRuns(expert_id=expert_id, limit=limit))
 
 
-@get(
+get_config = one_message(
+    get,
     "/api/finetune/config",
+    GetFinetuneSettings,
+    name="get_config",
+    query={"expert_id": (str, EXPERT_ID)},
     summary="An expert's fine-tuning settings, what it has to train on, schedule and spend",
     description="`ranges` gives each config key's smallest and largest value. A hosted"
     " provider's key is never returned, only `hosted.key_set`.",
     responses=error_responses(400, 404),
 )
-async def get_config(backend: Backend, expert_id: str = EXPERT_ID) -> FinetuneSettings:
-    return await backend.ask(GetFinetuneSettings(expert_id=expert_id))
 
 
-@put(
+put_config = one_message(
+    put,
     "/api/finetune/config",
+    ConfigureFinetune,
+    name="put_config",
+    query={"expert_id": (str, EXPERT_ID)},
+    body=FinetuneConfigBody,
+    then=GetFinetuneSettings,
     summary="Change an expert's fine-tuning settings (config, hosted provider, budget)",
     description="Replaces the settings; answers them as they are after the change.",
     responses=error_responses(400, 404),
 )
-async def put_config(
-    data: FinetuneConfigBody, backend: Backend, expert_id: str = EXPERT_ID
-) -> FinetuneSettings:
-    cmd = ConfigureFinetune(
-        expert_id=expert_id, config=data.config, hosted=data.hosted, budget_usd=data.budget_usd
-    )
-    return await backend.send(cmd, then=GetFinetuneSettings(expert_id=expert_id))
 
 
 @get(
@@ -242,19 +239,7 @@ def progress_shown() -> Callable[[RunView], Progress | None]:
 
 
 def progress_of(view: RunView, sent: int) -> Progress:
-    return Progress(
-        step=view.step,
-        total_steps=view.total_steps,
-        loss=view.loss,
-        eval_loss=view.eval_loss,
-        eta_seconds=view.eta_seconds,
-        status=view.status,
-        queue_position=view.queue_position,
-        stage=view.stage,
-        adapter_id=view.adapter_id,
-        error=view.error,
-        points=view.history[sent:],
-    )
+    return fields_from(Progress, view, points=view.history[sent:])
 
 
 ROUTES = [start, list_runs, get_config, put_config, estimate, get_one, cancel, progress]

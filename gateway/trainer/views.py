@@ -14,7 +14,7 @@ import msgspec
 
 from contracts.dataset import DatasetView
 from contracts.trainer import Estimate, FinetuneSettings, RunView
-from gateway.http.pages import RunShown, when
+from gateway.http.pages import RunShown, when, worded
 from gateway.trainer.forms import BACKENDS, WHOLE, plain
 
 BACKEND_LABELS = {value: label for value, label, _ in BACKENDS}
@@ -79,21 +79,10 @@ class Run(RunShown):
 
     view: RunView
     dataset_version: int | None = None
-    STATUS = {
-        "queued": "Waiting",
-        "running": "Training",
-        "succeeded": "Done",
-        "failed": "Failed",
-        "cancelled": "Cancelled",
-    }
+    STATUS = {**RunShown.STATUS, "running": "Training"}
 
-    @property
-    def backend_label(self) -> str:
-        return BACKEND_LABELS.get(self.view.backend, self.view.backend)
-
-    @property
-    def trigger_label(self) -> str:
-        return TRIGGERS.get(self.view.trigger, self.view.trigger)
+    backend_label = worded("backend", BACKEND_LABELS)
+    trigger_label = worded("trigger", TRIGGERS)
 
     @property
     def dataset_label(self) -> str:
@@ -132,17 +121,16 @@ class Run(RunShown):
 
     @property
     def final_loss(self) -> str:
-        metrics = self.view.metrics
-        if metrics and metrics.train_loss is not None:
-            return loss_text(metrics.train_loss)
-        return loss_text(self.view.loss)
+        return self.final("train_loss", self.view.loss)
 
     @property
     def final_eval_loss(self) -> str:
-        metrics = self.view.metrics
-        if metrics and metrics.val_loss is not None:
-            return loss_text(metrics.val_loss)
-        return loss_text(self.view.eval_loss)
+        return self.final("val_loss", self.view.eval_loss)
+
+    def final(self, metric: str, last: float | None) -> str:
+        """The finished run's `metric` where it has one, else the last loss it reported."""
+        measured = getattr(self.view.metrics, metric, None) if self.view.metrics else None
+        return loss_text(last if measured is None else measured)
 
     @property
     def eta(self) -> str:

@@ -38,12 +38,10 @@ from contracts.answers import (
     Question,
     Rating,
     RescoreAnswers,
-    Rescored,
     Seconds,
     Tag,
     TestBackend,
     TracePage,
-    TraceView,
     Url,
 )
 from contracts.base import DomainError
@@ -52,6 +50,7 @@ from contracts.rules import items, prose
 from gateway.backend import Backend
 from gateway.expert.answers.live import answer_frames
 from gateway.http.errors import error_responses
+from gateway.http.fields import fields_from
 from gateway.http.routes import one_message
 
 _json = msgspec.json.Encoder()
@@ -144,21 +143,17 @@ async def draft(
     return await respond(request, backend, cmd)
 
 
-@post(
+feedback = one_message(
+    post,
     "/api/answers/{answer_id:str}/feedback",
+    GiveFeedback,
+    name="feedback",
+    body=FeedbackBody,
+    then=GetAnswer,
     summary="Rate an answer, edit it, tag it, comment on it",
     status_code=201,
     responses=error_responses(400, 404),
 )
-async def feedback(answer_id: str, data: FeedbackBody, backend: Backend) -> TraceView:
-    cmd = GiveFeedback(
-        answer_id=answer_id,
-        rating=data.rating,
-        edited_answer=data.edited_answer,
-        tags=data.tags,
-        comment=data.comment,
-    )
-    return await backend.send(cmd, then=GetAnswer(answer_id=answer_id))
 
 
 answer = one_message(
@@ -188,29 +183,22 @@ async def traces(
     limit: int = Parameter(default=50, ge=1, le=200),
     after: str | None = Parameter(default=None, description="the `next` of the previous page"),
 ) -> Response[TracePage]:
-    query = ListTraces(
-        expert_id=expert_id,
-        mode=mode,
-        kind=kind,
-        rated=rated,
-        min_score=min_score,
-        max_score=max_score,
-        limit=limit,
-        after=after,
-    )
+    query = fields_from(ListTraces, locals())  # the route's parameters named as its fields
     page = await backend.ask(query)
     headers = {"X-Next-Cursor": page.next} if page.next else {}
     return Response(page, headers=headers)
 
 
-@post(
+rescore = one_message(
+    post,
     "/api/experts/{expert_id:str}/traces/rescore",
+    RescoreAnswers,
+    name="rescore",
+    timeout=RESCORE_TIMEOUT_S,
     summary="Score the expert's answers again with the current scorer",
     status_code=200,
     responses=error_responses(404),
 )
-async def rescore(expert_id: str, backend: Backend) -> Rescored:
-    return await backend.send(RescoreAnswers(expert_id=expert_id), timeout=RESCORE_TIMEOUT_S)
 
 
 class BackendBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -25,7 +25,7 @@ from contracts.expert import GetExpert
 from gateway.backend import Backend
 from gateway.expert.answers.api import TEST_TIMEOUT_S
 from gateway.expert.answers.views import is_bundled
-from gateway.http.pages import FORM, is_htmx
+from gateway.http.pages import FORM, attempt, is_htmx
 
 DEFAULT_TIMEOUT_S = 60.0
 BAD_TIMEOUT = "The timeout must be a number of seconds, more than 0 and at most 600."
@@ -141,13 +141,11 @@ class BackendPages(Controller):
         backend: Backend,
         data: BackendForm = FORM,
     ) -> Response:
-        try:
-            await backend.send(data.command(expert_id), then=GetBackend(expert_id=expert_id))
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
+        then = GetBackend(expert_id=expert_id)
+        _, error = await attempt(lambda: backend.send(data.command(expert_id), then=then))
+        if error is not None:
             form = msgspec.structs.replace(data, api_key="", remove_key="")
-            return await settings_page(backend, expert_id, form=form, error=exc.detail, status=400)
+            return await settings_page(backend, expert_id, form=form, error=error, status=400)
         return Redirect(f"/experts/{expert_id}/backend?saved=true", status_code=303)
 
     @post("/ui/experts/{expert_id:str}/backend/test")
