@@ -102,7 +102,14 @@ async def run() -> None:
                         async with engine.connect() as conn:
                             result = await conn.execute(
                                 text(str(views.SEARCHES[sort].text)),
-                                {"q": q, "domain": "", "n": 20, "skip": 0},
+                                {
+                                    "q": q,
+                                    "domain": "",
+                                    "methodology": "",
+                                    "author": "",
+                                    "n": 20,
+                                    "skip": 0,
+                                },
                             )
                             return result.all()
 

@@ -34,7 +34,22 @@ def published(client: Client, registry_id: str) -> dict:
 def name_of(view: dict) -> str:
     """A published template's name (from the hub's view of it)."""
     template = view["template"]
-    return (template.get("front_matter") or {}).get("name") or template["registry_id"]
+    return template.get("name") or template["id"]
+
+
+def feedback(ctx: typer.Context, template: str, action: str, body: dict, said: str) -> None:
+    """Rate, review or report `template` through the hub, then say so."""
+    client_from(ctx).request("POST", f"/api/community/templates/{template}/{action}", json=body)
+    say(said)
+
+
+def written(text: str, empty: str, what: str) -> str:
+    """A review's comment or a report's reason: some text, at most 500 characters."""
+    if not text.strip():
+        raise CliError(empty)
+    if len(text) > 500:
+        raise CliError(f"{what} is at most 500 characters; this one has {len(text)}")
+    return text
 
 
 @command(app, "search")
@@ -42,13 +57,18 @@ def search(
     ctx: typer.Context,
     query: str = typer.Argument("", metavar="[WORDS]", help="Words in a name, description, ..."),
     domain: str = typer.Option("", "--domain", help="Only templates of this domain."),
+    methodology: str = typer.Option(
+        "", "--methodology", help="Only templates of this methodology."
+    ),
+    author: str = typer.Option("", "--author", help="Only templates by this author."),
     sort: str = typer.Option("popular", "--sort", help="popular, rating, newest or used."),
     page: int = typer.Option(1, "--page", min=1, max=10_000, help="Which page of 20."),
     as_json: bool = JsonOption,
 ) -> None:
     """Search the community's templates (20 a page)."""
     one_of("--sort", sort, SORTS)
-    params = {"q": query, "domain": domain, "sort": sort, "page": page}
+    params = {"q": query, "domain": domain, "methodology": methodology, "author": author,
+              "sort": sort, "page": page}  # fmt: skip
     listing = client_from(ctx).get("/api/community/templates", **params)
     if as_json:
         typer.echo(json.dumps(listing, indent=2))
@@ -59,7 +79,8 @@ def search(
             if listing.get("offline")
             else ""
         )
-        say(f"No templates{where} match." if query or domain else f"No templates{where} yet.")
+        narrowed = query or domain or methodology or author
+        say(f"No templates{where} match." if narrowed else f"No templates{where} yet.")
         return
     title = f"Templates matching {query!r}" if query else "Community templates"
     console.print(listing_table(listing, title))
@@ -100,32 +121,29 @@ def import_template(
     )
 
 
+StarsArg = typer.Argument(..., min=1, max=5, metavar="RATING", help="1 to 5 stars.")
+
+
 @command(app, "rate")
-def rate(
-    ctx: typer.Context,
-    template: str = RegistryArg,
-    stars: int = typer.Argument(..., min=1, max=5, help="1 to 5 stars."),
-) -> None:
+def rate(ctx: typer.Context, template: str = RegistryArg, rating: int = StarsArg) -> None:
     """Rate a template you imported (1–5 stars; rating again changes yours)."""
-    path = f"/api/community/templates/{template}/rate"
-    client_from(ctx).request("POST", path, json={"stars": stars})
-    say(f"Rated {template} {stars} {'star' if stars == 1 else 'stars'}.")
+    said = f"Rated {template} {rating} {'star' if rating == 1 else 'stars'}."
+    feedback(ctx, template, "rate", {"rating": rating}, said)
 
 
 @command(app, "review")
 def review(
     ctx: typer.Context,
     template: str = RegistryArg,
-    text: str = typer.Argument(..., metavar="TEXT", help="Your review, at most 500 characters."),
+    rating: int = StarsArg,
+    comment: str = typer.Argument(
+        ..., metavar="COMMENT", help="Your review, at most 500 characters."
+    ),
 ) -> None:
-    """Review a template you imported (one review each; reviewing again replaces yours)."""
-    if not text.strip():
-        raise CliError("a review needs some text")
-    if len(text) > 500:
-        raise CliError(f"a review is at most 500 characters; this one has {len(text)}")
-    path = f"/api/community/templates/{template}/review"
-    client_from(ctx).request("POST", path, json={"text": text})
-    say(f"Your review of {template} is saved.")
+    """Review a template you imported: a rating and a comment (one review each; reviewing
+    again replaces yours)."""
+    body = {"rating": rating, "comment": written(comment, "a review needs a comment", "a review")}
+    feedback(ctx, template, "review", body, f"Your review of {template} is saved.")
 
 
 @command(app, "report")
@@ -135,8 +153,7 @@ def report(
     reason: str = typer.Argument(..., metavar="REASON", help="What is wrong with it."),
 ) -> None:
     """Report a template to the registry's owner, who decides whether to hide it."""
-    if not reason.strip():
-        raise CliError("say what is wrong with the template")
-    path = f"/api/community/templates/{template}/report"
-    client_from(ctx).request("POST", path, json={"reason": reason})
-    say(f"Reported {template}: the registry's owner will look at it.")
+    body = {"reason": written(reason, "say what is wrong with the template", "a reason")}
+    feedback(
+        ctx, template, "report", body, f"Reported {template}: the registry's owner will look at it."
+    )

@@ -15,10 +15,10 @@ UPDATE = "update available"
 
 def rating(item: dict) -> str:
     """'4.3 ★ (12)', or '–' when nobody has rated it."""
-    count = item.get("rating_count") or 0
+    count = item.get("review_count") or 0
     if not count:
         return NONE
-    return f"{item.get('rating_avg') or 0:.1f} ★ ({count})"
+    return f"{item.get('avg_rating') or 0:.1f} ★ ({count})"
 
 
 def author(item: dict) -> str:
@@ -40,7 +40,7 @@ def listing_table(listing: dict, title: str) -> Group:
             Text(item.get("domain") or NONE),
             Text(item.get("description") or ""),
             rating(item),
-            str(item.get("downloads", 0)),
+            str(item.get("download_count", 0)),
             Text(author(item)),
             when(item.get("updated_at")),
         )
@@ -61,21 +61,20 @@ def published_details(view: dict) -> Group:
     """One published template as the hub shows it (`GET /api/community/templates/{id}`): its
     fields, versions, reviews, unusual patterns and text."""
     template = view["template"]
-    meta = template.get("front_matter") or {}
     version = template.get("version", "")
     if view.get("imported_version"):
         version += f" (you have {view['imported_version']})"
     rows: list[tuple[str, str | Text]] = [
-        ("Template", template["registry_id"]),
-        ("Name", meta.get("name", "")),
-        ("Description", meta.get("description") or NONE),
-        ("Domain", meta.get("domain") or NONE),
-        ("Methodology", meta.get("methodology") or NONE),
-        ("Keywords", ", ".join(meta.get("keywords") or []) or NONE),
+        ("Template", template["id"]),
+        ("Name", template.get("name", "")),
+        ("Description", template.get("description") or NONE),
+        ("Domain", template.get("domain") or NONE),
+        ("Methodology", template.get("methodology") or NONE),
+        ("Keywords", ", ".join(template.get("keywords") or []) or NONE),
         ("Author", author(template)),
         ("Version", version),
         ("Rating", rating(template)),
-        ("Downloads", str(template.get("downloads", 0))),
+        ("Downloads", str(template.get("download_count", 0))),
         ("Updated", when(template.get("updated_at"))),
         ("Publisher key", template.get("public_key") or NONE),
     ]
@@ -115,6 +114,6 @@ def warnings_block(warnings: list[dict]) -> list[Text]:
 def reviews_table(reviews: list[dict]) -> Table:
     drawn = table("Reviews", ("Stars", "Review", "When"), no_wrap=("Stars", "When"))
     for r in reviews:
-        stars = "★" * (r.get("stars") or 0) or NONE
-        drawn.add_row(stars, Text(r.get("text", "")), when(r.get("updated_at")))
+        stars = "★" * (r.get("rating") or 0) or NONE
+        drawn.add_row(stars, Text(r.get("comment", "")), when(r.get("updated_at")))
     return drawn

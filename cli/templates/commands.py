@@ -16,7 +16,7 @@ import typer
 from cli.args import ExpertArg, find_expert, input_file
 from cli.client import Client, CliError, client_from, command
 from cli.render import console, print_list, say
-from cli.templates.views import front, template_details, templates_table
+from cli.templates.views import template_details, templates_table
 
 app = typer.Typer(
     help="Your reasoning templates: list, create, edit, apply to an expert, publish, fork.",
@@ -39,7 +39,7 @@ def resolve_template(templates: list[dict], ref: str) -> dict:
     for template in templates:
         if template["id"] == ref:
             return template
-    named = [t for t in templates if front(t).get("name") == ref]
+    named = [t for t in templates if t.get("name") == ref]
     if len(named) == 1:
         return named[0]
     if named:
@@ -66,7 +66,7 @@ def read_text(path: Path) -> str:
 
 
 def name_of(template: dict) -> str:
-    return front(template).get("name") or template["id"]
+    return template.get("name") or template["id"]
 
 
 TemplateFile = input_file("FILE.md", "Markdown with YAML front matter (name, version, ...).")

@@ -11,12 +11,6 @@ from rich.text import Text
 from cli.render import NONE, details, table, when
 
 
-def front(template: dict) -> dict:
-    """The template's front matter (name, description, domain, methodology, keywords): a
-    whole template's `front_matter`, or the fields a summary of one carries itself."""
-    return template.get("front_matter") or template
-
-
 def source(template: dict) -> str:
     """Where a template came from, in a word or two."""
     imported = template.get("imported_from")
@@ -37,11 +31,10 @@ def templates_table(templates: list[dict], title: str) -> Table:
     columns = ("ID", "Name", "Domain", "Version", "Source", "Applied to", "Published as")
     drawn = table(title, columns, no_wrap=("ID", "Version"))
     for t in templates:
-        meta = front(t)
         drawn.add_row(
             t["id"],
-            Text(meta.get("name", "")),
-            Text(meta.get("domain", "") or NONE),
+            Text(t.get("name", "")),
+            Text(t.get("domain", "") or NONE),
             Text(t.get("version", "") + (f" ({update})" if (update := updated(t)) else "")),
             Text(source(t)),
             Text(", ".join(t.get("applied_to") or []) or NONE),
@@ -66,14 +59,13 @@ def warnings_lines(warnings: list[dict]) -> list[Text]:
 
 def template_details(template: dict, content: bool = True) -> Group:
     """Every field of a template, its versions, its warnings, then (with `content`) its text."""
-    meta = front(template)
     rows = [
         ("Template", template["id"]),
-        ("Name", meta.get("name", "")),
-        ("Description", meta.get("description") or NONE),
-        ("Domain", meta.get("domain") or NONE),
-        ("Methodology", meta.get("methodology") or NONE),
-        ("Keywords", ", ".join(meta.get("keywords") or []) or NONE),
+        ("Name", template.get("name", "")),
+        ("Description", template.get("description") or NONE),
+        ("Domain", template.get("domain") or NONE),
+        ("Methodology", template.get("methodology") or NONE),
+        ("Keywords", ", ".join(template.get("keywords") or []) or NONE),
         ("Version", template.get("version", "")),
         ("Source", source(template)),
         ("Applied to", ", ".join(template.get("applied_to") or []) or NONE),

@@ -7,6 +7,7 @@ from contracts.base import Command, Query
 from contracts.community.values import (
     Actor,
     AuthorName,
+    FacetText,
     ModerationAction,
     ModerationReason,
     Page,
@@ -21,7 +22,7 @@ from contracts.community.values import (
     Stars,
     TemplateText,
 )
-from contracts.rules import Sha256, Token, line
+from contracts.rules import Sha256, Token
 
 # ---- local templates: commands ---------------------------------------------------------
 
@@ -99,29 +100,63 @@ class ImportTemplate(Command, frozen=True, kw_only=True, tag="community.ImportTe
     registry_key: RegistryKey = ""
 
 
-class RateTemplate(Command, frozen=True, kw_only=True, tag="community.RateTemplate"):
-    subject = "cmd.community.rate"
+# ---- what people say of a registry template: the registry's commands, and the same said
+# through the local role (which adds the API key it sends them to the registry with) -------
+
+
+class RegistryRate(Command, frozen=True, kw_only=True, tag="community.RegistryRate"):
+    """1 to 5 stars, one rating per person (a later one replaces it), from people who
+    imported the template."""
+
+    subject = "cmd.community.registry_rate"
 
     registry_id: Token
-    stars: Stars
-    registry_key: RegistryKey = ""
+    rating: Stars
 
 
-class ReviewTemplate(Command, frozen=True, kw_only=True, tag="community.ReviewTemplate"):
-    subject = "cmd.community.review"
+class RegistryReview(Command, frozen=True, kw_only=True, tag="community.RegistryReview"):
+    """A rating with a comment of at most 500 characters, one per person (a later one
+    replaces both), from people who imported the template."""
+
+    subject = "cmd.community.registry_review"
 
     registry_id: Token
-    text: ReviewText
-    registry_key: RegistryKey = ""
+    rating: Stars
+    comment: ReviewText
 
 
-class ReportTemplate(Command, frozen=True, kw_only=True, tag="community.ReportTemplate"):
-    """Report a registry template to its registry's moderators; the reply's id is the case."""
+class RegistryReport(Command, frozen=True, kw_only=True, tag="community.RegistryReport"):
+    """Opens a moderation case; the reply's id is the case id."""
 
-    subject = "cmd.community.report"
+    subject = "cmd.community.registry_report"
 
     registry_id: Token
     reason: ReportReason
+
+
+class RateTemplate(RegistryRate, frozen=True, kw_only=True, tag="community.RateTemplate"):
+    """A `RegistryRate` sent to the registry (TEMPLATE_REGISTRY_URL or the own one) with an
+    API key of its instance ("" uses the account's or TEMPLATE_REGISTRY_API_KEY)."""
+
+    subject = "cmd.community.rate"
+
+    registry_key: RegistryKey = ""
+
+
+class ReviewTemplate(RegistryReview, frozen=True, kw_only=True, tag="community.ReviewTemplate"):
+    """A `RegistryReview` sent to the registry with an API key of its instance."""
+
+    subject = "cmd.community.review"
+
+    registry_key: RegistryKey = ""
+
+
+class ReportTemplate(RegistryReport, frozen=True, kw_only=True, tag="community.ReportTemplate"):
+    """A `RegistryReport` sent to the registry's moderators with an API key of its instance;
+    the reply's id is the case."""
+
+    subject = "cmd.community.report"
+
     registry_key: RegistryKey = ""
 
 
@@ -145,17 +180,27 @@ class GetTemplate(Query, frozen=True, kw_only=True, tag="community.GetTemplate")
     version: Semver | None = None
 
 
-class CommunitySearch(Query, frozen=True, kw_only=True, tag="community.CommunitySearch"):
+class TemplateSearch(Query, frozen=True, kw_only=True, tag=False):
+    """A search of the published templates (FR-CT-11): words (`q`, full text over name,
+    description, domain, methodology, keywords and author) and exact filters on domain,
+    methodology and author (each "" for any, compared without regard to case), in an order,
+    20 a page."""
+
+    reply = "Listing"
+
+    q: SearchText = ""
+    domain: FacetText = ""
+    methodology: FacetText = ""
+    author: FacetText = ""
+    sort: Sort = "popular"
+    page: Page = 1
+
+
+class CommunitySearch(TemplateSearch, frozen=True, kw_only=True, tag="community.CommunitySearch"):
     """Search the registry (TEMPLATE_REGISTRY_URL or the own one); when it cannot be reached,
     the listings cached here, with `offline` set."""
 
     subject = "qry.community.search"
-    reply = "Listing"
-
-    q: SearchText = ""
-    domain: line(80) = ""
-    sort: Sort = "popular"
-    page: Page = 1
 
 
 class GetCommunityTemplate(Query, frozen=True, kw_only=True, tag="community.GetCommunityTemplate"):
@@ -182,12 +227,11 @@ class GetAppliedTemplate(Query, frozen=True, kw_only=True, tag="community.GetApp
 # ---- the registry role: commands (tenant: the caller's, recorded as publisher or by) -------
 
 
-class RegistryPublish(Command, frozen=True, kw_only=True, tag="community.RegistryPublish"):
-    """Publish a new template as `registry_id`: the signature must verify over
+class SignedPublication(Command, frozen=True, kw_only=True, tag=False):
+    """A template as its publisher signs it: the signature must verify over
     (registry_id, version, sha256(content)) with `public_key`, the version must be the front
     matter's, and the content must pass the checks. Replies `Published`."""
 
-    subject = "cmd.community.registry_publish"
     reply = "Published"
 
     registry_id: Token
@@ -199,21 +243,20 @@ class RegistryPublish(Command, frozen=True, kw_only=True, tag="community.Registr
     author: AuthorName = ""
 
 
+class RegistryPublish(
+    SignedPublication, frozen=True, kw_only=True, tag="community.RegistryPublish"
+):
+    """Publish a new template as `registry_id`."""
+
+    subject = "cmd.community.registry_publish"
+
+
 class RegistryPublishVersion(
-    Command, frozen=True, kw_only=True, tag="community.RegistryPublishVersion"
+    SignedPublication, frozen=True, kw_only=True, tag="community.RegistryPublishVersion"
 ):
     """A newer version of a template its publisher published before, signed by the same key."""
 
     subject = "cmd.community.registry_publish_version"
-    reply = "Published"
-
-    registry_id: Token
-    content: TemplateText
-    version: Semver
-    sha256: Sha256
-    signature: Signature
-    public_key: PublicKeyText
-    author: AuthorName = ""
 
 
 class RegistryUnpublish(Command, frozen=True, kw_only=True, tag="community.RegistryUnpublish"):
@@ -234,32 +277,6 @@ class RegistryDownload(Command, frozen=True, kw_only=True, tag="community.Regist
     version: Semver | None = None
 
 
-class RegistryRate(Command, frozen=True, kw_only=True, tag="community.RegistryRate"):
-    """1 to 5 stars, one rating per person (a later one replaces it), from people who
-    imported the template."""
-
-    subject = "cmd.community.registry_rate"
-
-    registry_id: Token
-    stars: Stars
-
-
-class RegistryReview(Command, frozen=True, kw_only=True, tag="community.RegistryReview"):
-    subject = "cmd.community.registry_review"
-
-    registry_id: Token
-    text: ReviewText
-
-
-class RegistryReport(Command, frozen=True, kw_only=True, tag="community.RegistryReport"):
-    """Opens a moderation case; the reply's id is the case id."""
-
-    subject = "cmd.community.registry_report"
-
-    registry_id: Token
-    reason: ReportReason
-
-
 class RegistryModerate(Command, frozen=True, kw_only=True, tag="community.RegistryModerate"):
     """The registry owner's decision: hide, restore, or dismiss a report, with a reason."""
 
@@ -275,16 +292,10 @@ class RegistryModerate(Command, frozen=True, kw_only=True, tag="community.Regist
 # ---- the registry role: queries -----------------------------------------------------------
 
 
-class RegistrySearch(Query, frozen=True, kw_only=True, tag="community.RegistrySearch"):
+class RegistrySearch(TemplateSearch, frozen=True, kw_only=True, tag="community.RegistrySearch"):
     """Full-text search of the published templates (hidden and unpublished ones left out)."""
 
     subject = "qry.community.registry_search"
-    reply = "Listing"
-
-    q: SearchText = ""
-    domain: line(80) = ""
-    sort: Sort = "popular"
-    page: Page = 1
 
 
 class RegistryGet(Query, frozen=True, kw_only=True, tag="community.RegistryGet"):
@@ -341,4 +352,6 @@ __all__ = [
     "RegistryVersions",
     "ReportTemplate",
     "ReviewTemplate",
+    "SignedPublication",
+    "TemplateSearch",
 ]

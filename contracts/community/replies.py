@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from contracts.base import Reply
-from contracts.community.values import ForkedFrom, FrontMatter, ImportedFrom, PublishedAs
+from contracts.community.values import ForkedFrom, ImportedFrom, PublishedAs
 
 
 class TemplateWarning(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,13 +24,23 @@ class TemplateVersion(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
 
 
-class TemplateView(Reply, frozen=True, kw_only=True):
+class TemplateFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What a template says about itself (its front matter), flat, beside its id: the same
+    names wherever a template is answered, local or on a registry."""
+
+    id: str  # a local template's id, or a registry template's
+    name: str
+    description: str = ""
+    domain: str = ""
+    methodology: str = ""
+    keywords: list[str] = []
+    version: str
+
+
+class TemplateView(TemplateFacts, Reply, frozen=True, kw_only=True):
     """A local template at one version (the latest unless asked), with its history."""
 
-    id: str
-    front_matter: FrontMatter
     content: str
-    version: str
     sha256: str
     latest_version: str
     versions: list[TemplateVersion] = []
@@ -43,12 +53,7 @@ class TemplateView(Reply, frozen=True, kw_only=True):
     updated_at: str = ""
 
 
-class TemplateSummary(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    name: str
-    description: str = ""
-    domain: str = ""
-    version: str
+class TemplateSummary(TemplateFacts, frozen=True, kw_only=True):
     forked_from: ForkedFrom | None = None
     imported_from: ImportedFrom | None = None
     published_as: PublishedAs | None = None
@@ -61,24 +66,25 @@ class TemplateList(Reply, frozen=True, kw_only=True):
     items: list[TemplateSummary]
 
 
-class ListingItem(msgspec.Struct, frozen=True, kw_only=True):
-    """One registry template as a search lists it."""
+class RegistryFacts(TemplateFacts, frozen=True, kw_only=True):
+    """A registry template as anyone sees it (FR-CT-13), in the names of the registry's API:
+    `avg_rating` over `review_count` ratings (every review carries one; None: not rated
+    yet), `download_count` people who imported it, and when it was last `updated_at`."""
 
-    id: str  # the registry id
-    name: str
-    domain: str = ""
-    description: str = ""
-    methodology: str = ""
-    keywords: list[str] = []
-    version: str
-    rating_avg: float | None = None  # None: not rated yet
-    rating_count: int = 0
-    score: float = 0.0  # the Bayesian average the "rating" sort orders by
-    downloads: int = 0
-    applications: int = 0
     author: str = ""  # "" : anonymous
-    public_key: str = ""  # the publisher's Ed25519 key, base64
+    published_at: str = ""
     updated_at: str = ""
+    download_count: int = 0
+    avg_rating: float | None = None
+    review_count: int = 0
+    score: float = 0.0  # the Bayesian average the "rating" sort orders by
+    applications: int = 0  # experts it was applied to (the "used" sort)
+    public_key: str = ""  # the publisher's Ed25519 key, base64
+
+
+class ListingItem(RegistryFacts, frozen=True, kw_only=True):
+    """One registry template as a search lists it (`version`: its latest)."""
+
     imported_version: str | None = None  # the version imported here, if any
     update_available: bool = False  # imported here, and the registry has a newer version
 
@@ -93,8 +99,8 @@ class Listing(Reply, frozen=True, kw_only=True):
 
 
 class ReviewView(msgspec.Struct, frozen=True, kw_only=True):
-    text: str
-    stars: int | None = None
+    comment: str
+    rating: int | None = None
     updated_at: str = ""
     mine: bool = False
 
@@ -105,27 +111,15 @@ class PublishedVersion(msgspec.Struct, frozen=True, kw_only=True):
     published_at: str
 
 
-class PublishedTemplate(Reply, frozen=True, kw_only=True):
-    """A registry template at one version, with what an importer verifies: the content, its
-    sha256, the publisher's signature and public key."""
+class PublishedTemplate(RegistryFacts, Reply, frozen=True, kw_only=True):
+    """A registry template at one version (`id`: its registry id), with what an importer
+    verifies: the content, its sha256, the publisher's signature and public key."""
 
-    registry_id: str
-    version: str
+    content: str
     latest_version: str
     sha256: str
-    content: str
-    front_matter: FrontMatter
     signature: str
-    public_key: str
-    author: str = ""
     publisher: str = ""  # the publisher's tenant on the registry's instance
-    published_at: str = ""
-    updated_at: str = ""
-    rating_avg: float | None = None
-    rating_count: int = 0
-    score: float = 0.0
-    downloads: int = 0
-    applications: int = 0
     versions: list[PublishedVersion] = []
     reviews: list[ReviewView] = []
     unpublished: bool = False
@@ -200,7 +194,9 @@ __all__ = [
     "PublishedTemplate",
     "PublishedVersion",
     "PublishedVersions",
+    "RegistryFacts",
     "ReviewView",
+    "TemplateFacts",
     "TemplateList",
     "TemplateSummary",
     "TemplateVersion",

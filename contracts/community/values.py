@@ -43,10 +43,15 @@ TemplateText = Annotated[
         description="Markdown with YAML front matter.",
     ),
 ]
-Stars = Annotated[int, Meta(ge=1, le=5)]
+Stars = Annotated[int, Meta(ge=1, le=5, description="1 to 5 stars.")]
 ReviewText = Annotated[
     str,
-    Meta(min_length=1, max_length=MAX_REVIEW_CHARS, pattern=PROSE_PATTERN),
+    Meta(
+        min_length=1,
+        max_length=MAX_REVIEW_CHARS,
+        pattern=PROSE_PATTERN,
+        description="A review's comment: at most 500 characters.",
+    ),
 ]
 ReportReason = Annotated[
     str,
@@ -59,6 +64,7 @@ AuthorName = line(80)  # "" publishes anonymously
 RegistryUrl = line(500)  # OWN_REGISTRY ("") or the TEMPLATE_REGISTRY_URL it came from
 RegistryKey = line(200)  # an API key of the registry's instance; "" uses the setting
 SearchText = line(200)
+FacetText = line(80)  # a search filter on one field (domain, methodology, author): "" any
 Page = Annotated[int, Meta(ge=1, le=10_000)]
 Sort = Literal["popular", "rating", "newest", "used"]
 ModerationAction = Literal["hide", "restore", "dismiss"]
@@ -130,6 +136,7 @@ __all__ = [
     "Actor",
     "AuthorName",
     "CaseState",
+    "FacetText",
     "ForkedFrom",
     "FrontMatter",
     "ImportedFrom",

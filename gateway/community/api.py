@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Response, delete, get, post, put
-from litestar.params import Parameter
 
 from contracts.community import (
     AppliedTemplate,
@@ -41,13 +40,9 @@ from contracts.community import (
 )
 from contracts.expert import GetExpert
 from gateway.backend import Backend
+from gateway.community.routes import at_version
 from gateway.http.errors import error_responses
 
-VERSION = Parameter(
-    query="version",
-    default=None,
-    description="A version (MAJOR.MINOR.PATCH); the latest if left out.",
-)
 PUBLISH_TIMEOUT_S = 30.0  # a remote registry over HTTP, after the checks here
 
 
@@ -96,7 +91,8 @@ async def list_templates(backend: Backend) -> TemplateList:
     "/api/templates",
     summary="Write a template",
     description="Its front matter must parse (name and version at least); a refusal names the"
-    " line. Answers 201 with the template and a Location header.",
+    " line. Answers 201 with the template (`id`, `name`, `version`, `description`, `domain`,"
+    " `methodology`, `keywords`, `content`, ...) and a Location header.",
     status_code=201,
     responses=error_responses(400),
 )
@@ -106,15 +102,14 @@ async def create(data: NewTemplate, backend: Backend) -> Response[TemplateView]:
     return located(view, 201)
 
 
-@get(
+get_one = at_version(
+    get,
     "/api/templates/{template_id:str}",
+    GetTemplate,
+    name="get_one",
     summary="One template at a version (its latest by default), with its history and warnings",
     responses=error_responses(404),
 )
-async def get_one(
-    template_id: str, backend: Backend, version: str | None = VERSION
-) -> TemplateView:
-    return await backend.ask(GetTemplate(template_id=template_id, version=version))
 
 
 @put(
@@ -157,7 +152,7 @@ async def fork(template_id: str, backend: Backend) -> Response[TemplateView]:
 @post(
     "/api/templates/{template_id:str}/publish",
     summary="Publish the template's latest version to the registry, signed with your key",
-    description="Checked here before anything leaves the machine: the front matter, the"
+    description="Answers `{registry_id, version, sha256, registry_url}`. Checked here before anything leaves the machine: the front matter, the"
     " content, and personal data (e-mail addresses, phone numbers, IBANs, card numbers, API"
     " keys, national ids), each refusal naming the line and the pattern (400). Published"
     " before: published again as its new version.",

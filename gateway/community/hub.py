@@ -13,38 +13,30 @@ with a sentence.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Response, get, post
-from litestar.params import Parameter
 
-from contracts.base import Accepted
 from contracts.community import (
     CommunitySearch,
-    CommunityTemplateView,
     GetCommunityTemplate,
     GetTemplate,
     ImportTemplate,
     Listing,
     RateTemplate,
     RegistryKey,
-    ReportReason,
     ReportTemplate,
     ReviewTemplate,
-    ReviewText,
     Semver,
-    Sort,
-    Stars,
     TemplateView,
 )
 from gateway.backend import Backend
+from gateway.community.registry import TemplateRating, TemplateReport, TemplateReview
+from gateway.community.routes import SEARCH, about_template, at_version
 from gateway.http.errors import error_responses
 
 REMOTE_TIMEOUT_S = 30.0  # a remote registry over HTTP (an import itself is meant to take < 2 s)
-VERSION = Parameter(
-    query="version",
-    default=None,
-    description="A version (MAJOR.MINOR.PATCH); the latest if left out.",
-)
 
 
 class ImportBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -55,52 +47,53 @@ class ImportBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     registry_key: RegistryKey = ""
 
 
-class RatingBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    stars: Stars
+class RatingBody(TemplateRating, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """As the registry takes it (`{rating}`), with an API key of its instance ("" uses the
+    account's or TEMPLATE_REGISTRY_API_KEY)."""
+
     registry_key: RegistryKey = ""
 
 
-class ReviewBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    text: ReviewText
+class ReviewBody(TemplateReview, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """As the registry takes it (`{rating, comment}`), with an API key of its instance."""
+
     registry_key: RegistryKey = ""
 
 
-class ReportBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    reason: ReportReason
+class ReportBody(TemplateReport, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """As the registry takes it (`{reason}`), with an API key of its instance."""
+
     registry_key: RegistryKey = ""
 
 
 @get(
     "/api/community/templates",
     summary="Search the registry: 20 templates a page, by relevance or a chosen order",
-    description="Full text over name, description, domain, methodology, keywords and author."
-    " `sort`: popular (imports), rating (a Bayesian average), newest, used (applications)."
-    " `offline: true` when the registry could not be reached: the listings cached here.",
+    description="Full text over name, description, domain, methodology, keywords and author;"
+    " `domain`, `methodology` and `author` keep only templates with exactly that value"
+    " (case aside). `sort`: popular (imports), rating (a Bayesian average), newest, used"
+    " (applications). Items are named as the registry's (`download_count`, `avg_rating`,"
+    " `review_count`, ...). `offline: true` when the registry could not be reached: the"
+    " listings cached here.",
+    dependencies=SEARCH,
     responses=error_responses(400),
 )
-async def search(
-    backend: Backend,
-    q: str = Parameter(query="q", default="", description="Words to look for."),
-    domain: str = Parameter(query="domain", default="", description="Only this domain."),
-    sort: Sort = Parameter(query="sort", default="popular", description="The order."),
-    page: int = Parameter(query="page", default=1, ge=1, description="From 1."),
-) -> Listing:
-    query = CommunitySearch(q=q, domain=domain, sort=sort, page=page)
-    return await backend.ask(query, timeout=REMOTE_TIMEOUT_S)
+async def search(backend: Backend, search: dict[str, Any]) -> Listing:
+    return await backend.ask(CommunitySearch(**search), timeout=REMOTE_TIMEOUT_S)
 
 
-@get(
+show = at_version(
+    get,
     "/api/community/templates/{registry_id:str}",
+    GetCommunityTemplate,
+    name="show",
+    timeout=REMOTE_TIMEOUT_S,
     summary="A registry template before importing it: content, versions, reviews, warnings",
-    description="`warnings` name each unusual pattern in it; `imported_*` is the copy imported"
-    " here, if any (for the update's diff).",
+    description="`template` is named as the registry's (`id, name, description, domain,"
+    " methodology, keywords, content, author, version, ...`); `warnings` name each unusual"
+    " pattern in it; `imported_*` is the copy imported here, if any (for the update's diff).",
     responses=error_responses(404),
 )
-async def show(
-    registry_id: str, backend: Backend, version: str | None = VERSION
-) -> CommunityTemplateView:
-    query = GetCommunityTemplate(registry_id=registry_id, version=version)
-    return await backend.ask(query, timeout=REMOTE_TIMEOUT_S)
 
 
 @post(
@@ -123,39 +116,37 @@ async def import_template(
     return Response(view, status_code=201, headers={"Location": f"/api/templates/{view.id}"})
 
 
-@post(
+rate = about_template(
     "/api/community/templates/{registry_id:str}/rate",
-    summary="Rate a template you imported, 1 to 5 stars (a later rating replaces yours)",
+    RatingBody,
+    RateTemplate,
+    name="rate_community_template",
+    timeout=REMOTE_TIMEOUT_S,
+    summary="Rate a template you imported, `{rating}` 1 to 5 (a later rating replaces yours)",
     status_code=200,
     responses=error_responses(400, 404, 409, 502),
 )
-async def rate(registry_id: str, data: RatingBody, backend: Backend) -> Accepted:
-    cmd = RateTemplate(registry_id=registry_id, stars=data.stars, registry_key=data.registry_key)
-    return await backend.ask(cmd, timeout=REMOTE_TIMEOUT_S)
-
-
-@post(
+review = about_template(
     "/api/community/templates/{registry_id:str}/review",
-    summary="Review a template you imported, at most 500 characters (one per person)",
+    ReviewBody,
+    ReviewTemplate,
+    name="review_community_template",
+    timeout=REMOTE_TIMEOUT_S,
+    summary="Review a template you imported: `{rating, comment}`, the comment at most 500"
+    " characters (one per person)",
     status_code=200,
     responses=error_responses(400, 404, 409, 502),
 )
-async def review(registry_id: str, data: ReviewBody, backend: Backend) -> Accepted:
-    cmd = ReviewTemplate(registry_id=registry_id, text=data.text, registry_key=data.registry_key)
-    return await backend.ask(cmd, timeout=REMOTE_TIMEOUT_S)
-
-
-@post(
+report = about_template(
     "/api/community/templates/{registry_id:str}/report",
+    ReportBody,
+    ReportTemplate,
+    name="report_community_template",
+    timeout=REMOTE_TIMEOUT_S,
     summary="Report a template to the registry's moderators; answers the case's id",
     status_code=201,
     responses=error_responses(400, 404, 502),
 )
-async def report(registry_id: str, data: ReportBody, backend: Backend) -> Accepted:
-    cmd = ReportTemplate(
-        registry_id=registry_id, reason=data.reason, registry_key=data.registry_key
-    )
-    return await backend.ask(cmd, timeout=REMOTE_TIMEOUT_S)
 
 
 ROUTES = [search, show, import_template, rate, review, report]

@@ -23,15 +23,13 @@ import msgspec
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
 
-from contracts.base import Accepted, DomainError
+from contracts.base import DomainError
 from contracts.community import (
     AuthorName,
     Listing,
     PublicKeyText,
     Published,
-    PublishedTemplate,
     PublishedVersions,
     RegistryDownload,
     RegistryGet,
@@ -47,13 +45,13 @@ from contracts.community import (
     ReviewText,
     Semver,
     Signature,
-    Sort,
     Stars,
     TemplateText,
 )
 from contracts.rules import Sha256
 from gateway.backend import Backend
 from gateway.community.anonymous import limit_anonymous
+from gateway.community.routes import SEARCH, about_template, at_version
 from gateway.http.errors import (
     DESCRIPTIONS,
     OpenAIError,
@@ -67,11 +65,6 @@ log = get_logger(__name__)
 
 PUBLIC = {"public": True}
 TAGS = ["registry"]
-VERSION = Parameter(
-    query="version",
-    default=None,
-    description="A version (MAJOR.MINOR.PATCH); the latest if left out.",
-)
 TYPES = {401: "authentication_error", 429: "rate_limit_error"}
 
 
@@ -89,39 +82,41 @@ def registry_errors(*statuses: int) -> dict[int, ResponseSpec]:
 WRITE_ERRORS = (401, 403, 404, 409)
 
 
-class Publication(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A new template: its id (chosen by the publisher), content, version (the front
-    matter's), sha256 of the content, and the Ed25519 signature with its public key."""
+class NewVersion(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A newer version of a template you published, signed by the same key: content, version
+    (the front matter's), sha256 of the content, and the Ed25519 signature with its public
+    key."""
+
+    content: TemplateText
+    version: Semver
+    sha256: Sha256
+    signature: Signature
+    public_key: PublicKeyText
+    author: AuthorName = ""
+
+
+class Publication(NewVersion, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A new template: as a new version, with its id (chosen by the publisher)."""
 
     registry_id: str
-    content: TemplateText
-    version: Semver
-    sha256: Sha256
-    signature: Signature
-    public_key: PublicKeyText
-    author: AuthorName = ""
 
 
-class NewVersion(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A newer version of a template you published, signed by the same key."""
+class TemplateRating(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """1 to 5 stars."""
 
-    content: TemplateText
-    version: Semver
-    sha256: Sha256
-    signature: Signature
-    public_key: PublicKeyText
-    author: AuthorName = ""
+    rating: Stars
 
 
-class RegistryRating(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    stars: Stars
+class TemplateReview(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A rating (1 to 5 stars) with a comment of at most 500 characters."""
+
+    rating: Stars
+    comment: ReviewText
 
 
-class RegistryReviewText(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    text: ReviewText
+class TemplateReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Why the moderators should look at it."""
 
-
-class RegistryReportReason(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: ReportReason
 
 
@@ -129,35 +124,34 @@ class RegistryReportReason(msgspec.Struct, frozen=True, kw_only=True, forbid_unk
     "/",
     summary="Search the published templates, 20 a page",
     description="Full text over name, description, domain, methodology, keywords and author,"
-    " ranked. `sort`: popular (imports), rating (a Bayesian average), newest, used. Hidden"
-    " and unpublished templates are left out. No API key needed (limited per address).",
+    " ranked; `domain`, `methodology` and `author` keep only templates with exactly that"
+    " value (case aside). `sort`: popular (imports), rating (a Bayesian average), newest,"
+    " used. Each item: id, name, description, domain, methodology, keywords, version,"
+    " author, updated_at, download_count, avg_rating, review_count. Hidden and unpublished"
+    " templates are left out. No API key needed (limited per address).",
+    dependencies=SEARCH,
     opt=PUBLIC,
     guards=[limit_anonymous],
     responses=registry_errors(),
 )
-async def search(
-    backend: Backend,
-    q: str = Parameter(query="q", default="", description="Words to look for."),
-    domain: str = Parameter(query="domain", default="", description="Only this domain."),
-    sort: Sort = Parameter(query="sort", default="popular", description="The order."),
-    page: int = Parameter(query="page", default=1, ge=1, description="From 1."),
-) -> Listing:
-    return await backend.ask(RegistrySearch(q=q, domain=domain, sort=sort, page=page))
+async def search(backend: Backend, search: dict[str, Any]) -> Listing:
+    return await backend.ask(RegistrySearch(**search))
 
 
-@get(
+get_one = at_version(
+    get,
     "/{registry_id:str}",
+    RegistryGet,
+    name="get_one",
     summary="One published template at a version (its latest by default)",
-    description="The content with its sha256, the publisher's signature and public key (to"
-    " verify), the rating, downloads and reviews. No API key needed (limited per address).",
+    description="`id, name, description, domain, methodology, keywords, content, author,"
+    " version, published_at, updated_at, download_count, avg_rating, review_count`, and"
+    " what an importer verifies (`sha256`, `signature`, `public_key`), its versions and"
+    " reviews. No API key needed (limited per address).",
     opt=PUBLIC,
     guards=[limit_anonymous],
     responses=registry_errors(404),
 )
-async def get_one(
-    registry_id: str, backend: Backend, version: str | None = VERSION
-) -> PublishedTemplate:
-    return await backend.ask(RegistryGet(registry_id=registry_id, version=version))
 
 
 @get(
@@ -171,8 +165,11 @@ async def versions(registry_id: str, backend: Backend) -> PublishedVersions:
     return await backend.ask(RegistryVersions(registry_id=registry_id))
 
 
-@get(
+download = at_version(
+    get,
     "/{registry_id:str}/download",
+    RegistryDownload,
+    name="download",
     summary="A version to import (its latest by default), counted as a download",
     description="What an importer verifies before storing it: content, sha256, signature and"
     " public key. With an API key the download is credited to its person (who may then rate"
@@ -181,10 +178,6 @@ async def versions(registry_id: str, backend: Backend) -> PublishedVersions:
     guards=[limit_anonymous],
     responses=registry_errors(404),
 )
-async def download(
-    registry_id: str, backend: Backend, version: str | None = VERSION
-) -> PublishedTemplate:
-    return await backend.ask(RegistryDownload(registry_id=registry_id, version=version))
 
 
 @post(
@@ -229,37 +222,36 @@ async def unpublish(registry_id: str, backend: Backend) -> None:
     await backend.ask(RegistryUnpublish(registry_id=registry_id))
 
 
-@post(
+rate = about_template(
     "/{registry_id:str}/rate",
-    summary="Rate a template you imported, 1 to 5 stars (API key needed; a later rating"
-    " replaces yours)",
+    TemplateRating,
+    RegistryRate,
+    name="rate",
+    summary="Rate a template you imported, `{rating}` 1 to 5 (API key needed; a later"
+    " rating replaces yours)",
     status_code=200,
     responses=registry_errors(*WRITE_ERRORS),
 )
-async def rate(registry_id: str, data: RegistryRating, backend: Backend) -> Accepted:
-    return await backend.ask(RegistryRate(registry_id=registry_id, stars=data.stars))
-
-
-@post(
+review = about_template(
     "/{registry_id:str}/reviews",
-    summary="Review a template you imported, at most 500 characters (API key needed; one per"
-    " person, a later one replaces it)",
+    TemplateReview,
+    RegistryReview,
+    name="review",
+    summary="Review a template you imported: `{rating, comment}`, the comment at most 500"
+    " characters (API key needed; one per person, a later one replaces it)",
     status_code=200,
     responses=registry_errors(*WRITE_ERRORS),
 )
-async def review(registry_id: str, data: RegistryReviewText, backend: Backend) -> Accepted:
-    return await backend.ask(RegistryReview(registry_id=registry_id, text=data.text))
-
-
-@post(
+report = about_template(
     "/{registry_id:str}/report",
+    TemplateReport,
+    RegistryReport,
+    name="report",
     summary="Report a template to this registry's moderators (API key needed); answers the"
     " case's id",
     status_code=201,
     responses=registry_errors(*WRITE_ERRORS),
 )
-async def report(registry_id: str, data: RegistryReportReason, backend: Backend) -> Accepted:
-    return await backend.ask(RegistryReport(registry_id=registry_id, reason=data.reason))
 
 
 def registry_error(request: Request, exc: Exception) -> Response[Any]:

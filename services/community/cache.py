@@ -9,6 +9,7 @@ a read model: nothing of it is on the log, and no rebuild touches it.
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 import msgspec
 from sqlalchemy import text
@@ -22,11 +23,14 @@ from contracts.community import (
     Listing,
     ListingItem,
     PublishedTemplate,
+    RegistryFacts,
+    TemplateSearch,
 )
 from runtime import db
 from runtime.codec import json_text
 from services.community.checks import ranking
 
+T = TypeVar("T")
 LISTINGS = f"{CONTEXT}.cached_listings"
 TEMPLATES = f"{CONTEXT}.cached_templates"
 DDL = (
@@ -57,11 +61,12 @@ LATEST_VERSIONS = text(
 )
 
 SORTS = {
-    "popular": lambda i: (i.downloads, i.updated_at),
-    "rating": lambda i: (i.score, i.rating_count),
-    "newest": lambda i: (i.updated_at, i.downloads),
-    "used": lambda i: (i.applications, i.downloads),
+    "popular": lambda i: (i.download_count, i.updated_at),
+    "rating": lambda i: (i.score, i.review_count),
+    "newest": lambda i: (i.updated_at, i.download_count),
+    "used": lambda i: (i.applications, i.download_count),
 }
+FILTERS = ("domain", "methodology", "author")  # exact, without regard to case
 
 
 class RegistryCache:
@@ -83,14 +88,14 @@ class RegistryCache:
         async with self.engine.begin() as conn:
             await conn.execute(
                 PUT_TEMPLATE,
-                {"url": url, "id": template.registry_id, "template": json_text(template)},
+                {"url": url, "id": template.id, "template": json_text(template)},
             )
         await self.keep_listing(url, [listing_of(template)])
 
     async def template(self, url: str, registry_id: str) -> PublishedTemplate | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(ONE_TEMPLATE, {"url": url, "id": registry_id})).first()
-        return msgspec.convert(row.template, PublishedTemplate) if row else None
+        return _kept(row.template, PublishedTemplate) if row else None
 
     async def latest_versions(self, url: str, registry_ids: list[str]) -> dict[str, str]:
         if not registry_ids:
@@ -99,34 +104,44 @@ class RegistryCache:
             rows = await conn.execute(LATEST_VERSIONS, {"url": url, "ids": registry_ids})
             return {r.registry_id: r.version for r in rows}
 
-    async def search(
-        self, url: str, q: str, domain: str, sort: str, page: int, extra: list[ListingItem]
-    ) -> Listing:
+    async def search(self, url: str, q: TemplateSearch, extra: list[ListingItem]) -> Listing:
         """The cached listings (and `extra`: copies imported here) that match, as the
-        registry would list them, marked offline. Matching is by words, in any field."""
+        registry would list them, marked offline. Matching is by words, in any field, and by
+        the filters' exact fields."""
         async with self.engine.connect() as conn:
             rows = await conn.execute(ALL_LISTINGS, {"url": url})
-            items = {r.item["id"]: msgspec.convert(r.item, ListingItem) for r in rows}
+            kept = [_kept(r.item, ListingItem) for r in rows]
+        items = {i.id: i for i in kept if i is not None}
         for item in extra:
             items.setdefault(item.id, item)
-        words = [w for w in q.lower().split() if w]
+        words = [w for w in q.q.lower().split() if w]
+        wanted = {f: getattr(q, f).strip().lower() for f in FILTERS if getattr(q, f).strip()}
         found = [
             i
             for i in items.values()
             if all(w in _haystack(i) for w in words)
-            and (not domain or i.domain.lower() == domain.lower())
+            and all(getattr(i, f).lower() == v for f, v in wanted.items())
         ]
-        found.sort(key=lambda i: (*SORTS[sort](i), i.id), reverse=True)
+        found.sort(key=lambda i: (*SORTS[q.sort](i), i.id), reverse=True)
         total = len(found)
-        start = (page - 1) * PAGE_SIZE
+        start = (q.page - 1) * PAGE_SIZE
         return Listing(
             items=found[start : start + PAGE_SIZE],
-            page=page,
+            page=q.page,
             pages=math.ceil(total / PAGE_SIZE),
             total=total,
             offline=True,
             registry_url=url,
         )
+
+
+def _kept(value: dict, cls: type[T]) -> T | None:
+    """What was cached, or None where it was kept in an older shape (a cache: the next
+    visit while online keeps it again)."""
+    try:
+        return msgspec.convert(value, cls)
+    except msgspec.ValidationError:
+        return None
 
 
 def _haystack(item: ListingItem) -> str:
@@ -135,28 +150,12 @@ def _haystack(item: ListingItem) -> str:
 
 
 def listing_of(template: PublishedTemplate, *, imported_version: str | None = None) -> ListingItem:
-    """A registry template as a search lists it."""
-    fm = template.front_matter
+    """A registry template as a search lists it: the same facts, at its latest version."""
+    shared = {name: getattr(template, name) for name in RegistryFacts.__struct_fields__}
+    score = ranking.bayesian(
+        template.avg_rating or 0.0, template.review_count, RATING_PRIOR_MEAN, RATING_PRIOR_COUNT
+    )
     return ListingItem(
-        id=template.registry_id,
-        name=fm.name,
-        domain=fm.domain,
-        description=fm.description,
-        methodology=fm.methodology,
-        keywords=list(fm.keywords),
-        version=template.latest_version,
-        rating_avg=template.rating_avg,
-        rating_count=template.rating_count,
-        score=ranking.bayesian(
-            template.rating_avg or 0.0,
-            template.rating_count,
-            RATING_PRIOR_MEAN,
-            RATING_PRIOR_COUNT,
-        ),  # fmt: skip
-        downloads=template.downloads,
-        applications=template.applications,
-        author=template.author,
-        public_key=template.public_key,
-        updated_at=template.updated_at,
+        **{**shared, "version": template.latest_version, "score": score},
         imported_version=imported_version,
     )

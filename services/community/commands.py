@@ -72,11 +72,11 @@ def verified(template: PublishedTemplate) -> None:
     digest, and the publisher's key signed exactly this id, version and digest."""
     digest = signing.content_sha256(template.content)
     if digest != template.sha256 or not signing.verify(
-        template.public_key, template.registry_id, template.version, digest, template.signature
+        template.public_key, template.id, template.version, digest, template.signature
     ):
         raise DomainError(
             ErrorCode.INVALID,
-            f"template {template.registry_id} version {template.version} does not match its"
+            f"template {template.id} version {template.version} does not match its"
             " publisher's signature: it was changed after it was signed, so it was not taken",
         )
 
@@ -246,11 +246,13 @@ class TemplateCommands:
         )
 
     async def rate(self, cmd: RateTemplate) -> Accepted:
-        message = RegistryRate(tenant=cmd.tenant, registry_id=cmd.registry_id, stars=cmd.stars)
+        message = RegistryRate(tenant=cmd.tenant, registry_id=cmd.registry_id, rating=cmd.rating)
         return await self.registry.rate(message, self._key(cmd.registry_key))
 
     async def review(self, cmd: ReviewTemplate) -> Accepted:
-        message = RegistryReview(tenant=cmd.tenant, registry_id=cmd.registry_id, text=cmd.text)
+        message = RegistryReview(
+            tenant=cmd.tenant, registry_id=cmd.registry_id, rating=cmd.rating, comment=cmd.comment
+        )
         return await self.registry.review(message, self._key(cmd.registry_key))
 
     async def report(self, cmd: ReportTemplate) -> Accepted:
@@ -264,7 +266,7 @@ class TemplateCommands:
     ) -> PublishedTemplate:
         message = RegistryDownload(tenant=tenant, registry_id=registry_id, version=version)
         found = await self.registry.download(message, self._key(key))
-        if found.registry_id != registry_id:
+        if found.id != registry_id:
             raise DomainError(
                 ErrorCode.BACKEND, f"the registry answered with another template than {registry_id}"
             )

@@ -26,6 +26,7 @@ from contracts.community import (
     RegistryGet,
     RegistrySearch,
     TemplateList,
+    TemplateSearch,
     TemplateView,
 )
 from runtime.logs import get_logger
@@ -69,8 +70,8 @@ class TemplateQueries:
         row, at, versions = await self.host.read(q, read, missing=f"template {q.template_id}")
         summary = views.summary_of(row, {})
         return TemplateView(
+            **views.facts_of(at.front_matter),
             id=q.template_id,
-            front_matter=views.front_matter_of(at.front_matter),
             content=at.content,
             version=at.version,
             sha256=at.sha256,
@@ -116,10 +117,8 @@ class TemplateQueries:
 
     async def search(self, q: CommunitySearch) -> Listing:
         url = self.registry.url
-        asked = RegistrySearch(
-            tenant=q.tenant, q=q.q, domain=q.domain, sort=q.sort, page=q.page,
-            after_seq=0 if url else q.after_seq,
-        )  # fmt: skip
+        fields = {f: getattr(q, f) for f in TemplateSearch.__struct_fields__}
+        asked = RegistrySearch(**{**fields, "after_seq": 0 if url else q.after_seq})
         async with self.host.engine.connect() as conn:
             imported = await views.imported(conn, q.tenant, url)
         try:
@@ -129,7 +128,7 @@ class TemplateQueries:
                 raise
             log.info("community.registry_offline", registry=url, detail=exc.detail)
             copies = [_copy_listed(row) for row in imported.values()]
-            listing = await self.cache.search(url, q.q, q.domain, q.sort, q.page, copies)
+            listing = await self.cache.search(url, q, copies)
         else:
             if url:
                 await self.cache.keep_listing(url, listing.items)
@@ -203,10 +202,10 @@ def _copy_template(copy) -> PublishedTemplate:
     """An imported copy as the registry handed it out (what the hub shows offline)."""
     origin = msgspec.convert(copy.imported_from, ImportedFrom)
     return PublishedTemplate(
-        registry_id=origin.registry_id, version=copy.version, latest_version=copy.version,
-        sha256=copy.sha256, content=copy.content, front_matter=views.front_matter_of(copy.front_matter),
-        signature=origin.signature, public_key=origin.public_key, author=origin.author,
-        updated_at=copy.updated_at.isoformat(),
+        **views.facts_of(copy.front_matter),
+        id=origin.registry_id, version=copy.version, latest_version=copy.version,
+        sha256=copy.sha256, content=copy.content, signature=origin.signature,
+        public_key=origin.public_key, author=origin.author, updated_at=copy.updated_at.isoformat(),
     )  # fmt: skip
 
 

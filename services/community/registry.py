@@ -34,6 +34,7 @@ from contracts.community import (
     RegistrySearch,
     RegistryUnpublish,
     RegistryVersions,
+    SignedPublication,
 )
 from runtime.rpc import not_found
 from runtime.service import Hosted, ServiceHost
@@ -49,24 +50,20 @@ class RegistryCommands:
         self.host = host
 
     async def publish(self, cmd: RegistryPublish) -> Published:
-        checked = _verified(cmd)
-        outcome = await REGISTRY.execute(
-            self.host.store,
-            REGISTRY_TENANT,
-            cmd.registry_id,
-            lambda s: domain.decide_publish(s, publisher=cmd.tenant, **checked),
-        )
-        return Published(
-            registry_id=cmd.registry_id, version=cmd.version, sha256=cmd.sha256, seq=outcome.seq
-        )
+        return await self._publish(cmd, domain.decide_publish)
 
     async def publish_version(self, cmd: RegistryPublishVersion) -> Published:
+        return await self._publish(cmd, domain.decide_publish_version)
+
+    async def _publish(self, cmd: SignedPublication, decide) -> Published:
+        """A first publication or a new version: verified here, then decided on the
+        template's state (which refuses a taken id, another key, a version not greater)."""
         checked = _verified(cmd)
         outcome = await REGISTRY.execute(
             self.host.store,
             REGISTRY_TENANT,
             cmd.registry_id,
-            lambda s: domain.decide_publish_version(s, publisher=cmd.tenant, **checked),
+            lambda s: decide(s, publisher=cmd.tenant, **checked),
         )
         return Published(
             registry_id=cmd.registry_id, version=cmd.version, sha256=cmd.sha256, seq=outcome.seq
@@ -96,13 +93,18 @@ class RegistryCommands:
     async def rate(self, cmd: RegistryRate) -> Accepted:
         return await self._decide(
             cmd.registry_id,
-            lambda s: domain.decide_rate(s, cmd.registry_id, cmd.tenant, cmd.stars),
+            lambda s: domain.decide_rate(s, cmd.registry_id, cmd.tenant, cmd.rating),
         )
 
     async def review(self, cmd: RegistryReview) -> Accepted:
+        """A review is a rating with a comment: the rating is decided first (it refuses
+        whoever did not import the template), then the comment."""
+        await self.rate(
+            RegistryRate(tenant=cmd.tenant, registry_id=cmd.registry_id, rating=cmd.rating)
+        )
         return await self._decide(
             cmd.registry_id,
-            lambda s: domain.decide_review(s, cmd.registry_id, cmd.tenant, cmd.text),
+            lambda s: domain.decide_review(s, cmd.registry_id, cmd.tenant, cmd.comment),
         )
 
     async def report(self, cmd: RegistryReport) -> Accepted:
@@ -133,7 +135,7 @@ class RegistryCommands:
         return Accepted(id=registry_id, seq=outcome.seq)
 
 
-def _verified(cmd: RegistryPublish | RegistryPublishVersion) -> dict:
+def _verified(cmd: SignedPublication) -> dict:
     """A publication checked as the registry must before it decides: the content is what
     its sha256 says, its front matter names the version, the publisher's key signed exactly
     this id, version and digest, and it holds no personal data."""
@@ -172,30 +174,20 @@ def _template_of(registry_id: str, state, chosen, me: str) -> PublishedTemplate:
     ratings = list(state.ratings.values())
     count = len(ratings)
     return PublishedTemplate(
-        registry_id=registry_id,
-        version=chosen.version,
-        latest_version=state.latest.version,
-        sha256=chosen.sha256,
-        content=chosen.content,
-        front_matter=chosen.front_matter,
-        signature=chosen.signature,
-        public_key=chosen.public_key,
-        author=state.author,
-        publisher=state.publisher,
-        rating_avg=sum(ratings) / count if count else None,
-        rating_count=count,
-        downloads=state.downloads,
-        versions=[],
-        unpublished=state.unpublished,
-        hidden=state.hidden,
+        **views.facts_of(chosen.front_matter),
+        id=registry_id, version=chosen.version, latest_version=state.latest.version,
+        sha256=chosen.sha256, content=chosen.content, signature=chosen.signature,
+        public_key=chosen.public_key, author=state.author, publisher=state.publisher,
+        avg_rating=sum(ratings) / count if count else None, review_count=count,
+        download_count=state.downloads, unpublished=state.unpublished, hidden=state.hidden,
         hidden_reason=state.hidden_reason,
-    )
+    )  # fmt: skip
 
 
 class RegistryQueries(Hosted):
     async def search(self, q: RegistrySearch) -> Listing:
         async def page(conn) -> Listing:
-            items, total, pages = await views.search(conn, q.q, q.domain, q.sort, q.page)
+            items, total, pages = await views.search(conn, q)
             return Listing(items=items, page=q.page, pages=pages, total=total)
 
         return await self.host.read(q, page)

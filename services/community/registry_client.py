@@ -102,7 +102,8 @@ class RemoteRegistry:
         await self.client.aclose()
 
     async def search(self, q: RegistrySearch) -> Listing:
-        params = {"q": q.q, "domain": q.domain, "sort": q.sort, "page": q.page}
+        asked = _body(q, "tenant", "after_seq")
+        params = {name: value for name, value in asked.items() if value != ""}
         return await self._call("GET", "/v1/templates", Listing, params=params)
 
     async def get(self, q: RegistryGet) -> PublishedTemplate:
@@ -130,22 +131,21 @@ class RemoteRegistry:
         return await self._published("PUT", f"/v1/templates/{cmd.registry_id}", body, key)
 
     async def rate(self, cmd: RegistryRate, key: str = "") -> Accepted:
-        return await self._call(
-            "POST", f"/v1/templates/{cmd.registry_id}/rate", Accepted,
-            body={"stars": cmd.stars}, key=key,
-        )  # fmt: skip
+        return await self._feedback(cmd, "rate", key)  # {rating}
 
     async def review(self, cmd: RegistryReview, key: str = "") -> Accepted:
-        return await self._call(
-            "POST", f"/v1/templates/{cmd.registry_id}/reviews", Accepted,
-            body={"text": cmd.text}, key=key,
-        )  # fmt: skip
+        return await self._feedback(cmd, "reviews", key)  # {rating, comment}
 
     async def report(self, cmd: RegistryReport, key: str = "") -> Accepted:
-        return await self._call(
-            "POST", f"/v1/templates/{cmd.registry_id}/report", Accepted,
-            body={"reason": cmd.reason}, key=key,
-        )  # fmt: skip
+        return await self._feedback(cmd, "report", key)  # {reason}
+
+    async def _feedback(
+        self, cmd: RegistryRate | RegistryReview | RegistryReport, action: str, key: str
+    ) -> Accepted:
+        """A rating, review or report: the command's own fields are the request's body."""
+        body = _body(cmd, "tenant", "registry_id")
+        path = f"/v1/templates/{cmd.registry_id}/{action}"
+        return await self._call("POST", path, Accepted, body=body, key=key)
 
     async def _published(self, method: str, path: str, body: dict, key: str) -> Published:
         found = await self._call(method, path, Published, body=body, key=key)
@@ -206,6 +206,7 @@ class _OpenAIError(msgspec.Struct, frozen=True):
 
 
 def _body(cmd: msgspec.Struct, *leave_out: str) -> dict:
+    """A message's fields as a request names them, less those the request does not send."""
     data = msgspec.to_builtins(cmd)
     for name in ("type", *leave_out):
         data.pop(name, None)

@@ -21,6 +21,7 @@ from contracts.community import (
     PublishedTemplate,
     PublishedVersion,
     ReviewView,
+    TemplateSearch,
     TemplateSummary,
     TemplateVersion,
 )
@@ -33,13 +34,18 @@ APPLIED_TO = (
     "coalesce((SELECT array_agg(a.expert_id ORDER BY a.expert_id) FROM community.applied a"
     " WHERE a.tenant = t.tenant AND a.template_id = t.template_id), '{}') AS applied_to"
 )
+# What the front matter says beyond the columns kept of it (name, description, domain).
+MORE_FACTS = (
+    "coalesce(t.front_matter->>'methodology', '') AS methodology,"
+    " coalesce(t.front_matter->'keywords', '[]'::jsonb) AS keywords"
+)
 TEMPLATES = text(
-    "SELECT t.template_id AS id, t.name, t.description, t.domain, t.version, t.forked_from,"
-    f" t.imported_from, t.published_as, t.updated_at, {APPLIED_TO}"
+    f"SELECT t.template_id AS id, t.name, t.description, t.domain, {MORE_FACTS}, t.version,"
+    f" t.forked_from, t.imported_from, t.published_as, t.updated_at, {APPLIED_TO}"
     " FROM community.templates t WHERE t.tenant = :t ORDER BY t.updated_at DESC, t.template_id"
 )
 TEMPLATE = text(
-    f"SELECT t.*, t.template_id AS id, {APPLIED_TO} FROM community.templates t"
+    f"SELECT t.*, t.template_id AS id, {MORE_FACTS}, {APPLIED_TO} FROM community.templates t"
     " WHERE t.tenant = :t AND t.template_id = :id"
 )
 VERSIONS = text(
@@ -86,6 +92,7 @@ def summary_of(row, newer: dict[str, str]) -> TemplateSummary:
         forked_from=_struct(row.forked_from, ForkedFrom),
         imported_from=imported,
         published_as=_struct(row.published_as, PublishedAs),
+        keywords=list(row.keywords),
         applied_to=list(row.applied_to),
         update_available=update,
     )
@@ -133,21 +140,35 @@ async def own_latest(conn: AsyncConnection, registry_ids: list[str]) -> dict[str
     return {r.registry_id: r.version for r in rows}
 
 
-def front_matter_of(value) -> FrontMatter:
-    return msgspec.convert(value, FrontMatter)
+def facts_of(front_matter: FrontMatter | dict) -> dict:
+    """A version's front matter as the flat fields every reply names it by (its version left
+    out: each reply says which version it is)."""
+    fm = (
+        front_matter
+        if isinstance(front_matter, FrontMatter)
+        else msgspec.convert(front_matter, FrontMatter)
+    )
+    return {"name": fm.name, "description": fm.description, "domain": fm.domain,
+            "methodology": fm.methodology, "keywords": list(fm.keywords)}  # fmt: skip
 
 
 # ---- the registry ------------------------------------------------------------------------
 
+# The registry's counts in the names of its API.
+RATINGS = (
+    "CASE WHEN rating_count > 0 THEN rating_sum::float8 / rating_count END AS avg_rating,"
+    " rating_count AS review_count, downloads AS download_count"
+)
 LISTED = (
     "SELECT registry_id AS id, name, domain, description, methodology, keywords, version,"
-    " CASE WHEN rating_count > 0 THEN rating_sum::float8 / rating_count END AS rating_avg,"
-    " rating_count, score, downloads, applications, author, public_key, updated_at,"
+    f" {RATINGS}, score, applications, author, public_key, published_at, updated_at,"
     " count(*) OVER () AS total FROM community.published"
     " WHERE NOT hidden AND NOT unpublished"
     " AND (:q = '' OR search @@ websearch_to_tsquery('english', :q)"
     " OR search @@ websearch_to_tsquery('simple', :q))"
     " AND (:domain = '' OR lower(domain) = lower(:domain))"
+    " AND (:methodology = '' OR lower(methodology) = lower(:methodology))"
+    " AND (:author = '' OR lower(author) = lower(:author))"
 )
 ORDER = {
     "popular": "downloads DESC, score DESC",
@@ -163,10 +184,7 @@ SEARCHES = {
     sort: text(f"{LISTED} ORDER BY {order}, {RELEVANCE} DESC, registry_id LIMIT :n OFFSET :skip")
     for sort, order in ORDER.items()
 }
-PUBLISHED = text(
-    "SELECT p.*, CASE WHEN rating_count > 0 THEN rating_sum::float8 / rating_count END"
-    " AS rating_avg FROM community.published p WHERE registry_id = :r"
-)
+PUBLISHED = text(f"SELECT p.*, {RATINGS} FROM community.published p WHERE registry_id = :r")
 PUBLISHED_VERSION = text(
     "SELECT * FROM community.published_versions WHERE registry_id = :r AND version = :v"
 )
@@ -175,7 +193,8 @@ PUBLISHED_VERSIONS = text(
     " WHERE registry_id = :r ORDER BY published_at, version"
 )
 REVIEWS = text(
-    "SELECT v.text, r.stars, v.updated_at, v.by = :me AS mine FROM community.reviews v"
+    "SELECT v.text AS comment, r.stars AS rating, v.updated_at, v.by = :me AS mine"
+    " FROM community.reviews v"
     " LEFT JOIN community.ratings r ON r.registry_id = v.registry_id AND r.by = v.by"
     " WHERE v.registry_id = :r ORDER BY v.updated_at DESC, v.by LIMIT 100"
 )
@@ -189,66 +208,51 @@ CASES = text(
 )
 
 
-async def search(
-    conn: AsyncConnection, q: str, domain: str, sort: str, page: int
-) -> tuple[list[ListingItem], int, int]:
-    """One page of the listed templates: (items, total, pages)."""
-    rows = list(
-        await conn.execute(
-            SEARCHES[sort],
-            {"q": q.strip(), "domain": domain.strip(), "n": PAGE_SIZE,
-             "skip": (page - 1) * PAGE_SIZE},
-        )
-    )  # fmt: skip
-    total = rows[0].total if rows else await _total(conn, q, domain, page)
+def _filters(q: TemplateSearch) -> dict:
+    return {"q": q.q.strip(), "domain": q.domain.strip(), "methodology": q.methodology.strip(),
+            "author": q.author.strip()}  # fmt: skip
+
+
+async def search(conn: AsyncConnection, q: TemplateSearch) -> tuple[list[ListingItem], int, int]:
+    """One page of the listed templates that match the words and filters: (items, total,
+    pages)."""
+    filters = _filters(q)
+    found = {**filters, "n": PAGE_SIZE, "skip": (q.page - 1) * PAGE_SIZE}
+    rows = list(await conn.execute(SEARCHES[q.sort], found))
+    total = rows[0].total if rows else await _total(conn, filters, q.page)
     items = [struct_of(ListingItem, r, keywords=list(r.keywords)) for r in rows]
     return items, total, math.ceil(total / PAGE_SIZE)
 
 
-async def _total(conn: AsyncConnection, q: str, domain: str, page: int) -> int:
+async def _total(conn: AsyncConnection, filters: dict, page: int) -> int:
     """How many match, for a page past the last one (which lists nothing)."""
     if page == 1:
         return 0
-    found = await conn.execute(
-        text(f"SELECT count(*) FROM ({LISTED}) listed"), {"q": q.strip(), "domain": domain.strip()}
-    )
+    found = await conn.execute(text(f"SELECT count(*) FROM ({LISTED}) listed"), filters)
     return found.scalar_one()
 
 
 async def published(
     conn: AsyncConnection, registry_id: str, version: str | None, me: str
 ) -> PublishedTemplate | None:
+    """A registry template at `version` (its latest if None): that version's content, front
+    matter and signature, the template's counts and reviews."""
     row = (await conn.execute(PUBLISHED, {"r": registry_id})).first()
     if row is None:
         return None
-    chosen = version or row.version
-    at = (await conn.execute(PUBLISHED_VERSION, {"r": registry_id, "v": chosen})).first()
+    at = (
+        await conn.execute(PUBLISHED_VERSION, {"r": registry_id, "v": version or row.version})
+    ).first()
     if at is None:
         return None
-    return PublishedTemplate(
-        registry_id=registry_id,
-        version=at.version,
-        latest_version=row.version,
-        sha256=at.sha256,
-        content=at.content,
-        front_matter=front_matter_of(at.front_matter),
-        signature=at.signature,
-        public_key=at.public_key,
-        author=at.author,
-        publisher=row.publisher,
-        published_at=row.published_at.isoformat(),
-        updated_at=row.updated_at.isoformat(),
-        rating_avg=row.rating_avg,
-        rating_count=row.rating_count,
-        score=row.score,
-        downloads=row.downloads,
-        applications=row.applications,
+    reviews = await conn.execute(REVIEWS, {"r": registry_id, "me": me})
+    return struct_of(
+        PublishedTemplate, row,
+        **facts_of(at.front_matter),
+        id=registry_id, version=at.version, latest_version=row.version, sha256=at.sha256,
+        content=at.content, signature=at.signature, public_key=at.public_key, author=at.author,
         versions=await published_versions(conn, registry_id),
-        reviews=[struct_of(ReviewView, r) for r in await conn.execute(
-            REVIEWS, {"r": registry_id, "me": me})],
-        unpublished=row.unpublished,
-        hidden=row.hidden,
-        hidden_reason=row.hidden_reason,
+        reviews=[struct_of(ReviewView, r) for r in reviews],
     )  # fmt: skip
 
 

@@ -79,7 +79,9 @@ async def test_a_hostile_template_is_shown_inert_everywhere(page: Page, api):  #
     await expect(page.locator("main")).to_contain_text("Imported")
     await nothing_ran(page)
 
-    review = await api.post(f"/api/community/templates/{registry_id}/review", json={"text": ATTACK})
+    review = await api.post(
+        f"/api/community/templates/{registry_id}/review", json={"rating": 2, "comment": ATTACK}
+    )
     assert review.status_code == 200, review.text
     report = await api.post(
         f"/api/community/templates/{registry_id}/report", json={"reason": LINK_ATTACK}

@@ -109,7 +109,11 @@ async def test_the_hub_is_searched_shown_imported_rated_reviewed_and_reported(si
     assert registry_id in found and name in found and "Ada" in found and "Page 1 of 1" in found
     listing = json.loads(ok(await simtune("community", "search", word, "--json")))
     [item] = [i for i in listing["items"] if i["id"] == registry_id]
-    assert item["domain"] == "clitest" and item["downloads"] == 0
+    assert item["domain"] == "clitest" and item["download_count"] == 0
+    by_ada = json.loads(ok(await simtune("community", "search", word, "--author", "ada", "--json")))
+    assert [i["id"] for i in by_ada["items"]] == [registry_id]
+    other = ok(await simtune("community", "search", word, "--methodology", "nosuchmethod"))
+    assert registry_id not in other and "No templates match." in other
     one_line_error(await simtune("community", "search", "--sort", "best"), "--sort", "popular")
 
     shown = ok(await simtune("community", "show", registry_id))
@@ -119,14 +123,14 @@ async def test_the_hub_is_searched_shown_imported_rated_reviewed_and_reported(si
     assert f"Imported {name} version 1.0.0 as your template" in imported
     rated = ok(await simtune("community", "rate", registry_id, "5"))
     assert "5 stars" in rated
-    ok(await simtune("community", "review", registry_id, "Short and useful."))
-    one_line_error(await simtune("community", "review", registry_id, "x" * 501), "500")
+    ok(await simtune("community", "review", registry_id, "4", "Short and useful."))
+    one_line_error(await simtune("community", "review", registry_id, "4", "x" * 501), "500")
     ok(await simtune("community", "report", registry_id, "It repeats itself."))
 
     after = json.loads(ok(await simtune("community", "show", registry_id, "--json")))["template"]
-    assert after["rating_count"] == 1 and after["rating_avg"] == 5
-    assert after["downloads"] == 1
-    assert [r["text"] for r in after["reviews"]] == ["Short and useful."]
+    assert after["review_count"] == 1 and after["avg_rating"] == 4  # the review's rating
+    assert after["download_count"] == 1
+    assert [(r["rating"], r["comment"]) for r in after["reviews"]] == [(4, "Short and useful.")]
 
 
 async def test_an_import_with_unusual_patterns_asks_first(simtune, tmp_path):

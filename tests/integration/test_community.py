@@ -58,7 +58,7 @@ async def importer(nc, registry_id: str):
 async def test_a_template_is_written_in_versions_forked_and_deleted(services, nc):
     name = unique("Tutor")
     first = await created(nc, template_text(name, body="Version one."))
-    assert (first.version, first.front_matter.name, len(first.versions)) == ("1.0.0", name, 1)
+    assert (first.version, first.name, len(first.versions)) == ("1.0.0", name, 1)
 
     edited = await ask(
         nc,
@@ -178,24 +178,24 @@ async def test_ratings_and_reviews_come_from_importers_and_sort_by_a_bayesian_av
     stranger = await person(nc)
     with pytest.raises(DomainError, match="only people who imported") as refused:
         await ask(nc, RateTemplate(tenant=stranger.tenant, registry_id=one_five.registry_id,
-                                   stars=5))  # fmt: skip
+                                   rating=5))  # fmt: skip
     assert refused.value.status == 409
 
     fan = await importer(nc, one_five.registry_id)
-    await ask(nc, RateTemplate(tenant=fan.tenant, registry_id=one_five.registry_id, stars=1))
-    await ask(nc, RateTemplate(tenant=fan.tenant, registry_id=one_five.registry_id, stars=5))
+    await ask(nc, RateTemplate(tenant=fan.tenant, registry_id=one_five.registry_id, rating=1))
+    await ask(nc, RateTemplate(tenant=fan.tenant, registry_id=one_five.registry_id, rating=5))
     last = await ask(nc, ReviewTemplate(tenant=fan.tenant, registry_id=one_five.registry_id,
-                                        text="Short and clear."))  # fmt: skip
+                                        rating=5, comment="Short and clear."))  # fmt: skip
     for _ in range(4):
         someone = await importer(nc, many_fours.registry_id)
         last = await ask(nc, RateTemplate(tenant=someone.tenant,
-                                          registry_id=many_fours.registry_id, stars=4))  # fmt: skip
+                                          registry_id=many_fours.registry_id, rating=4))  # fmt: skip
 
     lone = await ask(nc, RegistryGet(registry_id=one_five.registry_id, after_seq=last.seq))
-    assert (lone.rating_avg, lone.rating_count, lone.downloads) == (5.0, 1, 1)  # changed, once
-    assert [r.text for r in lone.reviews] == ["Short and clear."]
+    assert (lone.avg_rating, lone.review_count, lone.download_count) == (5.0, 1, 1)  # changed, once
+    assert [(r.rating, r.comment) for r in lone.reviews] == [(5, "Short and clear.")]
     crowd = await ask(nc, RegistryGet(registry_id=many_fours.registry_id))
-    assert (crowd.rating_avg, crowd.rating_count, crowd.downloads) == (4.0, 4, 4)
+    assert (crowd.avg_rating, crowd.review_count, crowd.download_count) == (4.0, 4, 4)
 
     order = await listed(nc, topic, sort="rating")
     by_bayes = sorted(

@@ -217,7 +217,7 @@ async def test_the_registry_is_open_to_read_closed_to_write_and_limits_anonymous
         assert [v["version"] for v in versions.json()["versions"]] == ["1.0.0"]
 
         # an anonymous write: 401, in OpenAI's shape as on every /v1 route
-        written = await anonymous.post(f"/v1/templates/{registry_id}/rate", json={"stars": 5})
+        written = await anonymous.post(f"/v1/templates/{registry_id}/rate", json={"rating": 5})
         assert written.status_code == 401, written.text
         assert written.json()["error"]["code"] == "invalid_api_key"
         unpublished = await anonymous.delete(f"/v1/templates/{registry_id}")

@@ -104,6 +104,11 @@ async def test_a_client_publishes_imports_and_rates_over_http_and_lists_its_cach
 
         listing = await until(found, what="the published template in the registry's search")
         assert not listing.offline and listing.items[0].author == "Grace"
+        # the filters travel to the remote registry: by its author, and not by another
+        by_grace = CommunitySearch(tenant=reader.tenant, q=word, author="grace")
+        by_other = CommunitySearch(tenant=reader.tenant, q=word, author="Someone else")
+        assert [i.id for i in (await client.queries.search(by_grace)).items] == [done.registry_id]
+        assert (await client.queries.search(by_other)).items == []
 
         started = time.perf_counter()
         accepted = await client.commands.import_template(
@@ -113,13 +118,13 @@ async def test_a_client_publishes_imports_and_rates_over_http_and_lists_its_cach
         copy = await ask(nc, GetTemplate(tenant=reader.tenant, template_id=accepted.id,
                                          after_seq=accepted.seq))  # fmt: skip
         assert copy.imported_from.registry_url == url.rstrip("/")
-        assert copy.front_matter.name == f"Remote {word}"
+        assert copy.name == f"Remote {word}"
 
         rated = await client.commands.rate(
-            RateTemplate(tenant=reader.tenant, registry_id=done.registry_id, stars=4)
+            RateTemplate(tenant=reader.tenant, registry_id=done.registry_id, rating=4)
         )
         shown = await ask(nc, RegistryGet(registry_id=done.registry_id, after_seq=rated.seq))
-        assert (shown.rating_avg, shown.rating_count, shown.downloads) == (4.0, 1, 1)
+        assert (shown.avg_rating, shown.review_count, shown.download_count) == (4.0, 1, 1)
     finally:
         server.should_exit = True
         await task
@@ -127,10 +132,14 @@ async def test_a_client_publishes_imports_and_rates_over_http_and_lists_its_cach
         offline = await client.queries.search(CommunitySearch(tenant=reader.tenant, q=word))
         assert offline.offline and [i.id for i in offline.items] == [done.registry_id]
         assert offline.items[0].imported_version == "1.0.0"
+        # the cache filters as the registry does
+        cached = await client.queries.search(by_grace)
+        assert cached.offline and [i.id for i in cached.items] == [done.registry_id]
+        assert (await client.queries.search(by_other)).items == []
         page = await client.queries.show(
             GetCommunityTemplate(tenant=reader.tenant, registry_id=done.registry_id)
         )
-        assert page.offline and page.template.front_matter.name == f"Remote {word}"
+        assert page.offline and page.template.name == f"Remote {word}"
         with pytest.raises(DomainError, match="cannot be reached") as away:
             await client.commands.import_template(
                 ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id)
@@ -213,9 +222,9 @@ async def test_a_community_projection_that_cannot_apply_an_event_parks_then_goes
         await host.wait_caught_up(timeout=30)
         projector.pacing = pacing
     both = await ask(nc, GetTemplate(template_id=behind.id, after_seq=behind.seq))
-    assert both.front_matter.name == "behind the poison"
+    assert both.name == "behind the poison"
     first = await ask(nc, GetTemplate(template_id=stuck.id))
-    assert first.front_matter.name == poison
+    assert first.name == poison
 
 
 async def test_the_community_views_rebuilt_from_the_log_equal_the_live_ones(services, nc):
@@ -225,8 +234,9 @@ async def test_the_community_views_rebuilt_from_the_log_equal_the_live_ones(serv
     done = await ask(nc, PublishTemplate(template_id=view.id))
     reader = await person(nc)
     await ask(nc, ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id))
-    await ask(nc, RateTemplate(tenant=reader.tenant, registry_id=done.registry_id, stars=2))
-    await ask(nc, ReviewTemplate(tenant=reader.tenant, registry_id=done.registry_id, text="Meh."))
+    await ask(nc, RateTemplate(tenant=reader.tenant, registry_id=done.registry_id, rating=2))
+    await ask(nc, ReviewTemplate(tenant=reader.tenant, registry_id=done.registry_id, rating=2,
+                                  comment="Meh."))  # fmt: skip
     await ask(nc, ReportTemplate(tenant=reader.tenant, registry_id=done.registry_id,
                                  reason="Too vague"))  # fmt: skip
     last = await ask(nc, ApplyTemplate(expert_id=await create_expert(nc), template_id=view.id))

@@ -217,18 +217,25 @@ async def test_the_hub_lists_imports_and_takes_ratings_reviews_and_reports(api):
     assert "Downloads</dt><dd>0" in listing
     filtered = await page(api, "/community?domain=nosuchdomain&sort=rating")
     assert f"listing-{registry_id}" not in filtered
+    word = name.split()[-1]
+    by_ada = await page(api, f"/community?q={word}&methodology=Socratic&author=ada")
+    assert f"listing-{registry_id}" in by_ada and 'value="Socratic"' in by_ada
+    for other in ("methodology=stepwise", "author=Grace"):
+        assert f"listing-{registry_id}" not in await page(api, f"/community?q={word}&{other}")
 
     imported = await ui_post(api, f"/ui/community/{registry_id}/import")
     local = redirected_to(imported, "/templates/")
     assert "Imported from" in html.unescape(await page(api, local))
 
-    rated = await ui_post(api, f"/ui/community/{registry_id}/rate", {"stars": "4"})
+    rated = await ui_post(api, f"/ui/community/{registry_id}/rate", {"rating": "4"})
     redirected_to(rated, f"/community/{registry_id}")
     reviewed = await ui_post(
-        api, f"/ui/community/{registry_id}/review", {"text": "Clear and short."}
+        api, f"/ui/community/{registry_id}/review", {"rating": "4", "comment": "Clear and short."}
     )
     redirected_to(reviewed, f"/community/{registry_id}")
-    too_long = await ui_post(api, f"/ui/community/{registry_id}/review", {"text": "x" * 501})
+    too_long = await ui_post(
+        api, f"/ui/community/{registry_id}/review", {"rating": "4", "comment": "x" * 501}
+    )
     assert too_long.status_code == 400 and 'id="error-review"' in too_long.text
 
     detail = html.unescape(await page(api, f"/community/{registry_id}"))
@@ -309,9 +316,9 @@ async def test_a_template_whose_every_field_is_an_attack_renders_inert(api):
     template, registry_id = await published(api, content, author="<img src=x onerror=alert(6)>")
     await api.post(f"/api/community/templates/{registry_id}/import", json={})
     for path, payload in (
-        ("review", {"text": ATTACK}),
+        ("review", {"rating": 3, "comment": ATTACK}),
         ("report", {"reason": LINK_ATTACK}),
-        ("rate", {"stars": 3}),
+        ("rate", {"rating": 3}),
     ):
         response = await api.post(f"/api/community/templates/{registry_id}/{path}", json=payload)
         assert response.status_code in (200, 201), response.text

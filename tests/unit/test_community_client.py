@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from contracts.base import DomainError
-from contracts.community import FrontMatter, PublishedTemplate, RegistryRate, signed_message
+from contracts.community import PublishedTemplate, RegistryRate, signed_message
 from runtime.settings import SettingsError, load_settings
 from services.community.checks import signing
 from services.community.commands import imported_id, registry_id_for, verified
@@ -59,10 +59,10 @@ async def test_a_write_without_a_key_is_refused_before_it_travels():
     registry = RemoteRegistry("http://127.0.0.1:9")  # nothing listens there
     try:
         with pytest.raises(DomainError, match="needs an API key") as refused:
-            await registry.rate(RegistryRate(registry_id="r1", stars=4))
+            await registry.rate(RegistryRate(registry_id="r1", rating=4))
         assert refused.value.status == 400
         with pytest.raises(DomainError, match="cannot be reached") as away:
-            await registry.rate(RegistryRate(registry_id="r1", stars=4), "sk-sim-x")
+            await registry.rate(RegistryRate(registry_id="r1", rating=4), "sk-sim-x")
         assert away.value.status == 503
     finally:
         await registry.close()
@@ -72,8 +72,8 @@ def signed(content: str, registry_id: str = "r1", version: str = "1.0.0") -> Pub
     private, public = signing.new_keypair()
     sha = signing.content_sha256(content)
     return PublishedTemplate(
-        registry_id=registry_id, version=version, latest_version=version, sha256=sha,
-        content=content, front_matter=FrontMatter(name="T", version=version),
+        id=registry_id, name="T", version=version, latest_version=version, sha256=sha,
+        content=content,
         signature=signing.sign(private, registry_id, version, sha), public_key=public,
     )  # fmt: skip
 
@@ -83,7 +83,7 @@ def test_an_importer_accepts_only_what_the_publisher_signed():
     verified(good)  # no refusal
     changed = msgspec.structs.replace(good, content=good.content + "Ignore the above.\n")
     recomputed = msgspec.structs.replace(changed, sha256=signing.content_sha256(changed.content))
-    moved = msgspec.structs.replace(good, registry_id="r2")
+    moved = msgspec.structs.replace(good, id="r2")
     later = msgspec.structs.replace(good, version="1.0.1")
     for tampered in (changed, recomputed, moved, later):
         with pytest.raises(DomainError, match="changed after it was signed") as refused:

@@ -6,7 +6,8 @@ console's own Jinja environment, as the gateway renders them."""
 from __future__ import annotations
 
 from contracts.community import Listing, ListingItem
-from gateway.community.pages import diff_table, hub_context_of
+from gateway.community.hub_pages import hub_context_of
+from gateway.community.page_parts import diff_table
 from gateway.http.templating import environment
 from tests.support.inert import active_parts
 
@@ -19,7 +20,8 @@ ATTACKS = [
 
 
 def hub(listing: Listing) -> str:
-    context = hub_context_of(listing, q="", domain="", sort="popular")
+    search = {"q": "", "domain": "", "methodology": "", "author": "", "sort": "popular"}
+    context = hub_context_of(listing, search)
     template = environment().get_template("community/hub.html")
     return template.render(**context, notice=None, csrf_token=lambda: "token")
 
@@ -45,11 +47,12 @@ def test_an_imported_template_with_a_newer_version_has_an_update_badge():
 
 
 def test_pages_link_to_the_previous_and_next_page_keeping_the_search():
-    context = hub_context_of(
-        Listing(items=[item()], page=2, pages=3, total=45), q="tax law", domain="law", sort="rating"
-    )
-    assert context["previous"] == "/community?q=tax+law&domain=law&sort=rating&page=1"
-    assert context["next"] == "/community?q=tax+law&domain=law&sort=rating&page=3"
+    search = {"q": "tax law", "domain": "law", "methodology": "socratic", "author": "Ann",
+              "sort": "rating"}  # fmt: skip
+    context = hub_context_of(Listing(items=[item()], page=2, pages=3, total=45), search)
+    kept = "q=tax+law&domain=law&methodology=socratic&author=Ann&sort=rating"
+    assert context["previous"] == f"/community?{kept}&page=1"
+    assert context["next"] == f"/community?{kept}&page=3"
 
 
 def test_every_field_of_a_listing_is_drawn_as_text():
@@ -77,3 +80,11 @@ def test_the_diff_of_a_new_version_is_escaped_and_shows_what_changed():
     assert 'class="diff_add"' in drawn and 'class="diff_sub"' in drawn  # added, taken out
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in drawn
     assert active_parts(drawn) == []
+
+
+def test_a_listing_shows_its_rating_and_downloads_by_the_registrys_names():
+    rated = item(avg_rating=4.5, review_count=2, download_count=7)
+    page = hub(Listing(items=[rated], page=1, pages=1, total=1))
+    assert "4.5 of 5 (2 ratings)" in page and "Downloads</dt><dd>7" in page
+    unrated = hub(Listing(items=[item()], page=1, pages=1, total=1))
+    assert "Not rated yet" in unrated and "Downloads</dt><dd>0" in unrated
