@@ -21,17 +21,17 @@ import httpx
 
 from benchmarks.common import (
     begin,
+    documents_ready,
     embedded_stack,
     percentile,
     print_table,
+    product_api,
     record,
-    served_gateway,
 )
 from contracts.expert import Profile
 from services.expert.answering.prompts import rag_messages
 from services.expert.answering.sources import Source
 from services.expert.llm import LocalModel
-from tests.support.inprocess import start_service
 
 MAX_TOKENS = 96
 QUESTIONS = [
@@ -119,37 +119,23 @@ async def run() -> None:
     begin()
     async with embedded_stack() as stack:
         settings = stack.settings()
-        hosts = [await start_service(settings, c) for c in ("expert", "ingest", "knowledge")]
-        try:
-            async with (
-                served_gateway(settings) as gateway,
-                httpx.AsyncClient(
-                    base_url=gateway.url, headers=gateway.headers, timeout=600
-                ) as api,
-            ):
-                expert = (await api.post("/api/experts", json={"name": "Orchard guide",
-                          "domain": "the Brambleton orchard"})).json()  # fmt: skip
-                files = {"file": ("orchard.txt", DOCUMENT.encode(), "text/plain")}
-                await api.post(f"/api/experts/{expert['id']}/documents", files=files)
-                while (await api.get(f"/api/experts/{expert['id']}/documents")).json()[0][
-                    "status"
-                ] != "ready":
-                    await asyncio.sleep(0.2)
-                load_started = time.perf_counter()
-                await ask(api, expert["id"], "Warm-up: what is this orchard?")  # loads the model
-                load_s = time.perf_counter() - load_started
-                local = await asyncio.to_thread(LocalModel.load, "smollm2", settings.home)
-                served, raw = [], []
-                for n, question in enumerate(QUESTIONS):
-                    for side in ("served", "raw") if n % 2 == 0 else ("raw", "served"):
-                        if side == "served":
-                            served.append(await ask(api, expert["id"], question))
-                        else:
-                            messages = await prompt_of(api, expert["id"], local, question)
-                            raw.append(await asyncio.to_thread(raw_generate, local, messages))
-        finally:
-            for host in hosts:
-                await host.stop()
+        async with product_api(settings, ("expert", "ingest", "knowledge"), 600) as (_, api):
+            expert = (await api.post("/api/experts", json={"name": "Orchard guide",
+                      "domain": "the Brambleton orchard"})).json()  # fmt: skip
+            files = [("orchard.txt", DOCUMENT.encode(), "text/plain")]
+            await documents_ready(api, expert["id"], files)
+            load_started = time.perf_counter()
+            await ask(api, expert["id"], "Warm-up: what is this orchard?")  # loads the model
+            load_s = time.perf_counter() - load_started
+            local = await asyncio.to_thread(LocalModel.load, "smollm2", settings.home)
+            served, raw = [], []
+            for n, question in enumerate(QUESTIONS):
+                for side in ("served", "raw") if n % 2 == 0 else ("raw", "served"):
+                    if side == "served":
+                        served.append(await ask(api, expert["id"], question))
+                    else:
+                        messages = await prompt_of(api, expert["id"], local, question)
+                        raw.append(await asyncio.to_thread(raw_generate, local, messages))
 
     def med(rows: list[dict], key: str) -> float:
         return statistics.median(r[key] for r in rows)

@@ -3,6 +3,7 @@ the printed table and the JSON line appended to `.bench/results.jsonl`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -10,17 +11,19 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import numpy as np
 from nats.aio.client import Client as NATS
 
 from runtime import telemetry
 from runtime.logs import configure_logging
+from runtime.service import ServiceHost
 from runtime.settings import Settings, load_settings
 from tests.support.accounts import Person, owner
 from tests.support.inprocess import start_service
@@ -96,6 +99,44 @@ async def served_gateway(settings: Settings) -> AsyncIterator[Served]:
             await serving
     finally:
         await accounts.stop()
+
+
+@asynccontextmanager
+async def product_api(
+    settings: Settings, contexts: Sequence[str], timeout: float
+) -> AsyncIterator[tuple[list[ServiceHost], httpx.AsyncClient]]:
+    """The services `contexts` in-process (their hosts, in that order), the real gateway and
+    an httpx client of it signed in as the owner, `timeout` seconds a request: how a benchmark
+    drives the whole product over HTTP. All stopped when the block ends, the services last."""
+    hosts = [await start_service(settings, c) for c in contexts]
+    try:
+        async with (
+            served_gateway(settings) as gateway,
+            httpx.AsyncClient(
+                base_url=gateway.url, headers=gateway.headers, timeout=timeout
+            ) as api,
+        ):
+            yield hosts, api
+    finally:
+        for host in hosts:
+            await host.stop()
+
+
+async def documents_ready(
+    api: httpx.AsyncClient, expert_id: str, files: Sequence[tuple[str, bytes, str]]
+) -> None:
+    """Upload `files` (name, content, media type) to an expert that has none yet and wait
+    until ingest has made every one ready; one that fails raises. Set-up, never timed."""
+    for file in files:
+        reply = await api.post(f"/api/experts/{expert_id}/documents", files={"file": file})
+        reply.raise_for_status()
+    while True:
+        documents = (await api.get(f"/api/experts/{expert_id}/documents")).json()
+        if len(documents) == len(files) and all(d["status"] == "ready" for d in documents):
+            return
+        if any(d["status"] == "failed" for d in documents):
+            raise RuntimeError(f"ingest failed: {documents}")
+        await asyncio.sleep(0.2)
 
 
 _load_at_start: list[float] = []

@@ -21,7 +21,14 @@ import time
 import httpx
 import openai
 
-from benchmarks.common import begin, embedded_stack, print_table, record, served_gateway
+from benchmarks.common import (
+    begin,
+    documents_ready,
+    embedded_stack,
+    print_table,
+    product_api,
+    record,
+)
 from benchmarks.corpus import book
 from contracts.dataset import Provenance
 from contracts.knowledge import ListPassages
@@ -34,7 +41,6 @@ from services.dataset.model_qa import backend_prompt
 from services.dataset.offline_qa import knowledge_candidates
 from services.dataset.rules import screen
 from services.dataset.split import assign
-from tests.support.inprocess import start_service
 from tests.support.scripted_llm import ScriptedLLM, serving
 
 N = 100
@@ -77,67 +83,50 @@ async def run() -> None:
         }
         settings = load_settings(env)
         contexts = ("expert", "ingest", "knowledge", "dataset")
-        hosts = [await start_service(settings, c) for c in contexts]
         figures: dict[str, tuple[float, float]] = {}
-        try:
-            async with (
-                served_gateway(settings) as gateway,
-                httpx.AsyncClient(
-                    base_url=gateway.url, headers=gateway.headers, timeout=600
-                ) as api,
-            ):
-                expert = (await api.post("/api/experts", json={"name": "Bench"})).json()
-                text = "\n\n".join(book(40)).encode()
-                files = {"file": ("book.txt", text, "text/plain")}
-                await api.post(f"/api/experts/{expert['id']}/documents", files=files)
-                while (await api.get(f"/api/experts/{expert['id']}/documents")).json()[0][
-                    "status"
-                ] != "ready":
-                    await asyncio.sleep(0.5)
-                page = await ask(
-                    hosts[0].nc,
-                    ListPassages(expert_id=expert["id"], limit=1000),
-                )  # fmt: skip
-                passages = page.passages
-                tokenizer = await asyncio.to_thread(load_tokenizer, "smollm2", stack.home)
-                count = lambda t: len(tokenizer.encode(t, add_special_tokens=False))  # noqa: E731
-                await build(api, expert["id"], {"manual": [{"question": "Warm?", "answer": "Up."}]})
+        async with product_api(settings, contexts, 600) as (hosts, api):
+            expert = (await api.post("/api/experts", json={"name": "Bench"})).json()
+            text = "\n\n".join(book(40)).encode()
+            await documents_ready(api, expert["id"], [("book.txt", text, "text/plain")])
+            page = await ask(
+                hosts[0].nc,
+                ListPassages(expert_id=expert["id"], limit=1000),
+            )  # fmt: skip
+            passages = page.passages
+            tokenizer = await asyncio.to_thread(load_tokenizer, "smollm2", stack.home)
+            count = lambda t: len(tokenizer.encode(t, add_special_tokens=False))  # noqa: E731
+            await build(api, expert["id"], {"manual": [{"question": "Warm?", "answer": "Up."}]})
 
-                offline = {"knowledge": {"questions": N, "generator": "offline"}}
-                served = await build(api, expert["id"], offline)
-                started = time.perf_counter()
-                made = knowledge_candidates(passages, questions=N, system="You are Bench.")
-                raw = time.perf_counter() - started + raw_rules(made, count)
-                figures["knowledge, offline generator"] = (served, raw)
+            offline = {"knowledge": {"questions": N, "generator": "offline"}}
+            served = await build(api, expert["id"], offline)
+            started = time.perf_counter()
+            made = knowledge_candidates(passages, questions=N, system="You are Bench.")
+            raw = time.perf_counter() - started + raw_rules(made, count)
+            figures["knowledge, offline generator"] = (served, raw)
 
-                backend = {"kind": "openai", "base_url": f"{llm_url}/v1", "model": "s",
-                           "api_key": KEY}  # fmt: skip
-                await api.put(f"/api/experts/{expert['id']}/backend", json=backend)
-                by_model = {"knowledge": {"questions": N, "generator": "backend"}}
-                served = await build(api, expert["id"], by_model)
-                client = openai.AsyncOpenAI(base_url=f"{llm_url}/v1", api_key=KEY)
-                chosen = passages[:: max(1, len(passages) // N)][:N]
-                started = time.perf_counter()
-                for passage in chosen:
-                    await client.chat.completions.create(
-                        model="s", messages=backend_prompt(passage.text), max_tokens=400
-                    )
-                raw = time.perf_counter() - started
-                figures["knowledge, a model backend (instant server)"] = (served, raw)
+            backend = {"kind": "openai", "base_url": f"{llm_url}/v1", "model": "s",
+                       "api_key": KEY}  # fmt: skip
+            await api.put(f"/api/experts/{expert['id']}/backend", json=backend)
+            by_model = {"knowledge": {"questions": N, "generator": "backend"}}
+            served = await build(api, expert["id"], by_model)
+            client = openai.AsyncOpenAI(base_url=f"{llm_url}/v1", api_key=KEY)
+            chosen = passages[:: max(1, len(passages) // N)][:N]
+            started = time.perf_counter()
+            for passage in chosen:
+                await client.chat.completions.create(
+                    model="s", messages=backend_prompt(passage.text), max_tokens=400
+                )
+            raw = time.perf_counter() - started
+            figures["knowledge, a model backend (instant server)"] = (served, raw)
 
-                manual = [
-                    {"question": f"Question {n}?", "answer": f"Answer {n}."} for n in range(N)
-                ]
-                served = await build(api, expert["id"], {"manual": manual})
-                candidates = [
-                    Candidate(source="manual", question=m["question"], answer=m["answer"],
-                              system="You are Bench.", group=str(n), provenance=Provenance())
-                    for n, m in enumerate(manual)
-                ]  # fmt: skip
-                figures["manual examples"] = (served, raw_rules(candidates, count))
-        finally:
-            for host in hosts:
-                await host.stop()
+            manual = [{"question": f"Question {n}?", "answer": f"Answer {n}."} for n in range(N)]
+            served = await build(api, expert["id"], {"manual": manual})
+            candidates = [
+                Candidate(source="manual", question=m["question"], answer=m["answer"],
+                          system="You are Bench.", group=str(n), provenance=Provenance())
+                for n, m in enumerate(manual)
+            ]  # fmt: skip
+            figures["manual examples"] = (served, raw_rules(candidates, count))
 
     rows = [
         (source, served * 100 / N, raw * 100 / N, round(raw / served, 3))

@@ -38,13 +38,19 @@ import time
 import httpx
 import msgspec
 
-from benchmarks.common import begin, embedded_stack, print_table, record, served_gateway
+from benchmarks.common import (
+    begin,
+    documents_ready,
+    embedded_stack,
+    print_table,
+    product_api,
+    record,
+)
 from services.expert.answering import quoting
 from services.expert.answering.attribution import read
 from services.expert.answering.citations import check_citations
 from services.expert.answering.sources import Source
 from services.knowledge.embedder import Embedder
-from tests.support.inprocess import start_service
 from tests.support.manual_set import MANUAL, SECOND
 
 MAX_TOKENS = 128
@@ -153,17 +159,8 @@ def summarise(name: str, answers: list[tuple], *, today: bool = False) -> dict:
 
 
 async def upload(api: httpx.AsyncClient, expert_id: str) -> None:
-    for manual in (MANUAL, SECOND):
-        files = {"file": (manual.filename, manual.build(), "application/pdf")}
-        reply = await api.post(f"/api/experts/{expert_id}/documents", files=files)
-        reply.raise_for_status()
-    while True:
-        documents = (await api.get(f"/api/experts/{expert_id}/documents")).json()
-        if all(d["status"] == "ready" for d in documents) and len(documents) == 2:
-            return
-        if any(d["status"] == "failed" for d in documents):
-            raise RuntimeError(f"ingest failed: {documents}")
-        await asyncio.sleep(0.5)
+    files = [(m.filename, m.build(), "application/pdf") for m in (MANUAL, SECOND)]
+    await documents_ready(api, expert_id, files)
 
 
 async def quote_cases(api: httpx.AsyncClient, expert_id: str, questions: list, encode) -> list:
@@ -258,52 +255,42 @@ async def run() -> None:
             stack.settings(), min_training_examples=20, finetune_schedule="off"
         )
         parts = ("expert", "ingest", "knowledge", "dataset", "trainer", "registry")
-        hosts = [await start_service(settings, c) for c in parts]
-        try:
-            async with (
-                served_gateway(settings) as gateway,
-                httpx.AsyncClient(
-                    base_url=gateway.url, headers=gateway.headers, timeout=900
-                ) as api,
-            ):
-                expert = (
-                    await api.post(
-                        "/api/experts",
-                        json={"name": "Manuals guide", "domain": "tallyctl and Quaystone"},
-                    )
-                ).json()
-                await upload(api, expert["id"])
-                embedder = await asyncio.to_thread(Embedder)
-                cases = await quote_cases(api, expert["id"], questions, embedder.encode)
-                sweep = quote_sweep(cases)
-                print_table(
-                    "quotes: which page the lead quotes, by floor and rank penalty",
-                    (
-                        "penalty",
-                        "floor",
-                        "right page",
-                        "wrong page",
-                        "no quote",
-                        "uncovered quoted",
-                    ),
-                    sweep,
+        async with product_api(settings, parts, 900) as (_, api):
+            expert = (
+                await api.post(
+                    "/api/experts",
+                    json={"name": "Manuals guide", "domain": "tallyctl and Quaystone"},
                 )
-                await ask(api, expert["id"], "What is tallyctl?", "rag")  # loads the model
-                started = time.perf_counter()
+            ).json()
+            await upload(api, expert["id"])
+            embedder = await asyncio.to_thread(Embedder)
+            cases = await quote_cases(api, expert["id"], questions, embedder.encode)
+            sweep = quote_sweep(cases)
+            print_table(
+                "quotes: which page the lead quotes, by floor and rank penalty",
+                (
+                    "penalty",
+                    "floor",
+                    "right page",
+                    "wrong page",
+                    "no quote",
+                    "uncovered quoted",
+                ),
+                sweep,
+            )
+            await ask(api, expert["id"], "What is tallyctl?", "rag")  # loads the model
+            started = time.perf_counter()
+            for config in ("never", "auto"):
+                results[config] = await ask_all(api, expert["id"], questions, config)
+            for q in questions:
+                answer = await ask(api, expert["id"], q.question, "closed")
+                results["closed"].append((q, answer))
+            seconds = time.perf_counter() - started
+            if ADAPTER:
+                loop = await one_turn_of_the_loop(api, expert["id"])
                 for config in ("never", "auto"):
-                    results[config] = await ask_all(api, expert["id"], questions, config)
-                for q in questions:
-                    answer = await ask(api, expert["id"], q.question, "closed")
-                    results["closed"].append((q, answer))
-                seconds = time.perf_counter() - started
-                if ADAPTER:
-                    loop = await one_turn_of_the_loop(api, expert["id"])
-                    for config in ("never", "auto"):
-                        answers = await ask_all(api, expert["id"], questions, config)
-                        results[f"adapter-{config}"] = answers
-        finally:
-            for host in hosts:
-                await host.stop()
+                    answers = await ask_all(api, expert["id"], questions, config)
+                    results[f"adapter-{config}"] = answers
     rows = [
         summarise("closed book", results["closed"]),
         summarise("RAG as today (model's own markers)", results["never"], today=True),

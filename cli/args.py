@@ -1,8 +1,7 @@
 """What several commands take, said once so that every group words it alike: the EXPERT
-argument and the expert it names, a run's id, an input file, `--yes`, `-o`, an API key from
-the environment, and the
-checks of a choice that Typer cannot make (so that a typo is one line naming the choices,
-not a usage box)."""
+argument and the expert it names, a run's id, an input file, `--yes`, `--json`, `-o`, an API
+key from the environment, and the checks of a choice that Typer cannot make (so that a typo is
+one line naming the choices, not a usage box)."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ YesOption = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation
 NewestOption = typer.Option(20, "--limit", min=1, max=200, help="How many, newest first.")
 SinceOption = typer.Option(None, "--since", help="Only from this date or time (ISO).")
 UntilOption = typer.Option(None, "--until", help="Only before this date or time (ISO).")
+JsonOption = typer.Option(False, "--json", help="As JSON, for scripts.")
 
 
 def run_arg(what: str = "run") -> typer.models.ArgumentInfo:

@@ -4,8 +4,10 @@ person or a document wrote is always a `Text`, never read as Rich markup."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 
+import typer
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn
 from rich.table import Table
@@ -48,6 +50,21 @@ def say(text: str, style: str = "") -> None:
     console.print(Text(text, style=style))
 
 
+def printed_json(value: object, wanted: bool) -> bool:
+    """`value` as indented JSON on stdout when `--json` was `wanted`, for scripts (plain
+    text, never through Rich): how every `--json` prints. True when it was printed, so that
+    the command stops there."""
+    if wanted:
+        typer.echo(json.dumps(value, indent=2))
+    return wanted
+
+
+def print_one(value: object, draw: Callable[..., RenderableType], as_json: bool) -> None:
+    """One thing: as JSON with `--json`, else as `draw` shows it."""
+    if not printed_json(value, as_json):
+        console.print(draw(value))
+
+
 def details(rows: Iterable[tuple[str, str | Text]]) -> Table:
     """Label and value, one pair a line, the labels in bold: how one thing is shown."""
     grid = Table.grid(padding=(0, 2))
@@ -71,10 +88,16 @@ def table(
 
 
 def print_list(
-    items: list, draw: Callable[..., RenderableType], empty: str, title: str | None = None
+    items: list,
+    draw: Callable[..., RenderableType],
+    empty: str,
+    title: str | None = None,
+    as_json: bool = False,
 ) -> None:
     """The items as `draw` shows them (under `title`, where there is one), or the sentence
-    `empty` saying there are none and what to do about it."""
+    `empty` saying there are none and what to do about it; with `--json`, as JSON."""
+    if printed_json(items, as_json):
+        return
     if not items:
         say(empty)
         return

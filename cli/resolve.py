@@ -3,23 +3,43 @@ expert's adapter versions by its id or a unique start of it. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cli.client import CliError
+
+
+def pick(
+    items: list[dict],
+    ref: str,
+    matches: Callable[[dict], bool],
+    several: str,
+    missing: Callable[[], str],
+) -> dict:
+    """The item whose id is `ref`, else the only one that `matches`: how every reference a
+    person types is looked up. Several matching is an error that starts with how many, then
+    `several`, then their ids; none, the error `missing()` words."""
+    for item in items:
+        if item["id"] == ref:
+            return item
+    found = [item for item in items if matches(item)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        ids = ", ".join(item["id"] for item in found)
+        raise CliError(f"{len(found)} {several}: {ids}")
+    raise CliError(missing())
 
 
 def resolve_expert(experts: list[dict], ref: str) -> dict:
     """The expert whose id is `ref`, else the one whose name is exactly `ref`."""
-    for expert in experts:
-        if expert["id"] == ref:
-            return expert
-    named = [e for e in experts if e["name"] == ref]
-    if len(named) == 1:
-        return named[0]
-    if named:
-        ids = ", ".join(e["id"] for e in named)
-        raise CliError(f"{len(named)} experts are called {ref!r}; use an id instead: {ids}")
-    folded = [e for e in experts if e["name"].casefold() == ref.casefold()]
-    hint = f" (did you mean {folded[0]['name']!r}?)" if folded else ""
-    raise CliError(f"there is no expert with the id or name {ref!r}{hint}")
+
+    def missing() -> str:
+        folded = [e for e in experts if e["name"].casefold() == ref.casefold()]
+        hint = f" (did you mean {folded[0]['name']!r}?)" if folded else ""
+        return f"there is no expert with the id or name {ref!r}{hint}"
+
+    several = f"experts are called {ref!r}; use an id instead"
+    return pick(experts, ref, lambda e: e["name"] == ref, several, missing)
 
 
 def resolve_adapter(adapters: list[dict], ref: str, expert_name: str) -> dict:
@@ -28,16 +48,13 @@ def resolve_adapter(adapters: list[dict], ref: str, expert_name: str) -> dict:
     ref = ref.strip()
     if not ref:
         raise CliError("an adapter id (or the start of one) is needed")
-    for adapter in adapters:
-        if adapter["id"] == ref:
-            return adapter
-    matches = [a for a in adapters if a["id"].startswith(ref)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        ids = ", ".join(a["id"] for a in matches)
-        raise CliError(f"{len(matches)} adapters of {expert_name} start with {ref!r}: {ids}")
-    raise CliError(
-        f"{expert_name} has no adapter whose id starts with {ref!r}"
-        f" (see: simtune registry list {expert_name!r})"
+    return pick(
+        adapters,
+        ref,
+        lambda a: a["id"].startswith(ref),
+        f"adapters of {expert_name} start with {ref!r}",
+        lambda: (
+            f"{expert_name} has no adapter whose id starts with {ref!r}"
+            f" (see: simtune registry list {expert_name!r})"
+        ),
     )

@@ -7,7 +7,6 @@ of its own, as the gateway shows it only in the reply that made it."""
 
 from __future__ import annotations
 
-import json
 import os
 from urllib.parse import quote
 
@@ -15,9 +14,9 @@ import typer
 
 from cli import credentials
 from cli.accounts.views import expiry, keys_table, scopes
-from cli.args import one_of
+from cli.args import JsonOption, one_of
 from cli.client import ApiError, Client, CliError, client_from, command, url_of
-from cli.render import print_list, say
+from cli.render import print_list, printed_json, say
 from contracts.accounts import ALL_SCOPES, KEY_PREFIX
 
 commands = typer.Typer()  # `login`, `logout` and `whoami`, at the top level of `simtune`
@@ -26,7 +25,6 @@ keys = typer.Typer(help="Your API keys: list, create, revoke.", no_args_is_help=
 UrlOption = typer.Option(
     None, "--url", help="The gateway to sign in to (default: simtune's --url or SIMTUNE_URL)."
 )
-JsonOption = typer.Option(False, "--json", help="As JSON, for scripts.")
 
 
 def whois(client: Client) -> dict:
@@ -83,8 +81,7 @@ def logout(ctx: typer.Context, url: str | None = UrlOption) -> None:
 def whoami(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Who the gateway knows you as, with the key the CLI presents."""
     me = whois(client_from(ctx))
-    if as_json:
-        typer.echo(json.dumps(me, indent=2))
+    if printed_json(me, as_json):
         return
     source = (
         credentials.ENV_KEY
@@ -99,10 +96,8 @@ def whoami(ctx: typer.Context, as_json: bool = JsonOption) -> None:
 def list_keys(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """List your API keys: name, prefix, scopes, expiry, last use (never the keys)."""
     found = client_from(ctx).get("/api/auth/api-keys")["keys"]
-    if as_json:
-        typer.echo(json.dumps(found, indent=2))
-        return
-    print_list(found, keys_table, "You have no API keys yet: simtune keys create NAME", "API keys")
+    empty = "You have no API keys yet: simtune keys create NAME"
+    print_list(found, keys_table, empty, "API keys", as_json)
 
 
 @command(keys, "create")
@@ -126,8 +121,7 @@ def create_key(
     if expires_in_days is not None:
         body["expires_in_days"] = expires_in_days
     made = client_from(ctx).request("POST", "/api/auth/api-keys", json=body)
-    if as_json:
-        typer.echo(json.dumps(made, indent=2))
+    if printed_json(made, as_json):
         return
     granted = scopes(made.get("scopes") or body.get("scopes") or [])
     lasts = expiry(made["expires_at"])

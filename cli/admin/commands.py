@@ -15,7 +15,7 @@ import typer
 
 from cli.accounts.deleting import print_report
 from cli.admin.views import users_table
-from cli.args import YesOption, confirmed, one_of
+from cli.args import JsonOption, YesOption, confirmed, one_of
 from cli.client import CliError, command
 from cli.render import print_list, say
 from contracts.accounts import CreateUser, ForgetUser, GetErasure, ListUsers, RemoveUser
@@ -30,7 +30,6 @@ app.add_typer(users, name="users")
 
 ACTOR = "cli (server machine)"  # what the audit trail names as having done it
 ROLES = ("owner", "member")
-JsonOption = typer.Option(False, "--json", help="As JSON, for scripts.")
 WAIT_S = 30.0  # how long a deletion waits for every service to erase its part
 FORGET_TIMEOUT_S = 45.0  # deciding waits for the accounts views to show it
 
@@ -49,11 +48,8 @@ def every_user() -> list[dict]:
 def list_users(as_json: bool = JsonOption) -> None:
     """List the people who can sign in, with their role."""
     found = every_user()
-    if as_json:
-        typer.echo(json.dumps(found, indent=2))
-        return
     empty = "No one can sign in yet: simtune admin users create EMAIL --role owner"
-    print_list(found, users_table, empty, "Users")
+    print_list(found, users_table, empty, "Users", as_json)
 
 
 @command(users, "create")

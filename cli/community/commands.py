@@ -7,14 +7,12 @@ that cannot be reached, search lists the templates kept on this computer and say
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from cli.args import YesOption, one_of
+from cli.args import JsonOption, YesOption, one_of
 from cli.client import Client, CliError, client_from, command
 from cli.community.views import listing_table, published_details, warnings_block
-from cli.render import console, say
+from cli.render import console, print_one, printed_json, say
 
 app = typer.Typer(
     help="Templates others published: search, show, import, rate, review, report.",
@@ -23,7 +21,6 @@ app = typer.Typer(
 
 SORTS = ("popular", "rating", "newest", "used")
 RegistryArg = typer.Argument(..., metavar="TEMPLATE_ID", help="The published template's id.")
-JsonOption = typer.Option(False, "--json", help="As JSON, for scripts.")
 
 
 def published(client: Client, registry_id: str) -> dict:
@@ -70,8 +67,7 @@ def search(
     params = {"q": query, "domain": domain, "methodology": methodology, "author": author,
               "sort": sort, "page": page}  # fmt: skip
     listing = client_from(ctx).get("/api/community/templates", **params)
-    if as_json:
-        typer.echo(json.dumps(listing, indent=2))
+    if printed_json(listing, as_json):
         return
     if not listing["items"]:
         where = (
@@ -89,11 +85,7 @@ def search(
 @command(app, "show")
 def show(ctx: typer.Context, template: str = RegistryArg, as_json: bool = JsonOption) -> None:
     """Show a published template: its fields, rating, versions, unusual patterns and text."""
-    found = published(client_from(ctx), template)
-    if as_json:
-        typer.echo(json.dumps(found, indent=2))
-        return
-    console.print(published_details(found))
+    print_one(published(client_from(ctx), template), published_details, as_json)
 
 
 @command(app, "import")

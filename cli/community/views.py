@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.render import NONE, details, table, when
+from cli.templates.views import front_matter
 
 UPDATE = "update available"
 
@@ -65,12 +66,7 @@ def published_details(view: dict) -> Group:
     if view.get("imported_version"):
         version += f" (you have {view['imported_version']})"
     rows: list[tuple[str, str | Text]] = [
-        ("Template", template["id"]),
-        ("Name", template.get("name", "")),
-        ("Description", template.get("description") or NONE),
-        ("Domain", template.get("domain") or NONE),
-        ("Methodology", template.get("methodology") or NONE),
-        ("Keywords", ", ".join(template.get("keywords") or []) or NONE),
+        *front_matter(template),
         ("Author", author(template)),
         ("Version", version),
         ("Rating", rating(template)),

@@ -49,14 +49,11 @@ def list_adapters(
 ) -> None:
     """List an expert's adapter versions, newest first; ● marks the one that answers."""
     chosen = Chosen(ctx, expert)
-    if as_json:
-        typer.echo(json.dumps(chosen.adapters, indent=2))
-        return
     empty = (
         f"{chosen.name} has no adapters yet; it answers with the base model. Train one"
         " (simtune trainer EXPERT) or import one (simtune registry import EXPERT FILE)."
     )
-    print_list(chosen.adapters, adapters_table, empty, f"Adapters of {chosen.name}")
+    print_list(chosen.adapters, adapters_table, empty, f"Adapters of {chosen.name}", as_json)
 
 
 @command(app, "show")

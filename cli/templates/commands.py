@@ -8,14 +8,14 @@ exact name of one of the person's templates."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from cli.args import ExpertArg, find_expert, input_file
+from cli.args import ExpertArg, JsonOption, find_expert, input_file
 from cli.client import Client, CliError, client_from, command
-from cli.render import console, print_list, say
+from cli.render import print_list, print_one, say
+from cli.resolve import pick
 from cli.templates.views import template_details, templates_table
 
 app = typer.Typer(
@@ -24,7 +24,6 @@ app = typer.Typer(
 )
 
 TemplateArg = typer.Argument(..., metavar="TEMPLATE", help="The template's id or exact name.")
-JsonOption = typer.Option(False, "--json", help="As JSON, for scripts.")
 NONE_WORD = "none"
 
 
@@ -36,17 +35,12 @@ def listed(client: Client) -> list[dict]:
 
 def resolve_template(templates: list[dict], ref: str) -> dict:
     """The template whose id is `ref`, else the only one whose name is exactly `ref`."""
-    for template in templates:
-        if template["id"] == ref:
-            return template
-    named = [t for t in templates if t.get("name") == ref]
-    if len(named) == 1:
-        return named[0]
-    if named:
-        ids = ", ".join(t["id"] for t in named)
-        raise CliError(f"{len(named)} templates are called {ref!r}; use an id instead: {ids}")
-    raise CliError(
-        f"you have no template with the id or name {ref!r} (see: simtune templates list)"
+    return pick(
+        templates,
+        ref,
+        lambda t: t.get("name") == ref,
+        f"templates are called {ref!r}; use an id instead",
+        lambda: f"you have no template with the id or name {ref!r} (see: simtune templates list)",
     )
 
 
@@ -76,24 +70,17 @@ TemplateFile = input_file("FILE.md", "Markdown with YAML front matter (name, ver
 def list_templates(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """List your templates: your own, forks and imported ones."""
     templates = listed(client_from(ctx))
-    if as_json:
-        typer.echo(json.dumps(templates, indent=2))
-        return
     empty = (
         "You have no templates yet. Write one (simtune templates create FILE.md) or import one"
         " from the community (simtune community search)."
     )
-    print_list(templates, templates_table, empty, "Your templates")
+    print_list(templates, templates_table, empty, "Your templates", as_json)
 
 
 @command(app, "show")
 def show(ctx: typer.Context, template: str = TemplateArg, as_json: bool = JsonOption) -> None:
     """Show a template: its fields, versions, any unusual patterns, and its text."""
-    found = find_template(client_from(ctx), template)
-    if as_json:
-        typer.echo(json.dumps(found, indent=2))
-        return
-    console.print(template_details(found))
+    print_one(find_template(client_from(ctx), template), template_details, as_json)
 
 
 @command(app, "create")

@@ -57,15 +57,23 @@ def warnings_lines(warnings: list[dict]) -> list[Text]:
     ]
 
 
-def template_details(template: dict, content: bool = True) -> Group:
-    """Every field of a template, its versions, its warnings, then (with `content`) its text."""
-    rows = [
+def front_matter(template: dict) -> list[tuple[str, str | Text]]:
+    """The id and what a template's front matter says of it, as rows of `details`: the same
+    for a person's own template and a published one."""
+    return [
         ("Template", template["id"]),
         ("Name", template.get("name", "")),
         ("Description", template.get("description") or NONE),
         ("Domain", template.get("domain") or NONE),
         ("Methodology", template.get("methodology") or NONE),
         ("Keywords", ", ".join(template.get("keywords") or []) or NONE),
+    ]
+
+
+def template_details(template: dict, content: bool = True) -> Group:
+    """Every field of a template, its versions, its warnings, then (with `content`) its text."""
+    rows = [
+        *front_matter(template),
         ("Version", template.get("version", "")),
         ("Source", source(template)),
         ("Applied to", ", ".join(template.get("applied_to") or []) or NONE),
