@@ -57,7 +57,9 @@ class Backend:
     def __init__(self, nc: NATS, settings: Settings, hub: EventHub) -> None:
         self.nc, self.settings, self.hub = nc, settings, hub
         self.js = nc.jetstream()
-        self.objects = Objects(self.js, RemoteObjectKeys(nc))  # keys asked of the services
+        self.objects = Objects(  # keys asked of the services
+            self.js, RemoteObjectKeys(nc), replicas=settings.stream_replicas
+        )
         self.tenant = NOBODY
         self.principal: Principal | None = None
 

@@ -22,6 +22,12 @@ from runtime.eventstore import RecordedEvent, to_recorded
 from runtime.projection import Projection, Writes
 from runtime.sealing import ForgottenEvent, Sealer
 
+# events applied to a projection, by projection and stream (a context's log): how fast views
+# follow the log, and, beside the stream's own counts, whether one has fallen behind
+applied = telemetry.meter("simtune.projector").create_counter(
+    "simtune.projection.events", unit="{event}", description="events applied to projections"
+)
+
 
 class ReaderAhead(Exception):
     """The reader is past the checkpoint; read again from `checkpoint + 1`."""
@@ -67,6 +73,7 @@ async def apply_in(
             await projection.apply(out, rec)
     await out.flush()
     await db.write_checkpoint(conn, schema, projection.name, stream, todo[-1].seq)
+    applied.add(len(todo), {"projection": projection.name, "stream": stream})
     return todo
 
 

@@ -19,8 +19,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext, api
-from nats.js.errors import APIError, NotFoundError
+from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 
 from contracts.base import DomainError, ErrorCode
 from contracts.events import STREAMS
@@ -36,11 +37,27 @@ log = get_logger(__name__)
 
 WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed expected-sequence check
 STREAM_NAME_IN_USE = 10058
+DUPLICATE_IN_PROCESS = 10158  # the same event id is still being agreed on (no quorum yet)
 DUPLICATE_WINDOW_S = 120.0
 
 
 class ConcurrencyError(Exception):
     """The aggregate changed since it was read: the write was stale."""
+
+
+class LogUnavailable(DomainError):
+    """The event log did not confirm a write: no server of its stream answered in time (a
+    cluster that lost the majority of the stream's replicas, or a server that is down). The
+    event may still land once the servers agree again, so a retry sends the same event id,
+    which JetStream stores once (503)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(
+            ErrorCode.UNAVAILABLE,
+            f"the event log ({stream}) is not taking writes right now (too few of its servers"
+            " are up); try again in a moment",
+        )
+        self.stream = stream
 
 
 class InvalidSubjectToken(DomainError):
@@ -132,17 +149,26 @@ async def to_recorded(
 
 
 class EventStore:
-    def __init__(self, js: JetStreamContext, sealer: Sealer | None = None) -> None:
+    """The log of every context. `replicas` (`SIMTUNE_STREAM_REPLICAS`) is how many servers
+    of a cluster keep each stream this store creates: 1 on a single server, 3 or 5 in a
+    cluster, which then takes writes while a majority of them is up."""
+
+    def __init__(
+        self, js: JetStreamContext, sealer: Sealer | None = None, *, replicas: int = 1
+    ) -> None:
         self._js = js
         self.sealer = sealer
+        self.replicas = replicas
         self.key = uuid.uuid4().hex  # names this connection's view of the log (state caches)
 
     async def ensure_stream(self, context: str) -> str:
-        """Create the context's stream if it is missing: file storage, kept forever.
+        """Create the context's stream if it is missing: file storage, kept forever, on
+        `replicas` servers.
 
-        An existing stream is verified, never changed: its operators may have given it three
-        replicas or other limits. A difference in what the log relies on (subjects, storage,
-        retention, deny_delete, deny_purge) is logged as a warning that names it.
+        An existing stream is verified, never changed: its operators may have given it other
+        limits, and changing its replicas moves its data between servers, which is theirs to
+        decide. A difference in what the log relies on (subjects, storage, retention,
+        deny_delete, deny_purge, replicas) is logged as a warning that names it.
         """
         name = stream_for(context)
         config = api.StreamConfig(
@@ -155,6 +181,7 @@ class EventStore:
             deny_delete=True,
             deny_purge=True,
             allow_direct=True,
+            num_replicas=self.replicas,
         )
         try:
             info = await self._js.stream_info(name)
@@ -190,7 +217,8 @@ class EventStore:
         None skips the check. A stale `expected_seq` raises ConcurrencyError. The event must
         decode under the log's own rules (msgspec.ValidationError otherwise), so nothing
         lands on the log that a projection could not read back. Its personal fields are
-        then sealed (`TenantForgotten` for a tenant whose key was destroyed).
+        then sealed (`TenantForgotten` for a tenant whose key was destroyed). A log that
+        takes no write (no quorum of its servers) raises `LogUnavailable`.
         """
         subject = subject_for(context, tenant, aggregate, aggregate_id)
         data = encode(event)
@@ -213,7 +241,13 @@ class EventStore:
         telemetry.inject(headers)
         try:
             ack = await self._js.publish(subject, data, headers=headers)
+        except (NatsTimeout, NoStreamResponseError) as exc:
+            # Unanswered, the append may still land once the servers agree again; the
+            # command's event id makes a retry within the duplicate window a no-op.
+            raise LogUnavailable(stream_for(context)) from exc
         except APIError as exc:
+            if exc.err_code == DUPLICATE_IN_PROCESS:  # an earlier try still undecided
+                raise LogUnavailable(stream_for(context)) from exc
             if exc.err_code == WRONG_LAST_SEQUENCE:
                 raise ConcurrencyError(
                     f"{aggregate} {aggregate_id} was changed by someone else; reload and retry"

@@ -21,8 +21,8 @@ BUCKET = "reactor_holds"
 
 
 class Holds:
-    def __init__(self, js: JetStreamContext, durable: str) -> None:
-        self._js, self._durable = js, durable
+    def __init__(self, js: JetStreamContext, durable: str, *, replicas: int = 1) -> None:
+        self._js, self._durable, self._replicas = js, durable, replicas
         self._kv = None
 
     async def _bucket(self):
@@ -30,7 +30,12 @@ class Holds:
             try:
                 self._kv = await self._js.key_value(BUCKET)
             except (BucketNotFoundError, NotFoundError):
-                config = api.KeyValueConfig(bucket=BUCKET, history=1, storage=api.StorageType.FILE)
+                config = api.KeyValueConfig(
+                    bucket=BUCKET,
+                    history=1,
+                    storage=api.StorageType.FILE,
+                    replicas=self._replicas,
+                )
                 self._kv = await self._js.create_key_value(config)
         return self._kv
 

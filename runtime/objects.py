@@ -78,11 +78,14 @@ class Stored(NamedTuple):
 class Objects:
     """The object store, every object sealed with keys from `keys` (`LocalObjectKeys` in a
     service, `RemoteObjectKeys` in the gateway). `keys=None` stores plaintext and opens no
-    sealed object: only a measurement of what sealing costs uses it."""
+    sealed object: only a measurement of what sealing costs uses it. A bucket this creates is
+    kept on `replicas` servers of a cluster (`SIMTUNE_STREAM_REPLICAS`, as the log's streams);
+    an existing one is used as it is."""
 
-    def __init__(self, js: JetStreamContext, keys: ObjectKeys | None) -> None:
+    def __init__(self, js: JetStreamContext, keys: ObjectKeys | None, *, replicas: int = 1) -> None:
         self._js = js
         self._keys = keys
+        self.replicas = replicas
         self._buckets: dict[str, object] = {}
 
     async def bucket(self, name: str):
@@ -90,7 +93,9 @@ class Objects:
             try:
                 self._buckets[name] = await self._js.object_store(name)
             except (BucketNotFoundError, NotFoundError):
-                config = api.ObjectStoreConfig(bucket=name, storage=api.StorageType.FILE)
+                config = api.ObjectStoreConfig(
+                    bucket=name, storage=api.StorageType.FILE, replicas=self.replicas
+                )
                 self._buckets[name] = await self._js.create_object_store(name, config=config)
         return self._buckets[name]
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from nats.js.errors import ServiceUnavailableError
 
 from runtime.db import unreachable
+from runtime.eventstore import LogUnavailable
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 NATS_INSUFFICIENT_RESOURCES = 10023  # JetStream's "insufficient resources": its store is full
@@ -40,5 +41,10 @@ def passing(error: BaseException) -> bool:
     """An outage that passes by itself or once a person frees space, so the work should be
     tried again rather than decided as failed: the database unreachable, a local disk full.
     JetStream's "insufficient resources" is not retried: the store stays full until a person
-    deletes something, so the work fails at once with a sentence saying what to free."""
-    return unreachable(error) or _local_disk_full(error)
+    deletes something, so the work fails at once with a sentence saying what to free. A log
+    that has lost the quorum of its servers (`LogUnavailable`) passes once they are back."""
+    return (
+        unreachable(error)
+        or _local_disk_full(error)
+        or any(isinstance(e, LogUnavailable) for e in _chain(error))
+    )

@@ -94,6 +94,7 @@ class Reactor:
         on_fatal: OnFatal = exit_process,
         hold_s: float = 30.0,
         sealer: Sealer | None = None,
+        replicas: int = 1,
     ) -> None:
         self.nc, self.js = nc, nc.jetstream()
         self.sealer = sealer  # opens the personal content of events (None: plain events only)
@@ -106,7 +107,7 @@ class Reactor:
         self.give_up, self.on_fatal, self.hold_s = give_up, on_fatal, hold_s
         self.durable = durable_name("react", name)
         self.parked = 0
-        self._holds = Holds(self.js, self.durable)
+        self._holds = Holds(self.js, self.durable, replicas=replicas)
         self._held: dict[int, float] = {}  # stream sequence -> when it was last held here
         self._state, self._detail = "stopped", None
         self._trouble: str | None = None  # a passing problem while running (fetch failing)

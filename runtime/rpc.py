@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 import typing
 import uuid
 from collections.abc import Awaitable, Callable
@@ -46,6 +47,11 @@ from runtime.codec import decode, encode
 from runtime.eventstore import ConcurrencyError
 from runtime.logs import bind_request_context, bound, get_logger
 from runtime.outages import disk_full
+
+# how long a service took over each command and query, by service and subject (errors included)
+handled = telemetry.meter("simtune.rpc").create_histogram(
+    "simtune.rpc.server.duration", unit="ms", description="requests a service answered over NATS"
+)
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -109,6 +115,10 @@ class Endpoints:
             task = asyncio.create_task(self._serve(req, request_type, handler))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
+            started, labels = time.perf_counter(), {"service": self.service, "subject": req.subject}
+            task.add_done_callback(
+                lambda _: handled.record((time.perf_counter() - started) * 1000, labels)
+            )
 
         return endpoint
 

@@ -94,8 +94,10 @@ class ServiceHost:
         )
         self.js = nc.jetstream()
         self.sealer = Sealer(self.keyring)  # personal content on the log is ciphertext
-        self.store = EventStore(self.js, self.sealer)
-        self.objects = Objects(self.js, LocalObjectKeys(self.keyring))  # sealed for their owner
+        self.store = EventStore(self.js, self.sealer, replicas=self.settings.stream_replicas)
+        self.objects = Objects(  # sealed for their owner
+            self.js, LocalObjectKeys(self.keyring), replicas=self.settings.stream_replicas
+        )
         self.endpoints = Endpoints(nc, service=self.name, context=self.context)
         self.jobs = Jobs(self.engine, self.schema, self.name)
         for context in STREAMS:
@@ -154,6 +156,7 @@ class ServiceHost:
                 max_deliver=self.settings.max_deliveries,
                 on_fatal=self._on_fatal,
                 sealer=self.sealer,
+                replicas=self.settings.stream_replicas,
                 **options,
             )
             await reactor.start()

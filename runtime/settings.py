@@ -34,7 +34,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     embedding_batch_size: int
     embedder: str  # "onnx" (the model as int8 ONNX, falls back to torch) | "torch"
     cache_dir: Path  # SIMTUNE_CACHE_DIR: what is made once and may be shared between homes
-    otel_exporter: str  # "none" | "console"
+    otel_exporter: str  # "none" | "console" | "otlp" (OTEL_EXPORTER_OTLP_ENDPOINT: the collector)
     gateway_url: str
     work_ack_wait_s: int
     max_deliveries: int  # a reaction that failed this many times is decided as a failure
@@ -84,6 +84,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # server); unset, each process uses its own user's password under SIMTUNE_HOME/nats/users
     nats_user: str | None = None
     nats_password: str | None = None  # a secret
+    # SIMTUNE_STREAM_REPLICAS: copies a cluster keeps of each stream, bucket and object store
+    # this install creates (1, 3 or 5: a majority must stay up); an existing one is left as is
+    stream_replicas: int = 1
     # TEMPLATE_REGISTRY_URL: the template registry the community hub publishes to and
     # imports from (another instance's); unset, the install's own
     template_registry_url: str | None = None
@@ -225,6 +228,37 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _replicas(env: dict[str, str]) -> int:
+    """SIMTUNE_STREAM_REPLICAS: 1 (one server), 3 or 5 (a cluster). JetStream needs a
+    majority of a stream's replicas up to write, so an even count only adds a server to lose."""
+    raw = (env.get("SIMTUNE_STREAM_REPLICAS") or "").strip()
+    if not raw:
+        return 1
+    if raw not in ("1", "3", "5"):
+        raise SettingsError(f"SIMTUNE_STREAM_REPLICAS must be 1, 3 or 5, got {raw!r}")
+    return int(raw)
+
+
+def _otel_exporter(env: dict[str, str]) -> str:
+    """SIMTUNE_OTEL_EXPORTER; unset, a collector named by OTEL_EXPORTER_OTLP_ENDPOINT means
+    "otlp", so the standard OpenTelemetry variable alone turns the export on. The endpoint is
+    checked here: the exporter would only log its failure, on every batch, far from the cause."""
+    endpoint = (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "").strip()
+    otel = (env.get("SIMTUNE_OTEL_EXPORTER") or ("otlp" if endpoint else "none")).strip().lower()
+    if otel not in ("none", "console", "otlp"):
+        raise SettingsError(
+            f"SIMTUNE_OTEL_EXPORTER must be 'none', 'console' or 'otlp', got {otel!r}"
+        )
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL of an OTLP "
+                f"collector (e.g. http://127.0.0.1:4318), got {endpoint!r}"
+            )
+    return otel
+
+
 def _nats_login(env: dict[str, str]) -> tuple[str | None, str | None]:
     """NATS_USER and NATS_PASSWORD, both or neither: one without the other is a mistake that
     would otherwise show only as the server refusing the connection."""
@@ -249,9 +283,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     log_format = env.get("SIMTUNE_LOG_FORMAT", "console")
     if log_format not in ("console", "json"):
         raise SettingsError(f"SIMTUNE_LOG_FORMAT must be 'console' or 'json', got {log_format!r}")
-    otel = env.get("SIMTUNE_OTEL_EXPORTER", "none")
-    if otel not in ("none", "console"):
-        raise SettingsError(f"SIMTUNE_OTEL_EXPORTER must be 'none' or 'console', got {otel!r}")
+    otel = _otel_exporter(env)
     embedder = env.get("SIMTUNE_EMBEDDER", "onnx").strip().lower() or "onnx"
     if embedder not in ("onnx", "torch"):
         raise SettingsError(f"SIMTUNE_EMBEDDER must be 'onnx' or 'torch', got {embedder!r}")
@@ -324,6 +356,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         github_api_url=(env.get("SIMTUNE_GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
         nats_user=nats_user,
         nats_password=nats_password,
+        stream_replicas=_replicas(env),
         template_registry_url=_registry_url(env),
         template_registry_api_key=env.get("TEMPLATE_REGISTRY_API_KEY") or None,
     )

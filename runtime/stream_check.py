@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from nats.js import api
 
-# What the event log relies on; anything else (replicas, limits, description) is the
-# operators' to choose.
-CHECKED = ("subjects", "storage", "retention", "max_age", "deny_delete", "deny_purge")
+# What the event log relies on, and the replicas SIMTUNE_STREAM_REPLICAS asks for (fewer than
+# asked, a cluster loses writes sooner than its operators expect); anything else (limits,
+# description) is the operators' to choose.
+CHECKED = (
+    "subjects",
+    "storage",
+    "retention",
+    "max_age",
+    "deny_delete",
+    "deny_purge",
+    "num_replicas",
+)
 
 
 def _value(config: api.StreamConfig, field: str):
@@ -15,6 +24,8 @@ def _value(config: api.StreamConfig, field: str):
         return sorted(value or [])
     if field == "max_age":
         return value or 0
+    if field == "num_replicas":
+        return value or 1  # unset is one
     if field in ("deny_delete", "deny_purge"):
         return bool(value)
     return value.value if hasattr(value, "value") else value

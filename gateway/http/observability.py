@@ -3,7 +3,9 @@
 Each HTTP request runs in an OpenTelemetry SERVER span (a child of an incoming
 `traceparent`, if any); `runtime.rpc.request` injects that span into the NATS headers, so
 gateway -> service -> projector is one trace. Log lines carry `trace_id`, `tenant` and
-`correlation_id` (from `X-Correlation-Id`, or a new one, echoed in the response).
+`correlation_id` (from `X-Correlation-Id`, or a new one, echoed in the response). Each
+request's duration is recorded in the `simtune.http.server.duration` histogram by route
+template (not path: ids would make a series per expert) and status.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from runtime.logs import bind_request_context, get_logger
 
 log = get_logger("gateway.http")
 tracer = telemetry.tracer("simtune.gateway")
+durations = telemetry.meter("simtune.gateway").create_histogram(
+    "simtune.http.server.duration", unit="ms", description="HTTP requests the gateway answered"
+)
 CORRELATION_HEADER = "x-correlation-id"
 QUIET_PREFIXES = ("/static/", "/health")
 
@@ -61,6 +66,14 @@ def observe(app: ASGIApp) -> ASGIApp:
                 if status >= 500:
                     span.set_status(Status(StatusCode.ERROR))
                 elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+                durations.record(
+                    elapsed_ms,
+                    {
+                        "http.request.method": method,
+                        "http.route": scope.get("path_template") or "unmatched",
+                        "http.response.status_code": status,
+                    },
+                )
                 emit = log.debug if path.startswith(QUIET_PREFIXES) and status < 400 else log.info
                 emit("http.request", method=method, path=path, status=status, ms=elapsed_ms)
 

@@ -11,6 +11,7 @@ from nats.js.errors import ServiceUnavailableError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from runtime.db import DatabaseUnreachable, make_engine, unreachable
+from runtime.eventstore import LogUnavailable
 from runtime.outages import disk_full, passing
 
 
@@ -76,3 +77,9 @@ async def test_an_engine_whose_server_is_gone_says_so() -> None:
     finally:
         await engine.dispose()
     assert unreachable(caught.value) and passing(caught.value)
+
+
+def test_a_log_without_quorum_is_an_outage_that_passes_when_its_servers_return() -> None:
+    lost = LogUnavailable("EXPERT")
+    assert passing(lost) and passing(caused_by(lost))
+    assert not disk_full(lost)

@@ -43,3 +43,13 @@ def refused_naming(env: dict[str, str], words: list[str]) -> None:
         load_settings(env)
     for word in words:
         assert word in str(err.value)
+
+
+def test_stream_replicas_are_one_unless_a_cluster_asks_for_three_or_five():
+    assert load_settings({}).stream_replicas == 1
+    assert load_settings({"SIMTUNE_STREAM_REPLICAS": "3"}).stream_replicas == 3
+    assert load_settings({"SIMTUNE_STREAM_REPLICAS": " 5 "}).stream_replicas == 5
+    for wrong in ("2", "4", "0", "three", "-3"):
+        with pytest.raises(SettingsError) as err:
+            load_settings({"SIMTUNE_STREAM_REPLICAS": wrong})
+        assert str(err.value) == f"SIMTUNE_STREAM_REPLICAS must be 1, 3 or 5, got {wrong!r}"
