@@ -9,7 +9,6 @@ service takes the request again from the work queue and the job ends with one
 from __future__ import annotations
 
 import io
-import os
 import signal
 from collections import Counter
 from pathlib import Path
@@ -29,8 +28,7 @@ from contracts.expert import CreateExpert, Profile
 from runtime.eventstore import EventStore
 from runtime.rpc import ask
 from tests.support.objects import sealed_objects
-from tests.support.processes import Processes, wait_for_service
-from tests.support.servers import admin_connect, own_servers
+from tests.support.processes import own_processes, wait_for_service
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
@@ -40,25 +38,14 @@ SERVICES = ("accounts", "expert", "ingest", "dataset", "trainer", "registry", "b
 
 @pytest.fixture
 async def crashable():
-    with own_servers("simtune-export-crash-") as servers:
-        env = {
-            **os.environ,
-            **servers,
-            "SIMTUNE_WORK_ACK_WAIT_S": "2",
-            "FINETUNE_SCHEDULE": "off",
-            "SIMTUNE_LOG_FORMAT": "json",
-            "HF_HUB_OFFLINE": "1",
-        }
-        procs = Processes(env, Path(servers["SIMTUNE_HOME"]))
-        nc = await admin_connect(servers["NATS_URL"], servers["SIMTUNE_HOME"])
+    settings = {"FINETUNE_SCHEDULE": "off"}
+    async with own_processes("simtune-export-crash-", settings) as (procs, nc, servers):
         try:
             yield procs, nc, Path(servers["SIMTUNE_HOME"])
-        finally:
+        finally:  # a stopped process takes no SIGTERM: resume it so it can be stopped
             bench = procs.procs.get("benchmark")
             if bench is not None:
                 bench.send_signal(signal.SIGCONT)
-            procs.stop_all()
-            await nc.close()
 
 
 @pytest.mark.timeout(420)

@@ -11,31 +11,15 @@ API); the client is the community service's local role wired to that address, as
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
 
 import httpx
 import pytest
-from sqlalchemy import text
 
+from contracts import community
 from contracts.base import DomainError
-from contracts.community import (
-    ApplyTemplate,
-    CommunitySearch,
-    CreateTemplate,
-    GetCommunityTemplate,
-    GetTemplate,
-    ImportTemplate,
-    ListTemplates,
-    PublishTemplate,
-    RateTemplate,
-    RegistryGet,
-    ReportTemplate,
-    ReviewTemplate,
-)
-from runtime.projector import Pacing
 from runtime.rpc import ask
 from services.community.cache import RegistryCache
 from services.community.commands import TemplateCommands
@@ -44,13 +28,14 @@ from services.community.registry_client import RemoteRegistry
 from services.community.signing_keys import SigningKeys
 from tests.support.accounts import person
 from tests.support.flows import create_expert
+from tests.support.refusing_view import refusing_view
 from tests.support.scripted_llm import read_body, respond, serving
 from tests.support.servers import serve_gateway
 from tests.support.templates import created, template_text, unique
 from tests.support.views import snapshot
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
-QUICK = Pacing(attempts=2, backoff_s=0.05, parked_retry_s=0.3, hold_retry_s=0.2, idle_s=0.3)
 
 
 class Client:
@@ -67,16 +52,6 @@ class Client:
         await self.registry.close()
 
 
-async def until(check, timeout: float = 15.0, what: str = "the condition"):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
 async def test_a_client_publishes_imports_and_rates_over_http_and_lists_its_cache_offline(
     stack, nc
 ):
@@ -89,47 +64,54 @@ async def test_a_client_publishes_imports_and_rates_over_http_and_lists_its_cach
         leaky = await created(nc, template_text(f"Leaky {word}", body="Call +44 20 7946 0958."),
                               publisher.tenant)  # fmt: skip
         with pytest.raises(DomainError, match="line 10: phone number"):
-            await writer.commands.publish(PublishTemplate(tenant=publisher.tenant,
-                                                          template_id=leaky.id))  # fmt: skip
+            await writer.commands.publish(
+                community.PublishTemplate(tenant=publisher.tenant, template_id=leaky.id)
+            )
 
         view = await created(nc, template_text(f"Remote {word}"), publisher.tenant)
         done = await writer.commands.publish(
-            PublishTemplate(tenant=publisher.tenant, template_id=view.id, author="Grace")
+            community.PublishTemplate(tenant=publisher.tenant, template_id=view.id, author="Grace")
         )
         assert done.registry_url == url.rstrip("/") and done.version == "1.0.0"
 
         async def found():
-            listing = await client.queries.search(CommunitySearch(tenant=reader.tenant, q=word))
+            listing = await client.queries.search(
+                community.CommunitySearch(tenant=reader.tenant, q=word)
+            )
             return listing if any(i.id == done.registry_id for i in listing.items) else None
 
         listing = await until(found, what="the published template in the registry's search")
         assert not listing.offline and listing.items[0].author == "Grace"
         # the filters travel to the remote registry: by its author, and not by another
-        by_grace = CommunitySearch(tenant=reader.tenant, q=word, author="grace")
-        by_other = CommunitySearch(tenant=reader.tenant, q=word, author="Someone else")
+        by_grace = community.CommunitySearch(tenant=reader.tenant, q=word, author="grace")
+        by_other = community.CommunitySearch(tenant=reader.tenant, q=word, author="Someone else")
         assert [i.id for i in (await client.queries.search(by_grace)).items] == [done.registry_id]
         assert (await client.queries.search(by_other)).items == []
 
         started = time.perf_counter()
         accepted = await client.commands.import_template(
-            ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id)
+            community.ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id)
         )
         assert time.perf_counter() - started < 2.0
-        copy = await ask(nc, GetTemplate(tenant=reader.tenant, template_id=accepted.id,
-                                         after_seq=accepted.seq))  # fmt: skip
+        copy = await ask(nc, community.GetTemplate(tenant=reader.tenant, template_id=accepted.id,
+                                                   after_seq=accepted.seq))  # fmt: skip
         assert copy.imported_from.registry_url == url.rstrip("/")
         assert copy.name == f"Remote {word}"
 
         rated = await client.commands.rate(
-            RateTemplate(tenant=reader.tenant, registry_id=done.registry_id, rating=4)
+            community.RateTemplate(tenant=reader.tenant, registry_id=done.registry_id, rating=4)
         )
-        shown = await ask(nc, RegistryGet(registry_id=done.registry_id, after_seq=rated.seq))
+        shown = await ask(
+            nc, community.RegistryGet(registry_id=done.registry_id, after_seq=rated.seq)
+        )
         assert (shown.avg_rating, shown.review_count, shown.download_count) == (4.0, 1, 1)
     finally:
         server.should_exit = True
         await task
     try:  # the registry is stopped: the hub lists what it cached, and says so
-        offline = await client.queries.search(CommunitySearch(tenant=reader.tenant, q=word))
+        offline = await client.queries.search(
+            community.CommunitySearch(tenant=reader.tenant, q=word)
+        )
         assert offline.offline and [i.id for i in offline.items] == [done.registry_id]
         assert offline.items[0].imported_version == "1.0.0"
         # the cache filters as the registry does
@@ -137,12 +119,12 @@ async def test_a_client_publishes_imports_and_rates_over_http_and_lists_its_cach
         assert cached.offline and [i.id for i in cached.items] == [done.registry_id]
         assert (await client.queries.search(by_other)).items == []
         page = await client.queries.show(
-            GetCommunityTemplate(tenant=reader.tenant, registry_id=done.registry_id)
+            community.GetCommunityTemplate(tenant=reader.tenant, registry_id=done.registry_id)
         )
         assert page.offline and page.template.name == f"Remote {word}"
         with pytest.raises(DomainError, match="cannot be reached") as away:
             await client.commands.import_template(
-                ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id)
+                community.ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id)
             )
         assert away.value.status == 503
     finally:
@@ -174,31 +156,26 @@ def tampering(upstream: str):
 async def test_a_template_changed_after_it_was_signed_is_refused_on_import(stack, nc):
     host = stack.hosts["community"]
     view = await created(nc, template_text(unique("Signed")))
-    done = await ask(nc, PublishTemplate(template_id=view.id))
+    done = await ask(nc, community.PublishTemplate(template_id=view.id))
     reader = await person(nc)
     async with serving(tampering(stack.url)) as evil:
         client = Client(host, evil, reader.key)
         try:
             with pytest.raises(DomainError, match="changed after it was signed") as refused:
                 await client.commands.import_template(
-                    ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id)
+                    community.ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id)
                 )
         finally:
             await client.close()
     assert refused.value.status == 400
-    assert (await ask(nc, ListTemplates(tenant=reader.tenant))).items == []
+    assert (await ask(nc, community.ListTemplates(tenant=reader.tenant))).items == []
 
 
 async def test_a_community_projection_that_cannot_apply_an_event_parks_then_goes_on(services, nc):
     host = services["community"]
-    projector = host.projectors["community.templates"]
-    pacing, projector.pacing = projector.pacing, QUICK
     poison = f"Poison {uuid.uuid4().hex[:6]}"
-    async with host.engine.begin() as conn:  # the view refuses this one row
-        await conn.execute(text("ALTER TABLE community.templates ADD CONSTRAINT refuses_poison"
-                                f" CHECK (name <> '{poison}')"))  # fmt: skip
-    try:
-        stuck = await ask(nc, CreateTemplate(content=template_text(poison)))
+    async with refusing_view(host, "community.templates", f"name <> '{poison}'"):
+        stuck = await ask(nc, community.CreateTemplate(content=template_text(poison)))
 
         async def parked():
             health = await host.health()
@@ -208,22 +185,14 @@ async def test_a_community_projection_that_cannot_apply_an_event_parks_then_goes
         component = await until(parked, what="community.templates to be stuck")
         assert "community.TemplateCreated" in component.detail
         assert "refuses_poison" in component.detail
-        behind = await ask(nc, CreateTemplate(content=template_text("behind the poison")))
+        behind = await ask(nc, community.CreateTemplate(content=template_text("behind the poison")))
         with pytest.raises(DomainError, match="view is behind"):
-            await ask(nc, GetTemplate(template_id=behind.id, after_seq=behind.seq))
+            await ask(nc, community.GetTemplate(template_id=behind.id, after_seq=behind.seq))
         # the registry's view is another projection: it goes on meanwhile
         assert host.projectors["community.registry"].watch.trouble == {}
-    finally:
-        async with host.engine.begin() as conn:
-            await conn.execute(
-                text("ALTER TABLE community.templates DROP CONSTRAINT IF EXISTS refuses_poison")
-            )
-        projector.wake()
-        await host.wait_caught_up(timeout=30)
-        projector.pacing = pacing
-    both = await ask(nc, GetTemplate(template_id=behind.id, after_seq=behind.seq))
+    both = await ask(nc, community.GetTemplate(template_id=behind.id, after_seq=behind.seq))
     assert both.name == "behind the poison"
-    first = await ask(nc, GetTemplate(template_id=stuck.id))
+    first = await ask(nc, community.GetTemplate(template_id=stuck.id))
     assert first.name == poison
 
 
@@ -231,15 +200,19 @@ async def test_the_community_views_rebuilt_from_the_log_equal_the_live_ones(serv
     host = services["community"]
     word = unique("rebuilt")
     view = await created(nc, template_text(f"Rebuilt {word}"))
-    done = await ask(nc, PublishTemplate(template_id=view.id))
+    done = await ask(nc, community.PublishTemplate(template_id=view.id))
     reader = await person(nc)
-    await ask(nc, ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id))
-    await ask(nc, RateTemplate(tenant=reader.tenant, registry_id=done.registry_id, rating=2))
-    await ask(nc, ReviewTemplate(tenant=reader.tenant, registry_id=done.registry_id, rating=2,
-                                  comment="Meh."))  # fmt: skip
-    await ask(nc, ReportTemplate(tenant=reader.tenant, registry_id=done.registry_id,
-                                 reason="Too vague"))  # fmt: skip
-    last = await ask(nc, ApplyTemplate(expert_id=await create_expert(nc), template_id=view.id))
+    await ask(nc, community.ImportTemplate(tenant=reader.tenant, registry_id=done.registry_id))
+    await ask(
+        nc, community.RateTemplate(tenant=reader.tenant, registry_id=done.registry_id, rating=2)
+    )
+    await ask(nc, community.ReviewTemplate(tenant=reader.tenant, registry_id=done.registry_id,
+                                           rating=2, comment="Meh."))  # fmt: skip
+    await ask(nc, community.ReportTemplate(tenant=reader.tenant, registry_id=done.registry_id,
+                                           reason="Too vague"))  # fmt: skip
+    last = await ask(
+        nc, community.ApplyTemplate(expert_id=await create_expert(nc), template_id=view.id)
+    )
     await host.caught_up(host.stream, last.seq)
     live = await snapshot(host)
     assert all(live), "a community table is empty; the test proves nothing"
@@ -247,5 +220,5 @@ async def test_the_community_views_rebuilt_from_the_log_equal_the_live_ones(serv
     assert sum(replayed.projections.values()) > 0
     assert await snapshot(host) == live
     assert done.registry_id in [
-        i.id for i in (await ask(nc, CommunitySearch(q=word))).items
+        i.id for i in (await ask(nc, community.CommunitySearch(q=word))).items
     ]  # the search column is rebuilt too

@@ -14,7 +14,15 @@ import re
 
 import pytest
 
-from tests.support.api import HTML, dataset_settled, new_expert, settled, ui_post, upload
+from tests.support.api import (
+    HTML,
+    dataset_settled,
+    linked_section,
+    new_expert,
+    settled,
+    ui_post,
+    upload,
+)
 from tests.support.scripted_llm import scripted_model
 
 pytestmark = pytest.mark.integration
@@ -46,11 +54,7 @@ def links(html: str) -> list[str]:
 
 
 async def test_the_builder_page_explains_each_source_and_is_linked_from_the_expert(api):
-    expert = await new_expert(api, name="Dataset guide")
-    home = await page(api, f"/experts/{expert['id']}")
-    assert f'href="/experts/{expert["id"]}/datasets"' in home and "Training data" in home
-
-    builder = await page(api, f"/experts/{expert['id']}/datasets")
+    builder = await linked_section(api, page, "Dataset guide", "datasets", "Training data")
     for text in (
         "From my documents",
         "Number of questions",

@@ -16,7 +16,7 @@ import pytest
 
 from contracts.trainer import TrainConfig
 from tests.integration.test_finetune_api import LONG, TINY, dataset, finished, running
-from tests.support.api import HTML, new_expert, ui_post
+from tests.support.api import HTML, linked_section, new_expert, ui_post
 from tests.support.fake_finetune_api import KEY as PROVIDER_KEY
 from tests.support.fake_finetune_api import fake_finetune_api
 from tests.support.waiting import until
@@ -68,11 +68,7 @@ async def save_settings(api, expert_id: str, form: dict) -> str:
 
 
 async def test_the_dashboard_is_linked_and_shows_data_schedule_spend_and_each_range(api):
-    expert = await new_expert(api, name="Tuning guide")
-    home = await page(api, f"/experts/{expert['id']}")
-    assert f'href="/experts/{expert["id"]}/trainer"' in home and ">Fine-tuning</a>" in home
-
-    dashboard = await page(api, f"/experts/{expert['id']}/trainer")
+    dashboard = await linked_section(api, page, "Tuning guide", "trainer", ">Fine-tuning</a>")
     for text in (
         "Fine-tuning Tuning guide",
         "No runs yet.",

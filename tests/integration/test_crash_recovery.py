@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -20,8 +18,7 @@ from runtime.eventstore import EventStore
 from tests.support import pdfs
 from tests.support.flows import create_expert, search, upload, wait_settled
 from tests.support.log import install_store
-from tests.support.processes import Processes, wait_for_service
-from tests.support.servers import admin_connect, own_servers
+from tests.support.processes import own_processes, wait_for_service
 
 pytestmark = pytest.mark.integration
 
@@ -40,24 +37,14 @@ async def until_logged(store: EventStore, context: str, document_id: str, kind: 
 
 @pytest.fixture
 async def crashable():
-    with own_servers("simtune-crash-", keep_home=True) as servers:
-        env = {
-            **os.environ,
-            **servers,
-            "SIMTUNE_WORK_ACK_WAIT_S": "2",
-            "SIMTUNE_CHUNK_SIZE": "300",
-            "SIMTUNE_CHUNK_OVERLAP": "40",
-            "SIMTUNE_EMBEDDING_BATCH": "8",
-            "SIMTUNE_LOG_FORMAT": "json",
-            "HF_HUB_OFFLINE": "1",
-        }
-        procs = Processes(env, Path(servers["SIMTUNE_HOME"]))
-        nc = await admin_connect(servers["NATS_URL"], servers["SIMTUNE_HOME"])
-        try:
-            yield procs, nc, servers["DATABASE_URL"]
-        finally:
-            procs.stop_all()
-            await nc.close()
+    small_chunks = {
+        "SIMTUNE_CHUNK_SIZE": "300",
+        "SIMTUNE_CHUNK_OVERLAP": "40",
+        "SIMTUNE_EMBEDDING_BATCH": "8",
+    }
+    crash = own_processes("simtune-crash-", small_chunks, keep_home=True)
+    async with crash as (procs, nc, servers):
+        yield procs, nc, servers["DATABASE_URL"]
 
 
 async def test_killing_ingest_and_knowledge_mid_work_loses_and_duplicates_nothing(crashable):

@@ -28,16 +28,8 @@ from contracts.erasure import AGGREGATE, INSTALL
 from contracts.events import STREAMS
 from runtime.eventstore import EventStore
 from runtime.rpc import ask
+from tests.support import devstack
 from tests.support.accounts import Person, person
-from tests.support.devstack import (
-    child_pid,
-    document_settled,
-    kill,
-    restarted,
-    running_stack,
-    stack_log,
-    until,
-)
 from tests.support.servers import admin_connect
 from tests.support.tiny_llm import build_tiny_llm
 
@@ -106,7 +98,7 @@ def rows_of(stack, tenant: str) -> list[str]:
 
 
 def erasure_lines(stack) -> list[str]:
-    return [line for line in stack_log(stack).splitlines() if "erasure" in line][-40:]
+    return [line for line in devstack.stack_log(stack).splitlines() if "erasure" in line][-40:]
 
 
 class Member:
@@ -133,7 +125,7 @@ class Member:
         sent = await api.post(f"/api/experts/{self.expert}/documents", files=files)
         assert sent.status_code == 202, sent.text
         self.document = sent.json()["documents"][0]["id"]
-        assert (await document_settled(api, self.document))["status"] == "ready"
+        assert (await devstack.document_settled(api, self.document))["status"] == "ready"
 
         asked = await api.post(
             f"/api/experts/{self.expert}/ask",
@@ -148,7 +140,7 @@ class Member:
             assert sent.status_code in (201, 409), sent.text
             return sent.status_code == 201
 
-        await until(edited, "the edit given", timeout=60.0)
+        await devstack.until(edited, "the edit given", timeout=60.0)
 
         question = [{"question": f"Which tide is {mark}?", "reference": f"{mark} is a tide."}]
         added = await api.post(f"/api/benchmark/questions?expert_id={self.expert}", json=question)
@@ -201,7 +193,7 @@ async def erasure_complete(owner: httpx.AsyncClient, user_id: str) -> dict:
         found = [e for e in listed if e["user_id"] == user_id]
         return found[0] if found and found[0]["complete"] else None
 
-    return await until(complete, "every service erased its part", timeout=240.0)
+    return await devstack.until(complete, "every service erased its part", timeout=240.0)
 
 
 async def rebuilt(owner: httpx.AsyncClient, service: str) -> None:
@@ -214,7 +206,7 @@ async def rebuilt(owner: httpx.AsyncClient, service: str) -> None:
         assert state["state"] != "failed", state
         return state if state["state"] == "done" else None
 
-    await until(done, f"{service}'s views rebuilt", timeout=240.0)
+    await devstack.until(done, f"{service}'s views rebuilt", timeout=240.0)
 
 
 async def accounts_rebuilt(stack) -> None:
@@ -229,7 +221,7 @@ async def accounts_rebuilt(stack) -> None:
             assert state.state != "failed", state
             return state if state.state == "done" else None
 
-        await until(done, "the accounts views rebuilt", timeout=240.0)
+        await devstack.until(done, "the accounts views rebuilt", timeout=240.0)
     finally:
         await nc.close()
 
@@ -239,7 +231,9 @@ async def test_a_deleted_members_canary_is_found_in_no_file_and_the_others_still
     tmp_path_factory,
 ):
     model = build_tiny_llm(tmp_path_factory.mktemp("canary-llm"))
-    async with running_stack("simtune-canary-", {"SIMTUNE_BASE_MODEL": str(model)}) as stack:
+    async with devstack.running_stack(
+        "simtune-canary-", {"SIMTUNE_BASE_MODEL": str(model)}
+    ) as stack:
         home = stack.home
         # a WAL segment past its checkpoint is removed, not reused with old rows inside
         assert stack.postgres.psql(stack.postgres.database, "SHOW wal_recycle").strip() == "off"
@@ -270,10 +264,10 @@ async def test_a_deleted_members_canary_is_found_in_no_file_and_the_others_still
             deleting = asyncio.create_task(
                 gone.api.request("DELETE", "/api/me", json={"confirm": gone.who.email})
             )
-            await until(lambda: forgotten(stack, gone.who.tenant), "the deletion decided")
-            old = child_pid(stack, "knowledge")
-            kill(old)
-            await restarted(stack, "knowledge", old)
+            await devstack.until(lambda: forgotten(stack, gone.who.tenant), "the deletion decided")
+            old = devstack.child_pid(stack, "knowledge")
+            devstack.kill(old)
+            await devstack.restarted(stack, "knowledge", old)
             deleted = await deleting
             assert deleted.status_code in (200, 202), deleted.text
             report = await erasure_complete(owner, gone.who.user_id)

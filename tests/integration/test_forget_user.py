@@ -49,6 +49,17 @@ async def erased_events(nc, tenant: str) -> dict[str, list]:
     return found
 
 
+async def deleted_after_making_an_expert(stack, nc, expert_name: str):
+    """A new member who makes an expert named `expert_name`, then deletes their data (with
+    their address as the confirmation); returns that person."""
+    member = await person(nc)
+    async with client(stack, member) as api:
+        await new_expert(api, name=expert_name)
+        done = await api.request("DELETE", "/api/me", json={"confirm": member.email})
+        assert done.status_code == 200, done.text
+    return member
+
+
 async def test_a_confirmation_that_is_not_the_address_deletes_nothing(stack, nc):
     member = await person(nc)
     async with client(stack, member) as api:
@@ -132,11 +143,7 @@ async def test_a_person_deletes_themselves_once_however_often_it_is_asked(stack,
 
 
 async def test_a_person_whose_data_was_deleted_can_come_back_as_someone_new(stack, nc):
-    before = await person(nc)
-    async with client(stack, before) as api:
-        await new_expert(api, name="From my first life")
-        done = await api.request("DELETE", "/api/me", json={"confirm": before.email})
-        assert done.status_code == 200, done.text
+    before = await deleted_after_making_an_expert(stack, nc, "From my first life")
     again = await person(nc, before.email)  # the owner invites the same address again
     assert again.user_id != before.user_id and again.tenant != before.tenant
     async with client(stack, again) as api:
@@ -206,11 +213,7 @@ async def test_a_poison_forget_costs_only_itself(stack, nc, forgets):
 
 
 async def test_every_view_rebuilt_after_a_forget_equals_the_live_one(stack, nc):
-    member = await person(nc)
-    async with client(stack, member) as api:
-        await new_expert(api, name="Replayed")
-        done = await api.request("DELETE", "/api/me", json={"confirm": member.email})
-        assert done.status_code == 200, done.text
+    await deleted_after_making_an_expert(stack, nc, "Replayed")
     for context, host in stack.hosts.items():
         await host.wait_caught_up()
         live = await snapshot(host)

@@ -149,16 +149,21 @@ async def test_pdf_becomes_ready_searchable_and_downloadable(api):
     assert original.content == data
 
 
-async def test_text_and_markdown_in_one_upload(api):
+async def accepted_upload(api, *files: tuple[str, bytes]) -> list[dict]:
+    """Upload `files` to a new expert in one request; it is accepted (202): the documents
+    it names."""
     expert = await new_expert(api)
-    response = await upload(
+    response = await upload(api, expert["id"], *files)
+    assert response.status_code == 202, response.text
+    return response.json()["documents"]
+
+
+async def test_text_and_markdown_in_one_upload(api):
+    docs = await accepted_upload(
         api,
-        expert["id"],
         ("notes.txt", b"Plain notes about tides and currents.\n" * 20),
         ("guide.md", b"# Guide\n\nMarkdown about knots and sails.\n" * 20),
     )
-    assert response.status_code == 202, response.text
-    docs = response.json()["documents"]
     assert [d["filename"] for d in docs] == ["notes.txt", "guide.md"]
     for accepted in docs:
         assert (await settled(api, accepted["id"]))["status"] == "ready"
@@ -208,14 +213,10 @@ async def test_upload_needs_multipart_file_parts(api):
 
 
 async def test_filenames_lose_their_directories(api):
-    expert = await new_expert(api)
-    response = await upload(
-        api,
-        expert["id"],
-        ("../../etc/secret notes.txt", b"Text one.\n" * 10),
-        ("C:\\Users\\me\\plan.md", b"Text two.\n" * 10),
-    )
-    assert [d["filename"] for d in response.json()["documents"]] == ["secret notes.txt", "plan.md"]
+    kept = {"../../etc/secret notes.txt": "secret notes.txt", "C:\\Users\\me\\plan.md": "plan.md"}
+    files = [(path, f"The text of {name}.\n".encode() * 10) for path, name in kept.items()]
+    docs = await accepted_upload(api, *files)
+    assert [d["filename"] for d in docs] == list(kept.values())
 
 
 async def test_file_over_the_limit_is_413(api, stack):
@@ -270,10 +271,8 @@ async def test_small_limit_rejects_from_content_length_and_while_streaming(api, 
     ],
 )
 async def test_parse_problems_end_rejected_with_a_reason(api, name, data):
-    expert = await new_expert(api)
-    response = await upload(api, expert["id"], (name, data))
-    assert response.status_code == 202, response.text
-    doc = await settled(api, response.json()["documents"][0]["id"])
+    (accepted,) = await accepted_upload(api, (name, data))
+    doc = await settled(api, accepted["id"])
     assert doc["status"] == "rejected"
     assert doc["reason"] and len(doc["reason"]) > 10
 

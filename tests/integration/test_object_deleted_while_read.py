@@ -23,31 +23,37 @@ pytestmark = pytest.mark.integration
 BUCKET = "deleted_while_read"
 
 
-async def test_an_object_deleted_between_its_info_and_its_chunks_is_missing(
-    nc, services, monkeypatch
-):
+async def stored(nc, piece: bytes):
+    """`piece` repeated into an object of many chunks, put through the services' `Objects`;
+    with the JetStream context (to patch) and the `Objects` that reads it back."""
     js = nc.jetstream()
     objects = Objects(js, RemoteObjectKeys(nc))
-    ref = await objects.put(
-        BUCKET, f"local/{uuid.uuid4().hex}", b"soon gone " * 30_000, tenant="local"
-    )
+    ref = await objects.put(BUCKET, f"local/{uuid.uuid4().hex}", piece * 30_000, tenant="local")
+    return js, objects, ref
+
+
+def deleted_before_its_chunks(monkeypatch, nc, js, ref) -> None:
+    """Delete the object once a read has taken its info and subscribes for its chunks."""
     subscribe = js.subscribe
 
-    async def deleted_first(*args, **kwargs):  # the get has read the info; now the chunks
+    async def deleted_first(*args, **kwargs):
         await sealed_objects(nc).delete(BUCKET, ref.name)
         return await subscribe(*args, **kwargs)
 
     monkeypatch.setattr(js, "subscribe", deleted_first)
+
+
+async def test_an_object_deleted_between_its_info_and_its_chunks_is_missing(
+    nc, services, monkeypatch
+):
+    js, objects, ref = await stored(nc, b"soon gone ")
+    deleted_before_its_chunks(monkeypatch, nc, js, ref)
     with pytest.raises(ObjectMissing):
         await asyncio.wait_for(objects.get(ref, tenant="local"), timeout=20)
 
 
 async def test_an_object_replaced_while_it_is_read_is_read_again(nc, services, monkeypatch):
-    js = nc.jetstream()
-    objects = Objects(js, RemoteObjectKeys(nc))
-    ref = await objects.put(
-        BUCKET, f"local/{uuid.uuid4().hex}", b"first version " * 30_000, tenant="local"
-    )
+    js, objects, ref = await stored(nc, b"first version ")
     subscribe = js.subscribe
     replaced = False
 
@@ -71,18 +77,8 @@ async def test_a_download_of_an_object_deleted_mid_read_is_missing(nc, services,
     """The gateway streams originals with `read_into`: the same check, into a file."""
     import tempfile
 
-    js = nc.jetstream()
-    objects = Objects(js, RemoteObjectKeys(nc))
-    ref = await objects.put(
-        BUCKET, f"local/{uuid.uuid4().hex}", b"an original " * 30_000, tenant="local"
-    )
-    subscribe = js.subscribe
-
-    async def deleted_first(*args, **kwargs):
-        await sealed_objects(nc).delete(BUCKET, ref.name)
-        return await subscribe(*args, **kwargs)
-
-    monkeypatch.setattr(js, "subscribe", deleted_first)
+    js, objects, ref = await stored(nc, b"an original ")
+    deleted_before_its_chunks(monkeypatch, nc, js, ref)
     with tempfile.TemporaryFile() as sink, pytest.raises(ObjectMissing):
         await asyncio.wait_for(
             objects.read_into(BUCKET, ref.name, sink, tenant="local"), timeout=20

@@ -15,28 +15,18 @@ from sqlalchemy import text
 from contracts.base import Accepted
 from contracts.expert import ExpertView, GetExpert, ProfilePatch, UpdateExpert
 from runtime import db
-from runtime.projector import Pacing, Projector
+from runtime.projector import Projector
 from runtime.rpc import DomainError, request
 from services.expert import views
 from tests.integration.test_cli import Simtune
 from tests.support.api import HTML
 from tests.support.flows import create_expert
 from tests.support.inprocess import start_service
+from tests.support.refusing_view import refusing_view
 from tests.support.views import snapshot
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
-
-QUICK = Pacing(attempts=2, backoff_s=0.05, parked_retry_s=0.3, hold_retry_s=0.2, idle_s=0.3)
-
-
-async def until(check, timeout: float = 15.0, what: str = "the condition"):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def expert_row(host, expert_id: str):
@@ -159,17 +149,8 @@ async def test_two_projectors_starting_together_apply_the_first_batch_once(servi
 
 async def test_a_projection_that_cannot_apply_an_event_parks_and_says_so(stack, api):
     host = stack.hosts["expert"]
-    projector: Projector = host.projectors["expert.experts"]
-    pacing, projector.pacing = projector.pacing, QUICK
     poison = f"Poison {uuid.uuid4().hex[:6]}"
-    async with host.engine.begin() as conn:  # the view refuses this one row
-        await conn.execute(
-            text(
-                "ALTER TABLE expert.experts ADD CONSTRAINT refuses_poison"
-                f" CHECK (profile->>'name' <> '{poison}')"
-            )
-        )
-    try:
+    async with refusing_view(host, "expert.experts", f"profile->>'name' <> '{poison}'"):
         response = await api.post("/api/experts", json={"name": poison})
         assert response.status_code == 503, response.text
         assert response.json()["error"] == "unavailable"
@@ -207,14 +188,6 @@ async def test_a_projection_that_cannot_apply_an_event_parks_and_says_so(stack, 
         assert page.status_code == 200
         assert 'id="health-banner"' in page.text and "expert.experts" in page.text
         assert "<style" not in page.text and "style=" not in page.text  # still CSP-clean
-    finally:
-        async with host.engine.begin() as conn:
-            await conn.execute(
-                text("ALTER TABLE expert.experts DROP CONSTRAINT IF EXISTS refuses_poison")
-            )
-        projector.wake()
-        await host.wait_caught_up(timeout=30)
-        projector.pacing = pacing
     assert (await api.get("/health")).status_code == 200
     names = [e["name"] for e in (await api.get("/api/experts")).json()]
     assert poison in names and "behind the poison" in names

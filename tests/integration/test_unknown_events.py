@@ -15,8 +15,9 @@ from runtime.headers import EVENT_TYPE as H_EVENT_TYPE
 from runtime.headers import TENANT as H_TENANT
 from runtime.projector import Pacing
 from runtime.rpc import DomainError, request
-from tests.integration.test_projector_faults import expert_row, until
+from tests.integration.test_projector_faults import expert_row
 from tests.support.views import differences, snapshot
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -39,6 +40,17 @@ async def settled(api: httpx.AsyncClient, document_id: str, timeout: float = 90.
             return doc
         assert asyncio.get_running_loop().time() < deadline, f"stuck in {doc['status']}"
         await asyncio.sleep(0.2)
+
+
+async def linked_section(
+    api: httpx.AsyncClient, read: Callable[..., Awaitable[str]], name: str, section: str, link: str
+) -> str:
+    """A new expert named `name` whose console page links to its `section` page (`link`
+    shown there, so a person finds it); returns that page as `read` gives it."""
+    expert = await new_expert(api, name=name)
+    home = await read(api, f"/experts/{expert['id']}")
+    assert f'href="/experts/{expert["id"]}/{section}"' in home and link in home
+    return await read(api, f"/experts/{expert['id']}/{section}")
 
 
 async def ui_post(

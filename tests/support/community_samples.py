@@ -29,33 +29,30 @@ IMPORTED = community.ImportedFrom(
     author="Ada",
 )
 
+# What every event that carries a template's text carries: its digest, text and front matter
+# (and, once published, the signature over them with the key that checks it).
+BODY = {"sha256": SHA, "content": CONTENT, "front_matter": FRONT}
+SIGNED_BODY = {**BODY, "signature": SIGNATURE, "public_key": PUBLIC_KEY}
+
 COMMUNITY_SAMPLES = [
-    community.TemplateCreated(
-        template_id="t1", version="1.0.0", sha256=SHA, content=CONTENT, front_matter=FRONT
-    ),
+    community.TemplateCreated(template_id="t1", version="1.0.0", **BODY),
     community.TemplateEdited(
         template_id="t1",
         version="1.2.0",
         previous_version="1.0.0",
-        sha256=SHA,
-        content=CONTENT,
-        front_matter=FRONT,
+        **BODY,
     ),
     community.TemplateForked(
         template_id="t2",
         forked_from=community.ForkedFrom(template_id="t1", version="1.2.0"),
         version="1.2.0",
-        sha256=SHA,
-        content=CONTENT,
-        front_matter=FRONT,
+        **BODY,
     ),
     community.TemplateImported(
         template_id="t3",
         imported_from=IMPORTED,
         version="1.2.0",
-        sha256=SHA,
-        content=CONTENT,
-        front_matter=FRONT,
+        **BODY,
     ),
     community.TemplateShared(
         template_id="t1",
@@ -73,11 +70,7 @@ COMMUNITY_SAMPLES = [
     community.TemplatePublished(
         registry_id="r1",
         version="1.0.0",
-        sha256=SHA,
-        content=CONTENT,
-        front_matter=FRONT,
-        signature=SIGNATURE,
-        public_key=PUBLIC_KEY,
+        **SIGNED_BODY,
         author="Ada",
         publisher="local",
     ),
@@ -85,11 +78,7 @@ COMMUNITY_SAMPLES = [
         registry_id="r1",
         version="1.2.0",
         previous_version="1.0.0",
-        sha256=SHA,
-        content=CONTENT,
-        front_matter=FRONT,
-        signature=SIGNATURE,
-        public_key=PUBLIC_KEY,
+        **SIGNED_BODY,
         author="",
         publisher="local",
     ),

@@ -13,13 +13,14 @@ from pathlib import Path
 import msgspec
 import pytest
 import torch
-from peft import LoraConfig, PeftModel, get_peft_model
-from transformers import LlamaConfig, LlamaForCausalLM
+from peft import PeftModel
+from transformers import LlamaForCausalLM
 
 from contracts.registry import MANIFEST, Manifest, whole_digest
 from contracts.trainer import ADAPTER_FILES, AdapterFile
 from runtime.adapter_files import hash_files, problems_of
 from services.registry.archive import ArchiveRefused, pack, unpack
+from tests.support.tiny_llm import build_tiny_llm, random_lora
 
 MB = 1_000_000
 OUTSIDE = Path("/tmp/simtune-archive-test-absolute.txt")  # where an absolute member aims
@@ -44,19 +45,8 @@ class Adapter:
 @pytest.fixture(scope="module")
 def adapter(tmp_path_factory) -> Adapter:
     root = tmp_path_factory.mktemp("adapter")
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-    )
-    LlamaForCausalLM(config).save_pretrained(root / "base")
-    lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
-    model = get_peft_model(LlamaForCausalLM.from_pretrained(root / "base"), lora).eval()
-    model.save_pretrained(root / "lora")
+    build_tiny_llm(root / "base")
+    random_lora(root / "base", root / "lora", seed=0, rank=4)
     files = hash_files(root / "lora", list(ADAPTER_FILES))
     manifest = Manifest(
         id="sky-v1",
@@ -65,8 +55,9 @@ def adapter(tmp_path_factory) -> Adapter:
         files=files,
         sha256=whole_digest(files),
     )
+    base = LlamaForCausalLM.from_pretrained(root / "base").eval()
     with torch.no_grad():
-        logits = model(input_ids=PROMPT).logits
+        logits = PeftModel.from_pretrained(base, root / "lora").eval()(input_ids=PROMPT).logits
     return Adapter(root / "base", root / "lora", manifest, logits)
 
 

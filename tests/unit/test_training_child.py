@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from contracts.trainer import RunMetrics, TrainConfig
@@ -19,6 +20,7 @@ from services.trainer.training.axolotl_run import axolotl_config, to_yaml
 from services.trainer.training.job import TrainingJob
 from services.trainer.training.outputs import OUTPUT_FILES
 from tests.support.tiny_llm import build_tiny_llm
+from tests.support.training import TINY
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = [sys.executable, "-m", "services.trainer.training"]
@@ -30,17 +32,9 @@ FACTS = [
     ("What does the recipe ask for?", "Flour, butter, two eggs and a pinch of salt."),
     ("What colour is the sky?", "The sky is blue on a clear day."),
 ]
-CONFIG = dict(
-    lora_rank=8,
-    lora_alpha=16,
-    lora_dropout=0.05,
-    batch_size=2,
-    gradient_accumulation_steps=1,
-    epochs=1,
-    max_steps=6,
-    eval_steps=2,
-    max_seq_length=512,
-    learning_rate=1e-3,
+# The few-step run the integration tests train (TINY), at rank 8 and six steps (counted below).
+CONFIG = msgspec.to_builtins(
+    msgspec.structs.replace(TINY, lora_rank=8, lora_alpha=16, max_steps=6, backend="auto")
 )
 
 
@@ -238,12 +232,19 @@ def test_early_stopping_fires_when_validation_loss_rises(tiny, tmp_path):
     assert metrics["best_val_loss"] < metrics["val_loss"]
 
 
+def paper_job(config: TrainConfig, backend: str = "peft") -> TrainingJob:
+    """A job whose folders need not exist (the model at /models/smol, the rest under /work),
+    for the pure parts that only read it: the plan and the Axolotl config."""
+    return TrainingJob(
+        model_path="/models/smol", train_path="/work/train.jsonl", val_path="/work/val.jsonl",
+        output_dir="/work/output", checkpoint_dir="/work/checkpoints", config=config,
+        backend=backend,
+    )  # fmt: skip
+
+
 def test_early_stopping_is_wired_with_the_configured_patience():
     def job(**config) -> TrainingJob:
-        return TrainingJob(
-            model_path="m", train_path="t", val_path="v", output_dir="o", checkpoint_dir="c",
-            config=TrainConfig(**config), backend="peft",
-        )  # fmt: skip
+        return paper_job(TrainConfig(**config))
 
     (callback,) = plan.early_stopping(job(early_stopping_patience=5), has_val=True)
     assert callback.early_stopping_patience == 5
@@ -293,18 +294,11 @@ def test_axolotl_not_installed_is_a_plain_error(tiny, tmp_path):
 
 
 def test_the_axolotl_config_carries_the_job():
-    job = TrainingJob(
-        model_path="/models/smol",
-        train_path="/work/train.jsonl",
-        val_path="/work/val.jsonl",
-        output_dir="/work/output",
-        checkpoint_dir="/work/checkpoints",
-        config=TrainConfig(lora_rank=8, lora_alpha=16, lora_dropout=0.1, learning_rate=1e-4,
-                           batch_size=2, gradient_accumulation_steps=8, epochs=2,
-                           max_seq_length=1024, warmup_ratio=0.1, weight_decay=0.02,
-                           early_stopping_patience=4, seed=7),
-        backend="axolotl",
-    )  # fmt: skip
+    config = TrainConfig(lora_rank=8, lora_alpha=16, lora_dropout=0.1, learning_rate=1e-4,
+                         batch_size=2, gradient_accumulation_steps=8, epochs=2,
+                         max_seq_length=1024, warmup_ratio=0.1, weight_decay=0.02,
+                         early_stopping_patience=4, seed=7)  # fmt: skip
+    job = paper_job(config, backend="axolotl")
     values = axolotl_config(job, train_examples=100, has_val=True)
     assert values["base_model"] == "/models/smol"
     assert values["datasets"] == [
