@@ -74,38 +74,8 @@ RUN /opt/venv/bin/pip install --quiet "$(grep -E '^torch==' /tmp/deps.txt)" \
     && /opt/venv/bin/pip install --quiet -r /tmp/deps.txt -r /tmp/gpu.txt \
     && /opt/venv/bin/pip install --quiet --no-deps -r /tmp/no-deps.txt
 
-# ---- the GPU trainer: docker build --target trainer-gpu ----------------------------------
-FROM ${PYTHON_IMAGE} AS trainer-gpu
-# Triton (under Unsloth's kernels) compiles its small CUDA launcher with the host's C compiler
-# the first time it runs, so this one target keeps gcc; the default target has none.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini libgomp1 gcc libc6-dev \
-    && rm -rf /var/lib/apt/lists/* \
-    && groupadd --system --gid 10001 simtune \
-    && useradd --system --uid 10001 --gid simtune --home-dir /var/lib/simtune \
-       --create-home --shell /usr/sbin/nologin simtune \
-    && install -d -o simtune -g simtune /var/cache/simtune
-COPY --from=build-gpu /opt/venv /opt/venv
-COPY --from=source /app /app
-ENV PATH=/opt/venv/bin:$PATH \
-    PYTHONPATH=/app \
-    PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1 \
-    HOME=/var/lib/simtune \
-    SIMTUNE_HOME=/var/lib/simtune \
-    SIMTUNE_CACHE_DIR=/var/cache/simtune \
-    SIMTUNE_LOG_FORMAT=json \
-    HF_HUB_OFFLINE=1 \
-    TRANSFORMERS_OFFLINE=1 \
-    NVIDIA_VISIBLE_DEVICES=all \
-    NVIDIA_DRIVER_CAPABILITIES=compute,utility
-WORKDIR /app
-USER 10001:10001
-ENTRYPOINT ["tini", "--"]
-CMD ["python", "-m", "services.trainer"]
-
-# ---- the default image: every service and the gateway, CPU only, no compiler ------------
-FROM ${PYTHON_IMAGE} AS runtime
+# ---- what both run images share: tini, the OpenMP runtime, the user, the environment ----
+FROM ${PYTHON_IMAGE} AS run-base
 # tini forwards SIGTERM to the process and reaps the parse and training children it starts;
 # libgomp1 is the OpenMP runtime onnxruntime's and torch's CPU kernels load.
 RUN apt-get update \
@@ -115,10 +85,6 @@ RUN apt-get update \
     && useradd --system --uid 10001 --gid simtune --home-dir /var/lib/simtune \
        --create-home --shell /usr/sbin/nologin simtune \
     && install -d -o simtune -g simtune /var/cache/simtune
-COPY --from=build-cpu /opt/venv /opt/venv
-COPY --from=source /app /app
-# Byte-compiled once here: the root file system is read-only where it runs (deploy/).
-RUN /opt/venv/bin/python -m compileall -q /app
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     PYTHONUNBUFFERED=1 \
@@ -126,12 +92,33 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOME=/var/lib/simtune \
     SIMTUNE_HOME=/var/lib/simtune \
     SIMTUNE_CACHE_DIR=/var/cache/simtune \
-    SIMTUNE_HOST=0.0.0.0 \
     SIMTUNE_LOG_FORMAT=json \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1
 WORKDIR /app
+ENTRYPOINT ["tini", "--"]
+
+# ---- the GPU trainer: docker build --target trainer-gpu ----------------------------------
+FROM run-base AS trainer-gpu
+# Triton (under Unsloth's kernels) compiles its small CUDA launcher with the host's C compiler
+# the first time it runs, so this one target keeps gcc; the default target has none.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build-gpu /opt/venv /opt/venv
+COPY --from=source /app /app
+ENV NVIDIA_VISIBLE_DEVICES=all \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility
+USER 10001:10001
+CMD ["python", "-m", "services.trainer"]
+
+# ---- the default image: every service and the gateway, CPU only, no compiler ------------
+FROM run-base AS runtime
+COPY --from=build-cpu /opt/venv /opt/venv
+COPY --from=source /app /app
+# Byte-compiled once here: the root file system is read-only where it runs (deploy/).
+RUN /opt/venv/bin/python -m compileall -q /app
+ENV SIMTUNE_HOST=0.0.0.0
 USER 10001:10001
 EXPOSE 8000
-ENTRYPOINT ["tini", "--"]
 CMD ["python", "-m", "gateway"]

@@ -81,6 +81,11 @@ class Projector:
     def name(self) -> str:
         return self.projection.name
 
+    @property
+    def alive(self) -> bool:
+        """Whether its watch and every task it started are still running."""
+        return self.watch.running and all(not task.done() for task in self._tasks)
+
     async def start(self) -> None:
         await db.ensure_extensions(self.engine, getattr(self.projection, "extensions", ()))
         async with self.engine.begin() as conn:

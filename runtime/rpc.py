@@ -97,6 +97,11 @@ class Endpoints:
                 if isinstance(message, type) and issubclass(message, Command | Query):
                     self.serve(message, method)
 
+    @property
+    def running(self) -> bool:
+        """Whether its NATS micro service is up (between start and stop)."""
+        return self._svc is not None
+
     async def start(self) -> None:
         self._svc = await micro.add_service(
             self.nc, name=self.service, version=self.version, description=f"simtune {self.service}"

@@ -40,6 +40,7 @@ from runtime.logs import configure_logging, get_logger
 from runtime.nats_auth import connect_options
 from runtime.object_keys import LocalObjectKeys, ObjectKeyEndpoints
 from runtime.objects import Objects
+from runtime.probes import ProbeServer, serve_probes
 from runtime.projection import Projection
 from runtime.projector import Pacing, Projector
 from runtime.reactor import Handler, Reactor
@@ -76,6 +77,7 @@ class ServiceHost:
         self._after_rebuild: list[Callable[[], Awaitable[None]]] = []
         self._pending_loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._loops: list[asyncio.Task] = []
+        self._probes: ProbeServer | None = None
 
     async def connect(self, nc: NATS | None = None, engine: AsyncEngine | None = None) -> None:
         if nc is None:
@@ -133,6 +135,11 @@ class ServiceHost:
     def _on_fatal(self, name: str, error: BaseException) -> None:
         self.fatal(name, error)  # looked up at call time, so a test can replace `fatal`
 
+    @property
+    def loops(self) -> tuple[asyncio.Task, ...]:
+        """The background loops it started (sweepers, pollers), for its liveness probe."""
+        return tuple(self._loops)
+
     async def start(self) -> None:
         assert self.nc is not None and self.engine is not None, "connect() first"
         await db.ensure_schema(self.engine, self.schema)
@@ -173,6 +180,7 @@ class ServiceHost:
             task = asyncio.create_task(loop(), name=f"{self.name}-{name}")
             task.add_done_callback(lambda t, n=name: self._loop_ended(n, t))
             self._loops.append(task)
+        self._probes = await serve_probes(self)  # GET /livez, /readyz (SIMTUNE_PROBE_PORT)
         log.info("service.started", service=self.name)
 
     def _loop_ended(self, name: str, task: asyncio.Task) -> None:
@@ -285,6 +293,8 @@ class ServiceHost:
         that does not end when cancelled (a handler stuck in a call that ignores it) is left
         behind with a warning instead of holding the whole service up; its unacknowledged
         message goes to another replica after the ack wait."""
+        if self._probes is not None:  # not live nor ready from here on: nothing answers
+            await self._within("probes", self._probes.stop())
         loops, self._loops = self._loops, []
         for task in loops:
             task.cancel()

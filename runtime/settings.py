@@ -91,6 +91,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # imports from (another instance's); unset, the install's own
     template_registry_url: str | None = None
     template_registry_api_key: str | None = None  # TEMPLATE_REGISTRY_API_KEY (a secret)
+    # SIMTUNE_PROBE_PORT: where this process answers GET /livez and /readyz (runtime.probes);
+    # unset, it serves no probes. SIMTUNE_PROBE_HOST: the address it binds (all by default)
+    probe_port: int | None = None
+    probe_host: str = "0.0.0.0"
+    ready_max_lag: int = 1000  # SIMTUNE_READY_MAX_LAG: events behind that still count as ready
 
 
 class SettingsError(ValueError):
@@ -358,6 +363,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         nats_password=nats_password,
         stream_replicas=_replicas(env),
         template_registry_url=_registry_url(env),
+        probe_port=_number(env, "SIMTUNE_PROBE_PORT", int, 1, 65535),
+        probe_host=(env.get("SIMTUNE_PROBE_HOST") or "0.0.0.0").strip(),
+        ready_max_lag=_int(env, "SIMTUNE_READY_MAX_LAG", 1000, 0, 1_000_000_000),
         template_registry_api_key=env.get("TEMPLATE_REGISTRY_API_KEY") or None,
     )
 

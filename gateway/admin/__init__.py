@@ -11,7 +11,7 @@ ROUTES = [
     tagged(
         "operations",
         [
-            *health.ROUTES,  # /health
+            *health.ROUTES,  # /health, and this process's /livez and /readyz
             *projections.ROUTES,  # /api/admin/projections[/{service}/rebuild[/{job}]]
         ],
     )

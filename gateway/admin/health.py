@@ -48,4 +48,36 @@ async def health(backend: Backend) -> Response[Health]:
     return Response(body, status_code=503)
 
 
-ROUTES = [health]
+class Probe(msgspec.Struct, frozen=True, kw_only=True):
+    status: str  # "ok" | "failing"
+    checks: dict[str, str]  # what was checked -> its state ("nats": "connected")
+
+
+def _answer(checks: dict[str, str], ok: bool) -> Response[Probe]:
+    return Response(
+        Probe(status="ok" if ok else "failing", checks=checks), status_code=200 if ok else 503
+    )
+
+
+# The gateway process's own probes (the services' are `runtime.probes`): `/health` asks every
+# service, so a kubelet restarting or unlisting a gateway pod on it would do so for another
+# pod's trouble. Public like `/health`, kept out of the API document (nobody's data, no API).
+@get("/livez", opt={"public": True}, include_in_schema=False, cache=False)
+async def livez() -> Response[Probe]:
+    """The process answers HTTP: its event loop and server run."""
+    return _answer({"http": "serving"}, True)
+
+
+@get("/readyz", opt={"public": True}, include_in_schema=False, cache=False)
+async def readyz(backend: Backend) -> Response[Probe]:
+    """Its NATS connection is up and the hub of projected events (SSE) is subscribed."""
+    nats_up = backend.nc.is_connected
+    hub_up = backend.hub.running
+    checks = {
+        "nats": "connected" if nats_up else "disconnected",
+        "hub": "running" if hub_up else "stopped",
+    }
+    return _answer(checks, nats_up and hub_up)
+
+
+ROUTES = [health, livez, readyz]

@@ -108,6 +108,11 @@ class EventHub:
         self._listeners: set[Listener] = set()
         self._sub = None
 
+    @property
+    def running(self) -> bool:
+        """Whether it is subscribed to the projected events (between start and stop)."""
+        return self._sub is not None
+
     async def start(self) -> None:
         self._sub = await self.nc.subscribe(SUBJECT, cb=self._on_message)
 

@@ -385,6 +385,11 @@ def test_each_process_loads_its_settings(rendered, shape):
             probe = c["readinessProbe"]["httpGet"]
             host = next(h["value"] for h in probe["httpHeaders"] if h["name"] == "Host")
             assert host in settings.allowed_hosts, "the gateway would refuse its own probe"
+        else:  # a service answers its own probes on SIMTUNE_PROBE_PORT (runtime/probes.py)
+            ports = {port["name"]: port["containerPort"] for port in c.get("ports", [])}
+            assert ports.get("probe") == settings.probe_port, "its probes ask a port it lacks"
+            for probe in ("livenessProbe", "readinessProbe"):
+                assert c[probe]["httpGet"]["port"] == "probe", (obj["metadata"]["name"], probe)
 
 
 def test_the_dev_overlay_makes_usable_secrets(rendered):
@@ -464,22 +469,21 @@ def test_the_nats_server_accepts_its_configuration(tmp_path, config):
     (folder / "auth.conf").write_text((DEPLOY / "components/nats/auth.conf").read_text())
     env = {f"NATS_PASSWORD_{user.upper()}": f"pw-{user}" for user in USERS}
     env |= {"SERVER_NAME": "nats-0", "PATH": os.environ.get("PATH", "")}
-    done = subprocess.run(
-        [str(find_nats_binary()), "-t", "-c", str(folder / "nats.conf")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=30,
-    )
+
+    def check() -> subprocess.CompletedProcess:
+        """`nats-server -t`: parse the configuration (with the environment) and stop."""
+        return subprocess.run(
+            [str(find_nats_binary()), "-t", "-c", str(folder / "nats.conf")],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=30,
+        )
+
+    done = check()
     assert done.returncode == 0, done.stderr + done.stdout
     del env["NATS_PASSWORD_ADMIN"]  # a password not given is refused, not left empty
-    done = subprocess.run(
-        [str(find_nats_binary()), "-t", "-c", str(folder / "nats.conf")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=30,
-    )
+    done = check()
     assert done.returncode != 0 and "NATS_PASSWORD_ADMIN" in done.stderr + done.stdout
 
 
@@ -537,13 +541,14 @@ def test_compose_waits_on_health_checks_and_needs_only_the_documented_variables(
     for name in SERVICE_NAMES:
         assert set(services[name]["depends_on"]) == {"nats", "postgres"}
         test = services[name]["healthcheck"]["test"]
-        assert test == ["CMD", "python", "deploy/probe.py", "ready", name]
+        assert test == ["CMD", "python", "deploy/probe.py", "ready"]
     for name, service in services.items():
         if not compose_module(service):
             continue
         settings = load_settings(service["environment"])
         assert settings.nats_user in (name, name.removesuffix("-gpu"))
         assert settings.nats_password == "x"
+        assert settings.probe_port is not None  # what deploy/probe.py asks
         if name == "gateway":
             assert "localhost" in settings.allowed_hosts  # its health check's Host
 

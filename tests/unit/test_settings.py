@@ -53,3 +53,20 @@ def test_stream_replicas_are_one_unless_a_cluster_asks_for_three_or_five():
         with pytest.raises(SettingsError) as err:
             load_settings({"SIMTUNE_STREAM_REPLICAS": wrong})
         assert str(err.value) == f"SIMTUNE_STREAM_REPLICAS must be 1, 3 or 5, got {wrong!r}"
+
+
+def test_probes_are_off_unless_a_port_is_named():
+    s = load_settings({})
+    assert s.probe_port is None and s.ready_max_lag == 1000
+    s = load_settings(
+        {
+            "SIMTUNE_PROBE_PORT": "8081",
+            "SIMTUNE_PROBE_HOST": "127.0.0.1",
+            "SIMTUNE_READY_MAX_LAG": "5",
+        }
+    )
+    assert (s.probe_port, s.probe_host, s.ready_max_lag) == (8081, "127.0.0.1", 5)
+    refused_naming({"SIMTUNE_PROBE_PORT": "http"}, ["SIMTUNE_PROBE_PORT", "integer"])
+    refused_naming({"SIMTUNE_PROBE_PORT": "0"}, ["SIMTUNE_PROBE_PORT", "between 1 and 65535"])
+    refused_naming({"SIMTUNE_PROBE_PORT": "65536"}, ["SIMTUNE_PROBE_PORT", "65535"])
+    refused_naming({"SIMTUNE_READY_MAX_LAG": "-1"}, ["SIMTUNE_READY_MAX_LAG", "between"])
