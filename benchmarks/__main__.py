@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution] [retrieval] [grounding] [auth] [sealing] [objects] [community]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution] [retrieval] [grounding] [auth] [sealing] [objects] [community] [replicas]` (none: all)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ NAMES = (
     "sealing",
     "objects",
     "community",
+    "replicas",
 )
 
 
