@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 WEB_STAMP := web/node_modules/.installed-stamp
 
-.PHONY: setup browser run test test-unit test-e2e lint bench clean
+.PHONY: setup browser run run-cluster test test-unit test-e2e lint bench clean
 
 # Every dependency is declared in the project's own files: pyproject.toml (and its `dev` extra,
 # which pins the tools that gate `make test`), and requirements/no-deps.txt.
@@ -43,6 +43,10 @@ browser: $(STAMP)
 
 run: setup
 	$(PY) -m runtime.devstack up
+
+# The same as a cluster on this machine: three NATS servers, two processes of everything.
+run-cluster: setup
+	$(PY) -m runtime.devstack cluster
 
 # The suite runs in WORKERS pytest-xdist workers, each with its own embedded NATS, Postgres
 # and services (the session fixtures); a test file stays on one worker (--dist loadfile), so

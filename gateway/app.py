@@ -89,7 +89,7 @@ def create_app(
     @asynccontextmanager
     async def connect(app: Litestar) -> AsyncIterator[None]:
         conn = nc or await nats.connect(
-            settings.nats_url,
+            settings.nats_servers,
             name="simtune-gateway",
             max_reconnect_attempts=-1,
             **connect_options(settings, GATEWAY),  # commands and queries; never an event

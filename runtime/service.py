@@ -82,7 +82,7 @@ class ServiceHost:
     async def connect(self, nc: NATS | None = None, engine: AsyncEngine | None = None) -> None:
         if nc is None:
             nc = await nats.connect(
-                self.settings.nats_url,
+                self.settings.nats_servers,
                 name=self.name,
                 max_reconnect_attempts=-1,
                 **connect_options(self.settings, self.context),  # its context's NATS user

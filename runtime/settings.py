@@ -97,6 +97,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     probe_host: str = "0.0.0.0"
     ready_max_lag: int = 1000  # SIMTUNE_READY_MAX_LAG: events behind that still count as ready
 
+    @property
+    def nats_servers(self) -> list[str]:
+        """`NATS_URL` as the servers a client may connect to: a cluster's nodes, comma
+        separated; the client picks among them and moves to another when its server goes away."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
 
 class SettingsError(ValueError):
     pass

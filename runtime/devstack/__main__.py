@@ -1,6 +1,8 @@
-"""``python -m runtime.devstack up|servers``: the development stack from one command.
+"""``python -m runtime.devstack up|cluster|servers``: the development stack from one command.
 
 ``up``       runs NATS, Postgres, the services and the gateway in the foreground.
+``cluster``  the same as a cluster on this machine (``make run-cluster``): three clustered
+             NATS servers, and every service and the gateway ``--replicas`` times.
 ``servers``  runs only NATS and Postgres and prints ``export`` lines for a shell, so that
              one service can be run by hand (e.g. under a debugger).
 """
@@ -15,14 +17,20 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from runtime.devstack.cluster import DEFAULT_REPLICAS, ClusterStack
 from runtime.devstack.nats_server import EmbeddedNats, NatsStartError
 from runtime.devstack.postgres import EmbeddedPostgres, PostgresStartError
 from runtime.devstack.supervisor import Stack, StackError
 from runtime.settings import Settings, SettingsError, load_settings
 
 
-def _up(settings: Settings, health_timeout: float) -> int:
-    stack = Stack.from_settings(settings, health_timeout=health_timeout)
+def _up(settings: Settings, health_timeout: float, replicas: int | None = None) -> int:
+    if replicas is None:
+        stack = Stack.from_settings(settings, health_timeout=health_timeout)
+    else:
+        stack = ClusterStack.from_settings(
+            settings, replicas=replicas, health_timeout=health_timeout
+        )
     try:
         return asyncio.run(stack.run())
     except StackError as exc:
@@ -63,9 +71,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the whole stack in the foreground")
     up.add_argument("--health-timeout", type=float, default=120.0, metavar="SECONDS")
+    cluster = sub.add_parser("cluster", help="run the whole stack as a cluster of processes")
+    cluster.add_argument(
+        "--replicas",
+        type=int,
+        default=DEFAULT_REPLICAS,
+        metavar="N",
+        help=f"processes of each service and of the gateway (default {DEFAULT_REPLICAS})",
+    )
+    cluster.add_argument("--health-timeout", type=float, default=180.0, metavar="SECONDS")
     servers = sub.add_parser("servers", help="run only NATS and Postgres")
     servers.add_argument("--nats-port", type=int, default=0, help="default: a free port")
     args = parser.parse_args(argv)
+    if args.command == "cluster" and args.replicas < 1:
+        parser.error(f"--replicas must be at least 1, got {args.replicas}")
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -73,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "up":
         return _up(settings, args.health_timeout)
+    if args.command == "cluster":
+        return _up(settings, args.health_timeout, args.replicas)
     return _servers(settings, args.nats_port)
 
 

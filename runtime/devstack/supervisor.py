@@ -109,6 +109,22 @@ class Stack:
         """The gateway's URL, e.g. ``http://127.0.0.1:8000``."""
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def nats_url(self) -> str:
+        """Where the children find NATS (every node's URL, comma separated, for a cluster)."""
+        return self.nats.url
+
+    def nats_servers(self) -> list[tuple[str, EmbeddedNats]]:
+        """The NATS servers this stack runs and keeps up, each with its name in messages."""
+        return [("nats", self.nats)]
+
+    async def _servers_ready(self) -> None:
+        """Wait, once the servers are started, until they can serve the children."""
+
+    def _env_for(self, runner: ChildRunner, env: dict[str, str]) -> dict[str, str]:
+        """The environment of `runner`'s child: `env` (:meth:`child_env`) here."""
+        return env
+
     def stop(self) -> None:
         """Ask :meth:`run` to shut everything down (safe to call from a signal handler)."""
         self._stopping.set()
@@ -143,15 +159,17 @@ class Stack:
             loop.add_signal_handler(sig, self.stop)
         try:
             self.logs_dir.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(self.nats.start)
+            for _, server in self.nats_servers():
+                await asyncio.to_thread(server.start)
             await asyncio.to_thread(self.postgres.start)
-            self._say(f"NATS at {self.nats.url}; Postgres at {self.postgres.url}", "dim")
-            for name, server in (("nats", self.nats), ("postgres", self.postgres)):
+            await self._servers_ready()
+            self._say(f"NATS at {self.nats_url}; Postgres at {self.postgres.url}", "dim")
+            for name, server in (*self.nats_servers(), ("postgres", self.postgres)):
                 self._keepers.append(asyncio.create_task(self._keep_up(name, server)))
             env = self.child_env()
             for runner in self.runners.values():
                 if not self._stopping.is_set():
-                    self._tasks.append(asyncio.create_task(runner.run(env)))
+                    self._tasks.append(asyncio.create_task(runner.run(self._env_for(runner, env))))
             if await self._wait_healthy():
                 where = f": {self.base_url}" if self.port is not None else ""
                 self.console.print(f"Simtune is running{where} (Ctrl-C to stop)", style="bold")
@@ -255,7 +273,8 @@ class Stack:
                     self._say(f"a supervisor task failed: {task.exception()!r}", "red")
         for r in runners:
             r.close()
-        await asyncio.to_thread(self.nats.stop)
+        for _, server in self.nats_servers():
+            await asyncio.to_thread(server.stop)
         await asyncio.to_thread(self.postgres.stop)
 
     def _say(self, message: str, style: str = "bold") -> None:

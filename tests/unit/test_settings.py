@@ -70,3 +70,14 @@ def test_probes_are_off_unless_a_port_is_named():
     refused_naming({"SIMTUNE_PROBE_PORT": "0"}, ["SIMTUNE_PROBE_PORT", "between 1 and 65535"])
     refused_naming({"SIMTUNE_PROBE_PORT": "65536"}, ["SIMTUNE_PROBE_PORT", "65535"])
     refused_naming({"SIMTUNE_READY_MAX_LAG": "-1"}, ["SIMTUNE_READY_MAX_LAG", "between"])
+
+
+def test_nats_url_may_name_every_server_of_a_cluster():
+    one = load_settings({})
+    assert one.nats_servers == [one.nats_url]
+    nodes = "nats://127.0.0.1:4222, nats://127.0.0.1:4223,nats://127.0.0.1:4224,"
+    assert load_settings({"NATS_URL": nodes}).nats_servers == [
+        "nats://127.0.0.1:4222",
+        "nats://127.0.0.1:4223",
+        "nats://127.0.0.1:4224",
+    ]
