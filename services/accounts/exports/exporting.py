@@ -90,9 +90,9 @@ class ExportJob(Hosted):
             outcome = ExportFailed(job_id=rec.event.job_id, reason=failure(exc.detail))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(outcome, ExportFinished):  # the earlier archives go before the new one
+            await self.expire_others(rec.tenant, keep=rec.event.job_id)  # is shown ready
         await self.end(rec, outcome)
-        if isinstance(outcome, ExportFinished):
-            await self.expire_others(rec.tenant, keep=rec.event.job_id)
 
     async def make(self, rec: RecordedEvent, folder: Path, progress: Progress) -> ExportFinished:
         ev, tenant = rec.event, rec.tenant
