@@ -55,7 +55,7 @@ run-cluster: setup
 WORKERS ?= 2
 
 test: setup browser lint
-	$(PY) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile
+	$(PY) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile --durations=20
 
 test-e2e: setup browser
 	$(PY) -m pytest -q -p no:cacheprovider tests/e2e

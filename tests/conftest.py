@@ -198,3 +198,30 @@ async def api(stack) -> httpx.AsyncClient:
 def spans() -> InMemorySpanExporter:
     SPANS.clear()
     return SPANS
+
+
+# Files that take a minute or more, started first: with `--dist loadfile` each file stays on
+# one worker, so a long file handed out last keeps one core busy while the other idles.
+LONG_FILES = (
+    "test_api_fuzz.py",
+    "test_contract_properties.py",
+    "test_cluster_shape.py",
+    "test_forget_canary.py",
+    "test_raft_training.py",
+    "test_account_data_crash.py",
+    "test_community_two_stacks.py",
+    "test_process_faults.py",
+    "test_hosted_jobs.py",
+    "test_deploy_files.py",
+    "test_retrieval_pages.py",
+    "test_crash_recovery.py",
+    "test_otlp_export.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def first_if_long(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONG_FILES.index(name) if name in LONG_FILES else len(LONG_FILES)
+
+    items.sort(key=first_if_long)  # stable: within a file and among the rest, as collected
