@@ -34,6 +34,9 @@ class RunFailure(Exception):
         self.reason = reason
 
 
+RACES = 3  # a run's own progress beside a cancel or a deadline from outside
+
+
 class RunContext:
     """What a backend needs while it trains one run: its event, the log, a cancel check,
     and progress that is throttled and keeps the work-queue message alive."""
@@ -62,6 +65,7 @@ class RunContext:
             self.run_id,
             lambda s: domain.decide_going(s, event),
             event_id=event_id,
+            races=RACES,  # a cancel appended meanwhile: decided again, and refused as ended
         )
         self.state = outcome.state
         return outcome.event is not None
