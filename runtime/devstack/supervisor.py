@@ -18,7 +18,7 @@ from rich.text import Text
 from contracts.accounts import SETUP_LINK_FILE
 from runtime.devstack.children import COLOURS, Child, ChildRunner, RestartPolicy
 from runtime.devstack.nats_server import MAX_STORE_ENV, EmbeddedNats
-from runtime.devstack.postgres import EmbeddedPostgres
+from runtime.devstack.postgres import EmbeddedPostgres, ExternalPostgres, PostgresStartError
 from runtime.devstack.util import port_in_use, tail
 from runtime.settings import Settings
 
@@ -52,7 +52,12 @@ class Stack:
     port check and no health check (the stack is ready once the children are spawned).
 
     When NATS or Postgres dies, it is started again (same port, socket and data) after
-    ``server_restart_delay`` seconds; ``env`` is added to the children's environment.
+    ``server_restart_delay`` seconds, unless its name is in ``held`` (a test keeping a server
+    down on purpose) until it is taken out; ``env`` is added to the children's environment.
+
+    A ``DATABASE_URL`` in ``env`` names a Postgres that is not ours (``ExternalPostgres``):
+    no embedded one is started, the URL is checked at start, and the server is never
+    restarted by the stack.
     """
 
     def __init__(
@@ -81,7 +86,12 @@ class Stack:
         self.nats = EmbeddedNats(
             self.home / "nats", max_store=self.extra_env.get(MAX_STORE_ENV)
         )  # fmt: skip
-        self.postgres = EmbeddedPostgres(self.home / "pg" / "data")
+        database_url = self.extra_env.get("DATABASE_URL")
+        self.postgres: EmbeddedPostgres | ExternalPostgres = (
+            ExternalPostgres(database_url)
+            if database_url
+            else EmbeddedPostgres(self.home / "pg" / "data")
+        )
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
         self.runners = {
@@ -98,6 +108,7 @@ class Stack:
         self._tasks: list[asyncio.Task[None]] = []
         self._keepers: list[asyncio.Task[None]] = []
         self.server_restarts = {"nats": 0, "postgres": 0}
+        self.held: set[str] = set()  # servers (by name) not to start again while named here
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Stack:
@@ -161,10 +172,14 @@ class Stack:
             self.logs_dir.mkdir(parents=True, exist_ok=True)
             for _, server in self.nats_servers():
                 await asyncio.to_thread(server.start)
-            await asyncio.to_thread(self.postgres.start)
+            try:
+                await asyncio.to_thread(self.postgres.start)
+            except PostgresStartError as exc:
+                raise StackError(str(exc)) from None
             await self._servers_ready()
-            self._say(f"NATS at {self.nats_url}; Postgres at {self.postgres.url}", "dim")
-            for name, server in (*self.nats_servers(), ("postgres", self.postgres)):
+            self._say(f"NATS at {self.nats_url}; Postgres at {self.postgres.shown_url}", "dim")
+            kept = [("postgres", self.postgres)] if self.postgres.managed else []
+            for name, server in (*self.nats_servers(), *kept):
                 self._keepers.append(asyncio.create_task(self._keep_up(name, server)))
             env = self.child_env()
             for runner in self.runners.values():
@@ -226,7 +241,7 @@ class Stack:
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), SERVER_CHECK_S)
-            if self._stopping.is_set() or server.running:
+            if self._stopping.is_set() or server.running or name in self.held:
                 continue
             self._say(f"{name} stopped unexpectedly; starting it again", "bold yellow")
             await asyncio.to_thread(server.stop)  # forget the dead process

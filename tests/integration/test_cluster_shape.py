@@ -1,8 +1,13 @@
 """`make run-cluster` for real: three clustered NATS servers, two processes of every service
-and of the gateway, Postgres by its URL. One NATS node and one replica each of ingest and
-knowledge are SIGKILLed while documents are being read: the documents end ready, each event
-on the log once, the node catches up when it is back, and the one gateway port keeps
-answering when one of the two gateways is killed.
+and of the gateway, and a Postgres the stack does not run (its URL in `DATABASE_URL`).
+
+While documents are read and a dataset is built, one NATS node and one process of every
+service and of the gateway are SIGKILLed (the trainer's a moment later, the one that trains an
+adapter, mid-training): every document ends ready, the run succeeds, each event is on the log
+once with no gap, the read models equal their rebuild from the log, and the node catches up
+when it is back. Then one node is held down and a second stopped: the log has no
+majority, a write over HTTP is refused with a plain 503 at once, and it is taken again once
+the nodes are back.
 """
 
 from __future__ import annotations
@@ -11,19 +16,27 @@ import asyncio
 import io
 import shutil
 import tempfile
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import psutil
 import pytest
 from rich.console import Console
 
+from contracts.base import DomainError
+from runtime import headers as h
+from runtime.db import make_engine
 from runtime.devstack.cluster import ClusterStack
+from runtime.devstack.postgres import EmbeddedPostgres
 from runtime.devstack.util import free_port
+from runtime.eventstore import stream_for, subject_for
+from tests.support import flows, training
 from tests.support.devstack import (
     QUICK,
     STACK_ENV,
@@ -37,22 +50,45 @@ from tests.support.devstack import (
 )
 from tests.support.pdfs import make_pdf
 from tests.support.servers import admin_connect
+from tests.support.tiny_llm import build_tiny_llm
+from tests.support.views import differences, snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+SERVICES = (
+    "expert",
+    "ingest",
+    "knowledge",
+    "dataset",
+    "trainer",
+    "registry",
+    "benchmark",
+    "accounts",
+    "community",
+)
+INGEST_EVENTS = {"DocumentUploaded": 1, "DocumentParsingStarted": 1, "DocumentChunked": 1}
+KNOWLEDGE_EVENTS = {"EmbeddingStarted": 1, "DocumentIndexed": 1}
+REBUILT = ("ingest", "knowledge", "trainer")  # read models compared with their rebuild
+INTERNALS = ("nats", "jetstream", "Traceback", "Errno", "timeout", "raft", "n1", "n2", "n3")
+
 
 @asynccontextmanager
-async def cluster_stack(replicas: int = 2) -> AsyncIterator[ClusterStack]:
-    """A healthy `ClusterStack` of every service in a new home, with its owner; stopped and
-    removed on exit."""
+async def cluster_stack(database_url: str, model: Path) -> AsyncIterator[ClusterStack]:
+    """A healthy two-replica `ClusterStack` of every service in a new home, on the Postgres at
+    `database_url`, with its owner; stopped and removed on exit."""
     home = Path(tempfile.mkdtemp(prefix="simtune-cluster-shape-"))
     (home / "tmp").mkdir()
     out = io.StringIO()
     stack = ClusterStack(
         home,
-        replicas=replicas,
+        replicas=2,
         port=free_port(),
-        env={**STACK_ENV, "TMPDIR": str(home / "tmp")},
+        env={
+            **STACK_ENV,
+            "TMPDIR": str(home / "tmp"),
+            "DATABASE_URL": database_url,
+            "SIMTUNE_BASE_MODEL": str(model),
+        },
         policy=QUICK,
         health_timeout=400.0,
         console=Console(file=out, width=300, force_terminal=False),
@@ -74,54 +110,156 @@ async def cluster_stack(replicas: int = 2) -> AsyncIterator[ClusterStack]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-async def event_ids(js, stream: str) -> list[str]:
-    """Every event id (`Nats-Msg-Id`) on `stream`, one per message, in order."""
-    info = await js.stream_info(stream)
-    ids = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        msg = await js.get_msg(stream, seq)
-        ids.append((msg.headers or {}).get("Nats-Msg-Id"))
-    return ids
+@asynccontextmanager
+async def outside_postgres() -> AsyncIterator[EmbeddedPostgres]:
+    """A Postgres that is not the stack's, without pgvector yet (the stack must see to it)."""
+    root = Path(tempfile.mkdtemp(prefix="simtune-outside-pg-"))
+    postgres = EmbeddedPostgres(root / "data", extensions=())
+    await asyncio.to_thread(postgres.start)
+    try:
+        yield postgres
+    finally:
+        await asyncio.to_thread(postgres.stop)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def log_of(js, stream: str) -> list:
+    """Every message of `stream`, in order; asserts the sequence has no gap."""
+    state = (await js.stream_info(stream)).state
+    if state.last_seq == 0:  # nothing written to it yet
+        return []
+    assert state.messages == state.last_seq - state.first_seq + 1, (stream, state)
+    return [await js.get_msg(stream, seq) for seq in range(state.first_seq, state.last_seq + 1)]
+
+
+async def through(call, what: str, timeout: float = 120.0):
+    """`call()`'s result, asked again while a service is away (answers unavailable)."""
+
+    async def attempt():
+        try:
+            return await call()
+        except DomainError as err:
+            assert err.code == "unavailable", err
+            return None
+
+    return await until(attempt, what, timeout)
+
+
+async def rebuilt_equals_live(api: httpx.AsyncClient, engine, context: str) -> None:
+    """Rebuild `context`'s read models from the log (as an operator does, over HTTP) and
+    compare every row with what the live projection had."""
+    host = SimpleNamespace(engine=engine, context=context)
+    live = await snapshot(host)
+    started = await api.post(f"/api/admin/projections/{context}/rebuild")
+    assert started.status_code == 202, started.text
+
+    async def done() -> dict | None:
+        job = await get_json(api, started.headers["location"])
+        assert job is None or job["state"] != "failed", job
+        return job if job and job["state"] == "done" else None
+
+    await until(done, f"the {context} rebuild", timeout=120)
+    rebuilt = await snapshot(host)
+    assert rebuilt == live, differences(live, rebuilt, context)
+
+
+def training_process(stack: ClusterStack) -> str | None:
+    """The trainer replica that runs a training now (in a child process of its), if any."""
+    for name in ("trainer-1", "trainer-2"):
+        for child in psutil.Process(child_pid(stack, name)).children():
+            with suppress(psutil.Error):  # ended meanwhile
+                if "services.trainer.training" in child.cmdline():
+                    return name
+    return None
 
 
 @pytest.mark.timeout(900)
-async def test_the_cluster_shape_survives_a_node_and_replicas_killed_mid_ingest() -> None:
-    async with cluster_stack() as stack:
+async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_without_quorum(
+    tmp_path: Path,
+) -> None:
+    model = asyncio.create_task(asyncio.to_thread(build_tiny_llm, tmp_path / "llm"))
+    async with outside_postgres() as postgres, cluster_stack(postgres.url, await model) as stack:
         assert len(stack.runners) == 2 * 10 and "ingest-2" in stack.runners
+        assert not stack.postgres.managed and not (stack.home / "pg").exists()
+        assert stack.postgres.url == postgres.url
         headers = stack.owner.headers  # type: ignore[attr-defined]
         api = httpx.AsyncClient(base_url=stack.base_url, timeout=30.0, headers=headers)
         nc = await admin_connect(stack.nats_url.split(","), stack.home, max_reconnect_attempts=-1)
+        engine = make_engine(postgres.url)
         try:
             js = nc.jetstream()
-            for stream in ("INGEST", "KNOWLEDGE"):
-                assert (await js.stream_info(stream)).config.num_replicas == 3
+            for context in ("ingest", "knowledge", "trainer"):
+                assert (await js.stream_info(stream_for(context))).config.num_replicas == 3
 
+            # -- work under way: documents being read, an adapter being trained ------------
             created = await api.post("/api/experts", json={"name": f"C {uuid.uuid4().hex[:6]}"})
             assert created.status_code == 201, created.text
-            pages = [f"Page {p}. Step {p} of the cluster drill is short. " * 30 for p in range(8)]
+            expert = created.json()["id"]
+            dataset = await training.build(nc, expert)  # built while the documents are read
             files = [
-                ("file", (f"drill-{n}.pdf", make_pdf(pages), "application/pdf")) for n in range(3)
+                (
+                    "file",
+                    (
+                        f"drill-{n}.pdf",
+                        make_pdf(
+                            [f"Drill {n}, page {p}. Step {p} is short. " * 30 for p in range(12)]
+                        ),
+                        "application/pdf",
+                    ),
+                )
+                for n in range(3)
             ]
-            response = await api.post(f"/api/experts/{created.json()['id']}/documents", files=files)
+            response = await api.post(f"/api/experts/{expert}/documents", files=files)
             assert response.status_code == 202, response.text
             ids = [d["id"] for d in response.json()["documents"]]
+            assert len(set(ids)) == 3, ids
 
-            async def started() -> bool:
+            async def mid_ingest() -> bool:
                 states = [(await get_json(api, f"/api/documents/{i}") or {}) for i in ids]
-                return any(s.get("status") not in (None, "uploaded") for s in states)
+                statuses = [s.get("status") for s in states]
+                return any(s not in (None, "uploaded") for s in statuses)
 
-            await until(started, "an ingest under way")
+            await until(mid_ingest, "an ingest under way")
+
+            # -- SIGKILL mid-ingest: one NATS node, one process of each service but the
+            # trainer (killed below, mid-training) and one of the gateway --------------------
+            statuses = [(await get_json(api, f"/api/documents/{i}") or {}) for i in ids]
+            assert any(s.get("status") != "ready" for s in statuses), statuses  # still reading
             node = stack.cluster.node("n3")
             node_pid = node.pid
             assert node_pid is not None
-            killed = {name: child_pid(stack, name) for name in ("ingest-1", "knowledge-1")}
+            names = [f"{s}-1" for s in SERVICES if s != "trainer"] + ["gateway-1"]
+            killed = {name: child_pid(stack, name) for name in names}
             kill(node_pid)
             for pid in killed.values():
                 kill(pid)
 
+            async def gateway_gone() -> bool:  # its socket closed: dead (a zombie) or reaped
+                try:
+                    return psutil.Process(killed["gateway-1"]).status() == psutil.STATUS_ZOMBIE
+                except psutil.NoSuchProcess:
+                    return True
+
+            await until(gateway_gone, "gateway-1 dead")
+            for _ in range(2):  # the two gateways share one port: the other one answers
+                async with httpx.AsyncClient(base_url=stack.base_url, headers=headers) as fresh:
+                    assert (await fresh.get(f"/api/experts/{expert}")).status_code == 200
+
+            # -- the trainer SIGKILLed mid-training (the node and the others still coming back)
+            built = await through(flows.build_ended(nc, dataset), "the dataset built")
+            assert built.status == "ready", built
+            run = await training.start(nc, expert, dataset.id)
+            trainer = await until(lambda: _value(training_process(stack)), "a training process")
+            killed[trainer] = child_pid(stack, trainer)
+            kill(killed[trainer])
+
+            # -- the work finishes, each piece once ----------------------------------------
             for doc_id in ids:
                 doc = await document_settled(api, doc_id, timeout=300)
                 assert doc["status"] == "ready", doc
+            ended = await through(lambda: training.finished(nc, run.run_id, 300), "run", 320)
+            # the killed trainer's run is taken up by the other (SIMTUNE_TRAIN_RESTARTS=1)
+            assert ended.status == "succeeded", ended
             for name, pid in killed.items():
                 await restarted(stack, name, pid)
 
@@ -132,8 +270,8 @@ async def test_the_cluster_shape_survives_a_node_and_replicas_killed_mid_ingest(
             assert stack.server_restarts["nats-n3"] == 1
 
             async def caught_up() -> bool:
-                for stream in ("INGEST", "KNOWLEDGE"):
-                    cluster = (await js.stream_info(stream)).cluster
+                for info in await js.streams_info():
+                    cluster = info.cluster
                     peers = {r.name: r for r in cluster.replicas or []}
                     names = {cluster.leader, *peers}
                     if names != {"n1", "n2", "n3"} or not all(r.current for r in peers.values()):
@@ -142,29 +280,56 @@ async def test_the_cluster_shape_survives_a_node_and_replicas_killed_mid_ingest(
 
             await until(caught_up, "the restarted node current on every stream", timeout=120)
 
-            for stream in ("INGEST", "KNOWLEDGE"):
-                found = await event_ids(js, stream)
+            kinds: dict[str, Counter] = {}
+            for context in SERVICES:
+                log = await log_of(js, stream_for(context))
+                found = [(m.headers or {}).get(h.EVENT_ID) for m in log]
                 doubled = [i for i, n in Counter(found).items() if n > 1]
-                assert None not in found and not doubled, (stream, doubled)
+                assert None not in found and not doubled, (context, doubled)
+                for m in log:
+                    kinds.setdefault(m.subject, Counter())[
+                        m.headers[h.EVENT_TYPE].split(".")[1]
+                    ] += 1
+            for doc_id in ids:
+                assert kinds[subject_for("ingest", "local", "document", doc_id)] == INGEST_EVENTS
+                assert kinds[subject_for("knowledge", "local", "document", doc_id)] == (
+                    KNOWLEDGE_EVENTS
+                )
+            trained = kinds[subject_for("trainer", "local", "run", run.run_id)]
+            assert trained["AdapterTrained"] == 1 and trained["RunFailed"] == 0, trained
+            for context in REBUILT:
+                await rebuilt_equals_live(api, engine, context)
 
-            # the two gateways share one port: with one of them killed, the other answers
-            gateway_pid = child_pid(stack, "gateway-1")
-            assert child_pid(stack, "gateway-2") != gateway_pid
-            kill(gateway_pid)
+            # -- no majority: one node held down (the supervisor leaves it), a second stopped
+            stack.held.update({"nats-n1", "nats-n2"})
+            await asyncio.to_thread(stack.cluster.node("n1").stop)
+            await asyncio.to_thread(stack.cluster.node("n2").stop)
+            began = time.monotonic()
+            refused = await api.post("/api/experts", json={"name": "Without a quorum"})
+            took = time.monotonic() - began
+            assert refused.status_code == 503, refused.text
+            body = refused.json()
+            assert body["error"] == "unavailable" and "try again" in body["detail"], body
+            assert not any(word.lower() in body["detail"].lower() for word in INTERNALS), body
+            assert took < 5, took  # at once, not after a client's timeout
+            assert "not taking writes" in body["detail"], body
 
-            async def gone() -> bool:  # its socket closed: dead (a zombie) or reaped
-                try:
-                    return psutil.Process(gateway_pid).status() == psutil.STATUS_ZOMBIE
-                except psutil.NoSuchProcess:
-                    return True
+            stack.held.clear()  # the supervisor starts both again
 
-            await until(gone, "gateway-1 dead")
-            for _ in range(2):
-                async with httpx.AsyncClient(base_url=stack.base_url, headers=headers) as fresh:
-                    answer = await fresh.get(f"/api/documents/{ids[0]}")
-                    assert answer.status_code == 200 and answer.json()["status"] == "ready"
-            await restarted(stack, "gateway-1", gateway_pid)
+            async def written() -> bool:
+                again = await api.post("/api/experts", json={"name": f"Q {uuid.uuid4().hex[:6]}"})
+                assert again.status_code in (201, 503), again.text
+                return again.status_code == 201
+
+            await until(written, "a write taken again with the nodes back", timeout=120)
+            assert stack.server_restarts["nats-n1"] == stack.server_restarts["nats-n2"] == 1
+            assert stack.server_restarts["postgres"] == 0  # not ours: never restarted
             assert not any(r.gave_up for r in stack.runners.values())
         finally:
+            await engine.dispose()
             await nc.close()
             await api.aclose()
+
+
+async def _value(value):
+    return value

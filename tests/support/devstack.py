@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import shutil
 import signal
@@ -124,7 +125,8 @@ async def until(check: Callable[[], Awaitable[T | None]], what: str, timeout: fl
 
 
 async def restarted(stack: Stack, name: str, old_pid: int, timeout: float = 120.0) -> int:
-    """Wait until the supervisor runs `name` again in a new process; its pid."""
+    """Wait until the supervisor runs `name` again in a new process and that process answers
+    (`answering`): a test may talk to it at once, with no retry on a 503. Its pid."""
 
     async def new_pid() -> int | None:
         runner = stack.runners[name]
@@ -132,7 +134,51 @@ async def restarted(stack: Stack, name: str, old_pid: int, timeout: float = 120.
             return runner.process.pid
         return None
 
-    return await until(new_pid, f"{name} restarted", timeout)
+    pid = await until(new_pid, f"{name} restarted", timeout)
+    await answering(stack, name, pid, timeout)
+    return pid
+
+
+async def answering(stack: Stack, name: str, pid: int, timeout: float = 120.0) -> None:
+    """Wait until the child `name`, running as `pid`, answers for itself: a gateway listens on
+    the stack's port; a service has joined its NATS micro service with all its endpoints
+    (`$SRV.INFO.<service>`, which every process of it answers, not one of a queue group: so
+    it is answered by as many as run, the new one included, each listing every endpoint)."""
+    module = stack.runners[name].spec.module
+    if module == "gateway":
+
+        async def listens() -> bool:
+            try:
+                found = psutil.Process(pid).net_connections(kind="tcp")
+            except psutil.Error as exc:  # gone (restarted again) or not ours to read
+                raise AssertionError(f"{name} ({pid}): {exc!r}") from None
+            return any(c.status == psutil.CONN_LISTEN and c.laddr.port == stack.port for c in found)
+
+        await until(listens, f"{name} listening on port {stack.port}", timeout)
+        return
+    service = module.rsplit(".", 1)[-1]
+    nc = await admin_connect(stack.nats_url.split(","), stack.home, max_reconnect_attempts=-1)
+    try:
+
+        async def all_answer() -> bool:
+            running = [r for r in stack.runners.values() if r.spec.module == module and r.running]
+            inbox = nc.new_inbox()
+            sub = await nc.subscribe(inbox)
+            try:
+                await nc.publish(f"$SRV.INFO.{service}", b"", reply=inbox)
+                endpoints = []
+                while len(endpoints) < len(running):
+                    reply = await sub.next_msg(timeout=1.0)  # raises TimeoutError: not yet
+                    if not reply.data:  # the server's "no responders": none has joined yet
+                        return False
+                    endpoints.append(len(json.loads(reply.data).get("endpoints") or []))
+            finally:
+                await sub.unsubscribe()
+            return len(set(endpoints)) == 1 and endpoints[0] > 0
+
+        await until(all_answer, f"{name} ({service}) answering over NATS", timeout)
+    finally:
+        await nc.close()
 
 
 async def healthy(api: httpx.AsyncClient, timeout: float = 180.0) -> None:
