@@ -5,7 +5,9 @@ While documents are read and a dataset is built, one NATS node and one process o
 service and of the gateway are SIGKILLed (the trainer's a moment later, the one that trains an
 adapter, mid-training): every document ends ready, the run succeeds, each event is on the log
 once with no gap, the read models equal their rebuild from the log, and the node catches up
-when it is back. Then one node is held down and a second stopped: the log has no
+when it is back. A client following the live events through the one port sees every event of
+the documents once, though the gateway it was connected to is the one killed: it connects
+again with `Last-Event-ID`, as a browser does, and the other gateway resumes the feed. Then one node is held down and a second stopped: the log has no
 majority, a write over HTTP is refused with a plain 503 at once, and it is taken again once
 the nodes are back.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import shutil
 import tempfile
 import time
@@ -50,6 +53,7 @@ from tests.support.devstack import (
 )
 from tests.support.pdfs import make_pdf
 from tests.support.servers import admin_connect
+from tests.support.sse import sse
 from tests.support.tiny_llm import build_tiny_llm
 from tests.support.views import differences, snapshot
 
@@ -163,6 +167,62 @@ async def rebuilt_equals_live(api: httpx.AsyncClient, engine, context: str) -> N
     assert rebuilt == live, differences(live, rebuilt, context)
 
 
+class Follower:
+    """A client of `GET /api/events?topics=ingest` through the stack's one port, kept open as
+    a browser's EventSource keeps it: when the stream breaks (its gateway died) it connects
+    again with `Last-Event-ID`, a fifth of a second later (EventSource's retry)."""
+
+    def __init__(self, stack: ClusterStack, headers: dict[str, str]) -> None:
+        self.client = httpx.AsyncClient(base_url=stack.base_url, headers=headers, timeout=None)
+        self.events: list[dict] = []
+        self.connections = 0
+        self.last_id: str | None = None
+        self.live = asyncio.Event()
+        self.task = asyncio.create_task(self.run())
+
+    async def close(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self.client.aclose()
+
+    async def run(self) -> None:
+        while True:
+            resume = {"Last-Event-ID": self.last_id} if self.last_id else {}
+            with suppress(httpx.HTTPError, AssertionError):  # gone: a 503, a cut, the end
+                async with sse(self.client, "/api/events?topics=ingest", **resume) as reader:
+                    self.connections += 1
+                    self.last_id = reader.last_id
+                    self.live.set()
+                    while True:
+                        event = await reader.event(timeout=3600)
+                        self.last_id = reader.last_id
+                        self.events.append(json.loads(event["data"]))
+            await asyncio.sleep(0.2)
+
+    def about(self, doc_id: str) -> Counter:
+        return Counter(
+            e["type"].split(".")[1] for e in self.events if e["data"].get("document_id") == doc_id
+        )
+
+
+def own_ports(port: int) -> set[int]:
+    """This process's local ports of its connections to `port`."""
+    return {
+        c.laddr.port
+        for c in psutil.Process().net_connections(kind="tcp")
+        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    }
+
+
+def serving(stack: ClusterStack, client_ports: set[int]) -> str:
+    """The gateway replica whose end of the connection is one of `client_ports`."""
+    for name in ("gateway-1", "gateway-2"):
+        for c in psutil.Process(child_pid(stack, name)).net_connections(kind="tcp"):
+            if c.laddr.port == stack.port and c.raddr and c.raddr.port in client_ports:
+                return name
+    raise AssertionError(f"no gateway holds a connection from {client_ports}")
+
+
 def training_process(stack: ClusterStack) -> str | None:
     """The trainer replica that runs a training now (in a child process of its), if any."""
     for name in ("trainer-1", "trainer-2"):
@@ -186,10 +246,29 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
         api = httpx.AsyncClient(base_url=stack.base_url, timeout=30.0, headers=headers)
         nc = await admin_connect(stack.nats_url.split(","), stack.home, max_reconnect_attempts=-1)
         engine = make_engine(postgres.url)
+        follower: Follower | None = None
         try:
             js = nc.jetstream()
             for context in ("ingest", "knowledge", "trainer"):
                 assert (await js.stream_info(stream_for(context))).config.num_replicas == 3
+
+            # -- read-your-writes through the one port: written through one connection (one
+            # gateway), read at once through another (either gateway) ----------------------
+            for n in range(4):
+                async with (
+                    httpx.AsyncClient(base_url=stack.base_url, headers=headers) as one,
+                    httpx.AsyncClient(base_url=stack.base_url, headers=headers) as other,
+                ):
+                    made = await one.post("/api/experts", json={"name": f"RYW {n}"})
+                    assert made.status_code == 201, made.text
+                    seen = await other.get(f"/api/experts/{made.json()['id']}")
+                    assert seen.status_code == 200 and seen.json()["name"] == f"RYW {n}"
+
+            # -- a client following the live events; its gateway is the one killed below
+            before = own_ports(stack.port)
+            follower = Follower(stack, headers)
+            await asyncio.wait_for(follower.live.wait(), 60)
+            doomed = serving(stack, own_ports(stack.port) - before)
 
             # -- work under way: documents being read, an adapter being trained ------------
             created = await api.post("/api/experts", json={"name": f"C {uuid.uuid4().hex[:6]}"})
@@ -222,13 +301,13 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
             await until(mid_ingest, "an ingest under way")
 
             # -- SIGKILL mid-ingest: one NATS node, one process of each service but the
-            # trainer (killed below, mid-training) and one of the gateway --------------------
+            # trainer (killed below, mid-training) and the gateway the follower is on -------
             statuses = [(await get_json(api, f"/api/documents/{i}") or {}) for i in ids]
             assert any(s.get("status") != "ready" for s in statuses), statuses  # still reading
             node = stack.cluster.node("n3")
             node_pid = node.pid
             assert node_pid is not None
-            names = [f"{s}-1" for s in SERVICES if s != "trainer"] + ["gateway-1"]
+            names = [f"{s}-1" for s in SERVICES if s != "trainer"] + [doomed]
             killed = {name: child_pid(stack, name) for name in names}
             kill(node_pid)
             for pid in killed.values():
@@ -236,11 +315,11 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
 
             async def gateway_gone() -> bool:  # its socket closed: dead (a zombie) or reaped
                 try:
-                    return psutil.Process(killed["gateway-1"]).status() == psutil.STATUS_ZOMBIE
+                    return psutil.Process(killed[doomed]).status() == psutil.STATUS_ZOMBIE
                 except psutil.NoSuchProcess:
                     return True
 
-            await until(gateway_gone, "gateway-1 dead")
+            await until(gateway_gone, f"{doomed} dead")
             for _ in range(2):  # the two gateways share one port: the other one answers
                 async with httpx.AsyncClient(base_url=stack.base_url, headers=headers) as fresh:
                     assert (await fresh.get(f"/api/experts/{expert}")).status_code == 200
@@ -295,6 +374,18 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
                 assert kinds[subject_for("knowledge", "local", "document", doc_id)] == (
                     KNOWLEDGE_EVENTS
                 )
+
+            # the follower saw each document's events once, across its gateway's death
+            async def followed() -> bool:
+                return all(follower.about(i)["DocumentChunked"] for i in ids)
+
+            await until(followed, "the documents' events on the live feed", timeout=60)
+            await follower.close()
+            assert follower.connections >= 2, "the follower's gateway was killed: it reconnected"
+            for doc_id in ids:
+                assert follower.about(doc_id) == INGEST_EVENTS, doc_id
+            seqs = [e["seq"] for e in follower.events]
+            assert seqs == sorted(set(seqs)), "an event twice or out of order on the live feed"
             trained = kinds[subject_for("trainer", "local", "run", run.run_id)]
             assert trained["AdapterTrained"] == 1 and trained["RunFailed"] == 0, trained
             for context in REBUILT:
@@ -326,6 +417,8 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
             assert stack.server_restarts["postgres"] == 0  # not ours: never restarted
             assert not any(r.gave_up for r in stack.runners.values())
         finally:
+            if follower is not None:
+                await follower.close()
             await engine.dispose()
             await nc.close()
             await api.aclose()
