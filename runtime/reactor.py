@@ -95,6 +95,8 @@ class Reactor:
         hold_s: float = 30.0,
         sealer: Sealer | None = None,
         replicas: int = 1,
+        backoff_s: float = 2.0,
+        outage_retry_s: float = OUTAGE_RETRY_S,
     ) -> None:
         self.nc, self.js = nc, nc.jetstream()
         self.sealer = sealer  # opens the personal content of events (None: plain events only)
@@ -105,6 +107,9 @@ class Reactor:
         self.max_deliver = max(max_deliver, 1)
         self.max_ack_pending = max(max_ack_pending, self.concurrency)
         self.give_up, self.on_fatal, self.hold_s = give_up, on_fatal, hold_s
+        # after a failed attempt: `backoff_s` doubling to MAX_BACKOFF_S (SIMTUNE_RETRY_BACKOFF_S);
+        # after an outage: `outage_retry_s` (SIMTUNE_OUTAGE_RETRY_S)
+        self.backoff_s, self.outage_retry_s = backoff_s, outage_retry_s
         self.durable = durable_name("react", name)
         self.parked = 0
         self._holds = Holds(self.js, self.durable, replicas=replicas)
@@ -232,7 +237,7 @@ class Reactor:
                 raise
             log.warning("reaction.outage", reactor=self.name, seq=seq, error=f"{exc!r}"[:300])
             await self._not_an_attempt(seq)
-            await msg.nak(delay=OUTAGE_RETRY_S)
+            await msg.nak(delay=self.outage_retry_s)
             return
         if isinstance(rec.event, ForgottenEvent):
             await msg.ack()  # a forgotten person's event: nothing to do, ever
@@ -273,7 +278,7 @@ class Reactor:
                         "reaction.outage", reactor=self.name, seq=seq, error=f"{exc!r}"[:300]
                     )
                     await self._not_an_attempt(seq)
-                    await msg.nak(delay=OUTAGE_RETRY_S)
+                    await msg.nak(delay=self.outage_retry_s)
                     return
                 if attempt >= self.max_deliver:
                     await self._give_up(msg, rec, attempt, exc, spared)
@@ -286,7 +291,7 @@ class Reactor:
                     of=self.max_deliver,
                     exc_info=exc,
                 )
-                await msg.nak(delay=_backoff(attempt))
+                await msg.nak(delay=self._backoff(attempt))
                 return
         await msg.ack()
         await self._done_with(seq, spared)
@@ -335,7 +340,7 @@ class Reactor:
             except Exception as exc:
                 if attempt < 2 * self.max_deliver:  # deciding failed too: try again later
                     log.warning("reaction.give_up_failed", reactor=self.name, exc_info=exc)
-                    await msg.nak(delay=_backoff(attempt))
+                    await msg.nak(delay=self._backoff(attempt))
                     return
                 log.error("reaction.give_up_abandoned", reactor=self.name, exc_info=exc)
         await msg.term()
@@ -358,6 +363,6 @@ class Reactor:
             except Exception as exc:  # a stale count is harmless: the event is done
                 log.warning("reaction.count_not_forgotten", reactor=self.name, error=str(exc))
 
-
-def _backoff(attempt: int) -> float:
-    return min(2.0**attempt, MAX_BACKOFF_S)
+    def _backoff(self, attempt: int) -> float:
+        """The wait after failed attempt `attempt` (1, 2, ...): 2 s, 4 s, 8 s ... by default."""
+        return min(self.backoff_s * 2.0 ** (attempt - 1), MAX_BACKOFF_S)

@@ -68,7 +68,7 @@ class ServiceHost:
         self.engine: AsyncEngine | None = None
         self.projectors: dict[str, Projector] = {}
         self.reactors: list[Reactor] = []
-        self.pacing = Pacing()
+        self.pacing = Pacing(parked_retry_s=settings.stuck_retry_s)
         self._owns_nc = False
         self._pending_projections: list[Projection] = []
         self._pending_reactors: list[dict] = []
@@ -161,6 +161,8 @@ class ServiceHost:
                 self.nc,
                 ack_wait_s=self.settings.work_ack_wait_s,
                 max_deliver=self.settings.max_deliveries,
+                backoff_s=self.settings.retry_backoff_s,
+                outage_retry_s=self.settings.outage_retry_s,
                 on_fatal=self._on_fatal,
                 sealer=self.sealer,
                 replicas=self.settings.stream_replicas,

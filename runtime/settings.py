@@ -38,6 +38,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gateway_url: str
     work_ack_wait_s: int
     max_deliveries: int  # a reaction that failed this many times is decided as a failure
+    retry_backoff_s: float  # a failed reaction waits this long before its next try, doubling
+    outage_retry_s: float  # a reaction stopped by an outage (database, disk) tries again after
+    stuck_retry_s: float  # a projection stuck on an event tries it again this often
     parse_memory_bytes: int  # address-space limit of the child process that parses a file
     parse_timeout_s: int  # wall-clock limit of one file's parse
     parse_workers: int  # files parsed at the same time (one child process each)
@@ -58,6 +61,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     train_threads: int  # CPU threads a training child may use; 0: every core but one
     train_nice: int  # the niceness a training child runs at (0-19), below answering
     hosted_poll_s: float  # how often a hosted fine-tune is asked how it goes
+    hosted_backoff_s: float  # a provider call that met passing trouble waits this, doubling
     max_adapter_bytes: int  # an adapter archive to import, at most (compressed)
     max_adapter_unpacked_bytes: int  # what an imported archive may unpack to, at most
     bench_max_tokens: int  # a benchmark answer's length, at most
@@ -320,6 +324,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         gateway_url=env.get("SIMTUNE_URL", f"http://{host}:{port}"),
         work_ack_wait_s=_int(env, "SIMTUNE_WORK_ACK_WAIT_S", 30, 1, 3600),
         max_deliveries=_int(env, "SIMTUNE_MAX_DELIVERIES", 5, 1, 100),
+        retry_backoff_s=_float(env, "SIMTUNE_RETRY_BACKOFF_S", 0.01, 60) or 2.0,
+        outage_retry_s=_float(env, "SIMTUNE_OUTAGE_RETRY_S", 0.01, 300) or 5.0,
+        stuck_retry_s=_float(env, "SIMTUNE_STUCK_RETRY_S", 0.1, 3600) or 30.0,
         parse_memory_bytes=_int(env, "SIMTUNE_PARSE_MEMORY_MB", 1024, 128, 1_048_576) * MB,
         parse_timeout_s=_int(env, "SIMTUNE_PARSE_TIMEOUT_S", 300, 1, 86_400),
         parse_workers=_int(env, "SIMTUNE_PARSE_WORKERS", 2, 1, 64),
@@ -345,6 +352,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         train_threads=_int(env, "SIMTUNE_TRAIN_THREADS", 0, 0, 1024),
         train_nice=_int(env, "SIMTUNE_TRAIN_NICE", 10, 0, 19),
         hosted_poll_s=_float(env, "SIMTUNE_HOSTED_POLL_S", 0.05, 3600) or 5.0,
+        hosted_backoff_s=_float(env, "SIMTUNE_HOSTED_BACKOFF_S", 0.01, 60) or 0.5,
         sweep_grace_s=_int(env, "SIMTUNE_SWEEP_GRACE_S", 6 * 3600, 60, 30 * 86_400),
         signin_attempts_per_ip=_int(env, "SIMTUNE_SIGNIN_ATTEMPTS_PER_IP", 20, 0, 1_000_000),
         failed_credentials_per_ip=_int(env, "SIMTUNE_FAILED_CREDENTIALS_PER_IP", 60, 0, 1_000_000),

@@ -59,7 +59,9 @@ telemetry.setup_tracing("simtune-tests")
 telemetry.add_span_processor(SimpleSpanProcessor(SPANS))
 
 # The trainer in tests: runs need few examples, the schedule is ticked by hand, a hosted
-# provider is asked often, and a killed training process is restarted once.
+# provider is asked often and tried again soon (a failed call, a failed attempt at a run:
+# the same doublings as in use, from a smaller first wait), and a killed training process is
+# restarted once.
 # Benchmarks in tests: short answers of the tiny model; no run after every fine-tune unless a
 # test turns it on (each test's own runs would otherwise compete for the model).
 BENCH_ENV = {"SIMTUNE_BENCH_MAX_TOKENS": "8", "SIMTUNE_BENCH_AFTER_TRAINING": "off"}
@@ -67,6 +69,8 @@ TRAINER_ENV = {
     "FINETUNE_MIN_TRACES": "6",
     "FINETUNE_SCHEDULE": "off",
     "SIMTUNE_HOSTED_POLL_S": "0.1",
+    "SIMTUNE_HOSTED_BACKOFF_S": "0.1",
+    "SIMTUNE_RETRY_BACKOFF_S": "0.5",
     "SIMTUNE_TRAIN_RESTARTS": "1",
 }
 
@@ -204,6 +208,7 @@ def spans() -> InMemorySpanExporter:
 # one worker, so a long file handed out last keeps one core busy while the other idles.
 LONG_FILES = (
     "test_api_fuzz.py",
+    "test_smollm2_finetune.py",
     "test_contract_properties.py",
     "test_cluster_shape.py",
     "test_forget_canary.py",
@@ -211,11 +216,12 @@ LONG_FILES = (
     "test_account_data_crash.py",
     "test_community_two_stacks.py",
     "test_process_faults.py",
-    "test_hosted_jobs.py",
     "test_deploy_files.py",
     "test_retrieval_pages.py",
     "test_crash_recovery.py",
     "test_otlp_export.py",
+    "test_smollm2_model.py",
+    "test_search_scale.py",
 )
 
 

@@ -302,6 +302,10 @@ async def test_a_poison_export_is_decided_failed_with_a_sentence(stack, nc):
     blocker = work_root(accounts) / f"export-{job_id}"
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_bytes(b"in the way")
+    # the same attempts, tried again after 0.5 s doubling (SIMTUNE_RETRY_BACKOFF_S), not 2 s:
+    # they end within 7.5 s, not 30 s
+    [exports] = [r for r in accounts.reactors if r.name == "accounts.export"]
+    backoff_s, exports.backoff_s = exports.backoff_s, 0.5
     try:
         await accounts.store.append(
             CONTEXT, who.tenant, EXPORT_AGGREGATE, job_id,
@@ -310,6 +314,7 @@ async def test_a_poison_export_is_decided_failed_with_a_sentence(stack, nc):
         async with signed(stack, who) as client:
             job = await job_done(client, "export", {"job_id": job_id}, timeout=180)
     finally:
+        exports.backoff_s = backoff_s
         blocker.unlink(missing_ok=True)
     assert job["status"] == "failed"
     assert (

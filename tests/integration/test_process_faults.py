@@ -44,6 +44,22 @@ from tests.support.tiny_llm import build_tiny_llm
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 INGEST_EVENTS = {"DocumentUploaded": 1, "DocumentParsingStarted": 1, "DocumentChunked": 1}
+# A failed reaction is tried again after 0.5 s, doubling (2 s in use): its retries end within
+# 0.5 + 1 + 2 + 4 = 7.5 s of the first failure (30 s in use), and so do a view's five tries of
+# an event (0.5 s doubling, as in use) before it is parked as stuck. A database outage longer
+# than that would have decided work as failed, were an outage counted as attempts (it is not),
+# and parks a view that meets it, which must then catch up by itself.
+MAX_DELIVERIES = 5
+RETRY_BACKOFF_S = 0.5
+RETRIES_END_S = sum(RETRY_BACKOFF_S * 2**n for n in range(MAX_DELIVERIES - 1))
+OUTAGE_S = RETRIES_END_S + 2.5
+FAULTS_ENV = {
+    "SIMTUNE_MAX_DELIVERIES": str(MAX_DELIVERIES),
+    "SIMTUNE_RETRY_BACKOFF_S": str(RETRY_BACKOFF_S),
+    "SIMTUNE_OUTAGE_RETRY_S": "1",  # after an outage, work goes on within a second (5 s in use)
+    # a view that met the outage five times is stuck: it tries again every 2 s (30 s in use)
+    "SIMTUNE_STUCK_RETRY_S": "2",
+}
 KNOWLEDGE_EVENTS = {"EmbeddingStarted": 1, "DocumentIndexed": 1}
 
 
@@ -155,7 +171,7 @@ class Faults:
 async def faults(tmp_path_factory):
     model = build_tiny_llm(tmp_path_factory.mktemp("faults-llm"))
     async with (
-        running_stack("simtune-faults-", {"SIMTUNE_BASE_MODEL": str(model)}) as stack,
+        running_stack("simtune-faults-", {**FAULTS_ENV, "SIMTUNE_BASE_MODEL": str(model)}) as stack,
         httpx.AsyncClient(
             base_url=stack.base_url, timeout=30.0, headers=stack.owner.headers
         ) as api,
@@ -224,11 +240,16 @@ async def test_postgres_killed_mid_ingest_comes_back_and_finishes_once(faults: F
     await server_killed_mid_ingest(faults, "postgres")
 
 
-async def test_postgres_down_30s_answers_503_then_resumes(faults: Faults) -> None:
+async def test_postgres_down_past_every_retry_answers_503_then_resumes(faults: Faults) -> None:
+    """Postgres held down for longer than a failed reaction's retries take (`OUTAGE_S`): requests
+    answer 503 meanwhile, no work is decided as failed, no service process crashes, the views
+    parked as stuck by the outage catch up, and the work in flight finishes once."""
     stack, api = faults.stack, faults.api
     expert = await faults.expert()
-    ids = await faults.upload(expert, 2)
-    stack.server_restart_delay = 30.0
+    ids = await faults.upload(expert, 2, pages=2)
+    crashes = {name: len(runner.exit_codes) for name, runner in stack.runners.items()}
+    logged = len(stack_log(stack))
+    stack.server_restart_delay = OUTAGE_S
     try:
         old = stack.postgres.pid
         assert old is not None
@@ -264,6 +285,9 @@ async def test_postgres_down_30s_answers_503_then_resumes(faults: Faults) -> Non
     await faults.all_ready_once(ids)
     await healthy(api)
     assert not any(r.gave_up for r in stack.runners.values())
+    assert {name: len(r.exit_codes) for name, r in stack.runners.items()} == crashes
+    # the expert created during the outage, for one, could not be shown until it passed
+    assert "projection.stuck" in stack_log(stack)[logged:]
     # the refused upload was not registered after all, and what came before is all there
     documents = (await api.get(f"/api/experts/{expert}/documents")).json()
     assert sorted(d["id"] for d in documents) == sorted(ids)

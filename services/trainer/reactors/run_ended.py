@@ -99,7 +99,8 @@ class RunEnded:
         except SecretUnreadable as exc:
             log.warning("run.job_not_stopped", run_id=queued.run_id, reason=str(exc))
             return {}
-        client = HostedFinetune(queued.hosted.base_url, api_key)
+        backoff_s = self.host.settings.hosted_backoff_s
+        client = HostedFinetune(queued.hosted.base_url, api_key, backoff_s=backoff_s)
         try:
             if state.hosted_job:
                 job = await client.job(state.hosted_job)
