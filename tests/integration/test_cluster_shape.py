@@ -32,11 +32,11 @@ import psutil
 import pytest
 from rich.console import Console
 
-from contracts.base import DomainError
 from runtime import headers as h
 from runtime.db import make_engine
 from runtime.devstack.cluster import ClusterStack
 from runtime.devstack.postgres import EmbeddedPostgres
+from runtime.devstack.supervisor import DEFAULT_CHILDREN
 from runtime.devstack.util import free_port
 from runtime.eventstore import stream_for, subject_for
 from tests.support import flows, training
@@ -49,6 +49,7 @@ from tests.support.devstack import (
     kill,
     owner_of,
     restarted,
+    through,
     until,
 )
 from tests.support.pdfs import make_pdf
@@ -59,17 +60,7 @@ from tests.support.views import differences, snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SERVICES = (
-    "expert",
-    "ingest",
-    "knowledge",
-    "dataset",
-    "trainer",
-    "registry",
-    "benchmark",
-    "accounts",
-    "community",
-)
+SERVICES = tuple(c.name for c in DEFAULT_CHILDREN if c.module.startswith("services."))
 INGEST_EVENTS = {"DocumentUploaded": 1, "DocumentParsingStarted": 1, "DocumentChunked": 1}
 KNOWLEDGE_EVENTS = {"EmbeddingStarted": 1, "DocumentIndexed": 1}
 REBUILT = ("ingest", "knowledge", "trainer")  # read models compared with their rebuild
@@ -134,19 +125,6 @@ async def log_of(js, stream: str) -> list:
         return []
     assert state.messages == state.last_seq - state.first_seq + 1, (stream, state)
     return [await js.get_msg(stream, seq) for seq in range(state.first_seq, state.last_seq + 1)]
-
-
-async def through(call, what: str, timeout: float = 120.0):
-    """`call()`'s result, asked again while a service is away (answers unavailable)."""
-
-    async def attempt():
-        try:
-            return await call()
-        except DomainError as err:
-            assert err.code == "unavailable", err
-            return None
-
-    return await until(attempt, what, timeout)
 
 
 async def rebuilt_equals_live(api: httpx.AsyncClient, engine, context: str) -> None:

@@ -20,7 +20,7 @@ from contracts import benchmark as bench_contracts
 from contracts import dataset as dataset_contracts
 from contracts import registry as registry_contracts
 from contracts import trainer as trainer_contracts
-from contracts.base import Accepted, DomainError
+from contracts.base import Accepted
 from contracts.dataset import DatasetView
 from runtime.db import make_engine
 from tests.support import benchmarks as bench
@@ -34,6 +34,7 @@ from tests.support.devstack import (
     restarted,
     running_stack,
     stack_log,
+    through,
     until,
 )
 from tests.support.log import install_store
@@ -126,19 +127,7 @@ class Faults:
         return await training.build(self.nc, expert_id)
 
     async def dataset_built(self, accepted: Accepted) -> DatasetView:
-        return await self.through(flows.build_ended(self.nc, accepted), "the dataset built")
-
-    async def through(self, call, what: str, timeout: float = 120.0):
-        """`call()`'s result, asked again while a service is away (answers unavailable)."""
-
-        async def attempt():
-            try:
-                return await call()
-            except DomainError as err:
-                assert err.code == "unavailable", err
-                return None
-
-        return await until(attempt, what, timeout)
+        return await through(flows.build_ended(self.nc, accepted), "the dataset built")
 
     async def all_ready_once(self, ids: list[str]) -> None:
         """Every document ends ready, with each of its events once and no chunk twice."""
@@ -220,7 +209,7 @@ async def test_nats_killed_mid_training_comes_back_and_the_run_ends_once(faults:
     accepted = await faults.build_dataset(expert)
     assert (await faults.dataset_built(accepted)).status == "ready"
     run = await training.start(nc, expert, accepted.id)
-    await faults.through(
+    await through(
         lambda: training.reached(nc, run.run_id, lambda v: v.status == "running"), "running"
     )
     old = stack.nats.pid
@@ -228,7 +217,7 @@ async def test_nats_killed_mid_training_comes_back_and_the_run_ends_once(faults:
     kill(old)
 
     await until(lambda: _true(stack.nats.running and stack.nats.pid != old), "nats restarted")
-    ended = await faults.through(lambda: training.finished(nc, run.run_id), "run ended", 300)
+    ended = await through(lambda: training.finished(nc, run.run_id), "run ended", 300)
     assert ended.status == "succeeded", ended
     events = await faults.events(trainer_contracts.CONTEXT, run.run_id, trainer_contracts.RUN)
     assert events["AdapterTrained"] == 1 and events["RunFailed"] == 0, events
@@ -320,11 +309,11 @@ async def test_each_service_killed_under_load_restarts_and_finishes_its_work_onc
 
     # trainer: killed while it trains
     run = await training.start(nc, expert, accepted.id)
-    await faults.through(
+    await through(
         lambda: training.reached(nc, run.run_id, lambda v: v.status == "running"), "running"
     )
     await faults.kill_child("trainer")
-    ended = await faults.through(lambda: training.finished(nc, run.run_id), "run ended", 300)
+    ended = await through(lambda: training.finished(nc, run.run_id), "run ended", 300)
     assert ended.status == "succeeded", ended
     events = await faults.events(trainer_contracts.CONTEXT, run.run_id, trainer_contracts.RUN)
     assert events["AdapterTrained"] == 1 and events["RunFailed"] == 0, events
@@ -342,15 +331,15 @@ async def test_each_service_killed_under_load_restarts_and_finishes_its_work_onc
     assert versions["AdapterRegistered"] == 1, versions
 
     # benchmark: killed mid-run
-    bench_id = await faults.through(
+    bench_id = await through(
         lambda: bench.start(nc, expert, suite="builtin", size="quick", adapter_id="base"),
         "benchmark started",
     )
-    await faults.through(
+    await through(
         lambda: bench.reached(nc, bench_id, lambda v: v.status != "queued"), "benchmark running"
     )
     await faults.kill_child("benchmark")
-    finished = await faults.through(lambda: bench.finished(nc, bench_id, 240), "benchmark", 300)
+    finished = await through(lambda: bench.finished(nc, bench_id, 240), "benchmark", 300)
     assert finished.status == "succeeded", finished
     events, _ = await faults.store.load(
         bench_contracts.CONTEXT, "local", bench_contracts.RUN, bench_id

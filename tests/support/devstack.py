@@ -21,6 +21,7 @@ import httpx
 import psutil
 from rich.console import Console
 
+from contracts.base import DomainError
 from runtime.devstack import RestartPolicy, Stack
 from runtime.devstack.util import free_port
 from tests.support.accounts import Person, owner
@@ -122,6 +123,19 @@ async def until(check: Callable[[], Awaitable[T | None]], what: str, timeout: fl
             last = exc
         assert asyncio.get_running_loop().time() < deadline, f"{what}: not in time ({last!r})"
         await asyncio.sleep(0.25)
+
+
+async def through(call: Callable[[], Awaitable[T]], what: str, timeout: float = 120.0) -> T:
+    """`call()`'s result, asked again while a service is away (answers unavailable)."""
+
+    async def attempt() -> T | None:
+        try:
+            return await call()
+        except DomainError as err:
+            assert err.code == "unavailable", err
+            return None
+
+    return await until(attempt, what, timeout)
 
 
 async def restarted(stack: Stack, name: str, old_pid: int, timeout: float = 120.0) -> int:
