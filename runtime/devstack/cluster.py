@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runtime.child_env import cores
 from runtime.devstack.children import Child, ChildRunner
 from runtime.devstack.nats_cluster import NatsCluster
 from runtime.devstack.nats_server import EmbeddedNats
@@ -27,7 +28,16 @@ from runtime.settings import Settings
 CLUSTER_SIZE = 3
 DEFAULT_REPLICAS = 2
 REUSE_PORT_ENV = "SIMTUNE_REUSE_PORT"  # read by `python -m gateway`
+MODEL_THREADS_ENV = "SIMTUNE_MODEL_THREADS"  # read by the expert service's local model
 META_LEADER_TIMEOUT_S = 60.0  # no stream can be made before the nodes elect a leader
+
+
+def model_threads(replicas: int) -> int:
+    """The threads each expert process answers with when `replicas` of them share this
+    machine: its share of the cores. Each taking every core, their numeric libraries' threads
+    outnumber the cores and slow one another far more than a second process adds (measured:
+    docs/benchmarks.md "cluster")."""
+    return max(1, cores() // max(replicas, 1))
 
 
 def replicated(children: Sequence[Child], replicas: int) -> tuple[Child, ...]:
@@ -62,7 +72,12 @@ class ClusterStack(Stack):
         env: Mapping[str, str] | None = None,
         **kwargs: Any,
     ):
-        env = {**(env or {}), "SIMTUNE_STREAM_REPLICAS": str(CLUSTER_SIZE), REUSE_PORT_ENV: "1"}
+        env = {
+            MODEL_THREADS_ENV: str(model_threads(replicas)),  # unless `env` says otherwise
+            **(env or {}),
+            "SIMTUNE_STREAM_REPLICAS": str(CLUSTER_SIZE),
+            REUSE_PORT_ENV: "1",
+        }
         super().__init__(home, children=replicated(children, replicas), env=env, **kwargs)
         self.replicas = replicas
         self.cluster = NatsCluster(

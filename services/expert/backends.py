@@ -47,7 +47,11 @@ class Backends:
                 s = self.settings
                 try:
                     model = await asyncio.to_thread(
-                        LocalModel.load, s.base_model, s.home, queue_limit=s.generation_queue
+                        LocalModel.load,
+                        s.base_model,
+                        s.home,
+                        queue_limit=s.generation_queue,
+                        threads=s.model_threads,
                     )
                 except BackendError as exc:
                     raise backend_failed(exc) from exc

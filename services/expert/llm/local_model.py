@@ -28,12 +28,21 @@ class LocalModel:
 
     @classmethod
     def load(
-        cls, name_or_path: str, home: Path, *, queue_limit: int = 16, adapter_limit: int = 8
+        cls,
+        name_or_path: str,
+        home: Path,
+        *,
+        queue_limit: int = 16,
+        adapter_limit: int = 8,
+        threads: int = 0,
     ) -> LocalModel:
-        """Load (blocking: call it in a thread). Raises BackendError(reason="model")."""
+        """Load (blocking: call it in a thread); it answers with `threads` CPU threads (0:
+        every core this process may use; fewer where several processes that answer share the
+        cores). Raises BackendError(reason="model")."""
         import torch
 
-        torch.set_num_threads(len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
+        torch.set_num_threads(min(threads, cores) if threads > 0 else cores)
         try:
             source = model_source(name_or_path, home)
         except ModelUnavailable as exc:
