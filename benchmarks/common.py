@@ -134,8 +134,8 @@ async def documents_ready(
         documents = (await api.get(f"/api/experts/{expert_id}/documents")).json()
         if len(documents) == len(files) and all(d["status"] == "ready" for d in documents):
             return
-        if any(d["status"] == "failed" for d in documents):
-            raise RuntimeError(f"ingest failed: {documents}")
+        if rejected := [d for d in documents if d["status"] == "rejected"]:
+            raise RuntimeError(f"a document was rejected: {rejected}")
         await asyncio.sleep(0.2)
 
 
