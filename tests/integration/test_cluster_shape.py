@@ -63,6 +63,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SERVICES = tuple(c.name for c in DEFAULT_CHILDREN if c.module.startswith("services."))
 INGEST_EVENTS = {"DocumentUploaded": 1, "DocumentParsingStarted": 1, "DocumentChunked": 1}
 KNOWLEDGE_EVENTS = {"EmbeddingStarted": 1, "DocumentIndexed": 1}
+# Enough reading that the kills land mid-ingest: two replicas of ingest and of knowledge
+# read three 12-page documents before the test could kill anything, once.
+DOCUMENTS, PAGES = 5, 20
 REBUILT = ("ingest", "knowledge", "trainer")  # read models compared with their rebuild
 INTERNALS = ("nats", "jetstream", "Traceback", "Errno", "timeout", "raft", "n1", "n2", "n3")
 
@@ -259,17 +262,17 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
                     (
                         f"drill-{n}.pdf",
                         make_pdf(
-                            [f"Drill {n}, page {p}. Step {p} is short. " * 30 for p in range(12)]
+                            [f"Drill {n}, page {p}. Step {p} is short. " * 30 for p in range(PAGES)]
                         ),
                         "application/pdf",
                     ),
                 )
-                for n in range(3)
+                for n in range(DOCUMENTS)
             ]
             response = await api.post(f"/api/experts/{expert}/documents", files=files)
             assert response.status_code == 202, response.text
             ids = [d["id"] for d in response.json()["documents"]]
-            assert len(set(ids)) == 3, ids
+            assert len(set(ids)) == DOCUMENTS, ids
 
             async def mid_ingest() -> bool:
                 states = [(await get_json(api, f"/api/documents/{i}") or {}) for i in ids]

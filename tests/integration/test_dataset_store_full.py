@@ -59,17 +59,25 @@ async def stack(tmp_path_factory):
             await nc.close()
 
 
-async def fill(js) -> int:
-    """Write filler blocks until JetStream refuses for want of space; how many it took."""
+async def fill(js, block: int = BLOCK) -> int:
+    """Write filler blocks of `block` bytes until JetStream refuses for want of space; how
+    many it took."""
     written = 0
     while True:
         try:
-            await js.publish(f"filler.{written}", b"\0" * BLOCK, stream=FILLER)
+            await js.publish(f"filler.{written}", b"\0" * block, stream=FILLER)
         except ServiceUnavailableError as exc:
             assert exc.err_code == NATS_INSUFFICIENT_RESOURCES, exc
             return written
         written += 1
-        assert written * BLOCK <= MAX_STORE_MB << 20, "the store is not capped"
+        assert written * block <= MAX_STORE_MB << 20, "the store is not capped"
+
+
+async def fill_up(js) -> None:
+    """Fill the store to the last few hundred bytes: what one block-sized write left free
+    (up to a block) could still take a whole request's event."""
+    for block in (BLOCK, 4096, 256):
+        await fill(js, block)
 
 
 async def room_for(js, blocks: int) -> None:
@@ -136,7 +144,7 @@ async def test_store_full_while_writing_a_dataset_fails_it_clearly_and_builds_on
     assert [d["status"] for d in listed] == ["failed"], listed
 
     # While the store is full, a build is refused at once, in a sentence.
-    await fill(js)
+    await fill_up(js)
     refused = await api.post(f"/api/experts/{expert}/datasets", json=body)
     assert refused.status_code == 503, refused.text
     assert "full" in refused.json()["detail"] and "free some space" in refused.json()["detail"]

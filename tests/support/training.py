@@ -77,12 +77,15 @@ async def run_view(nc, run_id: str, after_seq: int = 0, tenant: str = "local") -
 
 async def projected_run(nc, run_id: str, deadline: float, tenant: str = "local") -> RunView:
     """The run's view, once the trainer's projection shows it: a run queued a moment ago
-    (or by a reactor, straight to the log) may not be projected yet."""
+    (or by a reactor, straight to the log) may not be projected yet, and a trainer whose
+    machine is busy training may not answer one query in time (unavailable): asked again
+    until `deadline`."""
     while True:
         try:
             return await run_view(nc, run_id, tenant=tenant)
         except DomainError as err:
-            assert err.code == "not_found" and asyncio.get_running_loop().time() < deadline
+            assert err.code in ("not_found", "unavailable"), err
+            assert asyncio.get_running_loop().time() < deadline, err
             await asyncio.sleep(0.1)
 
 
