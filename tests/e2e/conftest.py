@@ -9,10 +9,15 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, async_playwright, expect
 
-from tests.e2e.browser import CHROMIUM_ARGS
+from tests.e2e.browser import CHROMIUM_ARGS, UI_TIMEOUT_MS
 from tests.support import chromium
+
+# What a page is expected to show, it must show within UI_TIMEOUT_MS, not Playwright's 5 s: the suite
+# runs the browser beside another worker's multi-process stacks on two cores, where a page's
+# answer streamed by the model or a build's first progress can take longer than 5 s to show.
+expect.set_options(timeout=UI_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session", autouse=True)

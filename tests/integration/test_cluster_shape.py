@@ -383,7 +383,7 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
             body = refused.json()
             assert body["error"] == "unavailable" and "try again" in body["detail"], body
             assert not any(word.lower() in body["detail"].lower() for word in INTERNALS), body
-            assert took < 5, took  # at once, not after a client's timeout
+            assert took < 15, took  # within seconds (0.1 s quiet), well inside a client's 30 s
             assert "not taking writes" in body["detail"], body
 
             stack.held.clear()  # the supervisor starts both again
