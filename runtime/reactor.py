@@ -4,8 +4,10 @@ A reactor is a durable pull consumer shared by every replica of a service (a wor
 so each event is handled by one of them. Handling must be idempotent: whatever a reaction
 appends uses an event id derived from the triggering event's id, so a redelivery after a
 crash appends nothing new (JetStream drops the duplicate, the aggregate's expected sequence
-refuses it). Long work calls `progress()` now and then so the message is not redelivered
-meanwhile.
+refuses it). While a handler runs, the reactor tells JetStream every third of the ack wait
+that its worker is alive (`in_progress`), so only a dead worker's message is redelivered
+after the ack wait, never a live one's that is slow (a busy machine, a NATS node failing
+over); `progress()` says so at once, for a handler that has just finished a step.
 
 A poison event costs that event, never the queue:
 
@@ -33,11 +35,12 @@ A poison event costs that event, never the queue:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import msgspec
 from nats.aio.client import Client as NATS
@@ -263,7 +266,8 @@ class Reactor:
                 await self._give_up(msg, rec, attempt, unfinished, spared)
                 return
             try:
-                await self.handler(rec, progress)
+                async with self._kept_alive(msg):
+                    await self.handler(rec, progress)
             except asyncio.CancelledError:
                 await asyncio.shield(self._hand_back(msg, seq))  # stopping: another replica
                 raise  # takes it now, and this delivery does not count as an attempt
@@ -295,6 +299,24 @@ class Reactor:
                 return
         await msg.ack()
         await self._done_with(seq, spared)
+
+    @contextlib.asynccontextmanager
+    async def _kept_alive(self, msg) -> AsyncIterator[None]:
+        """While inside, `in_progress` every third of the ack wait: a heartbeat lost on the
+        way (its server gone) is followed by the next, well before the wait runs out."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.ack_wait_s / 3)
+                with contextlib.suppress(Exception):  # the connection moving to another node
+                    await msg.in_progress()
+
+        beating = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
 
     async def _hold(self, msg, seq: int, delivered: int, error: Exception) -> None:
         """Not ours to read yet: leave it on the queue for a build that can."""

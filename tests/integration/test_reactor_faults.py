@@ -168,6 +168,44 @@ async def test_work_whose_worker_dies_every_time_is_given_up_without_running_it_
     assert isinstance(given_up[0], AttemptsExhausted)
 
 
+async def test_a_slow_handler_that_never_says_so_keeps_its_work(nc, stream):
+    """A live worker silent for three ack waits (a busy machine, a NATS node failing over)
+    is not taken over by the other replica: the reactor heartbeats for it, so the work runs
+    once and no attempt is spent."""
+    entered, done, given_up = [], [], []
+
+    async def handler(rec, progress) -> None:
+        entered.append(rec.seq)
+        await asyncio.sleep(3.0)  # the work itself: three ack waits, no progress() call
+        done.append(rec.seq)
+
+    async def give_up(rec, error) -> None:
+        given_up.append(error)
+
+    await stream.append("slow")
+    replicas = [
+        Reactor(
+            nc,
+            f"test.{stream.context}",
+            stream.name,
+            handler,
+            ack_wait_s=1,
+            max_deliver=2,
+            give_up=give_up,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    for reactor in replicas:
+        await reactor.start()
+    try:
+        await until(lambda: done, what="the slow work finished")
+        assert len(entered) == 1 and given_up == [], (entered, given_up)
+        assert await stream.left_on_queue(replicas[0]) == (0, 0)
+    finally:
+        for reactor in replicas:
+            await reactor.stop()
+
+
 async def test_stopping_hands_work_back_without_using_up_its_attempts(nc, stream):
     entered, done, given_up = [], [], []
 
