@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -102,21 +101,6 @@ def erasure_lines(stack) -> list[str]:
     return [line for line in devstack.stack_log(stack).splitlines() if "erasure" in line][-40:]
 
 
-async def answered(
-    request: Callable[[], Awaitable[httpx.Response]], patience_s: float = 30.0
-) -> httpx.Response:
-    """The reply, asked again while it is a 503. The knowledge service killed mid-erasure
-    is running again but may not serve yet; a document's page asks it, and its absence is
-    answered "try again" (the API's contract for a passing outage). Anything else is the
-    reply as it came."""
-    deadline = asyncio.get_running_loop().time() + patience_s
-    reply = await request()
-    while reply.status_code == 503 and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.5)
-        reply = await request()
-    return reply
-
-
 class Member:
     """A member of the install who writes `mark` everywhere a person writes."""
 
@@ -166,7 +150,7 @@ class Member:
         api = self.api
         expert = await api.get(f"/api/experts/{self.expert}")
         assert expert.status_code == 200 and self.mark in expert.text
-        doc = await answered(lambda: api.get(f"/api/documents/{self.document}"))
+        doc = await api.get(f"/api/documents/{self.document}")
         assert doc.status_code == 200 and doc.json()["status"] == "ready"
         asked = await api.post(
             f"/api/experts/{self.expert}/ask",
