@@ -204,7 +204,7 @@ def serving(stack: ClusterStack, client_ports: set[int]) -> str:
     raise AssertionError(f"no gateway holds a connection from {client_ports}")
 
 
-def training_process(stack: ClusterStack) -> str | None:
+async def training_process(stack: ClusterStack) -> str | None:
     """The trainer replica that runs a training now (in a child process of its), if any."""
     for name in ("trainer-1", "trainer-2"):
         for child in psutil.Process(child_pid(stack, name)).children():
@@ -309,7 +309,7 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
             built = await through(flows.build_ended(nc, dataset), "the dataset built")
             assert built.status == "ready", built
             run = await training.start(nc, expert, dataset.id)
-            trainer = await until(lambda: _value(training_process(stack)), "a training process")
+            trainer = await until(lambda: training_process(stack), "a training process")
             killed[trainer] = child_pid(stack, trainer)
             kill(killed[trainer])
 
@@ -403,7 +403,3 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
             await engine.dispose()
             await nc.close()
             await api.aclose()
-
-
-async def _value(value):
-    return value
