@@ -3,7 +3,9 @@
 `id:` is the stream sequence (see `gateway.sse.cursor` for the composite form used when several
 topics are requested). A reconnect with `Last-Event-ID` (or `?last_event_id=` for clients
 that cannot set headers) first replays what it missed from JetStream, then goes on live,
-without duplicates. A comment line is sent every 15 s of quiet to keep proxies from
+without duplicates. Live, an event whose announcement never came (or came after a later
+one's) is read from the log before that later one is sent, so the feed has no gap
+(`replay.missed`). A comment line is sent every 15 s of quiet to keep proxies from
 closing the connection.
 """
 
@@ -21,7 +23,7 @@ from gateway.http.errors import error_responses
 from gateway.http.openapi import SSE, answering
 from gateway.sse.cursor import DEFAULT_TOPICS, Cursor, parse_event_id, parse_topics, topic_of_stream
 from gateway.sse.hub import Closed
-from gateway.sse.replay import last_seq, replay
+from gateway.sse.replay import last_seq, missed, replay
 
 KEEPALIVE_S = 15.0
 
@@ -75,7 +77,14 @@ async def event_stream(
                 yield ServerSentEventMessage(data=None, comment="keep-alive")
                 continue
             topic = topic_of_stream(ann.stream)
-            if topic is not None and cursor.accept(topic, ann.seq):
+            if topic is None or ann.seq <= cursor.sent[topic]:
+                continue  # not followed, or sent already (filled in before a later one)
+            async for seq, data in missed(
+                backend.js, topic, FOLLOWED[topic], backend.tenant, cursor.position(topic), ann.seq
+            ):
+                if cursor.accept(topic, seq):
+                    yield ServerSentEventMessage(data=data.decode(), id=cursor.event_id())
+            if cursor.accept(topic, ann.seq):
                 yield ServerSentEventMessage(data=ann.raw.decode(), id=cursor.event_id())
 
 

@@ -1,7 +1,11 @@
-"""Re-read missed events from a context's JetStream stream (for an SSE resume).
+"""Re-read missed events from a context's JetStream stream.
 
-An ephemeral, unacknowledged pull consumer reads from a start sequence up to the end the
-stream had when the replay began; later events arrive live through the hub.
+For an SSE resume, an ephemeral, unacknowledged pull consumer reads from a start sequence
+up to the end the stream had when the replay began; later events arrive live through the
+hub. On the live feed, `missed` fills what the hub did not bring before an announcement:
+announcements travel on plain NATS, so one is lost with a replica killed between its
+commit and its announcement, and one can be overtaken by a later one that another replica
+of the service, taking its turn on the projection, announced on another server.
 
 The gateway has no keyring, and needs none: a replayed event says what the live feed says
 (`runtime.projection.announcement`), built from the event's JSON as it lies on the log with
@@ -73,6 +77,29 @@ async def replay(
             await js.delete_consumer(stream, name)
         except Exception as exc:  # it expires on its own after `inactive_threshold` anyway
             log.debug("events.replay_unsubscribe_failed", error=str(exc))
+
+
+async def missed(
+    js: JetStreamContext, context: str, stream: str, tenant: str, after: int, before: int
+) -> AsyncIterator[tuple[int, bytes]]:
+    """Yield `(seq, announcement JSON)` for the tenant's events between `after` and `before`
+    (both excluded), asking the stream's leader for the next one each time. Nothing is read
+    when they are neighbours on the stream; otherwise the first answer is usually the event
+    at `before` itself (what lay between was another person's). An announcement
+    for `before` says that its projection applied everything up to it, in stream order."""
+    subject = f"evt.{context}.{tenant}.>"
+    seq = after + 1
+    while seq < before:
+        try:
+            msg = await js.get_msg(stream, seq=seq, subject=subject, next=True)
+        except NotFoundError:
+            return
+        if msg.seq >= before:
+            return
+        said = replayed(stream, msg.seq, msg.subject, msg.data, msg.headers)
+        if said is not None:
+            yield msg.seq, said
+        seq = msg.seq + 1
 
 
 def replayed(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
 
 from contracts.base import DomainError
+from contracts.expert import ExpertCreated, Profile
 from gateway.sse.cursor import Cursor, parse_event_id, parse_topics
+from gateway.sse.replay import missed
+from runtime.eventstore import EventStore
 from tests.support.sse import sse
 
 pytestmark = pytest.mark.integration
@@ -229,3 +233,30 @@ async def test_a_sealed_key_never_leaves_on_the_live_feed_or_the_replay(api, sta
         assert event["json"]["stream"] == STREAM and event["json"]["data"]["kind"] == "openai"
         assert "api_key_sealed" not in event["json"]["data"]
         assert on_log.api_key_sealed not in event["data"] and "sk-feed-1" not in event["data"]
+
+
+async def test_the_live_feed_reads_from_the_log_what_no_announcement_brought(nc):
+    """Before a live announcement, the events of the person in between come from the log
+    (one announced by a replica killed after its commit never arrives; one can be overtaken
+    by another replica's): theirs only, in order, none of another person's."""
+    context = "sse" + uuid.uuid4().hex[:10]
+    stream, js = context.upper(), nc.jetstream()
+    await js.add_stream(name=stream, subjects=[f"evt.{context}.>"])
+    store = EventStore(js)
+    try:
+        seqs = {}
+        for key, tenant in (("a", "t1"), ("b", "t2"), ("c", "t1"), ("d", "t1")):
+            event = ExpertCreated(expert_id=key, profile=Profile(name=key))
+            seqs[key] = await store.append(context, tenant, "item", key, event, expected_seq=None)
+
+        between = [
+            (seq, json.loads(said))
+            async for seq, said in missed(js, context, stream, "t1", seqs["a"] - 1, seqs["d"])
+        ]
+        assert [seq for seq, _ in between] == [seqs["a"], seqs["c"]]
+        assert [e["data"]["expert_id"] for _, e in between] == ["a", "c"]
+        assert {e["tenant"] for _, e in between} == {"t1"}
+        nothing = [s async for s, _ in missed(js, context, stream, "t1", seqs["c"], seqs["d"])]
+        assert nothing == []  # the usual case: the announced event is the next one
+    finally:
+        await js.delete_stream(stream)
