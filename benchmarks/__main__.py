@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution] [retrieval] [grounding] [auth] [sealing] [objects] [community] [replicas] [cluster]` (none: all)."""
+"""Run the benchmarks: `python -m benchmarks [ingest] [search] [eventstore] [commands] [bigpdf] [generation] [answers] [datasets] [training] [registry] [bench_runs] [dashboard] [contention] [attribution] [retrieval] [grounding] [auth] [sealing] [objects] [community] [replicas] [cluster] [livefeed]` (none: all)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ NAMES = (
     "community",
     "replicas",
     "cluster",
+    "livefeed",
 )
 
 
