@@ -186,6 +186,11 @@ class Follower:
         )
 
 
+def connection(stack: ClusterStack, headers: dict[str, str]) -> httpx.AsyncClient:
+    """A new connection to the stack's one port (either gateway), with a client's 30 s."""
+    return httpx.AsyncClient(base_url=stack.base_url, headers=headers, timeout=30.0)
+
+
 def own_ports(port: int) -> set[int]:
     """This process's local ports of its connections to `port`."""
     return {
@@ -224,7 +229,7 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
         assert not stack.postgres.managed and not (stack.home / "pg").exists()
         assert stack.postgres.url == postgres.url
         headers = stack.owner.headers  # type: ignore[attr-defined]
-        api = httpx.AsyncClient(base_url=stack.base_url, timeout=30.0, headers=headers)
+        api = connection(stack, headers)
         nc = await admin_connect(stack.nats_url.split(","), stack.home, max_reconnect_attempts=-1)
         engine = make_engine(postgres.url)
         follower: Follower | None = None
@@ -237,8 +242,8 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
             # gateway), read at once through another (either gateway) ----------------------
             for n in range(4):
                 async with (
-                    httpx.AsyncClient(base_url=stack.base_url, headers=headers) as one,
-                    httpx.AsyncClient(base_url=stack.base_url, headers=headers) as other,
+                    connection(stack, headers) as one,
+                    connection(stack, headers) as other,
                 ):
                     made = await one.post("/api/experts", json={"name": f"RYW {n}"})
                     assert made.status_code == 201, made.text
@@ -301,8 +306,10 @@ async def test_the_cluster_shape_survives_kills_mid_work_and_refuses_writes_with
                     return True
 
             await until(gateway_gone, f"{doomed} dead")
-            for _ in range(2):  # the two gateways share one port: the other one answers
-                async with httpx.AsyncClient(base_url=stack.base_url, headers=headers) as fresh:
+            # the two gateways share one port: the other one answers, within a client's 30 s
+            # (on two cores it shares them with the nine killed processes starting again)
+            for _ in range(2):
+                async with connection(stack, headers) as fresh:
                     assert (await fresh.get(f"/api/experts/{expert}")).status_code == 200
 
             # -- the trainer SIGKILLed mid-training (the node and the others still coming back)
