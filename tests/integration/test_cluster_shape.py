@@ -15,7 +15,6 @@ the nodes are back.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import shutil
 import tempfile
@@ -23,32 +22,28 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import psutil
 import pytest
-from rich.console import Console
 
 from runtime import headers as h
 from runtime.db import make_engine
 from runtime.devstack.cluster import ClusterStack
 from runtime.devstack.postgres import EmbeddedPostgres
 from runtime.devstack.supervisor import DEFAULT_CHILDREN
-from runtime.devstack.util import free_port
 from runtime.eventstore import stream_for, subject_for
 from tests.support import flows, training
 from tests.support.devstack import (
-    QUICK,
-    STACK_ENV,
     child_pid,
     document_settled,
     get_json,
     kill,
-    owner_of,
     restarted,
+    running_stack,
     through,
     until,
 )
@@ -70,42 +65,13 @@ REBUILT = ("ingest", "knowledge", "trainer")  # read models compared with their 
 INTERNALS = ("nats", "jetstream", "Traceback", "Errno", "timeout", "raft", "n1", "n2", "n3")
 
 
-@asynccontextmanager
-async def cluster_stack(database_url: str, model: Path) -> AsyncIterator[ClusterStack]:
+def cluster_stack(database_url: str, model: Path) -> AbstractAsyncContextManager[ClusterStack]:
     """A healthy two-replica `ClusterStack` of every service in a new home, on the Postgres at
     `database_url`, with its owner; stopped and removed on exit."""
-    home = Path(tempfile.mkdtemp(prefix="simtune-cluster-shape-"))
-    (home / "tmp").mkdir()
-    out = io.StringIO()
-    stack = ClusterStack(
-        home,
-        replicas=2,
-        port=free_port(),
-        env={
-            **STACK_ENV,
-            "TMPDIR": str(home / "tmp"),
-            "DATABASE_URL": database_url,
-            "SIMTUNE_BASE_MODEL": str(model),
-        },
-        policy=QUICK,
-        health_timeout=400.0,
-        console=Console(file=out, width=300, force_terminal=False),
+    env = {"DATABASE_URL": database_url, "SIMTUNE_BASE_MODEL": str(model)}
+    return running_stack(
+        "simtune-cluster-shape-", env, health_timeout=400.0, shape=ClusterStack, replicas=2
     )
-    stack.output = out  # type: ignore[attr-defined]
-    run = asyncio.create_task(stack.run(handle_signals=False))
-    ready = asyncio.create_task(stack.ready.wait())
-    await asyncio.wait({run, ready}, return_when=asyncio.FIRST_COMPLETED)
-    try:
-        if run.done():
-            run.result()
-            raise AssertionError("the cluster ended before it was ready")
-        stack.owner = await owner_of(stack)  # type: ignore[attr-defined]
-        yield stack
-    finally:
-        ready.cancel()
-        stack.stop()
-        await asyncio.wait_for(run, 180)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 @asynccontextmanager

@@ -55,6 +55,11 @@ class Stream:
         subject = f"evt.{self.context}.local.item.{key}"
         return (await self.js.publish(subject, data, headers=headers)).seq
 
+    def reactor(self, conn, handler, **options) -> Reactor:
+        """A reactor of this stream (the durable `test.<context>`) over `conn`, one worker
+        process's connection; `options` as `Reactor` takes them."""
+        return Reactor(conn, f"test.{self.context}", self.name, handler, **options)
+
     async def left_on_queue(self, reactor: Reactor) -> tuple[int, int]:
         """(not yet delivered, delivered but not acked) of the reactor's consumer."""
         info = await self.js.consumer_info(self.name, reactor.durable)
@@ -91,9 +96,7 @@ async def test_a_failing_event_costs_only_itself(nc, stream):
     async def give_up(rec, error) -> None:
         given_up.append((rec.aggregate_id, str(error), loop.time()))
 
-    reactor = Reactor(
-        nc, f"test.{stream.context}", stream.name, handler, max_deliver=3, give_up=give_up
-    )
+    reactor = stream.reactor(nc, handler, max_deliver=3, give_up=give_up)
     await reactor.start()
     try:
         bad = [f"bad{i}" for i in range(6)]  # more than the 4 that used to halt the queue
@@ -143,10 +146,8 @@ async def test_work_whose_worker_dies_every_time_is_given_up_without_running_it_
     for life in (1, 2, 3):
         # one worker process's connection
         conn = await admin_connect(servers.nats_url, servers.home)
-        reactor = Reactor(
+        reactor = stream.reactor(
             conn,
-            f"test.{stream.context}",
-            stream.name,
             handler,
             ack_wait_s=1,
             max_deliver=2,
@@ -184,16 +185,7 @@ async def test_a_slow_handler_that_never_says_so_keeps_its_work(nc, stream):
 
     await stream.append("slow")
     replicas = [
-        Reactor(
-            nc,
-            f"test.{stream.context}",
-            stream.name,
-            handler,
-            ack_wait_s=1,
-            max_deliver=2,
-            give_up=give_up,
-        )  # fmt: skip
-        for _ in range(2)
+        stream.reactor(nc, handler, ack_wait_s=1, max_deliver=2, give_up=give_up) for _ in range(2)
     ]
     for reactor in replicas:
         await reactor.start()
@@ -220,9 +212,7 @@ async def test_stopping_hands_work_back_without_using_up_its_attempts(nc, stream
 
     await stream.append("long")
     for restart in (1, 2, 3, 4):
-        reactor = Reactor(
-            nc, f"test.{stream.context}", stream.name, handler, max_deliver=2, give_up=give_up
-        )
+        reactor = stream.reactor(nc, handler, max_deliver=2, give_up=give_up)
         await reactor.start()
         await until(lambda n=restart: len(entered) == n, what=f"delivery {restart}")
         if restart <= 3:
@@ -291,13 +281,8 @@ async def test_an_event_this_build_cannot_decode_is_held_not_fatal(nc, stream):
     broken = b'{"type": "expert.ExpertCreated", "expert_id": "a.b", "profile": {"name": ""}}'
     seq = await stream.publish_raw("broken", broken, "expert.ExpertCreated")
     await stream.append("fine")
-    reactor = Reactor(
-        nc,
-        f"test.{stream.context}",
-        stream.name,
-        handler,
-        hold_s=0.2,
-        on_fatal=lambda name, error: fatal.append(error),
+    reactor = stream.reactor(
+        nc, handler, hold_s=0.2, on_fatal=lambda name, error: fatal.append(error)
     )
     await reactor.start()
     try:
@@ -317,10 +302,8 @@ async def test_an_event_this_build_cannot_decode_is_held_not_fatal(nc, stream):
 async def test_a_loop_whose_connection_closes_is_fatal_and_says_so(servers, stream):
     conn = await admin_connect(servers.nats_url, servers.home)
     fatal = []
-    reactor = Reactor(
+    reactor = stream.reactor(
         conn,
-        f"test.{stream.context}",
-        stream.name,
         lambda rec, progress: asyncio.sleep(0),
         on_fatal=lambda name, error: fatal.append((name, error)),
     )
@@ -343,13 +326,7 @@ async def test_an_ack_on_a_closed_connection_is_fatal(servers, stream):
         handled.append(rec.aggregate_id)
         await conn.close()  # the work is done, the ack cannot be sent
 
-    reactor = Reactor(
-        conn,
-        f"test.{stream.context}",
-        stream.name,
-        handler,
-        on_fatal=lambda name, error: fatal.append(error),
-    )
+    reactor = stream.reactor(conn, handler, on_fatal=lambda name, error: fatal.append(error))
     await reactor.start()
     await stream.append("one")
     await until(lambda: fatal, what="on_fatal")

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import psutil
@@ -58,22 +58,30 @@ async def owner_of(stack: Stack) -> Person:
 
 @asynccontextmanager
 async def running_stack(
-    prefix: str, env: dict[str, str], *, health_timeout: float = 300.0, with_owner: bool = True
+    prefix: str,
+    env: dict[str, str],
+    *,
+    health_timeout: float = 300.0,
+    with_owner: bool = True,
+    shape: type[Stack] = Stack,
+    **options: Any,
 ) -> AsyncIterator[Stack]:
-    """A `Stack` of every service in a new home, healthy on entry, stopped (and the home
-        removed) on exit. Its console output (every child's lines) is kept in `stack.output`;
-        its temporary files (an upload being received, say) go to `<home>/tmp`. `stack.owner` is its
-    owner, with an API key (unless `with_owner=False`)."""
+    """A `shape` (`Stack`, or `ClusterStack` with its `options`) of every service in a new
+    home, healthy on entry, stopped (and the home removed) on exit. Its console output (every
+    child's lines) is kept in `stack.output`; its temporary files (an upload being received,
+    say) go to `<home>/tmp`. `stack.owner` is its owner, with an API key (unless
+    `with_owner=False`)."""
     home = Path(tempfile.mkdtemp(prefix=prefix))
     (home / "tmp").mkdir()
     out = io.StringIO()
-    stack = Stack(
+    stack = shape(
         home,
         port=free_port(),
         env={**STACK_ENV, "TMPDIR": str(home / "tmp"), **env},
         policy=QUICK,
         health_timeout=health_timeout,
         console=Console(file=out, width=300, force_terminal=False),
+        **options,
     )
     stack.output = out  # type: ignore[attr-defined]
     run = asyncio.create_task(stack.run(handle_signals=False))
@@ -89,7 +97,7 @@ async def running_stack(
     finally:
         ready.cancel()
         stack.stop()
-        await asyncio.wait_for(run, 120)
+        await asyncio.wait_for(run, 180)
         shutil.rmtree(home, ignore_errors=True)
 
 
