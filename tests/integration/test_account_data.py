@@ -6,7 +6,8 @@ question and a benchmark run); their export holds each of those, its manifest ve
 nothing of another person is in it. A damaged archive is refused with the sentence naming its
 file and creates nothing; the good archive imported by a new person restores the expert:
 search finds the document's passage, an answer cites it, and the active adapter is the
-imported one (the same files). The jobs' faults: a poison export is decided as failed with a
+imported one (the same files). A person who made nothing gets an archive with nothing in
+it. The jobs' faults: a poison export is decided as failed with a
 sentence, an export whose service stops midway is finished by the next one, and a replay of
 the jobs' view equals the live one.
 """
@@ -230,6 +231,12 @@ async def test_another_persons_job_is_not_found(stack, nc, made):
     async with signed(stack, stranger) as client:
         mine = await client.post("/api/me/export")
         job_id = mine.json()["job_id"]
+        # they have made nothing yet: their archive is made all the same, with nothing in it
+        ended = await job_done(client, "export", mine.json())
+        assert ended["status"] == "ready", ended
+        empty = (await client.get(ended["download_url"])).content
+    manifest = check_archive(io.BytesIO(empty))
+    assert set(manifest.counts.values()) == {0} and set(members(empty)) == {MANIFEST}
     async with signed(stack, made.who) as client:
         assert (await client.get(f"/api/me/export/{job_id}")).status_code == 404
         assert (await client.get(f"/api/me/export/{job_id}/download")).status_code == 404

@@ -59,13 +59,14 @@ def job_folder(host: ServiceHost, kind: str, job_id: str) -> Path:
 async def fresh_folder(
     host: ServiceHost, job: AggregateType, rec: RecordedEvent, kind: str
 ) -> Path | None:
-    """The work folder of a data job still running on `job`, emptied (a restarted job starts
-    again); None when the job finished or failed before this delivery."""
+    """The work folder of a data job still running on `job`, made empty (a restarted job
+    starts again); None when the job finished or failed before this delivery."""
     state, _ = await job.load(host.store, rec.tenant, rec.event.job_id)
     if not domain.running(state):
         return None
     folder = job_folder(host, kind, rec.event.job_id)
     shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     return folder
 
 

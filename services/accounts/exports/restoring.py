@@ -78,7 +78,6 @@ class ImportJob(Hosted):
         folder = await fresh_folder(self.host, IMPORT, rec, "import")
         if folder is None:
             return  # finished or failed before a redelivery
-        folder.mkdir(parents=True)
         restorer = Restorer(self.host, rec, progress)
         try:
             outcome = await restorer.run(folder / "archive.zip")
