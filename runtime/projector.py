@@ -48,6 +48,7 @@ class Pacing:
     max_backoff_s: float = 30.0
     parked_retry_s: float = 30.0  # how often a stuck projection tries again
     hold_retry_s: float = 5.0  # how often an unknown event is decoded again
+    outage_retry_s: float = 5.0  # how often an event stopped by an outage is tried again
     idle_s: float = 1.0  # fetch wait; when idle the reader is checked against the checkpoint
 
 

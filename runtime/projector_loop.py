@@ -1,5 +1,6 @@
 """One stream of one projection, live: read in order, apply in batches, hold an unknown
-event, retry a failing one and park it as stuck, announce what was committed."""
+event, retry a failing one and park it as stuck, wait out an outage, announce what was
+committed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from runtime.applier import ReaderAhead, apply_in, recorded
 from runtime.codec import UnknownEvent
 from runtime.logs import get_logger
 from runtime.ordered import OrderedReader
+from runtime.outages import passing
 from runtime.projection import announcement
 from runtime.projector_state import describe
 from runtime.sealing import ForgottenEvent
@@ -29,7 +31,8 @@ class StreamLoop:
         the cancellation, so the loop also ends at the next round once the projector stops.
         A NATS or database error is retried with backoff; the loop ends (and the projector
         calls on_fatal) only when the connection is closed for good or the errors go on for
-        MAX_FAILURES rounds in a row."""
+        MAX_FAILURES rounds in a row. An outage (the database unreachable, the disk full) is
+        not counted: it is waited out, however long, every `outage_retry_s`."""
         failures = 0
         while not self.p.stopping:
             try:
@@ -38,17 +41,21 @@ class StreamLoop:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                failures += 1
+                outage = passing(exc)
+                failures += 0 if outage else 1
                 if self.p.nc.is_closed or failures >= MAX_FAILURES:
                     raise
                 log.warning(
-                    "projector.round_failed",
+                    "projection.outage" if outage else "projector.round_failed",
                     projection=self.name,
                     stream=self.stream,
                     failures=failures,
-                    error=str(exc),
+                    error=str(exc)[:300],
                 )
-                await asyncio.sleep(min(self.p.pacing.backoff_s * 2**failures, 5.0))
+                pacing = self.p.pacing
+                await asyncio.sleep(
+                    pacing.outage_retry_s if outage else min(pacing.backoff_s * 2**failures, 5.0)
+                )
 
     async def _round(self) -> None:
         after = self.reader.position
@@ -127,8 +134,10 @@ class StreamLoop:
 
     async def _until_applied(self, after: int, batch: list) -> None:
         """Apply a batch; after a failure apply one event at a time to find the culprit, retry
-        it with backoff, then park it as stuck and retry it slowly. It is never skipped."""
-        tries, delay = 0, self.p.pacing.backoff_s
+        it with backoff, then park it as stuck and retry it slowly. It is never skipped. An
+        outage is not the event's fault and no try: the batch is tried again every
+        `outage_retry_s` until it passes, and the view goes on as soon as it has."""
+        tries, delay, away = 0, self.p.pacing.backoff_s, False
         while batch:
             item = batch[0]
             try:
@@ -141,6 +150,16 @@ class StreamLoop:
             except (ReaderAhead, asyncio.CancelledError):
                 raise
             except Exception as exc:
+                if passing(exc):
+                    if not away:  # logged once, when it begins
+                        away = True
+                        log.warning(
+                            "projection.outage",
+                            projection=self.name,
+                            **describe(self.stream, item, exc).fields(),
+                        )
+                    await self.watch.sleep(self.p.pacing.outage_retry_s)
+                    continue
                 tries += 1
                 if tries == 1 and len(batch) > 1:
                     continue  # which event failed? one at a time from here

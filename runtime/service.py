@@ -68,7 +68,9 @@ class ServiceHost:
         self.engine: AsyncEngine | None = None
         self.projectors: dict[str, Projector] = {}
         self.reactors: list[Reactor] = []
-        self.pacing = Pacing(parked_retry_s=settings.stuck_retry_s)
+        self.pacing = Pacing(
+            parked_retry_s=settings.stuck_retry_s, outage_retry_s=settings.outage_retry_s
+        )
         self._owns_nc = False
         self._pending_projections: list[Projection] = []
         self._pending_reactors: list[dict] = []

@@ -39,7 +39,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     work_ack_wait_s: int
     max_deliveries: int  # a reaction that failed this many times is decided as a failure
     retry_backoff_s: float  # a failed reaction waits this long before its next try, doubling
-    outage_retry_s: float  # a reaction stopped by an outage (database, disk) tries again after
+    outage_retry_s: float  # work or a view stopped by an outage (database, disk) tries again after
     stuck_retry_s: float  # a projection stuck on an event tries it again this often
     parse_memory_bytes: int  # address-space limit of the child process that parses a file
     parse_timeout_s: int  # wall-clock limit of one file's parse
