@@ -4,9 +4,11 @@ is in this folder's conftest.py."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
+from playwright.async_api import Page
 
 from tests.support.chromium import CHROMIUM
 
@@ -21,6 +23,18 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP localhost 127.0.0.1",  # the gateway listens on IPv4 only
 ]
 UI_TIMEOUT_MS = 15_000  # clicks, page loads, fragments
+
+
+async def until_true(page: Page, script: str, arg: object = None) -> None:
+    """Wait until `script` (an expression, or a function of `arg`) is truthy in the page,
+    asking it every 50 ms for UI_TIMEOUT_MS. Not `page.wait_for_function`: while the first
+    check is false it polls with an `eval` inside the page, which the console's
+    Content-Security-Policy (no 'unsafe-eval') refuses."""
+    deadline = asyncio.get_running_loop().time() + UI_TIMEOUT_MS / 1000
+    while not await page.evaluate(script, arg):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true in the page within {UI_TIMEOUT_MS} ms: {script}")
+        await asyncio.sleep(0.05)
 
 
 def skip_without_chromium() -> None:

@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from contracts.benchmark import COMPOSITE_FORMULA
+from tests.e2e.browser import until_true
 from tests.e2e.test_chat import screenshot
 from tests.e2e.test_console import expert, page  # noqa: F401  (fixtures)
 from tests.support import benchmarks
@@ -51,7 +52,7 @@ async def test_the_dashboard_draws_both_charts_of_two_finished_runs(
 
     await page.goto(f"/experts/{expert['id']}/benchmark")
     await expect(page.locator("#bench-chart-data")).to_have_count(1)
-    await page.wait_for_function(DRAWN, arg=list(CHARTS))
+    await until_true(page, DRAWN, list(CHARTS))
     trend, radar = await page.evaluate(PAINTED, list(CHARTS))
     for name, canvas in (("trend", trend), ("radar", radar)):
         assert canvas["chart"] and canvas["painted"] > 100, (name, canvas)

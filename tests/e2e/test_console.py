@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, expect
 
-from tests.e2e.browser import UI_TIMEOUT_MS, skip_without_chromium
+from tests.e2e.browser import UI_TIMEOUT_MS, skip_without_chromium, until_true
 from tests.support import pdfs
 from tests.support.accounts import session_cookie
 
@@ -186,7 +186,7 @@ async def test_uploads_show_up_live_until_ready_or_rejected(page: Page, expert: 
     await page.goto(f"/experts/{expert['id']}")
     await expect(page.get_by_text("No documents yet.")).to_be_visible()
     # The live table is connected before anything is uploaded, so what follows arrives over it.
-    await page.wait_for_function("window.__e2e.sseOpen > 0")
+    await until_true(page, "window.__e2e.sseOpen > 0")
     messages_before = await page.evaluate("window.__e2e.sseMessages")
     await page.evaluate("window.__e2eMarker = 'set before the upload'")
     navigations: list[str] = []
