@@ -271,17 +271,25 @@ async def vacuum(
     before `after` has ended (at most `OLDER_WAIT_S`)."""
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        # for this session only: the connection goes back to the pool, and a reader given it
+        # later must wait for a lock as every reader does (a rebuild's swap holds the tables)
         await conn.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
-        if after is not None:
-            await _older_ended(conn, after, progress)
-        for table in dict.fromkeys(tables):
-            await _vacuum_one(conn, f"VACUUM (FULL, ANALYZE) {table}", table)
-            if progress is not None:
-                await progress()
         try:
-            await _vacuum_one(conn, "VACUUM FULL pg_catalog.pg_statistic", "pg_statistic")
-        except DBAPIError as exc:  # a role that does not own the catalog
-            log.warning("erasure.statistics_not_vacuumed", error=type(exc.orig).__name__)
+            if after is not None:
+                await _older_ended(conn, after, progress)
+            for table in dict.fromkeys(tables):
+                await _vacuum_one(conn, f"VACUUM (FULL, ANALYZE) {table}", table)
+                if progress is not None:
+                    await progress()
+            try:
+                await _vacuum_one(conn, "VACUUM FULL pg_catalog.pg_statistic", "pg_statistic")
+            except DBAPIError as exc:  # a role that does not own the catalog
+                log.warning("erasure.statistics_not_vacuumed", error=type(exc.orig).__name__)
+        finally:
+            try:
+                await conn.execute(text("RESET lock_timeout"))
+            except DBAPIError:
+                await conn.invalidate()  # a broken connection: never handed out again
 
 
 async def _older_ended(conn: AsyncConnection, xid: int, progress: Progress | None) -> None:
