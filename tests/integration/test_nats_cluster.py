@@ -11,6 +11,7 @@ import httpx
 import nats
 import pytest
 import structlog
+from nats.js.errors import ServiceUnavailableError
 
 from contracts.base import HTTP_STATUS, ErrorCode
 from contracts.expert import ExpertCreated, ExpertUpdated, Profile, ProfilePatch
@@ -58,13 +59,20 @@ class Writer:
 
 
 async def log_of(js, stream: str) -> list[tuple[int, str]]:
-    """(sequence, event id) of every message on the stream, read from its leader."""
-    last = (await js.stream_info(stream)).state.last_seq
-    found = []
-    for seq in range(1, last + 1):
-        msg = await js.get_msg(stream, seq)
-        found.append((msg.seq, msg.headers[h.EVENT_ID]))
-    return found
+    """(sequence, event id) of every message on the stream, read from its leader; read again
+    while JetStream says it is briefly unavailable (a leader elected after a server returned)."""
+
+    async def read() -> list[tuple[int, str]] | None:
+        try:
+            last = (await js.stream_info(stream)).state.last_seq
+            return [
+                (msg.seq, msg.headers[h.EVENT_ID])
+                for msg in [await js.get_msg(stream, seq) for seq in range(1, last + 1)]
+            ]
+        except ServiceUnavailableError:
+            return None
+
+    return await until(read, timeout=30, what=f"{stream} read from its leader")
 
 
 async def leader_of(js, stream: str) -> str:
