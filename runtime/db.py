@@ -52,6 +52,27 @@ def unreachable(error: BaseException) -> bool:
     return False
 
 
+# Another session's lock in the way: Postgres broke a deadlock by cancelling this statement,
+# or the statement's lock timeout ran out. Nothing was wrong with the statement itself.
+_LOCK_CONFLICT = (
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.LockNotAvailableError,
+)
+
+
+def lock_conflict(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) is a statement cancelled for another session's
+    lock, so the same read, asked again, will most likely be answered."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, _LOCK_CONFLICT):
+            return True
+        found = found.__cause__ or found.__context__
+    return False
+
+
 def _connect(dialect, _record, cargs, cparams):
     """Open a driver connection; a refused, missing or silent server becomes
     DatabaseUnreachable (the driver raises a bare OSError or TimeoutError, which a

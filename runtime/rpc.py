@@ -56,6 +56,9 @@ handled = telemetry.meter("simtune.rpc").create_histogram(
 log = get_logger(__name__)
 T = TypeVar("T")
 
+# A query cancelled for another session's lock is asked again: 4 tries, 0.1 s apart, doubling.
+READ_TRIES, READ_PAUSE_S = 4, 0.1
+
 
 def not_found(what: str) -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, f"{what} was not found")
@@ -127,6 +130,25 @@ class Endpoints:
 
         return endpoint
 
+    async def _answer(self, handler: Callable, body: object, subject: str) -> Any:
+        """The handler's reply. A query (it only reads) whose statement was cancelled for
+        another session's lock (a deadlock Postgres broke with a rebuild's swap, say) is
+        asked again, after a short pause that doubles, READ_TRIES times in all."""
+        attempt = 1
+        while True:
+            try:
+                return await handler(body)
+            except Exception as exc:
+                if (
+                    attempt == READ_TRIES
+                    or not isinstance(body, Query)
+                    or not db.lock_conflict(exc)
+                ):
+                    raise
+                log.info("rpc.read_again", subject=subject, attempt=attempt, error=repr(exc))
+                await asyncio.sleep(READ_PAUSE_S * 2 ** (attempt - 1))
+                attempt += 1
+
     async def _serve(self, req: micro.Request, request_type: type, handler: Callable) -> None:
         headers = req.headers or {}
         with (
@@ -139,7 +161,7 @@ class Endpoints:
         ):
             try:
                 body = decode(req.data, request_type)
-                reply = await handler(body)
+                reply = await self._answer(handler, body, req.subject)
                 await req.respond(encode(reply))
             except msgspec.ValidationError as exc:
                 await _respond_error(req, DomainError(ErrorCode.INVALID, explain(str(exc))))
@@ -160,8 +182,19 @@ class Endpoints:
                     log.warning("rpc.disk_full", subject=req.subject, error=repr(exc))
                     await _respond_error(req, _disk_full(self.service))
                     return
+                if db.lock_conflict(exc):
+                    log.warning("rpc.lock_conflict", subject=req.subject, error=repr(exc))
+                    await _respond_error(req, _busy(self.service))
+                    return
                 log.exception("rpc.failed", subject=req.subject)
                 await _respond_error(req, DomainError(ErrorCode.INTERNAL, _internal(self.service)))
+
+
+def _busy(service: str) -> DomainError:
+    return DomainError(
+        ErrorCode.UNAVAILABLE,
+        f"the {service} service is busy rearranging its data right now; try again in a moment",
+    )
 
 
 def _database_unreachable(service: str) -> DomainError:

@@ -1,0 +1,112 @@
+"""A read that meets another session's lock, on the real NATS and Postgres.
+
+A projection rebuild's swap holds the live tables for a moment, and Postgres may break a
+deadlock between it and a search by cancelling the search (found by the fresh-clone run: a
+500). A query only reads, so the service asks it again and the person gets the answer; a
+command is not repeated behind the caller's back, and what meets the lock answers "busy,
+try again" (503), never an internal error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import asynccontextmanager
+
+import pytest
+from sqlalchemy import text
+
+from contracts.base import Accepted, Command, DomainError, ErrorCode, Query
+from runtime.db import make_engine
+from runtime.rpc import Endpoints, ask
+
+pytestmark = pytest.mark.integration
+
+LOCK_TIMEOUT = "200ms"  # each try's patience with the held table
+HELD_S = 0.5  # longer than one try, shorter than the four a query gets
+
+
+class ReadCount(Query, frozen=True, tag="lockprobe.ReadCount"):
+    subject = "qry.lockprobe.count"
+    reply = "Accepted"
+
+
+class Touch(Command, frozen=True, tag="lockprobe.Touch"):
+    subject = "cmd.lockprobe.touch"
+
+
+@pytest.fixture
+async def probe(nc, servers):
+    """A `lockprobe` service whose two endpoints read one table, each try waiting LOCK_TIMEOUT
+    for its lock; yields (the table's holder, the tries each endpoint made)."""
+    table = f'"lockprobe_{uuid.uuid4().hex[:10]}"'
+    engine = make_engine(servers.database_url, pool_size=2)
+    tries = {"query": 0, "command": 0}
+
+    async def count(kind: str) -> Accepted:
+        tries[kind] += 1
+        async with engine.begin() as conn:
+            await conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            rows = await conn.scalar(text(f"SELECT count(*) FROM {table}"))
+        return Accepted(id=kind, seq=rows)
+
+    async def read(q: ReadCount) -> Accepted:
+        return await count("query")
+
+    async def touch(c: Touch) -> Accepted:
+        return await count("command")
+
+    async with engine.begin() as conn:
+        await conn.execute(text(f"CREATE TABLE {table} (n int)"))
+        await conn.execute(text(f"INSERT INTO {table} VALUES (1), (2)"))
+    endpoints = Endpoints(nc, service="lockprobe", context="lockprobe")
+    endpoints.serve(ReadCount, read)
+    endpoints.serve(Touch, touch)
+    await endpoints.start()
+
+    @asynccontextmanager
+    async def held(seconds: float):
+        """The table locked as a rebuild's swap locks it, for `seconds` from the block's start."""
+        locked = asyncio.Event()
+
+        async def swap() -> None:
+            async with engine.begin() as conn:
+                await conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+                locked.set()
+                await asyncio.sleep(seconds)
+
+        swapping = asyncio.create_task(swap())
+        await locked.wait()
+        try:
+            yield
+        finally:
+            await swapping
+
+    try:
+        yield held, tries
+    finally:
+        await endpoints.stop()
+        async with engine.begin() as conn:
+            await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        await engine.dispose()
+
+
+async def test_a_query_held_up_by_a_lock_is_asked_again_and_answered(nc, probe):
+    held, tries = probe
+    async with held(HELD_S):
+        answer = await ask(nc, ReadCount())
+    assert answer.seq == 2
+    assert tries["query"] >= 2  # the first try met the lock
+
+
+async def test_a_command_held_up_by_a_lock_is_not_repeated_and_says_try_again(nc, probe):
+    held, tries = probe
+    async with held(HELD_S):
+        with pytest.raises(DomainError) as refused:
+            await ask(nc, Touch())
+    assert refused.value.code == ErrorCode.UNAVAILABLE
+    assert "busy" in refused.value.detail and "try again" in refused.value.detail
+    for internal in ("deadlock", "lock timeout", "asyncpg", "SELECT"):  # no internals
+        assert internal not in refused.value.detail
+    assert tries["command"] == 1
+    assert (await ask(nc, Touch())).seq == 2  # once the table is free, it goes through
