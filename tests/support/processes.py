@@ -32,6 +32,12 @@ class Processes:
             stderr=log,
         )
 
+    def tail(self, context: str, lines: int = 15) -> str:
+        """The last `lines` lines `context`'s processes wrote, for a failing test to show."""
+        log = self.logs / f"{context}.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
     def kill(self, context: str) -> None:
         proc = self.procs.pop(context)
         proc.send_signal(signal.SIGKILL)
