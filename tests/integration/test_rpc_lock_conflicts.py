@@ -16,7 +16,15 @@ from contextlib import asynccontextmanager
 import pytest
 from sqlalchemy import text
 
-from contracts.base import Accepted, Command, DomainError, ErrorCode, Query
+from contracts.base import (
+    ComponentHealth,
+    DomainError,
+    ErrorCode,
+    GetHealth,
+    RebuildJob,
+    RebuildProjections,
+    ServiceHealth,
+)
 from runtime.db import make_engine
 from runtime.rpc import Endpoints, ask
 
@@ -24,44 +32,40 @@ pytestmark = pytest.mark.integration
 
 LOCK_TIMEOUT = "200ms"  # each try's patience with the held table
 HELD_S = 0.5  # longer than one try, shorter than the four a query gets
+ROW = ComponentHealth(name="row", kind="projection", state="running")
 
 
-class ReadCount(Query, frozen=True, tag="lockprobe.ReadCount"):
-    subject = "qry.lockprobe.count"
-    reply = "Accepted"
-
-
-class Touch(Command, frozen=True, tag="lockprobe.Touch"):
-    subject = "cmd.lockprobe.touch"
+CONTEXT = "lockprobe"  # a service of the test's own, answering what every service answers
 
 
 @pytest.fixture
 async def probe(nc, servers):
-    """A `lockprobe` service whose two endpoints read one table, each try waiting LOCK_TIMEOUT
-    for its lock; yields (the table's holder, the tries each endpoint made)."""
+    """A `lockprobe` service whose query (its health) and command (a rebuild) each read one
+    table, each try waiting LOCK_TIMEOUT for its lock; yields (the table's holder, the tries
+    each made). The rows counted come back as the health's components or the job's id."""
     table = f'"lockprobe_{uuid.uuid4().hex[:10]}"'
     engine = make_engine(servers.database_url, pool_size=2)
     tries = {"query": 0, "command": 0}
 
-    async def count(kind: str) -> Accepted:
+    async def count(kind: str) -> int:
         tries[kind] += 1
         async with engine.begin() as conn:
             await conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            rows = await conn.scalar(text(f"SELECT count(*) FROM {table}"))
-        return Accepted(id=kind, seq=rows)
+            return await conn.scalar(text(f"SELECT count(*) FROM {table}"))
 
-    async def read(q: ReadCount) -> Accepted:
-        return await count("query")
+    async def health(q: GetHealth) -> ServiceHealth:
+        rows = await count("query")
+        return ServiceHealth(service=CONTEXT, components=[ROW] * rows)
 
-    async def touch(c: Touch) -> Accepted:
-        return await count("command")
+    async def rebuild(c: RebuildProjections) -> RebuildJob:
+        return RebuildJob(id=str(await count("command")), service=CONTEXT, state="done")
 
     async with engine.begin() as conn:
         await conn.execute(text(f"CREATE TABLE {table} (n int)"))
         await conn.execute(text(f"INSERT INTO {table} VALUES (1), (2)"))
-    endpoints = Endpoints(nc, service="lockprobe", context="lockprobe")
-    endpoints.serve(ReadCount, read)
-    endpoints.serve(Touch, touch)
+    endpoints = Endpoints(nc, service=CONTEXT, context=CONTEXT)
+    endpoints.serve(GetHealth, health)
+    endpoints.serve(RebuildProjections, rebuild)
     await endpoints.start()
 
     @asynccontextmanager
@@ -94,8 +98,8 @@ async def probe(nc, servers):
 async def test_a_query_held_up_by_a_lock_is_asked_again_and_answered(nc, probe):
     held, tries = probe
     async with held(HELD_S):
-        answer = await ask(nc, ReadCount())
-    assert answer.seq == 2
+        answer = await ask(nc, GetHealth(), context=CONTEXT)
+    assert len(answer.components) == 2
     assert tries["query"] >= 2  # the first try met the lock
 
 
@@ -103,10 +107,11 @@ async def test_a_command_held_up_by_a_lock_is_not_repeated_and_says_try_again(nc
     held, tries = probe
     async with held(HELD_S):
         with pytest.raises(DomainError) as refused:
-            await ask(nc, Touch())
+            await ask(nc, RebuildProjections(), context=CONTEXT)
     assert refused.value.code == ErrorCode.UNAVAILABLE
     assert "busy" in refused.value.detail and "try again" in refused.value.detail
     for internal in ("deadlock", "lock timeout", "asyncpg", "SELECT"):  # no internals
         assert internal not in refused.value.detail
     assert tries["command"] == 1
-    assert (await ask(nc, Touch())).seq == 2  # once the table is free, it goes through
+    again = await ask(nc, RebuildProjections(), context=CONTEXT)
+    assert again.id == "2"  # once the table is free, it goes through
