@@ -121,7 +121,7 @@ class Keyring:
         cached = self._forgotten.get(tenant)
         if cached is not None and (cached[0] or cached[1] > time.monotonic()):
             return cached[0]
-        await self._ensure()
+        await self.ensure()
         async with self.engine.connect() as conn:
             row = await _row(conn, tenant, "")
         forgotten = row is not None and row[0] is None
@@ -137,7 +137,7 @@ class Keyring:
     async def destroy(self, tenant: str, scope: str | None = None) -> int:
         """Destroy the tenant's data keys (every scope when `scope` is None, else that one):
         what they sealed is forgotten. Idempotent; the number of keys destroyed."""
-        await self._ensure()
+        await self.ensure()
         where, params = "tenant = :t", {"t": tenant}
         if scope is not None:
             where, params = "tenant = :t AND scope = :s", {"t": tenant, "s": scope}
@@ -166,7 +166,7 @@ class Keyring:
         """Wrap every live data key again under `new`, in one transaction, and wrap with it
         from now on; the number of keys rewrapped. Keys wrapped by a master key this keyring
         was not given stop the rotation (`MasterKeyMissing`) before anything changes."""
-        await self._ensure()
+        await self.ensure()
         new_wrapper, count = _wrapper(new), 0
         async with self.engine.begin() as conn:
             rows = await conn.execute(
@@ -197,7 +197,7 @@ class Keyring:
         if cached is not None and cached[1] > time.monotonic():
             self._cache.move_to_end((tenant, scope))
             return cached[0]
-        await self._ensure()
+        await self.ensure()
         async with self.engine.begin() as conn:
             row = await _row(conn, tenant, scope)
             if row is None and create:
@@ -239,7 +239,9 @@ class Keyring:
                 f"The data key of {tenant} does not open with master key {master_key_id}."
             ) from None
 
-    async def _ensure(self) -> None:
+    async def ensure(self) -> None:
+        """Its table, made once per process (taking turns with other processes for DDL); a
+        service does it as it starts, so no DDL lock is taken while it serves."""
         if self._ready:
             return
         async with self._ready_lock:

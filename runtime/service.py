@@ -146,6 +146,7 @@ class ServiceHost:
         assert self.nc is not None and self.engine is not None, "connect() first"
         await db.ensure_schema(self.engine, self.schema)
         await self.jobs.ensure()
+        await self.keyring.ensure()
         for projection in self._pending_projections:
             projector = Projector(
                 self.nc,
