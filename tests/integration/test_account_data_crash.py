@@ -24,6 +24,7 @@ from contracts.accounts import (
     ExportProgressed,
     check_archive,
 )
+from contracts.base import GetHealth
 from contracts.expert import CreateExpert, Profile
 from runtime.eventstore import EventStore
 from runtime.rpc import ask
@@ -62,6 +63,11 @@ async def test_an_export_killed_midway_is_finished_once_by_the_next_process(cras
     await ask(nc, CreateExpert(tenant=t, profile=Profile(name="Crash expert")))
     store = EventStore(nc.jetstream())
 
+    async def idle() -> bool:  # paused between two pieces of work, not in one
+        health = await ask(nc, GetHealth(), context="benchmark")
+        return all(c.state == "running" and not c.lag for c in health.components)
+
+    await until(idle, timeout=120, what="the benchmark service to catch up")
     procs.procs["benchmark"].send_signal(signal.SIGSTOP)  # the export waits at its benchmarks
     job = await ask(nc, ExportMyData(tenant=t, user_id=who.user_id))
 
