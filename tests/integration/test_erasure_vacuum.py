@@ -6,7 +6,6 @@ failing on the vacuum's one-second timeout (found by the fresh-clone run)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import text
 
 from runtime.db import make_engine
 from runtime.erasure import vacuum
+from tests.support.locks import held
 
 pytestmark = pytest.mark.integration
 
@@ -32,19 +32,8 @@ async def test_a_read_after_an_erasure_vacuum_waits_for_a_lock_as_any_read_does(
             await conn.execute(text(f"INSERT INTO {table} VALUES (1, 'kept')"))
         await vacuum(engine, [table])
 
-        locked = asyncio.Event()
-
-        async def swap() -> None:  # a rebuild's swap: the live table held, then let go
-            async with holder.begin() as conn:
-                await conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
-                locked.set()
-                await asyncio.sleep(HELD_S)
-
-        swapping = asyncio.create_task(swap())
-        await locked.wait()
-        async with engine.connect() as conn:
+        async with held(holder, table, HELD_S), engine.connect() as conn:
             assert await conn.scalar(text(f"SELECT body FROM {table} WHERE id = 1")) == "kept"
-        await swapping
     finally:
         async with holder.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

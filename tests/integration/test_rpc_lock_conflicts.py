@@ -9,9 +9,7 @@ try again" (503), never an internal error.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import text
@@ -27,6 +25,7 @@ from contracts.base import (
 )
 from runtime.db import make_engine
 from runtime.rpc import Endpoints, ask
+from tests.support.locks import held
 
 pytestmark = pytest.mark.integration
 
@@ -41,8 +40,8 @@ CONTEXT = "lockprobe"  # a service of the test's own, answering what every servi
 @pytest.fixture
 async def probe(nc, servers):
     """A `lockprobe` service whose query (its health) and command (a rebuild) each read one
-    table, each try waiting LOCK_TIMEOUT for its lock; yields (the table's holder, the tries
-    each made). The rows counted come back as the health's components or the job's id."""
+    table, each try waiting LOCK_TIMEOUT for its lock; yields (the table locked for a given
+    number of seconds, the tries each made). The rows counted come back as the health's components or the job's id."""
     table = f'"lockprobe_{uuid.uuid4().hex[:10]}"'
     engine = make_engine(servers.database_url, pool_size=2)
     tries = {"query": 0, "command": 0}
@@ -68,26 +67,8 @@ async def probe(nc, servers):
     endpoints.serve(RebuildProjections, rebuild)
     await endpoints.start()
 
-    @asynccontextmanager
-    async def held(seconds: float):
-        """The table locked as a rebuild's swap locks it, for `seconds` from the block's start."""
-        locked = asyncio.Event()
-
-        async def swap() -> None:
-            async with engine.begin() as conn:
-                await conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
-                locked.set()
-                await asyncio.sleep(seconds)
-
-        swapping = asyncio.create_task(swap())
-        await locked.wait()
-        try:
-            yield
-        finally:
-            await swapping
-
     try:
-        yield held, tries
+        yield (lambda seconds: held(engine, table, seconds)), tries
     finally:
         await endpoints.stop()
         async with engine.begin() as conn:
@@ -96,16 +77,16 @@ async def probe(nc, servers):
 
 
 async def test_a_query_held_up_by_a_lock_is_asked_again_and_answered(nc, probe):
-    held, tries = probe
-    async with held(HELD_S):
+    lock, tries = probe
+    async with lock(HELD_S):
         answer = await ask(nc, GetHealth(), context=CONTEXT)
     assert len(answer.components) == 2
     assert tries["query"] >= 2  # the first try met the lock
 
 
 async def test_a_command_held_up_by_a_lock_is_not_repeated_and_says_try_again(nc, probe):
-    held, tries = probe
-    async with held(HELD_S):
+    lock, tries = probe
+    async with lock(HELD_S):
         with pytest.raises(DomainError) as refused:
             await ask(nc, RebuildProjections(), context=CONTEXT)
     assert refused.value.code == ErrorCode.UNAVAILABLE
