@@ -7,6 +7,7 @@ rebuild), with `public` after it, where extension types such as pgvector's live.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -37,19 +38,23 @@ _UNREACHABLE = (
 )
 
 
-def unreachable(error: BaseException) -> bool:
-    """Whether `error` says the database cannot be reached right now (it is down, starting
-    or was lost mid-query), so the same request may well succeed in a moment."""
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then what caused it (`__cause__`, else `__context__`), each once."""
     seen: set[int] = set()
     found: BaseException | None = error
     while found is not None and id(found) not in seen:
         seen.add(id(found))
-        if isinstance(found, DBAPIError) and found.connection_invalidated:
-            return True
-        if isinstance(found, _UNREACHABLE):
-            return True
+        yield found
         found = found.__cause__ or found.__context__
-    return False
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached right now (it is down, starting
+    or was lost mid-query), so the same request may well succeed in a moment."""
+    return any(
+        isinstance(e, _UNREACHABLE) or (isinstance(e, DBAPIError) and e.connection_invalidated)
+        for e in causes(error)
+    )
 
 
 # Another session's lock in the way: Postgres broke a deadlock by cancelling this statement,
@@ -63,14 +68,7 @@ _LOCK_CONFLICT = (
 def lock_conflict(error: BaseException) -> bool:
     """Whether `error` (or what caused it) is a statement cancelled for another session's
     lock, so the same read, asked again, will most likely be answered."""
-    seen: set[int] = set()
-    found: BaseException | None = error
-    while found is not None and id(found) not in seen:
-        seen.add(id(found))
-        if isinstance(found, _LOCK_CONFLICT):
-            return True
-        found = found.__cause__ or found.__context__
-    return False
+    return any(isinstance(e, _LOCK_CONFLICT) for e in causes(error))
 
 
 def _connect(dialect, _record, cargs, cparams):

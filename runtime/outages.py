@@ -4,28 +4,18 @@ cannot be reached, or the disk (or the event store's space) is full."""
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator
 
 from nats.js.errors import ServiceUnavailableError
 
-from runtime.db import unreachable
+from runtime.db import causes, unreachable
 from runtime.eventstore import LogUnavailable
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 NATS_INSUFFICIENT_RESOURCES = 10023  # JetStream's "insufficient resources": its store is full
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    found: BaseException | None = error
-    while found is not None and id(found) not in seen:
-        seen.add(id(found))
-        yield found
-        found = found.__cause__ or found.__context__
-
-
 def _local_disk_full(error: BaseException) -> bool:
-    return any(isinstance(e, OSError) and e.errno in DISK_FULL for e in _chain(error))
+    return any(isinstance(e, OSError) and e.errno in DISK_FULL for e in causes(error))
 
 
 def disk_full(error: BaseException) -> bool:
@@ -33,7 +23,7 @@ def disk_full(error: BaseException) -> bool:
     disk (ENOSPC, over quota) or the event store (JetStream out of storage)."""
     return _local_disk_full(error) or any(
         isinstance(e, ServiceUnavailableError) and e.err_code == NATS_INSUFFICIENT_RESOURCES
-        for e in _chain(error)
+        for e in causes(error)
     )
 
 
@@ -46,5 +36,5 @@ def passing(error: BaseException) -> bool:
     return (
         unreachable(error)
         or _local_disk_full(error)
-        or any(isinstance(e, LogUnavailable) for e in _chain(error))
+        or any(isinstance(e, LogUnavailable) for e in causes(error))
     )
