@@ -38,9 +38,12 @@ from runtime.rpc import ask
 from services.community.checks import ranking
 from tests.support.accounts import person
 from tests.support.flows import create_expert
+from tests.support.locks import held
 from tests.support.templates import created, published, template_text, unique
 
 pytestmark = pytest.mark.integration
+
+LAG_S = 1.5  # how long a test holds the registry's view back from writing
 
 
 async def listed(nc, q: str, tenant: str = "local", after_seq: int = 0, **options) -> list[str]:
@@ -168,6 +171,24 @@ async def test_a_published_template_is_found_by_each_field_and_imported_verified
     copy = await ask(nc, GetTemplate(tenant=reader.tenant, template_id=accepted.id,
                                      after_seq=updated.seq))  # fmt: skip
     assert copy.version == "1.1.0" and [v.version for v in copy.versions] == ["1.0.0", "1.1.0"]
+
+
+async def test_a_template_just_published_is_listed_by_the_next_search_while_its_view_lags(
+    services, nc
+):
+    """The hub asks with no sequence to wait for (a page opened after the publish, another
+    gateway, another person): it is read as the log stands, not as the view stood. The
+    registry's view is held from writing, as on a busy machine, while it can still be read."""
+    name = unique("Fresh")
+    view = await created(nc, template_text(f"Tutor {name}"))
+    community = services["community"]
+    async with held(community.engine, "community.published", LAG_S, mode="SHARE"):
+        started = time.perf_counter()
+        done = await ask(nc, PublishTemplate(template_id=view.id))
+        assert time.perf_counter() - started < LAG_S, "the publish waited for the view"
+        assert await listed(nc, name, tenant=(await person(nc)).tenant) == [done.registry_id]
+    shown = await ask(nc, RegistryGet(registry_id=done.registry_id))
+    assert shown.version == "1.0.0"
 
 
 async def test_ratings_and_reviews_come_from_importers_and_sort_by_a_bayesian_average(services, nc):
