@@ -55,7 +55,8 @@ class LogUnavailable(DomainError):
         super().__init__(
             ErrorCode.UNAVAILABLE,
             f"the event log ({stream}) is not taking writes right now (too few of its servers"
-            " are up); try again in a moment",
+            " are up), so this change was not confirmed and may still be kept once they are"
+            " back: look before you try again in a moment",
         )
         self.stream = stream
 
