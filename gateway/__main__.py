@@ -7,7 +7,6 @@ among them; one that dies leaves the others serving.
 
 from __future__ import annotations
 
-import os
 import socket
 from typing import Any
 
@@ -40,7 +39,7 @@ def main() -> None:
         proxy_headers=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
-    if os.environ.get("SIMTUNE_REUSE_PORT") != "1":
+    if not settings.reuse_port:
         uvicorn.run(app, **options)
         return
     server = uvicorn.Server(uvicorn.Config(app, **options))

@@ -101,6 +101,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     probe_port: int | None = None
     probe_host: str = "0.0.0.0"
     ready_max_lag: int = 1000  # SIMTUNE_READY_MAX_LAG: events behind that still count as ready
+    # SIMTUNE_REUSE_PORT: the gateway binds its port with SO_REUSEPORT, so that several
+    # gateway processes share it (`make run-cluster`)
+    reuse_port: bool = False
 
     @property
     def nats_servers(self) -> list[str]:
@@ -382,6 +385,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         probe_port=_number(env, "SIMTUNE_PROBE_PORT", int, 1, 65535),
         probe_host=(env.get("SIMTUNE_PROBE_HOST") or "0.0.0.0").strip(),
         ready_max_lag=_int(env, "SIMTUNE_READY_MAX_LAG", 1000, 0, 1_000_000_000),
+        reuse_port=_switch(env, "SIMTUNE_REUSE_PORT", False),
         template_registry_api_key=env.get("TEMPLATE_REGISTRY_API_KEY") or None,
     )
 

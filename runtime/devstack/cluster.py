@@ -27,7 +27,7 @@ from runtime.settings import Settings
 
 CLUSTER_SIZE = 3
 DEFAULT_REPLICAS = 2
-REUSE_PORT_ENV = "SIMTUNE_REUSE_PORT"  # read by `python -m gateway`
+REUSE_PORT_ENV = "SIMTUNE_REUSE_PORT"  # `Settings.reuse_port`, read by `python -m gateway`
 MODEL_THREADS_ENV = "SIMTUNE_MODEL_THREADS"  # read by the expert service's local model
 META_LEADER_TIMEOUT_S = 60.0  # no stream can be made before the nodes elect a leader
 

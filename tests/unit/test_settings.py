@@ -81,3 +81,10 @@ def test_nats_url_may_name_every_server_of_a_cluster():
         "nats://127.0.0.1:4223",
         "nats://127.0.0.1:4224",
     ]
+
+
+def test_the_gateway_shares_its_port_only_when_asked():
+    assert load_settings({}).reuse_port is False
+    assert load_settings({"SIMTUNE_REUSE_PORT": "1"}).reuse_port is True
+    assert load_settings({"SIMTUNE_REUSE_PORT": "off"}).reuse_port is False
+    refused_naming({"SIMTUNE_REUSE_PORT": "maybe"}, ["SIMTUNE_REUSE_PORT", "on or off"])
