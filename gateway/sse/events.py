@@ -6,7 +6,9 @@ that cannot set headers) first replays what it missed from JetStream, then goes 
 without duplicates. Live, an event whose announcement never came (or came after a later
 one's) is read from the log before that later one is sent, so the feed has no gap
 (`replay.missed`). A comment line is sent every 15 s of quiet to keep proxies from
-closing the connection.
+closing the connection; in that quiet, the person's events that another person's later
+announcement shows projected, but whose own never came, are read from the log too
+(`quiet_fill`), so the last event before a quiet spell is not held back until the next one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator
 from litestar import get
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from nats.js import JetStreamContext
 
 from contracts.events import FOLLOWED
 from gateway.backend import Backend
@@ -54,6 +57,7 @@ async def event_stream(
     backend: Backend, topics: list[str], resume: dict[str, int]
 ) -> AsyncIterator[ServerSentEventMessage]:
     cursor = Cursor(topics)
+    checked: dict[str, int] = {}  # how far each topic's quiet fill has looked
     async with backend.hub.listen([FOLLOWED[t] for t in topics], backend.tenant) as listener:
         # Subscribed first, so nothing committed from here on is missed while replaying.
         for topic in topics:
@@ -75,6 +79,11 @@ async def event_stream(
                 return
             if ann is None:
                 yield ServerSentEventMessage(data=None, comment="keep-alive")
+                projected = backend.hub.projected
+                async for message in quiet_fill(
+                    backend.js, backend.tenant, cursor, projected, checked
+                ):
+                    yield message
                 continue
             topic = topic_of_stream(ann.stream)
             if topic is None or ann.seq <= cursor.sent[topic]:
@@ -86,6 +95,32 @@ async def event_stream(
                     yield ServerSentEventMessage(data=data.decode(), id=cursor.event_id())
             if cursor.accept(topic, ann.seq):
                 yield ServerSentEventMessage(data=ann.raw.decode(), id=cursor.event_id())
+
+
+async def quiet_fill(
+    js: JetStreamContext,
+    tenant: str,
+    cursor: Cursor,
+    projected: dict[str, int],
+    checked: dict[str, int],
+    streams: dict[str, str] = FOLLOWED,
+) -> AsyncIterator[ServerSentEventMessage]:
+    """In a quiet spell: the person's events up to the highest sequence announced on each
+    stream (`projected`, anyone's: its projection had applied everything before it) that no
+    announcement of theirs brought. A replica killed between its commit and its announcement
+    loses one, and nothing more of the person's may follow to bring it (`replay.missed`).
+    `checked` keeps how far each topic was looked at: a feed that stays quiet reads nothing
+    again, and one read is asked only when some announcement came since the last look."""
+    for topic in cursor.topics:
+        stream = streams[topic]
+        upto = projected.get(stream, 0)
+        after = max(cursor.position(topic), checked.get(topic, 0))
+        if upto <= after:
+            continue
+        async for seq, data in missed(js, topic, stream, tenant, after, upto + 1):
+            if cursor.accept(topic, seq):
+                yield ServerSentEventMessage(data=data.decode(), id=cursor.event_id())
+        checked[topic] = upto
 
 
 ROUTES = [events]

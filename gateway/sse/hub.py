@@ -107,6 +107,9 @@ class EventHub:
         self.nc = nc
         self._listeners: set[Listener] = set()
         self._sub = None
+        # The highest sequence of each stream announced to this gateway, whoever's event it
+        # was: its projection had applied everything up to it, in stream order.
+        self.projected: dict[str, int] = {}
 
     @property
     def running(self) -> bool:
@@ -137,6 +140,8 @@ class EventHub:
             self._listeners.discard(listener)
 
     def dispatch(self, ann: Announcement) -> None:
+        if ann.seq > self.projected.get(ann.stream, 0):
+            self.projected[ann.stream] = ann.seq
         for listener in list(self._listeners):
             listener.offer(ann)
 

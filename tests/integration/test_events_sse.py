@@ -11,6 +11,8 @@ import pytest
 from contracts.base import DomainError
 from contracts.expert import ExpertCreated, Profile
 from gateway.sse.cursor import Cursor, parse_event_id, parse_topics
+from gateway.sse.events import quiet_fill
+from gateway.sse.hub import Announcement, EventHub
 from gateway.sse.replay import missed
 from runtime.eventstore import EventStore
 from tests.support.sse import sse
@@ -258,5 +260,42 @@ async def test_the_live_feed_reads_from_the_log_what_no_announcement_brought(nc)
         assert {e["tenant"] for _, e in between} == {"t1"}
         nothing = [s async for s, _ in missed(js, context, stream, "t1", seqs["c"], seqs["d"])]
         assert nothing == []  # the usual case: the announced event is the next one
+    finally:
+        await js.delete_stream(stream)
+
+
+async def test_a_quiet_feed_brings_the_persons_last_event_once_a_later_one_shows_it_projected(nc):
+    """The person's last event lost its announcement and nothing of theirs follows: in the
+    next quiet spell it is read from the log, as soon as anyone's later announcement shows
+    the stream projected past it; never before (it may not be in the views yet), never
+    twice."""
+    context = "sse" + uuid.uuid4().hex[:10]
+    stream, js = context.upper(), nc.jetstream()
+    await js.add_stream(name=stream, subjects=[f"evt.{context}.>"])
+    store = EventStore(js)
+    try:
+        seqs = {}
+        for key, tenant in (("a", "t1"), ("b", "t2")):
+            event = ExpertCreated(expert_id=key, profile=Profile(name=key))
+            seqs[key] = await store.append(context, tenant, "item", key, event, expected_seq=None)
+        cursor, checked = Cursor([context]), {}
+        cursor.begin(context, seqs["a"] - 1)  # connected just before the person's event
+        hub = EventHub(nc)
+
+        async def fill() -> list[dict]:
+            messages = quiet_fill(js, "t1", cursor, hub.projected, checked, {context: stream})
+            return [json.loads(m.data) async for m in messages]
+
+        assert await fill() == []  # nothing announced: the event may not be projected yet
+        hub.dispatch(Announcement(stream=stream, seq=seqs["b"], type="ExpertCreated", tenant="t2"))
+        hub.dispatch(Announcement(stream=stream, seq=seqs["a"] - 1, type="x", tenant="t3"))
+        assert hub.projected[stream] == seqs["b"]  # the highest, whoever's
+
+        filled = await fill()
+        assert [(e["seq"], e["tenant"], e["data"]["expert_id"]) for e in filled] == [
+            (seqs["a"], "t1", "a")
+        ]
+        assert cursor.event_id() == str(seqs["a"]) and checked[context] == seqs["b"]
+        assert await fill() == []  # sent once; the quiet feed reads nothing again
     finally:
         await js.delete_stream(stream)
