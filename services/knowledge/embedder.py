@@ -48,7 +48,8 @@ def onnx_cache_root(cache_dir: Path) -> Path:
 class Embedder:
     """`backend` is "onnx" or "torch" (None: SIMTUNE_EMBEDDER); `cache_dir` is where
     converted models are kept (None: `<SIMTUNE_CACHE_DIR>/embedders`, by default under SIMTUNE_HOME). `self.backend` says
-    which route runs: "onnx-int8" or "torch"."""
+    which route runs: "onnx-int8" or "torch". `threads` is how many texts the ONNX route
+    encodes at once, one core each (0: every core this process may use, `runtime.cpus`)."""
 
     def __init__(
         self,
@@ -58,6 +59,7 @@ class Embedder:
         device: str | None = None,
         backend: str | None = None,
         cache_dir: Path | None = None,
+        threads: int = 0,
     ):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -72,7 +74,7 @@ class Embedder:
         self.source = resolve_model_path(model)
         self._model = self._onnx = None
         if backend == ONNX and (device or "cpu") == "cpu":
-            self._onnx = self._load_onnx(Path(cache_dir))
+            self._onnx = self._load_onnx(Path(cache_dir), threads)
         if self._onnx is not None:
             self.backend = "onnx-int8"
             self.dimensions = self._onnx.dimensions
@@ -84,7 +86,7 @@ class Embedder:
             self.dimensions = int(self._model.get_embedding_dimension())
         self._lock = asyncio.Lock()  # one encode at a time: the model uses every core already
 
-    def _load_onnx(self, cache_dir: Path):
+    def _load_onnx(self, cache_dir: Path, threads: int):
         """The int8 ONNX encoder of this model, converted and cached on first use; None, with
         a warning that says why, when it cannot be had."""
         try:
@@ -107,7 +109,7 @@ class Embedder:
                     cache=str(entry),
                     probe_min_cosine=manifest.get("probe_min_cosine"),
                 )
-            return OnnxEncoder(entry, manifest)
+            return OnnxEncoder(entry, manifest, threads=threads or None)
         except Exception as exc:
             log.warning(
                 "embedder: the int8 ONNX route is unavailable, using torch",

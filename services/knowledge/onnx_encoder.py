@@ -18,23 +18,16 @@ other (measured: 4.5 s of CPU for 256 chunks alone, 6.8 s in batches of 64, 10.7
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from runtime.cpus import cores
+
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
-
-
-def cpu_threads() -> int:
-    """The cores this process may run on (what torch uses by default, here)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class OnnxEncoder:
@@ -56,7 +49,7 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self.tokenizer.enable_truncation(max_length=int(manifest["max_length"]))
         self.tokenizer.no_padding()
-        self._pool = ThreadPoolExecutor(threads or cpu_threads(), thread_name_prefix="embed")
+        self._pool = ThreadPoolExecutor(threads or cores(), thread_name_prefix="embed")
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Unit-length float32 embeddings, one row per text, in the order of `texts`.

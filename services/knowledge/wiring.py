@@ -28,6 +28,7 @@ async def build(host: ServiceHost, embedder: Embedder | None = None) -> None:
             batch_size=s.embedding_batch_size,
             backend=s.embedder,
             cache_dir=onnx_cache_root(s.cache_dir),
+            threads=s.embed_threads,
         )
     queries, documents = KnowledgeQueries(host, embedder), OnDocuments(host, embedder)
     host.project(IndexProjection(host.objects, embedder.dimensions))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,20 @@ def test_the_conversion_is_kept_and_a_second_load_does_not_convert_again(tiny_mo
     kept = (entry / "model.onnx").stat()
     assert (kept.st_ino, kept.st_mtime_ns) == (made.st_ino, made.st_mtime_ns)
     assert np.array_equal(first.encode(TEXTS), second.encode(TEXTS))
+
+
+def test_an_embedder_given_a_share_of_the_cores_encodes_that_many_texts_at_once(
+    tiny_model, tmp_path
+):
+    """SIMTUNE_EMBED_THREADS (`make run-cluster` gives each knowledge process its share): the
+    texts run on that many threads, and each text gets the same vector as with every core."""
+    every_core = Embedder(tiny_model, backend="onnx", cache_dir=tmp_path).encode(TEXTS)
+    before = set(threading.enumerate())
+    shared = Embedder(tiny_model, backend="onnx", cache_dir=tmp_path, threads=1)
+    vectors = shared.encode(TEXTS * 4)
+    encoding = [t for t in threading.enumerate() if t not in before and t.name.startswith("embed")]
+    assert len(encoding) == 1, encoding
+    assert np.array_equal(vectors[: len(TEXTS)], every_core)
 
 
 def test_a_damaged_cache_file_is_rebuilt_not_loaded(tiny_model, tmp_path):

@@ -18,7 +18,7 @@ def test_defaults():
     assert s.max_deliveries == 5
     assert (s.retry_backoff_s, s.outage_retry_s, s.hosted_backoff_s) == (2.0, 5.0, 0.5)
     assert s.stuck_retry_s == 30.0
-    assert s.model_threads == 0  # every core
+    assert s.model_threads == s.embed_threads == 0  # every core
     assert s.parse_memory_bytes == 1024 * MB
     assert s.parse_timeout_s == 300
     assert s.parse_workers == 2
@@ -34,6 +34,7 @@ def test_values_from_the_environment():
             "SIMTUNE_HOSTED_BACKOFF_S": "0.05",
             "SIMTUNE_STUCK_RETRY_S": "2",
             "SIMTUNE_MODEL_THREADS": "1",
+            "SIMTUNE_EMBED_THREADS": "2",
             "SIMTUNE_PARSE_MEMORY_MB": "256",
             "SIMTUNE_PARSE_TIMEOUT_S": "1",
             "SIMTUNE_PARSE_WORKERS": "4",
@@ -47,7 +48,7 @@ def test_values_from_the_environment():
     )
     assert (s.retry_backoff_s, s.outage_retry_s, s.hosted_backoff_s) == (0.5, 1.0, 0.05)
     assert s.stuck_retry_s == 2.0
-    assert s.model_threads == 1
+    assert (s.model_threads, s.embed_threads) == (1, 2)
 
 
 @pytest.mark.parametrize(
@@ -62,6 +63,7 @@ def test_values_from_the_environment():
         ({"SIMTUNE_HOSTED_BACKOFF_S": "inf"}, ["SIMTUNE_HOSTED_BACKOFF_S", "between"]),
         ({"SIMTUNE_STUCK_RETRY_S": "0"}, ["SIMTUNE_STUCK_RETRY_S", "between 0.1 and 3600"]),
         ({"SIMTUNE_MODEL_THREADS": "-1"}, ["SIMTUNE_MODEL_THREADS", "between 0 and 1024"]),
+        ({"SIMTUNE_EMBED_THREADS": "1025"}, ["SIMTUNE_EMBED_THREADS", "between 0 and 1024"]),
         ({"SIMTUNE_PARSE_MEMORY_MB": "64"}, ["SIMTUNE_PARSE_MEMORY_MB", "between 128"]),
         ({"SIMTUNE_PARSE_TIMEOUT_S": "soon"}, ["SIMTUNE_PARSE_TIMEOUT_S", "integer"]),
         ({"SIMTUNE_PARSE_WORKERS": "0"}, ["SIMTUNE_PARSE_WORKERS", "between 1 and 64"]),
@@ -75,6 +77,7 @@ def test_expert_processes_sharing_a_machine_share_its_cores(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(8)))
     assert [model_threads(n) for n in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
     stack = ClusterStack(Path("/nonexistent-home"), replicas=2)
+    assert stack.extra_env["SIMTUNE_MODEL_THREADS"] == stack.extra_env["SIMTUNE_EMBED_THREADS"]
     assert stack.extra_env["SIMTUNE_MODEL_THREADS"] == "4"
-    chosen = ClusterStack(Path("/nonexistent-home"), env={"SIMTUNE_MODEL_THREADS": "3"})
-    assert chosen.extra_env["SIMTUNE_MODEL_THREADS"] == "3"  # a chosen value is kept
+    chosen = ClusterStack(Path("/nonexistent-home"), env={"SIMTUNE_EMBED_THREADS": "3"})
+    assert chosen.extra_env["SIMTUNE_EMBED_THREADS"] == "3"  # a chosen value is kept

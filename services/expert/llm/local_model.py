@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runtime.cpus import cores
 from runtime.models import ModelUnavailable, model_source, unloadable
 from services.expert.llm.base import BackendError
 
@@ -41,8 +41,8 @@ class LocalModel:
         cores). Raises BackendError(reason="model")."""
         import torch
 
-        cores = len(os.sched_getaffinity(0))
-        torch.set_num_threads(min(threads, cores) if threads > 0 else cores)
+        usable = cores()
+        torch.set_num_threads(min(threads, usable) if threads > 0 else usable)
         try:
             source = model_source(name_or_path, home)
         except ModelUnavailable as exc:
