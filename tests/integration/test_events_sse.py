@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -237,20 +238,30 @@ async def test_a_sealed_key_never_leaves_on_the_live_feed_or_the_replay(api, sta
         assert on_log.api_key_sealed not in event["data"] and "sk-feed-1" not in event["data"]
 
 
-async def test_the_live_feed_reads_from_the_log_what_no_announcement_brought(nc):
-    """Before a live announcement, the events of the person in between come from the log
-    (one announced by a replica killed after its commit never arrives; one can be overtaken
-    by another replica's): theirs only, in order, none of another person's."""
+@asynccontextmanager
+async def scratch_log(nc, *written: tuple[str, str]):
+    """A stream of its own, holding an `ExpertCreated` for each (key, tenant) in order:
+    (its context, stream, JetStream, {key: sequence}); deleted afterwards."""
     context = "sse" + uuid.uuid4().hex[:10]
     stream, js = context.upper(), nc.jetstream()
     await js.add_stream(name=stream, subjects=[f"evt.{context}.>"])
     store = EventStore(js)
     try:
         seqs = {}
-        for key, tenant in (("a", "t1"), ("b", "t2"), ("c", "t1"), ("d", "t1")):
+        for key, tenant in written:
             event = ExpertCreated(expert_id=key, profile=Profile(name=key))
             seqs[key] = await store.append(context, tenant, "item", key, event, expected_seq=None)
+        yield context, stream, js, seqs
+    finally:
+        await js.delete_stream(stream)
 
+
+async def test_the_live_feed_reads_from_the_log_what_no_announcement_brought(nc):
+    """Before a live announcement, the events of the person in between come from the log
+    (one announced by a replica killed after its commit never arrives; one can be overtaken
+    by another replica's): theirs only, in order, none of another person's."""
+    written = (("a", "t1"), ("b", "t2"), ("c", "t1"), ("d", "t1"))
+    async with scratch_log(nc, *written) as (context, stream, js, seqs):
         between = [
             (seq, json.loads(said))
             async for seq, said in missed(js, context, stream, "t1", seqs["a"] - 1, seqs["d"])
@@ -260,8 +271,6 @@ async def test_the_live_feed_reads_from_the_log_what_no_announcement_brought(nc)
         assert {e["tenant"] for _, e in between} == {"t1"}
         nothing = [s async for s, _ in missed(js, context, stream, "t1", seqs["c"], seqs["d"])]
         assert nothing == []  # the usual case: the announced event is the next one
-    finally:
-        await js.delete_stream(stream)
 
 
 async def test_a_quiet_feed_brings_the_persons_last_event_once_a_later_one_shows_it_projected(nc):
@@ -269,15 +278,7 @@ async def test_a_quiet_feed_brings_the_persons_last_event_once_a_later_one_shows
     next quiet spell it is read from the log, as soon as anyone's later announcement shows
     the stream projected past it; never before (it may not be in the views yet), never
     twice."""
-    context = "sse" + uuid.uuid4().hex[:10]
-    stream, js = context.upper(), nc.jetstream()
-    await js.add_stream(name=stream, subjects=[f"evt.{context}.>"])
-    store = EventStore(js)
-    try:
-        seqs = {}
-        for key, tenant in (("a", "t1"), ("b", "t2")):
-            event = ExpertCreated(expert_id=key, profile=Profile(name=key))
-            seqs[key] = await store.append(context, tenant, "item", key, event, expected_seq=None)
+    async with scratch_log(nc, ("a", "t1"), ("b", "t2")) as (context, stream, js, seqs):
         cursor, checked = Cursor([context]), {}
         cursor.begin(context, seqs["a"] - 1)  # connected just before the person's event
         hub = EventHub(nc)
@@ -297,5 +298,3 @@ async def test_a_quiet_feed_brings_the_persons_last_event_once_a_later_one_shows
         ]
         assert cursor.event_id() == str(seqs["a"]) and checked[context] == seqs["b"]
         assert await fill() == []  # sent once; the quiet feed reads nothing again
-    finally:
-        await js.delete_stream(stream)
