@@ -44,7 +44,7 @@ from gateway.benchmark import export as benchmark_export
 from gateway.http.errors import error_responses
 from gateway.http.openapi import CSV, JSON, SSE, answering
 from gateway.http.routes import one_message
-from gateway.sse.follow import run_progress
+from gateway.sse.follow import run_events
 
 TAGS = ["benchmarks"]
 EXPERT_ID = Parameter(query="expert_id", description="The expert's id.")
@@ -288,7 +288,8 @@ rescore = one_message(
     operation_class=answering(SSE),
 )
 async def progress(run_id: str, backend: Backend) -> ServerSentEvent:
-    return await run_progress(backend, STREAM, GetBenchmark, run_id)
+    await backend.ask(GetBenchmark(run_id=run_id))  # 404 before the stream starts
+    return ServerSentEvent(run_events(backend, STREAM, GetBenchmark, run_id))
 
 
 ROUTES = [

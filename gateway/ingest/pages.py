@@ -3,7 +3,9 @@
 `GET /ui/experts/{expert_id}/documents/stream`: the htmx SSE extension swaps each
 `documents` event into the page. A new table is sent when an ingest or knowledge event
 about this expert's documents has been projected (committed), read with `after_seq` so the
-table already shows it. Bursts are coalesced.
+table already shows it. Bursts are coalesced. Each 15 s of quiet it is read again and sent
+if it changed: a status whose announcement was lost (a replica killed after its commit) is
+shown within a quiet spell, not left at "Embedding" until the page is reloaded.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ async def table_updates(
     backend: Backend, env: Environment, expert: ExpertView
 ) -> AsyncIterator[ServerSentEventMessage]:
     after = dict.fromkeys(STREAMS, 0)
+    shown = None  # the table last sent
     async with backend.hub.listen(STREAMS, backend.tenant) as listener:
         while True:
             try:
@@ -110,7 +113,9 @@ async def table_updates(
             html = render(
                 env, "partials/documents.html", expert=expert, documents=docs, next_page=next_page
             )
-            yield ServerSentEventMessage(event="documents", data=html)
+            if html != shown:
+                yield ServerSentEventMessage(event="documents", data=html)
+                shown = html
             while True:  # until something about this expert's documents is committed
                 try:
                     batch = await listener.burst(KEEPALIVE_S, COALESCE_S)  # one table a burst
@@ -118,7 +123,7 @@ async def table_updates(
                     return
                 if batch is None:
                     yield ServerSentEventMessage(data=None, comment="keep-alive")
-                    continue
+                    break  # look again: a status may have lost its announcement (sent if changed)
                 relevant = [a for a in batch if concerns(a, expert.id, known)]
                 for a in relevant:
                     after[a.stream] = max(after[a.stream], a.seq)

@@ -1,7 +1,9 @@
 """One run (a fine-tune, a benchmark) as Server-Sent Events until it ends: its view now,
 then again after each committed change that concerns it, read with `after_seq` so each event
 already shows the change. Bursts of events are coalesced into one read; a comment is sent
-every 15 s of quiet so proxies keep the connection open.
+every 15 s of quiet so proxies keep the connection open, and the view is read again then
+(sent only if it changed): announcements travel on plain NATS, and one lost with a replica
+killed after its commit must not leave a run that has ended shown as still running.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEventMessage
 
 from contracts.base import DomainError
 from gateway.backend import Backend
@@ -54,14 +56,14 @@ async def follow_run(
                     return
                 if batch is None:
                     yield ServerSentEventMessage(data=None, comment="keep-alive")
-                    continue
+                    break  # look again: what changed may have lost its announcement
                 relevant = [a for a in batch if concerns(a, view)]
                 if relevant:
                     after = max(a.seq for a in relevant)
                     break
 
 
-async def run_progress(
+def run_events(
     backend: Backend,
     stream: str,
     get: Callable[..., Any],
@@ -69,12 +71,12 @@ async def run_progress(
     shown: Callable[[Any], Any | None] | None = None,
     *,
     queue_moves: bool = False,
-) -> ServerSentEvent:
-    """A run's `/progress` route: a 404 before the stream starts if there is no such run,
-    then `follow_run` reading `get(run_id=, after_seq=)` after each event about the run (with
-    `queue_moves`, a queued run after any event of `stream`: its place in the queue may move),
-    sending `shown(view)` (default: the view, when it changed)."""
-    await backend.ask(get(run_id=run_id))
+) -> AsyncIterator[ServerSentEventMessage]:
+    """A run's `/progress` stream (its route asks `get(run_id=)` first, so that an unknown
+    run is a 404 before the stream starts): `follow_run` reading `get(run_id=, after_seq=)`
+    after each event about the run (with `queue_moves`, a queued run after any event of
+    `stream`: its place in the queue may move), sending `shown(view)` (default: the view,
+    when it changed)."""
 
     async def read(after_seq: int) -> Any:
         return await backend.ask(get(run_id=run_id, after_seq=after_seq))
@@ -82,8 +84,7 @@ async def run_progress(
     def concerns(ann: Announcement, view: Any) -> bool:
         return (queue_moves and view.status == "queued") or about_run(ann, run_id)
 
-    events = follow_run(backend, stream, read, concerns, shown or when_changed())
-    return ServerSentEvent(events)
+    return follow_run(backend, stream, read, concerns, shown or when_changed())
 
 
 def when_changed() -> Callable[[Any], Any | None]:

@@ -41,7 +41,7 @@ from gateway.http.errors import error_responses
 from gateway.http.fields import fields_from
 from gateway.http.openapi import SSE, answering
 from gateway.http.routes import one_message
-from gateway.sse.follow import run_progress
+from gateway.sse.follow import run_events
 
 ESTIMATE_TIMEOUT_S = 60.0  # the dataset is counted in tokens meanwhile
 EXPERT_ID = Parameter(query="expert_id", description="The expert's id.")
@@ -218,7 +218,9 @@ cancel = one_message(
     operation_class=answering(SSE),
 )
 async def progress(run_id: str, backend: Backend) -> ServerSentEvent:
-    return await run_progress(backend, STREAM, GetRun, run_id, progress_shown(), queue_moves=True)
+    await backend.ask(GetRun(run_id=run_id))  # 404 before the stream starts
+    events = run_events(backend, STREAM, GetRun, run_id, progress_shown(), queue_moves=True)
+    return ServerSentEvent(events)
 
 
 def progress_shown() -> Callable[[RunView], Progress | None]:
