@@ -265,11 +265,18 @@ class ServiceHost:
         *,
         missing: str = "",
         stream: str | None = None,
+        now: bool = False,
     ) -> T:
         """The shape of every query: wait until the projections show `query.after_seq` of
         `stream` (this service's own by default: read-your-writes), read on one connection, and
-        answer 404 naming `missing` ("expert e1") when the read finds nothing."""
-        await self.caught_up(stream or self.stream, query.after_seq)
+        answer 404 naming `missing` ("expert e1") when the read finds nothing. With `now`, wait
+        for everything on `stream` as it stands when asked: a read that must show what another
+        request (another gateway, another person) wrote a moment ago."""
+        stream = stream or self.stream
+        if now:
+            await self.caught_up_with_log(stream, timeout=READ_YOUR_WRITES_S)
+        else:
+            await self.caught_up(stream, query.after_seq)
         async with self.engine.connect() as conn:
             found = await read(conn)
         if found is None and missing:

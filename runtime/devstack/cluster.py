@@ -73,10 +73,11 @@ class ClusterStack(Stack):
         env: Mapping[str, str] | None = None,
         **kwargs: Any,
     ):
+        share = str(model_threads(replicas))
         env = {
             # each model's processes their share of the cores, unless `env` says otherwise
-            MODEL_THREADS_ENV: str(model_threads(replicas)),
-            EMBED_THREADS_ENV: str(model_threads(replicas)),
+            MODEL_THREADS_ENV: share,
+            EMBED_THREADS_ENV: share,
             **(env or {}),
             "SIMTUNE_STREAM_REPLICAS": str(CLUSTER_SIZE),
             REUSE_PORT_ENV: "1",

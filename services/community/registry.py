@@ -37,7 +37,7 @@ from contracts.community import (
     SignedPublication,
 )
 from runtime.rpc import not_found
-from runtime.service import READ_YOUR_WRITES_S, Hosted, ServiceHost
+from runtime.service import Hosted, ServiceHost
 from services.community import views
 from services.community.aggregates import REGISTRY
 from services.community.checking import parsed, refuse_personal_data
@@ -185,16 +185,19 @@ def _template_of(registry_id: str, state, chosen, me: str) -> PublishedTemplate:
 
 
 class RegistryQueries(Hosted):
+    """Read as the log stands when asked (`now`), whoever wrote last: a template published a
+    moment ago by another request, gateway or person is listed and opened at once."""
+
     async def search(self, q: RegistrySearch) -> Listing:
         async def page(conn) -> Listing:
             items, total, pages = await views.search(conn, q)
             return Listing(items=items, page=q.page, pages=pages, total=total)
 
-        return await self._read_now(q, page)
+        return await self.host.read(q, page, now=True)
 
     async def get(self, q: RegistryGet) -> PublishedTemplate:
-        found = await self._read_now(
-            q, lambda conn: views.published(conn, q.registry_id, q.version, q.tenant)
+        found = await self.host.read(
+            q, lambda conn: views.published(conn, q.registry_id, q.version, q.tenant), now=True
         )
         if found is None:
             what = f"template {q.registry_id}"
@@ -206,16 +209,9 @@ class RegistryQueries(Hosted):
             found = await views.published_versions(conn, q.registry_id)
             return PublishedVersions(registry_id=q.registry_id, versions=found) if found else None
 
-        return await self._read_now(q, listed, missing=f"template {q.registry_id}")
+        return await self.host.read(q, listed, missing=f"template {q.registry_id}", now=True)
 
     async def moderation(self, q: RegistryModerationQueue) -> ModerationQueue:
         return ModerationQueue(
-            cases=await self._read_now(q, lambda conn: views.cases(conn, q.open_only))
+            cases=await self.host.read(q, lambda conn: views.cases(conn, q.open_only), now=True)
         )
-
-    async def _read_now(self, q, read, missing: str = ""):
-        """The hub and another install read the registry as its log stands now, whoever wrote
-        last: a template published a moment ago (by another request, another gateway, another
-        person) is listed and opened at once, not after the view's next batch."""
-        await self.host.caught_up_with_log(timeout=READ_YOUR_WRITES_S)
-        return await self.host.read(q, read, missing=missing)
